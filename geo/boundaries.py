@@ -1,0 +1,370 @@
+"""Boundary import: read (pyogrio) -> validate -> reproject -> repair -> store as a new boundary version.
+
+Accepts GeoJSON, GeoPackage and (zipped) Shapefiles in any CRS the file declares. Checks run in two
+steps: per feature in Python (fields, keys, geometry), then set-based in PostGIS against what is stored
+(parents, children outside their parent, gaps and overlaps between siblings). Everything happens in one
+transaction that a dry run, or any error, rolls back. Must not know about indicators.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+import sqlalchemy as sa
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+from sqlalchemy.engine import Connection
+
+from geo.import_report import ImportFailed, ImportReport, file_sha256, finish_batch, record_batch
+from geo.levels import get_level
+from geo.schema import storage_srid
+
+SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp", ".fgb")
+MAX_UNZIPPED_BYTES = 2 << 30  # a shapefile of a whole Land stays far below 2 GiB
+MAX_ZIP_RATIO = 200  # ZIP bomb guard: real shapefiles compress by 2-20x
+OUTSIDE_PARENT_TOLERANCE = 0.005  # share of a child's area allowed outside its parent (different publications)
+SIBLING_OVERLAP_TOLERANCE_M2 = 100.0
+GAP_TOLERANCE_SHARE = 0.001
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class BoundaryImportOptions:
+    """How to read one boundary file. Exactly one of parent_field / parent_key_length / parent_key may be set."""
+
+    level: str
+    key_field: str
+    name_field: str
+    valid_from: date
+    parent_field: str | None = None
+    parent_key_length: int | None = None  # hierarchical keys: the parent key is this prefix of the key
+    parent_key: str | None = None  # one parent for all (e.g. the city)
+    crs: str | None = None  # only for files that declare no CRS
+    layer: str | None = None
+    complete: bool = True  # the file holds every area of the level: areas missing from it end at valid_from
+
+
+def import_boundaries(
+    conn: Connection,
+    path: Path,
+    options: BoundaryImportOptions,
+    *,
+    dry_run: bool = False,
+    created_by: str = "cli",
+    display_name: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Validate and (unless dry_run or on error) store one boundary file as a boundary version."""
+    report = ImportReport(kind="boundaries", file=display_name or path.name, dry_run=dry_run)
+    step = progress or (lambda _what, _done, _total: None)
+    frame = _read(path, options, report)
+    if frame is None:
+        return report
+    report.sha256 = file_sha256(path)
+    report.rows_read = len(frame)
+    step("read", 1, 4)
+    tx = conn.begin()
+    try:
+        target_srid = storage_srid(conn)
+        if get_level(conn, options.level) is None:
+            known = [r[0] for r in conn.execute(sa.text("SELECT code FROM area_level ORDER BY rank"))]
+            report.error(f"unknown area level {options.level!r}", f"use one of {known}", column="level")
+            raise ImportFailed(report)
+        frame = _validate_features(frame, options, report)
+        if not report.ok:
+            raise ImportFailed(report)
+        frame = frame.to_crs(epsg=target_srid)
+        step("validated", 2, 4)
+        report.batch_id = record_batch(conn, report, created_by, _options_json(options))
+        _stage(conn, frame, options, target_srid)
+        _check_against_stored(conn, options, report)
+        if not report.ok:
+            raise ImportFailed(report)
+        step("checked", 3, 4)
+        _apply(conn, options, report)
+        finish_batch(conn, report)
+        step("stored", 4, 4)
+    except ImportFailed:
+        tx.rollback()
+        report.batch_id = None
+        return report
+    except BaseException:
+        tx.rollback()
+        raise
+    if dry_run or report.rows_written == 0 and report.rows_superseded == 0:
+        tx.rollback()
+        report.batch_id = None
+        if not dry_run:
+            report.notes.append("nothing changed: every area is already stored with this geometry and name")
+    else:
+        tx.commit()
+    return report
+
+
+# -- reading --------------------------------------------------------------------------------------
+def _read(path: Path, options: BoundaryImportOptions, report: ImportReport) -> gpd.GeoDataFrame | None:
+    suffix = "".join(path.suffixes[-2:]).lower() if path.name.lower().endswith(".shp.zip") else path.suffix.lower()
+    if not path.exists():
+        report.error("file not found", "check the path")
+        return None
+    if not suffix.endswith(SUPPORTED_SUFFIXES):
+        report.error(f"unsupported file type {path.suffix!r}",
+                     "deliver GeoJSON, GeoPackage, FlatGeobuf or a zipped Shapefile (.zip with .shp, .shx, .dbf, .prj)")
+        return None
+    if path.stat().st_size == 0:
+        report.error("the file is empty", "export the boundaries again")
+        return None
+    source = str(path)
+    if suffix.endswith(".zip"):
+        member = _check_zip(path, report)
+        if member is None:
+            return None
+        source = f"/vsizip/{path}/{member}"
+    try:
+        info = pyogrio.read_info(source, layer=options.layer)
+        frame = gpd.read_file(source, layer=options.layer, engine="pyogrio")
+    except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, FieldError, ...
+        report.error(f"cannot read the file as geodata ({str(exc).splitlines()[0]})",
+                     "check that it is valid GeoJSON, GeoPackage or a complete zipped Shapefile")
+        return None
+    if frame.crs is None:
+        if options.crs is None:
+            report.error("the file declares no coordinate reference system",
+                         "add a .prj / crs member, or give the CRS explicitly (--crs EPSG:25833)")
+            return None
+        try:
+            frame = frame.set_crs(CRS.from_user_input(options.crs))
+        except CRSError:
+            report.error(f"unknown CRS {options.crs!r}", "give an EPSG code such as EPSG:25833", column="crs")
+            return None
+        report.notes.append(f"no CRS in the file; assumed {options.crs} as requested")
+    for field_name, role in ((options.key_field, "key"), (options.name_field, "name"), (options.parent_field, "parent")):
+        if field_name is not None and field_name not in frame.columns:
+            report.error(f"the {role} field {field_name!r} is missing",
+                         f"name one of the fields {list(info['fields'])}", column=field_name)
+    if options.key_field in frame.columns and frame[options.key_field].dtype.kind in "iuf":
+        report.error(f"the key field {options.key_field!r} is stored as a number, so leading zeros are lost",
+                     "store keys as text in the source file (e.g. '01100101')", column=options.key_field)
+    return frame if report.ok else None
+
+
+def _check_zip(path: Path, report: ImportReport) -> str | None:
+    """The member to read from a ZIP, after guarding against ZIP bombs and incomplete shapefiles."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile:
+        report.error("the file is not a valid ZIP archive", "zip the shapefile again")
+        return None
+    unpacked = sum(m.file_size for m in members)
+    packed = max(1, sum(m.compress_size for m in members))
+    if unpacked > MAX_UNZIPPED_BYTES or unpacked / packed > MAX_ZIP_RATIO:
+        report.error(f"the ZIP would unpack to {unpacked:,} bytes ({unpacked / packed:.0f}x its size)",
+                     "deliver the boundary file itself; archives that expand this much are refused")
+        return None
+    names = [m.filename for m in members if not m.is_dir()]
+    for wanted in (".shp", ".gpkg", ".geojson", ".json", ".fgb"):
+        hits = [n for n in names if n.lower().endswith(wanted) and not n.startswith("__MACOSX")]
+        if hits:
+            if wanted == ".shp":
+                stem = hits[0][:-4]
+                missing = [ext for ext in (".shx", ".dbf") if not any(n.lower() == (stem + ext).lower() for n in names)]
+                if missing:
+                    report.error(f"the ZIP holds {hits[0]} but not {', '.join(missing)}",
+                                 "zip all parts of the shapefile (.shp, .shx, .dbf, .prj)")
+                    return None
+            return hits[0]
+    report.error("the ZIP contains no .shp (nor .gpkg/.geojson/.fgb)",
+                 "zip all parts of the shapefile (.shp, .shx, .dbf, .prj)")
+    return None
+
+
+# -- per-feature validation -----------------------------------------------------------------------
+def _validate_features(frame: gpd.GeoDataFrame, options: BoundaryImportOptions,
+                       report: ImportReport) -> gpd.GeoDataFrame:
+    frame = frame.reset_index(drop=True)
+    rows = pd.Series(range(1, len(frame) + 1), index=frame.index)
+    keys = frame[options.key_field].astype("string").str.strip()
+    names = frame[options.name_field].astype("string").str.strip()
+    for i in frame.index[keys.isna() | (keys == "")]:
+        report.error("feature without key", f"fill {options.key_field!r}", row=int(rows[i]), column=options.key_field)
+    for i in frame.index[names.isna() | (names == "")]:
+        report.error("feature without name", f"fill {options.name_field!r}", row=int(rows[i]),
+                     column=options.name_field, keys=(str(keys[i]),))
+    duplicated = keys[keys.duplicated(keep=False) & keys.notna()]
+    for key, group in duplicated.groupby(duplicated):
+        report.error(f"key {key} occurs {len(group)} times (rows {', '.join(str(rows[i]) for i in group.index)})",
+                     "each area must occur once per file; merge or renumber the features",
+                     row=int(rows[group.index[0]]), column=options.key_field, value=str(key), keys=(str(key),))
+    geometry = frame.geometry
+    for i in frame.index[geometry.isna() | geometry.is_empty]:
+        report.error("feature without geometry", "draw the area or remove the feature", row=int(rows[i]),
+                     keys=(str(keys[i]),))
+    polygonal = geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    for i in frame.index[~polygonal & geometry.notna() & ~geometry.is_empty]:
+        report.error(f"geometry is a {geometry[i].geom_type}, not a polygon", "deliver area boundaries as polygons",
+                     row=int(rows[i]), keys=(str(keys[i]),))
+    if not report.ok:
+        return frame
+    invalid = ~geometry.is_valid
+    for i in frame.index[invalid]:
+        reason = shapely.is_valid_reason(geometry[i])
+        report.warning(f"invalid geometry repaired ({reason})", "check the repaired outline in a GIS",
+                       row=int(rows[i]), keys=(str(keys[i]),))
+    repaired = geometry.copy()
+    if invalid.any():
+        repaired[invalid] = shapely.make_valid(geometry[invalid].values, method="structure", keep_collapsed=False)
+        repaired = repaired.apply(_polygonal_part)
+    parents = _parent_keys(frame, keys, options)
+    return gpd.GeoDataFrame(
+        {"key": keys.astype(str), "name": names.astype(str), "parent_key": parents, "row": rows,
+         "attributes": _attributes(frame, options)},
+        geometry=repaired.apply(lambda g: shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g),
+        crs=frame.crs,
+    )
+
+
+def _polygonal_part(geometry):
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    parts = [g for g in getattr(geometry, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else geometry
+
+
+def _parent_keys(frame: gpd.GeoDataFrame, keys: pd.Series, options: BoundaryImportOptions) -> pd.Series:
+    if options.parent_field:
+        return frame[options.parent_field].astype("string").str.strip().astype(object)
+    if options.parent_key_length:
+        return keys.str.slice(0, options.parent_key_length).astype(object)
+    return pd.Series([options.parent_key] * len(frame), index=frame.index, dtype=object)
+
+
+def _attributes(frame: gpd.GeoDataFrame, options: BoundaryImportOptions) -> pd.Series:
+    skip = {options.key_field, options.name_field, options.parent_field, frame.geometry.name}
+    extra = frame[[c for c in frame.columns if c not in skip]]
+    return pd.Series(extra.astype(object).where(extra.notna(), None).to_dict("records"), index=frame.index)
+
+
+# -- staging and set-based checks -----------------------------------------------------------------
+def _stage(conn: Connection, frame: gpd.GeoDataFrame, options: BoundaryImportOptions, srid: int) -> None:
+    import orjson
+
+    conn.execute(sa.text(f"""
+        CREATE TEMP TABLE staging_area (
+            row integer, key text, name text, parent_key text, attributes jsonb,
+            geom geometry(MultiPolygon, {int(srid)})
+        ) ON COMMIT DROP"""))
+    records = [
+        {"row": int(r.row), "key": r.key, "name": r.name, "parent_key": r.parent_key,
+         "attributes": orjson.dumps(r.attributes, default=str).decode(), "wkb": shapely.to_wkb(r.geometry)}
+        for r in frame.itertuples()
+    ]
+    conn.execute(sa.text(f"""
+        INSERT INTO staging_area (row, key, name, parent_key, attributes, geom)
+        VALUES (:row, :key, :name, :parent_key, CAST(:attributes AS jsonb),
+                ST_SetSRID(ST_GeomFromWKB(:wkb), {int(srid)}))"""), records)
+    conn.execute(sa.text("CREATE INDEX ON staging_area USING gist (geom)"))
+    conn.execute(sa.text("ANALYZE staging_area"))
+
+
+def _check_against_stored(conn: Connection, options: BoundaryImportOptions, report: ImportReport) -> None:
+    level = get_level(conn, options.level)
+    params = {"level": options.level, "valid_from": options.valid_from, "parent_level": level.parent_code}
+    newer = conn.execute(sa.text("""
+        SELECT s.key, a.valid_from FROM staging_area s
+        JOIN area a ON a.level_code = :level AND a.key = s.key AND a.valid_from > :valid_from
+        ORDER BY s.row LIMIT 20"""), params).all()
+    for key, valid_from in newer:
+        report.error(f"area {key} already has a newer boundary version from {valid_from}",
+                     "import boundary versions in chronological order, or give a later --valid-from", keys=(key,))
+    if level.parent_code is None:
+        return
+    missing = conn.execute(sa.text("""
+        SELECT s.row, s.key, s.parent_key FROM staging_area s
+        WHERE NOT EXISTS (
+            SELECT 1 FROM area p WHERE p.level_code = :parent_level AND p.key = s.parent_key
+              AND p.valid_from <= :valid_from AND (p.valid_to IS NULL OR p.valid_to > :valid_from))
+        ORDER BY s.row"""), params).all()
+    for row, key, parent_key in missing:
+        report.error(f"parent {parent_key!r} of area {key} does not exist on level {level.parent_code!r} "
+                     f"at {options.valid_from}", "import the parent level first, or correct the parent key",
+                     row=row, value=parent_key, keys=(key, str(parent_key)))
+    if missing:
+        return
+    outside = conn.execute(sa.text("""
+        SELECT s.row, s.key, s.parent_key,
+               1 - ST_Area(ST_Intersection(s.geom, p.geom)) / NULLIF(ST_Area(s.geom), 0) AS share_outside
+        FROM staging_area s
+        JOIN area p ON p.level_code = :parent_level AND p.key = s.parent_key
+             AND p.valid_from <= :valid_from AND (p.valid_to IS NULL OR p.valid_to > :valid_from)
+        WHERE NOT ST_Within(s.geom, p.geom)
+        ORDER BY s.row"""), params).all()
+    for row, key, parent_key, share in outside:
+        if share is not None and share > OUTSIDE_PARENT_TOLERANCE:
+            report.warning(f"area {key} lies {share:.1%} outside its parent {parent_key}",
+                           "check that the parent key and both outlines are right", row=row, keys=(key, parent_key))
+    overlaps = conn.execute(sa.text("""
+        SELECT a.key, b.key, ST_Area(ST_Intersection(a.geom, b.geom)) AS overlap
+        FROM staging_area a JOIN staging_area b
+          ON a.key < b.key AND a.parent_key IS NOT DISTINCT FROM b.parent_key AND ST_Intersects(a.geom, b.geom)
+        WHERE ST_Area(ST_Intersection(a.geom, b.geom)) > :tolerance
+        ORDER BY 3 DESC LIMIT 200"""), {"tolerance": SIBLING_OVERLAP_TOLERANCE_M2}).all()
+    for key_a, key_b, overlap in overlaps:
+        report.warning(f"areas {key_a} and {key_b} overlap by {overlap:,.0f} m²",
+                       "neighbouring areas should share their border; correct the outlines", keys=(key_a, key_b))
+    gaps = conn.execute(sa.text("""
+        WITH children AS (
+            SELECT parent_key, ST_Union(geom) AS geom FROM staging_area GROUP BY parent_key)
+        SELECT c.parent_key, ST_Area(ST_Difference(p.geom, c.geom)) AS gap, ST_Area(p.geom) AS parent_area
+        FROM children c
+        JOIN area p ON p.level_code = :parent_level AND p.key = c.parent_key
+             AND p.valid_from <= :valid_from AND (p.valid_to IS NULL OR p.valid_to > :valid_from)"""), params).all()
+    for parent_key, gap, parent_area in gaps:
+        if gap > GAP_TOLERANCE_SHARE * parent_area:
+            report.warning(f"the areas in {parent_key} leave {gap:,.0f} m² ({gap / parent_area:.1%}) of it uncovered",
+                           "check for missing areas or outlines that do not reach the parent border",
+                           keys=(parent_key,))
+
+
+def _apply(conn: Connection, options: BoundaryImportOptions, report: ImportReport) -> None:
+    params = {"level": options.level, "valid_from": options.valid_from, "batch": report.batch_id}
+    unchanged = conn.execute(sa.text("""
+        DELETE FROM staging_area s USING area a
+        WHERE a.level_code = :level AND a.key = s.key AND a.valid_from = :valid_from
+          AND a.name = s.name AND a.parent_key IS NOT DISTINCT FROM s.parent_key
+          AND ST_AsBinary(a.geom) = ST_AsBinary(s.geom)"""), params).rowcount
+    corrected = conn.execute(sa.text("""
+        UPDATE area a SET name = s.name, parent_key = s.parent_key, geom = s.geom, area_m2 = ST_Area(s.geom),
+               attributes = s.attributes, import_batch_id = :batch
+        FROM staging_area s
+        WHERE a.level_code = :level AND a.key = s.key AND a.valid_from = :valid_from
+        RETURNING a.key"""), params).all()
+    closed_condition = "TRUE" if options.complete else "a.key IN (SELECT key FROM staging_area)"
+    closed = conn.execute(sa.text(f"""
+        UPDATE area a SET valid_to = :valid_from
+        WHERE a.level_code = :level AND a.valid_from < :valid_from AND a.valid_to IS NULL
+          AND ({closed_condition})"""), params).rowcount
+    inserted = conn.execute(sa.text("""
+        INSERT INTO area (level_code, key, name, parent_key, valid_from, geom, area_m2, attributes, import_batch_id)
+        SELECT :level, s.key, s.name, s.parent_key, :valid_from, s.geom, ST_Area(s.geom), s.attributes, :batch
+        FROM staging_area s
+        WHERE NOT EXISTS (SELECT 1 FROM area a WHERE a.level_code = :level AND a.key = s.key
+                          AND a.valid_from = :valid_from)"""), params).rowcount
+    report.rows_unchanged = unchanged
+    report.rows_superseded = len(corrected)
+    report.rows_written = inserted + len(corrected)
+    if closed:
+        report.notes.append(f"{closed} earlier boundary version(s) of level {options.level!r} end at {options.valid_from}")
+
+
+def _options_json(options: BoundaryImportOptions) -> dict:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(options).items()}

@@ -1,0 +1,126 @@
+"""What every import returns: the problems found (with file, row, column, value and the fix) and the counts.
+
+Shared by boundary and observation imports so that the CLI and the HTTP API report problems the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+MAX_PROBLEMS_LISTED = 1000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding. `row` is the 1-based data row (header not counted) or feature number; None = whole file."""
+
+    severity: Literal["error", "warning"]
+    message: str
+    fix: str
+    file: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    keys: tuple[str, ...] = ()
+
+    def as_text(self) -> str:
+        where = self.file + (f", row {self.row}" if self.row is not None else "") + (
+            f", column {self.column!r}" if self.column else "")
+        shown = f" (value {self.value!r})" if self.value is not None else ""
+        return f"{where}: {self.message}{shown}. Fix: {self.fix}"
+
+
+@dataclass
+class ImportReport:
+    """The outcome of one import, dry run or not. `ok` is False when any error was found."""
+
+    kind: str
+    file: str
+    sha256: str = ""
+    dry_run: bool = False
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_unchanged: int = 0
+    rows_superseded: int = 0
+    batch_id: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+    problems_truncated: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def add(self, problem: Problem) -> None:
+        if len(self.problems) >= MAX_PROBLEMS_LISTED:
+            self.problems_truncated += 1
+            return
+        self.problems.append(problem)
+
+    def error(self, message: str, fix: str, **where: Any) -> None:
+        self.add(Problem("error", message, fix, self.file, **where))
+
+    def warning(self, message: str, fix: str, **where: Any) -> None:
+        self.add(Problem("warning", message, fix, self.file, **where))
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        data["error_count"] = len(self.errors) + (self.problems_truncated if not self.ok else 0)
+        data["warning_count"] = sum(1 for p in self.problems if p.severity == "warning")
+        return data
+
+
+class ImportFailed(Exception):
+    """Raised inside the import transaction so that it rolls back; carries the report."""
+
+    def __init__(self, report: ImportReport):
+        super().__init__(f"{report.file}: {len(report.errors)} error(s)")
+        self.report = report
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def record_batch(conn: Connection, report: ImportReport, created_by: str, options: dict[str, Any]) -> int:
+    """Insert the import_batch row for a successful (non-dry-run) import and return its id."""
+    return conn.execute(
+        sa.text("""
+            INSERT INTO import_batch (kind, file_name, sha256, created_by, options)
+            VALUES (:kind, :file, :sha, :who, CAST(:options AS jsonb)) RETURNING id"""),
+        {"kind": report.kind, "file": report.file, "sha": report.sha256, "who": created_by,
+         "options": _json(options)},
+    ).scalar_one()
+
+
+def finish_batch(conn: Connection, report: ImportReport) -> None:
+    conn.execute(
+        sa.text("""
+            UPDATE import_batch SET rows_read = :read, rows_written = :written, rows_unchanged = :unchanged,
+                   rows_superseded = :superseded, report = CAST(:report AS jsonb)
+            WHERE id = :id"""),
+        {"read": report.rows_read, "written": report.rows_written, "unchanged": report.rows_unchanged,
+         "superseded": report.rows_superseded, "id": report.batch_id,
+         "report": _json({"warnings": [asdict(p) for p in report.problems], "notes": report.notes})},
+    )
+
+
+def _json(value: Any) -> str:
+    import orjson
+
+    return orjson.dumps(value, default=str).decode()

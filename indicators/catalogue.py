@@ -1,0 +1,165 @@
+"""The indicator catalogue: reviewable YAML definitions (indicators/catalogues/*.yaml) loaded into the database.
+
+Each indicator carries its meaning (description, rationale = "Begründung"), its topic ("Handlungsfeld"),
+unit, numerator/denominator, direction, aggregation rule, disclosure thresholds and an optional target.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import sqlalchemy as sa
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy.engine import Connection
+
+CATALOGUES = Path(__file__).resolve().parent / "catalogues"
+
+
+class CatalogueError(ValueError):
+    """A catalogue file that cannot be loaded; the message names the file and the field."""
+
+
+class Topic(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[a-z0-9_]+$")
+    name_de: str
+    name_en: str
+
+
+class Disclosure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_numerator: int | None = Field(default=3, ge=1)
+    min_denominator: int | None = Field(default=30, ge=1)
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: float
+    year: int = Field(ge=2000, le=2100)
+    note_de: str | None = None
+
+
+class IndicatorDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)
+    name_de: str
+    name_en: str
+    topic: str | None
+    role: Literal["status", "dynamics", "context", "population"]
+    kind: Literal["share", "change", "count", "rate"]
+    unit: str
+    change_of: str | None = None
+    description_de: str | None = None
+    description_en: str | None = None
+    rationale_de: str | None = None
+    rationale_en: str | None = None
+    numerator_de: str | None = None
+    denominator_de: str | None = None
+    direction: Literal["higher_is_worse", "higher_is_better", "neutral"]
+    aggregation: Literal["sum", "ratio", "weighted_mean", "none"]
+    weight_indicator: str | None = None
+    source: str | None = None
+    reference_date: date | None = None
+    disclosure: Disclosure | None = None
+    target: Target | None = None
+
+
+class Catalogue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    catalogue: str
+    version: int
+    source_default: str | None = None
+    topics: list[Topic]
+    indicators: list[IndicatorDefinition]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> "Catalogue":
+        codes = [i.code for i in self.indicators]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"indicator codes occur twice: {duplicates}")
+        topics = {t.code for t in self.topics}
+        for item in self.indicators:
+            if item.topic is not None and item.topic not in topics:
+                raise ValueError(f"indicator {item.code}: unknown topic {item.topic!r}")
+            for ref in (item.change_of, item.weight_indicator):
+                if ref is not None and ref not in codes:
+                    raise ValueError(f"indicator {item.code}: refers to unknown indicator {ref!r}")
+        return self
+
+
+def read_catalogue(path: Path) -> Catalogue:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return Catalogue.model_validate(data)
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{path.name}: not valid YAML ({exc})") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise CatalogueError(f"{path.name}: {where}: {first['msg']}") from exc
+
+
+def load_catalogue(conn: Connection, catalogue: Catalogue, updated_by: str = "catalogue") -> int:
+    """Upsert topics and indicators of a catalogue; returns the number of indicators."""
+    for sort, item in enumerate(catalogue.topics):
+        conn.execute(sa.text("""
+            INSERT INTO topic (code, name_de, name_en, sort) VALUES (:code, :name_de, :name_en, :sort)
+            ON CONFLICT (code) DO UPDATE SET name_de = EXCLUDED.name_de, name_en = EXCLUDED.name_en,
+                sort = EXCLUDED.sort"""), {**item.model_dump(), "sort": sort})
+    for sort, item in enumerate(catalogue.indicators):
+        conn.execute(sa.text("""
+            INSERT INTO indicator (code, name_de, name_en, topic_code, role, kind, unit, change_of, description_de,
+                description_en, rationale_de, rationale_en, numerator_de, denominator_de, direction, aggregation,
+                weight_indicator, source, reference_date, min_numerator, min_denominator, target_value,
+                target_year, target_note, catalogue, sort, updated_at, updated_by)
+            VALUES (:code, :name_de, :name_en, :topic, :role, :kind, :unit, :change_of, :description_de,
+                :description_en, :rationale_de, :rationale_en, :numerator_de, :denominator_de, :direction,
+                :aggregation, :weight_indicator, :source, :reference_date, :min_numerator, :min_denominator,
+                :target_value, :target_year, :target_note, :catalogue, :sort, now(), :updated_by)
+            ON CONFLICT (code) DO UPDATE SET name_de = EXCLUDED.name_de, name_en = EXCLUDED.name_en,
+                topic_code = EXCLUDED.topic_code, role = EXCLUDED.role, kind = EXCLUDED.kind, unit = EXCLUDED.unit,
+                change_of = EXCLUDED.change_of, description_de = EXCLUDED.description_de,
+                description_en = EXCLUDED.description_en, rationale_de = EXCLUDED.rationale_de,
+                rationale_en = EXCLUDED.rationale_en, numerator_de = EXCLUDED.numerator_de,
+                denominator_de = EXCLUDED.denominator_de, direction = EXCLUDED.direction,
+                aggregation = EXCLUDED.aggregation, weight_indicator = EXCLUDED.weight_indicator,
+                source = EXCLUDED.source, reference_date = EXCLUDED.reference_date,
+                min_numerator = EXCLUDED.min_numerator, min_denominator = EXCLUDED.min_denominator,
+                target_value = EXCLUDED.target_value, target_year = EXCLUDED.target_year,
+                target_note = EXCLUDED.target_note, catalogue = EXCLUDED.catalogue, sort = EXCLUDED.sort,
+                updated_at = now(), updated_by = EXCLUDED.updated_by"""),
+            {**item.model_dump(exclude={"disclosure", "target"}),
+             "source": item.source or catalogue.source_default,
+             "min_numerator": item.disclosure.min_numerator if item.disclosure else None,
+             "min_denominator": item.disclosure.min_denominator if item.disclosure else None,
+             "target_value": item.target.value if item.target else None,
+             "target_year": item.target.year if item.target else None,
+             "target_note": item.target.note_de if item.target else None,
+             "catalogue": catalogue.catalogue, "sort": sort, "updated_by": updated_by})
+    return len(catalogue.indicators)
+
+
+def list_indicators(conn: Connection) -> list[dict]:
+    rows = conn.execute(sa.text("""
+        SELECT i.*, t.name_de AS topic_name_de, t.name_en AS topic_name_en
+        FROM indicator i LEFT JOIN topic t ON t.code = i.topic_code
+        ORDER BY t.sort NULLS LAST, i.sort, i.code"""))
+    return [dict(r._mapping) for r in rows]
+
+
+def get_indicator(conn: Connection, code: str) -> dict | None:
+    return next((i for i in list_indicators(conn) if i["code"] == code), None)
+
+
+def list_periods(conn: Connection, level: str, indicator_code: str | None = None) -> list[date]:
+    """Periods with current observations on a level (newest first), optionally for one indicator."""
+    rows = conn.execute(sa.text("""
+        SELECT DISTINCT o.period FROM observation o JOIN area a ON a.id = o.area_id
+        WHERE a.level_code = :level AND o.superseded_at IS NULL
+          AND (CAST(:code AS text) IS NULL OR o.indicator_code = :code)
+        ORDER BY o.period DESC"""), {"level": level, "code": indicator_code})
+    return [r[0] for r in rows]

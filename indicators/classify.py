@@ -1,0 +1,134 @@
+"""Class schemes for choropleth maps: class limits, class per area, counts and German/English legend labels.
+
+Wraps mapclassify (Rey, S. J., Stephens, P., Laura, J. (2017): An evaluation of sampling and full
+enumeration strategies for Fisher Jenks classification in big data settings. Transactions in GIS 21(4))
+and adds `mss_sd`, the fixed SD limits of the MSS Status-Index. Missing values stay unclassified.
+This module must not read or write files, talk to a database or draw maps.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+import mapclassify
+import numpy as np
+import pandas as pd
+
+from indicators.composite import StatusThresholds, classify_status
+
+Scheme = Literal["quantiles", "fisher_jenks", "std_mean", "equal_interval", "mss_sd"]
+SCHEMES: tuple[Scheme, ...] = ("quantiles", "fisher_jenks", "std_mean", "equal_interval", "mss_sd")
+RANGE_SEPARATOR = " – "
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Result of `classify`, named as in mapclassify: `bins` are the upper class limits, `yb` the class
+    index 0..k-1 per area (<NA> for a missing value), `counts` the number of areas per class.
+    `labels_de` / `labels_en` are legend texts ("3,2 – 5,1" / "3.2 – 5.1").
+    """
+
+    scheme: Scheme
+    k: int
+    bins: tuple[float, ...]
+    yb: pd.Series
+    counts: tuple[int, ...]
+    labels_de: tuple[str, ...]
+    labels_en: tuple[str, ...]
+    n_missing: int
+
+
+def classify(values: pd.Series, scheme: Scheme, k: int = 5, decimals: int = 1) -> Classification:
+    """Classify the non-missing values with one scheme.
+
+    quantiles, fisher_jenks, equal_interval: k classes (mapclassify may return fewer when there are
+    fewer distinct values). std_mean: mapclassify.StdMean with limits at mean -2, -1, +1, +2 SD
+    (population SD); `k` is not used. mss_sd: the 4 Status-Index classes x < -1, -1 <= x <= 1,
+    1 < x <= 1.5, x > 1.5 (MSS 2021 booklet p. 41); `k` is not used.
+    """
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown class scheme {scheme!r}; one of {', '.join(SCHEMES)}")
+    observed = values.dropna().astype(float)
+    if observed.empty:
+        raise ValueError("there is no value to classify")
+    if scheme == "mss_sd":
+        return classify_mss_sd(values, decimals)
+    classifier = _mapclassify_classifier(scheme, observed.to_numpy(), k)
+    bins = tuple(float(limit) for limit in classifier.bins)
+    yb = pd.Series(classifier.yb, index=observed.index).reindex(values.index).astype("Int64")
+    lowest = float(observed.min())
+    return Classification(
+        scheme=scheme,
+        k=len(bins),
+        bins=bins,
+        yb=yb,
+        counts=tuple(int(count) for count in classifier.counts),
+        labels_de=range_labels(lowest, bins, decimals, "de"),
+        labels_en=range_labels(lowest, bins, decimals, "en"),
+        n_missing=int(values.isna().sum()),
+    )
+
+
+def classify_mss_sd(values: pd.Series, decimals: int = 1, thresholds: StatusThresholds = StatusThresholds()) -> Classification:
+    """The fixed Status-Index classes as a map classification; the last upper limit is the largest value
+    (as in mapclassify), or the last threshold when no value exceeds it."""
+    if values.dropna().empty:
+        raise ValueError("there is no value to classify")
+    yb = classify_status(values, thresholds) - 1
+    limits = (thresholds.high_below, thresholds.low_above, thresholds.very_low_above)
+    bins = (*limits, max(float(values.max()), thresholds.very_low_above))
+    labels = {
+        language: (
+            f"< {format_number(limits[0], decimals, language)}",
+            format_number(limits[0], decimals, language) + RANGE_SEPARATOR + format_number(limits[1], decimals, language),
+            format_number(limits[1], decimals, language) + RANGE_SEPARATOR + format_number(limits[2], decimals, language),
+            f"> {format_number(limits[2], decimals, language)}",
+        )
+        for language in ("de", "en")
+    }
+    return Classification(
+        scheme="mss_sd",
+        k=4,
+        bins=bins,
+        yb=yb,
+        counts=tuple(int((yb == index).sum()) for index in range(4)),
+        labels_de=labels["de"],
+        labels_en=labels["en"],
+        n_missing=int(values.isna().sum()),
+    )
+
+
+def range_labels(lowest: float, bins: tuple[float, ...], decimals: int, language: Literal["de", "en"]) -> tuple[str, ...]:
+    """Legend texts "lower – upper" per class; the first class starts at the smallest value, or reads
+    "≤ upper" when its upper limit lies below the smallest value."""
+    labels = []
+    for position, upper in enumerate(bins):
+        lower = lowest if position == 0 else bins[position - 1]
+        if position == 0 and lowest > upper:
+            labels.append(f"≤ {format_number(upper, decimals, language)}")
+        else:
+            labels.append(format_number(lower, decimals, language) + RANGE_SEPARATOR + format_number(upper, decimals, language))
+    return tuple(labels)
+
+
+def format_number(value: float, decimals: int, language: Literal["de", "en"]) -> str:
+    """1234.56 -> "1.234,6" (de) / "1,234.6" (en); never "-0,0"."""
+    rounded = round(value, decimals) + 0.0
+    english = f"{rounded:,.{decimals}f}"
+    if language == "en":
+        return english
+    return english.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def _mapclassify_classifier(scheme: Scheme, y: np.ndarray, k: int) -> mapclassify.classifiers.MapClassifier:
+    if scheme == "quantiles":
+        return mapclassify.Quantiles(y, k=k)
+    if scheme == "equal_interval":
+        return mapclassify.EqualInterval(y, k=k)
+    if scheme == "std_mean":
+        return mapclassify.StdMean(y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Numba not installed")
+        return mapclassify.FisherJenks(y, k=k)

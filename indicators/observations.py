@@ -1,0 +1,355 @@
+"""Observation import: long or wide tables -> validated long rows -> one atomic, COPY-based write.
+
+Validation happens before anything is written and names file, row, column, value and the fix.
+The write stages rows with COPY into a temporary table and applies them set-based: rows equal to
+what is stored are skipped (re-importing a file changes nothing), differing rows supersede the
+stored ones (kept as history), new rows are inserted. A dry run does everything but commit.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from geo.import_report import ImportFailed, ImportReport, file_sha256, finish_batch, record_batch
+from geo.levels import get_level
+from indicators.tabular import looks_like_formula, parse_numbers, read_table
+
+Progress = Callable[[str, int, int], None]
+MAX_ROWS_LISTED_PER_PROBLEM = 20
+
+
+@dataclass(frozen=True)
+class ObservationImportOptions:
+    """How to read one observation table.
+
+    layout "long": one row per (area, indicator, period) with value[, numerator, denominator].
+    layout "wide": one row per area, one column per indicator (like the MSS tables); `columns` maps
+    source columns to indicator codes (default: every column named like a known indicator code).
+    """
+
+    level: str
+    layout: Literal["long", "wide"] = "long"
+    key_column: str = "area"
+    indicator_column: str = "indicator"
+    period_column: str | None = "period"
+    period: str | None = None  # one period for the whole file, e.g. "2020-12-31"
+    value_column: str = "value"
+    numerator_column: str | None = "numerator"
+    denominator_column: str | None = "denominator"
+    columns: dict[str, str] | None = None
+    missing_values: dict[str, str] = field(default_factory=dict)  # e.g. {"-9999": "not_assessed"}
+    flag_reason_column: str | None = None  # text explaining flagged values (MSS: "KOM")
+    boundaries_at: date | None = None  # boundary version the keys refer to; default: valid at the period
+    encoding: str | None = None
+    separator: str | None = None
+    decimal: str | None = None
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class IndicatorRule:
+    code: str
+    kind: str
+
+
+def import_observations(
+    conn: Connection,
+    path: Path,
+    options: ObservationImportOptions,
+    *,
+    dry_run: bool = False,
+    created_by: str = "cli",
+    display_name: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Validate and (unless dry_run or on error) store one observation table atomically."""
+    report = ImportReport(kind="observations", file=display_name or path.name, dry_run=dry_run)
+    step = progress or (lambda _what, _done, _total: None)
+    table = read_table(path, report, encoding=options.encoding, separator=options.separator,
+                       decimal=options.decimal, sheet=options.sheet)
+    if table is None:
+        return report
+    report.sha256 = file_sha256(path)
+    report.notes.append(f"read as {table.encoding}, separator {table.separator!r}, decimal {table.decimal!r}")
+    step("read", 1, 5)
+    tx = conn.begin()
+    try:
+        if get_level(conn, options.level) is None:
+            known = [r[0] for r in conn.execute(sa.text("SELECT code FROM area_level ORDER BY rank"))]
+            report.error(f"unknown area level {options.level!r}", f"use one of {known}", column="level")
+            raise ImportFailed(report)
+        indicators = {r.code: IndicatorRule(r.code, r.kind)
+                      for r in conn.execute(sa.text("SELECT code, kind FROM indicator"))}
+        rows = _to_long(table.frame, table.first_row, options, indicators, report)
+        if not report.ok:
+            raise ImportFailed(report)
+        report.rows_read = len(rows)
+        step("parsed", 2, 5)
+        rows = _parse_values(rows, table.decimal, options, report)
+        _check_values(rows, indicators, report)
+        rows = _drop_duplicates(rows, report)
+        rows = _resolve_areas(conn, rows, options, report)
+        if not report.ok:
+            raise ImportFailed(report)
+        step("validated", 3, 5)
+        report.batch_id = record_batch(conn, report, created_by, _options_json(options))
+        _stage(conn, rows)
+        step("staged", 4, 5)
+        _apply(conn, report)
+        finish_batch(conn, report)
+        step("stored", 5, 5)
+    except ImportFailed:
+        tx.rollback()
+        report.batch_id = None
+        return report
+    except BaseException:
+        tx.rollback()
+        raise
+    if dry_run or (report.rows_written == 0 and report.rows_superseded == 0):
+        tx.rollback()
+        report.batch_id = None
+        if not dry_run:
+            report.notes.append("nothing changed: every value is already stored")
+    else:
+        tx.commit()
+    return report
+
+
+# -- shaping ------------------------------------------------------------------------------------
+def _to_long(frame: pd.DataFrame, first_row: int, options: ObservationImportOptions,
+             indicators: dict[str, IndicatorRule], report: ImportReport) -> pd.DataFrame:
+    frame = frame.reset_index(drop=True)
+    line = pd.Series(np.arange(first_row, first_row + len(frame)), index=frame.index)
+    required = [options.key_column]
+    if options.layout == "long":
+        required += [options.indicator_column, options.value_column]
+    if options.period is None:
+        required.append(options.period_column or "period")
+    for column in required:
+        if column not in frame.columns:
+            report.error(f"column {column!r} is missing", f"name it in the header; found {list(frame.columns)}",
+                         row=1, column=column)
+    if options.flag_reason_column and options.flag_reason_column not in frame.columns:
+        report.error(f"column {options.flag_reason_column!r} is missing", "correct --flag-reason-column", row=1)
+    if not report.ok:
+        return frame
+    period = frame[options.period_column] if options.period is None else pd.Series(options.period, index=frame.index)
+    reason = frame[options.flag_reason_column] if options.flag_reason_column else pd.Series("", index=frame.index)
+    base = pd.DataFrame({"line": line, "key": frame[options.key_column].str.strip(), "period_text": period,
+                         "reason": reason.str.strip()})
+    if options.layout == "long":
+        long = base.assign(
+            indicator=frame[options.indicator_column].str.strip(),
+            value_text=frame[options.value_column],
+            value_column=options.value_column,
+            numerator_text=_optional(frame, options.numerator_column),
+            denominator_text=_optional(frame, options.denominator_column),
+        )
+    else:
+        mapping = options.columns or {c: c for c in frame.columns if c in indicators}
+        if not mapping:
+            report.error("no column is named like a known indicator code",
+                         "map columns to indicator codes (--column S1=Arbeitslose) or load the catalogue first",
+                         row=1)
+            return base
+        for source in mapping:
+            if source not in frame.columns:
+                report.error(f"mapped column {source!r} is missing", f"found {list(frame.columns)}", row=1,
+                             column=source)
+        if not report.ok:
+            return base
+        parts = [base.assign(indicator=code, value_text=frame[source], value_column=source,
+                             numerator_text="", denominator_text="") for source, code in mapping.items()]
+        long = pd.concat(parts, ignore_index=True)
+    unknown = long.loc[~long["indicator"].isin(indicators.keys()), ["indicator", "line"]]
+    for code, group in unknown.groupby("indicator"):
+        report.error(f"unknown indicator {code!r}", "add it to the indicator catalogue first, or correct the code",
+                     row=int(group["line"].iloc[0]), column=options.indicator_column if options.layout == "long" else code,
+                     value=str(code))
+    formulas = looks_like_formula(long["key"])
+    for row in long.loc[formulas].drop_duplicates("line").head(MAX_ROWS_LISTED_PER_PROBLEM).itertuples():
+        report.error("the area key looks like a spreadsheet formula", "remove formulas; keys are plain text",
+                     row=int(row.line), column=options.key_column, value=row.key[:80])
+    return long
+
+
+def _optional(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    if column and column in frame.columns:
+        return frame[column]
+    return pd.Series("", index=frame.index)
+
+
+def parse_period(text: pd.Series) -> pd.Series:
+    """Reference dates from '2020-12-31', '31.12.2020', '202012' (month end) or '2020' (31 Dec)."""
+    text = text.astype(str).str.strip()
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    german = text.str.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}")
+    month = text.str.fullmatch(r"\d{6}")
+    year = text.str.fullmatch(r"\d{4}")
+    result[iso] = pd.to_datetime(text[iso], format="%Y-%m-%d", errors="coerce")
+    result[german] = pd.to_datetime(text[german], format="%d.%m.%Y", errors="coerce")
+    result[month] = pd.to_datetime(text[month], format="%Y%m", errors="coerce") + pd.offsets.MonthEnd(0)
+    result[year] = pd.to_datetime(text[year] + "-12-31", format="%Y-%m-%d", errors="coerce")
+    return result
+
+
+def _parse_values(rows: pd.DataFrame, decimal: str, options: ObservationImportOptions,
+                  report: ImportReport) -> pd.DataFrame:
+    periods = parse_period(rows["period_text"])
+    for row in rows.loc[periods.isna()].drop_duplicates("line").head(MAX_ROWS_LISTED_PER_PROBLEM).itertuples():
+        report.error("cannot read the period", "write periods as 2020-12-31, 31.12.2020, 202012 or 2020",
+                     row=int(row.line), column=options.period_column, value=str(row.period_text)[:40])
+    value = parse_numbers(rows["value_text"], decimal, options.missing_values)
+    numerator = parse_numbers(rows["numerator_text"], decimal)
+    denominator = parse_numbers(rows["denominator_text"], decimal)
+    for parsed, column_of in ((value, rows["value_column"]),
+                              (numerator, pd.Series(options.numerator_column, index=rows.index)),
+                              (denominator, pd.Series(options.denominator_column, index=rows.index))):
+        bad = rows.loc[parsed.bad]
+        for row in bad.head(MAX_ROWS_LISTED_PER_PROBLEM).itertuples():
+            cell = rows.at[row.Index, "value_text"] if parsed is value else (
+                rows.at[row.Index, "numerator_text"] if parsed is numerator else rows.at[row.Index, "denominator_text"])
+            formula = looks_like_formula(pd.Series([cell])).iloc[0]
+            report.error("a spreadsheet formula in a number column" if formula else "text in a number column",
+                         "write numbers only (decimal comma or point); use '.', '-', 'x', '/' or leave empty for "
+                         "missing values", row=int(row.line), column=str(column_of[row.Index]), value=str(cell)[:80])
+        if len(bad) > MAX_ROWS_LISTED_PER_PROBLEM:
+            report.error(f"{len(bad) - MAX_ROWS_LISTED_PER_PROBLEM} more cells with text in number columns",
+                         "correct the cells listed above and check the rest of the column")
+    flag = value.flags.where(value.flags.notna(), None)
+    has_reason = rows["reason"].ne("") & flag.notna()
+    return rows.assign(
+        period=periods.dt.date,
+        value=value.values.where(flag.isna() | (flag == "nil"), np.nan).mask(flag == "nil", 0.0),
+        numerator=numerator.values,
+        denominator=denominator.values,
+        flag=flag,
+        flag_reason=rows["reason"].where(has_reason, None),
+    )
+
+
+def _check_values(rows: pd.DataFrame, indicators: dict[str, IndicatorRule], report: ImportReport) -> None:
+    kind = rows["indicator"].map(lambda code: indicators[code].kind if code in indicators else None)
+    checks = [
+        ((kind == "share") & ((rows["value"] < 0) | (rows["value"] > 100)),
+         "a share outside 0-100 %", "shares are percentages between 0 and 100; check the unit and decimal separator"),
+        ((kind == "count") & (rows["value"] < 0), "a negative count", "counts cannot be negative"),
+        ((rows["numerator"] < 0) | (rows["denominator"] < 0), "a negative numerator or denominator",
+         "numerators and denominators are counts"),
+        ((kind == "share") & (rows["numerator"] > rows["denominator"]), "the numerator exceeds the denominator",
+         "swap the columns or correct the counts"),
+    ]
+    for mask, message, fix in checks:
+        for row in rows.loc[mask.fillna(False)].head(MAX_ROWS_LISTED_PER_PROBLEM).itertuples():
+            report.error(message, fix, row=int(row.line), column=str(row.value_column),
+                         value=str(row.value_text).strip()[:40], keys=(str(row.key), str(row.indicator)))
+
+
+def _drop_duplicates(rows: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
+    keys = ["key", "indicator", "period"]
+    dup = rows[rows.duplicated(keys, keep=False)]
+    if dup.empty:
+        return rows
+    variants = dup.groupby(keys, dropna=False).agg(
+        lines=("line", lambda s: sorted(s.tolist())),
+        distinct=("value", lambda s: s.round(12).nunique(dropna=False)),
+    )
+    for (key, code, period), item in variants.iterrows():
+        if item.distinct > 1:
+            report.error(f"area {key}, indicator {code}, period {period} occurs in rows {item.lines} with "
+                         "different values", "keep one row per area, indicator and period",
+                         row=int(item.lines[1]), keys=(str(key), str(code)))
+        else:
+            report.warning(f"area {key}, indicator {code}, period {period} repeats in rows {item.lines}",
+                           "remove the repeated rows", row=int(item.lines[1]), keys=(str(key), str(code)))
+    return rows.drop_duplicates(keys, keep="first")
+
+
+def _resolve_areas(conn: Connection, rows: pd.DataFrame, options: ObservationImportOptions,
+                   report: ImportReport) -> pd.DataFrame:
+    """Attach the id of the boundary version each key refers to; report unknown keys and lost leading zeros."""
+    versions = pd.DataFrame(conn.execute(sa.text(
+        "SELECT id AS area_id, key, valid_from, valid_to FROM area WHERE level_code = :level"),
+        {"level": options.level}).all(), columns=["area_id", "key", "valid_from", "valid_to"])
+    at = rows["period"] if options.boundaries_at is None else pd.Series(options.boundaries_at, index=rows.index)
+    merged = rows.assign(at=at).merge(versions, on="key", how="left")
+    valid = (merged["valid_from"] <= merged["at"]) & (merged["valid_to"].isna() | (merged["valid_to"] > merged["at"]))
+    matched = merged[valid.fillna(False)]
+    resolved = rows.merge(matched[["line", "indicator", "area_id"]], on=["line", "indicator"], how="left")
+    unresolved = resolved[resolved["area_id"].isna()]
+    known_keys = set(versions["key"])
+    for key, group in unresolved.groupby("key"):
+        line = int(group["line"].iloc[0])
+        if key in known_keys:
+            spans = versions.loc[versions["key"] == key, ["valid_from", "valid_to"]].astype(str).values.tolist()
+            report.error(f"area {key} has no boundary version valid at {group['period'].iloc[0]} (versions: {spans})",
+                         "give the boundary version the data refers to (--boundaries-at YYYY-MM-DD)",
+                         row=line, column=options.key_column, value=str(key), keys=(str(key),))
+        elif re.fullmatch(r"\d+", str(key)) and any(k.lstrip("0") == key and k != key for k in known_keys):
+            report.error(f"area key {key} lost its leading zero(s)",
+                         "format the key column as text in the spreadsheet (e.g. '01100101')",
+                         row=line, column=options.key_column, value=str(key), keys=(str(key),))
+        else:
+            report.error(f"unknown area key {str(key)[:40]!r} on level {options.level!r}",
+                         "correct the key or import the boundaries first", row=line, column=options.key_column,
+                         value=str(key)[:80], keys=(str(key)[:40],))
+        if len(report.problems) > 200:
+            break
+    return resolved.dropna(subset=["area_id"]).astype({"area_id": "int64"})
+
+
+# -- writing --------------------------------------------------------------------------------------
+STAGING_COLUMNS = ["indicator", "area_id", "period", "value", "numerator", "denominator", "flag", "flag_reason"]
+
+
+def _stage(conn: Connection, rows: pd.DataFrame) -> None:
+    conn.execute(sa.text("""
+        CREATE TEMP TABLE staging_observation (
+            indicator_code text, area_id bigint, period date, value double precision,
+            numerator double precision, denominator double precision, flag text, flag_reason text
+        ) ON COMMIT DROP"""))
+    buffer = io.StringIO()
+    rows[STAGING_COLUMNS].to_csv(buffer, index=False, header=False, na_rep="\\N", float_format="%.17g")
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        with cursor.copy("COPY staging_observation FROM STDIN (FORMAT csv, NULL '\\N')") as copy:
+            data = buffer.getvalue().encode()
+            for start in range(0, len(data), 1 << 20):
+                copy.write(data[start:start + (1 << 20)])
+    conn.execute(sa.text("CREATE INDEX ON staging_observation (indicator_code, area_id, period)"))
+    conn.execute(sa.text("ANALYZE staging_observation"))
+
+
+def _apply(conn: Connection, report: ImportReport) -> None:
+    report.rows_unchanged = conn.execute(sa.text("""
+        DELETE FROM staging_observation s USING observation o
+        WHERE o.superseded_at IS NULL AND o.indicator_code = s.indicator_code AND o.area_id = s.area_id
+          AND o.period = s.period AND o.value IS NOT DISTINCT FROM s.value
+          AND o.numerator IS NOT DISTINCT FROM s.numerator AND o.denominator IS NOT DISTINCT FROM s.denominator
+          AND o.flag IS NOT DISTINCT FROM s.flag AND o.flag_reason IS NOT DISTINCT FROM s.flag_reason""")).rowcount
+    report.rows_superseded = conn.execute(sa.text("""
+        UPDATE observation o SET superseded_at = now(), superseded_by_batch = :batch
+        FROM staging_observation s
+        WHERE o.superseded_at IS NULL AND o.indicator_code = s.indicator_code AND o.area_id = s.area_id
+          AND o.period = s.period"""), {"batch": report.batch_id}).rowcount
+    report.rows_written = conn.execute(sa.text("""
+        INSERT INTO observation (indicator_code, area_id, period, value, numerator, denominator, flag, flag_reason,
+                                 import_batch_id)
+        SELECT indicator_code, area_id, period, value, numerator, denominator, flag, flag_reason, :batch
+        FROM staging_observation"""), {"batch": report.batch_id}).rowcount
+
+
+def _options_json(options: ObservationImportOptions) -> dict:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(options).items()}

@@ -1,0 +1,197 @@
+"""Reading statistics-office tables: encodings, separators, decimal commas and the GENESIS special symbols.
+
+Turns a CSV or XLSX file into a DataFrame of strings plus a parsed-number view, and reports what it
+cannot read with the file, row and column. Knows nothing of areas, indicators or the database.
+Written by hand where pandas has no switch for it: encoding detection with a "mixed encodings"
+diagnosis, and the GENESIS/Regionalstatistik symbols, which must become flags rather than numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo.import_report import ImportReport
+
+MAX_LINE_BYTES = 1 << 20  # a table row of a statistics office is a few hundred bytes
+MAX_FILE_BYTES = 512 << 20
+SEPARATORS = (";", ",", "\t", "|")
+
+# Zeichenerklärung of the statistical offices (GENESIS / Regionalstatistik): symbol -> flag
+SPECIAL_SYMBOLS = {
+    "-": "nil",  # nichts vorhanden (genau null)
+    "–": "nil",
+    ".": "unknown_or_secret",  # Zahlenwert unbekannt oder geheim zu halten
+    "x": "not_applicable",  # Tabellenfach gesperrt, weil Aussage nicht sinnvoll
+    "X": "not_applicable",
+    "/": "unreliable",  # keine Angaben, da Zahlenwert nicht sicher genug
+    "…": "later",  # Angabe fällt später an
+    "...": "later",
+}
+FORMULA_START = re.compile(r"^[=+@]|^-[^\d.,]")
+GERMAN_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+POINT_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][+-]?\d+)?$")
+
+
+@dataclass
+class Table:
+    """A table read as text. `first_row` is the spreadsheet row number of the first data row."""
+
+    frame: pd.DataFrame
+    encoding: str
+    separator: str | None
+    decimal: str
+    first_row: int = 2
+
+
+def read_table(path: Path, report: ImportReport, *, encoding: str | None = None, separator: str | None = None,
+               decimal: str | None = None, sheet: str | None = None) -> Table | None:
+    """Read CSV/XLSX as strings; None (with errors in the report) when the file cannot be read at all."""
+    if not path.exists():
+        report.error("file not found", "check the path")
+        return None
+    size = path.stat().st_size
+    if size == 0:
+        report.error("the file is empty", "export the table again, with a header row and data rows")
+        return None
+    if size > MAX_FILE_BYTES:
+        report.error(f"the file has {size:,} bytes, more than the {MAX_FILE_BYTES:,} accepted",
+                     "split the file by period or indicator")
+        return None
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, report, sheet, decimal)
+    raw = path.read_bytes()
+    longest = max((len(line) for line in raw.split(b"\n")), default=0)
+    if longest > MAX_LINE_BYTES:
+        line_no = next(i for i, line in enumerate(raw.split(b"\n"), 1) if len(line) > MAX_LINE_BYTES)
+        report.error(f"row {line_no} is {longest:,} bytes long", "check that the file is a table with line breaks",
+                     row=line_no)
+        return None
+    text, used_encoding = _decode(raw, encoding, report)
+    if text is None:
+        return None
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        report.error("the file has a header but no data rows" if lines else "the file has no rows",
+                     "export the table with its data rows")
+        return None
+    sep = separator or _sniff_separator(lines[:50])
+    if sep is None:
+        report.error("cannot tell the column separator: the header has only one column",
+                     "separate columns with ';' (German Excel) or ',' and give --separator if unusual", row=1,
+                     value=lines[0][:80])
+        return None
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                            skip_blank_lines=True, engine="c", quoting=csv.QUOTE_MINIMAL)
+    except (pd.errors.ParserError, ValueError) as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        report.error(f"the table is ragged ({str(exc).strip()})",
+                     "every row must have as many columns as the header; check quotes and separators",
+                     row=int(match.group(1)) if match else None)
+        return None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if len(frame.columns) < 2:
+        report.error(f"only one column found with separator {sep!r}", "give the right --separator", row=1)
+        return None
+    duplicates = [c for c in frame.columns if re.search(r"\.\d+$", c) and c.rsplit(".", 1)[0] in frame.columns]
+    if duplicates:
+        report.error(f"the header repeats the columns {duplicates}", "give every column a distinct name", row=1)
+        return None
+    return Table(frame=frame, encoding=used_encoding, separator=sep,
+                 decimal=decimal or _guess_decimal(frame, sep))
+
+
+def _decode(raw: bytes, encoding: str | None, report: ImportReport) -> tuple[str | None, str]:
+    if encoding:
+        try:
+            return raw.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            report.error(f"the file is not valid {encoding} ({exc})", "give the right --encoding")
+            return None, encoding
+    if raw.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    try:
+        return raw.decode(encoding or "utf-8"), encoding or "utf-8"
+    except UnicodeDecodeError as exc:
+        if encoding == "utf-8-sig" or _has_utf8_multibyte(raw):
+            line_no = raw[: exc.start].count(b"\n") + 1
+            report.error("the file mixes encodings: parts are UTF-8, others not", "save the whole file as UTF-8",
+                         row=line_no, value=raw[max(0, exc.start - 10): exc.start + 10].decode("latin-1"))
+            return None, "utf-8"
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "latin-1"
+
+
+def _has_utf8_multibyte(raw: bytes) -> bool:
+    return re.search(rb"[\xc2-\xf4][\x80-\xbf]", raw) is not None
+
+
+def _sniff_separator(lines: list[str]) -> str | None:
+    header = lines[0]
+    counts = {sep: header.count(sep) for sep in SEPARATORS}
+    best = max(counts, key=lambda sep: (counts[sep], -SEPARATORS.index(sep)))
+    return best if counts[best] > 0 else None
+
+
+def _guess_decimal(frame: pd.DataFrame, separator: str) -> str:
+    sample = pd.Series(frame.head(200).to_numpy().ravel()).str.strip()
+    german = sample.str.fullmatch(r"[+-]?\d+,\d+").sum()
+    english = sample.str.fullmatch(r"[+-]?\d+\.\d+").sum()
+    if german > english or (german == english and separator == ";"):
+        return ","
+    return "."
+
+
+def _read_xlsx(path: Path, report: ImportReport, sheet: str | None, decimal: str | None) -> Table | None:
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises InvalidFileException, KeyError, BadZipFile ...
+        report.error(f"cannot read the workbook ({exc})", "save it as .xlsx from Excel or LibreOffice")
+        return None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        report.error("the sheet has a header but no data rows", "fill the sheet or choose another with --sheet")
+        return None
+    return Table(frame=frame.astype(str).replace({"nan": ""}), encoding="xlsx", separator=None,
+                 decimal=decimal or ".")
+
+
+@dataclass
+class ParsedNumbers:
+    values: pd.Series  # float, NaN where no number
+    flags: pd.Series  # object: None or a flag name
+    bad: pd.Series  # bool: text that is neither a number, a symbol nor empty
+
+
+def parse_numbers(cells: pd.Series, decimal: str, missing_values: dict[str, str] | None = None) -> ParsedNumbers:
+    """Vectorised parsing of one column of number cells in German or international notation."""
+    text = cells.astype(str).str.strip().str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+    flags = text.map(SPECIAL_SYMBOLS)
+    flags = flags.mask((text == "") & flags.isna(), "missing")
+    if decimal == ",":
+        plain = text.where(~text.str.fullmatch(GERMAN_NUMBER), text.str.replace(".", "", regex=False))
+        plain = plain.str.replace(",", ".", regex=False)
+    else:
+        plain = text.where(~text.str.fullmatch(POINT_NUMBER), text.str.replace(",", "", regex=False))
+    values = pd.to_numeric(plain.where(flags.isna()), errors="coerce").astype(float)
+    for token, flag in (missing_values or {}).items():  # "-9999" also matches "-9999.0"
+        number = pd.to_numeric(pd.Series([token]), errors="coerce").iloc[0]
+        hit = (text == token) | ((values == number) if pd.notna(number) else False)
+        flags = flags.mask(hit, flag)
+    values = values.where(np.isfinite(values) & flags.isna())
+    bad = values.isna() & flags.isna()
+    return ParsedNumbers(values=values, flags=flags.astype(object).where(flags.notna(), None), bad=bad)
+
+
+def looks_like_formula(cells: pd.Series) -> pd.Series:
+    """Cells a spreadsheet would execute (CSV injection): '=...', '+...', '@...', '-' followed by text."""
+    return cells.astype(str).str.strip().str.contains(FORMULA_START, regex=True)

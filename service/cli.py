@@ -1,0 +1,253 @@
+"""The `district-monitor` command line (Typer + Rich): serve, db upgrade, demo load, import ...
+
+Errors a user can fix are printed as one line that says what to do, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.engine import Engine
+
+from geo.boundaries import BoundaryImportOptions, import_boundaries
+from geo.import_report import ImportReport
+from indicators.observations import ObservationImportOptions, import_observations
+from service.db import DatabaseUnavailable, check_connection, create_engine, upgrade
+from service.embedded import EmbeddedCluster, EmbeddedError
+from service.settings import Settings, get_settings
+
+app = typer.Typer(help="district-monitor: small-area social monitoring (Sozialmonitoring) on PostGIS.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="The shipped Berlin demo data.", no_args_is_help=True)
+import_app = typer.Typer(help="Import boundaries and observations (validated, atomic).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(import_app, name="import")
+console = Console(stderr=True)
+
+
+class UserError(Exception):
+    """Something the user can fix; printed as one line."""
+
+
+def fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+@contextmanager
+def database(settings: Settings, *, stop_embedded: bool = False) -> Iterator[tuple[Engine, str]]:
+    """An engine for DATABASE_URL, or for the embedded cluster (started if needed); migrations applied."""
+    cluster = None
+    started = False
+    try:
+        if settings.database_url:
+            url = settings.database_url
+            where = "DATABASE_URL"
+        else:
+            cluster = EmbeddedCluster(settings.data_dir)
+            with console.status("starting the embedded PostGIS cluster ..."):
+                started = cluster.ensure_running()
+            url = cluster.url()
+            where = f"embedded PostGIS in {cluster.root}"
+        engine = create_engine(url, settings)
+        check_connection(engine)
+        upgrade(engine, settings.storage_srid)
+    except (EmbeddedError, DatabaseUnavailable) as exc:
+        fail(str(exc))
+    try:
+        yield engine, where
+    finally:
+        engine.dispose()
+        if cluster is not None and started and stop_embedded:
+            with console.status("stopping the embedded PostGIS cluster ..."):
+                cluster.stop()
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+@app.command()
+def serve(host: str = typer.Option(None, help="Interface to bind (default 127.0.0.1)."),
+          port: int = typer.Option(None, help="TCP port (default 8000)."),
+          load_demo: bool = typer.Option(None, "--demo/--no-demo", help="Load the demo data into an empty database.")):
+    """Start the web service; without DATABASE_URL on a private PostGIS cluster under .data/."""
+    import uvicorn
+
+    from service.app import create_app
+    from service.demo import database_is_empty, load_demo as load_demo_data
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    _check_port_free(host, port)
+    with database(settings, stop_embedded=True) as (engine, where):
+        if (settings.load_demo if load_demo is None else load_demo) and database_is_empty(engine):
+            _load_demo_with_progress(engine)
+        console.print(f"database: {where}")
+        console.print(f"[bold green]district-monitor[/] on http://{host}:{port}/  (Ctrl-C stops)")
+        application = create_app(settings, engine=engine)
+        uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(f"port {port} on {host} is already in use: stop the other program or choose --port {port + 1}")
+            fail(f"cannot listen on {host}:{port} ({exc.strerror}): choose another --host/--port")
+
+
+@db_app.command("upgrade")
+def db_upgrade():
+    """Apply all schema migrations to the configured database."""
+    with database(get_settings(), stop_embedded=True) as (_engine, where):
+        console.print(f"schema is up to date ({where})")
+
+
+@demo_app.command("load")
+def demo_load():
+    """Load the Berlin demo data into the configured database (idempotent)."""
+    with database(get_settings(), stop_embedded=True) as (engine, _where):
+        _load_demo_with_progress(engine)
+
+
+def _load_demo_with_progress(engine: Engine) -> None:
+    from service.demo import DemoLoadFailed, load_demo
+
+    with progress_bar() as bar:
+        task = bar.add_task("loading the Berlin demo data", total=None)
+
+        def step(what: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"demo: {what}")
+
+        try:
+            summary = load_demo(engine, progress=step)
+        except DemoLoadFailed as exc:
+            fail(str(exc))
+    written = sum(r.rows_written for r in summary.reports)
+    console.print(f"demo data loaded: {written:,} rows written from {len(summary.reports)} files")
+
+
+def _print_report(report: ImportReport) -> None:
+    if report.problems:
+        table = Table(title=f"{len(report.problems)} problem(s) in {report.file}", show_lines=False)
+        for column in ("severity", "row", "column", "value", "problem", "fix"):
+            table.add_column(column, overflow="fold")
+        for p in report.problems:
+            table.add_row(p.severity, "" if p.row is None else str(p.row), p.column or "", p.value or "",
+                          p.message, p.fix)
+        console.print(table)
+    for note in report.notes:
+        console.print(f"note: {note}")
+    verdict = "[green]ok[/]" if report.ok else "[red]refused, nothing written[/]"
+    mode = "dry run, nothing written" if report.dry_run else (
+        f"batch {report.batch_id}" if report.batch_id else "no change")
+    console.print(f"{report.file}: {verdict}; {report.rows_read:,} rows read, {report.rows_written:,} written, "
+                  f"{report.rows_unchanged:,} unchanged, {report.rows_superseded:,} superseded ({mode})")
+
+
+def _run_import(files: list[Path], run_one) -> None:
+    settings = get_settings()
+    failed = False
+    with database(settings, stop_embedded=True) as (engine, _where):
+        for path in files:
+            with progress_bar() as bar:
+                task = bar.add_task(f"{path.name}", total=None)
+                with engine.connect() as conn:
+                    report = run_one(conn, path, lambda what, done, total: bar.update(
+                        task, completed=done, total=total, description=f"{path.name}: {what}"))
+            _print_report(report)
+            failed |= not report.ok
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@import_app.command("boundaries")
+def import_boundaries_command(
+    files: list[Path] = typer.Argument(..., help="GeoJSON, GeoPackage, FlatGeobuf or zipped Shapefile."),
+    level: str = typer.Option(..., help="Area level code, e.g. plr."),
+    key_field: str = typer.Option(..., help="Field holding the official key (text)."),
+    name_field: str = typer.Option(..., help="Field holding the area name."),
+    valid_from: str = typer.Option(..., help="First day the boundaries are valid (YYYY-MM-DD)."),
+    parent_field: Optional[str] = typer.Option(None, help="Field holding the parent key."),
+    parent_key_length: Optional[int] = typer.Option(None, help="Parent key = first N characters of the key."),
+    parent_key: Optional[str] = typer.Option(None, help="One parent key for all areas."),
+    crs: Optional[str] = typer.Option(None, help="CRS for files that declare none, e.g. EPSG:25833."),
+    layer: Optional[str] = typer.Option(None, help="Layer of a multi-layer file."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; write nothing."),
+):
+    """Import area boundaries as a new boundary version."""
+    try:
+        options = BoundaryImportOptions(level=level, key_field=key_field, name_field=name_field,
+                                        valid_from=date.fromisoformat(valid_from), parent_field=parent_field,
+                                        parent_key_length=parent_key_length, parent_key=parent_key, crs=crs,
+                                        layer=layer)
+    except ValueError:
+        fail(f"--valid-from {valid_from!r} is not a date: write it as YYYY-MM-DD")
+    _run_import(files, lambda conn, path, step: import_boundaries(conn, path, options, dry_run=dry_run,
+                                                                   progress=step))
+
+
+@import_app.command("observations")
+def import_observations_command(
+    files: list[Path] = typer.Argument(..., help="CSV (any separator, decimal comma or point) or XLSX."),
+    level: str = typer.Option(..., help="Area level the keys belong to, e.g. plr."),
+    layout: str = typer.Option("long", help="long (area, indicator, period, value) or wide (a column per indicator)."),
+    key_column: str = typer.Option("area", help="Column holding the area key."),
+    indicator_column: str = typer.Option("indicator", help="long layout: column holding the indicator code."),
+    period_column: str = typer.Option("period", help="Column holding the period."),
+    period: Optional[str] = typer.Option(None, help="One period for the whole file (e.g. 2020-12-31)."),
+    value_column: str = typer.Option("value", help="long layout: column holding the value."),
+    column: list[str] = typer.Option([], help="wide layout: SOURCE=CODE mapping, repeatable."),
+    missing: list[str] = typer.Option([], help="TOKEN=FLAG for publisher codes of missing values, e.g. -9999=not_assessed."),
+    flag_reason_column: Optional[str] = typer.Option(None, help="Column explaining flagged values."),
+    boundaries_at: Optional[str] = typer.Option(None, help="Boundary version the keys refer to (YYYY-MM-DD)."),
+    encoding: Optional[str] = typer.Option(None, help="Force an encoding (default: detect UTF-8/BOM/cp1252)."),
+    separator: Optional[str] = typer.Option(None, help="Force the column separator."),
+    decimal: Optional[str] = typer.Option(None, help="Force the decimal separator (',' or '.')."),
+    sheet: Optional[str] = typer.Option(None, help="XLSX: sheet name."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; write nothing."),
+):
+    """Import indicator values (observations) from CSV or XLSX."""
+    pairs = {}
+    for text, name in ((c, "--column") for c in column):
+        if "=" not in text:
+            fail(f"{name} {text!r} must look like SOURCE=CODE")
+        source, code = text.split("=", 1)
+        pairs[source] = code
+    missing_values = {}
+    for text in missing:
+        if "=" not in text:
+            fail(f"--missing {text!r} must look like TOKEN=FLAG, e.g. -9999=not_assessed")
+        token, flag = text.split("=", 1)
+        missing_values[token] = flag
+    try:
+        at = date.fromisoformat(boundaries_at) if boundaries_at else None
+    except ValueError:
+        fail(f"--boundaries-at {boundaries_at!r} is not a date: write it as YYYY-MM-DD")
+    options = ObservationImportOptions(
+        level=level, layout=layout, key_column=key_column, indicator_column=indicator_column,
+        period_column=period_column, period=period, value_column=value_column, columns=pairs or None,
+        missing_values=missing_values, flag_reason_column=flag_reason_column, boundaries_at=at,
+        encoding=encoding, separator=separator, decimal=decimal, sheet=sheet)
+    _run_import(files, lambda conn, path, step: import_observations(conn, path, options, dry_run=dry_run,
+                                                                     progress=step))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

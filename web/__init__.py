@@ -1,0 +1,1 @@
+"""Presentation: Folium maps, HTML pages and reports. Receives data, runs no SQL of its own."""
