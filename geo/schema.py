@@ -63,6 +63,7 @@ area = Table(
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date),  # exclusive end; NULL = still valid
     Column("geom", Geometry("MULTIPOLYGON", srid=25833, spatial_index=False), nullable=False),
+    Column("geom_4326", Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)),  # generated: served as CRS84
     Column("area_m2", Double, nullable=False),
     Column("attributes", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("import_batch_id", BigInteger, ForeignKey("import_batch.id"), nullable=False),

@@ -45,7 +45,7 @@ def classify(values: pd.Series, scheme: Scheme, k: int = 5, decimals: int = 1) -
 
     quantiles, fisher_jenks, equal_interval: k classes (mapclassify may return fewer when there are
     fewer distinct values). std_mean: mapclassify.StdMean with limits at mean -2, -1, +1, +2 SD
-    (population SD); `k` is not used. mss_sd: the 4 Status-Index classes x < -1, -1 <= x <= 1,
+    (mapclassify uses the sample SD, n - 1); `k` is not used. mss_sd: the 4 Status-Index classes x < -1, -1 <= x <= 1,
     1 < x <= 1.5, x > 1.5 (MSS 2021 booklet p. 41); `k` is not used.
     """
     if scheme not in SCHEMES:
@@ -71,7 +71,9 @@ def classify(values: pd.Series, scheme: Scheme, k: int = 5, decimals: int = 1) -
     )
 
 
-def classify_mss_sd(values: pd.Series, decimals: int = 1, thresholds: StatusThresholds = StatusThresholds()) -> Classification:
+def classify_mss_sd(
+    values: pd.Series, decimals: int = 1, thresholds: StatusThresholds = StatusThresholds()
+) -> Classification:
     """The fixed Status-Index classes as a map classification; the last upper limit is the largest value
     (as in mapclassify), or the last threshold when no value exceeds it."""
     if values.dropna().empty:
@@ -82,8 +84,8 @@ def classify_mss_sd(values: pd.Series, decimals: int = 1, thresholds: StatusThre
     labels = {
         language: (
             f"< {format_number(limits[0], decimals, language)}",
-            format_number(limits[0], decimals, language) + RANGE_SEPARATOR + format_number(limits[1], decimals, language),
-            format_number(limits[1], decimals, language) + RANGE_SEPARATOR + format_number(limits[2], decimals, language),
+            format_range(limits[0], limits[1], decimals, language),
+            format_range(limits[1], limits[2], decimals, language),
             f"> {format_number(limits[2], decimals, language)}",
         )
         for language in ("de", "en")
@@ -100,7 +102,9 @@ def classify_mss_sd(values: pd.Series, decimals: int = 1, thresholds: StatusThre
     )
 
 
-def range_labels(lowest: float, bins: tuple[float, ...], decimals: int, language: Literal["de", "en"]) -> tuple[str, ...]:
+def range_labels(
+    lowest: float, bins: tuple[float, ...], decimals: int, language: Literal["de", "en"]
+) -> tuple[str, ...]:
     """Legend texts "lower – upper" per class; the first class starts at the smallest value, or reads
     "≤ upper" when its upper limit lies below the smallest value."""
     labels = []
@@ -109,8 +113,13 @@ def range_labels(lowest: float, bins: tuple[float, ...], decimals: int, language
         if position == 0 and lowest > upper:
             labels.append(f"≤ {format_number(upper, decimals, language)}")
         else:
-            labels.append(format_number(lower, decimals, language) + RANGE_SEPARATOR + format_number(upper, decimals, language))
+            labels.append(format_range(lower, upper, decimals, language))
     return tuple(labels)
+
+
+def format_range(lower: float, upper: float, decimals: int, language: Literal["de", "en"]) -> str:
+    """A class range as legend text: "3,2 – 5,1" (de) / "3.2 – 5.1" (en)."""
+    return format_number(lower, decimals, language) + RANGE_SEPARATOR + format_number(upper, decimals, language)
 
 
 def format_number(value: float, decimals: int, language: Literal["de", "en"]) -> str:

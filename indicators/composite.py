@@ -238,15 +238,21 @@ def resolve_participation(
     else:
         if set(participating.index) != set(values.index) or not participating.index.is_unique:
             raise IndexDefinitionError("participation", "participation flags must cover exactly the input areas")
+        if not pd.api.types.is_bool_dtype(participating):
+            raise IndexDefinitionError("participation", "participation flags must be True or False per area")
         given = participating.reindex(values.index).astype(bool)
-    reasons = pd.Series(None, index=values.index, dtype=object)
     stated = pd.Series(exclusion_reasons, dtype=object) if exclusion_reasons is not None else pd.Series(dtype=object)
-    for key in values.index[~given.to_numpy()]:
-        reasons[key] = stated.get(key, "excluded")
-    missing = values.isna()
-    for key in values.index[given.to_numpy() & missing.any(axis=1).to_numpy()]:
-        reasons[key] = "missing input " + ", ".join(code for code in values.columns if missing.at[key, code])
-    return reasons.isna(), reasons
+    reasons = []
+    for key, row in values.iterrows():
+        missing_codes = [str(code) for code, value in row.items() if pd.isna(value)]
+        if not given[key]:
+            reasons.append(str(stated.get(key, "excluded")))
+        elif missing_codes:
+            reasons.append("missing input " + ", ".join(missing_codes))
+        else:
+            reasons.append(None)
+    reason = pd.Series(reasons, index=values.index, dtype=object)
+    return reason.isna(), reason
 
 
 def zscore(values: pd.Series, ddof: int = MSS_DDOF) -> pd.Series:
@@ -326,12 +332,15 @@ def classify_status(index: pd.Series, thresholds: StatusThresholds = StatusThres
 
 def classify_dynamics(index: pd.Series, thresholds: DynamicsThresholds = DynamicsThresholds()) -> pd.Series:
     """Dynamik-Index class "+" positiv, "+/-" stabil, "-" negativ per area (missing index -> None)."""
-    x = index.astype(float)
-    classes = pd.Series(None, index=index.index, dtype=object)
-    classes[x < thresholds.positive_below] = "+"
-    classes[(x >= thresholds.positive_below) & (x <= thresholds.negative_above)] = "+/-"
-    classes[x > thresholds.negative_above] = "-"
-    return classes
+    return pd.Series([_dynamics_class(x, thresholds) for x in index.astype(float)], index=index.index, dtype=object)
+
+
+def _dynamics_class(x: float, thresholds: DynamicsThresholds) -> str | None:
+    if math.isnan(x):
+        return None
+    if x < thresholds.positive_below:
+        return "+"
+    return "-" if x > thresholds.negative_above else "+/-"
 
 
 def gesamtindex_group(status_class: int, dynamics_class: str) -> str:
@@ -343,15 +352,16 @@ def gesamtindex_group(status_class: int, dynamics_class: str) -> str:
 
 def gesamtindex_groups(status: pd.Series, dynamics: pd.Series) -> pd.Series:
     """`gesamtindex_group` per area; None where either class is missing."""
-    groups = pd.Series(None, index=status.index, dtype=object)
-    for key in status.index:
-        if not pd.isna(status[key]) and not pd.isna(dynamics[key]):
-            groups[key] = gesamtindex_group(int(status[key]), dynamics[key])
-    return groups
+    groups = [
+        None if pd.isna(status[key]) or pd.isna(dynamics[key]) else gesamtindex_group(int(status[key]), dynamics[key])
+        for key in status.index
+    ]
+    return pd.Series(groups, index=status.index, dtype=object)
 
 
 def attention_rule_default(status_class: int, dynamics_class: str) -> bool:
-    """"Gebiet mit besonderem Aufmerksamkeitsbedarf": status niedrig or sehr niedrig, or mittel with negative dynamics."""
+    """"Gebiet mit besonderem Aufmerksamkeitsbedarf" (area needing particular attention): status niedrig or
+    sehr niedrig, or status mittel with negative dynamics."""
     return status_class in (3, 4) or (status_class == 2 and dynamics_class == "-")
 
 
@@ -527,8 +537,9 @@ def explain_area(
         explanation["thresholds"] = asdict(thresholds)
         explanation["class"] = _class_of(result.index[[key]], thresholds)
         if isinstance(result, MssIndexResult):
+            mean, sd = result.mean[SUM_KEY], result.sd[SUM_KEY]
             explanation["thresholds_on_sum_scale"] = {
-                name: float(result.mean[SUM_KEY] + limit * result.sd[SUM_KEY]) for name, limit in asdict(thresholds).items()
+                name: float(mean + limit * sd) for name, limit in asdict(thresholds).items()
             }
     return explanation
 

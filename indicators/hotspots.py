@@ -9,6 +9,7 @@ it found it.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,7 +30,8 @@ MIN_AREAS = 3
 class HotspotResult:
     """Local Moran's I per analysed area and global Moran's I, named as in esda.
 
-    `local` (index = area key): `Is` local statistic, `p_sim` pseudo p-value, `q` quadrant code
+    `local` (index = area key): `Is` local statistic, `p_sim` esda's folded one-sided pseudo p-value
+    (the "directed" alternative of esda 2.x; esda announces two-sided as the next default), `q` quadrant code
     (1 HH, 2 LH, 3 LL, 4 HL), `quadrant` label, or "not significant" where p_sim >= alpha (esda's rule,
     `Moran_Local.get_cluster_labels`). `I`, `EI`, `p_sim`, `z_sim` are the global statistics.
     `excluded` gives, per area left out, the reason: "missing value", "no geometry" or "island (no neighbours)".
@@ -73,13 +75,15 @@ def local_morans(
     y = values[weights.id_order].astype(float).to_numpy()
     if np.unique(y).size < 2:
         raise ValueError("the value is the same in every analysed area; Moran's I is undefined")
-    with restored_global_random_state():
+    with restored_global_random_state(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The alternative hypothesis for conditional randomization")
         np.random.seed(seed)
         moran = esda.Moran(y, weights, transformation="r", permutations=permutations)
         lisa = esda.Moran_Local(
             y, weights, transformation="r", permutations=permutations, seed=seed, n_jobs=1, keep_simulations=False
         )
-    local = pd.DataFrame({"Is": lisa.Is, "p_sim": lisa.p_sim, "q": lisa.q}, index=pd.Index(weights.id_order, name=values.index.name))
+    keys = pd.Index(weights.id_order, name=values.index.name)
+    local = pd.DataFrame({"Is": lisa.Is, "p_sim": lisa.p_sim, "q": lisa.q}, index=keys)
     local["quadrant"] = [
         QUADRANTS[int(q)] if p_sim < alpha else NOT_SIGNIFICANT for q, p_sim in zip(local["q"], local["p_sim"])
     ]

@@ -60,6 +60,8 @@ def database(settings: Settings, *, stop_embedded: bool = False) -> Iterator[tup
                 started = cluster.ensure_running()
             url = cluster.url()
             where = f"embedded PostGIS in {cluster.root}"
+            if cluster.relocated_from:
+                where += f" (the postgres user cannot enter {cluster.relocated_from})"
         engine = create_engine(url, settings)
         check_connection(engine)
         upgrade(engine, settings.storage_srid)

@@ -8,6 +8,7 @@ the `postgres` system user that Debian's packages create. It must not know anyth
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
@@ -20,6 +21,7 @@ import psycopg
 DATABASE_NAME = "district_monitor"
 SOCKET_PORT = 5432  # only names the socket file; the cluster listens on no TCP port
 APT_PACKAGE = "postgresql-postgis"  # Debian metapackage: the distribution's PostgreSQL + PostGIS
+FALLBACK_ROOT = Path("/var/lib/district-monitor")
 
 
 class EmbeddedError(RuntimeError):
@@ -38,6 +40,7 @@ class EmbeddedCluster:
 
     root: Path
     durable: bool = True
+    relocated_from: Path | None = None
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
@@ -65,6 +68,13 @@ class EmbeddedCluster:
         """Create and start the cluster if needed; return True if this call started it."""
         installation = find_postgis_installation() or install_postgis()
         self._check_ownership()
+        if os.getuid() == 0 and not _reachable(self.root, self._owner_uid()):
+            # PostgreSQL runs as `postgres`, which cannot enter e.g. /root/...: keep the cluster where it can.
+            digest = hashlib.sha1(str(self.root).encode()).hexdigest()[:10]
+            self.relocated_from = self.root
+            self.root = FALLBACK_ROOT / f"cluster-{digest}"
+            FALLBACK_ROOT.mkdir(mode=0o755, exist_ok=True)
+            self._check_ownership()
         if not (self.datadir / "PG_VERSION").exists():
             self._initdb(installation)
         elif (self.datadir / "PG_VERSION").read_text().strip() != installation.version:
@@ -199,6 +209,19 @@ def install_postgis() -> PgInstallation:
     if installation is None:
         raise EmbeddedError(f"{APT_PACKAGE} was installed but no PostGIS extension was found under /usr/share/postgresql.")
     return installation
+
+
+def _reachable(path: Path, uid: int) -> bool:
+    """Whether user `uid` can traverse every existing ancestor of `path` (ignoring ACLs)."""
+    for ancestor in [p for p in (path, *path.parents) if p.exists()][::-1]:
+        info = ancestor.stat()
+        if info.st_uid == uid:
+            allowed = info.st_mode & 0o100
+        else:
+            allowed = info.st_mode & 0o001
+        if not allowed:
+            return False
+    return True
 
 
 def _user_name(uid: int) -> str:

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     load_demo: bool = Field(default=True, description="Load the shipped Berlin demo data into an empty database.")
     pool_size: int = 8
     statement_timeout_ms: int = 30_000
+    map_tiles: str = Field(default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                           description="Background tile URL of maps; empty = no background (offline use).")
     public_base_url: str | None = Field(default=None, description="Base URL used in links, if behind a proxy.")
 
 

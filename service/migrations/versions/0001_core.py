@@ -53,6 +53,7 @@ def upgrade(storage_srid: int = 25833) -> None:
             valid_from date NOT NULL,
             valid_to date,
             geom geometry(MultiPolygon, {int(storage_srid)}) NOT NULL,
+            geom_4326 geometry(MultiPolygon, 4326) GENERATED ALWAYS AS (ST_Transform(geom, 4326)) STORED,
             area_m2 double precision NOT NULL,
             attributes jsonb NOT NULL DEFAULT '{{}}'::jsonb,
             import_batch_id bigint NOT NULL REFERENCES import_batch (id),
@@ -62,6 +63,7 @@ def upgrade(storage_srid: int = 25833) -> None:
                 EXCLUDE USING gist (level_code WITH =, key WITH =, daterange(valid_from, valid_to) WITH &&)
         )""")
     op.execute("CREATE INDEX area_geom_gix ON area USING gist (geom)")
+    op.execute("CREATE INDEX area_geom_4326_gix ON area USING gist (geom_4326)")
     op.execute("CREATE INDEX area_level_parent_idx ON area (level_code, parent_key)")
     op.execute("""
         CREATE TABLE topic (

@@ -1,0 +1,5 @@
+"""`python -m service` = `district-monitor`."""
+
+from service.cli import app
+
+app()

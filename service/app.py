@@ -1,0 +1,49 @@
+"""The FastAPI application factory: settings, engine, routers, error handlers, middleware."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+
+from service.db import create_engine
+from service.errors import install_error_handlers
+from service.routes import health, indicators, ogc, pages
+from service.settings import Settings
+from web.templates import STATIC_DIR
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """Build the app; without `engine` it connects to settings.database_url (which must then be set)."""
+    owns_engine = engine is None
+    if engine is None:
+        if not settings.database_url:
+            raise ValueError("create_app needs an engine or settings.database_url")
+        engine = create_engine(settings.database_url, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        if owns_engine:
+            engine.dispose()
+
+    app = FastAPI(
+        title="district-monitor",
+        summary="Kleinräumiges Sozial- und Integrationsmonitoring: indicators, indices and maps for small areas.",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    install_error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (health.router, ogc.router, indicators.router, pages.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,51 @@
+"""Response helpers shared by the routers: orjson bodies, content negotiation, links, connections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+from fastapi import Request
+from sqlalchemy.engine import Connection
+from starlette.responses import Response
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+HTML = "text/html; charset=utf-8"
+
+
+def json_response(data: Any, status: int = 200, media_type: str = JSON, headers: dict | None = None) -> Response:
+    return Response(orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS), status_code=status,
+                    media_type=media_type, headers=headers)
+
+
+def wants_html(request: Request, f: str | None) -> bool:
+    """`f=html|json` wins; otherwise a browser's Accept header (text/html before JSON) asks for HTML."""
+    if f:
+        return f.lower() == "html"
+    accept = request.headers.get("accept", "")
+    if "text/html" not in accept:
+        return False
+    html_at = accept.find("text/html")
+    json_at = min((accept.find(t) for t in ("application/json", "application/geo+json") if t in accept),
+                  default=len(accept) + 1)
+    return html_at < json_at
+
+
+def base_url(request: Request) -> str:
+    configured = request.app.state.settings.public_base_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+def link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
+    item = {"href": href, "rel": rel, "type": type_}
+    if title:
+        item["title"] = title
+    return item
+
+
+def connection(request: Request) -> Iterator[Connection]:
+    """FastAPI dependency: one pooled connection per request (read-only work)."""
+    with request.app.state.engine.connect() as conn:
+        yield conn

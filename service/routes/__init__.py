@@ -1,0 +1,1 @@
+"""HTTP routers: thin (parse, call one domain function, shape the response)."""

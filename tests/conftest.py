@@ -1,0 +1,178 @@
+"""Fixtures: a throwaway PostGIS cluster (or DATABASE_URL's server), the demo database, the app, a live server.
+
+The demo database is built once per session through `district-monitor`'s own migration and demo code and
+used as a template; tests that write get their own copy (`CREATE DATABASE ... TEMPLATE`), so no test
+sees another's changes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from service.app import create_app
+from service.db import create_engine, normalise_url, upgrade
+from service.demo import load_demo
+from service.embedded import EmbeddedCluster
+from service.settings import Settings
+
+TEMPLATE_DB = "dm_test_template"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"  # README shows these
+
+
+class PgServer:
+    """A PostgreSQL server on which tests may create and drop databases."""
+
+    def __init__(self, url: str):
+        self.url = make_url(normalise_url(url))
+
+    def database_url(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def admin(self) -> psycopg.Connection:
+        url = self.url.set(drivername="postgresql", database="postgres")
+        return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+
+    def create(self, name: str, template: str | None = None) -> str:
+        with self.admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        return self.database_url(name)
+
+    def drop(self, name: str) -> None:
+        with self.admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_settings(**overrides) -> Settings:
+    return Settings(_env_file=None, map_tiles="", load_demo=False, **overrides)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    if os.environ.get("DATABASE_URL"):
+        yield PgServer(os.environ["DATABASE_URL"])
+        return
+    root = Path(tempfile.mkdtemp(prefix="dm-test-pg-"))
+    cluster = EmbeddedCluster(root, durable=False)
+    cluster.ensure_running()
+    try:
+        yield PgServer(cluster.url("postgres"))
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def demo_template(pg_server: PgServer) -> str:
+    """Name of a database holding the migrated schema and the whole Berlin demo."""
+    url = pg_server.create(TEMPLATE_DB)
+    engine = create_engine(url, test_settings())
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+    upgrade(engine, 25833)
+    load_demo(engine)
+    engine.dispose()
+    return TEMPLATE_DB
+
+
+@pytest.fixture(scope="session")
+def demo_engine(pg_server: PgServer, demo_template: str) -> Iterator[sa.Engine]:
+    """Read-only use by convention: tests that write take `fresh_engine`."""
+    url = pg_server.create("dm_test_demo", template=demo_template)
+    engine = create_engine(url, test_settings())
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def fresh_engine(pg_server: PgServer, demo_template: str) -> Iterator[sa.Engine]:
+    """A private copy of the demo database for a test that writes."""
+    name = f"dm_test_{uuid.uuid4().hex[:10]}"
+    url = pg_server.create(name, template=demo_template)
+    engine = create_engine(url, test_settings())
+    yield engine
+    engine.dispose()
+    pg_server.drop(name)
+
+
+@pytest.fixture(scope="session")
+def client(demo_engine: sa.Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(test_settings(), engine=demo_engine)) as test_client:
+        yield test_client
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_engine: sa.Engine) -> Iterator[str]:
+    """A real uvicorn server in a thread, for the browser and GDAL."""
+    port = free_port()
+    config = uvicorn.Config(create_app(test_settings(), engine=demo_engine), host="127.0.0.1", port=port,
+                            log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def table_fingerprint(engine: sa.Engine) -> dict:
+    """Row counts and a checksum of the observation and area tables: 'the database exactly as before'."""
+    with engine.connect() as conn:
+        return {
+            "observation": conn.execute(sa.text(
+                "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY id), '')) FROM observation t")).one(),
+            "area": conn.execute(sa.text(
+                "SELECT count(*), md5(coalesce(string_agg(md5(t::text), '|' ORDER BY id), '')) FROM area t")).one(),
+            "import_batch": conn.execute(sa.text("SELECT count(*) FROM import_batch")).scalar_one(),
+            "indicator": conn.execute(sa.text(
+                "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY code), '')) FROM indicator t")).scalar_one(),
+        }

@@ -1,0 +1,76 @@
+"""The shipped Berlin demo, loaded through the ordinary import code, is complete and faithful."""
+
+import sqlalchemy as sa
+
+from service.demo import load_demo
+
+
+def scalar(engine, sql, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar_one()
+
+
+def test_every_level_has_its_published_number_of_areas(demo_engine):
+    with demo_engine.connect() as conn:
+        counts = dict(conn.execute(sa.text("SELECT level_code, count(*) FROM area GROUP BY 1")).all())
+    assert counts == {"plr": 542, "bzr": 143, "pgr": 58, "bez": 12, "stadt": 1}
+
+
+def test_every_planungsraum_lies_inside_its_parent(demo_engine):
+    outside = scalar(demo_engine, """
+        SELECT count(*) FROM area c JOIN area p ON p.level_code = 'bzr' AND p.key = c.parent_key
+        WHERE c.level_code = 'plr'
+          AND ST_Area(ST_Difference(c.geom, p.geom)) > 0.005 * ST_Area(c.geom)""")
+    orphans = scalar(demo_engine, """
+        SELECT count(*) FROM area c WHERE c.level_code <> 'stadt' AND NOT EXISTS (
+            SELECT 1 FROM area p JOIN area_level l ON l.code = c.level_code
+            WHERE p.level_code = l.parent_code AND p.key = c.parent_key)""")
+    assert outside == 0
+    assert orphans == 0
+
+
+def test_536_planungsraeume_have_an_s1_value(demo_engine):
+    assert scalar(demo_engine, """
+        SELECT count(*) FROM observation WHERE indicator_code = 'S1' AND period = '2020-12-31'
+        AND value IS NOT NULL AND superseded_at IS NULL""") == 536
+
+
+def test_publisher_minus_9999_becomes_a_flag_with_its_reason_never_a_number(demo_engine):
+    with demo_engine.connect() as conn:
+        rows = conn.execute(sa.text("""
+            SELECT a.key, o.value, o.flag, o.flag_reason FROM observation o JOIN area a ON a.id = o.area_id
+            WHERE o.indicator_code = 'S1' AND o.period = '2020-12-31' AND o.flag IS NOT NULL ORDER BY a.key""")).all()
+        assert scalar(demo_engine, "SELECT count(*) FROM observation WHERE value <= -9999") == 0
+    assert len(rows) == 6
+    assert all(value is None and flag == "not_assessed" for _key, value, flag, _reason in rows)
+    assert dict((key, reason) for key, _v, _f, reason in rows)["10100205"] == "ungültig (Ausreißer)"
+
+
+def test_2018_shares_equal_the_2020_shares_minus_their_two_year_change(demo_engine):
+    worst = scalar(demo_engine, """
+        SELECT max(abs(s18.value - (s20.value - d.value))) FROM observation s18
+        JOIN observation s20 ON s20.area_id = s18.area_id AND s20.indicator_code = s18.indicator_code
+             AND s20.period = '2020-12-31'
+        JOIN observation d ON d.area_id = s18.area_id AND d.period = '2020-12-31'
+             AND d.indicator_code = 'D' || substr(s18.indicator_code, 2)
+        WHERE s18.period = '2018-12-31'""")
+    assert worst is not None and worst < 1e-5
+
+
+def test_keys_keep_their_leading_zeros(demo_engine):
+    assert scalar(demo_engine, "SELECT count(*) FROM area WHERE level_code = 'plr' AND key LIKE '0%'") > 0
+    assert scalar(demo_engine, "SELECT min(length(key)) FROM area WHERE level_code = 'plr'") == 8
+
+
+def test_the_2022_population_counts_the_publishers_dash_as_nil(demo_engine):
+    with demo_engine.connect() as conn:
+        nil = conn.execute(sa.text(
+            "SELECT count(*), max(value) FROM observation WHERE flag = 'nil' AND period = '2022-06-30'")).one()
+    assert nil[0] > 0 and nil[1] == 0
+
+
+def test_loading_the_demo_twice_changes_nothing(fresh_engine):
+    before = scalar(fresh_engine, "SELECT count(*) FROM import_batch")
+    summary = load_demo(fresh_engine)
+    assert sum(r.rows_written for r in summary.reports) == 0
+    assert scalar(fresh_engine, "SELECT count(*) FROM import_batch") == before

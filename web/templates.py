@@ -1,0 +1,31 @@
+"""Jinja2 environment and page rendering; German labels first, English beside them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+environment = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html"]),
+                          trim_blocks=True, lstrip_blocks=True)
+
+
+def german_number(value: float | None, decimals: int = 1) -> str:
+    """12345.678 -> '12.345,7' (German thousands dot and decimal comma)."""
+    if value is None:
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+
+
+environment.filters["de"] = german_number
+
+
+def render(template: str, request: Request | None, status: int = 200, **context) -> HTMLResponse:
+    html = environment.get_template(template).render(request=request, **context)
+    return HTMLResponse(html, status_code=status)
