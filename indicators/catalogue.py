@@ -15,6 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.engine import Connection
 
+from indicators.schema import observation_source
+
 CATALOGUES = Path(__file__).resolve().parent / "catalogues"
 
 
@@ -155,11 +157,12 @@ def get_indicator(conn: Connection, code: str) -> dict | None:
     return next((i for i in list_indicators(conn) if i["code"] == code), None)
 
 
-def list_periods(conn: Connection, level: str, indicator_code: str | None = None) -> list[date]:
+def list_periods(conn: Connection, level: str, indicator_code: str | None = None,
+                 unsuppressed: bool = False) -> list[date]:
     """Periods with current observations on a level (newest first), optionally for one indicator."""
-    rows = conn.execute(sa.text("""
-        SELECT DISTINCT o.period FROM observation o JOIN area a ON a.id = o.area_id
-        WHERE a.level_code = :level AND o.superseded_at IS NULL
+    rows = conn.execute(sa.text(f"""
+        SELECT DISTINCT o.period FROM {observation_source(unsuppressed)} o JOIN area a ON a.id = o.area_id
+        WHERE a.level_code = :level
           AND (CAST(:code AS text) IS NULL OR o.indicator_code = :code)
         ORDER BY o.period DESC"""), {"level": level, "code": indicator_code})
     return [r[0] for r in rows]

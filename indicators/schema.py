@@ -81,3 +81,10 @@ observation = Table(
     Column("superseded_at", DateTime(timezone=True)),
     CheckConstraint("value IS NOT NULL OR flag IS NOT NULL", name="observation_value_or_flag"),
 )
+
+
+def observation_source(unsuppressed: bool) -> str:
+    """The relation every read goes through: `observation_public` applies publishing and statistical
+    confidentiality (suppressed values are NULL with flag 'suppressed'); `observation_current` is for
+    authenticated editors and stewards. Both hold current (not superseded) rows only."""
+    return "observation_current" if unsuppressed else "observation_public"

@@ -32,7 +32,9 @@ demo_app = typer.Typer(help="The shipped Berlin demo data.", no_args_is_help=Tru
 import_app = typer.Typer(help="Import boundaries and observations (validated, atomic).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+tokens_app = typer.Typer(help="API tokens (roles: reader, editor, data_steward, admin).", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+app.add_typer(tokens_app, name="tokens")
 console = Console(stderr=True)
 
 
@@ -249,6 +251,50 @@ def import_observations_command(
         encoding=encoding, separator=separator, decimal=decimal, sheet=sheet)
     _run_import(files, lambda conn, path, step: import_observations(conn, path, options, dry_run=dry_run,
                                                                      progress=step))
+
+
+@tokens_app.command("create")
+def tokens_create(name: str = typer.Option(..., help="Who or what uses the token."),
+                  role: str = typer.Option(..., help="reader, editor, data_steward or admin."),
+                  valid_days: int = typer.Option(365, help="Days until the token expires (0 = never).")):
+    """Create an API token and print it once; only its hash is stored."""
+    from service.auth import ROLES, create_token
+
+    if role not in ROLES[1:]:
+        fail(f"--role {role!r} is unknown: use one of {', '.join(ROLES[1:])}")
+    with database(get_settings(), stop_embedded=True) as (engine, _where):
+        with engine.begin() as conn:
+            token_id, token = create_token(conn, name, role, created_by="cli", valid_days=valid_days or None)
+    console.print(f"token {token_id} for {name} ({role}); shown only now, store it safely:")
+    print(token)
+
+
+@tokens_app.command("list")
+def tokens_list():
+    """List tokens (never the tokens themselves)."""
+    from service.auth import list_tokens
+
+    with database(get_settings(), stop_embedded=True) as (engine, _where):
+        with engine.connect() as conn:
+            rows = list_tokens(conn)
+    table = Table("id", "name", "role", "created", "expires", "revoked", "last used")
+    for r in rows:
+        table.add_row(str(r["id"]), r["name"], r["role"], f"{r['created_at']:%Y-%m-%d}",
+                      f"{r['expires_at']:%Y-%m-%d}" if r["expires_at"] else "never",
+                      f"{r['revoked_at']:%Y-%m-%d}" if r["revoked_at"] else "", str(r["last_used_at"] or ""))
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: int = typer.Argument(..., help="Id from `tokens list`.")):
+    """Revoke a token at once."""
+    from service.auth import revoke_token
+
+    with database(get_settings(), stop_embedded=True) as (engine, _where):
+        with engine.begin() as conn:
+            if not revoke_token(conn, token_id):
+                fail(f"no active token with id {token_id}: see `district-monitor tokens list`")
+    console.print(f"token {token_id} revoked")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -19,11 +19,12 @@ PROBLEM_TYPE = "https://district-monitor.invalid/problems/"
 class ProblemError(Exception):
     """Raised by routes: becomes a problem+json response with `status`."""
 
-    def __init__(self, status: int, title: str, detail: str, **extra: Any):
+    def __init__(self, status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any):
         super().__init__(detail)
         self.status = status
         self.title = title
         self.detail = detail
+        self.headers = headers
         self.extra = extra
 
 
@@ -49,7 +50,8 @@ def problem_response(status: int, title: str, detail: str, instance: str | None 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> Response:
-        return problem_response(exc.status, exc.title, exc.detail, instance=request.url.path, **exc.extra)
+        return problem_response(exc.status, exc.title, exc.detail, instance=request.url.path, headers=exc.headers,
+                                **exc.extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -58,7 +58,7 @@ class PgServer:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_settings(**overrides) -> Settings:
+def make_settings(**overrides) -> Settings:
     return Settings(_env_file=None, map_tiles="", load_demo=False, **overrides)
 
 
@@ -81,7 +81,7 @@ def pg_server() -> Iterator[PgServer]:
 def demo_template(pg_server: PgServer) -> str:
     """Name of a database holding the migrated schema and the whole Berlin demo."""
     url = pg_server.create(TEMPLATE_DB)
-    engine = create_engine(url, test_settings())
+    engine = create_engine(url, make_settings())
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
         conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
@@ -95,7 +95,7 @@ def demo_template(pg_server: PgServer) -> str:
 def demo_engine(pg_server: PgServer, demo_template: str) -> Iterator[sa.Engine]:
     """Read-only use by convention: tests that write take `fresh_engine`."""
     url = pg_server.create("dm_test_demo", template=demo_template)
-    engine = create_engine(url, test_settings())
+    engine = create_engine(url, make_settings())
     yield engine
     engine.dispose()
 
@@ -105,7 +105,7 @@ def fresh_engine(pg_server: PgServer, demo_template: str) -> Iterator[sa.Engine]
     """A private copy of the demo database for a test that writes."""
     name = f"dm_test_{uuid.uuid4().hex[:10]}"
     url = pg_server.create(name, template=demo_template)
-    engine = create_engine(url, test_settings())
+    engine = create_engine(url, make_settings())
     yield engine
     engine.dispose()
     pg_server.drop(name)
@@ -113,7 +113,7 @@ def fresh_engine(pg_server: PgServer, demo_template: str) -> Iterator[sa.Engine]
 
 @pytest.fixture(scope="session")
 def client(demo_engine: sa.Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(test_settings(), engine=demo_engine)) as test_client:
+    with TestClient(create_app(make_settings(), engine=demo_engine)) as test_client:
         yield test_client
 
 
@@ -127,7 +127,7 @@ def free_port() -> int:
 def live_server(demo_engine: sa.Engine) -> Iterator[str]:
     """A real uvicorn server in a thread, for the browser and GDAL."""
     port = free_port()
-    config = uvicorn.Config(create_app(test_settings(), engine=demo_engine), host="127.0.0.1", port=port,
+    config = uvicorn.Config(create_app(make_settings(), engine=demo_engine), host="127.0.0.1", port=port,
                             log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

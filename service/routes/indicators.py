@@ -14,6 +14,7 @@ from geo.areas import find_areas, get_parent, list_children
 from geo.levels import get_level, list_levels
 from indicators.catalogue import list_indicators
 from indicators.values import area_values
+from service.auth import Principal, current_principal
 from service.errors import ProblemError, not_found
 from service.http import base_url, connection, json_response, wants_html
 from web.templates import render
@@ -46,7 +47,7 @@ def indicators(request: Request, conn: Conn,
 
 
 @router.get("/areas/{key}", summary="One area (current boundary version) with all its values")
-def area(request: Request, conn: Conn, key: str,
+def area(request: Request, conn: Conn, caller: Annotated[Principal, Depends(current_principal)], key: str,
          level: Annotated[str | None, Query(description="Area level, needed only when a key exists on two levels.")] = None):
     if level is not None and get_level(conn, level) is None:
         raise not_found(f"unknown level {level!r}", available=[lv.code for lv in list_levels(conn)])
@@ -65,7 +66,7 @@ def area(request: Request, conn: Conn, key: str,
         "valid_from": item["valid_from"], "valid_to": item["valid_to"], "area_m2": round(item["area_m2"], 1),
         "parent": {"key": parent["key"], "name": parent["name"], "level": parent["level_code"]} if parent else None,
         "children": list_children(conn, item),
-        "values": area_values(conn, item["id"]),
+        "values": area_values(conn, item["id"], caller.sees_unsuppressed),
         "links": [{"href": f"{base}/collections/{item['level_code']}/items/{item['key']}", "rel": "alternate",
                    "type": "application/geo+json"}],
     }

@@ -14,13 +14,15 @@ from starlette.responses import Response
 from geo.features import CRS84, FeatureQuery, boundary_versions, count_features, feature_texts, level_extent
 from geo.levels import Level, get_level, list_levels
 from indicators.catalogue import list_periods
-from indicators.values import PERIOD_PROPERTIES_SQL, PeriodNotFound, boundary_date_for, resolve_period
+from indicators.values import PeriodNotFound, boundary_date_for, period_properties_sql, resolve_period
+from service.auth import Principal, current_principal
 from service.errors import bad_request, not_found
 from service.http import GEOJSON, HTML, JSON, base_url, connection, json_response, link, wants_html
 from web.templates import render
 
 router = APIRouter(tags=["OGC API - Features"])
 Conn = Annotated[Connection, Depends(connection)]
+Caller = Annotated[Principal, Depends(current_principal)]
 Format = Annotated[str | None, Query(pattern="^(json|html)$", description="Response format; default by Accept header.")]
 MAX_LIMIT = 10_000
 
@@ -148,9 +150,9 @@ def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return values  # type: ignore[return-value]
 
 
-def _period_or_404(conn: Connection, level: str, requested: str | None) -> date | None:
+def _period_or_404(conn: Connection, level: str, requested: str | None, unsuppressed: bool) -> date | None:
     try:
-        return resolve_period(conn, level, requested)
+        return resolve_period(conn, level, requested, unsuppressed=unsuppressed)
     except PeriodNotFound as exc:
         if not exc.available and requested is None:
             return None
@@ -162,6 +164,7 @@ def _period_or_404(conn: Connection, level: str, requested: str | None) -> date 
 def items(
     request: Request,
     conn: Conn,
+    caller: Caller,
     collection_id: str,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Features per page (1-10,000).")] = 10,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Features to skip.")] = 0,
@@ -172,13 +175,13 @@ def items(
 ):
     level = _level_or_404(conn, collection_id)
     bounds = _parse_bbox(bbox)
-    chosen = _period_or_404(conn, level.code, period or datetime)
+    chosen = _period_or_404(conn, level.code, period or datetime, caller.sees_unsuppressed)
     query = FeatureQuery(level=level.code, at=boundary_date_for(conn, level.code, chosen), limit=limit,
                          offset=offset, bbox=bounds)
     matched = count_features(conn, query)
     if offset > matched:
         raise bad_request(f"offset {offset} is beyond the {matched} matching features", parameter="offset")
-    texts = list(feature_texts(conn, query, PERIOD_PROPERTIES_SQL, {"period": chosen}))
+    texts = list(feature_texts(conn, query, period_properties_sql(caller.sees_unsuppressed), {"period": chosen}))
     base = base_url(request)
     links = _paging_links(request, base, collection_id, offset, limit, len(texts), matched)
     if wants_html(request, f):
@@ -210,14 +213,15 @@ def _paging_links(request: Request, base: str, collection_id: str, offset: int, 
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One area with its indicator values")
-def item(request: Request, conn: Conn, collection_id: str, feature_id: str,
+def item(request: Request, conn: Conn, caller: Caller, collection_id: str, feature_id: str,
          period: Annotated[str | None, Query(description="Reference date or year; default: latest.")] = None,
          datetime: Annotated[str | None, Query(description="OGC alias of period.")] = None,
          f: Format = None):
     level = _level_or_404(conn, collection_id)
-    chosen = _period_or_404(conn, level.code, period or datetime)
+    chosen = _period_or_404(conn, level.code, period or datetime, caller.sees_unsuppressed)
     query = FeatureQuery(level=level.code, at=boundary_date_for(conn, level.code, chosen), limit=1)
-    texts = list(feature_texts(conn, query, PERIOD_PROPERTIES_SQL, {"period": chosen}, key=feature_id))
+    texts = list(feature_texts(conn, query, period_properties_sql(caller.sees_unsuppressed), {"period": chosen},
+                               key=feature_id))
     if not texts:
         raise not_found(f"no area {feature_id!r} in collection {collection_id!r}")
     base = base_url(request)

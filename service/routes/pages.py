@@ -16,6 +16,7 @@ from indicators.catalogue import get_indicator, list_indicators
 from indicators.classify import SCHEMES, classify
 from indicators.schema import OBSERVATION_FLAGS
 from indicators.values import PeriodNotFound, boundary_date_for, indicator_values, resolve_period
+from service.auth import Principal, current_principal
 from service.http import connection
 from web.maps import Legend, choropleth, palette
 from web.templates import german_number, render
@@ -33,7 +34,7 @@ def not_found_page(request: Request, message: str, choices: list[tuple[str, str]
 
 
 @router.get("/maps/indicators/{code}", summary="Choropleth map of one indicator (HTML)")
-def indicator_map(request: Request, conn: Conn, code: str,
+def indicator_map(request: Request, conn: Conn, caller: Annotated[Principal, Depends(current_principal)], code: str,
                   level: Annotated[str, Query(description="Area level code.")] = "plr",
                   period: Annotated[str | None, Query(description="Reference date or year; default: latest.")] = None,
                   scheme: Annotated[str, Query(description=f"Class scheme: {', '.join(SCHEMES)}.")] = "quantiles",
@@ -51,14 +52,14 @@ def indicator_map(request: Request, conn: Conn, code: str,
         return not_found_page(request, f"Das Klassifikationsverfahren „{scheme}“ gibt es nicht.",
                               [(s, f"/maps/indicators/{code}?scheme={s}") for s in SCHEMES])
     try:
-        chosen = resolve_period(conn, level, period, code)
+        chosen = resolve_period(conn, level, period, code, caller.sees_unsuppressed)
     except PeriodNotFound as exc:
         return not_found_page(request, f"Für {code} gibt es auf der Ebene {lvl.plural_de} keine Daten zum Zeitpunkt "
                                        f"„{exc.requested}“.",
                               [(p.isoformat(), f"/maps/indicators/{code}?level={level}&period={p.isoformat()}")
                                for p in exc.available])
     at = boundary_date_for(conn, level, chosen)
-    rows = pd.DataFrame(indicator_values(conn, level, at, code, chosen)).set_index("key")
+    rows = pd.DataFrame(indicator_values(conn, level, at, code, chosen, caller.sees_unsuppressed)).set_index("key")
     classes = classify(rows["value"].astype(float), scheme, k=k, decimals=1)
     colours = palette(indicator["direction"], classes.k)
     fill = {key: (None if pd.isna(c) else colours[int(c)]) for key, c in classes.yb.items()}

@@ -1,0 +1,114 @@
+"""API tokens and roles: anonymous < reader < editor < data_steward < admin.
+
+Tokens are created by the CLI, shown once, stored only as SHA-256 hashes (they are 256-bit random
+strings, so a slow password hash would add nothing), expire and can be revoked. Routes declare the
+role they need with `Depends(require_role("data_steward"))`; writes are audited through `service.audit`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from fastapi import Request
+from sqlalchemy.engine import Connection
+
+from service.errors import ProblemError
+
+ROLES = ("anonymous", "reader", "editor", "data_steward", "admin")
+TOKEN_PREFIX = "dm_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: str
+    token_id: int | None = None
+
+    def has(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+    @property
+    def sees_unsuppressed(self) -> bool:
+        """Editors and data stewards see values that statistical confidentiality hides from readers."""
+        return self.has("editor")
+
+
+ANONYMOUS = Principal("anonymous", "anonymous")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(conn: Connection, name: str, role: str, created_by: str, valid_days: int | None = 365) -> tuple[int, str]:
+    """Create a token; returns (id, the token itself), which is never stored."""
+    if role not in ROLES[1:]:
+        raise ValueError(f"role must be one of {', '.join(ROLES[1:])}")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = datetime.now(timezone.utc) + timedelta(days=valid_days) if valid_days else None
+    token_id = conn.execute(sa.text("""
+        INSERT INTO api_token (name, role, token_hash, created_by, expires_at)
+        VALUES (:name, :role, :hash, :by, :expires) RETURNING id"""),
+        {"name": name, "role": role, "hash": hash_token(token), "by": created_by, "expires": expires}).scalar_one()
+    return token_id, token
+
+
+def revoke_token(conn: Connection, token_id: int) -> bool:
+    return conn.execute(sa.text("UPDATE api_token SET revoked_at = now() WHERE id = :id AND revoked_at IS NULL"),
+                        {"id": token_id}).rowcount == 1
+
+
+def list_tokens(conn: Connection) -> list[dict]:
+    rows = conn.execute(sa.text("""
+        SELECT id, name, role, created_at, created_by, expires_at, revoked_at, last_used_at
+        FROM api_token ORDER BY id"""))
+    return [dict(r._mapping) for r in rows]
+
+
+def principal_for_token(conn: Connection, token: str) -> Principal | None:
+    row = conn.execute(sa.text("""
+        UPDATE api_token SET last_used_at = now()
+        WHERE token_hash = :hash AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+        RETURNING id, name, role"""), {"hash": hash_token(token)}).one_or_none()
+    return None if row is None else Principal(row.name, row.role, row.id)
+
+
+def current_principal(request: Request) -> Principal:
+    """FastAPI dependency: the caller, from `Authorization: Bearer <token>`; anonymous without a header."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    header = request.headers.get("authorization", "")
+    if not header:
+        request.state.principal = ANONYMOUS
+        return ANONYMOUS
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ProblemError(401, "Unauthorized", "use the header 'Authorization: Bearer <token>'",
+                           headers={"WWW-Authenticate": "Bearer"})
+    with request.app.state.engine.begin() as conn:
+        principal = principal_for_token(conn, token.strip())
+    if principal is None:
+        raise ProblemError(401, "Unauthorized", "the token is unknown, expired or revoked; ask an admin for a new one",
+                           headers={"WWW-Authenticate": "Bearer"})
+    request.state.principal = principal
+    return principal
+
+
+def require_role(role: str):
+    """Dependency factory: the caller must have at least `role`."""
+
+    def check(request: Request) -> Principal:
+        principal = current_principal(request)
+        if principal.role == "anonymous":
+            raise ProblemError(401, "Unauthorized", f"this needs a token with role {role!r} or higher",
+                               headers={"WWW-Authenticate": "Bearer"})
+        if not principal.has(role):
+            raise ProblemError(403, "Forbidden", f"role {principal.role!r} may not do this; it needs {role!r}")
+        return principal
+
+    return check

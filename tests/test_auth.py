@@ -1,0 +1,65 @@
+"""Tokens are hashed, expire and can be revoked; roles are ordered; unsuppressed values need a role."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI
+from fastapi.testclient import TestClient
+
+from service.auth import Principal, create_token, current_principal, hash_token, require_role, revoke_token
+from service.errors import install_error_handlers
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def app_with_roles(fresh_engine):
+    app = FastAPI()
+    app.state.engine = fresh_engine
+    app.state.settings = make_settings()
+    install_error_handlers(app)
+
+    @app.get("/whoami")
+    def whoami(principal: Principal = Depends(current_principal)):
+        return {"role": principal.role, "unsuppressed": principal.sees_unsuppressed}
+
+    @app.post("/steward-only")
+    def steward_only(principal: Principal = Depends(require_role("data_steward"))):
+        return {"ok": principal.name}
+
+    return TestClient(app)
+
+
+def make_token(engine, role, **kwargs):
+    with engine.begin() as conn:
+        return create_token(conn, f"test-{role}", role, created_by="test", **kwargs)
+
+
+def test_only_the_hash_of_a_token_is_stored(fresh_engine):
+    _id, token = make_token(fresh_engine, "editor")
+    with fresh_engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT token_hash FROM api_token")).scalars().all()
+    assert token not in stored and hash_token(token) in stored
+
+
+def test_roles_are_ordered_and_checked(app_with_roles, fresh_engine):
+    _id, editor = make_token(fresh_engine, "editor")
+    _id, steward = make_token(fresh_engine, "data_steward")
+    assert app_with_roles.post("/steward-only").status_code == 401
+    assert app_with_roles.post("/steward-only", headers={"Authorization": f"Bearer {editor}"}).status_code == 403
+    assert app_with_roles.post("/steward-only", headers={"Authorization": f"Bearer {steward}"}).status_code == 200
+    assert app_with_roles.get("/whoami").json() == {"role": "anonymous", "unsuppressed": False}
+    assert app_with_roles.get("/whoami", headers={"Authorization": f"Bearer {editor}"}).json()["unsuppressed"]
+
+
+def test_revoked_and_expired_tokens_are_refused(app_with_roles, fresh_engine):
+    token_id, revoked = make_token(fresh_engine, "admin")
+    with fresh_engine.begin() as conn:
+        assert revoke_token(conn, token_id)
+    expired_id, expired = make_token(fresh_engine, "admin")
+    with fresh_engine.begin() as conn:
+        conn.execute(sa.text("UPDATE api_token SET expires_at = :t WHERE id = :id"),
+                     {"t": datetime.now(timezone.utc) - timedelta(days=1), "id": expired_id})
+    for token in (revoked, expired, "dm_made_up"):
+        response = app_with_roles.get("/whoami", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401 and response.headers["content-type"] == "application/problem+json"
