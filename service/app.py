@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 
 from service.db import create_engine
 from service.errors import install_error_handlers
-from service.routes import health, indicators, ogc, pages
+from service.routes import (admin, aggregation, exports, health, imports, indicators, indices, notes, ogc, pages,
+                            tiles)
 from service.settings import Settings
 from web.templates import STATIC_DIR
 
@@ -44,6 +45,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (health.router, ogc.router, indicators.router, pages.router):
+    for router in (health.router, ogc.router, indicators.router, imports.router, indices.router, tiles.router,
+                   exports.router, aggregation.router, notes.router, admin.router, pages.router):
         app.include_router(router)
     return app

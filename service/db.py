@@ -62,9 +62,9 @@ def upgrade(engine: Engine, storage_srid: int) -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         config.attributes["storage_srid"] = storage_srid
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")  # feature branches of the schema may have separate heads
 
 
 def is_up_to_date(conn: Connection) -> bool:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    return MigrationContext.configure(conn).get_current_revision() == head
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return set(MigrationContext.configure(conn).get_current_heads()) == heads
