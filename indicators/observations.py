@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from geo.import_report import ImportFailed, ImportReport, file_sha256, finish_batch, record_batch
 from geo.levels import get_level
+from indicators.refresh import refresh_after_write
 from indicators.tabular import looks_like_formula, parse_numbers, read_table
 
 Progress = Callable[[str, int, int], None]
@@ -107,6 +108,7 @@ def import_observations(
         _stage(conn, rows)
         step("staged", 4, 5)
         _apply(conn, report)
+        refresh_after_write(conn)
         finish_batch(conn, report)
         step("stored", 5, 5)
     except ImportFailed:
