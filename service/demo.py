@@ -13,6 +13,8 @@ from geo.boundaries import BoundaryImportOptions, import_boundaries
 from geo.import_report import ImportReport
 from geo.levels import Level, upsert_levels
 from indicators.catalogue import load_catalogue, read_catalogue
+from indicators.disclosure import set_partition
+from indicators.index_runs import compute_demo_indices
 from indicators.observations import ObservationImportOptions, import_observations
 from service.settings import PROJECT_ROOT
 
@@ -45,7 +47,7 @@ def load_demo(engine: Engine, manifest: Path = DEMO_MANIFEST, progress=None) -> 
     spec = yaml.safe_load(manifest.read_text(encoding="utf-8"))
     base = manifest.parent
     summary = DemoSummary()
-    steps = len(spec["boundaries"]) + len(spec["observations"]) + 1
+    steps = len(spec["boundaries"]) + len(spec["observations"]) + 1 + bool(spec.get("indices"))
     done = 0
 
     def advance(what: str) -> None:
@@ -58,6 +60,8 @@ def load_demo(engine: Engine, manifest: Path = DEMO_MANIFEST, progress=None) -> 
         upsert_levels(conn, [Level(**item) for item in spec["levels"]])
         for path in spec["catalogues"]:
             load_catalogue(conn, read_catalogue((base / path).resolve()))
+        for item in spec.get("disclosure_partitions", []):
+            set_partition(conn, item["name"], item["total"], item["parts"])
     advance("catalogue")
     for item in spec["boundaries"]:
         options = BoundaryImportOptions(**{k: v for k, v in item.items() if k != "file"})
@@ -71,6 +75,10 @@ def load_demo(engine: Engine, manifest: Path = DEMO_MANIFEST, progress=None) -> 
             report = import_observations(conn, base / item["file"], options, created_by="demo")
         _check(report, summary)
         advance(item["file"])
+    if spec.get("indices"):
+        with engine.begin() as conn:
+            compute_demo_indices(conn, spec["indices"])
+        advance("indices")
     return summary
 
 
