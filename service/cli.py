@@ -35,6 +35,8 @@ app.add_typer(demo_app, name="demo")
 tokens_app = typer.Typer(help="API tokens (roles: reader, editor, data_steward, admin).", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(tokens_app, name="tokens")
+compute_app = typer.Typer(help="Compute derived results (composite indices).", no_args_is_help=True)
+app.add_typer(compute_app, name="compute")
 console = Console(stderr=True)
 
 
@@ -295,6 +297,62 @@ def tokens_revoke(token_id: int = typer.Argument(..., help="Id from `tokens list
             if not revoke_token(conn, token_id):
                 fail(f"no active token with id {token_id}: see `district-monitor tokens list`")
     console.print(f"token {token_id} revoked")
+
+
+@compute_app.command("indices")
+def compute_indices_command(
+    index: Optional[str] = typer.Option(None, "--index", help="Index id (default: every index definition)."),
+    level: Optional[str] = typer.Option(None, help="Area level, e.g. plr (default: the definition's levels)."),
+    period: Optional[str] = typer.Option(None, help="Reference date YYYY-MM-DD (default: every period with data)."),
+):
+    """Compute composite indices with provenance; unchanged inputs reuse the stored run."""
+    from indicators.composite import IndexDefinitionError
+    from indicators.index_definitions import install_shipped
+    from indicators.index_runs import compute_index, latest_run, plan_runs
+
+    try:
+        wanted = date.fromisoformat(period) if period else None
+    except ValueError:
+        fail(f"--period {period!r} is not a date: write it as YYYY-MM-DD, e.g. 2020-12-31")
+    failed = False
+    with database(get_settings(), stop_embedded=True) as (engine, _where):
+        with engine.begin() as conn:
+            try:
+                installed = install_shipped(conn, created_by="cli")
+                plan = plan_runs(conn, index, level, wanted)
+            except (IndexDefinitionError, LookupError) as exc:
+                fail(f"{exc}; see GET /api/indices for the definitions")
+        if installed:
+            console.print(f"installed shipped index definitions: {', '.join(installed)}")
+        if not plan:
+            fail("nothing to compute: no index has input data on the chosen level and period")
+        table = Table("index", "level", "period", "run", "participating", "attention", "classes")
+        with progress_bar() as bar:
+            task = bar.add_task("computing indices", total=len(plan))
+            for index_id, chosen_level, chosen_period in plan:
+                bar.update(task, description=f"{index_id} {chosen_level} {chosen_period}")
+                try:
+                    with engine.begin() as conn:
+                        run_id = compute_index(conn, index_id, chosen_level, chosen_period, "cli")
+                        summary = latest_run(conn, index_id, chosen_level, chosen_period)["summary"]
+                except IndexDefinitionError as exc:
+                    console.print(f"[red]{index_id} {chosen_level} {chosen_period}:[/] {exc}: change the definition "
+                                  f"with PUT /api/indices/{index_id}")
+                    failed = True
+                else:
+                    counts = ", ".join(f"{code}: {n}" for code, n in summary["class_counts"].items())
+                    table.add_row(index_id, chosen_level, str(chosen_period), str(run_id),
+                                  f"{summary['n_participating']}/{summary['n_areas']}", str(summary["n_attention"]),
+                                  counts)
+                bar.advance(task)
+        console.print(table)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+from service.aggregation_cli import register as _register_aggregation  # noqa: E402
+
+_register_aggregation(app, import_app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -14,6 +14,7 @@ from geo.import_report import ImportReport
 from geo.levels import Level, upsert_levels
 from indicators.catalogue import load_catalogue, read_catalogue
 from indicators.disclosure import set_partition
+from indicators.index_runs import compute_demo_indices
 from indicators.observations import ObservationImportOptions, import_observations
 from service.settings import PROJECT_ROOT
 
@@ -46,7 +47,7 @@ def load_demo(engine: Engine, manifest: Path = DEMO_MANIFEST, progress=None) -> 
     spec = yaml.safe_load(manifest.read_text(encoding="utf-8"))
     base = manifest.parent
     summary = DemoSummary()
-    steps = len(spec["boundaries"]) + len(spec["observations"]) + 1
+    steps = len(spec["boundaries"]) + len(spec["observations"]) + 1 + bool(spec.get("indices"))
     done = 0
 
     def advance(what: str) -> None:
@@ -74,6 +75,10 @@ def load_demo(engine: Engine, manifest: Path = DEMO_MANIFEST, progress=None) -> 
             report = import_observations(conn, base / item["file"], options, created_by="demo")
         _check(report, summary)
         advance(item["file"])
+    if spec.get("indices"):
+        with engine.begin() as conn:
+            compute_demo_indices(conn, spec["indices"])
+        advance("indices")
     return summary
 
 

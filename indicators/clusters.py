@@ -1,0 +1,131 @@
+"""Spatial clusters of disadvantage on the stored data: local Moran's I of an indicator or an index per area.
+
+Reads the values (an indicator's observations, or the index values of the latest run) and the geometries of
+one boundary version in the storage CRS, and hands both to `indicators.hotspots.local_morans` (PySAL esda,
+queen contiguity, fixed seed). GeoJSON is assembled in PostGIS with the results as properties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import geopandas
+import orjson
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from indicators.hotspots import QUADRANTS, local_morans
+from indicators.index_runs import latest_run
+from indicators.schema import observation_source
+from indicators.values import boundary_date_for
+
+VERSION_FILTER = "a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)"
+
+
+class ClusterInputError(ValueError):
+    """The chosen variable cannot be analysed (e.g. an index without numeric values); `field` names the parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ClusterRequest:
+    level: str
+    period: date
+    indicator: str | None = None
+    index_id: str | None = None
+    permutations: int = 999
+    alpha: float = 0.05
+    seed: int = 12345
+    unsuppressed: bool = False
+
+
+def read_values(conn: Connection, request: ClusterRequest) -> tuple[date, pd.DataFrame]:
+    """(boundary version, frame indexed by key with area_id, name, value) for the request's variable."""
+    if request.index_id is not None:
+        run = latest_run(conn, request.index_id, request.level, request.period)
+        if run is None:
+            raise LookupError(f"index {request.index_id!r} was not computed for {request.level} {request.period}")
+        if run["parameters"]["definition"]["method"] == "combination":
+            raise ClusterInputError("index", f"{request.index_id!r} has classes but no numeric value; "
+                                             "analyse one of its components instead")
+        at = date.fromisoformat(run["parameters"]["boundaries_at"])
+        rows = conn.execute(sa.text("""
+            SELECT a.key, a.id AS area_id, a.name, r.value FROM index_result r JOIN area a ON a.id = r.area_id
+            WHERE r.run_id = :run ORDER BY a.key"""), {"run": run["id"]}).all()
+    else:
+        at = boundary_date_for(conn, request.level, request.period)
+        rows = conn.execute(sa.text(f"""
+            SELECT a.key, a.id AS area_id, a.name, o.value FROM area a
+            LEFT JOIN {observation_source(request.unsuppressed)} o
+                 ON o.area_id = a.id AND o.indicator_code = :code AND o.period = :period
+            WHERE {VERSION_FILTER} ORDER BY a.key"""),
+            {"code": request.indicator, "period": request.period, "level": request.level, "at": at}).all()
+    frame = pd.DataFrame(rows, columns=["key", "area_id", "name", "value"]).set_index("key")
+    frame["value"] = frame["value"].astype(float)
+    return at, frame
+
+
+def read_geometries(conn: Connection, level: str, at: date) -> geopandas.GeoSeries:
+    """Geometries of one boundary version in the storage CRS, indexed by key."""
+    frame = geopandas.read_postgis(
+        sa.text(f"SELECT a.key, a.geom FROM area a WHERE {VERSION_FILTER} ORDER BY a.key"), conn, geom_col="geom",
+        params={"level": level, "at": at})
+    return frame.set_index("key").geometry
+
+
+def analyse(conn: Connection, request: ClusterRequest) -> dict[str, Any]:
+    """Local Moran's I per area (Is, p_sim, quadrant) and global Moran's I, plus the areas left out and why."""
+    at, frame = read_values(conn, request)
+    if frame.empty:
+        raise LookupError(f"there are no areas on level {request.level!r} at {request.period}")
+    geometries = read_geometries(conn, request.level, at)
+    result = local_morans(geometries, frame["value"], permutations=request.permutations, seed=request.seed,
+                          alpha=request.alpha)
+    local = result.local
+    areas = []
+    for key, row in frame.iterrows():
+        if key in local.index:
+            item = local.loc[key]
+            areas.append({"key": key, "name": row["name"], "value": float(row["value"]), "Is": float(item["Is"]),
+                          "p_sim": float(item["p_sim"]), "q": int(item["q"]), "quadrant": item["quadrant"],
+                          "significant": item["quadrant"] != "not significant"})
+        else:
+            areas.append({"key": key, "name": row["name"], "value": None if pd.isna(row["value"]) else float(row["value"]),
+                          "Is": None, "p_sim": None, "q": None, "quadrant": None, "significant": False,
+                          "excluded": str(result.excluded.get(key, "no geometry"))})
+    counts = local["quadrant"].value_counts()
+    return {
+        "variable": {"indicator": request.indicator} if request.indicator else {"index": request.index_id},
+        "level": request.level, "period": request.period, "boundaries_at": at,
+        "method": "local Moran's I (Anselin 1995), PySAL esda; queen contiguity, row-standardised weights; "
+                  "conditional permutation inference",
+        "permutations": result.permutations, "seed": result.seed, "alpha": result.alpha,
+        "global": {"I": result.I, "EI": result.EI, "p_sim": result.p_sim, "z_sim": result.z_sim},
+        "counts": {label: int(counts.get(label, 0)) for label in (*QUADRANTS.values(), "not significant")},
+        "n_analysed": len(local), "excluded": {str(k): str(v) for k, v in result.excluded.items()},
+        "areas": areas,
+    }
+
+
+def feature_texts(conn: Connection, level: str, at: date, areas: list[dict], precision: int = 6,
+                  simplify_m: float | None = None) -> Iterator[str]:
+    """GeoJSON Feature texts (built in PostGIS) of the analysed level with each area's result as properties."""
+    geometry = ("ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(a.geom, :tolerance), 4326), :precision)::json"
+                if simplify_m else "ST_AsGeoJSON(a.geom_4326, :precision)::json")
+    properties = orjson.dumps({item["key"]: item for item in areas}).decode()
+    sql = f"""
+        SELECT json_build_object('type', 'Feature', 'id', a.key, 'geometry', {geometry},
+                                 'properties', jsonb_build_object('level', a.level_code) || p.value)::text
+        FROM area a JOIN jsonb_each(CAST(:properties AS jsonb)) p ON p.key = a.key
+        WHERE {VERSION_FILTER} ORDER BY a.key"""
+    params = {"level": level, "at": at, "properties": properties, "precision": precision, "tolerance": simplify_m}
+    for (text,) in conn.execute(sa.text(sql), params):
+        yield text

@@ -1,0 +1,160 @@
+"""Folium maps of composite indices and spatial clusters: Gesamtindex groups with attention areas outlined,
+index classes, and LISA hot spots (High-High / Low-Low / outliers / not significant).
+
+Receives GeoJSON FeatureCollections whose properties already carry class and flags; runs no SQL. Leaflet is
+served from /static (vendored), so the maps work without internet access. Labels are German first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+import folium
+from branca.element import Element
+
+from web.maps import BERLIN_CENTRE, LEAFLET_CSS, LEAFLET_JS, WORSE_IS_DARK
+
+# 12 Gesamtindex groups ordered from the most favourable (1+: high status, positive dynamics) to the least
+# favourable (4-: very low status, negative dynamics) on ColorBrewer RdBu (colour-blind safe, diverging):
+# blue = favourable, near-white = the typical group 2+/-, red = disadvantaged. Two tones between RdBu's
+# steps (#e7826a, #c43c3c) give the 12th class; the ramp stays monotone in lightness on each side.
+GESAMTINDEX_COLOURS = {
+    "1+": "#053061", "1+/-": "#2166ac", "1-": "#4393c3",
+    "2+": "#92c5de", "2+/-": "#f7f7f7", "2-": "#fddbc7",
+    "3+": "#f4a582", "3+/-": "#e7826a", "3-": "#d6604d",
+    "4+": "#c43c3c", "4+/-": "#b2182b", "4-": "#67001f",
+}
+STATUS_COLOURS = {"1": "#2166ac", "2": "#f7f7f7", "3": "#f4a582", "4": "#b2182b"}
+DYNAMICS_COLOURS = {"+": "#2166ac", "+/-": "#f7f7f7", "-": "#b2182b"}
+# GeoDa's LISA colours: hot spots red, cold spots blue, outliers in lighter tones.
+QUADRANT_COLOURS = {"High-High": "#d7191c", "Low-Low": "#2c7bb6", "High-Low": "#fdae61", "Low-High": "#abd9e9",
+                    "not significant": "#eeeeee"}
+QUADRANT_LABELS_DE = {"High-High": "Hot Spot: hoch, Nachbarn hoch (High-High)",
+                      "Low-Low": "Cold Spot: niedrig, Nachbarn niedrig (Low-Low)",
+                      "High-Low": "Ausreißer: hoch, Nachbarn niedrig (High-Low)",
+                      "Low-High": "Ausreißer: niedrig, Nachbarn hoch (Low-High)",
+                      "not significant": "nicht signifikant"}
+NO_CLASS_COLOUR = "#bdbdbd"
+ATTENTION_OUTLINE = "#000000"
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    label: str
+    colour: str
+    count: int
+
+
+def class_colours(scheme: str | None, codes: list[str]) -> dict[str, str]:
+    """Fill colour per class code for an index's class scheme."""
+    if scheme == "combination":
+        return dict(GESAMTINDEX_COLOURS)
+    if scheme == "mss_status":
+        return dict(STATUS_COLOURS)
+    if scheme == "mss_dynamics":
+        return dict(DYNAMICS_COLOURS)
+    steps = [WORSE_IS_DARK[round(i * (len(WORSE_IS_DARK) - 1) / max(len(codes) - 1, 1))] for i in range(len(codes))]
+    return dict(zip(codes, steps))
+
+
+def _base_map(bounds: list[float] | None, tile_url: str | None, title: str) -> folium.Map:
+    fmap = folium.Map(location=BERLIN_CENTRE, zoom_start=10, tiles=None, control_scale=True)
+    fmap.default_js = LEAFLET_JS
+    fmap.default_css = LEAFLET_CSS
+    if bounds:
+        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr="© OpenStreetMap-Mitwirkende", name="Hintergrundkarte").add_to(fmap)
+    fmap.get_root().header.add_child(Element(f"<title>{escape(title)}</title>"))
+    return fmap
+
+
+def index_map(feature_collection: dict, *, title: str, fill: dict[str, str], entries: list[LegendEntry],
+              no_class_count: int, attention_count: int, attention_label: str, bounds: list[float] | None,
+              tile_url: str | None) -> str:
+    """Areas filled by class code (property `class`, colours from `class_colours`); areas with `attention`
+    outlined thick black; areas without class grey and dashed."""
+
+    def style(feature: dict) -> dict:
+        properties = feature["properties"]
+        colour = fill.get(properties.get("class"))
+        flagged = bool(properties.get("attention"))
+        return {"fillColor": colour or NO_CLASS_COLOUR, "fillOpacity": 0.85 if colour else 0.5,
+                "color": ATTENTION_OUTLINE if flagged else "#666666", "weight": 2.5 if flagged else 0.4,
+                "dashArray": None if colour else "3"}
+
+    fmap = _base_map(bounds, tile_url, title)
+    for feature in feature_collection["features"]:
+        properties = feature["properties"]
+        properties["klasse"] = properties.get("class_label_de") or "–"
+        properties["aufmerksamkeit"] = "ja" if properties.get("attention") else "nein"
+        properties["grund"] = properties.get("reason") or ""
+    folium.GeoJson(
+        feature_collection, name=title, style_function=style,
+        highlight_function=lambda _f: {"weight": 3, "color": "#ffbf00"},
+        tooltip=folium.GeoJsonTooltip(fields=["name", "key", "class", "klasse", "aufmerksamkeit"],
+                                      aliases=["Name", "Schlüssel", "Gruppe", "Klasse", "Aufmerksamkeitsbedarf"],
+                                      sticky=True),
+        popup=folium.GeoJsonPopup(fields=["name", "key", "class", "klasse", "aufmerksamkeit", "grund"],
+                                  aliases=["Name", "Schlüssel", "Gruppe", "Klasse", "Aufmerksamkeitsbedarf",
+                                           "ohne Zuordnung weil"]),
+    ).add_to(fmap)
+    extra = [(f'<div><span class="swatch" style="background:#fff;border:2.5px solid {ATTENTION_OUTLINE}"></span>'
+             f'{escape(attention_label)} <span class="count">({attention_count})</span></div>')]
+    if no_class_count:
+        extra.append(f'<div><span class="swatch" style="background:{NO_CLASS_COLOUR};border-style:dashed"></span>'
+                     f'ohne Zuordnung <span class="count">({no_class_count})</span></div>')
+    fmap.get_root().html.add_child(Element(legend_html(title, entries, extra)))
+    return fmap.get_root().render()
+
+
+def hotspot_map(feature_collection: dict, *, title: str, counts: dict[str, int], excluded_count: int,
+                bounds: list[float] | None, tile_url: str | None) -> str:
+    """Areas filled by LISA quadrant (property `quadrant`); areas left out (no value, island) hatched grey."""
+
+    def style(feature: dict) -> dict:
+        quadrant = feature["properties"].get("quadrant")
+        colour = QUADRANT_COLOURS.get(quadrant)
+        return {"fillColor": colour or NO_CLASS_COLOUR, "fillOpacity": 0.85 if colour else 0.5, "color": "#666666",
+                "weight": 0.4, "dashArray": None if colour else "3"}
+
+    fmap = _base_map(bounds, tile_url, title)
+    for feature in feature_collection["features"]:
+        properties = feature["properties"]
+        quadrant = properties.get("quadrant")
+        properties["cluster"] = QUADRANT_LABELS_DE.get(quadrant, properties.get("excluded") or "nicht analysiert")
+        properties["p"] = "–" if properties.get("p_sim") is None else f"{properties['p_sim']:.3f}".replace(".", ",")
+    folium.GeoJson(
+        feature_collection, name=title, style_function=style,
+        highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=["name", "key", "cluster", "p"],
+                                      aliases=["Name", "Schlüssel", "Cluster", "Pseudo-p-Wert"], sticky=True),
+        popup=folium.GeoJsonPopup(fields=["name", "key", "cluster", "p"],
+                                  aliases=["Name", "Schlüssel", "Cluster", "Pseudo-p-Wert"]),
+    ).add_to(fmap)
+    entries = [LegendEntry(QUADRANT_LABELS_DE[q], QUADRANT_COLOURS[q], counts.get(q, 0)) for q in QUADRANT_COLOURS]
+    extra = []
+    if excluded_count:
+        extra.append(f'<div><span class="swatch" style="background:{NO_CLASS_COLOUR};border-style:dashed"></span>'
+                     f'nicht analysiert <span class="count">({excluded_count})</span></div>')
+    fmap.get_root().html.add_child(Element(legend_html(title, entries, extra)))
+    return fmap.get_root().render()
+
+
+def legend_html(title: str, entries: list[LegendEntry], extra: list[str]) -> str:
+    rows = "".join(
+        f'<div><span class="swatch" style="background:{entry.colour}"></span>{escape(entry.label)} '
+        f'<span class="count">({entry.count})</span></div>'
+        for entry in entries
+    )
+    return f"""
+<style>
+  #legend {{ position: absolute; z-index: 1000; bottom: 24px; right: 12px; background: rgba(255,255,255,.94);
+            padding: 8px 10px; font: 13px/1.45 system-ui, sans-serif; border-radius: 4px; max-width: 340px;
+            box-shadow: 0 1px 4px rgba(0,0,0,.3); }}
+  #legend .swatch {{ display: inline-block; width: 14px; height: 14px; margin-right: 6px; vertical-align: -2px;
+                    border: 1px solid #777; box-sizing: border-box; }}
+  #legend .count {{ color: #555; }}
+</style>
+<div id="legend" role="region" aria-label="Legende"><strong>{escape(title)}</strong>{rows}{"".join(extra)}</div>"""
