@@ -1,10 +1,372 @@
-"""Roll-up of observations along the area hierarchy (filled in by the aggregation issue)."""
+"""Roll-up of observations along the area hierarchy (Planungsraum -> Bezirksregion -> Prognoseraum ->
+Bezirk -> Stadt), stored as derived observations (METHODS.md section 5).
+
+Rules, chosen per indicator and group of child areas:
+- `sum`: counts (aggregation `sum`) add up. A sum that lacks a child (missing, not assessed) or contains an
+  incomplete partial sum keeps its value but is flagged `incomplete`, so it is never silently lower.
+- `ratio_of_sums`: shares and rates whose children all carry numerator and denominator are recomputed as
+  scale * sum(numerators) / sum(denominators), never averaged.
+- `weighted_mean`: where only the shares exist (the Berlin MSS publishes shares only), the population-weighted
+  mean with the indicator's weight (default EW) of the same period, else of the nearest period (recorded).
+- `difference`: changes (e.g. D1 = S1 now minus S1 two years before) as the difference of the rolled-up values
+  of both periods; left out when either is missing.
+
+Derived rows live in `observation` under an import_batch of kind 'rollup' and are described, row by row, in
+`observation_derivation` (rule, weight, children used of children total, complete). Published values on a level
+always win over derived ones. `refresh_rollups` runs inside every observation import transaction, before
+disclosure control; it recomputes everything set-based in SQL and touches only rows that change.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+ROLLUP_BATCH_KIND = "rollup"
+DEFAULT_WEIGHT = "EW"
+EQUAL_WITHIN = 1e-9  # a recomputed value this close to the stored one is unchanged (summation order)
+CHANGE_BASE_TOLERANCE = 0.01  # mean |C - (X_p - X_q)| over the children accepted as "C is the change of X since q"
+
+_NEW_TABLE = """
+    CREATE TEMP TABLE rollup_new (
+        level_code text, indicator_code text, area_id bigint, period date, value double precision,
+        numerator double precision, denominator double precision, flag text, flag_reason text, rule text,
+        source_level text, weight_indicator text, weight_period date, base_period date,
+        children_total integer, children_used integer, complete boolean, weight_sum double precision
+    ) ON COMMIT DROP"""
+
+# Values on the child level: published rows plus what this refresh derived for that level.
+_CHILD_VALUES = """
+    child_values AS (
+        SELECT o.indicator_code, o.area_id, o.period, o.value, o.numerator, o.denominator, TRUE AS complete,
+               NULL::double precision AS weight_sum
+        FROM observation o JOIN area a ON a.id = o.area_id AND a.level_code = :child
+        WHERE o.superseded_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM import_batch b WHERE b.id = o.import_batch_id AND b.kind = 'rollup')
+        UNION ALL
+        SELECT n.indicator_code, n.area_id, n.period, n.value, n.numerator, n.denominator, n.complete, n.weight_sum
+        FROM rollup_new n WHERE n.level_code = :child
+    ),
+    link AS (
+        SELECT c.id AS child_id, p.id AS parent_id, c.valid_from AS version
+        FROM area c
+        JOIN area p ON p.level_code = :parent AND p.key = c.parent_key
+             AND p.valid_from <= c.valid_from AND (p.valid_to IS NULL OR p.valid_to > c.valid_from)
+        WHERE c.level_code = :child
+    ),
+    family AS (SELECT parent_id, version, count(*)::int AS n FROM link GROUP BY parent_id, version),
+    published_parent AS (
+        SELECT o.indicator_code, o.area_id, o.period FROM observation o
+        JOIN area a ON a.id = o.area_id AND a.level_code = :parent
+        WHERE o.superseded_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM import_batch b WHERE b.id = o.import_batch_id AND b.kind = 'rollup')
+    )"""
+
+_NOT_PUBLISHED = """NOT EXISTS (SELECT 1 FROM published_parent pp WHERE pp.indicator_code = v.indicator_code
+                                    AND pp.area_id = l.parent_id AND pp.period = v.period)"""
+
+_INSERT = """INSERT INTO rollup_new (level_code, indicator_code, area_id, period, value, numerator, denominator, flag,
+                                flag_reason, rule, source_level, weight_indicator, weight_period, base_period,
+                                children_total, children_used, complete, weight_sum)"""
+
+_SUMS = f"""
+    WITH {_CHILD_VALUES}
+    {_INSERT}
+    SELECT :parent, v.indicator_code, l.parent_id, v.period, sum(v.value), NULL, NULL,
+           CASE WHEN count(v.value) < f.n OR NOT bool_and(v.complete) THEN 'incomplete' END,
+           CASE WHEN count(v.value) < f.n OR NOT bool_and(v.complete) THEN
+               format('Summe über %s von %s Teilräumen%s / sum over %s of %s sub-areas%s',
+                      count(v.value), f.n,
+                      CASE WHEN bool_and(v.complete) THEN '' ELSE ', mit unvollständigen Teilsummen' END,
+                      count(v.value), f.n, CASE WHEN bool_and(v.complete) THEN '' ELSE ', some of them incomplete' END)
+           END,
+           'sum', :child, NULL, NULL, NULL, f.n, count(v.value)::int,
+           count(v.value) = f.n AND bool_and(v.complete), NULL
+    FROM child_values v
+    JOIN indicator i ON i.code = v.indicator_code AND i.aggregation = 'sum'
+    JOIN link l ON l.child_id = v.area_id
+    JOIN family f ON f.parent_id = l.parent_id AND f.version = l.version
+    WHERE {_NOT_PUBLISHED}
+    GROUP BY v.indicator_code, l.parent_id, v.period, f.n
+    HAVING count(v.value) > 0"""
+
+_RATIOS = f"""
+    WITH {_CHILD_VALUES},
+    scale AS (
+        SELECT indicator_code,
+               power(10, round(log(percentile_cont(0.5) WITHIN GROUP (ORDER BY value * denominator / numerator))))
+               AS factor
+        FROM child_values WHERE numerator > 0 AND denominator > 0 AND value > 0
+        GROUP BY indicator_code
+    )
+    {_INSERT}
+    SELECT :parent, v.indicator_code, l.parent_id, v.period,
+           s.factor * sum(v.numerator) / sum(v.denominator), sum(v.numerator), sum(v.denominator), NULL, NULL,
+           'ratio_of_sums', :child, NULL, NULL, NULL, f.n, count(v.value)::int,
+           count(v.value) = f.n AND bool_and(v.complete), NULL
+    FROM child_values v
+    JOIN indicator i ON i.code = v.indicator_code AND i.aggregation IN ('ratio', 'weighted_mean')
+         AND i.kind IN ('share', 'rate')
+    JOIN scale s ON s.indicator_code = v.indicator_code
+    JOIN link l ON l.child_id = v.area_id
+    JOIN family f ON f.parent_id = l.parent_id AND f.version = l.version
+    WHERE {_NOT_PUBLISHED}
+    GROUP BY v.indicator_code, l.parent_id, v.period, f.n, s.factor
+    HAVING count(v.value) > 0 AND count(v.value) = count(v.numerator) AND count(v.value) = count(v.denominator)
+       AND sum(v.denominator) > 0"""
+
+_WEIGHTED_MEANS = f"""
+    WITH {_CHILD_VALUES},
+    used AS (
+        SELECT v.indicator_code, v.period, v.area_id, v.value, v.complete AND w.complete AS complete,
+               coalesce(v.weight_sum, w.value) AS weight, rw.weight_indicator, rw.weight_period
+        FROM child_values v
+        JOIN rollup_weight rw ON rw.indicator_code = v.indicator_code AND rw.period = v.period
+        JOIN child_values w ON w.indicator_code = rw.weight_indicator AND w.period = rw.weight_period
+             AND w.area_id = v.area_id
+    )
+    {_INSERT}
+    SELECT :parent, v.indicator_code, l.parent_id, v.period,
+           sum(v.value * v.weight) FILTER (WHERE v.value IS NOT NULL)
+               / sum(v.weight) FILTER (WHERE v.value IS NOT NULL),
+           NULL, NULL, NULL, NULL,
+           'weighted_mean', :child, v.weight_indicator, v.weight_period, NULL, f.n,
+           count(*) FILTER (WHERE (v.value IS NOT NULL AND v.weight IS NOT NULL) OR v.weight = 0)::int,
+           count(*) FILTER (WHERE (v.value IS NOT NULL AND v.weight IS NOT NULL) OR v.weight = 0) = f.n
+               AND bool_and(v.complete),
+           sum(v.weight) FILTER (WHERE v.value IS NOT NULL)
+    FROM used v
+    JOIN link l ON l.child_id = v.area_id
+    JOIN family f ON f.parent_id = l.parent_id AND f.version = l.version
+    WHERE {_NOT_PUBLISHED}
+      AND NOT EXISTS (SELECT 1 FROM rollup_new n WHERE n.indicator_code = v.indicator_code
+                      AND n.area_id = l.parent_id AND n.period = v.period)
+    GROUP BY v.indicator_code, l.parent_id, v.period, f.n, v.weight_indicator, v.weight_period
+    HAVING sum(v.weight) FILTER (WHERE v.value IS NOT NULL) > 0"""
+
+# Values of X on the parent level (published or just derived) for C = X(p) - X(q).
+_DIFFERENCES = f"""
+    WITH {_CHILD_VALUES},
+    parent_values AS (
+        SELECT o.indicator_code, o.area_id, o.period, o.value, TRUE AS complete, NULL::int AS used
+        FROM observation o JOIN published_parent pp ON pp.indicator_code = o.indicator_code
+             AND pp.area_id = o.area_id AND pp.period = o.period
+        WHERE o.superseded_at IS NULL
+        UNION ALL
+        SELECT n.indicator_code, n.area_id, n.period, n.value, n.complete, n.children_used
+        FROM rollup_new n WHERE n.level_code = :parent
+    ),
+    targets AS (SELECT DISTINCT l.parent_id, f.n FROM link l JOIN family f USING (parent_id, version))
+    {_INSERT}
+    SELECT :parent, :change, t.parent_id, :period, now_.value - base.value, NULL, NULL, NULL, NULL,
+           'difference', :child, NULL, NULL, :base, t.n, coalesce(least(now_.used, base.used), t.n),
+           now_.complete AND base.complete, NULL
+    FROM targets t
+    JOIN parent_values now_ ON now_.area_id = t.parent_id AND now_.indicator_code = :of AND now_.period = :period
+    JOIN parent_values base ON base.area_id = t.parent_id AND base.indicator_code = :of AND base.period = :base
+    WHERE now_.value IS NOT NULL AND base.value IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM published_parent pp WHERE pp.indicator_code = :change
+                      AND pp.area_id = t.parent_id AND pp.period = :period)"""
 
 
 def refresh_rollups(conn: Connection) -> int:
-    """Recompute derived observations of higher levels; returns the number of rows written."""
-    return 0
+    """Recompute the derived observations of every level above the finest; returns rows inserted or changed."""
+    steps = _level_steps(conn)
+    if not steps:
+        return 0
+    conn.execute(sa.text("DROP TABLE IF EXISTS rollup_new"))
+    conn.execute(sa.text(_NEW_TABLE))
+    conn.execute(sa.text("DROP TABLE IF EXISTS rollup_weight"))
+    conn.execute(sa.text("""
+        CREATE TEMP TABLE rollup_weight (indicator_code text, period date, weight_indicator text,
+                                         weight_period date) ON COMMIT DROP"""))
+    for child, parent in steps:
+        params = {"child": child, "parent": parent}
+        conn.execute(sa.text(_SUMS), params)
+        conn.execute(sa.text(_RATIOS), params)
+        _choose_weight_periods(conn, child)
+        conn.execute(sa.text(_WEIGHTED_MEANS), params)
+        for change, of, period, base in _change_bases(conn, child, parent):
+            conn.execute(sa.text(_DIFFERENCES), {**params, "change": change, "of": of, "period": period,
+                                                 "base": base})
+    return _apply(conn)
+
+
+def _level_steps(conn: Connection) -> list[tuple[str, str]]:
+    """(child, parent) level pairs, finest first, so that each level is rolled up from complete children."""
+    rows = conn.execute(sa.text(
+        "SELECT code, parent_code FROM area_level WHERE parent_code IS NOT NULL ORDER BY rank")).all()
+    return [(code, parent) for code, parent in rows]
+
+
+def _child_periods(conn: Connection, child: str) -> dict[str, list[date]]:
+    rows = conn.execute(sa.text("""
+        SELECT o.indicator_code, o.period FROM observation o JOIN area a ON a.id = o.area_id
+        WHERE a.level_code = :child AND o.superseded_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM import_batch b WHERE b.id = o.import_batch_id AND b.kind = 'rollup')
+        UNION
+        SELECT indicator_code, period FROM rollup_new WHERE level_code = :child"""), {"child": child}).all()
+    periods: dict[str, list[date]] = {}
+    for code, period in rows:
+        periods.setdefault(code, []).append(period)
+    return periods
+
+
+def _choose_weight_periods(conn: Connection, child: str) -> None:
+    """Weight of each (indicator, period) to be averaged: the weight indicator of the same period, else of the
+    nearest period (later wins a tie); recorded in the derivation of every row."""
+    conn.execute(sa.text("TRUNCATE rollup_weight"))
+    periods = _child_periods(conn, child)
+    rows = conn.execute(sa.text("""
+        SELECT code, coalesce(weight_indicator, :default) FROM indicator
+        WHERE aggregation IN ('ratio', 'weighted_mean') AND kind IN ('share', 'rate')"""),
+        {"default": DEFAULT_WEIGHT}).all()
+    chosen = []
+    for code, weight in rows:
+        available = periods.get(weight, [])
+        if not available:
+            continue
+        for period in periods.get(code, []):
+            nearest = min(available, key=lambda p: (abs((p - period).days), -p.toordinal()))
+            chosen.append({"code": code, "period": period, "weight": weight, "weight_period": nearest})
+    if chosen:
+        conn.execute(sa.text("INSERT INTO rollup_weight VALUES (:code, :period, :weight, :weight_period)"), chosen)
+
+
+def _change_bases(conn: Connection, child: str, parent: str) -> list[tuple[str, str, date, date]]:
+    """(change indicator, its base indicator, period, base period) for changes found on the child level.
+
+    The base period q is the one for which the children's published changes equal X(p) - X(q); a change
+    whose base cannot be identified this way is left out rather than guessed."""
+    rows = conn.execute(sa.text(f"""
+        WITH {_CHILD_VALUES}
+        SELECT c.indicator_code, i.change_of, c.period, xq.period AS base,
+               avg(abs(c.value - (xp.value - xq.value))) AS error
+        FROM child_values c
+        JOIN indicator i ON i.code = c.indicator_code AND i.kind = 'change' AND i.change_of IS NOT NULL
+        JOIN child_values xp ON xp.indicator_code = i.change_of AND xp.area_id = c.area_id AND xp.period = c.period
+        JOIN child_values xq ON xq.indicator_code = i.change_of AND xq.area_id = c.area_id AND xq.period < c.period
+        WHERE c.value IS NOT NULL AND xp.value IS NOT NULL AND xq.value IS NOT NULL
+        GROUP BY c.indicator_code, i.change_of, c.period, xq.period
+        ORDER BY c.indicator_code, c.period, error"""), {"child": child, "parent": parent}).all()
+    best: dict[tuple[str, date], tuple[str, str, date, date]] = {}
+    for change, of, period, base, error in rows:
+        if (change, period) not in best and error <= CHANGE_BASE_TOLERANCE:
+            best[(change, period)] = (change, of, period, base)
+    return list(best.values())
+
+
+def _apply(conn: Connection) -> int:
+    """Make the stored derived rows equal to rollup_new, touching only rows that differ."""
+    conn.execute(sa.text("""
+        DELETE FROM rollup_new n USING (
+            SELECT ctid, row_number() OVER (PARTITION BY indicator_code, area_id, period
+                                            ORDER BY children_used DESC) AS rank FROM rollup_new) d
+        WHERE n.ctid = d.ctid AND d.rank > 1"""))
+    conn.execute(sa.text("CREATE INDEX ON rollup_new (indicator_code, area_id, period)"))
+    stale = """
+        FROM observation o JOIN import_batch b ON b.id = o.import_batch_id AND b.kind = 'rollup'
+        WHERE o.superseded_at IS NOT NULL OR NOT EXISTS (
+            SELECT 1 FROM rollup_new n WHERE n.indicator_code = o.indicator_code AND n.area_id = o.area_id
+              AND n.period = o.period)"""
+    removed = conn.execute(sa.text("SELECT count(*) " + stale)).scalar_one()
+    if removed:  # a statement that deletes nothing would still bump data_version (statement trigger)
+        conn.execute(sa.text("DELETE FROM observation WHERE id IN (SELECT o.id " + stale + ")"))
+    changed = conn.execute(sa.text("""
+        SELECT count(*) FROM rollup_new n
+        WHERE NOT EXISTS (
+            SELECT 1 FROM observation o JOIN observation_derivation d ON d.observation_id = o.id
+            WHERE o.superseded_at IS NULL AND o.indicator_code = n.indicator_code AND o.area_id = n.area_id
+              AND o.period = n.period
+              AND (o.value IS NULL) = (n.value IS NULL)
+              AND coalesce(abs(o.value - n.value), 0) <= :eps * greatest(1.0, abs(n.value))
+              AND o.numerator IS NOT DISTINCT FROM n.numerator
+              AND o.denominator IS NOT DISTINCT FROM n.denominator AND o.flag IS NOT DISTINCT FROM n.flag
+              AND o.flag_reason IS NOT DISTINCT FROM n.flag_reason AND d.rule = n.rule
+              AND d.weight_indicator IS NOT DISTINCT FROM n.weight_indicator
+              AND d.weight_period IS NOT DISTINCT FROM n.weight_period
+              AND d.base_period IS NOT DISTINCT FROM n.base_period
+              AND d.children_total = n.children_total AND d.children_used = n.children_used
+              AND d.complete = n.complete)"""), {"eps": EQUAL_WITHIN}).scalar_one()
+    if changed:
+        _write_changes(conn, changed)
+    unused = """
+        FROM import_batch b WHERE b.kind = 'rollup'
+          AND NOT EXISTS (SELECT 1 FROM observation o WHERE o.import_batch_id = b.id)
+          AND NOT EXISTS (SELECT 1 FROM observation o WHERE o.superseded_by_batch = b.id)"""
+    if conn.execute(sa.text("SELECT count(*) " + unused)).scalar_one():
+        conn.execute(sa.text("DELETE FROM import_batch WHERE id IN (SELECT b.id " + unused + ")"))
+    return changed + removed
+
+
+def _write_changes(conn: Connection, changed: int) -> None:
+    batch = conn.execute(sa.text("""
+        INSERT INTO import_batch (kind, file_name, sha256, created_by, options, rows_written)
+        VALUES ('rollup', 'roll-up along the area hierarchy', '', 'system',
+                '{"rules": "METHODS.md section 5: sum | ratio_of_sums | weighted_mean | difference"}'::jsonb,
+                :changed)
+        RETURNING id"""), {"changed": changed}).scalar_one()
+    conn.execute(sa.text("""
+        UPDATE observation o SET value = n.value, numerator = n.numerator, denominator = n.denominator,
+               flag = n.flag, flag_reason = n.flag_reason, import_batch_id = :batch
+        FROM rollup_new n, import_batch b
+        WHERE b.id = o.import_batch_id AND b.kind = 'rollup' AND o.superseded_at IS NULL
+          AND o.indicator_code = n.indicator_code AND o.area_id = n.area_id AND o.period = n.period
+          AND ((o.value IS NULL) <> (n.value IS NULL) OR abs(o.value - n.value) > :eps * greatest(1.0, abs(n.value))
+               OR o.numerator IS DISTINCT FROM n.numerator
+               OR o.denominator IS DISTINCT FROM n.denominator OR o.flag IS DISTINCT FROM n.flag
+               OR o.flag_reason IS DISTINCT FROM n.flag_reason)"""), {"batch": batch, "eps": EQUAL_WITHIN})
+    conn.execute(sa.text("""
+        INSERT INTO observation (indicator_code, area_id, period, value, numerator, denominator, flag, flag_reason,
+                                 import_batch_id)
+        SELECT n.indicator_code, n.area_id, n.period, n.value, n.numerator, n.denominator,
+               CASE WHEN n.value IS NULL AND n.flag IS NULL THEN 'missing' ELSE n.flag END, n.flag_reason, :batch
+        FROM rollup_new n
+        WHERE NOT EXISTS (SELECT 1 FROM observation o WHERE o.superseded_at IS NULL
+                          AND o.indicator_code = n.indicator_code AND o.area_id = n.area_id
+                          AND o.period = n.period)"""), {"batch": batch})
+    conn.execute(sa.text("""
+        INSERT INTO observation_derivation (observation_id, rule, source_level, weight_indicator, weight_period,
+                                            base_period, children_total, children_used, complete)
+        SELECT o.id, n.rule, n.source_level, n.weight_indicator, n.weight_period, n.base_period,
+               n.children_total, n.children_used, n.complete
+        FROM rollup_new n
+        JOIN observation o ON o.superseded_at IS NULL AND o.indicator_code = n.indicator_code
+             AND o.area_id = n.area_id AND o.period = n.period
+        JOIN import_batch b ON b.id = o.import_batch_id AND b.kind = 'rollup'
+        ON CONFLICT (observation_id) DO UPDATE SET rule = EXCLUDED.rule, source_level = EXCLUDED.source_level,
+            weight_indicator = EXCLUDED.weight_indicator, weight_period = EXCLUDED.weight_period,
+            base_period = EXCLUDED.base_period, children_total = EXCLUDED.children_total,
+            children_used = EXCLUDED.children_used, complete = EXCLUDED.complete"""))
+
+
+def derivation_sql() -> str:
+    """(observation_id, derivation jsonb) of derived rows, for outputs that state how a value was computed.
+    Join it on `observation_public.id` / `observation_current.id`; published rows have no derivation."""
+    return """
+        SELECT d.observation_id, jsonb_strip_nulls(jsonb_build_object(
+            'rule', d.rule, 'source_level', d.source_level, 'weight_indicator', d.weight_indicator,
+            'weight_period', d.weight_period, 'base_period', d.base_period, 'children_total', d.children_total,
+            'children_used', d.children_used, 'complete', d.complete)) AS derivation
+        FROM observation_derivation d"""
+
+
+def list_derivations(conn: Connection, level: str, indicator_code: str | None = None,
+                     period: date | None = None, unsuppressed: bool = False) -> list[dict]:
+    """How the values of one level were derived: one row per area, indicator and period (derived rows only)."""
+    from indicators.schema import observation_source
+
+    rows = conn.execute(sa.text(f"""
+        SELECT a.key, a.name, o.indicator_code AS indicator, o.period, o.value, o.flag, o.flag_reason,
+               d.rule, d.source_level, d.weight_indicator, d.weight_period, d.base_period,
+               d.children_total, d.children_used, d.complete
+        FROM {observation_source(unsuppressed)} o
+        JOIN observation_derivation d ON d.observation_id = o.id
+        JOIN area a ON a.id = o.area_id AND a.level_code = :level
+        WHERE (CAST(:code AS text) IS NULL OR o.indicator_code = :code)
+          AND (CAST(:period AS date) IS NULL OR o.period = :period)
+        ORDER BY o.indicator_code, o.period DESC, a.key"""),
+        {"level": level, "code": indicator_code, "period": period})
+    return [dict(r._mapping) for r in rows]

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from geo.boundaries import BoundaryImportOptions, import_boundaries
 from geo.import_report import ImportReport
 from geo.levels import Level, upsert_levels
+from geo.points import PointImportOptions, import_points
 from indicators.catalogue import load_catalogue, read_catalogue
 from indicators.disclosure import set_partition
 from indicators.index_runs import compute_demo_indices
@@ -47,7 +48,8 @@ def load_demo(engine: Engine, manifest: Path = DEMO_MANIFEST, progress=None) -> 
     spec = yaml.safe_load(manifest.read_text(encoding="utf-8"))
     base = manifest.parent
     summary = DemoSummary()
-    steps = len(spec["boundaries"]) + len(spec["observations"]) + 1 + bool(spec.get("indices"))
+    steps = (len(spec["boundaries"]) + len(spec["observations"]) + len(spec.get("points", [])) + 1
+             + bool(spec.get("indices")))
     done = 0
 
     def advance(what: str) -> None:
@@ -73,6 +75,12 @@ def load_demo(engine: Engine, manifest: Path = DEMO_MANIFEST, progress=None) -> 
         options = ObservationImportOptions(**{k: v for k, v in item.items() if k != "file"})
         with engine.connect() as conn:
             report = import_observations(conn, base / item["file"], options, created_by="demo")
+        _check(report, summary)
+        advance(item["file"])
+    for item in spec.get("points", []):
+        options = PointImportOptions(**{k: v for k, v in item.items() if k != "file"})
+        with engine.connect() as conn:
+            report = import_points(conn, base / item["file"], options, created_by="demo")
         _check(report, summary)
         advance(item["file"])
     if spec.get("indices"):

@@ -1,5 +1,433 @@
-"""Routes for aggregation (filled in by its issue)."""
+"""Aggregation over HTTP: roll-up rules, any polygon, radius and catchments, points and grids to areas, supply
+indicators and their map, programme evaluation. Thin: parse, call one domain function, shape the response.
 
-from fastapi import APIRouter
+Every bad input answers 4xx problem+json naming the field (`field`), never 500.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
+from sqlalchemy.engine import Connection
+from starlette.responses import Response
+
+import pandas as pd
+import sqlalchemy as sa
+
+from geo.aggregation import AggregationInputError, cache_key, cached, circle_target, parse_target, stored_target
+from geo.features import FeatureQuery, feature_texts, level_extent
+from geo.grid import GridImportOptions, grid_to_areas, import_grid, list_grid_layers
+from geo.levels import get_level, list_levels
+from geo.points import PointImportOptions, import_points, list_point_layers, points_outside, points_per_area
+from indicators.interpolation import InterpolationRequest, interpolate
+from indicators.programmes import (EVALUATION_CSV_FIELDS, ProgrammeDefinition, create_programme, evaluate_programme,
+                                   evaluation_rows, list_programmes)
+from indicators.rollup import list_derivations
+from indicators.supply import CatchmentRequest, SupplyRequest, catchments, supply_per_area
+from indicators.classify import classify
+from indicators.values import boundary_date_for
+from service.audit import record
+from service.auth import Principal, current_principal, require_role
+from service.errors import ProblemError
+from service.http import HTML, connection, json_response, wants_html
+from web.aggregation_views import evaluation_chart, supply_map
+from web.templates import render
+
+router = APIRouter(tags=["aggregation"])
+Conn = Annotated[Connection, Depends(connection)]
+Caller = Annotated[Principal, Depends(current_principal)]
+Format = Annotated[str | None, Query(pattern="^(json|csv|html)$", description="Response format.")]
+# Targets with fewer estimated inhabitants are refused (statistical confidentiality of small groups).
+MIN_POPULATION = 100.0
+MAX_UPLOAD_BYTES = 200 << 20
+
+
+def _problem(exc: AggregationInputError) -> ProblemError:
+    titles = {400: "Bad Request", 404: "Not Found", 409: "Conflict", 413: "Content Too Large",
+              422: "Unprocessable Content"}
+    return ProblemError(exc.status, titles.get(exc.status, "Bad Request"), str(exc), field=exc.field, **exc.extra)
+
+
+def _level(conn: Connection, code: str | None, field: str = "level") -> str | None:
+    if code is not None and get_level(conn, code) is None:
+        raise ProblemError(404, "Not Found", f"unknown level {code!r}", field=field,
+                           available=[lv.code for lv in list_levels(conn)])
+    return code
+
+
+def _date(text: str | None, field: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ProblemError(400, "Bad Request", f"{field} {text!r} is not a date: write YYYY-MM-DD",
+                           field=field) from None
+
+
+def _csv(rows: list[dict], fields: list[str], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _cached(conn: Connection, kind: str, compute, **request: Any) -> tuple[Any, bool]:
+    """Expensive results, cached per request and data_version; the cache row is committed at once."""
+    result, hit = cached(conn, cache_key(kind, **request), compute)
+    conn.commit()
+    return result, hit
+
+
+def _respond(result: Any, hit: bool) -> Response:
+    return json_response(result, headers={"X-Cache": "hit" if hit else "miss"})
+
+
+# -- roll-up rules ------------------------------------------------------------------------------
+@router.get("/api/aggregate/derivations", summary="How the values of a level were derived (roll-up rules)")
+def derivations(conn: Conn, caller: Caller, level: Annotated[str, Query(description="Area level.")] = "bez",
+                indicator: str | None = None, period: str | None = None, f: Format = None):
+    _level(conn, level)
+    rows = list_derivations(conn, level, indicator, _date(period, "period"), caller.sees_unsuppressed)
+    if f == "csv":
+        return _csv(rows, list(rows[0].keys()) if rows else ["key"], f"ableitungen_{level}.csv")
+    return json_response({"level": level, "count": len(rows), "items": rows,
+                          "rules": {"sum": "counts added up", "ratio_of_sums": "scale * sum(numerators) / "
+                                    "sum(denominators)", "weighted_mean": "population-weighted mean of the shares "
+                                    "(weight_indicator at weight_period)", "difference": "difference of the rolled-up "
+                                    "values at period and base_period"}})
+
+
+# -- any polygon -------------------------------------------------------------------------------
+@router.post("/api/aggregate/polygon", summary="Estimates of all indicators for any polygon (areal interpolation)")
+def aggregate_polygon(
+    conn: Conn, caller: Caller,
+    body: Annotated[dict | None, Body(description="GeoJSON Polygon/MultiPolygon geometry or Feature (CRS84 unless "
+                                                  "a crs member or the crs parameter says otherwise), or "
+                                                  '{"layer": "...", "key": "..."} for a stored polygon.')] = None,
+    crs: Annotated[str | None, Query(description="CRS of the coordinates: CRS84 (default), EPSG:4326, EPSG:25832, "
+                                                 "EPSG:25833, EPSG:3035.")] = None,
+    level: Annotated[str | None, Query(description="Source level (default: the finest).")] = None,
+):
+    if body is None:
+        raise ProblemError(400, "Bad Request", "send a GeoJSON polygon as the JSON body", field="geometry")
+    _level(conn, level)
+    try:
+        if "layer" in body and "type" not in body:
+            target = stored_target(conn, str(body.get("layer")), str(body.get("key")))
+        else:
+            target = parse_target(conn, body, crs)
+        request = InterpolationRequest(target, level, caller.sees_unsuppressed, MIN_POPULATION)
+        result, hit = _cached(conn, "polygon", lambda: interpolate(conn, request), wkb=target.wkb, level=level,
+                              unsuppressed=caller.sees_unsuppressed, notes=target.notes, source=target.source)
+    except AggregationInputError as exc:
+        raise _problem(exc) from None
+    return _respond(result, hit)
+
+
+@router.get("/api/aggregate/radius", summary="Estimates within a radius (metres) around a point")
+def aggregate_radius(
+    conn: Conn, caller: Caller,
+    x: Annotated[float, Query(description="Longitude (CRS84) or easting.")],
+    y: Annotated[float, Query(description="Latitude (CRS84) or northing.")],
+    radius: Annotated[float, Query(description="Radius in metres (storage CRS), above 0 and at most 50,000.")],
+    crs: Annotated[str | None, Query(description="CRS of x/y (default CRS84).")] = None,
+    level: str | None = None,
+):
+    _level(conn, level)
+    try:
+        target = circle_target(conn, x, y, radius, crs)
+        request = InterpolationRequest(target, level, caller.sees_unsuppressed, MIN_POPULATION)
+        result, hit = _cached(conn, "radius", lambda: interpolate(conn, request), x=x, y=y, radius=radius, crs=crs,
+                              level=level, unsuppressed=caller.sees_unsuppressed)
+    except AggregationInputError as exc:
+        raise _problem(exc) from None
+    return _respond(result, hit)
+
+
+@router.get("/api/aggregate/catchments", summary="Population within a radius around each facility of a layer")
+def aggregate_catchments(
+    conn: Conn, caller: Caller,
+    layer: Annotated[str, Query(description="Point layer, e.g. kitas.")],
+    radius: Annotated[float, Query(description="Radius in metres, above 0 and at most 50,000.")],
+    indicator: Annotated[str, Query(description="Count indicator to estimate, e.g. EW or EW_U6.")] = "EW",
+    period: str | None = None,
+    capacity: Annotated[str | None, Query(description="Capacity attribute, e.g. e_platz.")] = None,
+    f: Format = None,
+):
+    request = CatchmentRequest(layer, radius, indicator, _date(period, "period"), capacity,
+                               unsuppressed=caller.sees_unsuppressed, min_population=MIN_POPULATION)
+    try:
+        result, hit = _cached(conn, "catchments", lambda: catchments(conn, request), request=request.__dict__)
+    except AggregationInputError as exc:
+        raise _problem(exc) from None
+    if f == "csv":
+        fields = ["key", "name", "population", "flag", "coverage", "areas", "areas_missing", "capacity", "supply"]
+        return _csv(result["items"], fields, f"einzugsbereiche_{layer}_{radius:g}m.csv")
+    return _respond(result, hit)
+
+
+# -- points ------------------------------------------------------------------------------------
+@router.get("/api/layers/points", summary="Point layers (facilities)")
+def point_layers(conn: Conn):
+    items = list_point_layers(conn)
+    return json_response({"count": len(items), "items": items})
+
+
+async def _upload_to_file(upload: UploadFile, directory: str) -> Path:
+    name = Path(upload.filename or "upload").name
+    path = Path(directory) / name
+    size = 0
+    with open(path, "wb") as handle:
+        while chunk := await upload.read(1 << 20):
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                raise ProblemError(413, "Content Too Large", f"the file exceeds {MAX_UPLOAD_BYTES >> 20} MiB",
+                                   field="file")
+            handle.write(chunk)
+    return path
+
+
+def _report_response(report) -> Response:
+    status = 200 if report.ok else 422
+    return json_response(report.as_dict(), status=status)
+
+
+@router.post("/api/layers/points/{layer}", summary="Import a point layer (validated, atomic; dry_run to check)")
+async def upload_points(
+    request: Request, layer: str,
+    principal: Annotated[Principal, Depends(require_role("data_steward"))],
+    file: Annotated[UploadFile, File(description="GeoJSON, GeoPackage, FlatGeobuf or zipped Shapefile.")],
+    key_field: Annotated[str, Form()], name_field: Annotated[str | None, Form()] = None,
+    crs: Annotated[str | None, Form()] = None, name_de: Annotated[str | None, Form()] = None,
+    dry_run: Annotated[bool, Form()] = False,
+):
+    options = PointImportOptions(layer=layer, key_field=key_field, name_field=name_field, crs=crs, name_de=name_de)
+    with tempfile.TemporaryDirectory() as directory:
+        path = await _upload_to_file(file, directory)
+        with request.app.state.engine.connect() as conn:
+            report = import_points(conn, path, options, dry_run=dry_run, created_by=principal.name,
+                                   display_name=path.name)
+            if report.ok and report.batch_id:
+                with conn.begin():
+                    record(conn, principal, "import", "point_layer", layer, after={"batch": report.batch_id,
+                                                                                  "rows": report.rows_written})
+    return _report_response(report)
+
+
+@router.get("/api/aggregate/points", summary="Number of points and sums of an attribute per area")
+def aggregate_points(
+    conn: Conn,
+    layer: Annotated[str, Query(description="Point layer, e.g. kitas.")],
+    level: Annotated[str, Query(description="Area level.")] = "plr",
+    sum_fields: Annotated[list[str] | None, Query(alias="sum", description="Numeric attribute(s) to sum, "
+                                                                          "e.g. e_platz.")] = None,
+    f: Format = None,
+):
+    _level(conn, level)
+    fields = sum_fields or []
+    at = boundary_date_for(conn, level, None)
+
+    def compute() -> dict:
+        items = points_per_area(conn, layer, level, at, fields)
+        return {"layer": layer, "level": level, "boundary_version": at.isoformat(), "sums": fields,
+                "points_outside": points_outside(conn, layer, level, at), "count": len(items), "items": items}
+
+    try:
+        result, hit = _cached(conn, "points", compute, layer=layer, level=level, fields=fields)
+    except AggregationInputError as exc:
+        raise _problem(exc) from None
+    if f == "csv":
+        columns = ["key", "name", "count"] + [f"{n}_sum" for n in fields] + [f"{n}_not_numeric" for n in fields]
+        return _csv(result["items"], columns, f"{layer}_{level}.csv")
+    return _respond(result, hit)
+
+
+# -- supply ------------------------------------------------------------------------------------
+def _supply_request(caller: Principal, layer: str, capacity: str, population: str, period: str | None, level: str,
+                    per: float) -> SupplyRequest:
+    if not (0 < per <= 100_000):
+        raise ProblemError(400, "Bad Request", f"per {per} must be above 0 and at most 100,000", field="per")
+    return SupplyRequest(layer, capacity, population, _date(period, "period"), level, per, caller.sees_unsuppressed)
+
+
+SupplyLayer = Annotated[str, Query(description="Point layer.")]
+SupplyCapacity = Annotated[str, Query(description="Capacity attribute.")]
+SupplyPopulation = Annotated[str, Query(description="Count indicator of the population served.")]
+
+
+@router.get("/api/aggregate/supply", summary="Supply ratio per area, e.g. Kita places per 100 children under 6")
+def supply(conn: Conn, caller: Caller, layer: SupplyLayer = "kitas", capacity: SupplyCapacity = "e_platz",
+           population: SupplyPopulation = "EW_U6", period: str | None = None, level: str = "plr", per: float = 100,
+           f: Format = None):
+    _level(conn, level)
+    request = _supply_request(caller, layer, capacity, population, period, level, per)
+    try:
+        result, hit = _cached(conn, "supply", lambda: supply_per_area(conn, request), request=request.__dict__)
+    except AggregationInputError as exc:
+        raise _problem(exc) from None
+    if f == "csv":
+        fields = ["key", "name", "facilities", "capacity", "population", "population_flag", "supply", "flag"]
+        return _csv(result["items"], fields, f"versorgung_{layer}_{level}.csv")
+    return _respond(result, hit)
+
+
+@router.get("/maps/supply", summary="Map of a supply ratio per area (HTML)", response_class=Response)
+def supply_map_page(request: Request, conn: Conn, caller: Caller, layer: SupplyLayer = "kitas",
+                    capacity: SupplyCapacity = "e_platz", population: SupplyPopulation = "EW_U6",
+                    period: str | None = None, level: str = "plr", per: float = 100):
+    _level(conn, level)
+    supply_request = _supply_request(caller, layer, capacity, population, period, level, per)
+    try:
+        result, _hit = _cached(conn, "supply", lambda: supply_per_area(conn, supply_request),
+                               request=supply_request.__dict__)
+    except AggregationInputError as exc:
+        raise _problem(exc) from None
+    at = date.fromisoformat(result["boundary_version"])
+    by_key = {item["key"]: item for item in result["items"]}
+    texts = feature_texts(conn, FeatureQuery(level=level, at=at, limit=100_000, precision=5, simplify_m=5.0),
+                          "SELECT NULL::bigint AS area_id, NULL::jsonb AS properties WHERE false")
+    features = []
+    for text in texts:
+        feature = orjson.loads(text)
+        item = by_key.get(feature["id"], {})
+        value = item.get("supply")
+        feature["properties"].update({
+            "supply": value, "wert": "kein Wert" if value is None else f"{value:.1f}".replace(".", ","),
+            "plaetze": f"{item.get('capacity', 0):.0f}", "kinder": "–" if item.get("population") is None
+            else f"{item['population']:.0f}"})
+        features.append(feature)
+    values = pd.Series([i["supply"] for i in result["items"] if i["supply"] is not None], dtype=float)
+    breaks = classify(values, "quantiles", k=5).bins[:-1].tolist() if len(values) >= 5 else []
+    points = _points_geojson(conn, layer, capacity)
+    title = f"Plätze ({layer}) je {per:g} {population}, {result['population_period']}"
+    html = supply_map({"type": "FeatureCollection", "features": features}, title=title, breaks=breaks,
+                      points=points, tile_url=request.app.state.settings.map_tiles or None,
+                      bounds=level_extent(conn, level, at))
+    return Response(html, media_type=HTML)
+
+
+def _points_geojson(conn: Connection, layer: str, capacity: str) -> dict:
+    text = conn.execute(sa.text("""
+        SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
+            'type', 'Feature', 'id', key, 'geometry', ST_AsGeoJSON(ST_Transform(geom, 4326), 6)::json,
+            'properties', json_build_object('name', name, 'kapazitaet', attributes ->> :cap))), '[]'::json))::text
+        FROM point_feature WHERE layer_code = :layer"""), {"layer": layer, "cap": capacity}).scalar_one()
+    return orjson.loads(text)
+
+
+# -- grid --------------------------------------------------------------------------------------
+@router.get("/api/layers/grid", summary="Grid layers (Zensus-style)")
+def grid_layers(conn: Conn):
+    items = list_grid_layers(conn)
+    return json_response({"count": len(items), "items": items})
+
+
+@router.post("/api/layers/grid/{layer}", summary="Import a Zensus-style grid table (INSPIRE cell ids)")
+async def upload_grid(
+    request: Request, layer: str,
+    principal: Annotated[Principal, Depends(require_role("data_steward"))],
+    file: Annotated[UploadFile, File(description="CSV with an INSPIRE grid id column and count columns.")],
+    id_column: Annotated[str | None, Form()] = None, dry_run: Annotated[bool, Form()] = False,
+):
+    options = GridImportOptions(layer=layer, id_column=id_column)
+    with tempfile.TemporaryDirectory() as directory:
+        path = await _upload_to_file(file, directory)
+        with request.app.state.engine.connect() as conn:
+            report = import_grid(conn, path, options, dry_run=dry_run, created_by=principal.name,
+                                 display_name=path.name)
+            if report.ok and report.batch_id:
+                with conn.begin():
+                    record(conn, principal, "import", "grid_layer", layer, after={"batch": report.batch_id,
+                                                                                 "cells": report.rows_written})
+    return _report_response(report)
+
+
+@router.get("/api/aggregate/grid", summary="Sum of a grid variable per area (cell centre in area)")
+def aggregate_grid(conn: Conn, layer: str, variable: str, level: str = "plr", f: Format = None):
+    _level(conn, level)
+    at = boundary_date_for(conn, level, None)
+    try:
+        result, hit = _cached(conn, "grid", lambda: grid_to_areas(conn, layer, variable, level, at), layer=layer,
+                              variable=variable, level=level)
+    except AggregationInputError as exc:
+        raise _problem(exc) from None
+    if f == "csv":
+        return _csv(result["items"], ["key", "name", "cells", "value"], f"{layer}_{variable}_{level}.csv")
+    return _respond(result, hit)
+
+
+# -- programmes --------------------------------------------------------------------------------
+@router.get("/api/programmes", summary="Programmes (areas or polygon, start date)")
+def programmes(conn: Conn):
+    items = list_programmes(conn)
+    return json_response({"count": len(items), "items": items})
+
+
+@router.post("/api/programmes", summary="Define a programme by areas or a polygon and a start date", status_code=201)
+def programme_create(
+    request: Request,
+    principal: Annotated[Principal, Depends(require_role("editor"))],
+    body: Annotated[dict, Body(description='{"id", "name", "start_date", and "area_keys" (+ "level") or "geometry" '
+                                           '(GeoJSON, + "crs") or "polygon_layer" + "polygon_key"}')],
+):
+    start = _date(str(body.get("start_date")) if body.get("start_date") is not None else None, "start_date")
+    if start is None:
+        raise ProblemError(400, "Bad Request", "start_date is required (YYYY-MM-DD)", field="start_date")
+    keys = body.get("area_keys")
+    if keys is not None and (not isinstance(keys, list) or not all(isinstance(k, str) for k in keys)):
+        raise ProblemError(400, "Bad Request", "area_keys must be a list of key strings", field="area_keys")
+    definition = ProgrammeDefinition(str(body.get("id", "")), str(body.get("name", "")), start,
+                                     body.get("level"), tuple(keys) if keys else None, body.get("polygon_layer"),
+                                     body.get("polygon_key"))
+    with request.app.state.engine.connect() as conn:
+        try:
+            with conn.begin():
+                _level(conn, definition.level)
+                wkb = srid = None
+                if body.get("geometry") is not None:
+                    target = parse_target(conn, body["geometry"], body.get("crs"))
+                    wkb, srid = target.wkb, target.srid
+                created = create_programme(conn, definition, principal.name, wkb, srid)
+                record(conn, principal, "create", "programme", definition.id, after=created)
+        except AggregationInputError as exc:
+            raise _problem(exc) from None
+    return json_response(created, status=201)
+
+
+@router.get("/api/programmes/{programme_id}/evaluation",
+            summary="Difference in differences: programme vs. rest of the city and matched areas")
+def programme_evaluation(request: Request, conn: Conn, caller: Caller, programme_id: str, f: Format = None):
+    try:
+        result, hit = _cached(conn, "programme", lambda: evaluate_programme(conn, programme_id,
+                                                                            caller.sees_unsuppressed),
+                              programme=programme_id, unsuppressed=caller.sees_unsuppressed)
+    except AggregationInputError as exc:
+        raise _problem(exc) from None
+    if f == "csv":
+        return _csv(evaluation_rows(result), EVALUATION_CSV_FIELDS, f"evaluation_{programme_id}.csv")
+    if wants_html(request, f):
+        return render("programme_evaluation.html", request, page_title=f"Evaluation {result['programme']['name']}",
+                      result=result)
+    return _respond(result, hit)
+
+
+@router.get("/api/programmes/{programme_id}/evaluation.svg", summary="Chart of the programme evaluation (SVG)",
+            response_class=Response)
+def programme_chart(conn: Conn, caller: Caller, programme_id: str):
+    try:
+        result, _hit = _cached(conn, "programme", lambda: evaluate_programme(conn, programme_id,
+                                                                             caller.sees_unsuppressed),
+                               programme=programme_id, unsuppressed=caller.sees_unsuppressed)
+    except AggregationInputError as exc:
+        raise _problem(exc) from None
+    return Response(evaluation_chart(result), media_type="image/svg+xml")

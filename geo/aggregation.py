@@ -1,0 +1,268 @@
+"""Spatial side of aggregation: target polygons (parsed, repaired, reprojected), their overlap with the areas
+of a level, circles around points, and the cache of expensive results.
+
+Everything is measured in the storage CRS (metres). Must not know about indicators: it answers "which areas,
+with which share of their area" and leaves the statistics to `indicators.interpolation`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import orjson
+import shapely
+import sqlalchemy as sa
+from shapely.geometry import shape
+from sqlalchemy.engine import Connection
+
+from geo.schema import storage_srid
+
+# GeoJSON is always x = longitude, y = latitude (RFC 7946), also when EPSG:4326 is named.
+SUPPORTED_CRS = {"CRS84": 4326, "EPSG:4326": 4326, "EPSG:25832": 25832, "EPSG:25833": 25833, "EPSG:3035": 3035}
+CRS_ALIASES = {
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84": "CRS84",
+    "urn:ogc:def:crs:OGC:1.3:CRS84": "CRS84",
+    "OGC:CRS84": "CRS84",
+}
+MAX_VERTICES = 100_000
+MAX_RADIUS_M = 50_000.0
+CIRCLE_SEGMENTS = 16  # per quarter circle: area error below 0.2 %
+
+
+class AggregationInputError(ValueError):
+    """Input that cannot be aggregated; `field` names the offending request member, `status` is 400 or 422."""
+
+    def __init__(self, message: str, field: str, status: int = 400, **extra: Any):
+        super().__init__(message)
+        self.field = field
+        self.status = status
+        self.extra = extra
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target polygon in the storage CRS, as WKB, with what was done to it on the way."""
+
+    wkb: bytes
+    srid: int
+    area_m2: float
+    source: str  # 'geojson', 'layer kitas/0101', 'circle ...'
+    crs_in: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class Overlap:
+    """Source areas that intersect a target, with the overlap in m² (share = overlap / area of the source)."""
+
+    level: str
+    at: date
+    target_area_m2: float
+    areas: list[dict] = field(default_factory=list)
+
+    @property
+    def covered_m2(self) -> float:
+        return sum(a["overlap_m2"] for a in self.areas)
+
+    @property
+    def coverage(self) -> float:
+        return min(1.0, self.covered_m2 / self.target_area_m2) if self.target_area_m2 > 0 else 0.0
+
+
+def crs_srid(text: str | None, field_name: str = "crs") -> tuple[str, int]:
+    """('EPSG:25833', 25833) for a supported CRS given as EPSG:n, an OGC URI or a URN; CRS84 when None."""
+    if text is None or not str(text).strip():
+        return "CRS84", 4326
+    raw = str(text).strip()
+    name = CRS_ALIASES.get(raw, raw)
+    for prefix in ("http://www.opengis.net/def/crs/EPSG/0/", "urn:ogc:def:crs:EPSG::", "urn:ogc:def:crs:EPSG:0:"):
+        if name.startswith(prefix):
+            name = "EPSG:" + name[len(prefix):]
+    name = name.upper() if name.upper().startswith("EPSG:") or name.upper() == "CRS84" else name
+    if name not in SUPPORTED_CRS:
+        raise AggregationInputError(
+            f"unknown or unsupported CRS {raw!r}; use one of {', '.join(SUPPORTED_CRS)}", field_name)
+    return name, SUPPORTED_CRS[name]
+
+
+def parse_target(conn: Connection, geojson: Any, crs: str | None = None) -> Target:
+    """A (Multi)Polygon from a GeoJSON geometry or Feature, in `crs` (or its own `crs` member; CRS84 by default),
+    repaired if self-intersecting, reprojected to the storage CRS. Raises AggregationInputError naming the field."""
+    if not isinstance(geojson, dict):
+        raise AggregationInputError("the body must be a GeoJSON geometry or Feature object", "geometry")
+    member_crs = _crs_member(geojson)
+    if crs and member_crs and crs_srid(crs)[1] != crs_srid(member_crs, "crs")[1]:
+        raise AggregationInputError(f"the crs parameter {crs!r} contradicts the body's crs member {member_crs!r}",
+                                    "crs")
+    crs_name, srid_in = crs_srid(crs or member_crs)
+    geometry = geojson.get("geometry") if geojson.get("type") == "Feature" else geojson
+    if geojson.get("type") == "FeatureCollection":
+        features = geojson.get("features") or []
+        if len(features) != 1:
+            raise AggregationInputError("send one polygon: a FeatureCollection must hold exactly one Feature",
+                                        "geometry")
+        geometry = features[0].get("geometry") if isinstance(features[0], dict) else None
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        found = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
+        raise AggregationInputError(f"geometry must be a Polygon or MultiPolygon, not {found}", "geometry")
+    try:
+        geom = shape(geometry)
+        vertices = shapely.get_num_coordinates(geom)
+    except Exception as exc:  # shapely raises ValueError, TypeError, GEOSException on malformed coordinates
+        raise AggregationInputError(f"the coordinates cannot be read as a polygon ({exc})", "geometry") from None
+    if vertices > MAX_VERTICES:
+        raise AggregationInputError(f"the polygon has {vertices:,} vertices; at most {MAX_VERTICES:,} are accepted",
+                                    "geometry", status=413)
+    if geom.is_empty:
+        raise AggregationInputError("the polygon is empty", "geometry", status=422)
+    if not all(map(_finite, shapely.get_coordinates(geom).ravel())):
+        raise AggregationInputError("the coordinates contain NaN or infinity", "geometry")
+    if srid_in == 4326:
+        minx, miny, maxx, maxy = geom.bounds
+        if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+            raise AggregationInputError(
+                f"coordinates {geom.bounds} are not longitude/latitude; name the CRS (e.g. crs=EPSG:25833)", "crs")
+    notes = []
+    if not geom.is_valid:
+        reason = shapely.is_valid_reason(geom)
+        repaired = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+        polygons = [g for g in getattr(repaired, "geoms", [repaired]) if g.geom_type in ("Polygon", "MultiPolygon")]
+        geom = shapely.union_all(polygons) if polygons else shapely.Polygon()
+        if geom.is_empty or geom.area == 0:
+            raise AggregationInputError(f"the polygon is invalid ({reason}) and encloses no area after repair",
+                                        "geometry", status=422)
+        notes.append(f"invalid polygon repaired ({reason}); check the outline")
+    return _to_storage(conn, shapely.to_wkb(geom), srid_in, crs_name, "geojson", notes)
+
+
+def _finite(value: float) -> bool:
+    return value == value and value not in (float("inf"), float("-inf"))
+
+
+def _crs_member(geojson: dict) -> str | None:
+    crs = geojson.get("crs")
+    if crs is None:
+        return None
+    if isinstance(crs, str):
+        return crs
+    if isinstance(crs, dict) and isinstance(crs.get("properties"), dict):
+        return crs["properties"].get("name")
+    raise AggregationInputError("the crs member must look like {\"type\": \"name\", \"properties\": "
+                                "{\"name\": \"EPSG:25833\"}}", "crs")
+
+
+def _to_storage(conn: Connection, wkb: bytes, srid_in: int, crs_name: str, source: str,
+                notes: list[str]) -> Target:
+    srid = storage_srid(conn)
+    row = conn.execute(sa.text("""
+        SELECT ST_AsBinary(g) AS wkb, ST_Area(g) AS area FROM (
+            SELECT ST_Multi(ST_Transform(ST_SetSRID(ST_GeomFromWKB(:wkb), :srid_in), :srid)) AS g) t"""),
+        {"wkb": wkb, "srid_in": srid_in, "srid": srid}).one()
+    if not row.area or row.area <= 0:
+        raise AggregationInputError("the polygon encloses no area", "geometry", status=422)
+    return Target(bytes(row.wkb), srid, float(row.area), source, crs_name, tuple(notes))
+
+
+def stored_target(conn: Connection, layer: str, key: str) -> Target:
+    """A feature of a stored polygon layer (e.g. programme areas) as target."""
+    row = conn.execute(sa.text("""
+        SELECT ST_AsBinary(geom) AS wkb, ST_Area(geom) AS area, ST_SRID(geom) AS srid FROM polygon_feature
+        WHERE layer_code = :layer AND key = :key"""), {"layer": layer, "key": key}).one_or_none()
+    if row is None:
+        known = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM polygon_layer WHERE code = :layer)"),
+                             {"layer": layer}).scalar_one()
+        raise AggregationInputError(
+            f"no feature {key!r} in polygon layer {layer!r}" if known else f"unknown polygon layer {layer!r}",
+            "key" if known else "layer", status=404)
+    return Target(bytes(row.wkb), row.srid, float(row.area), f"layer {layer}/{key}", f"EPSG:{row.srid}")
+
+
+def circle_target(conn: Connection, x: float, y: float, radius_m: float, crs: str | None = None) -> Target:
+    """A circle of `radius_m` metres (in the storage CRS) around a point given in `crs` (CRS84 by default)."""
+    check_radius(radius_m)
+    crs_name, srid_in = crs_srid(crs)
+    if not (_finite(x) and _finite(y)):
+        raise AggregationInputError("x and y must be finite numbers", "x")
+    if srid_in == 4326 and not (-180 <= x <= 180 and -90 <= y <= 90):
+        raise AggregationInputError(f"({x}, {y}) is not longitude/latitude; name the CRS (e.g. crs=EPSG:25833)",
+                                    "crs")
+    srid = storage_srid(conn)
+    row = conn.execute(sa.text("""
+        SELECT ST_AsBinary(g) AS wkb, ST_Area(g) AS area FROM (
+            SELECT ST_Multi(ST_Buffer(ST_Transform(ST_SetSRID(ST_MakePoint(:x, :y), :srid_in), :srid), :r, :seg)) AS g
+        ) t"""), {"x": x, "y": y, "srid_in": srid_in, "srid": srid, "r": radius_m, "seg": CIRCLE_SEGMENTS}).one()
+    return Target(bytes(row.wkb), srid, float(row.area), f"circle r={radius_m:g} m around ({x}, {y})", crs_name)
+
+
+def check_radius(radius_m: float, field_name: str = "radius") -> None:
+    if not _finite(radius_m) or radius_m <= 0 or radius_m > MAX_RADIUS_M:
+        raise AggregationInputError(
+            f"radius {radius_m} m is out of range: give metres above 0 and at most {MAX_RADIUS_M:,.0f}", field_name)
+
+
+def overlap(conn: Connection, target: Target, level: str, at: date) -> Overlap:
+    """Areas of `level` (boundary version valid at `at`) intersecting the target, with their overlap in m²."""
+    rows = conn.execute(sa.text("""
+        WITH t AS (SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), :srid) AS geom)
+        SELECT a.id AS area_id, a.key, a.name, a.area_m2,
+               CASE WHEN ST_CoveredBy(a.geom, t.geom) THEN a.area_m2
+                    ELSE ST_Area(ST_Intersection(a.geom, t.geom)) END AS overlap_m2
+        FROM area a, t
+        WHERE a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)
+          AND ST_Intersects(a.geom, t.geom)
+        ORDER BY a.key"""), {"wkb": target.wkb, "srid": target.srid, "level": level, "at": at}).mappings().all()
+    areas = [dict(r) | {"share": r["overlap_m2"] / r["area_m2"] if r["area_m2"] else 0.0}
+             for r in rows if r["overlap_m2"] > 0]
+    return Overlap(level, at, target.area_m2, areas)
+
+
+def finest_level(conn: Connection) -> str:
+    return conn.execute(sa.text("SELECT code FROM area_level ORDER BY rank LIMIT 1")).scalar_one()
+
+
+def current_version(conn: Connection, level: str) -> date:
+    """valid_from of the current boundary version of a level."""
+    found = conn.execute(sa.text(
+        "SELECT max(valid_from) FROM area WHERE level_code = :level AND valid_to IS NULL"), {"level": level}).scalar()
+    if found is None:
+        raise AggregationInputError(f"level {level!r} has no current areas", "level", status=404)
+    return found
+
+
+# -- cache ------------------------------------------------------------------------------------------
+def data_version(conn: Connection) -> int:
+    return int(conn.execute(sa.text("SELECT value FROM dm_setting WHERE key = 'data_version'")).scalar_one())
+
+
+def cache_key(kind: str, **request: Any) -> str:
+    """A stable key for one request: its kind and every parameter that shapes the result."""
+    text = orjson.dumps({"kind": kind, **request}, option=orjson.OPT_SORT_KEYS, default=_jsonable)
+    return kind + ":" + hashlib.sha256(text).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def cached(conn: Connection, key: str, compute) -> tuple[Any, bool]:
+    """(result, hit): the stored result if it was computed at the current data_version, else compute and store.
+
+    Results are keyed by request and data_version, so any data change (which bumps data_version) invalidates
+    them. The caller commits (the store is part of its transaction)."""
+    version = data_version(conn)
+    row = conn.execute(sa.text("SELECT result FROM aggregation_cache WHERE cache_key = :key AND data_version = :v"),
+                       {"key": key, "v": version}).scalar()
+    if row is not None:
+        return row, True
+    result = compute()
+    conn.execute(sa.text("""
+        INSERT INTO aggregation_cache (cache_key, data_version, result) VALUES (:key, :v, CAST(:result AS jsonb))
+        ON CONFLICT (cache_key) DO UPDATE SET data_version = EXCLUDED.data_version, result = EXCLUDED.result,
+            created_at = now()"""),
+        {"key": key, "v": version, "result": orjson.dumps(result, default=str).decode()})
+    return orjson.loads(orjson.dumps(result, default=str)), False

@@ -1,0 +1,310 @@
+"""Zensus-style grid tables (INSPIRE grid cell ids such as `CRS3035RES100mN3268400E4553900`): parse the ids,
+import the counts, aggregate them to the areas of any level (a cell belongs to the area containing its centre).
+
+An INSPIRE id names the CRS (EPSG:3035, LAEA Europe), the resolution and the lower-left corner (N = northing,
+E = easting, in metres); the centre is corner + resolution / 2. The Zensus 2022 tables also use the short form
+`100mN32684E45539` (corner in units of the resolution). Must not know about indicators.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from geo.aggregation import AggregationInputError
+from geo.import_report import ImportFailed, ImportReport, file_sha256, finish_batch, record_batch
+from geo.points import LAYER_CODE_PATTERN
+from geo.schema import storage_srid
+
+INSPIRE_ID = re.compile(r"^CRS(?P<crs>\d{4,5})RES(?P<res>\d+)(?P<unit>m|km)N(?P<n>\d+)E(?P<e>\d+)$")
+SHORT_ID = re.compile(r"^(?P<res>\d+)(?P<unit>m|km)N(?P<n>\d+)E(?P<e>\d+)$")
+GRID_CRS = 3035
+MISSING_TOKENS = {"", "-", "–", ".", "x", "/", "…"}  # Zeichenerklärung: no value / kept secret
+MAX_ROWS_LISTED = 20
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class GridCell:
+    cell_id: str
+    resolution_m: int
+    x: float  # centre, EPSG:3035 easting
+    y: float  # centre, EPSG:3035 northing
+
+
+def parse_cell_id(text: str) -> GridCell:
+    """The cell of an INSPIRE grid id (long or Zensus short form); ValueError says what is wrong."""
+    cell_id = str(text).strip()
+    long = INSPIRE_ID.match(cell_id)
+    short = None if long else SHORT_ID.match(cell_id)
+    if not long and not short:
+        raise ValueError(f"{cell_id[:60]!r} is not an INSPIRE grid id like CRS3035RES100mN3268400E4553900")
+    match = long or short
+    resolution = int(match["res"]) * (1000 if match["unit"] == "km" else 1)
+    if resolution <= 0:
+        raise ValueError(f"{cell_id!r} has resolution 0")
+    if long and int(long["crs"]) != GRID_CRS:
+        raise ValueError(f"{cell_id!r} names CRS {long['crs']}; INSPIRE grids use EPSG:3035")
+    factor = 1 if long else resolution
+    north, east = int(match["n"]) * factor, int(match["e"]) * factor
+    if north % resolution or east % resolution:
+        raise ValueError(f"{cell_id!r}: the corner is not a multiple of the {resolution} m resolution")
+    return GridCell(cell_id, resolution, east + resolution / 2, north + resolution / 2)
+
+
+def parse_cell_ids(ids: pd.Series) -> pd.DataFrame:
+    """Vectorised parse: columns resolution_m, x, y (NaN where the id does not parse) and error (text or None)."""
+    text = ids.fillna("").astype(str).str.strip()
+    long = text.str.extract(INSPIRE_ID.pattern)
+    short = text.str.extract(SHORT_ID.pattern)
+    is_long = long["res"].notna().to_numpy()
+    parts = long.where(pd.Series(is_long, index=long.index), short)
+    unit = parts["unit"]
+    resolution = pd.to_numeric(parts["res"], errors="coerce") * np.where(unit == "km", 1000, 1)
+    factor = np.where(is_long, 1, resolution)
+    north = pd.to_numeric(parts["n"], errors="coerce") * factor
+    east = pd.to_numeric(parts["e"], errors="coerce") * factor
+    error = pd.Series(None, index=ids.index, dtype=object)
+    error[parts["res"].isna()] = "not an INSPIRE grid id like CRS3035RES100mN3268400E4553900"
+    wrong_crs = pd.Series(is_long, index=ids.index) & (long["crs"].fillna(str(GRID_CRS)) != str(GRID_CRS))
+    error[wrong_crs & error.isna()] = "names a CRS other than EPSG:3035"
+    off = ((north % resolution) != 0) | ((east % resolution) != 0) | (resolution <= 0)
+    error[off.fillna(False) & error.isna()] = "the corner is not a multiple of the resolution"
+    ok = error.isna()
+    return pd.DataFrame({"resolution_m": resolution.where(ok), "x": (east + resolution / 2).where(ok),
+                         "y": (north + resolution / 2).where(ok), "error": error})
+
+
+@dataclass(frozen=True)
+class GridImportOptions:
+    layer: str
+    id_column: str | None = None  # default: the first column whose name contains "gitter" or "id"
+    variables: tuple[str, ...] | None = None  # default: every other column
+    name_de: str | None = None
+    name_en: str | None = None
+    separator: str | None = None
+    decimal: str | None = None
+
+
+def import_grid(conn: Connection, path: Path, options: GridImportOptions, *, dry_run: bool = False,
+                created_by: str = "cli", display_name: str | None = None,
+                progress: Progress | None = None) -> ImportReport:
+    """Validate and (unless dry_run or on error) store a grid table; replaces the layer's cells and values."""
+    report = ImportReport(kind="grid", file=display_name or path.name, dry_run=dry_run)
+    step = progress or (lambda _what, _done, _total: None)
+    if not re.fullmatch(LAYER_CODE_PATTERN, options.layer):
+        report.error(f"layer code {options.layer!r} is not allowed", "use lower-case letters, digits and _",
+                     column="layer")
+        return report
+    table = _read(path, options, report)
+    if table is None:
+        return report
+    report.sha256 = file_sha256(path)
+    report.rows_read = len(table)
+    step("read", 1, 4)
+    cells, values = _validate(table, options, report)
+    if not report.ok:
+        return report
+    step("validated", 2, 4)
+    tx = conn.begin()
+    try:
+        report.batch_id = record_batch(conn, report, created_by, asdict(options))
+        _store(conn, options, cells, values, report)
+        finish_batch(conn, report)
+        step("stored", 4, 4)
+    except ImportFailed:
+        tx.rollback()
+        report.batch_id = None
+        return report
+    except BaseException:
+        tx.rollback()
+        raise
+    if dry_run:
+        tx.rollback()
+        report.batch_id = None
+    else:
+        tx.commit()
+    return report
+
+
+def _read(path: Path, options: GridImportOptions, report: ImportReport) -> pd.DataFrame | None:
+    if not path.exists():
+        report.error("file not found", "check the path")
+        return None
+    if path.stat().st_size == 0:
+        report.error("the file is empty", "export the table again")
+        return None
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+        report.notes.append("read as cp1252 (not UTF-8)")
+    header = text.split("\n", 1)[0]
+    separator = options.separator or max((";", ",", "\t"), key=header.count)
+    decimal = options.decimal or ("," if separator == ";" else ".")
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        report.error(f"cannot read the file as a table ({str(exc).splitlines()[0]})",
+                     "save it as CSV with one header row")
+        return None
+    table.attrs["decimal"] = decimal
+    return table
+
+
+def _validate(table: pd.DataFrame, options: GridImportOptions,
+              report: ImportReport) -> tuple[pd.DataFrame, pd.DataFrame]:
+    id_column = options.id_column or next(
+        (c for c in table.columns if "gitter" in c.lower() or c.lower().endswith("id")), None)
+    if id_column is None or id_column not in table.columns:
+        report.error(f"no grid id column {options.id_column or ''!r}".replace(" ''", ""),
+                     f"name it with --id-column; found {list(table.columns)}", row=1, column=options.id_column)
+        return pd.DataFrame(), pd.DataFrame()
+    variables = list(options.variables or [c for c in table.columns if c != id_column
+                                           and not re.fullmatch(r"[xy]_mp_\d+k?m", c)])
+    for name in variables:
+        if name not in table.columns:
+            report.error(f"variable column {name!r} is missing", f"found {list(table.columns)}", row=1, column=name)
+    if not variables:
+        report.error("the table has no value column", "add a column of counts (e.g. Einwohner)", row=1)
+    if not report.ok:
+        return pd.DataFrame(), pd.DataFrame()
+    lines = pd.Series(np.arange(1, len(table) + 1), index=table.index)
+    parsed = parse_cell_ids(table[id_column])
+    bad = parsed["error"].notna()
+    for i in table.index[bad][:MAX_ROWS_LISTED]:
+        report.error(f"grid id does not parse: {parsed.at[i, 'error']}",
+                     "write ids as CRS3035RES100mN3268400E4553900 (or the Zensus short form 100mN32684E45539)",
+                     row=int(lines[i]), column=id_column, value=str(table.at[i, id_column])[:60])
+    if bad.sum() > MAX_ROWS_LISTED:
+        report.error(f"{int(bad.sum()) - MAX_ROWS_LISTED} more grid ids do not parse", "correct the id column")
+    resolutions = parsed.loc[~bad, "resolution_m"].unique()
+    if len(resolutions) > 1:
+        first = {r: int(lines[parsed.index[parsed["resolution_m"] == r][0]]) for r in resolutions}
+        report.error(f"the table mixes resolutions {sorted(int(r) for r in resolutions)} m (first rows {first})",
+                     "import each resolution as its own layer", column=id_column)
+    duplicated = table[id_column].duplicated(keep=False) & ~bad
+    for cell_id, group in list(table[duplicated].groupby(id_column))[:MAX_ROWS_LISTED]:
+        report.error(f"grid id {cell_id} occurs in rows {', '.join(str(lines[i]) for i in group.index)}",
+                     "keep one row per cell", row=int(lines[group.index[1]]), column=id_column, value=cell_id)
+    decimal = table.attrs.get("decimal", ".")
+    frames = []
+    for name in variables:
+        text = table[name].str.strip()
+        missing = text.isin(MISSING_TOKENS)
+        normal = text.str.replace(" ", "", regex=False)
+        if decimal == ",":
+            normal = normal.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        numbers = pd.to_numeric(normal.where(~missing), errors="coerce")
+        wrong = numbers.isna() & ~missing
+        for i in table.index[wrong][:MAX_ROWS_LISTED]:
+            report.error("text in a number column", "write counts as numbers; '-' or empty for no value",
+                         row=int(lines[i]), column=name, value=str(table.at[i, name])[:40])
+        frames.append(pd.DataFrame({"cell_id": table[id_column].str.strip(), "variable": name,
+                                    "value": numbers}).loc[numbers.notna()])
+    cells = pd.DataFrame({"cell_id": table[id_column].str.strip(), "x": parsed["x"], "y": parsed["y"],
+                          "resolution_m": parsed["resolution_m"]})
+    values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if report.ok:
+        report.notes.append(f"{len(cells):,} cells of {int(resolutions[0])} m, variables {variables}")
+    return cells, values
+
+
+def _copy(conn: Connection, sql: str, frame: pd.DataFrame) -> None:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False, float_format="%.17g")
+    with conn.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(sql) as copy:
+            data = buffer.getvalue().encode()
+            for start in range(0, len(data), 1 << 20):
+                copy.write(data[start:start + (1 << 20)])
+
+
+def _store(conn: Connection, options: GridImportOptions, cells: pd.DataFrame, values: pd.DataFrame,
+           report: ImportReport) -> None:
+    srid = storage_srid(conn)
+    resolution = int(cells["resolution_m"].iloc[0]) if len(cells) else 100
+    params = {"layer": options.layer, "batch": report.batch_id, "res": resolution,
+              "name_de": options.name_de or options.layer, "name_en": options.name_en or options.layer}
+    existing = conn.execute(sa.text("SELECT resolution_m FROM grid_layer WHERE code = :layer"), params).scalar()
+    if existing is not None and existing != resolution:
+        report.error(f"layer {options.layer!r} holds {existing} m cells, the file {resolution} m cells",
+                     "import each resolution as its own layer (--layer ...)", column="layer")
+        raise ImportFailed(report)
+    conn.execute(sa.text("""
+        INSERT INTO grid_layer (code, name_de, name_en, resolution_m, import_batch_id)
+        VALUES (:layer, :name_de, :name_en, :res, :batch)
+        ON CONFLICT (code) DO UPDATE SET import_batch_id = EXCLUDED.import_batch_id"""), params)
+    replaced = conn.execute(sa.text("DELETE FROM grid_cell WHERE layer_code = :layer"), params).rowcount
+    conn.execute(sa.text("CREATE TEMP TABLE staging_cell (cell_id text, x float8, y float8) ON COMMIT DROP"))
+    _copy(conn, "COPY staging_cell FROM STDIN (FORMAT csv)", cells[["cell_id", "x", "y"]])
+    conn.execute(sa.text(f"""
+        INSERT INTO grid_cell (layer_code, cell_id, centre)
+        SELECT :layer, cell_id, ST_Transform(ST_SetSRID(ST_MakePoint(x, y), {GRID_CRS}), {int(srid)})
+        FROM staging_cell"""), params)
+    values = values.assign(layer=options.layer)[["layer", "cell_id", "variable", "value"]]
+    _copy(conn, "COPY grid_value (layer_code, cell_id, variable, value) FROM STDIN (FORMAT csv)", values)
+    conn.execute(sa.text("ANALYZE grid_cell"))
+    report.rows_written = len(cells)
+    report.rows_superseded = replaced
+    if replaced:
+        report.notes.append(f"replaced the {replaced:,} cells stored before in layer {options.layer!r}")
+
+
+def list_grid_layers(conn: Connection) -> list[dict]:
+    rows = conn.execute(sa.text("""
+        SELECT l.code, l.name_de, l.name_en, l.resolution_m,
+               (SELECT count(*) FROM grid_cell c WHERE c.layer_code = l.code) AS cells,
+               (SELECT array_agg(DISTINCT v.variable) FROM grid_value v WHERE v.layer_code = l.code) AS variables
+        FROM grid_layer l ORDER BY l.code"""))
+    return [dict(r._mapping) for r in rows]
+
+
+def grid_to_areas(conn: Connection, layer: str, variable: str, level: str, at: date) -> dict:
+    """Sum of one grid variable per area (a cell belongs to the area whose interior contains its centre).
+
+    The areas are cut into pieces of at most 256 vertices (ST_Subdivide) first: the point-in-polygon tests
+    then touch small polygons with tight bounding boxes, which is what makes a million cells fast."""
+    if conn.execute(sa.text("SELECT NOT EXISTS (SELECT 1 FROM grid_layer WHERE code = :l)"), {"l": layer}).scalar():
+        raise AggregationInputError(f"unknown grid layer {layer!r}", "layer", status=404)
+    if conn.execute(sa.text("""SELECT NOT EXISTS (SELECT 1 FROM grid_value WHERE layer_code = :l
+                               AND variable = :v)"""), {"l": layer, "v": variable}).scalar():
+        raise AggregationInputError(f"grid layer {layer!r} has no variable {variable!r}", "variable", status=404)
+    rows = conn.execute(sa.text(GRID_TO_AREAS_SQL), {"layer": layer, "variable": variable, "level": level,
+                                                     "at": at}).mappings().all()
+    total = conn.execute(sa.text("SELECT count(*), sum(value) FROM grid_value WHERE layer_code = :l AND "
+                                 "variable = :v"), {"l": layer, "v": variable}).one()
+    assigned = sum(r["cells"] for r in rows)
+    return {"layer": layer, "variable": variable, "level": level, "boundary_version": at.isoformat(),
+            "cells_total": total[0], "cells_assigned": assigned, "cells_outside": total[0] - assigned,
+            "value_total": total[1], "value_assigned": sum(r["value"] or 0 for r in rows),
+            "items": [dict(r) for r in rows]}
+
+
+GRID_TO_AREAS_SQL = """
+    WITH pieces AS MATERIALIZED (
+        SELECT a.id, ST_Subdivide(a.geom, 256) AS geom FROM area a
+        WHERE a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)
+    ),
+    per_area AS (
+        SELECT p.id, count(*) AS cells, sum(v.value) AS value
+        FROM pieces p
+        JOIN grid_cell c ON c.layer_code = :layer AND ST_Contains(p.geom, c.centre)
+        JOIN grid_value v ON v.layer_code = c.layer_code AND v.cell_id = c.cell_id AND v.variable = :variable
+        GROUP BY p.id
+    )
+    SELECT a.key, a.name, coalesce(x.cells, 0) AS cells, coalesce(x.value, 0) AS value
+    FROM area a LEFT JOIN per_area x ON x.id = a.id
+    WHERE a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)
+    ORDER BY a.key"""

@@ -1,0 +1,114 @@
+"""Polygon layers (programme areas, school catchments): validated, atomic import like the boundary import,
+but without a hierarchy or versions. Invalid outlines are repaired (and reported); must not know about indicators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import orjson
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from geo.import_report import ImportFailed, ImportReport, file_sha256, finish_batch, record_batch
+from geo.points import LAYER_CODE_PATTERN, MAX_ROWS_LISTED, read_layer_file
+from geo.schema import storage_srid
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class PolygonImportOptions:
+    layer: str
+    key_field: str
+    name_field: str | None = None
+    name_de: str | None = None
+    name_en: str | None = None
+    crs: str | None = None
+    file_layer: str | None = None
+
+
+def import_polygons(conn: Connection, path: Path, options: PolygonImportOptions, *, dry_run: bool = False,
+                    created_by: str = "cli", display_name: str | None = None,
+                    progress: Progress | None = None) -> ImportReport:
+    """Validate and (unless dry_run or on error) replace the features of a polygon layer in one transaction."""
+    report = ImportReport(kind="polygons", file=display_name or path.name, dry_run=dry_run)
+    step = progress or (lambda _what, _done, _total: None)
+    if not pd.Series([options.layer]).str.fullmatch(LAYER_CODE_PATTERN).iloc[0]:
+        report.error(f"layer code {options.layer!r} is not allowed", "use lower-case letters, digits and _",
+                     column="layer")
+        return report
+    frame = read_layer_file(path, options, report)
+    if frame is None:
+        return report
+    report.sha256 = file_sha256(path)
+    report.rows_read = len(frame)
+    keys = frame[options.key_field].astype("string").str.strip()
+    rows = range(1, len(frame) + 1)
+    for row, key, geom in zip(rows, keys, frame.geometry):
+        if pd.isna(key) or key == "":
+            report.error("feature without key", f"fill {options.key_field!r}", row=row, column=options.key_field)
+        if geom is None or geom.is_empty:
+            report.error("feature without geometry", "draw the polygon or remove the feature", row=row)
+        elif geom.geom_type not in ("Polygon", "MultiPolygon"):
+            report.error(f"geometry is a {geom.geom_type}, not a polygon", "deliver areas as polygons", row=row)
+    for key in keys[keys.duplicated() & keys.notna()].unique()[:MAX_ROWS_LISTED]:
+        report.error(f"key {key} occurs more than once", "each feature needs its own key", value=str(key))
+    if not report.ok:
+        return report
+    repaired = []
+    for row, key, geom in zip(rows, keys, frame.geometry):
+        if not geom.is_valid:
+            report.warning(f"invalid polygon repaired ({shapely.is_valid_reason(geom)})", "check the outline in a GIS",
+                           row=row, keys=(str(key),))
+            fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+            parts = [g for g in getattr(fixed, "geoms", [fixed]) if g.geom_type in ("Polygon", "MultiPolygon")]
+            geom = shapely.union_all(parts) if parts else fixed
+            if geom.is_empty or geom.area == 0:
+                report.error("the polygon encloses no area after repair", "redraw it", row=row, keys=(str(key),))
+        repaired.append(geom)
+    if not report.ok:
+        return report
+    names = frame[options.name_field].astype("string") if options.name_field else pd.Series([None] * len(frame))
+    tx = conn.begin()
+    try:
+        srid = storage_srid(conn)
+        source_srid = frame.crs.to_epsg()
+        if source_srid is None:
+            report.error("the file's CRS has no EPSG code", "reproject the file to an EPSG CRS", column="crs")
+            raise ImportFailed(report)
+        report.batch_id = record_batch(conn, report, created_by, asdict(options))
+        conn.execute(sa.text("""
+            INSERT INTO polygon_layer (code, name_de, name_en, import_batch_id) VALUES (:l, :de, :en, :b)
+            ON CONFLICT (code) DO UPDATE SET import_batch_id = EXCLUDED.import_batch_id"""),
+            {"l": options.layer, "de": options.name_de or options.layer, "en": options.name_en or options.layer,
+             "b": report.batch_id})
+        report.rows_superseded = conn.execute(sa.text("DELETE FROM polygon_feature WHERE layer_code = :l"),
+                                              {"l": options.layer}).rowcount
+        conn.execute(sa.text(f"""
+            INSERT INTO polygon_feature (layer_code, key, name, geom, attributes)
+            VALUES (:l, :key, :name, ST_Multi(ST_Transform(ST_SetSRID(ST_GeomFromWKB(:wkb), :src), {int(srid)})),
+                    CAST(:attributes AS jsonb))"""),
+            [{"l": options.layer, "key": str(k), "name": None if pd.isna(n) else str(n), "wkb": shapely.to_wkb(g),
+              "src": source_srid, "attributes": orjson.dumps({}).decode()}
+             for k, n, g in zip(keys, names, repaired)])
+        report.rows_written = len(repaired)
+        finish_batch(conn, report)
+        step("stored", 1, 1)
+    except ImportFailed:
+        tx.rollback()
+        report.batch_id = None
+        return report
+    except BaseException:
+        tx.rollback()
+        raise
+    if dry_run:
+        tx.rollback()
+        report.batch_id = None
+    else:
+        tx.commit()
+    return report

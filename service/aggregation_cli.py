@@ -1,0 +1,266 @@
+"""Command line of aggregation: `import points|grid|polygons` and the `aggregate` command group.
+
+Registered onto the main Typer app by `service.cli`; uses its database, progress and report helpers.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import orjson
+import typer
+
+aggregate_app = typer.Typer(help="Roll-ups, any polygon, radius, points/grid to areas, supply, programmes.",
+                            no_args_is_help=True)
+MIN_POPULATION = 100.0
+
+
+def _cli():
+    from service import cli
+
+    return cli
+
+
+def _print_json(data) -> None:
+    sys.stdout.write(orjson.dumps(data, default=str, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _run(compute):
+    """Run `compute(conn)` on the configured database; domain input errors become one-line messages."""
+    from geo.aggregation import AggregationInputError
+    from service.settings import get_settings
+
+    cli = _cli()
+    with cli.database(get_settings(), stop_embedded=True) as (engine, _where):
+        with engine.begin() as conn:
+            try:
+                return compute(conn)
+            except AggregationInputError as exc:
+                cli.fail(f"{exc.field}: {exc}")
+
+
+def register(app: typer.Typer, import_app: typer.Typer) -> None:
+    app.add_typer(aggregate_app, name="aggregate")
+    import_app.command("points")(import_points_command)
+    import_app.command("grid")(import_grid_command)
+    import_app.command("polygons")(import_polygons_command)
+
+
+def import_points_command(
+    files: list[Path] = typer.Argument(..., help="GeoJSON, GeoPackage, FlatGeobuf or zipped Shapefile of points."),
+    layer: str = typer.Option(..., help="Code of the point layer, e.g. kitas."),
+    key_field: str = typer.Option(..., help="Field holding the facility's key (text)."),
+    name_field: Optional[str] = typer.Option(None, help="Field holding the facility's name."),
+    name_de: Optional[str] = typer.Option(None, help="German name of the layer, e.g. Kindertagesstätten."),
+    crs: Optional[str] = typer.Option(None, help="CRS for files that declare none, e.g. EPSG:25833."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; write nothing."),
+):
+    """Import a point layer (facilities), validated and atomic; features missing from the file are removed."""
+    from geo.points import PointImportOptions, import_points
+
+    options = PointImportOptions(layer=layer, key_field=key_field, name_field=name_field, name_de=name_de, crs=crs)
+    _cli()._run_import(files, lambda conn, path, step: import_points(conn, path, options, dry_run=dry_run,
+                                                                      progress=step))
+
+
+def import_grid_command(
+    files: list[Path] = typer.Argument(..., help="CSV with INSPIRE grid ids (CRS3035RES100mN...E...) and counts."),
+    layer: str = typer.Option(..., help="Code of the grid layer, e.g. zensus_100m."),
+    id_column: Optional[str] = typer.Option(None, help="Column of the grid ids (default: the one named *id*)."),
+    variable: list[str] = typer.Option([], help="Value column to import, repeatable (default: all)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; write nothing."),
+):
+    """Import a Zensus-style grid table; replaces the layer's cells."""
+    from geo.grid import GridImportOptions, import_grid
+
+    options = GridImportOptions(layer=layer, id_column=id_column, variables=tuple(variable) or None)
+    _cli()._run_import(files, lambda conn, path, step: import_grid(conn, path, options, dry_run=dry_run,
+                                                                    progress=step))
+
+
+def import_polygons_command(
+    files: list[Path] = typer.Argument(..., help="Polygons such as programme areas or school catchments."),
+    layer: str = typer.Option(..., help="Code of the polygon layer, e.g. qm_gebiete."),
+    key_field: str = typer.Option(..., help="Field holding the key (text)."),
+    name_field: Optional[str] = typer.Option(None, help="Field holding the name."),
+    crs: Optional[str] = typer.Option(None, help="CRS for files that declare none."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; write nothing."),
+):
+    """Import a polygon layer (e.g. programme areas) to aggregate to or to define programmes with."""
+    from geo.polygons import PolygonImportOptions, import_polygons
+
+    options = PolygonImportOptions(layer=layer, key_field=key_field, name_field=name_field, crs=crs)
+    _cli()._run_import(files, lambda conn, path, step: import_polygons(conn, path, options, dry_run=dry_run,
+                                                                        progress=step))
+
+
+@aggregate_app.command("rollup")
+def rollup_command():
+    """Recompute the roll-ups of all levels now (imports do this by themselves)."""
+    from indicators.rollup import refresh_rollups
+
+    changed = _run(lambda conn: refresh_rollups(conn))
+    _cli().console.print(f"roll-ups up to date; {changed:,} derived rows written or removed")
+
+
+@aggregate_app.command("derivations")
+def derivations_command(level: str = typer.Option("bez", help="Area level."),
+                        indicator: Optional[str] = typer.Option(None, help="Indicator code."),
+                        period: Optional[str] = typer.Option(None, help="Period YYYY-MM-DD.")):
+    """Print how the values of a level were derived (rule, weight, children used)."""
+    from indicators.rollup import list_derivations
+
+    when = _parse_date(period, "--period")
+    _print_json(_run(lambda conn: list_derivations(conn, level, indicator, when, unsuppressed=True)))
+
+
+def _parse_date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _cli().fail(f"{option} {text!r} is not a date: write it as YYYY-MM-DD")
+
+
+@aggregate_app.command("polygon")
+def polygon_command(file: Optional[Path] = typer.Argument(None, help="GeoJSON file with one (Multi)Polygon."),
+                    crs: Optional[str] = typer.Option(None, help="CRS of the coordinates (default CRS84)."),
+                    layer: Optional[str] = typer.Option(None, help="Stored polygon layer instead of a file."),
+                    key: Optional[str] = typer.Option(None, help="Feature key in --layer."),
+                    level: Optional[str] = typer.Option(None, help="Source level (default: the finest).")):
+    """Estimate all indicators for a polygon by areal interpolation (JSON on stdout)."""
+    from geo.aggregation import parse_target, stored_target
+    from indicators.interpolation import InterpolationRequest, interpolate
+
+    if (file is None) == (layer is None):
+        _cli().fail("give either a GeoJSON FILE or --layer with --key")
+    body = None
+    if file is not None:
+        try:
+            body = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            _cli().fail(f"{file}: cannot read it as GeoJSON ({exc})")
+
+    def compute(conn):
+        target = stored_target(conn, layer, key or "") if layer else parse_target(conn, body, crs)
+        return interpolate(conn, InterpolationRequest(target, level, True, MIN_POPULATION))
+
+    _print_json(_run(compute))
+
+
+@aggregate_app.command("radius")
+def radius_command(x: float = typer.Option(..., help="Longitude (CRS84) or easting."),
+                   y: float = typer.Option(..., help="Latitude (CRS84) or northing."),
+                   radius: float = typer.Option(..., help="Radius in metres (0 < r <= 50,000)."),
+                   crs: Optional[str] = typer.Option(None, help="CRS of x/y (default CRS84).")):
+    """Estimate all indicators within a radius around a point (JSON on stdout)."""
+    from geo.aggregation import circle_target
+    from indicators.interpolation import InterpolationRequest, interpolate
+
+    _print_json(_run(lambda conn: interpolate(conn, InterpolationRequest(circle_target(conn, x, y, radius, crs),
+                                                                         None, True, MIN_POPULATION))))
+
+
+@aggregate_app.command("catchments")
+def catchments_command(layer: str = typer.Option(..., help="Point layer, e.g. kitas."),
+                       radius: float = typer.Option(..., help="Radius in metres."),
+                       indicator: str = typer.Option("EW", help="Count indicator, e.g. EW_U6."),
+                       capacity: Optional[str] = typer.Option(None, help="Capacity attribute, e.g. e_platz."),
+                       csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV file.")):
+    """Population within a radius around each facility of a layer."""
+    from indicators.supply import CatchmentRequest, catchments
+
+    result = _run(lambda conn: catchments(conn, CatchmentRequest(layer, radius, indicator, capacity_field=capacity,
+                                                                 unsuppressed=True, min_population=MIN_POPULATION)))
+    _output(result, result["items"], csv_out)
+
+
+def _output(result: dict, rows: list[dict], csv_out: Path | None) -> None:
+    if csv_out is None:
+        _print_json(result)
+        return
+    import csv
+
+    with open(csv_out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0].keys()) if rows else ["key"])
+        writer.writeheader()
+        writer.writerows(rows)
+    _cli().console.print(f"{len(rows):,} rows written to {csv_out}")
+
+
+@aggregate_app.command("points")
+def points_command(layer: str = typer.Option(..., help="Point layer."),
+                   level: str = typer.Option("plr", help="Area level."),
+                   sum_field: list[str] = typer.Option([], "--sum", help="Numeric attribute to sum, repeatable."),
+                   csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV file.")):
+    """Count the points (and sum attributes) per area."""
+    from geo.points import points_per_area
+    from indicators.values import boundary_date_for
+
+    rows = _run(lambda conn: points_per_area(conn, layer, level, boundary_date_for(conn, level, None), sum_field))
+    _output({"layer": layer, "level": level, "items": rows}, rows, csv_out)
+
+
+@aggregate_app.command("supply")
+def supply_command(layer: str = typer.Option("kitas"), capacity: str = typer.Option("e_platz"),
+                   population: str = typer.Option("EW_U6"), period: Optional[str] = typer.Option(None),
+                   level: str = typer.Option("plr"), per: float = typer.Option(100.0),
+                   csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV file.")):
+    """Supply ratio per area, e.g. Kita places per 100 children under 6 (EW_U6)."""
+    from indicators.supply import SupplyRequest, supply_per_area
+
+    request = SupplyRequest(layer, capacity, population, _parse_date(period, "--period"), level, per, True)
+    result = _run(lambda conn: supply_per_area(conn, request))
+    _output(result, result["items"], csv_out)
+
+
+@aggregate_app.command("grid")
+def grid_command(layer: str = typer.Option(..., help="Grid layer."), variable: str = typer.Option(...),
+                 level: str = typer.Option("plr"),
+                 csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV file.")):
+    """Sum a grid variable per area (a cell belongs to the area containing its centre)."""
+    from geo.grid import grid_to_areas
+    from indicators.values import boundary_date_for
+
+    result = _run(lambda conn: grid_to_areas(conn, layer, variable, level, boundary_date_for(conn, level, None)))
+    _output(result, result["items"], csv_out)
+
+
+@aggregate_app.command("programme-create")
+def programme_create_command(
+    programme_id: str = typer.Option(..., "--id", help="Short id, e.g. qm-soldiner-kiez."),
+    name: str = typer.Option(..., help="Name of the programme."),
+    start: str = typer.Option(..., help="Start date YYYY-MM-DD."),
+    level: Optional[str] = typer.Option(None, help="Level of --area keys (default: the finest)."),
+    area: list[str] = typer.Option([], help="Area key, repeatable."),
+    polygon_layer: Optional[str] = typer.Option(None, help="Or: a stored polygon layer ..."),
+    polygon_key: Optional[str] = typer.Option(None, help="... and the feature key."),
+):
+    """Define a programme by areas or a stored polygon and a start date."""
+    from indicators.programmes import ProgrammeDefinition, create_programme
+
+    when = _parse_date(start, "--start")
+    definition = ProgrammeDefinition(programme_id, name, when, level, tuple(area) or None, polygon_layer, polygon_key)
+    _print_json(_run(lambda conn: create_programme(conn, definition, "cli")))
+
+
+@aggregate_app.command("programme-evaluate")
+def programme_evaluate_command(programme_id: str = typer.Argument(..., help="Programme id."),
+                               csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV file."),
+                               svg_out: Optional[Path] = typer.Option(None, "--svg", help="Write the chart (SVG).")):
+    """Difference in differences of a programme against the rest of the city and matched areas (descriptive)."""
+    from indicators.programmes import evaluate_programme, evaluation_rows
+
+    result = _run(lambda conn: evaluate_programme(conn, programme_id, unsuppressed=True))
+    if svg_out is not None:
+        from web.aggregation_views import evaluation_chart
+
+        svg_out.write_text(evaluation_chart(result), encoding="utf-8")
+        _cli().console.print(f"chart written to {svg_out}")
+    _output(result, evaluation_rows(result), csv_out)
+    _cli().console.print(result["caveat_en"])

@@ -1,0 +1,117 @@
+"""Presentation of aggregation results: the supply map (Folium, vendored Leaflet) and the programme evaluation
+chart (matplotlib SVG). Receives finished results; runs no SQL.
+"""
+
+from __future__ import annotations
+
+import io
+from html import escape
+
+import folium
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen before pyplot is imported)
+from branca.element import Element  # noqa: E402
+
+from web.maps import BERLIN_CENTRE, LEAFLET_CSS, LEAFLET_JS, MISSING_COLOUR, NEUTRAL  # noqa: E402
+from web.templates import german_number  # noqa: E402
+
+GROUP_LABELS = {"programme": "Programmgebiet", "rest": "übrige Stadt", "matched": "Vergleichsgebiete"}
+GROUP_COLOURS = {"programme": "#bd0026", "rest": "#777777", "matched": "#2b8cbe"}
+
+
+def supply_map(feature_collection: dict, *, title: str, breaks: list[float], points: dict | None,
+               tile_url: str | None, bounds: list[float] | None) -> str:
+    """Choropleth of a supply ratio per area (higher = better supplied = darker blue), facilities as dots."""
+    fmap = folium.Map(location=BERLIN_CENTRE, zoom_start=10, tiles=None, control_scale=True)
+    fmap.default_js = LEAFLET_JS
+    fmap.default_css = LEAFLET_CSS
+    if bounds:
+        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr="© OpenStreetMap-Mitwirkende", name="Hintergrundkarte").add_to(fmap)
+    colours = NEUTRAL[: len(breaks) + 1]
+
+    def colour(value: float | None) -> str:
+        if value is None:
+            return MISSING_COLOUR
+        return colours[sum(value > b for b in breaks)]
+
+    folium.GeoJson(
+        feature_collection, name=title,
+        style_function=lambda f: {"fillColor": colour(f["properties"].get("supply")), "color": "#555555",
+                                  "weight": 0.5, "fillOpacity": 0.8},
+        highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=["name", "key", "wert", "plaetze", "kinder"],
+                                      aliases=["Name", "Schlüssel", title, "Plätze", "Kinder"], sticky=True),
+    ).add_to(fmap)
+    if points:
+        folium.GeoJson(points, name="Einrichtungen",
+                       marker=folium.CircleMarker(radius=2, color="#333333", weight=0.5, fill=True,
+                                                  fill_color="#ffffff", fill_opacity=0.9),
+                       tooltip=folium.GeoJsonTooltip(fields=["name", "kapazitaet"], aliases=["Einrichtung", "Plätze"]),
+                       ).add_to(fmap)
+        folium.LayerControl(collapsed=True).add_to(fmap)
+    labels = _break_labels(breaks)
+    rows = "".join(f'<div><span class="swatch" style="background:{c}"></span>{escape(label)}</div>'
+                   for c, label in zip(colours, labels))
+    rows += f'<div><span class="swatch" style="background:{MISSING_COLOUR}"></span>kein Wert</div>'
+    fmap.get_root().html.add_child(Element(f"""
+<style>
+  #legend {{ position: absolute; z-index: 1000; bottom: 24px; right: 12px; background: rgba(255,255,255,.92);
+            padding: 8px 10px; font: 13px/1.4 system-ui, sans-serif; border-radius: 4px; max-width: 260px;
+            box-shadow: 0 1px 4px rgba(0,0,0,.3); }}
+  #legend .swatch {{ display: inline-block; width: 14px; height: 14px; margin-right: 6px; vertical-align: -2px;
+                    border: 1px solid #777; }}
+</style>
+<div id="legend" role="region" aria-label="Legende"><strong>{escape(title)}</strong>{rows}</div>"""))
+    fmap.get_root().header.add_child(Element(f"<title>{escape(title)}</title>"))
+    return fmap.get_root().render()
+
+
+def _break_labels(breaks: list[float]) -> list[str]:
+    if not breaks:
+        return ["alle Werte"]
+    labels = [f"bis {german_number(breaks[0])}"]
+    labels += [f"{german_number(lo)} bis {german_number(hi)}" for lo, hi in zip(breaks, breaks[1:])]
+    labels.append(f"über {german_number(breaks[-1])}")
+    return labels
+
+
+def evaluation_chart(result: dict) -> str:
+    """Small multiples, one per indicator: the pre and post values of programme, rest of the city and matched
+    comparison areas, with the difference in differences in the title. Returns SVG text."""
+    items = result["indicators"]
+    count = max(1, len(items))
+    columns = min(3, count)
+    rows = (count + columns - 1) // columns
+    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows + 0.8), squeeze=False)
+    for ax in axes.ravel()[len(items):]:
+        ax.set_visible(False)
+    for ax, item in zip(axes.ravel(), items):
+        x = [0, 1]
+        for group in ("programme", "rest", "matched"):
+            values = item[group]
+            if values["pre"] is None:
+                continue
+            ax.plot(x, [values["pre"], values["post"]], marker="o", color=GROUP_COLOURS[group],
+                    label=f"{GROUP_LABELS[group]} ({values['areas']})", linewidth=2 if group == "programme" else 1.4)
+        ax.set_xticks(x, [item["pre_period"], item["post_period"]])
+        ax.set_xlim(-0.2, 1.2)
+        did = item["did_matched"]
+        did_text = "–" if did is None else german_number(did, 2)
+        ax.set_title(f"{item['indicator']}: {item['name_de'][:38]}\nDiD ggü. Vergleichsgebieten: {did_text}",
+                     fontsize=9)
+        ax.set_ylabel(item["unit"], fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="best")
+    programme = result["programme"]
+    figure.suptitle(f"{programme['name']} (Start {programme['start_date']}): Entwicklung im Vergleich", fontsize=11)
+    figure.text(0.01, 0.005, "Deskriptiv, kein Wirkungsnachweis / descriptive, not proof of an effect",
+                fontsize=7, color="#555555")
+    figure.tight_layout(rect=(0, 0.03, 1, 0.95))
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    plt.close(figure)
+    return buffer.getvalue()
