@@ -10,7 +10,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from service.db import create_engine
-from service.errors import install_error_handlers
+from service.errors import document_problems, install_error_handlers
+from service.middleware import install_middleware
 from service.routes import (admin, aggregation, exports, health, imports, indicators, indices, notes, ogc, pages,
                             tiles)
 from service.settings import Settings
@@ -44,6 +45,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    install_middleware(app, settings)  # request ids, security headers, CORS, rate and body limits
+    document_problems(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (health.router, ogc.router, indicators.router, imports.router, indices.router, tiles.router,
                    exports.router, aggregation.router, notes.router, admin.router, pages.router):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from service.auth import Principal
+from service.middleware import REQUEST_ID
 
 
 def _json(value: Any) -> str | None:
@@ -17,6 +18,8 @@ def _json(value: Any) -> str | None:
 
 def record(conn: Connection, principal: Principal, action: str, target_type: str, target_id: str | None,
            before: Any = None, after: Any = None, request_id: str | None = None) -> None:
+    """One audit entry; `request_id` defaults to the id of the HTTP request being served (X-Request-ID)."""
+    request_id = request_id or REQUEST_ID.get()
     conn.execute(sa.text("""
         INSERT INTO audit_log (actor, role, action, target_type, target_id, before, after, request_id)
         VALUES (:actor, :role, :action, :type, :id, CAST(:before AS jsonb), CAST(:after AS jsonb), :request_id)"""),
@@ -24,9 +27,15 @@ def record(conn: Connection, principal: Principal, action: str, target_type: str
          "before": _json(before), "after": _json(after), "request_id": request_id})
 
 
-def list_entries(conn: Connection, limit: int = 100, offset: int = 0, target_type: str | None = None) -> list[dict]:
-    rows = conn.execute(sa.text("""
+def list_entries(conn: Connection, limit: int = 100, offset: int = 0, target_type: str | None = None,
+                 target_id: str | None = None, actor: str | None = None) -> tuple[list[dict], int]:
+    """Newest first, optionally filtered; returns (entries, number matched)."""
+    where = """WHERE (CAST(:type AS text) IS NULL OR target_type = :type)
+                 AND (CAST(:target AS text) IS NULL OR target_id = :target)
+                 AND (CAST(:actor AS text) IS NULL OR actor = :actor)"""
+    params = {"type": target_type, "target": target_id, "actor": actor, "limit": limit, "offset": offset}
+    rows = conn.execute(sa.text(f"""
         SELECT id, at, actor, role, action, target_type, target_id, before, after, request_id FROM audit_log
-        WHERE CAST(:type AS text) IS NULL OR target_type = :type
-        ORDER BY id DESC LIMIT :limit OFFSET :offset"""), {"type": target_type, "limit": limit, "offset": offset})
-    return [dict(r._mapping) for r in rows]
+        {where} ORDER BY id DESC LIMIT :limit OFFSET :offset"""), params)
+    matched = conn.execute(sa.text(f"SELECT count(*) FROM audit_log {where}"), params).scalar_one()
+    return [dict(r._mapping) for r in rows], matched

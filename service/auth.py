@@ -70,11 +70,25 @@ def list_tokens(conn: Connection) -> list[dict]:
 
 
 def principal_for_token(conn: Connection, token: str) -> Principal | None:
+    """The holder of a valid token, or None. Reads only, so it works on a read-only database too."""
     row = conn.execute(sa.text("""
-        UPDATE api_token SET last_used_at = now()
-        WHERE token_hash = :hash AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-        RETURNING id, name, role"""), {"hash": hash_token(token)}).one_or_none()
+        SELECT id, name, role FROM api_token
+        WHERE token_hash = :hash AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())"""),
+        {"hash": hash_token(token)}).one_or_none()
     return None if row is None else Principal(row.name, row.role, row.id)
+
+
+def note_token_use(engine, token_id: int) -> None:
+    """Remember when a token was last used (at most once a minute); skipped when the database refuses writes."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("""
+                UPDATE api_token SET last_used_at = now()
+                WHERE id = :id AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')"""),
+                {"id": token_id})
+    except sa.exc.DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) not in ("25006", "53100"):
+            raise
 
 
 def current_principal(request: Request) -> Principal:
@@ -90,11 +104,13 @@ def current_principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise ProblemError(401, "Unauthorized", "use the header 'Authorization: Bearer <token>'",
                            headers={"WWW-Authenticate": "Bearer"})
-    with request.app.state.engine.begin() as conn:
+    engine = request.app.state.engine
+    with engine.connect() as conn:
         principal = principal_for_token(conn, token.strip())
     if principal is None:
         raise ProblemError(401, "Unauthorized", "the token is unknown, expired or revoked; ask an admin for a new one",
                            headers={"WWW-Authenticate": "Bearer"})
+    note_token_use(engine, principal.token_id)
     request.state.principal = principal
     return principal
 

@@ -29,13 +29,20 @@ def normalise_url(url: str) -> str:
 
 
 def create_engine(url: str, settings: Settings) -> Engine:
+    """A pooled engine that survives a database restart: every checkout is pinged (a connection broken by the
+    restart is replaced, not handed to a request), connecting gives up after 5 s, waiting for a free
+    connection after `pool_timeout_s` (then the request answers 503), and no statement or idle transaction
+    can hold a connection for longer than the timeouts."""
+    options = (f"-c statement_timeout={settings.statement_timeout_ms}"
+               f" -c idle_in_transaction_session_timeout={max(settings.statement_timeout_ms * 2, 60_000)}")
     return sa.create_engine(
         normalise_url(url),
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_pre_ping=True,
-        connect_args={"options": f"-c statement_timeout={settings.statement_timeout_ms}",
-                      "connect_timeout": 5, "application_name": "district-monitor"},
+        pool_timeout=settings.pool_timeout_s,
+        connect_args={"options": options, "connect_timeout": 5, "application_name": "district-monitor",
+                      "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3},
     )
 
 

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import orjson
+import psycopg
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,6 +37,50 @@ def bad_request(detail: str, **extra: Any) -> ProblemError:
     return ProblemError(400, "Bad Request", detail, **extra)
 
 
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+          406: "Not Acceptable", 409: "Conflict", 412: "Precondition Failed", 413: "Content Too Large",
+          415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests",
+          503: "Service Unavailable"}
+
+# SQLSTATE classes and codes -> (status, title, message for the client, Retry-After seconds).
+# The client never sees the database's own message: it may contain SQL or data.
+_READ_ONLY = (503, "Service Unavailable", "the database accepts no changes at the moment (read-only for maintenance, "
+              "or its disk is full): reading works, this change was not made; try again later", 60)
+_UNAVAILABLE = (503, "Service Unavailable", "the database is not reachable; try again shortly", 5)
+_SQLSTATES = {
+    "25006": _READ_ONLY,  # read_only_sql_transaction
+    "53100": _READ_ONLY,  # disk_full
+    "53200": (503, "Service Unavailable", "the database is out of memory; try again shortly", 10),
+    "53300": (503, "Service Unavailable", "the database has no free connection; try again shortly", 5),
+    "57014": (503, "Service Unavailable", "the request took longer than the statement timeout and was cancelled; "
+              "narrow it down (bbox, limit, period) or try again later", 5),
+    "40001": (503, "Service Unavailable", "a concurrent change got in the way; repeat the request", 1),
+    "40P01": (503, "Service Unavailable", "a concurrent change got in the way; repeat the request", 1),
+    "23505": (409, "Conflict", "the change conflicts with existing data (it exists already)", None),
+    "23503": (409, "Conflict", "the change refers to something that does not exist (or is still referred to)", None),
+    "55P03": (503, "Service Unavailable", "the data is locked by a running change; repeat the request", 2),
+}
+_CLASSES = {
+    "08": _UNAVAILABLE,  # connection exception
+    "57": _UNAVAILABLE,  # operator intervention: shutdown, restart, crash recovery
+    "58": _UNAVAILABLE,  # system error (I/O)
+    "22": (400, "Bad Request", "a value in the request is not valid for this resource (wrong type or out of range)",
+           None),
+}
+
+
+def database_problem(error: BaseException | None, connection_invalidated: bool) -> tuple[int, str, str, int | None]:
+    """What a client is told about a driver error; without a SQLSTATE the connection broke (503)."""
+    sqlstate = getattr(error, "sqlstate", None) or ""
+    if sqlstate in _SQLSTATES:
+        return _SQLSTATES[sqlstate]
+    if sqlstate[:2] in _CLASSES:
+        return _CLASSES[sqlstate[:2]]
+    if connection_invalidated or isinstance(error, psycopg.OperationalError) or not sqlstate:
+        return _UNAVAILABLE
+    return (500, "Internal Server Error", "an unexpected error occurred; it has been logged", None)
+
+
 def problem_response(status: int, title: str, detail: str, instance: str | None = None,
                      headers: dict[str, str] | None = None, **extra: Any) -> Response:
     body = {"type": PROBLEM_TYPE + title.lower().replace(" ", "-"), "title": title, "status": status,
@@ -55,10 +100,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        title = {404: "Not Found", 405: "Method Not Allowed", 413: "Content Too Large"}.get(exc.status_code, "Error")
+        title = TITLES.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}; the landing page / lists what exists"
+        if exc.status_code == 405 and detail == "Method Not Allowed":
+            detail = f"{request.method} is not allowed on {request.url.path}; see the Allow header"
         return problem_response(exc.status_code, title, detail, instance=request.url.path,
                                 headers=getattr(exc, "headers", None))
 
@@ -69,14 +116,82 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = "; ".join(f"{e['parameter']}: {e['message']}" for e in errors)
         return problem_response(400, "Bad Request", detail, instance=request.url.path, errors=errors)
 
-    @app.exception_handler(sa.exc.OperationalError)
-    async def _database_down(request: Request, exc: sa.exc.OperationalError) -> Response:
-        log.warning("database unavailable: %s", str(exc.orig).splitlines()[0] if exc.orig else exc)
-        return problem_response(503, "Service Unavailable", "the database is not reachable; try again shortly",
-                                instance=request.url.path, headers={"Retry-After": "5"})
+    @app.exception_handler(sa.exc.DBAPIError)
+    async def _database(request: Request, exc: sa.exc.DBAPIError) -> Response:
+        status, title, detail, retry_after = database_problem(exc.orig, exc.connection_invalidated)
+        if status >= 500 and not retry_after:
+            log.exception("unexpected database error on %s %s", request.method, request.url.path)
+        else:
+            log.warning("database error on %s %s: %s", request.method, request.url.path,
+                        str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__)
+        return problem_response(status, title, detail, instance=request.url.path,
+                                headers={"Retry-After": str(retry_after)} if retry_after else None)
+
+    @app.exception_handler(psycopg.Error)
+    async def _driver(request: Request, exc: psycopg.Error) -> Response:  # psycopg used without SQLAlchemy
+        status, title, detail, retry_after = database_problem(exc, False)
+        log.warning("database error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return problem_response(status, title, detail, instance=request.url.path,
+                                headers={"Retry-After": str(retry_after)} if retry_after else None)
+
+    @app.exception_handler(sa.exc.TimeoutError)
+    async def _pool_exhausted(request: Request, exc: sa.exc.TimeoutError) -> Response:
+        log.warning("no free database connection for %s", request.url.path)
+        return problem_response(503, "Service Unavailable", "the service is busy; try again shortly",
+                                instance=request.url.path, headers={"Retry-After": "2"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
         return problem_response(500, "Internal Server Error", "an unexpected error occurred; it has been logged",
                                 instance=request.url.path)
+
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details (with the OGC API exception members code/description).",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "instance": {"type": "string"}, "code": {"type": "string"},
+        "description": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+PROBLEM_STATUSES = {400: "The request is malformed (which parameter and why: `detail`, `errors`).",
+                    401: "A token is needed, or the token is unknown, expired or revoked.",
+                    403: "The token's role may not do this.",
+                    404: "No such resource.",
+                    405: "Method not allowed.",
+                    406: "None of the accepted formats can be served.",
+                    409: "The change conflicts with the current state.",
+                    413: "The request body is too large.",
+                    429: "Too many requests; see Retry-After.",
+                    503: "The database is unavailable or refuses changes; see Retry-After."}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Describe the error answers in the OpenAPI document as they are: problem+json for every operation,
+    and no FastAPI 422 (validation errors answer 400)."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema["components"]["schemas"].pop(name, None)
+        problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                responses.pop("422", None)
+                for status, description in PROBLEM_STATUSES.items():
+                    responses.setdefault(str(status), {"description": description, "content": problem})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi

@@ -28,6 +28,23 @@ class Settings(BaseSettings):
     load_demo: bool = Field(default=True, description="Load the shipped Berlin demo data into an empty database.")
     pool_size: int = 8
     statement_timeout_ms: int = 30_000
+    pool_timeout_s: float = Field(default=10.0, description="Wait at most this long for a pooled connection (then 503).")
+    cors_origins: str = Field(default="", description="Comma-separated origins allowed to read cross-origin "
+                              "(e.g. https://geoportal.example.de); empty = no CORS.")
+    cors_allow_writes: bool = Field(default=False, description="Also allow writes (with a token) cross-origin.")
+    max_body_bytes: int = Field(default=1024 * 1024, description="Largest request body outside imports.")
+    max_upload_bytes: int = Field(default=512 * 1024 * 1024,
+                                  description="Largest upload to the import endpoints (a city's boundary shapefile "
+                                              "or a million-row indicator table is well below this).")
+    upload_path_prefixes: str = Field(default="/api/imports,/imports", description="Paths with the upload limit.")
+    rate_limit_per_minute: int = Field(default=1200, description="Heavy requests per minute and client without a "
+                                       "token (10x with one); 0 switches the limit off.")
+    rate_limit_burst: int = Field(default=400, description="Requests a client may make at once before the rate "
+                                  "applies.")
+    rate_limited_paths: str = Field(
+        default=r"^/(collections/[^/]+/items|tiles/|api/tiles/|api/aggregate|api/exports|exports|downloads|maps/"
+                r"|reports|profiles|api/profiles)",
+        description="Regular expression of the heavy paths the rate limit applies to.")
     map_tiles: str = Field(default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                            description="Background tile URL of maps; empty = no background (offline use).")
     public_base_url: str | None = Field(default=None, description="Base URL used in links, if behind a proxy.")

@@ -1,4 +1,5 @@
-"""Liveness (/healthz: the process) and readiness (/readyz: the database)."""
+"""Liveness (/healthz: the process answers) and readiness (/readyz: the database answers, and whether it
+accepts changes). Neither is cached, neither needs a token."""
 
 from fastapi import APIRouter, Request
 from sqlalchemy import text
@@ -10,14 +11,16 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", summary="The process is alive")
 def healthz():
-    return json_response({"status": "ok"})
+    return json_response({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/readyz", summary="The database answers")
+@router.get("/readyz", summary="The database answers (503 while it does not)")
 def readyz(request: Request):
     try:
         with request.app.state.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            read_only = conn.execute(text("SELECT current_setting('transaction_read_only') = 'on'")).scalar_one()
     except Exception:  # any database failure means: not ready
-        return json_response({"status": "unavailable", "database": "down"}, status=503, headers={"Retry-After": "5"})
-    return json_response({"status": "ok", "database": "up"})
+        return json_response({"status": "unavailable", "database": "down"}, status=503,
+                             headers={"Retry-After": "5", "Cache-Control": "no-store"})
+    return json_response({"status": "ok", "database": "up", "writable": not read_only},
+                         headers={"Cache-Control": "no-store"})

@@ -1,0 +1,211 @@
+"""Request-level protection: request ids, security headers, body size limits, a rate limit for anonymous
+heavy requests, and CORS (closed by default). Everything refused here answers RFC 9457 problem+json.
+
+Pure ASGI middleware (no BaseHTTPMiddleware), so streamed responses stay streamed. Starlette has a
+body-limit middleware, but it answers in plain text and with one limit for every path; imports need a
+larger limit than JSON writes, so the small limiter below keeps both in one place.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from fastapi import FastAPI, HTTPException
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.errors import problem_response
+from service.settings import Settings
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"cross-origin-resource-policy", b"same-site"),
+]
+# JSON, GeoJSON, CSV, tiles: nothing in them may ever run as a page
+API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+READ_METHODS = ["GET", "HEAD", "OPTIONS"]
+WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (the caller's X-Request-ID if it is sane, else a new one), exposes it to
+    logs and the audit log through `REQUEST_ID`, and adds it and the security headers to the response."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = REQUEST_ID.set(request_id)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["x-request-id"] = request_id
+                for name, value in SECURITY_HEADERS:
+                    headers.setdefault(name.decode(), value.decode())
+                if not headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("content-security-policy", API_CSP.decode())
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            REQUEST_ID.reset(token)
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int):
+        super().__init__(413, f"the request body is larger than {_human(limit)}; split the upload or ask an admin "
+                              "to raise DM_MAX_UPLOAD_BYTES / DM_MAX_BODY_BYTES")
+
+
+class BodyLimitMiddleware:
+    """Refuses bodies above the limit: by Content-Length before reading, else while streaming (the route then
+    fails with 413 instead of reading on). Upload paths (imports) have their own, larger limit."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int, upload_prefixes: tuple[str, ...]):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
+        self.upload_prefixes = upload_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        limit = self.max_upload_bytes if path.startswith(self.upload_prefixes) else self.max_body_bytes
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None:
+            try:
+                too_large = int(declared) > limit
+            except ValueError:
+                response = problem_response(400, "Bad Request", "Content-Length is not a number", instance=path)
+                await response(scope, receive, send)
+                return
+            if too_large:
+                response = problem_response(413, "Content Too Large", BodyTooLarge(limit).detail, instance=path,
+                                            limit_bytes=limit)
+                await response(scope, receive, send)
+                return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimitMiddleware:
+    """Token bucket per client for heavy read endpoints (feature pages, tiles, downloads, aggregations,
+    maps): anonymous callers get `per_minute` requests with bursts up to `burst`; requests that carry a
+    token get ten times as much (the route still checks the token). Over the limit: 429 + Retry-After.
+    In-process, so with several workers each has its own budget."""
+
+    AUTHENTICATED_FACTOR = 10
+    MAX_CLIENTS = 50_000
+
+    def __init__(self, app: ASGIApp, per_minute: int, burst: int, pattern: str):
+        self.app = app
+        self.rate = per_minute / 60.0
+        self.burst = max(burst, 1)
+        self.pattern = re.compile(pattern)
+        self.buckets: dict[tuple[str, bool], _Bucket] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.rate <= 0 or not self.pattern.match(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        authenticated = "authorization" in Headers(scope=scope)
+        client = (scope.get("client") or ("unknown", 0))[0]
+        wait = self._take((client, authenticated))
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            response = problem_response(
+                429, "Too Many Requests",
+                f"too many requests for heavy resources from this client; try again in {seconds} s "
+                "(bulk users: use the downloads, or a token)",
+                instance=scope["path"], headers={"Retry-After": str(seconds)})
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _take(self, key: tuple[str, bool]) -> float:
+        """Take one token; returns 0 when granted, else the seconds until a token is available."""
+        factor = self.AUTHENTICATED_FACTOR if key[1] else 1
+        rate, capacity = self.rate * factor, self.burst * factor
+        now = time.monotonic()
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            if len(self.buckets) >= self.MAX_CLIENTS:
+                self._forget_idle(now)
+            bucket = self.buckets[key] = _Bucket(capacity, now)
+        bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * rate)
+        bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / rate
+
+    def _forget_idle(self, now: float) -> None:
+        full_after = self.burst / self.rate
+        for key in [k for k, b in self.buckets.items() if now - b.updated > full_after]:
+            del self.buckets[key]
+        if len(self.buckets) >= self.MAX_CLIENTS:
+            self.buckets.clear()
+
+
+def install_middleware(app: FastAPI, settings: Settings) -> None:
+    """Register in this order; the last added runs first: request context outermost, then CORS, the rate
+    limit (before the HTTP cache, so cheap 304s count too), and the body limit."""
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
+                       max_upload_bytes=settings.max_upload_bytes,
+                       upload_prefixes=tuple(p for p in settings.upload_path_prefixes.split(",") if p))
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute,
+                       burst=settings.rate_limit_burst, pattern=settings.rate_limited_paths)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=origins, allow_credentials=False,
+            allow_methods=READ_METHODS + (WRITE_METHODS if settings.cors_allow_writes else []),
+            allow_headers=["Accept", "Accept-Language", "If-None-Match", "Content-Type", "X-Request-ID"]
+            + (["Authorization"] if settings.cors_allow_writes else []),
+            expose_headers=["ETag", "Link", "Retry-After", "X-Request-ID", "Content-Crs", "Content-Disposition"],
+            max_age=600)
+    app.add_middleware(RequestContextMiddleware)
+
+
+def _human(size: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:g} {unit}" if unit == "bytes" else f"{size:.0f} {unit}"
+        size /= 1024
+    return str(size)
