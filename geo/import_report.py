@@ -124,3 +124,22 @@ def _json(value: Any) -> str:
     import orjson
 
     return orjson.dumps(value, default=str).decode()
+
+
+BATCH_COLUMNS = """id, kind, file_name, sha256, created_by, created_at, rows_read, rows_written, rows_unchanged,
+                   rows_superseded"""
+
+
+def list_batches(conn: Connection, kind: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
+    """Import batches, newest first: file name, sha256, who, when and row counts."""
+    rows = conn.execute(sa.text(f"""
+        SELECT {BATCH_COLUMNS} FROM import_batch
+        WHERE CAST(:kind AS text) IS NULL OR kind = :kind
+        ORDER BY id DESC LIMIT :limit OFFSET :offset"""), {"kind": kind, "limit": limit, "offset": offset})
+    return [dict(r._mapping) for r in rows]
+
+
+def get_batch(conn: Connection, batch_id: int) -> dict | None:
+    row = conn.execute(sa.text(f"SELECT {BATCH_COLUMNS}, options, report FROM import_batch WHERE id = :id"),
+                       {"id": batch_id}).one_or_none()
+    return None if row is None else dict(row._mapping)

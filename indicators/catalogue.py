@@ -2,6 +2,8 @@
 
 Each indicator carries its meaning (description, rationale = "Begründung"), its topic ("Handlungsfeld"),
 unit, numerator/denominator, direction, aggregation rule, disclosure thresholds and an optional target.
+A data steward edits single definitions through the API; those edits are validated with the same pydantic
+model as the YAML files (`IndicatorDefinition`), so a definition valid in one place is valid in the other.
 """
 
 from __future__ import annotations
@@ -22,6 +24,15 @@ CATALOGUES = Path(__file__).resolve().parent / "catalogues"
 
 class CatalogueError(ValueError):
     """A catalogue file that cannot be loaded; the message names the file and the field."""
+
+
+class DefinitionError(ValueError):
+    """One indicator definition that cannot be stored; `errors` name each field and what is wrong."""
+
+    def __init__(self, errors: list[dict[str, str]], conflict: bool = False):
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        self.errors = errors
+        self.conflict = conflict
 
 
 class Topic(BaseModel):
@@ -67,6 +78,7 @@ class IndicatorDefinition(BaseModel):
     reference_date: date | None = None
     disclosure: Disclosure | None = None
     target: Target | None = None
+    published: bool = True  # unpublished indicators are hidden from readers (view observation_public)
 
 
 class Catalogue(BaseModel):
@@ -106,7 +118,10 @@ def read_catalogue(path: Path) -> Catalogue:
 
 
 def load_catalogue(conn: Connection, catalogue: Catalogue, updated_by: str = "catalogue") -> int:
-    """Upsert topics and indicators of a catalogue; returns the number of indicators."""
+    """Upsert topics and indicators of a catalogue; returns the number of indicators.
+
+    `published` is set only when an indicator is created: reloading the YAML does not undo a steward's
+    decision to withdraw an indicator."""
     for sort, item in enumerate(catalogue.topics):
         conn.execute(sa.text("""
             INSERT INTO topic (code, name_de, name_en, sort) VALUES (:code, :name_de, :name_en, :sort)
@@ -117,11 +132,11 @@ def load_catalogue(conn: Connection, catalogue: Catalogue, updated_by: str = "ca
             INSERT INTO indicator (code, name_de, name_en, topic_code, role, kind, unit, change_of, description_de,
                 description_en, rationale_de, rationale_en, numerator_de, denominator_de, direction, aggregation,
                 weight_indicator, source, reference_date, min_numerator, min_denominator, target_value,
-                target_year, target_note, catalogue, sort, updated_at, updated_by)
+                target_year, target_note, catalogue, sort, published, updated_at, updated_by)
             VALUES (:code, :name_de, :name_en, :topic, :role, :kind, :unit, :change_of, :description_de,
                 :description_en, :rationale_de, :rationale_en, :numerator_de, :denominator_de, :direction,
                 :aggregation, :weight_indicator, :source, :reference_date, :min_numerator, :min_denominator,
-                :target_value, :target_year, :target_note, :catalogue, :sort, now(), :updated_by)
+                :target_value, :target_year, :target_note, :catalogue, :sort, :published, now(), :updated_by)
             ON CONFLICT (code) DO UPDATE SET name_de = EXCLUDED.name_de, name_en = EXCLUDED.name_en,
                 topic_code = EXCLUDED.topic_code, role = EXCLUDED.role, kind = EXCLUDED.kind, unit = EXCLUDED.unit,
                 change_of = EXCLUDED.change_of, description_de = EXCLUDED.description_de,
@@ -145,16 +160,78 @@ def load_catalogue(conn: Connection, catalogue: Catalogue, updated_by: str = "ca
     return len(catalogue.indicators)
 
 
-def list_indicators(conn: Connection) -> list[dict]:
+def list_indicators(conn: Connection, published_only: bool = False) -> list[dict]:
+    """The catalogue in topic order; `published_only` for readers."""
     rows = conn.execute(sa.text("""
         SELECT i.*, t.name_de AS topic_name_de, t.name_en AS topic_name_en
         FROM indicator i LEFT JOIN topic t ON t.code = i.topic_code
-        ORDER BY t.sort NULLS LAST, i.sort, i.code"""))
+        WHERE i.published OR NOT :published_only
+        ORDER BY t.sort NULLS LAST, i.sort, i.code"""), {"published_only": published_only})
     return [dict(r._mapping) for r in rows]
 
 
 def get_indicator(conn: Connection, code: str) -> dict | None:
     return next((i for i in list_indicators(conn) if i["code"] == code), None)
+
+
+def list_topics(conn: Connection) -> list[dict]:
+    return [dict(r._mapping) for r in conn.execute(sa.text("SELECT code, name_de, name_en FROM topic ORDER BY sort"))]
+
+
+# -- editing single definitions (API) ------------------------------------------------------------
+def definition_of(row: dict) -> dict:
+    """The stored indicator as the input of `IndicatorDefinition` (the shape of one YAML entry)."""
+    disclosure = None
+    if row["min_numerator"] is not None or row["min_denominator"] is not None:
+        disclosure = {"min_numerator": row["min_numerator"], "min_denominator": row["min_denominator"]}
+    target = None
+    if row["target_value"] is not None and row["target_year"] is not None:
+        target = {"value": row["target_value"], "year": row["target_year"], "note_de": row["target_note"]}
+    fields = set(IndicatorDefinition.model_fields) - {"topic", "disclosure", "target"}
+    return {**{f: row[f] for f in fields}, "topic": row["topic_code"], "disclosure": disclosure, "target": target}
+
+
+def validate_definition(data: object) -> IndicatorDefinition:
+    """Validate a definition from the API with the YAML's model; errors name the field (dotted path)."""
+    if not isinstance(data, dict):
+        raise DefinitionError([{"field": "(body)", "message": "expected a JSON object with the indicator's fields"}])
+    try:
+        return IndicatorDefinition.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionError([{"field": ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"]}
+                               for e in exc.errors()]) from None
+
+
+def save_indicator(conn: Connection, definition: IndicatorDefinition, updated_by: str, *,
+                   create: bool, catalogue: str = "api") -> dict:
+    """Insert (create=True) or replace one definition; checks references against the stored catalogue.
+
+    Returns the stored row. Runs inside the caller's transaction, so that the caller can audit it there."""
+    existing = get_indicator(conn, definition.code)
+    if create and existing is not None:
+        raise DefinitionError([{"field": "code", "message": f"indicator {definition.code!r} exists already; "
+                                "change it with PUT or PATCH /api/indicators/" + definition.code}], conflict=True)
+    if not create and existing is None:
+        raise LookupError(definition.code)
+    errors = []
+    topics = {t["code"] for t in list_topics(conn)}
+    if definition.topic is not None and definition.topic not in topics:
+        errors.append({"field": "topic", "message": f"unknown topic {definition.topic!r}; use one of {sorted(topics)}"})
+    codes = {r[0] for r in conn.execute(sa.text("SELECT code FROM indicator"))} | {definition.code}
+    for name in ("change_of", "weight_indicator"):
+        ref = getattr(definition, name)
+        if ref is not None and ref not in codes:
+            errors.append({"field": name, "message": f"refers to unknown indicator {ref!r}"})
+    if errors:
+        raise DefinitionError(errors)
+    sort = existing["sort"] if existing else conn.execute(sa.text(
+        "SELECT coalesce(max(sort), -1) + 1 FROM indicator")).scalar_one()
+    load_catalogue(conn, Catalogue.model_construct(
+        catalogue=existing["catalogue"] if existing and existing["catalogue"] else catalogue, version=1,
+        source_default=None, topics=[], indicators=[definition]), updated_by=updated_by)
+    conn.execute(sa.text("UPDATE indicator SET published = :published, sort = :sort WHERE code = :code"),
+                 {"published": definition.published, "sort": sort, "code": definition.code})
+    return get_indicator(conn, definition.code)
 
 
 def list_periods(conn: Connection, level: str, indicator_code: str | None = None,

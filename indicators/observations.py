@@ -27,6 +27,7 @@ from indicators.refresh import refresh_after_write
 from indicators.tabular import looks_like_formula, parse_numbers, read_table
 
 Progress = Callable[[str, int, int], None]
+BeforeCommit = Callable[[Connection, ImportReport], None]
 MAX_ROWS_LISTED_PER_PROBLEM = 20
 
 
@@ -58,6 +59,97 @@ class ObservationImportOptions:
     sheet: str | None = None
 
 
+class OptionError(ValueError):
+    """An import option that cannot be used; `field` names it (CLI flag or HTTP form field)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+OBSERVATION_OPTION_FIELDS = {
+    "level", "layout", "key_column", "indicator_column", "period_column", "period", "value_column",
+    "numerator_column", "denominator_column", "column", "missing", "flag_reason_column", "boundaries_at",
+    "encoding", "separator", "decimal", "sheet",
+}
+SEPARATOR_NAMES = {";": ";", ",": ",", "|": "|", "\t": "\t", "tab": "\t", "\\t": "\t"}
+
+
+def observation_options(fields: dict[str, list[str]]) -> ObservationImportOptions:
+    """Options from text fields (HTTP form/query; the CLI passes the same names): one value per field,
+    except `column` (SOURCE=CODE) and `missing` (TOKEN=FLAG), which repeat. Raises OptionError."""
+    import codecs
+
+    from indicators.schema import OBSERVATION_FLAGS
+
+    unknown = sorted(set(fields) - OBSERVATION_OPTION_FIELDS)
+    if unknown:
+        raise OptionError(unknown[0], f"unknown option; use {', '.join(sorted(OBSERVATION_OPTION_FIELDS))}")
+    one = {}
+    for name, values in fields.items():
+        if name not in ("column", "missing"):
+            if len(values) > 1:
+                raise OptionError(name, "given more than once")
+            one[name] = values[0].strip() if values else ""
+    if not one.get("level"):
+        raise OptionError("level", "required: the area level the keys belong to, e.g. plr")
+    layout = one.get("layout") or "long"
+    if layout not in ("long", "wide"):
+        raise OptionError("layout", "must be 'long' or 'wide'")
+    columns = _pairs(fields.get("column", []), "column", "SOURCE=CODE, e.g. Arbeitslose=S1")
+    missing = _pairs(fields.get("missing", []), "missing", "TOKEN=FLAG, e.g. -9999=not_assessed")
+    for token, flag in missing.items():
+        if flag not in OBSERVATION_FLAGS:
+            raise OptionError("missing", f"unknown flag {flag!r} for {token!r}; use one of {sorted(OBSERVATION_FLAGS)}")
+    if one.get("boundaries_at"):
+        try:
+            date.fromisoformat(one["boundaries_at"])
+        except ValueError:
+            raise OptionError("boundaries_at", f"{one['boundaries_at']!r} is not a date; write YYYY-MM-DD") from None
+    if one.get("period") and parse_period(pd.Series([one["period"]])).isna().iloc[0]:
+        raise OptionError("period", f"{one['period']!r} is not a period; write 2020-12-31, 31.12.2020, 202012 or 2020")
+    if one.get("encoding"):
+        try:
+            codecs.lookup(one["encoding"])
+        except LookupError:
+            raise OptionError("encoding", f"unknown encoding {one['encoding']!r}; e.g. utf-8, cp1252, latin-1") from None
+    separator = one.get("separator")
+    if separator:
+        if separator not in SEPARATOR_NAMES:
+            raise OptionError("separator", "use ';', ',', '|' or 'tab'")
+        separator = SEPARATOR_NAMES[separator]
+    if one.get("decimal") and one["decimal"] not in (",", "."):
+        raise OptionError("decimal", "use ',' (German) or '.'")
+    defaults = ObservationImportOptions(level=one["level"])
+    return ObservationImportOptions(
+        level=one["level"], layout=layout,  # type: ignore[arg-type]
+        key_column=one.get("key_column") or defaults.key_column,
+        indicator_column=one.get("indicator_column") or defaults.indicator_column,
+        period_column=one.get("period_column") or defaults.period_column,
+        period=one.get("period") or None,
+        value_column=one.get("value_column") or defaults.value_column,
+        numerator_column=one.get("numerator_column") or defaults.numerator_column,
+        denominator_column=one.get("denominator_column") or defaults.denominator_column,
+        columns=columns or None, missing_values=missing,
+        flag_reason_column=one.get("flag_reason_column") or None,
+        boundaries_at=date.fromisoformat(one["boundaries_at"]) if one.get("boundaries_at") else None,
+        encoding=one.get("encoding") or None, separator=separator or None, decimal=one.get("decimal") or None,
+        sheet=one.get("sheet") or None)
+
+
+def _pairs(items: list[str], field: str, shape: str) -> dict[str, str]:
+    pairs = {}
+    for text in items:
+        if "=" not in text:
+            raise OptionError(field, f"{text!r} must look like {shape}")
+        left, right = (part.strip() for part in text.split("=", 1))
+        if not left or not right:
+            raise OptionError(field, f"{text!r} must look like {shape}")
+        pairs[left] = right
+    return pairs
+
+
 @dataclass(frozen=True)
 class IndicatorRule:
     code: str
@@ -73,8 +165,12 @@ def import_observations(
     created_by: str = "cli",
     display_name: str | None = None,
     progress: Progress | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> ImportReport:
-    """Validate and (unless dry_run or on error) store one observation table atomically."""
+    """Validate and (unless dry_run or on error) store one observation table atomically.
+
+    `before_commit(conn, report)` runs inside the transaction when something is about to be stored
+    (the HTTP API writes its audit record there, so import and audit commit or fail together)."""
     report = ImportReport(kind="observations", file=display_name or path.name, dry_run=dry_run)
     step = progress or (lambda _what, _done, _total: None)
     table = read_table(path, report, encoding=options.encoding, separator=options.separator,
@@ -108,7 +204,8 @@ def import_observations(
         _stage(conn, rows)
         step("staged", 4, 5)
         _apply(conn, report)
-        refresh_after_write(conn)
+        if not dry_run:  # derived data (roll-ups, disclosure) would be rolled back with the dry run anyway
+            refresh_after_write(conn)
         finish_batch(conn, report)
         step("stored", 5, 5)
     except ImportFailed:
@@ -124,6 +221,12 @@ def import_observations(
         if not dry_run:
             report.notes.append("nothing changed: every value is already stored")
     else:
+        try:
+            if before_commit is not None:
+                before_commit(conn, report)
+        except BaseException:
+            tx.rollback()
+            raise
         tx.commit()
     return report
 
@@ -355,3 +458,35 @@ def _apply(conn: Connection, report: ImportReport) -> None:
 
 def _options_json(options: ObservationImportOptions) -> dict:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(options).items()}
+
+
+def observation_history(conn: Connection, level: str, key: str, indicator: str | None = None,
+                        period: date | None = None, unsuppressed: bool = False) -> list[dict]:
+    """Current and superseded values of every boundary version of one area, newest batch first.
+
+    The one reader of `observation` itself, because the views hold current rows only. For readers
+    (`unsuppressed` False) it keeps to published indicators and hides the numbers of every cell that
+    statistical confidentiality currently suppresses, in all its versions, and the importer's name."""
+    rows = conn.execute(sa.text("""
+        SELECT o.indicator_code AS indicator, o.period,
+               CASE WHEN s.id IS NULL THEN o.value END AS value,
+               CASE WHEN s.id IS NULL THEN o.numerator END AS numerator,
+               CASE WHEN s.id IS NULL THEN o.denominator END AS denominator,
+               CASE WHEN s.id IS NULL THEN o.flag ELSE 'suppressed' END AS flag,
+               CASE WHEN s.id IS NULL THEN o.flag_reason END AS flag_reason,
+               CASE WHEN o.superseded_at IS NULL THEN 'current' ELSE 'superseded' END AS status,
+               a.valid_from AS boundary_valid_from, o.import_batch_id, b.file_name, b.created_at AS imported_at,
+               CASE WHEN :unsuppressed THEN b.created_by END AS imported_by,
+               o.superseded_at, o.superseded_by_batch, sb.file_name AS superseded_by_file
+        FROM observation o
+        JOIN area a ON a.id = o.area_id AND a.level_code = :level AND a.key = :key
+        JOIN indicator i ON i.code = o.indicator_code AND (i.published OR :unsuppressed)
+        JOIN import_batch b ON b.id = o.import_batch_id
+        LEFT JOIN import_batch sb ON sb.id = o.superseded_by_batch
+        LEFT JOIN observation_public s ON NOT :unsuppressed AND s.flag = 'suppressed'
+             AND s.indicator_code = o.indicator_code AND s.area_id = o.area_id AND s.period = o.period
+        WHERE (CAST(:indicator AS text) IS NULL OR o.indicator_code = :indicator)
+          AND (CAST(:period AS date) IS NULL OR o.period = :period)
+        ORDER BY i.sort, o.indicator_code, o.period DESC, o.superseded_at DESC NULLS FIRST, o.id DESC"""),
+        {"level": level, "key": key, "indicator": indicator, "period": period, "unsuppressed": unsuppressed})
+    return [dict(r._mapping) for r in rows]

@@ -1,5 +1,203 @@
-"""Routes for imports (filled in by its issue)."""
+"""Imports over HTTP: the same validated, atomic import functions as the CLI, for uploaded files.
 
-from fastapi import APIRouter
+`POST /api/imports/observations` and `/api/imports/boundaries` take a multipart upload (field `file`)
+or the raw file as the body (with `?filename=`), options as form fields or query parameters, and
+`dry_run=true` to validate only. The upload is streamed to a temporary file and refused with 413 as
+soon as it exceeds the configured limit. A refused import answers 422 with the full report (every
+problem with file, row, column, value and fix) and has written nothing.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.responses import Response
+
+from geo import boundaries
+from geo.import_report import ImportReport, get_batch, list_batches
+from indicators import observations
+from service.audit import record
+from service.auth import Principal, require_role
+from service.errors import ProblemError, bad_request, not_found, problem_response
+from service.http import base_url, connection, json_response
+
+router = APIRouter(prefix="/api/imports", tags=["imports"])
+Conn = Annotated[Connection, Depends(connection)]
+Steward = Annotated[Principal, Depends(require_role("data_steward"))]
+Editor = Annotated[Principal, Depends(require_role("editor"))]
+DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # a million-row table is ~30 MB, a Land's shapefile ~100 MB
+GENERAL_FIELDS = {"dry_run", "filename"}
+SAFE_NAME = re.compile(r"[^\w.\-() ]+")
+
+
+class UploadTooLarge(Exception):
+    pass
+
+
+def _limit(request: Request) -> int:
+    return int(getattr(request.app.state.settings, "max_upload_bytes", DEFAULT_MAX_UPLOAD_BYTES))
+
+
+def _too_large(request: Request, limit: int) -> ProblemError:
+    return ProblemError(413, "Content Too Large", f"the upload is larger than {limit / 1048576:.0f} MB; split the "
+                        "file (by period or indicator) or ask an admin to raise DM_MAX_UPLOAD_BYTES", limit=limit)
+
+
+async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise UploadTooLarge
+        yield chunk
+
+
+def _safe_name(name: str | None) -> str:
+    """The uploaded file's own name without any directory part or odd characters (it ends up in the batch)."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    return SAFE_NAME.sub("_", base).strip(" .")[:200]
+
+
+async def _receive(request: Request, workdir: Path) -> tuple[Path, str, dict[str, list[str]]]:
+    """Stream the upload to `workdir`; returns (path, original name, option fields from form and query)."""
+    limit = _limit(request)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(request, limit)
+    fields: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        fields.setdefault(key, []).append(value)
+    content_type = request.headers.get("content-type", "")
+    try:
+        if content_type.startswith("multipart/form-data"):
+            parser = MultiPartParser(request.headers, _limited(request, limit), max_files=1, max_fields=100)
+            try:
+                form = await parser.parse()
+            except MultiPartException as exc:
+                raise bad_request(f"the multipart body cannot be read ({exc.message}); send the file as the field "
+                                  "'file' and each option as a text field") from None
+            upload = None
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    if key != "file":
+                        raise bad_request(f"the file must be sent in the field 'file', not {key!r}", field=key)
+                    upload = value
+                else:
+                    fields.setdefault(key, []).append(value)
+            if upload is None:
+                raise bad_request("no file: send it in the multipart field 'file'", field="file")
+            name = _safe_name(upload.filename) or _safe_name((fields.get("filename") or [""])[0])
+            if not name:
+                raise bad_request("the upload has no file name; give one (e.g. ?filename=werte.csv)", field="filename")
+            target = workdir / name
+            with open(target, "wb") as handle:
+                await run_in_threadpool(shutil.copyfileobj, upload.file, handle, 1 << 20)
+            await upload.close()
+        else:
+            name = _safe_name((fields.get("filename") or [""])[0])
+            if not name:
+                raise bad_request("send the file as multipart/form-data (field 'file'), or as the body with "
+                                  "?filename=NAME.csv", field="filename")
+            target = workdir / name
+            with open(target, "wb") as handle:
+                async for chunk in _limited(request, limit):
+                    handle.write(chunk)
+    except UploadTooLarge:
+        raise _too_large(request, limit) from None
+    fields.pop("filename", None)
+    return target, name, fields
+
+
+def _dry_run(fields: dict[str, list[str]]) -> bool:
+    values = fields.pop("dry_run", ["false"])
+    if len(values) != 1 or values[0].lower() not in ("true", "false", "1", "0", "yes", "no", ""):
+        raise bad_request("dry_run must be true or false", field="dry_run")
+    return values[0].lower() in ("true", "1", "yes")
+
+
+def _respond(request: Request, report: ImportReport) -> Response:
+    body = report.as_dict()
+    if not report.ok:
+        first = report.errors[0].as_text() if report.errors else "the file was refused"
+        return problem_response(422, "Unprocessable Content",
+                                f"{len(report.errors)} problem(s); nothing was written. First: {first}",
+                                instance=request.url.path, report=body)
+    if report.batch_id is not None:
+        location = f"{base_url(request)}/api/imports/{report.batch_id}"
+        return json_response(body, status=201, headers={"Location": location})
+    return json_response(body)
+
+
+async def _run(request: Request, principal: Principal, kind: str, parse_options: Callable[[dict], Any],
+               run_import: Callable[..., ImportReport]) -> Response:
+    with tempfile.TemporaryDirectory(prefix="dm-upload-") as tmp:
+        path, name, fields = await _receive(request, Path(tmp))
+        dry_run = _dry_run(fields)
+        try:
+            options = parse_options(fields)
+        except (observations.OptionError, boundaries.OptionError) as exc:
+            raise bad_request(f"option {exc.field!r}: {exc.message}", field=exc.field) from None
+
+        def audit(conn: Connection, report: ImportReport) -> None:
+            record(conn, principal, f"import.{kind}", "import_batch", str(report.batch_id),
+                   after={"file_name": report.file, "sha256": report.sha256, "rows_read": report.rows_read,
+                          "rows_written": report.rows_written, "rows_unchanged": report.rows_unchanged,
+                          "rows_superseded": report.rows_superseded, "options": fields})
+
+        def work() -> ImportReport:
+            with request.app.state.engine.connect() as conn:
+                return run_import(conn, path, options, dry_run=dry_run, created_by=principal.name,
+                                  display_name=name, before_commit=audit)
+
+        report = await run_in_threadpool(work)
+    return _respond(request, report)
+
+
+@router.post("/observations", summary="Import indicator values from CSV/XLSX (data steward; dry_run=true validates)",
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
+                 "type": "object", "required": ["file", "level"],
+                 "properties": {"file": {"type": "string", "format": "binary"}, "level": {"type": "string"},
+                                "layout": {"type": "string", "enum": ["long", "wide"]},
+                                "column": {"type": "array", "items": {"type": "string"}},
+                                "missing": {"type": "array", "items": {"type": "string"}},
+                                "dry_run": {"type": "boolean"}}}}}}})
+async def import_observations(request: Request, principal: Steward):
+    return await _run(request, principal, "observations", observations.observation_options,
+                      observations.import_observations)
+
+
+@router.post("/boundaries", summary="Import a boundary version from GeoJSON/GeoPackage/zipped Shapefile (data steward)",
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
+                 "type": "object", "required": ["file", "level", "key_field", "name_field", "valid_from"],
+                 "properties": {"file": {"type": "string", "format": "binary"}, "level": {"type": "string"},
+                                "key_field": {"type": "string"}, "name_field": {"type": "string"},
+                                "valid_from": {"type": "string", "format": "date"},
+                                "dry_run": {"type": "boolean"}}}}}}})
+async def import_boundaries(request: Request, principal: Steward):
+    return await _run(request, principal, "boundaries", boundaries.boundary_options, boundaries.import_boundaries)
+
+
+@router.get("", summary="Import batches: file name, sha256, who, when, row counts (editor)")
+def batches(conn: Conn, _principal: Editor,
+            kind: Annotated[str | None, Query(pattern="^(observations|boundaries)$")] = None,
+            limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0):
+    items = list_batches(conn, kind, limit, offset)
+    return json_response({"batches": items, "count": len(items)})
+
+
+@router.get("/{batch_id}", summary="One import batch with its options and report (editor)")
+def batch(conn: Conn, _principal: Editor, batch_id: int):
+    item = get_batch(conn, batch_id)
+    if item is None:
+        raise not_found(f"no import batch {batch_id}")
+    return json_response(item)

@@ -1,54 +1,190 @@
-"""Indicator catalogue and per-area values (JSON, CSV, HTML)."""
+"""Indicator catalogue (read and edit), coverage report, per-area values and their history (JSON, CSV, HTML)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from geo.areas import find_areas, get_parent, list_children
 from geo.levels import get_level, list_levels
-from indicators.catalogue import list_indicators
+from indicators.catalogue import (DefinitionError, definition_of, get_indicator, list_indicators, save_indicator,
+                                  validate_definition)
+from indicators.coverage import CoverageQuery, coverage_gaps, coverage_summary
+from indicators.observations import observation_history
+from indicators.schema import OBSERVATION_FLAGS
 from indicators.values import area_values
-from service.auth import Principal, current_principal
-from service.errors import ProblemError, not_found
+from service.audit import record
+from service.auth import Principal, current_principal, require_role
+from service.errors import ProblemError, bad_request, not_found
 from service.http import base_url, connection, json_response, wants_html
 from web.templates import render
 
 router = APIRouter(prefix="/api", tags=["indicators"])
 Conn = Annotated[Connection, Depends(connection)]
-CATALOGUE_FIELDS = ["code", "name_de", "name_en", "topic_code", "topic_name_de", "role", "kind", "unit",
-                    "direction", "aggregation", "change_of", "description_de", "description_en", "rationale_de",
-                    "rationale_en", "numerator_de", "denominator_de", "weight_indicator", "source", "reference_date",
-                    "min_numerator", "min_denominator", "target_value", "target_year", "target_note", "catalogue"]
+Caller = Annotated[Principal, Depends(current_principal)]
+Steward = Annotated[Principal, Depends(require_role("data_steward"))]
+Format = Annotated[str | None, Query(pattern="^(json|csv|html)$", description="Output format (default: by Accept).")]
+CATALOGUE_FIELDS = ["code", "name_de", "name_en", "topic_code", "topic_name_de", "topic_name_en", "role", "kind",
+                    "unit", "direction", "aggregation", "change_of", "description_de", "description_en",
+                    "rationale_de", "rationale_en", "numerator_de", "denominator_de", "weight_indicator", "source",
+                    "reference_date", "min_numerator", "min_denominator", "target_value", "target_year",
+                    "target_note", "catalogue", "published", "updated_at", "updated_by"]
+DIRECTIONS_DE = {"higher_is_worse": "höher ist ungünstiger", "higher_is_better": "höher ist günstiger",
+                 "neutral": "neutral (keine Wertung)"}
 
 
-@router.get("/indicators", summary="The indicator catalogue")
-def indicators(request: Request, conn: Conn,
-               f: Annotated[str | None, Query(pattern="^(json|csv|html)$")] = None):
-    items = [{k: item[k] for k in CATALOGUE_FIELDS} for item in list_indicators(conn)]
+def csv_response(rows: list[dict], fields: list[str], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# -- catalogue ------------------------------------------------------------------------------------
+@router.get("/indicators", summary="The indicator catalogue (JSON, CSV, HTML grouped by Handlungsfeld)")
+def indicators(request: Request, conn: Conn, caller: Caller, f: Format = None):
+    items = [{k: item[k] for k in CATALOGUE_FIELDS}
+             for item in list_indicators(conn, published_only=not caller.sees_unsuppressed)]
     if f == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CATALOGUE_FIELDS)
-        writer.writeheader()
-        writer.writerows(items)
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="indikatoren.csv"'})
+        return csv_response(items, CATALOGUE_FIELDS, "indikatoren.csv")
     if wants_html(request, f):
         topics: dict[str, list[dict]] = {}
         for item in items:
             topics.setdefault(item["topic_name_de"] or "Ohne Handlungsfeld", []).append(item)
-        return render("indicators.html", request, page_title="Indikatorenkatalog", topics=topics)
+        return render("indicators.html", request, page_title="Indikatorenkatalog", topics=topics,
+                      directions=DIRECTIONS_DE, caller=caller)
     return json_response({"indicators": items, "count": len(items)})
 
 
-@router.get("/areas/{key}", summary="One area (current boundary version) with all its values")
-def area(request: Request, conn: Conn, caller: Annotated[Principal, Depends(current_principal)], key: str,
-         level: Annotated[str | None, Query(description="Area level, needed only when a key exists on two levels.")] = None):
+@router.get("/indicators/{code}", summary="One indicator definition")
+def indicator(request: Request, conn: Conn, caller: Caller, code: str, f: Format = None):
+    item = get_indicator(conn, code)
+    if item is None or not (item["published"] or caller.sees_unsuppressed):
+        raise not_found(f"no indicator {code!r}; /api/indicators lists them")
+    body = {k: item[k] for k in CATALOGUE_FIELDS}
+    if f == "csv":
+        return csv_response([body], CATALOGUE_FIELDS, f"indikator_{code}.csv")
+    if wants_html(request, f):
+        topic = item["topic_name_de"] or "Ohne Handlungsfeld"
+        return render("indicators.html", request, page_title=f"Indikator {code}", topics={topic: [body]},
+                      directions=DIRECTIONS_DE, caller=caller)
+    return json_response(body)
+
+
+def _definition_problem(exc: DefinitionError) -> ProblemError:
+    fields = ", ".join(sorted({e["field"] for e in exc.errors}))
+    if exc.conflict:
+        return ProblemError(409, "Conflict", str(exc), errors=exc.errors)
+    return ProblemError(422, "Unprocessable Content", f"invalid indicator definition ({fields}): {exc}",
+                        errors=exc.errors)
+
+
+def _write_indicator(request: Request, principal: Principal, payload: Any, *, create: bool,
+                     code: str | None = None, merge: bool = False) -> Response:
+    with request.app.state.engine.begin() as conn:
+        before = get_indicator(conn, code) if code else None
+        if code is not None and before is None:
+            raise not_found(f"no indicator {code!r}; create it with POST /api/indicators")
+        data = payload
+        if merge:
+            if not isinstance(payload, dict):
+                raise _definition_problem(DefinitionError([{"field": "(body)", "message": "expected a JSON object"}]))
+            data = _merge_patch(definition_of(before), payload)
+        if code is not None and isinstance(data, dict) and data.get("code", code) != code:
+            raise _definition_problem(DefinitionError([{"field": "code", "message": f"must be {code!r} as in the URL;"
+                                                        " codes cannot be renamed"}]))
+        if code is not None and isinstance(data, dict):
+            data = {**data, "code": code}
+        try:
+            definition = validate_definition(data)
+            after = save_indicator(conn, definition, principal.name, create=create)
+        except DefinitionError as exc:
+            raise _definition_problem(exc) from None
+        action = "indicator.created" if create else "indicator.updated"
+        if before is not None and before["published"] != after["published"]:
+            action = "indicator.published" if after["published"] else "indicator.unpublished"
+        record(conn, principal, action, "indicator", after["code"],
+               before={k: before[k] for k in CATALOGUE_FIELDS} if before else None,
+               after={k: after[k] for k in CATALOGUE_FIELDS})
+    body = {k: after[k] for k in CATALOGUE_FIELDS}
+    headers = {"Location": f"{base_url(request)}/api/indicators/{after['code']}"}
+    return json_response(body, status=201 if create else 200, headers=headers)
+
+
+def _merge_patch(target: dict, patch: dict) -> dict:
+    """JSON Merge Patch (RFC 7396): objects merge, null removes, anything else replaces."""
+    merged = dict(target)
+    for key, value in patch.items():
+        if value is None:
+            merged[key] = None
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge_patch(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@router.post("/indicators", status_code=201, summary="Add an indicator definition (data steward)")
+def create_indicator(request: Request, principal: Steward, payload: Annotated[Any, Body()] = None):
+    return _write_indicator(request, principal, payload, create=True)
+
+
+@router.put("/indicators/{code}", summary="Replace an indicator definition (data steward)")
+def replace_indicator(request: Request, principal: Steward, code: str, payload: Annotated[Any, Body()] = None):
+    return _write_indicator(request, principal, payload, create=False, code=code)
+
+
+@router.patch("/indicators/{code}", summary="Change fields of a definition, e.g. {\"published\": false} (data steward)")
+def patch_indicator(request: Request, principal: Steward, code: str, payload: Annotated[Any, Body()] = None):
+    return _write_indicator(request, principal, payload, create=False, code=code, merge=True)
+
+
+# -- coverage -------------------------------------------------------------------------------------
+COVERAGE_FIELDS = ["indicator", "name_de", "level", "period", "boundaries_valid_from", "areas", "with_value",
+                   "missing", "suppressed", "no_row", "coverage_share", "missing_by_flag"]
+GAP_FIELDS = ["key", "name", "status", "flag", "flag_label_de", "flag_reason"]
+
+
+@router.get("/coverage", summary="How many areas have a value, are missing, suppressed or have no row at all")
+def coverage(request: Request, conn: Conn, caller: Caller, f: Format = None,
+             indicator: Annotated[str | None, Query(description="Indicator code; default: all.")] = None,
+             level: Annotated[str | None, Query(description="Area level code; default: all.")] = None,
+             period: Annotated[date | None, Query(description="Reference date (YYYY-MM-DD); default: all.")] = None):
+    if level is not None and get_level(conn, level) is None:
+        raise not_found(f"unknown level {level!r}", available=[lv.code for lv in list_levels(conn)])
+    if indicator is not None:
+        item = get_indicator(conn, indicator)
+        if item is None or not (item["published"] or caller.sees_unsuppressed):
+            raise not_found(f"no indicator {indicator!r}; /api/indicators lists them")
+    query = CoverageQuery(indicator=indicator, level=level, period=period, unsuppressed=caller.sees_unsuppressed)
+    rows = coverage_summary(conn, query)
+    gaps = coverage_gaps(conn, query) if indicator and level and period else None
+    if f == "csv":
+        if gaps is not None:
+            return csv_response(gaps, GAP_FIELDS, f"luecken_{indicator}_{level}_{period}.csv")
+        flat = [{**r, "missing_by_flag": "; ".join(f"{k}={v}" for k, v in r["missing_by_flag"].items())}
+                for r in rows]
+        return csv_response(flat, COVERAGE_FIELDS, "abdeckung.csv")
+    if wants_html(request, f):
+        return render("coverage.html", request, page_title="Datenabdeckung", rows=rows, gaps=gaps, query=query,
+                      flags=OBSERVATION_FLAGS, levels=list_levels(conn),
+                      indicators=list_indicators(conn, published_only=not caller.sees_unsuppressed))
+    body: dict[str, Any] = {"coverage": rows, "count": len(rows)}
+    if gaps is not None:
+        body["gaps"] = gaps
+    return json_response(body)
+
+
+# -- areas ----------------------------------------------------------------------------------------
+def _one_area(conn: Connection, key: str, level: str | None) -> dict:
     if level is not None and get_level(conn, level) is None:
         raise not_found(f"unknown level {level!r}", available=[lv.code for lv in list_levels(conn)])
     found = find_areas(conn, key, level)
@@ -57,7 +193,13 @@ def area(request: Request, conn: Conn, caller: Annotated[Principal, Depends(curr
     if len(found) > 1:
         raise ProblemError(409, "Conflict", f"key {key!r} exists on several levels: give ?level=",
                            levels=[a["level_code"] for a in found])
-    item = found[0]
+    return found[0]
+
+
+@router.get("/areas/{key}", summary="One area (current boundary version) with all its values")
+def area(request: Request, conn: Conn, caller: Caller, key: str,
+         level: Annotated[str | None, Query(description="Area level, needed only when a key exists on two levels.")] = None):
+    item = _one_area(conn, key, level)
     lvl = get_level(conn, item["level_code"])
     parent = get_parent(conn, item, lvl.parent_code)
     base = base_url(request)
@@ -68,6 +210,32 @@ def area(request: Request, conn: Conn, caller: Annotated[Principal, Depends(curr
         "children": list_children(conn, item),
         "values": area_values(conn, item["id"], caller.sees_unsuppressed),
         "links": [{"href": f"{base}/collections/{item['level_code']}/items/{item['key']}", "rel": "alternate",
-                   "type": "application/geo+json"}],
+                   "type": "application/geo+json"},
+                  {"href": f"{base}/api/areas/{item['key']}/history?level={item['level_code']}", "rel": "history",
+                   "type": "application/json"}],
     }
     return json_response(body)
+
+
+HISTORY_FIELDS = ["indicator", "period", "value", "numerator", "denominator", "flag", "flag_reason", "status",
+                  "boundary_valid_from", "import_batch_id", "file_name", "imported_at", "imported_by",
+                  "superseded_at", "superseded_by_batch", "superseded_by_file"]
+
+
+@router.get("/areas/{key}/history", summary="Current and superseded values of one area, with their import batches")
+def area_history(request: Request, conn: Conn, caller: Caller, key: str, f: Format = None,
+                 level: Annotated[str | None, Query(description="Area level, if the key exists on two levels.")] = None,
+                 indicator: Annotated[str | None, Query(description="Only this indicator.")] = None,
+                 period: Annotated[date | None, Query(description="Only this reference date.")] = None):
+    item = _one_area(conn, key, level)
+    if indicator is not None:
+        found = get_indicator(conn, indicator)
+        if found is None or not (found["published"] or caller.sees_unsuppressed):
+            raise not_found(f"no indicator {indicator!r}; /api/indicators lists them")
+    rows = observation_history(conn, item["level_code"], item["key"], indicator, period, caller.sees_unsuppressed)
+    if f == "csv":
+        return csv_response(rows, HISTORY_FIELDS, f"verlauf_{key}.csv")
+    if f is not None and f == "html":
+        raise bad_request("the history is available as f=json or f=csv")
+    return json_response({"key": item["key"], "name": item["name"], "level": item["level_code"],
+                          "history": rows, "count": len(rows)})
