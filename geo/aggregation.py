@@ -29,6 +29,8 @@ CRS_ALIASES = {
 }
 MAX_VERTICES = 100_000
 MAX_RADIUS_M = 50_000.0
+# Slivers below 1 m² come from outlines of different publications that touch, not from real overlap.
+MIN_OVERLAP_M2 = 1.0
 CIRCLE_SEGMENTS = 16  # per quarter circle: area error below 0.2 %
 
 
@@ -215,7 +217,7 @@ def overlap(conn: Connection, target: Target, level: str, at: date) -> Overlap:
           AND ST_Intersects(a.geom, t.geom)
         ORDER BY a.key"""), {"wkb": target.wkb, "srid": target.srid, "level": level, "at": at}).mappings().all()
     areas = [dict(r) | {"share": r["overlap_m2"] / r["area_m2"] if r["area_m2"] else 0.0}
-             for r in rows if r["overlap_m2"] > 0]
+             for r in rows if r["overlap_m2"] >= MIN_OVERLAP_M2]
     return Overlap(level, at, target.area_m2, areas)
 
 

@@ -300,3 +300,13 @@ def catchment_overlaps(conn: Connection, layer: str, radius_m: float, level: str
                         ELSE ST_Area(ST_Intersection(a.geom, f.circle)) END AS m2) x"""),
         {"layer": layer, "r": radius_m, "level": level, "at": at}).all()
     return pd.DataFrame(rows, columns=["key", "name", "circle_m2", "area_id", "share", "overlap_m2"])
+
+
+def points_feature_collection(conn: Connection, layer: str, attribute: str | None = None) -> dict:
+    """The layer's points as a GeoJSON FeatureCollection in CRS84, built in PostGIS, with name and one attribute."""
+    text = conn.execute(sa.text("""
+        SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
+            'type', 'Feature', 'id', key, 'geometry', ST_AsGeoJSON(ST_Transform(geom, 4326), 6)::json,
+            'properties', json_build_object('name', name, 'kapazitaet', attributes ->> :attribute))), '[]'::json))::text
+        FROM point_feature WHERE layer_code = :layer"""), {"layer": layer, "attribute": attribute}).scalar_one()
+    return orjson.loads(text)

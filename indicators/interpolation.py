@@ -66,8 +66,8 @@ def interpolate(conn: Connection, request: InterpolationRequest) -> dict:
         "estimates": estimates,
         "contributing_areas": [
             {"key": a["key"], "name": a["name"], "area_m2": round(a["area_m2"], 1),
-             "overlap_m2": round(a["overlap_m2"], 1), "weight": round(a["share"], 6),
-             "share_of_target": round(a["overlap_m2"] / found.target_area_m2, 6)}
+             "overlap_m2": round(a["overlap_m2"], 1), "weight": a["share"],
+             "share_of_target": a["overlap_m2"] / found.target_area_m2}
             for a in found.areas],
         "method": {
             "extensive": "areal weighting: value * (overlap area / area of the source area), summed",

@@ -14,24 +14,35 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
+import pandas as pd
 from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
-
-import pandas as pd
-import sqlalchemy as sa
 
 from geo.aggregation import AggregationInputError, cache_key, cached, circle_target, parse_target, stored_target
 from geo.features import FeatureQuery, feature_texts, level_extent
 from geo.grid import GridImportOptions, grid_to_areas, import_grid, list_grid_layers
 from geo.levels import get_level, list_levels
-from geo.points import PointImportOptions, import_points, list_point_layers, points_outside, points_per_area
+from geo.points import (
+    PointImportOptions,
+    import_points,
+    list_point_layers,
+    points_feature_collection,
+    points_outside,
+    points_per_area,
+)
+from indicators.classify import classify
 from indicators.interpolation import InterpolationRequest, interpolate
-from indicators.programmes import (EVALUATION_CSV_FIELDS, ProgrammeDefinition, create_programme, evaluate_programme,
-                                   evaluation_rows, list_programmes)
+from indicators.programmes import (
+    EVALUATION_CSV_FIELDS,
+    ProgrammeDefinition,
+    create_programme,
+    evaluate_programme,
+    evaluation_rows,
+    list_programmes,
+)
 from indicators.rollup import list_derivations
 from indicators.supply import CatchmentRequest, SupplyRequest, catchments, supply_per_area
-from indicators.classify import classify
 from indicators.values import boundary_date_for
 from service.audit import record
 from service.auth import Principal, current_principal, require_role
@@ -307,22 +318,13 @@ def supply_map_page(request: Request, conn: Conn, caller: Caller, layer: SupplyL
             else f"{item['population']:.0f}"})
         features.append(feature)
     values = pd.Series([i["supply"] for i in result["items"] if i["supply"] is not None], dtype=float)
-    breaks = classify(values, "quantiles", k=5).bins[:-1].tolist() if len(values) >= 5 else []
-    points = _points_geojson(conn, layer, capacity)
+    breaks = list(classify(values, "quantiles", k=5).bins[:-1]) if len(values) >= 5 else []
+    points = points_feature_collection(conn, layer, capacity)
     title = f"Plätze ({layer}) je {per:g} {population}, {result['population_period']}"
     html = supply_map({"type": "FeatureCollection", "features": features}, title=title, breaks=breaks,
                       points=points, tile_url=request.app.state.settings.map_tiles or None,
                       bounds=level_extent(conn, level, at))
     return Response(html, media_type=HTML)
-
-
-def _points_geojson(conn: Connection, layer: str, capacity: str) -> dict:
-    text = conn.execute(sa.text("""
-        SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
-            'type', 'Feature', 'id', key, 'geometry', ST_AsGeoJSON(ST_Transform(geom, 4326), 6)::json,
-            'properties', json_build_object('name', name, 'kapazitaet', attributes ->> :cap))), '[]'::json))::text
-        FROM point_feature WHERE layer_code = :layer"""), {"layer": layer, "cap": capacity}).scalar_one()
-    return orjson.loads(text)
 
 
 # -- grid --------------------------------------------------------------------------------------
