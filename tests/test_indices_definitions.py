@@ -2,7 +2,11 @@
 
 import pytest
 
-from indicators.composite import GESAMTINDEX_GROUPS, IndexDefinitionError, attention_rule_default
+from indicators.composite import (
+    GESAMTINDEX_GROUPS,
+    IndexDefinitionError,
+    attention_rule_default,
+)
 from indicators.index_definitions import (
     DEFAULT_ATTENTION_GROUPS,
     class_codes,
