@@ -59,7 +59,10 @@ class PgServer:
 
 
 def make_settings(**overrides) -> Settings:
-    return Settings(_env_file=None, map_tiles="", load_demo=False, **overrides)
+    """Settings for tests: no background tiles (offline), and a statement timeout generous enough for a
+    loaded 2-core CI machine (tests assert behaviour, never speed)."""
+    values = {"map_tiles": "", "load_demo": False, "statement_timeout_ms": 600_000, **overrides}
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(scope="session")
