@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 purpose="${1:-run}"
 
-packages="postgresql-postgis"
+packages="postgresql-postgis libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"  # pango: PDFs (WeasyPrint)
 if [ "$purpose" = "test" ]; then
     packages="$packages chromium gdal-bin poppler-utils"
 fi

@@ -6,11 +6,22 @@ Leaflet is served from /static (vendored), so maps work without internet access.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from datetime import date
 from html import escape
 
 import folium
+import numpy as np
+import orjson
+import pyproj
+import shapely
 from branca.element import Element
+from sqlalchemy.engine import Connection
+
+from geo.crs import CRS84, Crs, storage_crs_uri
+from geo.features import FeatureQuery, feature_texts
 
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css")]
@@ -18,6 +29,13 @@ LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css")]
 WORSE_IS_DARK = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
 NEUTRAL = ["#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d"]
 MISSING_COLOUR = "#d9d9d9"
+# Change maps (ColorBrewer RdBu / PuOr halves, light to dark; colour-blind safe): red = change for the worse,
+# blue = for the better; purple/orange when the indicator has no direction; grey-white for classes around zero.
+WORSE_SIDE = ["#fddbc7", "#f4a582", "#d6604d", "#b2182b"]
+BETTER_SIDE = ["#d1e5f0", "#92c5de", "#4393c3", "#2166ac"]
+NEUTRAL_DOWN = ["#d8daeb", "#b2abd2", "#8073ac", "#542788"]
+NEUTRAL_UP = ["#fee0b6", "#fdb863", "#e08214", "#b35806"]
+AROUND_ZERO = "#f7f7f7"
 BERLIN_CENTRE = (52.51, 13.40)
 
 
@@ -30,11 +48,95 @@ class Legend:
     missing_count: int
 
 
+_SIMPLIFIED: OrderedDict[tuple, list[dict]] = OrderedDict()
+_SIMPLIFIED_LOCK = threading.Lock()
+SIMPLIFIED_CACHE_SIZE = 16
+
+
+def area_features(conn: Connection, level: str, at: date, storage_srid: int, simplify_m: float | None,
+                  precision: int, version: int | None = None) -> list[dict]:
+    """GeoJSON features (key, name, level, parent_key) of one boundary version for drawing, in CRS84 with
+    `precision` decimals of degrees; with `simplify_m`, simplified as a coverage in the storage CRS.
+
+    Why not in SQL: ST_CoverageSimplify needs PostGIS 3.4 / GEOS 3.12, and per-polygon simplification
+    (ST_SimplifyPreserveTopology) opens gaps between neighbours. shapely.coverage_simplify (GEOS
+    CoverageSimplifier, Visvalingam-Whyatt on the shared edges) simplifies every shared edge once, so
+    neighbours stay gap-free. The result is kept in memory per `version` (the caller's data_version; None =
+    not kept), since a boundary version changes rarely and simplifying 542 areas takes about a second.
+    """
+    if simplify_m is None:
+        query = FeatureQuery(level=level, at=at, storage_srid=storage_srid, limit=100_000,
+                             crs=replace(CRS84, precision=precision))
+        return [orjson.loads(text) for text in feature_texts(conn, query, None)]
+    cache_key = (level, at, storage_srid, simplify_m, precision, version)
+    if version is not None:
+        with _SIMPLIFIED_LOCK:
+            if cache_key in _SIMPLIFIED:
+                _SIMPLIFIED.move_to_end(cache_key)
+                return [dict(f, properties=dict(f["properties"])) for f in _SIMPLIFIED[cache_key]]
+    features = _coverage_simplified(conn, level, at, storage_srid, simplify_m, precision)
+    if version is not None:
+        with _SIMPLIFIED_LOCK:
+            _SIMPLIFIED[cache_key] = features
+            while len(_SIMPLIFIED) > SIMPLIFIED_CACHE_SIZE:
+                _SIMPLIFIED.popitem(last=False)
+        return [dict(f, properties=dict(f["properties"])) for f in features]
+    return features
+
+
+def _coverage_simplified(conn: Connection, level: str, at: date, storage_srid: int, tolerance_m: float,
+                         precision: int) -> list[dict]:
+    storage = Crs(storage_crs_uri(storage_srid), storage_srid, lat_first=False, precision=2, title="storage CRS")
+    query = FeatureQuery(level=level, at=at, storage_srid=storage_srid, limit=100_000, crs=storage)
+    features = [orjson.loads(text) for text in feature_texts(conn, query, None)]
+    if not features:
+        return []
+    geoms = np.array([shapely.from_geojson(orjson.dumps(f["geometry"])) for f in features])
+    simplified = shapely.coverage_simplify(geoms, tolerance=tolerance_m)
+    to_lonlat = pyproj.Transformer.from_crs(storage_srid, 4326, always_xy=True)
+
+    def transform(xy: np.ndarray) -> np.ndarray:
+        lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+        return np.round(np.column_stack([lon, lat]), precision)
+
+    lonlat = shapely.transform(simplified, transform)
+    for feature, text in zip(features, shapely.to_geojson(lonlat)):
+        feature["geometry"] = orjson.loads(text)
+    return features
+
+
 def palette(direction: str, k: int) -> list[str]:
     """k colours from light to dark; for `higher_is_better` the order is reversed so that worse stays dark."""
     base = NEUTRAL if direction == "neutral" else WORSE_IS_DARK
     chosen = [base[round(i * (len(base) - 1) / max(k - 1, 1))] for i in range(k)]
     return list(reversed(chosen)) if direction == "higher_is_better" else chosen
+
+
+def diverging_colours(lowest: float, bins: tuple[float, ...], direction: str) -> list[str]:
+    """Colours for the classes of a change (upper limits `bins`, first class from `lowest`): classes wholly
+    below zero take the "down" shades, wholly above zero the "up" shades, darker the further from zero;
+    a class containing zero is grey-white. For `higher_is_worse` up is worse (red), for `higher_is_better`
+    down is worse (red)."""
+    down, up = BETTER_SIDE, WORSE_SIDE
+    if direction == "higher_is_better":
+        down, up = WORSE_SIDE, BETTER_SIDE
+    elif direction == "neutral":
+        down, up = NEUTRAL_DOWN, NEUTRAL_UP
+    lowers = [lowest, *bins[:-1]]
+    below = [i for i, upper in enumerate(bins) if upper <= 0]
+    above = [i for i, lower in enumerate(lowers) if lower >= 0 and i not in below]
+    colours = [AROUND_ZERO] * len(bins)
+    for rank, i in enumerate(reversed(below)):  # nearest to zero first = lightest
+        colours[i] = _shade(down, rank, len(below))
+    for rank, i in enumerate(above):
+        colours[i] = _shade(up, rank, len(above))
+    return colours
+
+
+def _shade(shades: list[str], rank: int, count: int) -> str:
+    if count <= 1:
+        return shades[len(shades) // 2]
+    return shades[round(rank * (len(shades) - 1) / (count - 1))]
 
 
 def choropleth(feature_collection: dict, *, value_label: str, legend: Legend, class_colour: dict[str, str | None],

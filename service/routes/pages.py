@@ -1,87 +1,198 @@
-"""HTML pages for people: indicator maps. Unknown names in a URL give a friendly German 404 page."""
+"""HTML pages for people (map explorer, area profiles, integration reports) and their data twins.
+
+Routers stay thin: parse, call one `web` function, shape the response. Unknown names in a URL give a
+friendly German 404 page with links to what exists (never a stack trace).
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Annotated
+from urllib.parse import urlencode
 
-import orjson
-import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.engine import Connection
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from geo.features import FeatureQuery, feature_texts, level_extent
+from geo.area_list import list_areas
 from geo.levels import get_level, list_levels
-from indicators.catalogue import get_indicator, list_indicators
-from indicators.classify import SCHEMES, classify
-from indicators.schema import OBSERVATION_FLAGS
-from indicators.values import PeriodNotFound, boundary_date_for, indicator_values, resolve_period
 from service.auth import Principal, current_principal
-from service.http import connection
-from web.maps import Legend, choropleth, palette
-from web.templates import german_number, render
+from service.http import connection, json_response
+from web.explorer import (
+    Choices,
+    build_explorer,
+    explorer_data,
+    resolve_state,
+    table_records,
+)
+from web.pdf import html_to_pdf
+from web.profiles import (
+    Missing,
+    area_profile,
+    find_profile_area,
+    locator_map,
+    profile_charts,
+    profile_csv_rows,
+    render_profile,
+)
+from web.reports import (
+    integration_report,
+    render_report,
+    report_maps,
+    report_periods,
+    resolve_report_period,
+)
+from web.templates import render
 
 router = APIRouter(tags=["pages"])
 Conn = Annotated[Connection, Depends(connection)]
-NO_PROPERTIES_SQL = "SELECT NULL::bigint AS area_id, NULL::jsonb AS properties WHERE false"
-MAP_SIMPLIFY_M = 5.0
-MAP_PRECISION = 5  # 1e-5 degrees ~ 1 m
+Caller = Annotated[Principal, Depends(current_principal)]
+PageFormat = Annotated[str | None, Query(pattern="^(html|json|csv)$", description="html (default), json or csv.")]
 
 
-def not_found_page(request: Request, message: str, choices: list[tuple[str, str]]):
+def not_found_page(request: Request, message: str, choices: list[tuple[str, str]]) -> HTMLResponse:
     return render("error.html", request, status=404, page_title="Nicht gefunden", heading="Nicht gefunden",
                   message=message, choices=choices)
 
 
-@router.get("/maps/indicators/{code}", summary="Choropleth map of one indicator (HTML)")
-def indicator_map(request: Request, conn: Conn, caller: Annotated[Principal, Depends(current_principal)], code: str,
-                  level: Annotated[str, Query(description="Area level code.")] = "plr",
-                  period: Annotated[str | None, Query(description="Reference date or year; default: latest.")] = None,
-                  scheme: Annotated[str, Query(description=f"Class scheme: {', '.join(SCHEMES)}.")] = "quantiles",
-                  k: Annotated[int, Query(ge=2, le=9, description="Number of classes.")] = 5):
-    indicator = get_indicator(conn, code)
-    if indicator is None:
-        return not_found_page(request, f"Den Indikator „{code}“ gibt es nicht.",
-                              [(f"{i['code']} – {i['name_de']}", f"/maps/indicators/{i['code']}")
-                               for i in list_indicators(conn)])
+def split_suffix(name: str, f: str | None, allowed: tuple[str, ...]) -> tuple[str, str | None]:
+    """'01100101.pdf' -> ('01100101', 'pdf'): the data twins as file-like URLs; `f=` wins."""
+    stem, dot, suffix = name.rpartition(".")
+    if dot and suffix in allowed:
+        return stem, f or suffix
+    return name, f
+
+
+def pdf_response(content: bytes, filename: str) -> Response:
+    return Response(content, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+def data_version(request: Request) -> int | None:
+    """The process's copy of dm_setting.data_version (service.caching), or None when it is unknown."""
+    holder = getattr(request.app.state, "data_version", None)
+    return None if holder is None else holder.value
+
+
+def csv_response(rows: list[dict], filename: str) -> Response:
+    buffer = io.StringIO()
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/explorer", summary="Map explorer: indicator, period, level, classes, change map (HTML, JSON, CSV)")
+def explorer(request: Request, conn: Conn, caller: Caller,
+             indicator: Annotated[str | None, Query(max_length=40, description="Indicator code; default: first "
+                                                                               "status indicator.")] = None,
+             level: Annotated[str, Query(max_length=40, description="Area level code.")] = "plr",
+             period: Annotated[str | None, Query(max_length=40, description="Reference date or year; default: "
+                                                                            "latest.")] = None,
+             scheme: Annotated[str, Query(max_length=40, description="Class scheme.")] = "quantiles",
+             k: Annotated[int, Query(ge=2, le=9, description="Number of classes.")] = 5,
+             compare: Annotated[str | None, Query(max_length=40, description="Earlier period: show the change "
+                                                                             "since then.")] = None,
+             index: Annotated[str | None, Query(max_length=80, description="Composite index whose attention "
+                                                                           "areas are highlighted.")] = None,
+             detail: Annotated[str, Query(max_length=10, description="Geometry: map (simplified) or full.")] = "map",
+             f: PageFormat = None):
+    state = resolve_state(conn, indicator=indicator, level=level, period=period, scheme=scheme, k=k,
+                          compare=compare or None, index=index or None, detail=detail,
+                          unsuppressed=caller.sees_unsuppressed)
+    if isinstance(state, Choices):
+        return not_found_page(request, state.message, state.choices)
+    if f == "json":
+        return json_response(explorer_data(conn, state, caller.sees_unsuppressed).as_json())
+    if f == "csv":
+        data = explorer_data(conn, state, caller.sees_unsuppressed)
+        return csv_response(table_records(data), f"karte_{state.indicator}_{state.level}_{state.period}.csv")
+    settings = request.app.state.settings
+    return HTMLResponse(build_explorer(conn, state, caller.sees_unsuppressed, settings.map_tiles or None,
+                                       settings.storage_srid, data_version(request)))
+
+
+@router.get("/maps/indicators/{code}", summary="The map of one indicator (opens the map explorer)")
+def indicator_map(code: str, level: str = "plr", period: str | None = None, scheme: str = "quantiles",
+                  k: Annotated[int, Query(ge=2, le=9)] = 5):
+    params = {"indicator": code, "level": level, "scheme": scheme, "k": k}
+    if period:
+        params["period"] = period
+    return RedirectResponse("/explorer?" + urlencode(params), status_code=307)
+
+
+@router.get("/areas", summary="Area profiles: pick a level and an area (HTML, JSON, CSV)")
+def areas(request: Request, conn: Conn,
+          level: Annotated[str, Query(max_length=40)] = "plr",
+          q: Annotated[str | None, Query(max_length=100, description="Part of a name or key.")] = None,
+          f: PageFormat = None):
     lvl = get_level(conn, level)
     if lvl is None:
         return not_found_page(request, f"Die Raumebene „{level}“ gibt es nicht.",
-                              [(lv.plural_de, f"/maps/indicators/{code}?level={lv.code}") for lv in list_levels(conn)])
-    if scheme not in SCHEMES:
-        return not_found_page(request, f"Das Klassifikationsverfahren „{scheme}“ gibt es nicht.",
-                              [(s, f"/maps/indicators/{code}?scheme={s}") for s in SCHEMES])
-    try:
-        chosen = resolve_period(conn, level, period, code, caller.sees_unsuppressed)
-    except PeriodNotFound as exc:
-        return not_found_page(request, f"Für {code} gibt es auf der Ebene {lvl.plural_de} keine Daten zum Zeitpunkt "
-                                       f"„{exc.requested}“.",
-                              [(p.isoformat(), f"/maps/indicators/{code}?level={level}&period={p.isoformat()}")
-                               for p in exc.available])
-    at = boundary_date_for(conn, level, chosen)
-    rows = pd.DataFrame(indicator_values(conn, level, at, code, chosen, caller.sees_unsuppressed)).set_index("key")
-    classes = classify(rows["value"].astype(float), scheme, k=k, decimals=1)
-    colours = palette(indicator["direction"], classes.k)
-    fill = {key: (None if pd.isna(c) else colours[int(c)]) for key, c in classes.yb.items()}
-    query = FeatureQuery(level=level, at=at, limit=100_000, precision=MAP_PRECISION, simplify_m=MAP_SIMPLIFY_M)
-    features = [orjson.loads(t) for t in feature_texts(conn, query, NO_PROPERTIES_SQL)]
-    for feature in features:
-        row = rows.loc[feature["id"]]
-        feature["properties"]["wert"] = _value_text(row, indicator["unit"])
-    unit = f" in {indicator['unit']}" if indicator["unit"] else ""
-    legend = Legend(title=f"{indicator['name_de']}{unit}, {chosen.strftime('%d.%m.%Y')}", labels=list(classes.labels_de),
-                    colours=colours, counts=list(classes.counts), missing_count=classes.n_missing)
-    html = choropleth({"type": "FeatureCollection", "features": features}, value_label=indicator["name_de"],
-                      legend=legend, class_colour=fill, tile_url=request.app.state.settings.map_tiles or None,
-                      bounds=level_extent(conn, level, at))
+                              [(lv.plural_de, f"/areas?level={lv.code}") for lv in list_levels(conn)])
+    found = list_areas(conn, level)
+    if q:
+        wanted = q.strip().casefold()
+        found = [a for a in found if wanted in a["name"].casefold() or a["key"].startswith(wanted)]
+    rows = [{**a, "level": level, "profile": f"/areas/{level}/{a['key']}"} for a in found]
+    if f == "json":
+        return json_response({"level": level, "areas": rows, "count": len(rows)})
+    if f == "csv":
+        return csv_response(rows, f"gebiete_{level}.csv")
+    return render("areas.html", request, page_title="Quartiersprofile", levels=list_levels(conn), level=lvl,
+                  areas=found, q=q)
+
+
+@router.get("/areas/{level}/{key}", summary="Area profile (Quartiersprofil): HTML, JSON, CSV or PDF "
+                                            "(also as /areas/{level}/{key}.json|.csv|.pdf)")
+def profile(request: Request, conn: Conn, caller: Caller, level: str, key: str,
+            f: Annotated[str | None, Query(pattern="^(html|json|csv|pdf)$")] = None):
+    key, f = split_suffix(key, f, ("json", "csv", "pdf", "html"))
+    area = find_profile_area(conn, level, key)
+    if isinstance(area, Missing):
+        return not_found_page(request, area.message, area.choices)
+    data = area_profile(conn, area, caller.sees_unsuppressed)
+    if f == "json":
+        return json_response(data)
+    if f == "csv":
+        return csv_response(profile_csv_rows(data), f"profil_{level}_{key}.csv")
+    settings = request.app.state.settings
+    locator = locator_map(conn, data, area, settings.storage_srid, data_version(request))
+    html = render_profile(data, profile_charts(data), locator, for_print=f == "pdf")
+    if f == "pdf":
+        return pdf_response(html_to_pdf(html), f"quartiersprofil_{level}_{key}.pdf")
     return HTMLResponse(html)
 
 
-def _value_text(row: pd.Series, unit: str) -> str:
-    if pd.isna(row["value"]):
-        flag = row["flag"] or "missing"
-        label = OBSERVATION_FLAGS.get(flag, (flag, flag))[0]
-        reason = f" ({row['flag_reason']})" if row["flag_reason"] else ""
-        return f"kein Wert: {label}{reason}"
-    decimals = 0 if unit in ("Personen", "Anzahl") else 2
-    return f"{german_number(float(row['value']), decimals)} {unit}".strip()
+@router.get("/reports", summary="Integration reports: one per period (HTML, JSON)")
+def reports(request: Request, conn: Conn, caller: Caller, f: PageFormat = None):
+    periods = report_periods(conn, caller.sees_unsuppressed)
+    if f == "json":
+        return json_response({"reports": [{"period": p, "html": f"/reports/{p.isoformat()}",
+                                           "pdf": f"/reports/{p.isoformat()}.pdf"} for p in periods]})
+    return render("reports.html", request, page_title="Integrationsberichte", periods=periods)
+
+
+@router.get("/reports/{period}", summary="Integration report of one period: HTML, JSON or A4 PDF "
+                                         "(also as /reports/{period}.pdf|.json)")
+def report(request: Request, conn: Conn, caller: Caller, period: str,
+           areas: Annotated[str | None, Query(max_length=2000, description="Comma-separated keys of the "
+                                                                           "areas to profile.")] = None,
+           f: Annotated[str | None, Query(pattern="^(html|json|pdf)$")] = None):
+    period, f = split_suffix(period, f, ("json", "pdf", "html"))
+    chosen = resolve_report_period(conn, period, caller.sees_unsuppressed)
+    if isinstance(chosen, Missing):
+        return not_found_page(request, chosen.message, chosen.choices)
+    selected = [k.strip() for k in areas.split(",") if k.strip()] if areas else None
+    data = integration_report(conn, chosen, caller.sees_unsuppressed, selected)
+    if f == "json":
+        return json_response(data)
+    settings = request.app.state.settings
+    maps = report_maps(conn, data, settings.storage_srid, data_version(request), caller.sees_unsuppressed)
+    html = render_report(data, maps, for_print=f == "pdf")
+    if f == "pdf":
+        return pdf_response(html_to_pdf(html), f"integrationsbericht_{chosen.isoformat()}.pdf")
+    return HTMLResponse(html)

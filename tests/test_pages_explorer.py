@@ -1,0 +1,83 @@
+"""The map explorer over HTTP: state in the URL, data twins, change maps, friendly 404 pages."""
+
+import csv
+import io
+
+import pytest
+
+
+def test_the_explorer_twin_has_every_planungsraum_with_value_rank_and_class(client):
+    body = client.get("/explorer", params={"indicator": "S1", "period": "2020-12-31", "f": "json"}).json()
+    assert body["state"]["indicator"] == "S1" and body["state"]["level"] == "plr"
+    assert len(body["areas"]) == 542
+    classified = [a for a in body["areas"] if a["class"] is not None]
+    assert sum(row["count"] for row in body["legend"]) == len(classified) == 542 - body["missing"]
+    top = min(classified, key=lambda a: a["rank"])
+    assert top["rank"] == 1 and top["value"] == max(a["value"] for a in classified)
+    assert top["class"] == len(body["legend"]) - 1
+    missing = [a for a in body["areas"] if a["value"] is None]
+    assert missing and all(a["reason"] for a in missing)
+
+
+def test_the_legend_limits_and_counts_follow_the_class_scheme(client):
+    quantiles = client.get("/explorer", params={"indicator": "S3", "scheme": "quantiles", "k": 4, "f": "json"}).json()
+    jenks = client.get("/explorer", params={"indicator": "S3", "scheme": "fisher_jenks", "k": 4, "f": "json"}).json()
+    assert len(quantiles["legend"]) == len(jenks["legend"]) == 4
+    counts = [row["count"] for row in quantiles["legend"]]
+    assert max(counts) - min(counts) <= 2  # quantiles: equal counts
+    assert [r["upper"] for r in quantiles["legend"]] != [r["upper"] for r in jenks["legend"]]
+    assert all("–" in row["label_de"] and "," in row["label_de"] for row in quantiles["legend"])
+
+
+def test_a_change_map_subtracts_the_earlier_period(client):
+    body = client.get("/explorer", params={"indicator": "S1", "period": "2020", "compare": "2018",
+                                           "f": "json"}).json()
+    assert body["state"]["compare"] == "2018-12-31"
+    area = next(a for a in body["areas"] if a["value"] is not None)
+    assert area["value"] == pytest.approx(area["value_2020-12-31"] - area["value_2018-12-31"])
+    assert "→" in body["title_de"]
+
+
+def test_the_html_page_carries_the_state_controls_legend_and_outlines(client):
+    response = client.get("/explorer", params={"indicator": "S4", "scheme": "std_mean"})
+    assert response.status_code == 200
+    html = response.text
+    assert 'value="S4" selected' in html and 'value="std_mean" selected' in html
+    assert "Grenzen der Bezirke" in html and 'id="search-input"' in html
+    assert "/static/vendor/leaflet/leaflet.js" in html and "cdn." not in html.split("<body>")[0].lower()
+
+
+def test_the_csv_twin_is_a_table_of_the_areas(client):
+    response = client.get("/explorer", params={"indicator": "S1", "f": "csv"})
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 542 and {"key", "name", "value", "rank", "class"} <= set(rows[0])
+
+
+def test_simplified_map_geometry_is_much_lighter_than_the_stored_geometry(client):
+    simplified = client.get("/explorer", params={"indicator": "S1"})
+    full = client.get("/explorer", params={"indicator": "S1", "detail": "full"})
+    assert len(simplified.content) < 0.4 * len(full.content)
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"indicator": "XX9"}, "Den Indikator „XX9“ gibt es nicht"),
+    ({"level": "kiez"}, "Die Raumebene „kiez“ gibt es nicht"),
+    ({"indicator": "S1", "period": "1999-12-31"}, "keine Werte zum Zeitpunkt „1999-12-31“"),
+    ({"scheme": "random"}, "Das Klassifikationsverfahren „random“ gibt es nicht"),
+    ({"indicator": "S1", "compare": "2020-12-31", "period": "2020-12-31"}, "nicht vergleichen"),
+    ({"index": "no_such_index"}, "Den Index „no_such_index“ gibt es nicht"),
+])
+def test_unknown_names_in_the_url_give_a_german_404_page_with_valid_links(client, params, expected):
+    response = client.get("/explorer", params=params)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert expected in response.text
+    assert response.text.count('<li><a href="') >= 1
+    assert "Traceback" not in response.text
+
+
+def test_the_old_map_url_opens_the_explorer_with_its_state(client):
+    response = client.get("/maps/indicators/S3", params={"period": "2018"}, follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"].startswith("/explorer?indicator=S3")
+    assert "period=2018" in response.headers["location"]

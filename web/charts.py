@@ -1,0 +1,132 @@
+"""Static charts and maps drawn server-side with matplotlib: trend lines, locator maps, small choropleths.
+
+Used by area profiles and the integration report (HTML and PDF alike), so they need no JavaScript.
+Every function takes plain data (numbers, GeoJSON geometries, colours) and returns SVG text or PNG bytes.
+The object-oriented Figure API is used (not pyplot): it keeps no global state, so requests can draw in
+parallel threads.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import textwrap
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib import ticker
+from matplotlib.collections import PatchCollection, PathCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path as MplPath
+
+matplotlib.rcParams.update({"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9,
+                            "axes.spines.top": False, "axes.spines.right": False})
+SERIES_STYLES = [  # area, parent, city: colour-blind safe (Okabe-Ito) and distinguishable without colour
+    {"color": "#b2182b", "linewidth": 2.2, "marker": "o", "linestyle": "-"},
+    {"color": "#0072b2", "linewidth": 1.5, "marker": "s", "linestyle": "--"},
+    {"color": "#555555", "linewidth": 1.5, "marker": "^", "linestyle": ":"},
+]
+
+
+def data_uri(content: bytes | str, media_type: str) -> str:
+    raw = content.encode() if isinstance(content, str) else content
+    return f"data:{media_type};base64,{base64.b64encode(raw).decode()}"
+
+
+def german(value: float, decimals: int) -> str:
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]], unit: str, decimals: int = 1,
+              target: tuple[int, float] | None = None) -> str:
+    """A line per series (label, [(period, value)]) over the periods; gaps where a value is missing.
+    `target` (year, value) draws the indicator's target as a horizontal line."""
+    figure = Figure(figsize=(4.2, 2.2), dpi=100)
+    axes = figure.add_subplot()
+    for (label, points), style in zip(series, SERIES_STYLES):
+        xs = [p for p, v in points if v is not None]
+        ys = [v for _p, v in points if v is not None]
+        if xs:
+            axes.plot(xs, ys, label=label, markersize=4, **style)
+    if target is not None:
+        axes.axhline(target[1], color="#009e73", linewidth=1, linestyle="-.", label=f"Ziel {target[0]}")
+    axes.set_ylabel(unit)
+    axes.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: german(v, decimals)))
+    periods = sorted({p for _label, points in series for p, v in points if v is not None})
+    axes.set_xticks(periods, [p.strftime("%d.%m.%Y") for p in periods], fontsize=7)
+    if len(periods) == 1:
+        axes.set_xlim(periods[0] - timedelta(days=365), periods[0] + timedelta(days=365))
+    axes.grid(axis="y", color="#e0e0e0", linewidth=0.6)
+    axes.legend(loc="best", fontsize=7, frameon=False)
+    figure.tight_layout(pad=0.4)
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    return buffer.getvalue()
+
+
+def _polygon_path(geometry: dict) -> MplPath | None:
+    """A matplotlib path (holes included) from a GeoJSON Polygon/MultiPolygon."""
+    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry.get("coordinates", [])
+    vertices, codes = [], []
+    for polygon in polygons:
+        for ring in polygon:
+            if len(ring) < 3:
+                continue
+            vertices.extend(ring)
+            codes.extend([MplPath.MOVETO] + [MplPath.LINETO] * (len(ring) - 2) + [MplPath.CLOSEPOLY])
+    return MplPath(vertices, codes) if vertices else None
+
+
+def _map_axes(figure: Figure):
+    axes = figure.add_axes((0, 0, 1, 1))
+    axes.set_axis_off()
+    axes.set_aspect(1 / 0.61)  # lon/lat at 52.5° N: one degree of longitude is cos(52.5°) ≈ 0.61 of latitude
+    return axes
+
+
+def locator_svg(background: Sequence[dict], highlight: dict, size_in: float = 2.4) -> str:
+    """Small map: background geometries as grey outlines, the highlighted geometry filled dark red."""
+    figure = Figure(figsize=(size_in, size_in * 0.8), dpi=100)
+    axes = _map_axes(figure)
+    paths = [p for p in (_polygon_path(g) for g in background) if p is not None]
+    axes.add_collection(PatchCollection([PathPatch(p) for p in paths], facecolor="#f2f2f2", edgecolor="#888888",
+                                        linewidth=0.5))
+    own = _polygon_path(highlight)
+    if own is not None:
+        axes.add_patch(PathPatch(own, facecolor="#b2182b", edgecolor="#000000", linewidth=0.8))
+    axes.autoscale_view()
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", transparent=True)
+    return buffer.getvalue()
+
+
+def map_paths(geometries: Sequence[dict]) -> list[MplPath | None]:
+    """Matplotlib paths of GeoJSON polygons, built once and reused by every map of a report."""
+    return [_polygon_path(g) for g in geometries]
+
+
+def choropleth_png(paths: Sequence[MplPath | None], colours: Sequence[str], outlines: Sequence[MplPath | None],
+                   title: str, legend: Sequence[tuple[str, str]], width_in: float = 3.4, dpi: int = 100) -> bytes:
+    """A small static choropleth for print: filled areas, thicker outlines on top, legend below."""
+    figure = Figure(figsize=(width_in, width_in * 0.95), dpi=dpi)
+    axes = figure.add_axes((0, 0.22, 1, 0.70))
+    axes.set_axis_off()
+    axes.set_aspect(1 / 0.61)
+    drawn = [(path, colour) for path, colour in zip(paths, colours) if path is not None]
+    axes.add_collection(PathCollection([p for p, _c in drawn], facecolors=[c for _p, c in drawn],
+                                       edgecolors="#777777", linewidths=0.15, transform=axes.transData))
+    axes.add_collection(PathCollection([p for p in outlines if p is not None], facecolors="none",
+                                       edgecolors="#222222", linewidths=0.6, transform=axes.transData))
+    axes.autoscale_view()
+    figure.suptitle(textwrap.fill(title, 52), fontsize=7.5, y=0.99, va="top")
+    handles = [Patch(facecolor=colour, edgecolor="#777777", label=label) for label, colour in legend]
+    figure.legend(handles=handles, loc="lower center", ncol=2, fontsize=6.5, frameon=False,
+                  bbox_to_anchor=(0.5, 0.0))
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,391 @@
+"""The map explorer ("Kartenexplorer") for planners: one indicator, period, level and class scheme on a map,
+optionally as the change between two periods, with borough outlines, attention areas of an index and search.
+
+The whole state lives in the URL's query parameters (shareable). `resolve_state` checks a request's
+parameters against what exists and answers unknown names with a `Choices` (message + valid links);
+`build_explorer` assembles values, classes and simplified geometry through `geo` and `indicators` and
+renders. This module runs no SQL of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from datetime import date
+from html import escape
+from urllib.parse import urlencode
+
+import folium
+import orjson
+import pandas as pd
+from branca.element import Element
+from folium.utilities import JsCode
+from sqlalchemy.engine import Connection
+
+from geo.features import level_extent
+from geo.levels import Level, get_level, list_levels
+from indicators.catalogue import get_indicator, list_indicators, list_periods
+from indicators.classify import SCHEMES, Classification, classify
+from indicators.values import boundary_date_for, indicator_values
+from web import indices
+from web.maps import (
+    BERLIN_CENTRE,
+    LEAFLET_CSS,
+    LEAFLET_JS,
+    MISSING_COLOUR,
+    area_features,
+    diverging_colours,
+    palette,
+)
+from web.templates import environment
+from web.values import flag_text, value_text
+
+SCHEME_LABELS = {
+    "quantiles": ("Quantile (gleich viele Gebiete je Klasse)", "quantiles"),
+    "fisher_jenks": ("Natürliche Brüche (Fisher-Jenks)", "natural breaks (Fisher-Jenks)"),
+    "std_mean": ("Standardabweichungen (wie im MSS)", "standard deviations (as in the MSS)"),
+    "equal_interval": ("Gleiche Intervalle", "equal intervals"),
+    "mss_sd": ("MSS-Indexklassen (±1 / 1,5 SD)", "MSS index classes (±1 / 1.5 SD)"),
+}
+# Geometry for the map: simplified in the storage CRS (metres), coordinates rounded. At zoom 15 (the most a
+# Planungsraum map needs) one pixel is ~3 m in Berlin, so 5 m tolerance and 1e-5 degrees (~1 m) cannot be seen.
+MAP_GEOMETRY = {"simplify_m": 5.0, "precision": 5}
+FULL_GEOMETRY = {"simplify_m": None, "precision": 7}
+OUTLINE_GEOMETRY = {"simplify_m": 20.0, "precision": 4}
+MAX_ZOOM = 16
+
+
+@dataclass(frozen=True)
+class ExplorerState:
+    """Everything the explorer shows, as it appears in the URL."""
+
+    indicator: str
+    level: str
+    period: date
+    scheme: str = "quantiles"
+    k: int = 5
+    compare: date | None = None  # change map: value(period) - value(compare)
+    index: str | None = None  # attention areas of this composite index
+    detail: str = "map"  # "map" = simplified geometry; "full" = stored geometry (for comparisons)
+
+    def query(self, **changes) -> str:
+        state = replace(self, **changes)
+        params = {"indicator": state.indicator, "level": state.level, "period": state.period.isoformat(),
+                  "scheme": state.scheme, "k": state.k}
+        if state.compare:
+            params["compare"] = state.compare.isoformat()
+        if state.index:
+            params["index"] = state.index
+        if state.detail != "map":
+            params["detail"] = state.detail
+        return urlencode(params)
+
+
+@dataclass(frozen=True)
+class Choices:
+    """An unknown name in the URL: a German message and links to what exists (rendered as a 404 page)."""
+
+    message: str
+    choices: list[tuple[str, str]]
+
+
+def resolve_state(conn: Connection, *, indicator: str | None, level: str, period: str | None, scheme: str, k: int,
+                  compare: str | None, index: str | None, detail: str, unsuppressed: bool) -> ExplorerState | Choices:
+    """Check the URL's parameters; defaults: first status indicator, finest level, latest period."""
+    catalogue = list_indicators(conn)
+    code = indicator or next((i["code"] for i in catalogue if i["role"] == "status"), catalogue[0]["code"])
+    if get_indicator(conn, code) is None:
+        return Choices(f"Den Indikator „{code}“ gibt es nicht.",
+                       [(f"{i['code']} – {i['name_de']}", "/explorer?" + urlencode({"indicator": i["code"]}))
+                        for i in catalogue])
+    lvl = get_level(conn, level)
+    if lvl is None:
+        return Choices(f"Die Raumebene „{level}“ gibt es nicht.",
+                       [(lv.plural_de, "/explorer?" + urlencode({"indicator": code, "level": lv.code}))
+                        for lv in list_levels(conn)])
+    if scheme not in SCHEMES:
+        return Choices(f"Das Klassifikationsverfahren „{scheme}“ gibt es nicht.",
+                       [(SCHEME_LABELS[s][0], "/explorer?" + urlencode({"indicator": code, "level": level,
+                                                                         "scheme": s})) for s in SCHEMES])
+    if detail not in ("map", "full"):
+        return Choices(f"Die Geometriestufe „{detail}“ gibt es nicht (map oder full).",
+                       [("vereinfacht (map)", "/explorer?" + urlencode({"indicator": code, "level": level}))])
+    available = list_periods(conn, level, code, unsuppressed)
+    if not available:
+        with_data = [lv for lv in list_levels(conn) if list_periods(conn, lv.code, code, unsuppressed)]
+        return Choices(f"Für „{code}“ gibt es auf der Ebene {lvl.plural_de} noch keine Werte.",
+                       [(lv.plural_de, "/explorer?" + urlencode({"indicator": code, "level": lv.code}))
+                        for lv in with_data])
+    chosen = _pick_period(period, available)
+    if chosen is None:
+        return Choices(f"Für „{code}“ gibt es auf der Ebene {lvl.plural_de} keine Werte zum Zeitpunkt „{period}“.",
+                       [(p.strftime("%d.%m.%Y"), "/explorer?" + urlencode({"indicator": code, "level": level,
+                                                                          "period": p.isoformat()}))
+                        for p in available])
+    compared = None
+    if compare:
+        compared = _pick_period(compare, available)
+        if compared is None or compared == chosen:
+            return Choices(f"Mit dem Zeitpunkt „{compare}“ lässt sich {code} nicht vergleichen.",
+                           [(f"{p.strftime('%d.%m.%Y')} → {chosen.strftime('%d.%m.%Y')}",
+                             "/explorer?" + urlencode({"indicator": code, "level": level, "period": chosen.isoformat(),
+                                                       "compare": p.isoformat()}))
+                            for p in available if p != chosen])
+    if index:
+        shipped = indices.available(conn)
+        if index not in {i["id"] for i in shipped}:
+            return Choices(f"Den Index „{index}“ gibt es nicht.",
+                           [(i["name_de"], "/explorer?" + urlencode({"indicator": code, "level": level,
+                                                                      "index": i["id"]})) for i in shipped])
+    return ExplorerState(indicator=code, level=level, period=chosen, scheme=scheme, k=k, compare=compared,
+                         index=index, detail=detail)
+
+
+def _pick_period(text: str | None, available: list[date]) -> date | None:
+    """'2020-12-31', '2020' (latest of that year) or empty (latest) -> one of `available` (newest first)."""
+    if not text or text == "latest":
+        return available[0]
+    text = text.strip()
+    if len(text) == 4 and text.isdigit():
+        return next((p for p in available if p.year == int(text)), None)
+    try:
+        wanted = date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+    return wanted if wanted in available else None
+
+
+@dataclass
+class ExplorerData:
+    """The explorer's data twin: values, ranks and classes per area plus the legend."""
+
+    state: ExplorerState
+    indicator: dict
+    level: Level
+    at: date
+    table: pd.DataFrame  # index key; name, value, flag, flag_reason, rank, n, klass, (compare_value, base_value)
+    classes: Classification | None
+    colours: list[str]
+    index_results: dict[str, dict]  # key -> result of the chosen index ({} without a run)
+    index_name: str | None
+
+    @property
+    def attention(self) -> list[dict]:
+        return [r for r in self.index_results.values() if r.get("attention")]
+
+    def as_json(self) -> dict:
+        state = asdict(self.state)
+        legend = []
+        if self.classes is not None:
+            lows = [None, *self.classes.bins[:-1]]
+            legend = [{"class": i, "label_de": self.classes.labels_de[i], "label_en": self.classes.labels_en[i],
+                       "lower": lows[i], "upper": self.classes.bins[i], "colour": self.colours[i],
+                       "count": self.classes.counts[i]} for i in range(self.classes.k)]
+        return {"state": state, "indicator": {k: self.indicator[k] for k in ("code", "name_de", "name_en", "unit",
+                                                                              "direction")},
+                "title_de": title_de(self), "legend": legend,
+                "missing": int(self.table["value"].isna().sum()),
+                "areas": table_records(self),
+                "index": {"id": self.state.index, "name_de": self.index_name,
+                          "attention": [{"key": r["key"], "name": r["name"], "class": r["class"],
+                                         "class_label_de": r["class_label_de"]} for r in self.attention]}
+                if self.state.index else None}
+
+
+def table_records(data: ExplorerData) -> list[dict]:
+    records = []
+    for key, row in data.table.iterrows():
+        item = {"key": key, "name": row["name"], "value": _num(row["value"]), "flag": row["flag"],
+                "reason": row["missing_text"] if pd.isna(row["value"]) else None, "rank": _int(row["rank"]),
+                "n": _int(row["n"]), "class": _int(row["klass"])}
+        result = data.index_results.get(key)
+        if result is not None:
+            item["index_class"] = result["class_label_de"]
+            item["attention"] = bool(result["attention"])
+        if data.state.compare:
+            item["value_" + data.state.period.isoformat()] = _num(row["base_value"])
+            item["value_" + data.state.compare.isoformat()] = _num(row["compare_value"])
+        records.append(item)
+    return records
+
+
+def _num(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _int(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def title_de(data: ExplorerData) -> str:
+    ind, state = data.indicator, data.state
+    unit = f" in {ind['unit']}" if ind["unit"] else ""
+    if state.compare:
+        unit = f" (Veränderung{' in ' + change_unit(ind['unit']) if ind['unit'] else ''})"
+        return (f"{ind['name_de']}{unit}, {state.compare.strftime('%d.%m.%Y')} → "
+                f"{state.period.strftime('%d.%m.%Y')}")
+    return f"{ind['name_de']}{unit}, {state.period.strftime('%d.%m.%Y')}"
+
+
+def change_unit(unit: str) -> str:
+    return "Prozentpunkten" if unit == "%" else unit
+
+
+def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool) -> ExplorerData:
+    indicator = get_indicator(conn, state.indicator)
+    level = get_level(conn, state.level)
+    at = boundary_date_for(conn, state.level, state.period)
+    table = pd.DataFrame(indicator_values(conn, state.level, at, state.indicator, state.period, unsuppressed))
+    table = table.set_index("key")
+    table["missing_text"] = [flag_text(f, r) for f, r in zip(table["flag"], table["flag_reason"])]
+    if state.compare:
+        before = pd.DataFrame(indicator_values(conn, state.level, at, state.indicator, state.compare, unsuppressed))
+        before = before.set_index("key").reindex(table.index)
+        table["base_value"] = table["value"]
+        table["compare_value"] = before["value"]
+        table["value"] = table["base_value"] - table["compare_value"]
+        table["missing_text"] = [
+            text if pd.isna(now) else f"kein Wert am {state.compare.strftime('%d.%m.%Y')}: {flag_text(f, r)}"
+            for text, now, f, r in zip(table["missing_text"], table["base_value"], before["flag"],
+                                       before["flag_reason"])]
+    values = table["value"].astype(float)
+    table["rank"] = values.rank(ascending=False, method="min")
+    table["n"] = int(values.notna().sum())
+    classes = classify(values, state.scheme, k=state.k, decimals=1) if values.notna().any() else None
+    if classes is None:
+        colours: list[str] = []
+        table["klass"] = pd.NA
+    elif state.compare:
+        colours = diverging_colours(float(values.min()), classes.bins, indicator["direction"])
+        table["klass"] = classes.yb
+    else:
+        colours = palette(indicator["direction"], classes.k)
+        table["klass"] = classes.yb
+    index_results, index_name = {}, None
+    if state.index:
+        index_name = indices.name(conn, state.index)
+        index_results = indices.results(conn, state.index, state.level, state.period)
+    return ExplorerData(state=state, indicator=indicator, level=level, at=at, table=table, classes=classes,
+                        colours=colours, index_results=index_results, index_name=index_name)
+
+
+def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, tile_url: str | None,
+                   storage_srid: int, data_version: int | None = None) -> str:
+    """The explorer page (a complete HTML document). `data_version` keys the in-memory copy of the
+    simplified geometry (None: simplify anew)."""
+    data = explorer_data(conn, state, unsuppressed)
+    geometry = FULL_GEOMETRY if state.detail == "full" else MAP_GEOMETRY
+    features = area_features(conn, state.level, data.at, storage_srid, **geometry, version=data_version)
+    _add_tooltip_properties(features, data)
+    outline_level = _outline_level(conn, state.level)
+    outlines = []
+    if outline_level is not None:
+        outlines = area_features(conn, outline_level.code, boundary_date_for(conn, outline_level.code, None),
+                                 storage_srid, **OUTLINE_GEOMETRY, version=data_version)
+    fmap = _map(tile_url, level_extent(conn, state.level, data.at))
+    fill = {key: (None if pd.isna(c) else data.colours[int(c)]) for key, c in data.table["klass"].items()}
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=data.indicator["name_de"],
+        style_function=lambda f: _style(fill.get(f["id"])),
+        highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
+        on_each_feature=JsCode(f"function (feature, layer) {{ dmExplorer.bind(feature, layer, "
+                               f"{orjson.dumps(state.level).decode()}); }}"),
+        control=True,
+    ).add_to(fmap)
+    if outlines:
+        folium.GeoJson({"type": "FeatureCollection", "features": outlines}, name=outline_level.plural_de,
+                       style_function=lambda _f: {"fill": False, "color": "#222222", "weight": 1.6, "opacity": 0.9},
+                       interactive=False, control=True).add_to(fmap)
+    attention_keys = {a["key"] for a in data.attention}
+    if attention_keys:
+        folium.GeoJson({"type": "FeatureCollection", "features": [f for f in features if f["id"] in attention_keys]},
+                       name="Gebiete mit Aufmerksamkeitsbedarf",
+                       style_function=lambda _f: {"fill": False, "color": "#000000", "weight": 3.2,
+                                                  "dashArray": "6 3"},
+                       interactive=False, control=True).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    panel = environment.get_template("explorer_panel.html").render(
+        data=data, state=state, title=title_de(data), scheme_labels=SCHEME_LABELS, schemes=SCHEMES,
+        indicators=list_indicators(conn), levels=list_levels(conn),
+        periods=list_periods(conn, state.level, state.indicator, unsuppressed),
+        available_indices=indices.available(conn), legend=legend_rows(data), missing_colour=MISSING_COLOUR,
+        outline_level=outline_level)
+    root = fmap.get_root()
+    root.header.add_child(Element(f"<title>Kartenexplorer: {escape(title_de(data))} – district-monitor</title>"))
+    root.header.add_child(Element('<link rel="stylesheet" href="/static/explorer.css">'))
+    root.html.add_child(Element(panel))
+    root.script.add_child(Element(f"window.addEventListener('DOMContentLoaded', function () {{ "
+                                  f"dmExplorer.ready({layer.get_name()}, {fmap.get_name()}); }});"))
+    root.header.add_child(Element('<script src="/static/explorer.js"></script>'))
+    return root.render()
+
+
+def legend_rows(data: ExplorerData) -> list[dict]:
+    if data.classes is None:
+        return []
+    return [{"label": data.classes.labels_de[i], "colour": data.colours[i], "count": data.classes.counts[i]}
+            for i in range(data.classes.k)]
+
+
+def _map(tile_url: str | None, bounds: list[float] | None) -> folium.Map:
+    fmap = folium.Map(location=BERLIN_CENTRE, zoom_start=10, tiles=None, control_scale=True, max_zoom=MAX_ZOOM,
+                      prefer_canvas=False, zoom_snap=0.25)
+    fmap.default_js = LEAFLET_JS
+    fmap.default_css = LEAFLET_CSS
+    if bounds:
+        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr="© OpenStreetMap-Mitwirkende", name="Hintergrundkarte",
+                         max_zoom=MAX_ZOOM).add_to(fmap)
+    return fmap
+
+
+def _style(colour: str | None) -> dict:
+    if colour is None:
+        return {"fillColor": MISSING_COLOUR, "color": "#666666", "weight": 0.5, "fillOpacity": 0.5, "dashArray": "3"}
+    return {"fillColor": colour, "color": "#555555", "weight": 0.5, "fillOpacity": 0.8}
+
+
+def _outline_level(conn: Connection, level: str) -> Level | None:
+    """The level drawn as outlines over the map: the one just below the top (Berlin: Bezirke), if finer
+    than what is shown."""
+    levels = list_levels(conn)
+    top = max(levels, key=lambda lv: lv.rank)
+    below_top = next((lv for lv in levels if lv.parent_code == top.code), None)
+    shown = next(lv for lv in levels if lv.code == level)
+    if below_top is None or shown.rank >= below_top.rank:
+        return None
+    return below_top
+
+
+def _add_tooltip_properties(features: list[dict], data: ExplorerData) -> None:
+    """Short German texts per feature for tooltip and popup (rendered as text, never as HTML)."""
+    unit = data.indicator["unit"]
+    k = data.classes.k if data.classes is not None else 0
+    for feature in features:
+        key = feature["id"]
+        props = {"key": key, "name": feature["properties"]["name"]}
+        if key not in data.table.index:
+            props["wert"] = "kein Wert: Gebiet hat zu diesem Zeitpunkt keine Daten"
+            feature["properties"] = props
+            continue
+        row = data.table.loc[key]
+        if pd.isna(row["value"]):
+            props["wert"] = "kein Wert: " + row["missing_text"]
+        elif data.state.compare:
+            sign = "+" if row["value"] > 0 else ""
+            props["wert"] = (f"{sign}{value_text(float(row['value']), change_unit(unit))} "
+                             f"({value_text(float(row['compare_value']), unit)} → "
+                             f"{value_text(float(row['base_value']), unit)})")
+        else:
+            props["wert"] = value_text(float(row["value"]), unit)
+        if not pd.isna(row["rank"]):
+            props["rang"] = f"{int(row['rank'])} von {int(row['n'])} (1 = höchster Wert)"
+        if not pd.isna(row["klass"]):
+            c = int(row["klass"])
+            props["klasse"] = f"{c + 1} von {k}: {data.classes.labels_de[c]}"
+        result = data.index_results.get(key)
+        if result is not None:
+            label = result["class_label_de"] or f"ohne Zuordnung ({result['reason']})"
+            props["index"] = label + (" – Aufmerksamkeitsbedarf" if result["attention"] else "")
+        feature["properties"] = props

@@ -1,0 +1,229 @@
+"""The area profile ("Quartiersprofil") for neighbourhood management teams: every indicator of one area
+against its parent area and the city, with rank, percentile, trend, target progress, index classes and
+the editors' notes, as HTML, JSON, CSV and PDF.
+
+`area_profile` assembles the data (the JSON twin) through `geo` and `indicators`; the render functions
+turn it into pages. This module runs no SQL of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.engine import Connection
+
+from geo.areas import find_areas, get_parent, list_children
+from geo.levels import get_level, list_levels
+from indicators.catalogue import list_indicators
+from indicators.notes import NOTE_KINDS, list_notes
+from indicators.standing import area_standing
+from indicators.values import area_values
+from web import indices
+from web.charts import data_uri, locator_svg, trend_svg
+from web.maps import area_features
+from web.templates import environment
+from web.values import decimals_for, flag_text, value_text
+
+LOCATOR_GEOMETRY = {"simplify_m": 10.0, "precision": 4}
+MAX_KEY_LENGTH = 60
+
+
+@dataclass(frozen=True)
+class Missing:
+    """An unknown level or area in the URL: German message and links to what exists."""
+
+    message: str
+    choices: list[tuple[str, str]]
+
+
+def find_profile_area(conn: Connection, level: str, key: str) -> dict | Missing:
+    lvl = get_level(conn, level)
+    if lvl is None:
+        return Missing(f"Die Raumebene „{level}“ gibt es nicht.",
+                       [(lv.plural_de, f"/areas?level={lv.code}") for lv in list_levels(conn)])
+    usable = key.isprintable() and len(key) <= MAX_KEY_LENGTH  # no NUL bytes or novels into SQL
+    found = find_areas(conn, key, level) if usable else []
+    if not found:
+        others = [a for a in find_areas(conn, key) if a["level_code"] != level] if usable else []
+        choices = [(f"{a['name']} ({a['key']}, {a['level_code']})", f"/areas/{a['level_code']}/{a['key']}")
+                   for a in others]
+        choices.append((f"Alle {lvl.plural_de}", f"/areas?level={level}"))
+        return Missing(f"Auf der Ebene {lvl.plural_de} gibt es kein Gebiet mit dem Schlüssel „{key}“.", choices)
+    return found[0]
+
+
+def _area_summary(area: dict, level_names: dict[str, str]) -> dict:
+    return {"level": area["level_code"], "level_name_de": level_names.get(area["level_code"]), "key": area["key"],
+            "name": area["name"]}
+
+
+def area_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
+    """Everything the profile shows, as plain data (the JSON twin)."""
+    levels = {lv.code: lv for lv in list_levels(conn)}
+    names = {code: lv.name_de for code, lv in levels.items()}
+    chain, current = [], area
+    while True:
+        parent = get_parent(conn, current, levels[current["level_code"]].parent_code)
+        if parent is None:
+            break
+        chain.append(parent)
+        current = parent
+    parent = chain[0] if chain else None
+    city = chain[-1] if chain else None
+    own = _by_indicator(area_values(conn, area["id"], unsuppressed))
+    parent_values = _by_indicator(area_values(conn, parent["id"], unsuppressed)) if parent else {}
+    city_values = _by_indicator(area_values(conn, city["id"], unsuppressed)) if city else {}
+    standing = {(s["indicator"], s["period"]): s for s in area_standing(conn, area["level_code"], area["key"],
+                                                                         unsuppressed)}
+    items = []
+    for indicator in list_indicators(conn):
+        rows = own.get(indicator["code"])
+        if not rows:
+            continue
+        periods = []
+        for row in rows:  # newest first
+            rank = standing.get((indicator["code"], row["period"]), {})
+            periods.append({
+                "period": row["period"], "value": row["value"], "flag": row["flag"],
+                "reason": None if row["value"] is not None else flag_text(row["flag"], row["flag_reason"]),
+                "parent_value": _value_at(parent_values, indicator["code"], row["period"]),
+                "city_value": _value_at(city_values, indicator["code"], row["period"]),
+                "rank": rank.get("rank"), "n": rank.get("n"),
+                "percentile": None if rank.get("percentile") is None else round(float(rank["percentile"]), 4),
+            })
+        items.append({
+            "code": indicator["code"], "name_de": indicator["name_de"], "name_en": indicator["name_en"],
+            "topic": indicator["topic_code"], "topic_name_de": indicator["topic_name_de"],
+            "unit": indicator["unit"], "direction": indicator["direction"], "source": indicator["source"],
+            "description_de": indicator["description_de"],
+            "target": target_progress(indicator, periods),
+            "periods": periods,
+        })
+    return {
+        "area": {**_area_summary(area, names), "valid_from": area["valid_from"],
+                 "area_km2": None if area["area_m2"] is None else round(area["area_m2"] / 1e6, 3)},
+        "parent": _area_summary(parent, names) if parent else None,
+        "city": _area_summary(city, names) if city else None,
+        "chain": [_area_summary(a, names) for a in chain],
+        "children": [{"level": c["level_code"], "key": c["key"], "name": c["name"]} for c in list_children(conn, area)],
+        "indicators": items,
+        "indices": _index_results(conn, area),
+        "notes": [{**n, "kind_de": NOTE_KINDS.get(n["kind"], (n["kind"],))[0]}
+                  for n in list_notes(conn, area["level_code"], area["key"])],
+    }
+
+
+def _by_indicator(rows: list[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(row["indicator"], []).append(row)
+    return grouped
+
+
+def _value_at(values: dict[str, list[dict]], code: str, period: date) -> float | None:
+    return next((r["value"] for r in values.get(code, []) if r["period"] == period), None)
+
+
+def target_progress(indicator: dict, periods: list[dict]) -> dict | None:
+    """Progress toward the catalogue's target (target_value by target_year): the gap now and, with an
+    earlier value, the share of the way covered since then (1 = reached; negative = moved away)."""
+    if indicator.get("target_value") is None:
+        return None
+    target = float(indicator["target_value"])
+    observed = [p for p in periods if p["value"] is not None]
+    result = {"value": target, "year": indicator["target_year"], "note": indicator.get("target_note"),
+              "latest": None, "gap": None, "progress_share": None, "status_de": "kein aktueller Wert"}
+    if not observed:
+        return result
+    latest, first = observed[0], observed[-1]
+    result["latest"] = latest["value"]
+    result["gap"] = round(latest["value"] - target, 4)
+    wants_lower = indicator["direction"] != "higher_is_better"
+    reached = latest["value"] <= target if wants_lower else latest["value"] >= target
+    if reached:
+        result["status_de"] = "Ziel erreicht"
+        result["progress_share"] = 1.0
+    elif len(observed) >= 2 and first["value"] != target:
+        share = (first["value"] - latest["value"]) / (first["value"] - target)
+        result["progress_share"] = round(share, 3)
+        since = first["period"].strftime("%d.%m.%Y")
+        result["status_de"] = (f"seit {since} {round(share * 100)} % des Weges zum Ziel" if share > 0
+                               else f"seit {since} vom Ziel entfernt")
+    else:
+        result["status_de"] = "Ziel noch nicht erreicht"
+    return result
+
+
+def _index_results(conn: Connection, area: dict) -> list[dict]:
+    """The latest result of every published index for this area, with its explanation."""
+    found = []
+    for index in indices.available(conn):
+        periods = indices.periods(conn, index["id"], area["level_code"])
+        if not periods:
+            continue
+        result = indices.results(conn, index["id"], area["level_code"], periods[0]).get(area["key"])
+        if result is None:
+            continue
+        found.append({"id": index["id"], "name_de": index["name_de"], "period": periods[0],
+                      "value": result["value"], "class": result["class"],
+                      "class_label_de": result["class_label_de"], "participating": result["participating"],
+                      "reason": result["reason"], "attention": result["attention"],
+                      "explanation": indices.explain(conn, index["id"], area["key"], area["level_code"], periods[0])})
+    return found
+
+
+def profile_csv_rows(profile: dict) -> list[dict]:
+    """One row per indicator and period: the profile as a flat table."""
+    rows = []
+    for item in profile["indicators"]:
+        for p in item["periods"]:
+            rows.append({"level": profile["area"]["level"], "key": profile["area"]["key"],
+                         "name": profile["area"]["name"], "indicator": item["code"], "indicator_name_de": item["name_de"],
+                         "unit": item["unit"], "period": p["period"], "value": p["value"], "flag": p["flag"],
+                         "reason": p["reason"], "parent_key": (profile["parent"] or {}).get("key"),
+                         "parent_value": p["parent_value"], "city_value": p["city_value"], "rank": p["rank"],
+                         "n": p["n"], "percentile": p["percentile"]})
+    return rows
+
+
+def profile_charts(profile: dict) -> dict[str, str]:
+    """Trend chart (SVG data URI) for every indicator with values at two or more periods."""
+    charts = {}
+    area, parent, city = profile["area"], profile["parent"], profile["city"]
+    for item in profile["indicators"]:
+        if sum(1 for p in item["periods"] if p["value"] is not None) < 2:
+            continue
+        series = [(area["name"], [(p["period"], p["value"]) for p in item["periods"]])]
+        if parent:
+            series.append((parent["name"], [(p["period"], p["parent_value"]) for p in item["periods"]]))
+        if city:
+            series.append((city["name"], [(p["period"], p["city_value"]) for p in item["periods"]]))
+        target = item["target"]
+        svg = trend_svg(series, item["unit"], decimals=1 if decimals_for(item["unit"]) else 0,
+                        target=(target["year"], target["value"]) if target else None)
+        charts[item["code"]] = data_uri(svg, "image/svg+xml")
+    return charts
+
+
+def locator_map(conn: Connection, profile: dict, area: dict, storage_srid: int, data_version: int | None) -> str | None:
+    """A small map of where the area lies in the city (SVG data URI)."""
+    levels = {lv.code: lv for lv in list_levels(conn)}
+    own = area_features(conn, area["level_code"], area["valid_from"], storage_srid, **LOCATOR_GEOMETRY,
+                        version=data_version)
+    geometry = next((f["geometry"] for f in own if f["id"] == area["key"]), None)
+    if geometry is None:
+        return None
+    top = max(levels.values(), key=lambda lv: lv.rank)
+    background_level = next((lv.code for lv in levels.values() if lv.parent_code == top.code), top.code)
+    if levels[area["level_code"]].rank >= levels[background_level].rank:
+        background_level = top.code
+    background = area_features(conn, background_level, area["valid_from"], storage_srid, **LOCATOR_GEOMETRY,
+                               version=data_version)
+    return data_uri(locator_svg([f["geometry"] for f in background], geometry), "image/svg+xml")
+
+
+def render_profile(profile: dict, charts: dict[str, str], locator: str | None, *, for_print: bool = False) -> str:
+    return environment.get_template("profile.html").render(
+        page_title=f"Quartiersprofil {profile['area']['name']}", p=profile, charts=charts, locator=locator,
+        for_print=for_print, value_text=value_text, decimals_for=decimals_for)

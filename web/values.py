@@ -1,0 +1,29 @@
+"""German texts for values and for the reasons a value is missing or withheld (maps, profiles, reports)."""
+
+from __future__ import annotations
+
+from indicators.schema import OBSERVATION_FLAGS
+from web.templates import german_number
+
+SUPPRESSED = ("gesperrt (statistische Geheimhaltung)", "withheld (statistical confidentiality)")
+COUNT_UNITS = ("Personen", "Anzahl")
+
+
+def flag_text(flag: str | None, reason: str | None) -> str:
+    """Why there is no number: 'nicht bewertet (weniger als 300 Einwohner/innen)'."""
+    if flag == "suppressed":
+        label = SUPPRESSED[0]
+    else:
+        label = OBSERVATION_FLAGS.get(flag or "missing", (flag or "Wert fehlt", flag))[0]
+    return f"{label} ({reason})" if reason else label
+
+
+def decimals_for(unit: str | None) -> int:
+    return 0 if unit in COUNT_UNITS else 2
+
+
+def value_text(value: float | None, unit: str | None) -> str:
+    """'12,34 %', '3.456 Personen'; '–' for None."""
+    if value is None:
+        return "–"
+    return f"{german_number(value, decimals_for(unit))} {unit or ''}".strip()
