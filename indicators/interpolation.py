@@ -16,12 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from geo.aggregation import AggregationInputError, Target, current_version, finest_level, overlap
+from geo.aggregation import AggregationInputError, Overlap, Target, current_version, finest_level, overlap
 from indicators.schema import observation_source
 
 POPULATION = "EW"
@@ -46,10 +44,8 @@ def interpolate(conn: Connection, request: InterpolationRequest) -> dict:
             "(coverage 0); check the coordinates and their CRS", "geometry", status=422, coverage=0.0)
     values = _values(conn, [a["area_id"] for a in found.areas], request.unsuppressed)
     meta = _indicators(conn)
-    areas = pd.DataFrame(found.areas).set_index("area_id")
-    estimates = [_estimate(code, period, group, areas, found.target_area_m2, values, meta[code])
-                 for (code, period), group in values.groupby(["indicator_code", "period"], sort=True)
-                 if code in meta]
+    estimates = [_estimate(code, period, by_area, found, values, meta[code])
+                 for (code, period), by_area in sorted(values.items()) if code in meta]
     population = _population(estimates)
     if population is not None and population["value"] is not None and population["value"] < request.min_population:
         raise AggregationInputError(
@@ -78,11 +74,15 @@ def interpolate(conn: Connection, request: InterpolationRequest) -> dict:
     }
 
 
-def _values(conn: Connection, area_ids: list[int], unsuppressed: bool) -> pd.DataFrame:
+def _values(conn: Connection, area_ids: list[int], unsuppressed: bool) -> dict[tuple[str, date], dict[int, float]]:
+    """{(indicator, period): {area_id: value}}; missing and suppressed values are absent (None)."""
     rows = conn.execute(sa.text(f"""
         SELECT o.indicator_code, o.period, o.area_id, o.value
-        FROM {observation_source(unsuppressed)} o WHERE o.area_id = ANY(:ids)"""), {"ids": area_ids}).all()
-    return pd.DataFrame(rows, columns=["indicator_code", "period", "area_id", "value"]).astype({"value": float})
+        FROM {observation_source(unsuppressed)} o WHERE o.area_id = ANY(:ids)"""), {"ids": area_ids})
+    values: dict[tuple[str, date], dict[int, float]] = {}
+    for code, period, area_id, value in rows:
+        values.setdefault((code, period), {})[area_id] = value
+    return values
 
 
 def _indicators(conn: Connection) -> dict[str, dict]:
@@ -95,33 +95,36 @@ def is_extensive(meta: dict) -> bool:
     return meta["aggregation"] == "sum" or meta["kind"] == "count"
 
 
-def _estimate(code: str, period: date, group: pd.DataFrame, areas: pd.DataFrame, target_m2: float,
-              values: pd.DataFrame, meta: dict) -> dict:
-    value = group.set_index("area_id")["value"].reindex(areas.index)
-    has = value.notna()
-    covered = float(areas.loc[has, "overlap_m2"].sum())
+def _estimate(code: str, period: date, by_area: dict[int, float | None], found: Overlap,
+              values: dict[tuple[str, date], dict[int, float]], meta: dict) -> dict:
+    """One estimate (plain Python: a few dozen areas, where pandas' per-call overhead would dominate)."""
+    with_value = [a for a in found.areas if by_area.get(a["area_id"]) is not None]
+    covered = sum(a["overlap_m2"] for a in with_value)
     base = {"indicator": code, "name_de": meta["name_de"], "name_en": meta["name_en"], "unit": meta["unit"],
-            "period": period.isoformat(), "areas_used": int(has.sum()), "areas_missing": int((~has).sum()),
-            "coverage": round(min(1.0, covered / target_m2), 6), "complete": bool(has.all())}
-    if not has.any():
+            "period": period.isoformat(), "areas_used": len(with_value),
+            "areas_missing": len(found.areas) - len(with_value),
+            "coverage": round(min(1.0, covered / found.target_area_m2), 6),
+            "complete": len(with_value) == len(found.areas)}
+    if not with_value:
         return base | {"value": None, "method": None}
     if is_extensive(meta):
-        estimate = float((value[has] * areas.loc[has, "share"]).sum())
-        return base | {"value": estimate, "method": "areal_weighting"}
+        return base | {"value": sum(by_area[a["area_id"]] * a["share"] for a in with_value),
+                       "method": "areal_weighting"}
     weight_code = meta["weight_indicator"] or POPULATION
-    weights = values[values["indicator_code"] == weight_code]
-    if not weights.empty:
-        weight_period = min(weights["period"].unique(), key=lambda p: (abs((p - period).days), -p.toordinal()))
-        population = weights[weights["period"] == weight_period].set_index("area_id")["value"].reindex(areas.index)
-        usable = has & population.notna()
-        people = population[usable] * areas.loc[usable, "share"]
-        if usable.any() and people.sum() > 0:
-            estimate = float(np.average(value[usable], weights=people))
-            return base | {"value": estimate, "method": "population_weighted_mean", "weight_indicator": weight_code,
-                           "weight_period": weight_period.isoformat(), "areas_used": int(usable.sum()),
-                           "areas_missing": int((~usable).sum()), "complete": bool(usable.all())}
-    estimate = float(np.average(value[has], weights=areas.loc[has, "overlap_m2"]))
-    return base | {"value": estimate, "method": "area_weighted_mean"}
+    weight_periods = [p for (c, p) in values if c == weight_code]
+    if weight_periods:
+        weight_period = min(weight_periods, key=lambda p: (abs((p - period).days), -p.toordinal()))
+        population = values[(weight_code, weight_period)]
+        usable = [(by_area[a["area_id"]], population[a["area_id"]] * a["share"]) for a in with_value
+                  if population.get(a["area_id"]) is not None]
+        people = sum(w for _v, w in usable)
+        if people > 0:
+            return base | {"value": sum(v * w for v, w in usable) / people, "method": "population_weighted_mean",
+                           "weight_indicator": weight_code, "weight_period": weight_period.isoformat(),
+                           "areas_used": len(usable), "areas_missing": len(found.areas) - len(usable),
+                           "complete": len(usable) == len(found.areas)}
+    return base | {"value": sum(by_area[a["area_id"]] * a["overlap_m2"] for a in with_value) / covered,
+                   "method": "area_weighted_mean"}
 
 
 def _population(estimates: list[dict]) -> dict | None:

@@ -31,7 +31,8 @@ def test_every_planungsraum_lies_inside_its_parent(demo_engine):
 
 def test_536_planungsraeume_have_an_s1_value(demo_engine):
     assert scalar(demo_engine, """
-        SELECT count(*) FROM observation WHERE indicator_code = 'S1' AND period = '2020-12-31'
+        SELECT count(*) FROM observation o JOIN area a ON a.id = o.area_id AND a.level_code = 'plr'
+        WHERE indicator_code = 'S1' AND period = '2020-12-31'
         AND value IS NOT NULL AND superseded_at IS NULL""") == 536
 
 

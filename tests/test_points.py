@@ -88,14 +88,14 @@ def test_the_supply_map_uses_vendored_leaflet_and_a_german_legend(client):
     assert response.status_code == 200
     assert "/static/vendor/leaflet/leaflet.js" in response.text
     assert "unpkg.com" not in response.text and "cdn.jsdelivr.net/npm/leaflet@" not in response.text
-    assert "Plätze (kitas) je 100 EW_U6" in response.text
+    assert "Kita-Plätze je 100 Kinder unter 6 Jahren, 30.06.2022" in response.text
 
 
 def test_supply_map_in_a_browser_shows_areas_and_legend(live_server, browser, artifacts):
     page = browser.new_page(viewport={"width": 1100, "height": 800})
     page.goto(f"{live_server}/maps/supply", wait_until="load")
     page.wait_for_selector("path.leaflet-interactive", timeout=15000)
-    assert page.locator("#legend").inner_text().startswith("Plätze")
+    assert page.locator("#legend").inner_text().startswith("Kita-Plätze")
     assert page.locator("path.leaflet-interactive").count() >= 542
     page.screenshot(path=str(artifacts / "map_kita_supply.png"))
     page.close()

@@ -58,6 +58,7 @@ Format = Annotated[str | None, Query(pattern="^(json|csv|html)$", description="R
 # Targets with fewer estimated inhabitants are refused (statistical confidentiality of small groups).
 MIN_POPULATION = 100.0
 MAX_UPLOAD_BYTES = 200 << 20
+SUPPLY_TITLES = {("kitas", "e_platz", "EW_U6", 100): "Kita-Plätze je 100 Kinder unter 6 Jahren"}
 
 
 def _problem(exc: AggregationInputError) -> ProblemError:
@@ -320,7 +321,9 @@ def supply_map_page(request: Request, conn: Conn, caller: Caller, layer: SupplyL
     values = pd.Series([i["supply"] for i in result["items"] if i["supply"] is not None], dtype=float)
     breaks = list(classify(values, "quantiles", k=5).bins[:-1]) if len(values) >= 5 else []
     points = points_feature_collection(conn, layer, capacity)
-    title = f"Plätze ({layer}) je {per:g} {population}, {result['population_period']}"
+    reference = date.fromisoformat(result["population_period"]).strftime("%d.%m.%Y")
+    title = SUPPLY_TITLES.get((layer, capacity, population, per), f"Plätze ({layer}) je {per:g} {population}")
+    title = f"{title}, {reference}"
     html = supply_map({"type": "FeatureCollection", "features": features}, title=title, breaks=breaks,
                       points=points, tile_url=request.app.state.settings.map_tiles or None,
                       bounds=level_extent(conn, level, at))
