@@ -81,3 +81,9 @@ def test_the_old_map_url_opens_the_explorer_with_its_state(client):
     assert response.status_code == 307
     assert response.headers["location"].startswith("/explorer?indicator=S3")
     assert "period=2018" in response.headers["location"]
+
+
+def test_higher_levels_show_their_rolled_up_values(client):
+    body = client.get("/explorer", params={"indicator": "S1", "level": "bez", "f": "json"}).json()
+    assert len(body["areas"]) == 12
+    assert sum(1 for a in body["areas"] if a["value"] is not None) == 12
