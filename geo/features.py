@@ -1,88 +1,212 @@
-"""GeoJSON features assembled inside PostGIS: one JSON text per area, paged, filtered by bbox.
+"""GeoJSON features assembled inside PostGIS and streamed: paging, bbox, CRS, simplification, filters.
 
-Attribute values come from the caller as a SQL fragment returning (area_id, properties jsonb), so this
-module stays ignorant of indicators. Python only concatenates the texts PostgreSQL produced.
+Attribute values come from the caller as a SQL fragment returning (area_id, properties jsonb) with the
+complete properties object of each area, so this module stays ignorant of indicators; areas the fragment
+does not return get key, name, level and parent_key. PostgreSQL writes each Feature as text by concatenation
+(no JSON re-parsing of the geometry) and sends the rows through COPY, which streams them as they are
+produced; Python only puts commas between them and forwards them in large chunks. A page therefore never
+has to exist as a whole in Python memory.
+
+Geometry simplification for map use snaps the stored (projected) coordinates to a grid of the tolerance
+before transforming them. Snapping is a per-vertex function, so a vertex shared by two neighbouring areas
+lands on the same grid node in both: shared edges stay shared, no gaps or overlaps appear between
+neighbours (which Douglas-Peucker per polygon would create), and nothing has to be precomputed. Parts that
+collapse to lines at coarse zooms are dropped by ST_MakeValid + ST_CollectionExtract.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-import sqlalchemy as sa
+import orjson
 from sqlalchemy.engine import Connection
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+from geo.crs import CRS84, Crs
+
+CHUNK_BYTES = 256 * 1024  # bytes per streamed chunk: large enough that per-chunk overhead does not matter
 
 
 @dataclass(frozen=True)
 class FeatureQuery:
     level: str
     at: date  # the boundary version valid at this date
+    storage_srid: int | None = None  # needed for bbox in a projected CRS
     limit: int = 10
     offset: int = 0
-    bbox: tuple[float, float, float, float] | None = None  # CRS84 lon/lat
-    precision: int = 7  # decimals of degrees: 7 = 1 cm; 6 would make some rings self-intersect
-    simplify_m: float | None = None  # tolerance in storage-CRS metres, topology kept per ring
+    bbox: tuple[float, float, float, float] | None = None  # x/y order in bbox_crs
+    bbox_crs: Crs = CRS84
+    crs: Crs = CRS84  # output CRS
+    simplify_m: float | None = None  # grid size in storage-CRS metres (topology-preserving snapping)
+    select: tuple[str, ...] | None = None  # property names to keep; None = all
+    filters: dict = field(default_factory=dict)  # property -> value, equality (jsonb containment)
+    key: str | None = None  # one feature only
+    precision: int | None = None  # decimals written; None = the output CRS's default
+
+    @property
+    def decimals(self) -> int:
+        return self.crs.precision if self.precision is None else self.precision
 
 
-VERSION_FILTER = "a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)"
-BBOX_FILTER = "AND ST_Intersects(a.geom_4326, ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326))"
+VERSION_FILTER = ("a.level_code = %(level)s AND a.valid_from <= %(at)s "
+                  "AND (a.valid_to IS NULL OR a.valid_to > %(at)s)")
+BASE_PROPERTIES = ("jsonb_build_object('key', a.key, 'name', a.name, 'level', a.level_code, "
+                   "'parent_key', a.parent_key)")
 
 
-def _params(query: FeatureQuery) -> dict:
+def _params(query: FeatureQuery, extra: dict | None) -> dict:
     params = {"level": query.level, "at": query.at, "limit": query.limit, "offset": query.offset,
-              "precision": query.precision, "tolerance": query.simplify_m}
+              "precision": query.decimals, "tolerance": query.simplify_m, "srid": query.crs.srid,
+              "storage_srid": query.storage_srid, "key": query.key, "keep": list(query.select or ()),
+              "filter": orjson.dumps(query.filters).decode()}
     if query.bbox:
         params.update(dict(zip(("minx", "miny", "maxx", "maxy"), query.bbox)))
-    return params
+        params["bbox_srid"] = query.bbox_crs.srid
+    return {**params, **(extra or {})}
 
 
-def count_features(conn: Connection, query: FeatureQuery) -> int:
-    sql = f"SELECT count(*) FROM area a WHERE {VERSION_FILTER} {BBOX_FILTER if query.bbox else ''}"
-    return conn.execute(sa.text(sql), _params(query)).scalar_one()
+def _where(query: FeatureQuery) -> str:
+    clauses = [VERSION_FILTER]
+    if query.bbox:
+        if query.bbox_crs.srid == 4326:
+            clauses.append("ST_Intersects(a.geom_4326, ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326))")
+        else:  # densified, so that the box keeps its shape when transformed between projections
+            clauses.append("ST_Intersects(a.geom, ST_Transform(ST_Segmentize(ST_MakeEnvelope(%(minx)s, %(miny)s, "
+                           "%(maxx)s, %(maxy)s, %(bbox_srid)s), 100), %(storage_srid)s::integer))")
+    if query.filters:
+        clauses.append("p.properties @> CAST(%(filter)s AS jsonb)")
+    if query.key is not None:
+        clauses.append("a.key = %(key)s")
+    return " AND ".join(clauses)
 
 
-def _geometry_sql(query: FeatureQuery) -> str:
+def _geometry_sql(query: FeatureQuery, wkb: bool = False) -> str:
+    """ST_AsGeoJSON text of the area in the output CRS and axis order (options 0: no 'crs' member), or WKB in
+    x/y order (files state their CRS, GIS software reads them easting/longitude first)."""
     if query.simplify_m:
-        return "ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(a.geom, :tolerance), 4326), :precision)::json"
-    return "ST_AsGeoJSON(a.geom_4326, :precision)::json"
+        geom = "ST_CollectionExtract(ST_MakeValid(ST_SnapToGrid(a.geom, %(tolerance)s)), 3)"
+        geom = f"ST_Transform({geom}, %(srid)s::integer)"
+    elif query.crs.srid == 4326:
+        geom = "a.geom_4326"
+    elif query.crs.srid == query.storage_srid:
+        geom = "a.geom"
+    else:
+        geom = "ST_Transform(a.geom, %(srid)s::integer)"
+    if wkb:
+        return f"ST_AsBinary({geom})"
+    if query.crs.lat_first:
+        geom = f"ST_FlipCoordinates({geom})"
+    return f"ST_AsGeoJSON({geom}, %(precision)s, 0)"
 
 
-def feature_texts(conn: Connection, query: FeatureQuery, properties_sql: str,
-                  extra_params: dict | None = None, key: str | None = None) -> Iterator[str]:
-    """GeoJSON Feature texts for one page (or for one `key`), ordered by key."""
-    where = f"{VERSION_FILTER} {BBOX_FILTER if query.bbox else ''}" + (" AND a.key = :key" if key else "")
+def _properties_sql(query: FeatureQuery, has_properties: bool) -> str:
+    """The properties text of a feature (area `a`, properties `p`)."""
+    source = f"coalesce(p.properties, {BASE_PROPERTIES})" if has_properties else BASE_PROPERTIES
+    if query.select is not None:
+        return (f"coalesce((SELECT jsonb_object_agg(e.k, e.v) FROM jsonb_each({source}) e(k, v) "
+                "WHERE e.k = ANY(%(keep)s)), '{}'::jsonb)::text")
+    return f"{source}::text"
+
+
+def _from(properties_sql: str | None) -> str:
+    if properties_sql is None:
+        return "area a"
+    return f"area a LEFT JOIN ({properties_sql}) p ON p.area_id = a.id"
+
+
+def count_features(conn: Connection, query: FeatureQuery, properties_sql: str | None = None,
+                   extra_params: dict | None = None) -> int:
+    """numberMatched: the areas that pass the version, bbox and property filters."""
+    uses_properties = properties_sql if query.filters else None
+    sql = f"SELECT count(*) FROM {_from(uses_properties)} WHERE {_where(query)}"
+    return conn.exec_driver_sql(sql, _params(query, extra_params)).scalar_one()
+
+
+def feature_sql(query: FeatureQuery, properties_sql: str | None) -> str:
+    """One row per Feature, as GeoJSON text, in key order, for the page the query asks for.
+
+    The page is cut on narrow rows (ids) first, then joined to geometries and properties: PostgreSQL would
+    otherwise carry (and detoast) the geometry of every row an OFFSET skips.
+    """
+    return f"""
+        SELECT '{{"type":"Feature","id":' || to_json(a.key)::text
+               || ',"geometry":' || coalesce({_geometry_sql(query)}, 'null')
+               || ',"properties":' || {_properties_sql(query, properties_sql is not None)} || '}}'
+        FROM {_page_sql(query, properties_sql)}
+        ORDER BY a.key"""
+
+
+def _page_sql(query: FeatureQuery, properties_sql: str | None) -> str:
+    """FROM clause: the ids of the page (LIMIT/OFFSET), joined to area `a` and the properties `p`."""
+    page = f"""(
+            SELECT a.id FROM {_from(properties_sql if query.filters else None)}
+            WHERE {_where(query)}
+            ORDER BY a.key
+            LIMIT %(limit)s OFFSET %(offset)s) page"""
+    joined = f"{page} JOIN area a ON a.id = page.id"
+    if properties_sql is not None:
+        joined += f" LEFT JOIN ({properties_sql}) p ON p.area_id = a.id"
+    return joined
+
+
+def _copy_rows(conn: Connection, sql: str, params: dict) -> Iterator[bytes]:
+    """Rows of a one-column text query via COPY TO STDOUT, as they arrive (bypasses SQLAlchemy row handling).
+
+    COPY's text format escapes only backslashes, tabs, newlines and carriage returns; JSON text made by
+    PostgreSQL never contains raw tabs or line breaks, so undoing the doubled backslashes restores it exactly.
+    """
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copy:
+        for row in copy:
+            yield bytes(row[:-1]).replace(b"\\\\", b"\\")
+
+
+def stream_feature_collection(conn: Connection, query: FeatureQuery, properties_sql: str | None, head: dict,
+                              extra_params: dict | None = None) -> Iterator[bytes]:
+    """A FeatureCollection: `head` members, then the features as PostgreSQL writes them, then numberReturned."""
+    opening = orjson.dumps(head)[:-1] + (b',"features":[' if head else b'{"features":[')
+    buffer, size, returned = [opening], len(opening), 0
+    for feature in _copy_rows(conn, feature_sql(query, properties_sql), _params(query, extra_params)):
+        if returned:
+            buffer.append(b",")
+        buffer.append(feature)
+        size += len(feature) + 1
+        returned += 1
+        if size >= CHUNK_BYTES:
+            yield b"".join(buffer)
+            buffer, size = [], 0
+    buffer.append(b'],"numberReturned":%d}' % returned)
+    yield b"".join(buffer)
+
+
+def feature_texts(conn: Connection, query: FeatureQuery, properties_sql: str | None,
+                  extra_params: dict | None = None) -> list[bytes]:
+    """The Feature texts of one page (small pages, HTML and single items)."""
+    return list(_copy_rows(conn, feature_sql(query, properties_sql), _params(query, extra_params)))
+
+
+def feature_records(conn: Connection, query: FeatureQuery, properties_sql: str | None,
+                    extra_params: dict | None = None) -> Iterator[tuple[str, dict, bytes | None]]:
+    """(key, properties, WKB geometry in the output CRS, x/y order) per feature, for file exports."""
     sql = f"""
-        SELECT json_build_object(
-            'type', 'Feature',
-            'id', a.key,
-            'geometry', {_geometry_sql(query)},
-            'properties', jsonb_build_object('key', a.key, 'name', a.name, 'level', a.level_code,
-                                             'parent_key', a.parent_key)
-                          || coalesce(p.properties, '{{}}'::jsonb)
-        )::text
-        FROM area a
-        LEFT JOIN ({properties_sql}) p ON p.area_id = a.id
-        WHERE {where}
-        ORDER BY a.key
-        LIMIT :limit OFFSET :offset"""
-    params = {**_params(query), **(extra_params or {}), "key": key}
-    for (text,) in conn.execute(sa.text(sql), params):
-        yield text
+        SELECT a.key, {_properties_sql(query, properties_sql is not None)}, {_geometry_sql(query, wkb=True)}
+        FROM {_page_sql(query, properties_sql)}
+        ORDER BY a.key"""
+    for key, properties, wkb in conn.exec_driver_sql(sql, _params(query, extra_params)):
+        yield key, orjson.loads(properties), wkb
 
 
 def level_extent(conn: Connection, level: str, at: date) -> list[float] | None:
     """Bounding box of a level's areas in CRS84 (lon/lat)."""
-    row = conn.execute(sa.text(f"""
+    row = conn.exec_driver_sql(f"""
         SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
-        FROM (SELECT ST_Extent(a.geom_4326) AS e FROM area a WHERE {VERSION_FILTER}) s"""),
+        FROM (SELECT ST_Extent(a.geom_4326) AS e FROM area a WHERE {VERSION_FILTER}) s""",
         {"level": level, "at": at}).one()
     return None if row[0] is None else [round(v, 6) for v in row]
 
 
 def boundary_versions(conn: Connection, level: str) -> list[date]:
     """The valid_from dates of a level's boundary versions, newest first."""
-    return [r[0] for r in conn.execute(sa.text(
-        "SELECT DISTINCT valid_from FROM area WHERE level_code = :level ORDER BY 1 DESC"), {"level": level})]
+    return [r[0] for r in conn.exec_driver_sql(
+        "SELECT DISTINCT valid_from FROM area WHERE level_code = %(level)s ORDER BY 1 DESC", {"level": level})]

@@ -16,17 +16,103 @@ from indicators.schema import observation_source
 
 
 
+PROPERTIES_LOCK = 5_000_005  # advisory lock namespace of the feature properties cache
+
+
 def period_properties_sql(unsuppressed: bool = False) -> str:
-    """(area_id, properties jsonb) for one `:period`: a flat property per indicator, plus <code>_flag where flagged."""
+    """(area_id, properties jsonb) for one `%(period)s` and the areas of `%(level)s` valid at `%(at)s`.
+
+    Properties are flat: key, name, level, parent_key, period; one per indicator (its value), `<code>_flag`
+    where flagged; `<index_id>_class` for each index with a run for this level and period (the latest run
+    per index; readers see published indices only).
+    """
+    published = "" if unsuppressed else "AND d.published"
     return f"""
-        SELECT o.area_id,
-               jsonb_build_object('period', CAST(:period AS date))
-               || jsonb_object_agg(o.indicator_code, o.value)
-               || coalesce(jsonb_object_agg(o.indicator_code || '_flag', o.flag) FILTER (WHERE o.flag IS NOT NULL),
-                           '{{}}'::jsonb) AS properties
-        FROM {observation_source(unsuppressed)} o
-        WHERE o.period = :period
-        GROUP BY o.area_id"""
+        SELECT a.id AS area_id,
+               jsonb_build_object('key', a.key, 'name', a.name, 'level', a.level_code, 'parent_key', a.parent_key,
+                                  'period', CAST(%(period)s AS date))
+               || coalesce(v.properties, '{{}}'::jsonb) || coalesce(ix.properties, '{{}}'::jsonb) AS properties
+        FROM area a
+        LEFT JOIN (
+            SELECT o.area_id,
+                   jsonb_object_agg(o.indicator_code, o.value)
+                   || coalesce(jsonb_object_agg(o.indicator_code || '_flag', o.flag)
+                               FILTER (WHERE o.flag IS NOT NULL), '{{}}'::jsonb) AS properties
+            FROM {observation_source(unsuppressed)} o
+            WHERE o.period = CAST(%(period)s AS date)
+            GROUP BY o.area_id) v ON v.area_id = a.id
+        LEFT JOIN (
+            SELECT r.area_id, jsonb_object_agg(run.index_id || '_class', r.class) AS properties
+            FROM index_result r
+            JOIN (SELECT DISTINCT ON (ir.index_id) ir.id, ir.index_id
+                  FROM index_run ir JOIN index_definition d ON d.id = ir.index_id {published}
+                  WHERE ir.level_code = %(level)s AND ir.period = CAST(%(period)s AS date)
+                  ORDER BY ir.index_id, greatest(ir.computed_at, ir.confirmed_at) DESC, ir.id DESC) run
+              ON run.id = r.run_id
+            GROUP BY r.area_id) ix ON ix.area_id = a.id
+        WHERE a.level_code = %(level)s AND a.valid_from <= %(at)s AND (a.valid_to IS NULL OR a.valid_to > %(at)s)"""
+
+
+def cached_properties_sql() -> str:
+    """(area_id, properties jsonb) from the properties cache; `ensure_properties_cache` must have run."""
+    return """
+        SELECT area_id, properties FROM feature_properties
+        WHERE level_code = %(level)s AND period = %(period)s AND unsuppressed = %(unsuppressed)s"""
+
+
+def ensure_properties_cache(conn: Connection, level: str, period: date, at: date, unsuppressed: bool) -> int:
+    """Fill the properties cache of (level, period, visibility) unless it is current; returns its data_version.
+
+    One statement reads data_version and the values in the same snapshot, so the cache never claims a version
+    its contents do not have. Concurrent fillers (several workers) serialise on an advisory lock.
+    """
+    params = {"level": level, "period": period, "at": at, "unsuppressed": unsuppressed}
+    state_sql = """
+        SELECT s.data_version, (SELECT value::bigint FROM dm_setting WHERE key = 'data_version')
+        FROM (SELECT 1) one LEFT JOIN feature_properties_state s
+          ON s.level_code = %(level)s AND s.period = %(period)s AND s.unsuppressed = %(unsuppressed)s"""
+    filled, current = conn.exec_driver_sql(state_sql, params).one()
+    if filled == current:
+        return current
+    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(ns)s, hashtext(CAST(%(level)s AS text) "
+                         "|| CAST(%(period)s AS text) || CAST(%(unsuppressed)s AS text)))", {**params, "ns": PROPERTIES_LOCK})
+    filled, current = conn.exec_driver_sql(state_sql, params).one()
+    if filled == current:
+        return current
+    conn.exec_driver_sql("""
+        DELETE FROM feature_properties
+        WHERE level_code = %(level)s AND period = %(period)s AND unsuppressed = %(unsuppressed)s""", params)
+    return conn.exec_driver_sql(f"""
+        WITH version AS (SELECT value::bigint AS v FROM dm_setting WHERE key = 'data_version'),
+        rows AS ({period_properties_sql(unsuppressed)}),
+        every_key AS (  -- every feature carries every property (null where it has none): a fixed schema for GIS
+            SELECT coalesce(jsonb_object_agg(k, NULL), '{{}}'::jsonb) AS template
+            FROM (SELECT DISTINCT jsonb_object_keys(r.properties) AS k FROM rows r) keys),
+        filled AS (
+            INSERT INTO feature_properties (level_code, period, unsuppressed, area_id, properties)
+            SELECT %(level)s, %(period)s, %(unsuppressed)s, r.area_id, e.template || r.properties
+            FROM rows r, every_key e)
+        INSERT INTO feature_properties_state (level_code, period, unsuppressed, data_version)
+        SELECT %(level)s, %(period)s, %(unsuppressed)s, v FROM version
+        ON CONFLICT (level_code, period, unsuppressed)
+        DO UPDATE SET data_version = EXCLUDED.data_version, filled_at = now()
+        RETURNING data_version""", params).scalar_one()
+
+
+def property_schema(conn: Connection, level: str, period: date, unsuppressed: bool) -> list[dict]:
+    """Name, JSON type and title of every property of a filled (level, period) cache, in a stable order."""
+    rows = conn.exec_driver_sql("""
+        SELECT e.k,
+               CASE WHEN bool_or(jsonb_typeof(e.v) = 'number') THEN 'number' ELSE 'string' END,
+               coalesce(i.name_de, max(d.name_de))
+        FROM feature_properties f CROSS JOIN LATERAL jsonb_each(f.properties) e(k, v)
+        LEFT JOIN indicator i ON i.code = e.k
+        LEFT JOIN index_definition d ON e.k = d.id || '_class'
+        WHERE f.level_code = %(level)s AND f.period = %(period)s AND f.unsuppressed = %(unsuppressed)s
+        GROUP BY e.k, i.name_de, i.sort
+        ORDER BY e.k NOT IN ('key', 'name', 'level', 'parent_key', 'period'), i.sort NULLS LAST, e.k""",
+        {"level": level, "period": period, "unsuppressed": unsuppressed})
+    return [{"name": name, "type": type_, "title": title} for name, type_, title in rows]
 
 
 class PeriodNotFound(LookupError):
@@ -38,18 +124,23 @@ class PeriodNotFound(LookupError):
 
 def resolve_period(conn: Connection, level: str, requested: str | None, indicator_code: str | None = None,
                    unsuppressed: bool = False) -> date:
-    """The period meant by '2020-12-31', '2020' (the only/latest period of that year) or None (latest)."""
+    """The period meant by '2020-12-31', '2020' (the only/latest period of that year), an interval
+    ('2020-01-01/2020-12-31', open ends '..'; the latest period inside) or None (latest)."""
     available = list_periods(conn, level, indicator_code, unsuppressed)
     if not available:
         raise PeriodNotFound(requested or "latest", available)
     if requested is None or requested == "latest":
         return available[0]
     text = requested.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}(T.*)?", text):
-        try:
-            wanted = date.fromisoformat(text[:10])
-        except ValueError:
-            raise PeriodNotFound(requested, available) from None
+    if "/" in text:
+        start, _, end = text.partition("/")
+        lower, upper = _instant(start, first=True), _instant(end, first=False)
+        if lower is not False and upper is not False:
+            inside = [p for p in available if (lower is None or p >= lower) and (upper is None or p <= upper)]
+            if inside:
+                return inside[0]
+    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}(T.*)?", text):
+        wanted = _instant(text, first=True)
         if wanted in available:
             return wanted
     elif re.fullmatch(r"\d{4}", text):
@@ -57,6 +148,20 @@ def resolve_period(conn: Connection, level: str, requested: str | None, indicato
         if in_year:
             return in_year[0]
     raise PeriodNotFound(requested, available)
+
+
+def _instant(text: str, first: bool) -> date | None | bool:
+    """A date from '2020-12-31', '2020-12-31T..', '2020' (its first or last day), '..'/'' (open: None);
+    False if unreadable."""
+    text = text.strip()
+    if text in ("", ".."):
+        return None
+    if re.fullmatch(r"\d{4}", text):
+        return date(int(text), 1, 1) if first else date(int(text), 12, 31)
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return False
 
 
 def boundary_date_for(conn: Connection, level: str, period: date | None) -> date:

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 GEOJSON = "application/geo+json"
@@ -43,6 +44,15 @@ def link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
     if title:
         item["title"] = title
     return item
+
+
+async def caller(request: Request):
+    """FastAPI dependency: the caller, without a worker-thread hop for anonymous requests (the hot path)."""
+    from service.auth import ANONYMOUS, current_principal
+
+    if "authorization" not in request.headers:
+        return ANONYMOUS
+    return await run_in_threadpool(current_principal, request)
 
 
 def connection(request: Request) -> Iterator[Connection]:

@@ -76,7 +76,7 @@ def test_bbox_selects_only_intersecting_areas(client):
 
 @pytest.mark.parametrize("url", [
     "/collections/nope", "/collections/nope/items", "/collections/plr/items/00000000",
-    "/api/areas/99999999", "/collections/plr/items?period=1999-12-31",
+    "/api/areas/99999999",
 ])
 def test_unknown_names_answer_404_problem_json(client, url):
     response = client.get(url)
@@ -87,7 +87,7 @@ def test_unknown_names_answer_404_problem_json(client, url):
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=1000000000", "bbox=1,2,3", "bbox=3,2,1,4", "bbox=a,b,c,d",
-                                   "bbox=nan,52,13,53", "offset=-1", "offset=600"])
+                                   "bbox=nan,52,13,53", "offset=-1", "offset=600", "period=1999-12-31"])
 def test_malformed_item_requests_answer_400_problem_json(client, query):
     response = client.get(f"/collections/plr/items?{query}")
     assert response.status_code == 400, response.text

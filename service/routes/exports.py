@@ -1,5 +1,88 @@
-"""Routes for exports (filled in by its issue)."""
+"""Downloads of a whole collection (area level) at one period: GeoJSON, GeoPackage, FlatGeobuf, CSV.
 
-from fastapi import APIRouter
+GeoJSON is streamed straight from PostgreSQL. GeoPackage and FlatGeobuf are written by pyogrio (GDAL) to a
+temporary file, which is deleted once sent. CSV carries the attributes only; `csv_style=de` makes it open
+correctly in a German spreadsheet: `;` as separator, decimal comma, UTF-8 with byte order mark.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from typing import Annotated
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse, Response, StreamingResponse
+
+from geo.features import FeatureQuery, feature_records, stream_feature_collection
+from service.auth import Principal
+from service.collections import Catalog, crs_param
+from service.http import GEOJSON, caller
+
+router = APIRouter(tags=["Downloads"])
+Caller = Annotated[Principal, Depends(caller)]
+ALL = 100_000_000
+FILE_FORMATS = {"gpkg": ("GPKG", "application/geopackage+sqlite3"), "fgb": ("FlatGeobuf", "application/flatgeobuf")}
+
+
+@router.get("/collections/{collection_id}/download", summary="Download a collection at one period",
+            response_class=Response,
+            responses={200: {"content": {GEOJSON: {}, "application/geopackage+sqlite3": {},
+                                         "application/flatgeobuf": {}, "text/csv": {}}}})
+def download(
+    request: Request,
+    who: Caller,
+    collection_id: str,
+    format: Annotated[str, Query(pattern="^(geojson|gpkg|fgb|csv)$", description="File format.")] = "geojson",
+    datetime: Annotated[str | None, Query(description="Period of the values; default latest.")] = None,
+    crs: Annotated[str | None, Query(description="CRS of the geometries (URI); default CRS84.")] = None,
+    csv_style: Annotated[str, Query(pattern="^(standard|de)$",
+                                    description="'de': ';' separator, decimal comma, UTF-8 BOM.")] = "standard",
+):
+    catalog = Catalog(request)
+    output_crs = crs_param(crs, "crs")
+    selection = catalog.select(collection_id, datetime, who.sees_unsuppressed)
+    query = FeatureQuery(level=selection.level.code, at=selection.at, storage_srid=selection.storage_srid,
+                         limit=ALL, crs=output_crs)
+    stem = f"{collection_id}_{selection.period.isoformat() if selection.period else 'geometrie'}"
+    engine = catalog.engine
+    if format == "geojson":
+        def body():
+            with engine.connect() as conn:
+                yield from stream_feature_collection(conn, query, selection.properties_sql,
+                                                     {"type": "FeatureCollection"}, selection.params)
+
+        return StreamingResponse(body(), media_type=GEOJSON, headers={
+            "Content-Disposition": f'attachment; filename="{stem}.geojson"', "Content-Crs": f"<{output_crs.uri}>"})
+    records = catalog.run(lambda conn: list(feature_records(conn, query, selection.properties_sql, selection.params)))
+    columns = ["key"] + [name for name in catalog.property_names(selection) if name != "key"]
+    table = pd.DataFrame([props for _, props, _ in records], columns=columns)
+    if format == "csv":
+        return _csv(table, stem, german=csv_style == "de")
+    driver, media_type = FILE_FORMATS[format]
+    frame = gpd.GeoDataFrame(table, geometry=shapely.from_wkb([wkb for _, _, wkb in records]),
+                             crs=f"EPSG:{output_crs.srid}")
+    handle, path = tempfile.mkstemp(suffix=f".{format}", prefix="dm-export-")
+    os.close(handle)
+    os.unlink(path)  # GDAL creates the file itself
+    frame.to_file(path, driver=driver, layer=collection_id, engine="pyogrio")
+    return FileResponse(path, media_type=media_type, filename=f"{stem}.{format}",
+                        background=BackgroundTask(os.unlink, path))
+
+
+def _csv(table: pd.DataFrame, stem: str, german: bool) -> Response:
+    out = io.StringIO()
+    if german:
+        table.to_csv(out, sep=";", decimal=",", index=False, quoting=csv.QUOTE_MINIMAL)
+        data = "\ufeff" + out.getvalue()
+    else:
+        table.to_csv(out, index=False)
+        data = out.getvalue()
+    return Response(data.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})

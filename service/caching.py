@@ -1,0 +1,224 @@
+"""HTTP caching: an in-process copy of data_version, caches keyed by it, and ETag / 304 / Cache-Control.
+
+Every data write bumps `dm_setting.data_version` (statement triggers) and NOTIFYs `dm_data_version`
+(migration 0005). `DataVersion` listens on one dedicated connection and keeps the number in memory; it also
+re-reads it every few seconds in case a notification was lost with a broken connection. With that number:
+
+- `ConditionalGetMiddleware` (pure ASGI, outside gzip and routing) gives every successful GET a weak ETag derived from
+  (data_version, method, full URL, Accept, caller's role, process start) and answers If-None-Match with 304
+  before routing: no database query for anonymous callers (a token is still checked, since its role is part
+  of the ETag and revocation must bite). After any non-GET request the version is re-read synchronously,
+  so a client that writes and then reads never gets a stale 304.
+- `VersionedCache` memoises metadata (levels, periods, counts, extents) until the version changes.
+
+If the listener cannot reach the database, the version is unknown: no ETags are issued and every request
+goes to the application (correct, just uncached).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import psycopg
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("district_monitor.caching")
+CHANNEL = "dm_data_version"
+VERSION_SQL = "SELECT value::bigint FROM dm_setting WHERE key = 'data_version'"
+PROCESS_TAG = f"{time.time_ns():x}"  # a restart (new code) invalidates every ETag
+PUBLIC_CACHE = "public, no-cache"  # may be stored, must be revalidated (a 304 is cheap)
+PRIVATE_CACHE = "private, no-cache"
+NO_STORE = "no-store"
+UNCACHED_PREFIXES = ("/healthz", "/readyz", "/api/admin", "/static")
+
+
+def libpq_conninfo(engine: Engine) -> str:
+    """The engine's URL as a libpq connection string (psycopg), password included."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class DataVersion:
+    """The current data_version, kept current by LISTEN/NOTIFY on a dedicated connection (plus a slow poll)."""
+
+    def __init__(self, engine: Engine, poll_seconds: float = 5.0):
+        self.engine = engine
+        self.conninfo = libpq_conninfo(engine)
+        self.poll_seconds = poll_seconds
+        self.value: int | None = None
+        self._stop = threading.Event()
+        self._started = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        with self._started:
+            if self._thread is not None:
+                return
+            self.refresh()
+            self._thread = threading.Thread(target=self._listen, name="dm-data-version", daemon=True)
+            self._thread.start()
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def refresh(self) -> int | None:
+        """Read the version now (after writes through this process, and when the listener starts)."""
+        try:
+            with self.engine.connect() as conn:
+                self.value = conn.exec_driver_sql(VERSION_SQL).scalar_one()
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("cannot read data_version (%s); HTTP caching is off until it can", exc)
+            self.value = None
+        return self.value
+
+    def _listen(self) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.value = conn.execute(VERSION_SQL).fetchone()[0]
+                    backoff = 1.0
+                    while not self._stop.is_set():
+                        for notice in conn.notifies(timeout=self.poll_seconds):
+                            self.value = max(self.value or 0, int(notice.payload))
+                        self.value = conn.execute(VERSION_SQL).fetchone()[0]
+            except psycopg.errors.InvalidCatalogName:
+                self.value = None
+                return  # the database was dropped: nothing left to watch
+            except (psycopg.Error, ValueError) as exc:
+                self.value = None
+                log.warning("data_version listener lost its connection (%s); retrying in %.0f s", exc, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 60.0)
+
+
+class VersionedCache:
+    """A dict that empties itself whenever data_version changes (or is unknown: then nothing is kept)."""
+
+    def __init__(self, version: DataVersion):
+        self.version = version
+        self._seen: int | None = None
+        self._items: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        current = self.version.value
+        with self._lock:
+            if current != self._seen:
+                self._items.clear()
+                self._seen = current
+            if current is not None and key in self._items:
+                return self._items[key]
+        value = compute()
+        if current is not None:
+            with self._lock:
+                if self._seen == current:
+                    self._items[key] = value
+        return value
+
+
+def etag_for(version: int, scope: Scope, headers: Headers, role: str) -> str:
+    query = scope.get("query_string", b"").decode("latin-1")
+    material = "\x1f".join((PROCESS_TAG, str(version), role, scope["method"], headers.get("host", ""),
+                            scope.get("root_path", "") + scope["path"], query, headers.get("accept", "")))
+    return 'W/"' + hashlib.blake2b(material.encode(), digest_size=12).hexdigest() + '"'
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    if if_none_match.strip() == "*":
+        return True
+    opaque = etag[2:]
+    return any(candidate.strip().removeprefix("W/") == opaque for candidate in if_none_match.split(","))
+
+
+class ConditionalGetMiddleware:
+    """ETag + Cache-Control on every GET, 304 on a matching If-None-Match without calling the application."""
+
+    def __init__(self, app: ASGIApp, version: DataVersion, resolve_role: Callable[[Scope], str]):
+        self.app = app
+        self.version = version
+        self.resolve_role = resolve_role  # blocking (may query the token table); run in a worker thread
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not self.version.started:
+            await anyio.to_thread.run_sync(self.version.start)
+        if scope["method"] not in ("GET", "HEAD"):
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                await anyio.to_thread.run_sync(self.version.refresh)
+            return
+        path = scope["path"]
+        if path.startswith(UNCACHED_PREFIXES):
+            await self.app(scope, receive, _with_cache_headers(send, None, NO_STORE))
+            return
+        headers = Headers(scope=scope)
+        version = self.version.value
+        if version is None:
+            await self.app(scope, receive, _with_cache_headers(send, None, NO_STORE))
+            return
+        if "authorization" in headers:
+            role = await anyio.to_thread.run_sync(self.resolve_role, scope)
+            cache_control = PRIVATE_CACHE
+        else:
+            role, cache_control = "anonymous", PUBLIC_CACHE
+        etag = etag_for(version, scope, headers, role)
+        if_none_match = headers.get("if-none-match")
+        if if_none_match and _matches(if_none_match, etag):
+            await send({"type": "http.response.start", "status": 304,
+                        "headers": [(b"etag", etag.encode()), (b"cache-control", cache_control.encode()),
+                                    (b"vary", b"Accept, Accept-Encoding, Authorization")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await self.app(scope, receive, _with_cache_headers(send, etag, cache_control))
+
+
+def _with_cache_headers(send: Send, etag: str | None, cache_control: str) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            status = message["status"]
+            if 200 <= status < 300 and etag:
+                headers["ETag"] = etag  # replaces e.g. FileResponse's, which names a temporary file
+                headers.add_vary_header("Accept")
+                headers.add_vary_header("Authorization")
+            if "cache-control" not in headers:
+                headers["Cache-Control"] = cache_control if 200 <= status < 300 else NO_STORE
+        await send(message)
+
+    return wrapped
+
+
+def install_http_caching(app: FastAPI, engine: Engine) -> None:
+    """Register the middleware (after gzip, so that it runs before it) and the caches."""
+    from service.auth import current_principal
+    from service.errors import ProblemError
+    from starlette.requests import Request
+
+    def resolve_role(scope: Scope) -> str:
+        try:
+            return current_principal(Request(scope)).role
+        except ProblemError:
+            return "invalid-token"  # the application answers 401 itself
+
+    version = DataVersion(engine)
+    app.state.data_version = version
+    app.state.versioned_cache = VersionedCache(version)
+    app.add_middleware(ConditionalGetMiddleware, version=version, resolve_role=resolve_role)

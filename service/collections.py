@@ -1,0 +1,155 @@
+"""What the feature, tile and download routes share: a collection (area level) resolved for one request.
+
+Metadata (levels, periods, boundary dates, counts, property lists) is memoised until data_version changes
+(`service.caching.VersionedCache`), so a request whose metadata is known runs exactly one SQL statement: the
+one that writes the page. Connections are opened only on a cache miss.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy.engine import Connection, Engine
+
+from geo.crs import BadBbox, Crs, UnknownCrs, crs_uris, parse_bbox, parse_crs
+from geo.features import boundary_versions, level_extent
+from geo.levels import Level, list_levels
+from geo.schema import storage_srid
+from indicators.catalogue import list_periods
+from indicators.values import (PeriodNotFound, boundary_date_for, cached_properties_sql, ensure_properties_cache,
+                               property_schema, resolve_period)
+from service.errors import ProblemError, bad_request, not_found
+
+WEB_MERCATOR_METRES_PER_PIXEL = 156_543.033928  # at zoom 0 on the equator, 256-pixel tiles
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A collection at one period for one kind of caller, with the cached properties ready to join."""
+
+    level: Level
+    period: date | None
+    at: date  # boundary version
+    unsuppressed: bool
+    storage_srid: int
+
+    @property
+    def properties_sql(self) -> str | None:
+        return cached_properties_sql() if self.period else None
+
+    @property
+    def params(self) -> dict:
+        return {"period": self.period, "unsuppressed": self.unsuppressed}
+
+
+class Catalog:
+    """Cached metadata of the collections, read through the app's engine only on a miss."""
+
+    def __init__(self, request: Request):
+        self.engine: Engine = request.app.state.engine
+        self.cache = request.app.state.versioned_cache
+
+    def _cached(self, key: Any, compute: Callable[[Connection], Any], write: bool = False) -> Any:
+        def run() -> Any:
+            with (self.engine.begin() if write else self.engine.connect()) as conn:
+                return compute(conn)
+
+        return self.cache.get(key, run)
+
+    def levels(self) -> dict[str, Level]:
+        return self._cached("levels", lambda conn: {lv.code: lv for lv in list_levels(conn)})
+
+    def level(self, code: str) -> Level:
+        levels = self.levels()
+        if code not in levels:
+            raise not_found(f"unknown collection {code!r}", available=list(levels))
+        return levels[code]
+
+    def storage_srid(self) -> int:
+        return self._cached("srid", storage_srid)
+
+    def periods(self, level: str, unsuppressed: bool) -> list[date]:
+        return self._cached(("periods", level, unsuppressed),
+                            lambda conn: list_periods(conn, level, unsuppressed=unsuppressed))
+
+    def boundary_versions(self, level: str) -> list[date]:
+        return self._cached(("versions", level), lambda conn: boundary_versions(conn, level))
+
+    def extent(self, level: str, at: date) -> list[float] | None:
+        return self._cached(("extent", level, at), lambda conn: level_extent(conn, level, at))
+
+    def select(self, level_code: str, requested: str | None, unsuppressed: bool) -> Selection:
+        """The level at the requested period (OGC `datetime`), properties cache filled. 400 if no such period."""
+        level = self.level(level_code)
+        period = self._cached(("period", level.code, requested, unsuppressed),
+                              lambda conn: _resolve(conn, level.code, requested, unsuppressed))
+        if isinstance(period, PeriodNotFound):
+            raise bad_request(f"no data for datetime {period.requested!r} on collection {level.code!r}",
+                              parameter="datetime", available_periods=[p.isoformat() for p in period.available])
+        at = self._cached(("at", level.code, period), lambda conn: boundary_date_for(conn, level.code, period))
+        if period is not None:
+            self._cached(("properties", level.code, period, unsuppressed),
+                         lambda conn: ensure_properties_cache(conn, level.code, period, at, unsuppressed), write=True)
+        return Selection(level, period, at, unsuppressed, self.storage_srid())
+
+    def queryables(self, selection: Selection) -> list[dict]:
+        base = [{"name": "key", "type": "string", "title": "Schlüssel / key"},
+                {"name": "name", "type": "string", "title": "Name"},
+                {"name": "parent_key", "type": "string", "title": "Schlüssel der übergeordneten Ebene / parent key"}]
+        if selection.period is None:
+            return base
+        rows = self._cached(("queryables", selection.level.code, selection.period, selection.unsuppressed),
+                            lambda conn: property_schema(conn, selection.level.code, selection.period,
+                                                         selection.unsuppressed))
+        return base + [row for row in rows if row["name"] not in ("key", "name", "parent_key", "level", "period")]
+
+    def property_names(self, selection: Selection) -> list[str]:
+        return ["level", "period"] + [q["name"] for q in self.queryables(selection)]
+
+    def cached_count(self, selection: Selection, compute: Callable[[Connection], int]) -> int:
+        return self._cached(("count", selection.level.code, selection.at, selection.period, selection.unsuppressed),
+                            compute)
+
+    def run(self, compute: Callable[[Connection], Any]) -> Any:
+        with self.engine.connect() as conn:
+            return compute(conn)
+
+
+def _resolve(conn: Connection, level: str, requested: str | None, unsuppressed: bool) -> date | None | PeriodNotFound:
+    try:
+        return resolve_period(conn, level, requested, unsuppressed=unsuppressed)
+    except PeriodNotFound as exc:
+        if not exc.available and requested is None:
+            return None  # a level without any values: geometries only
+        return exc
+
+
+def crs_param(value: str | None, parameter: str) -> Crs:
+    try:
+        return parse_crs(value)
+    except UnknownCrs as exc:
+        raise ProblemError(400, "Bad Request", str(exc), parameter=parameter,
+                           supported=crs_uris()) from None
+
+
+def bbox_param(value: str | None, crs: Crs) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    try:
+        return parse_bbox(value, crs)
+    except BadBbox as exc:
+        raise bad_request(str(exc), parameter="bbox") from None
+
+
+def simplification_m(zoom: float | None, simplify: float | None, latitude: float = 52.5) -> float | None:
+    """Grid size in storage metres: `simplify` as given, or half a screen pixel at web-map `zoom`."""
+    if simplify is not None:
+        return simplify
+    if zoom is None:
+        return None
+    return WEB_MERCATOR_METRES_PER_PIXEL * math.cos(math.radians(latitude)) / 2 ** zoom / 2

@@ -1,0 +1,91 @@
+"""HTTP done right: ETag and Cache-Control on GETs, 304 without a query, new ETags after writes, gzip."""
+
+import time
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.auth import create_token
+from tests.conftest import make_settings
+
+
+class QueryCounter:
+    """Counts the SQL statements an engine runs while active."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine, self.count = engine, 0
+
+    def _count(self, *args, **kwargs):
+        self.count += 1
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def test_every_get_carries_etag_and_cache_control(client):
+    for url in ("/", "/collections", "/collections/plr/items?limit=2", "/collections/plr/queryables",
+                "/collections/plr/tiles/WebMercatorQuad/12/1343/2200", "/tileMatrixSets"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["etag"].startswith('W/"'), url
+        assert "no-cache" in response.headers["cache-control"], url
+
+
+def test_revalidation_is_304_without_touching_the_database(client, demo_engine):
+    first = client.get("/collections/plr/items?limit=50&datetime=2020")
+    with QueryCounter(demo_engine) as counter:
+        again = client.get("/collections/plr/items?limit=50&datetime=2020",
+                           headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == first.headers["etag"]
+    assert counter.count == 0
+
+
+def test_etag_differs_by_url_format_and_role(client, fresh_engine):
+    a = client.get("/collections/plr/items?limit=1").headers["etag"]
+    b = client.get("/collections/plr/items?limit=2").headers["etag"]
+    c = client.get("/collections/plr/items?limit=1", headers={"Accept": "text/html"}).headers["etag"]
+    assert len({a, b, c}) == 3
+    with fresh_engine.begin() as conn:
+        _, token = create_token(conn, "steward", "data_steward", created_by="test")
+    with TestClient(create_app(make_settings(), engine=fresh_engine)) as other:
+        anonymous = other.get("/collections/plr/items?limit=1")
+        steward = other.get("/collections/plr/items?limit=1", headers={"Authorization": f"Bearer {token}"})
+        assert anonymous.headers["etag"] != steward.headers["etag"]
+        assert steward.headers["cache-control"].startswith("private")
+        assert other.get("/collections/plr/items?limit=1", headers={
+            "Authorization": f"Bearer {token}", "If-None-Match": anonymous.headers["etag"]}).status_code == 200
+
+
+def test_a_data_write_changes_the_etag_and_the_content(fresh_engine):
+    with TestClient(create_app(make_settings(), engine=fresh_engine)) as client:
+        url = "/collections/plr/items/01100101?datetime=2020"
+        before = client.get(url)
+        with fresh_engine.begin() as conn:
+            conn.execute(sa.text("""
+                UPDATE observation SET value = 99.5 WHERE indicator_code = 'S1' AND period = '2020-12-31'
+                  AND area_id = (SELECT id FROM area WHERE key = '01100101' AND level_code = 'plr')"""))
+        deadline = time.monotonic() + 10
+        while True:  # the NOTIFY reaches the listener thread within milliseconds
+            after = client.get(url, headers={"If-None-Match": before.headers["etag"]})
+            if after.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
+        assert after.json()["properties"]["S1"] == 99.5
+
+
+def test_gzip_when_the_client_accepts_it(client):
+    response = client.get("/collections/plr/items?limit=100", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.json()["numberReturned"] == 100
+
+
+def test_errors_are_not_cached(client):
+    response = client.get("/collections/plr/items?limit=0")
+    assert response.headers["cache-control"] == "no-store" and "etag" not in response.headers
