@@ -134,6 +134,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(status, title, detail, instance=request.url.path,
                                 headers={"Retry-After": str(retry_after)} if retry_after else None)
 
+    @app.exception_handler(sa.exc.DisconnectionError)
+    async def _disconnected(request: Request, exc: sa.exc.DisconnectionError) -> Response:  # pool gave up re-pinging
+        log.warning("database connection lost on %s %s", request.method, request.url.path)
+        status, title, detail, retry_after = _UNAVAILABLE
+        return problem_response(status, title, detail, instance=request.url.path,
+                                headers={"Retry-After": str(retry_after)})
+
     @app.exception_handler(sa.exc.TimeoutError)
     async def _pool_exhausted(request: Request, exc: sa.exc.TimeoutError) -> Response:
         log.warning("no free database connection for %s", request.url.path)
