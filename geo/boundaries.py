@@ -33,6 +33,7 @@ MAX_ZIP_RATIO = 200  # ZIP bomb guard: real shapefiles compress by 2-20x
 OUTSIDE_PARENT_TOLERANCE = 0.005  # share of a child's area allowed outside its parent (different publications)
 SIBLING_OVERLAP_TOLERANCE_M2 = 100.0
 GAP_TOLERANCE_SHARE = 0.001
+KEY_PATTERN = r"[\w.\-/]+"  # official keys (AGS, LOR, ARS) are digits; some cities add letters or separators
 
 Progress = Callable[[str, int, int], None]
 BeforeCommit = Callable[[Connection, ImportReport], None]
@@ -262,6 +263,11 @@ def _validate_features(frame: gpd.GeoDataFrame, options: BoundaryImportOptions,
     for i in frame.index[names.isna() | (names == "")]:
         report.error("feature without name", f"fill {options.name_field!r}", row=int(rows[i]),
                      column=options.name_field, keys=(str(keys[i]),))
+    odd = keys.notna() & (keys != "") & ~keys.str.fullmatch(KEY_PATTERN).fillna(False).astype(bool)
+    for i in frame.index[odd]:
+        report.error("the key contains characters that official area keys never have (spaces, quotes, ';' ...)",
+                     "keys are letters, digits and - _ . / only; check that the right field was chosen",
+                     row=int(rows[i]), column=options.key_field, value=str(keys[i])[:80])
     duplicated = keys[keys.duplicated(keep=False) & keys.notna()]
     for key, group in duplicated.groupby(duplicated):
         report.error(f"key {key} occurs {len(group)} times (rows {', '.join(str(rows[i]) for i in group.index)})",
@@ -286,6 +292,12 @@ def _validate_features(frame: gpd.GeoDataFrame, options: BoundaryImportOptions,
     if invalid.any():
         repaired[invalid] = shapely.make_valid(geometry[invalid].values, method="structure", keep_collapsed=False)
         repaired = repaired.apply(_polygonal_part)
+        for i in frame.index[invalid & (~repaired.geom_type.isin(["Polygon", "MultiPolygon"]) | repaired.is_empty)]:
+            report.error("the polygon intersects itself so that no area is left after repair",
+                         "redraw the outline in a GIS (it folds onto itself)", row=int(rows[i]),
+                         keys=(str(keys[i]),))
+    if not report.ok:
+        return frame
     parents = _parent_keys(frame, keys, options)
     return gpd.GeoDataFrame(
         {"key": keys.astype(str), "name": names.astype(str), "parent_key": parents, "row": rows,

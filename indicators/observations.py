@@ -8,7 +8,6 @@ stored ones (kept as history), new rows are inserted. A dry run does everything 
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -251,11 +250,11 @@ def _to_long(frame: pd.DataFrame, first_row: int, options: ObservationImportOpti
         return frame
     period = frame[options.period_column] if options.period is None else pd.Series(options.period, index=frame.index)
     reason = frame[options.flag_reason_column] if options.flag_reason_column else pd.Series("", index=frame.index)
-    base = pd.DataFrame({"line": line, "key": frame[options.key_column].str.strip(), "period_text": period,
-                         "reason": reason.str.strip()})
+    base = pd.DataFrame({"line": line, "key": _stripped(frame[options.key_column]), "period_text": period,
+                         "reason": _stripped(reason)})
     if options.layout == "long":
         long = base.assign(
-            indicator=frame[options.indicator_column].str.strip(),
+            indicator=_stripped(frame[options.indicator_column]),
             value_text=frame[options.value_column],
             value_column=options.value_column,
             numerator_text=_optional(frame, options.numerator_column),
@@ -282,10 +281,6 @@ def _to_long(frame: pd.DataFrame, first_row: int, options: ObservationImportOpti
         report.error(f"unknown indicator {code!r}", "add it to the indicator catalogue first, or correct the code",
                      row=int(group["line"].iloc[0]), column=options.indicator_column if options.layout == "long" else code,
                      value=str(code))
-    formulas = looks_like_formula(long["key"])
-    for row in long.loc[formulas].drop_duplicates("line").head(MAX_ROWS_LISTED_PER_PROBLEM).itertuples():
-        report.error("the area key looks like a spreadsheet formula", "remove formulas; keys are plain text",
-                     row=int(row.line), column=options.key_column, value=row.key[:80])
     return long
 
 
@@ -296,18 +291,27 @@ def _optional(frame: pd.DataFrame, column: str | None) -> pd.Series:
 
 
 def parse_period(text: pd.Series) -> pd.Series:
-    """Reference dates from '2020-12-31', '31.12.2020', '202012' (month end) or '2020' (31 Dec)."""
-    text = text.astype(str).str.strip()
-    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
-    german = text.str.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}")
-    month = text.str.fullmatch(r"\d{6}")
-    year = text.str.fullmatch(r"\d{4}")
-    result[iso] = pd.to_datetime(text[iso], format="%Y-%m-%d", errors="coerce")
-    result[german] = pd.to_datetime(text[german], format="%d.%m.%Y", errors="coerce")
-    result[month] = pd.to_datetime(text[month], format="%Y%m", errors="coerce") + pd.offsets.MonthEnd(0)
-    result[year] = pd.to_datetime(text[year] + "-12-31", format="%Y-%m-%d", errors="coerce")
-    return result
+    """Reference dates from '2020-12-31', '31.12.2020', '202012' (month end) or '2020' (31 Dec).
+
+    A file has a handful of distinct periods: each is parsed once and the result spread over the rows."""
+    codes, uniques = pd.factorize(text.astype(str), use_na_sentinel=False)
+    distinct = pd.Series(uniques).str.strip()
+    parsed = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns]")
+    iso = distinct.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    german = distinct.str.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}")
+    month = distinct.str.fullmatch(r"\d{6}")
+    year = distinct.str.fullmatch(r"\d{4}")
+    parsed[iso] = pd.to_datetime(distinct[iso], format="%Y-%m-%d", errors="coerce")
+    parsed[german] = pd.to_datetime(distinct[german], format="%d.%m.%Y", errors="coerce")
+    parsed[month] = pd.to_datetime(distinct[month], format="%Y%m", errors="coerce") + pd.offsets.MonthEnd(0)
+    parsed[year] = pd.to_datetime(distinct[year] + "-12-31", format="%Y-%m-%d", errors="coerce")
+    return pd.Series(parsed.to_numpy()[codes], index=text.index)
+
+
+def _stripped(cells: pd.Series) -> pd.Series:
+    """cells.str.strip(), computed once per distinct value (keys and codes repeat thousands of times)."""
+    codes, uniques = pd.factorize(cells.astype(str), use_na_sentinel=False)
+    return pd.Series(pd.Series(uniques).str.strip().to_numpy(dtype=object)[codes], index=cells.index)
 
 
 def _parse_values(rows: pd.DataFrame, decimal: str, options: ObservationImportOptions,
@@ -336,7 +340,7 @@ def _parse_values(rows: pd.DataFrame, decimal: str, options: ObservationImportOp
     flag = value.flags.where(value.flags.notna(), None)
     has_reason = rows["reason"].ne("") & flag.notna()
     return rows.assign(
-        period=periods.dt.date,
+        period=periods,
         value=value.values.where(flag.isna() | (flag == "nil"), np.nan).mask(flag == "nil", 0.0),
         numerator=numerator.values,
         denominator=denominator.values,
@@ -346,7 +350,7 @@ def _parse_values(rows: pd.DataFrame, decimal: str, options: ObservationImportOp
 
 
 def _check_values(rows: pd.DataFrame, indicators: dict[str, IndicatorRule], report: ImportReport) -> None:
-    kind = rows["indicator"].map(lambda code: indicators[code].kind if code in indicators else None)
+    kind = rows["indicator"].map({code: rule.kind for code, rule in indicators.items()})
     checks = [
         ((kind == "share") & ((rows["value"] < 0) | (rows["value"] > 100)),
          "a share outside 0-100 %", "shares are percentages between 0 and 100; check the unit and decimal separator"),
@@ -372,6 +376,7 @@ def _drop_duplicates(rows: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
         distinct=("value", lambda s: s.round(12).nunique(dropna=False)),
     )
     for (key, code, period), item in variants.iterrows():
+        period = pd.Timestamp(period).date()
         if item.distinct > 1:
             report.error(f"area {key}, indicator {code}, period {period} occurs in rows {item.lines} with "
                          "different values", "keep one row per area, indicator and period",
@@ -389,19 +394,30 @@ def _resolve_areas(conn: Connection, rows: pd.DataFrame, options: ObservationImp
         "SELECT id AS area_id, key, valid_from, valid_to FROM area WHERE level_code = :level"),
         {"level": options.level}).all(), columns=["area_id", "key", "valid_from", "valid_to"])
     at = rows["period"] if options.boundaries_at is None else pd.Series(options.boundaries_at, index=rows.index)
-    merged = rows.assign(at=at).merge(versions, on="key", how="left")
+    wanted = pd.DataFrame({"row": np.arange(len(rows)), "key": rows["key"].to_numpy(),
+                           "at": pd.to_datetime(at.to_numpy())})
+    merged = wanted.merge(versions.assign(valid_from=pd.to_datetime(versions["valid_from"]),
+                                          valid_to=pd.to_datetime(versions["valid_to"])), on="key", how="inner")
     valid = (merged["valid_from"] <= merged["at"]) & (merged["valid_to"].isna() | (merged["valid_to"] > merged["at"]))
-    matched = merged[valid.fillna(False)]
-    resolved = rows.merge(matched[["line", "indicator", "area_id"]], on=["line", "indicator"], how="left")
+    matched = merged.loc[valid.fillna(False).astype(bool)].drop_duplicates("row")
+    area_id = np.full(len(rows), np.nan)
+    area_id[matched["row"].to_numpy()] = matched["area_id"].to_numpy()
+    resolved = rows.assign(area_id=area_id)
     unresolved = resolved[resolved["area_id"].isna()]
     known_keys = set(versions["key"])
     for key, group in unresolved.groupby("key"):
         line = int(group["line"].iloc[0])
         if key in known_keys:
             spans = versions.loc[versions["key"] == key, ["valid_from", "valid_to"]].astype(str).values.tolist()
-            report.error(f"area {key} has no boundary version valid at {group['period'].iloc[0]} (versions: {spans})",
+            report.error(f"area {key} has no boundary version valid at {pd.Timestamp(group['period'].iloc[0]).date()} (versions: {spans})",
                          "give the boundary version the data refers to (--boundaries-at YYYY-MM-DD)",
                          row=line, column=options.key_column, value=str(key), keys=(str(key),))
+        elif looks_like_formula(pd.Series([str(key)])).iloc[0]:
+            report.error("the area key looks like a spreadsheet formula", "remove formulas; keys are plain text",
+                         row=line, column=options.key_column, value=str(key)[:80])
+        elif str(key) == "":
+            report.error("the area key is empty", f"fill the column {options.key_column!r} in every row",
+                         row=line, column=options.key_column, value="")
         elif re.fullmatch(r"\d+", str(key)) and any(k.lstrip("0") == key and k != key for k in known_keys):
             report.error(f"area key {key} lost its leading zero(s)",
                          "format the key column as text in the spreadsheet (e.g. '01100101')",
@@ -416,39 +432,90 @@ def _resolve_areas(conn: Connection, rows: pd.DataFrame, options: ObservationImp
 
 
 # -- writing --------------------------------------------------------------------------------------
-STAGING_COLUMNS = ["indicator", "area_id", "period", "value", "numerator", "denominator", "flag", "flag_reason"]
+PG_EPOCH = np.datetime64("2000-01-01", "D")
+PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
+STAGING_ROW = np.dtype([  # one row of PostgreSQL's binary COPY format: field count, then (length, value) pairs
+    ("fields", ">i2"),
+    ("l_indicator", ">i4"), ("indicator", ">i2"), ("l_area", ">i4"), ("area_id", ">i8"),
+    ("l_period", ">i4"), ("period", ">i4"), ("l_value", ">i4"), ("value", ">f8"),
+    ("l_numerator", ">i4"), ("numerator", ">f8"), ("l_denominator", ">i4"), ("denominator", ">f8"),
+    ("l_flag", ">i4"), ("flag", ">i2"), ("l_reason", ">i4"), ("reason", ">i4"),
+])
 
 
 def _stage(conn: Connection, rows: pd.DataFrame) -> None:
+    """Load the validated rows into the temporary table `staging_observation` with one binary COPY.
+
+    Hand-written because no library turns a million-row DataFrame into COPY input fast: pandas' to_csv
+    formats every cell in Python (seconds), psycopg's write_row loops in Python. Here every row has the
+    same width (text columns are sent as small integer codes, missing numbers as NaN), so numpy builds
+    the whole binary COPY stream at once; the codes are turned back into text in SQL."""
+    codes = pd.Index(rows["indicator"].unique())
+    flags = pd.Index(rows["flag"].dropna().unique())
+    reasons = pd.Index(rows["flag_reason"].dropna().unique())
+    data = np.zeros(len(rows), dtype=STAGING_ROW)
+    data["fields"] = 8
+    for length, name in ((2, "indicator"), (8, "area"), (4, "period"), (8, "value"), (8, "numerator"),
+                         (8, "denominator"), (2, "flag"), (4, "reason")):
+        data[f"l_{name}"] = length
+    data["indicator"] = codes.get_indexer(rows["indicator"])
+    data["area_id"] = rows["area_id"].to_numpy()
+    data["period"] = (rows["period"].to_numpy().astype("datetime64[D]") - PG_EPOCH).astype(int)
+    for name in ("value", "numerator", "denominator"):
+        data[name] = rows[name].to_numpy(dtype=float, na_value=np.nan)
+    data["flag"] = flags.get_indexer(rows["flag"]) + 1  # 0 = no flag
+    data["reason"] = reasons.get_indexer(rows["flag_reason"]) + 1
     conn.execute(sa.text("""
-        CREATE TEMP TABLE staging_observation (
-            indicator_code text, area_id bigint, period date, value double precision,
-            numerator double precision, denominator double precision, flag text, flag_reason text
+        CREATE TEMP TABLE staging_binary (
+            indicator smallint, area_id bigint, period date, value double precision, numerator double precision,
+            denominator double precision, flag smallint, reason integer
         ) ON COMMIT DROP"""))
-    buffer = io.StringIO()
-    rows[STAGING_COLUMNS].to_csv(buffer, index=False, header=False, na_rep="\\N", float_format="%.17g")
     raw = conn.connection.driver_connection
     with raw.cursor() as cursor:
-        with cursor.copy("COPY staging_observation FROM STDIN (FORMAT csv, NULL '\\N')") as copy:
-            data = buffer.getvalue().encode()
-            for start in range(0, len(data), 1 << 20):
-                copy.write(data[start:start + (1 << 20)])
-    conn.execute(sa.text("CREATE INDEX ON staging_observation (indicator_code, area_id, period)"))
-    conn.execute(sa.text("ANALYZE staging_observation"))
+        with cursor.copy("COPY staging_binary FROM STDIN (FORMAT binary)") as copy:
+            copy.write(PGCOPY_HEADER)
+            payload = data.tobytes()
+            for start in range(0, len(payload), 8 << 20):
+                copy.write(payload[start:start + (8 << 20)])
+            copy.write(b"\xff\xff")
+    conn.execute(sa.text("""
+        CREATE TEMP TABLE staging_observation ON COMMIT DROP AS
+        SELECT c.code AS indicator_code, b.area_id, b.period, NULLIF(b.value, 'NaN') AS value,
+               NULLIF(b.numerator, 'NaN') AS numerator, NULLIF(b.denominator, 'NaN') AS denominator,
+               f.flag, r.reason AS flag_reason
+        FROM staging_binary b
+        JOIN unnest(CAST(:codes AS text[])) WITH ORDINALITY c(code, i) ON c.i = b.indicator + 1
+        LEFT JOIN unnest(CAST(:flags AS text[])) WITH ORDINALITY f(flag, i) ON f.i = b.flag
+        LEFT JOIN unnest(CAST(:reasons AS text[])) WITH ORDINALITY r(reason, i) ON r.i = b.reason"""),
+        {"codes": list(codes), "flags": list(flags), "reasons": list(reasons)})
+    conn.execute(sa.text("DROP TABLE staging_binary"))
+    conn.execute(sa.text("ANALYZE staging_observation"))  # the joins below are planned on real numbers
 
 
 def _apply(conn: Connection, report: ImportReport) -> None:
-    report.rows_unchanged = conn.execute(sa.text("""
-        DELETE FROM staging_observation s USING observation o
-        WHERE o.superseded_at IS NULL AND o.indicator_code = s.indicator_code AND o.area_id = s.area_id
-          AND o.period = s.period AND o.value IS NOT DISTINCT FROM s.value
-          AND o.numerator IS NOT DISTINCT FROM s.numerator AND o.denominator IS NOT DISTINCT FROM s.denominator
-          AND o.flag IS NOT DISTINCT FROM s.flag AND o.flag_reason IS NOT DISTINCT FROM s.flag_reason""")).rowcount
-    report.rows_superseded = conn.execute(sa.text("""
-        UPDATE observation o SET superseded_at = now(), superseded_by_batch = :batch
-        FROM staging_observation s
-        WHERE o.superseded_at IS NULL AND o.indicator_code = s.indicator_code AND o.area_id = s.area_id
-          AND o.period = s.period"""), {"batch": report.batch_id}).rowcount
+    """Set-based write: drop rows equal to the stored ones, supersede the differing ones, insert the rest.
+
+    The first two steps only run when current values of the same indicators and periods exist on these
+    areas at all (a first import of new data needs neither)."""
+    overlaps = conn.execute(sa.text("""
+        SELECT EXISTS (
+            SELECT 1 FROM (SELECT DISTINCT indicator_code, period FROM staging_observation) p
+            JOIN observation o ON o.indicator_code = p.indicator_code AND o.period = p.period
+                              AND o.superseded_at IS NULL
+            WHERE o.area_id IN (SELECT DISTINCT area_id FROM staging_observation))""")).scalar_one()
+    if overlaps:
+        report.rows_unchanged = conn.execute(sa.text("""
+            DELETE FROM staging_observation s USING observation o
+            WHERE o.superseded_at IS NULL AND o.indicator_code = s.indicator_code AND o.area_id = s.area_id
+              AND o.period = s.period AND o.value IS NOT DISTINCT FROM s.value
+              AND o.numerator IS NOT DISTINCT FROM s.numerator AND o.denominator IS NOT DISTINCT FROM s.denominator
+              AND o.flag IS NOT DISTINCT FROM s.flag
+              AND o.flag_reason IS NOT DISTINCT FROM s.flag_reason""")).rowcount
+        report.rows_superseded = conn.execute(sa.text("""
+            UPDATE observation o SET superseded_at = now(), superseded_by_batch = :batch
+            FROM staging_observation s
+            WHERE o.superseded_at IS NULL AND o.indicator_code = s.indicator_code AND o.area_id = s.area_id
+              AND o.period = s.period"""), {"batch": report.batch_id}).rowcount
     report.rows_written = conn.execute(sa.text("""
         INSERT INTO observation (indicator_code, area_id, period, value, numerator, denominator, flag, flag_reason,
                                  import_batch_id)

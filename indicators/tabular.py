@@ -67,6 +67,12 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, report, sheet, decimal)
     raw = path.read_bytes()
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") and encoding is None:
+        encoding = "utf-16"  # Excel's "Unicode text" export
+    elif b"\x00" in raw[:65536] and not (encoding or "").lower().startswith("utf-16"):
+        report.error("the file is binary, not a text table (it contains NUL bytes)",
+                     "export the table as CSV (UTF-8 or Windows-1252) or as .xlsx")
+        return None
     longest = max((len(line) for line in raw.split(b"\n")), default=0)
     if longest > MAX_LINE_BYTES:
         line_no = next(i for i, line in enumerate(raw.split(b"\n"), 1) if len(line) > MAX_LINE_BYTES)
@@ -91,10 +97,11 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
                             skip_blank_lines=True, engine="c", quoting=csv.QUOTE_MINIMAL)
     except (pd.errors.ParserError, ValueError) as exc:
-        match = re.search(r"line (\d+)", str(exc))
+        line = re.search(r"line (\d+)", str(exc))
+        quote = re.search(r"EOF inside string starting at row (\d+)", str(exc))  # counted from 0, header included
         report.error(f"the table is ragged ({str(exc).strip()})",
                      "every row must have as many columns as the header; check quotes and separators",
-                     row=int(match.group(1)) if match else None)
+                     row=int(line.group(1)) if line else (int(quote.group(1)) + 1 if quote else None))
         return None
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame.columns) < 2:
@@ -143,9 +150,12 @@ def _sniff_separator(lines: list[str]) -> str | None:
 
 
 def _guess_decimal(frame: pd.DataFrame, separator: str) -> str:
-    sample = pd.Series(frame.head(200).to_numpy().ravel()).str.strip()
-    german = sample.str.fullmatch(r"[+-]?\d+,\d+").sum()
-    english = sample.str.fullmatch(r"[+-]?\d+\.\d+").sum()
+    """',' or '.', from the cells of the first 200 rows. "3.503" may be 3503 (German thousands dot) or 3.503:
+    such cells count for neither side, and a tie goes to ',' in ';'-separated files (German Excel)."""
+    sample = pd.Series(frame.head(200).to_numpy().ravel()).astype(str).str.strip()
+    thousands = sample.str.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+")
+    german = sample.str.fullmatch(r"[+-]?\d+(\.\d{3})*,\d+").sum()
+    english = (sample.str.fullmatch(r"[+-]?\d+(,\d{3})*\.\d+") & ~thousands).sum()
     if german > english or (german == english and separator == ";"):
         return ","
     return "."
@@ -173,16 +183,38 @@ class ParsedNumbers:
 
 
 def parse_numbers(cells: pd.Series, decimal: str, missing_values: dict[str, str] | None = None) -> ParsedNumbers:
-    """Vectorised parsing of one column of number cells in German or international notation."""
-    text = cells.astype(str).str.strip().str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
-    flags = text.map(SPECIAL_SYMBOLS)
-    flags = flags.mask((text == "") & flags.isna(), "missing")
-    if decimal == ",":
-        plain = text.where(~text.str.fullmatch(GERMAN_NUMBER), text.str.replace(".", "", regex=False))
-        plain = plain.str.replace(",", ".", regex=False)
-    else:
-        plain = text.where(~text.str.fullmatch(POINT_NUMBER), text.str.replace(",", "", regex=False))
-    values = pd.to_numeric(plain.where(flags.isna()), errors="coerce").astype(float)
+    """Vectorised parsing of one column of number cells in German or international notation.
+
+    Plain numbers ("12,5" / "12.5") take one C-level conversion; only the cells that fail it (thousands
+    separators, special symbols, empty cells, text) go through the slower pattern matching."""
+    index = cells.index
+    fast = _all_plain_numbers(cells, decimal)
+    if fast is not None:
+        values = pd.Series(fast, index=index)
+        finite = np.isfinite(values)
+        if finite.all() and not missing_values:
+            return ParsedNumbers(values=values, flags=pd.Series(None, index=index, dtype=object),
+                                 bad=pd.Series(False, index=index))
+    text = cells.astype(str).str.strip()
+    if text.empty or (text == "").all():
+        flags = pd.Series("missing", index=index, dtype=object)
+        return ParsedNumbers(values=pd.Series(np.nan, index=index), flags=flags, bad=pd.Series(False, index=index))
+    other = "." if decimal == "," else ","
+    plain = ~text.str.contains(other, regex=False)
+    quick = text[plain].str.replace(",", ".", regex=False) if decimal == "," else text[plain]
+    values = pd.Series(np.nan, index=index)
+    values[plain] = pd.to_numeric(quick, errors="coerce").astype(float)
+    failed = values.isna()
+    flags = pd.Series(None, index=index, dtype=object)
+    if failed.any():
+        rest = text[failed].str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+        flags[failed] = rest.map(SPECIAL_SYMBOLS).where(rest != "", "missing")
+        grouped = rest.str.fullmatch(GERMAN_NUMBER if decimal == "," else POINT_NUMBER).fillna(False).astype(bool)
+        rest = rest.where(~grouped, rest.str.replace(other, "", regex=False))
+        if decimal == ",":
+            rest = rest.str.replace(",", ".", regex=False)
+        unflagged = flags[failed].isna()
+        values[failed] = pd.to_numeric(rest.where(unflagged), errors="coerce").astype(float)
     for token, flag in (missing_values or {}).items():  # "-9999" also matches "-9999.0"
         number = pd.to_numeric(pd.Series([token]), errors="coerce").iloc[0]
         hit = (text == token) | ((values == number) if pd.notna(number) else False)
@@ -190,6 +222,24 @@ def parse_numbers(cells: pd.Series, decimal: str, missing_values: dict[str, str]
     values = values.where(np.isfinite(values) & flags.isna())
     bad = values.isna() & flags.isna()
     return ParsedNumbers(values=values, flags=flags.astype(object).where(flags.notna(), None), bad=bad)
+
+
+def _all_plain_numbers(cells: pd.Series, decimal: str) -> np.ndarray | None:
+    """The whole column as floats when every cell is a plain number (the common case of big files), else None.
+
+    One C-level conversion of the column; Python's float() would also accept '1_000', 'nan' and 'inf',
+    which the caller treats as it treats them on the slow path (underscores as digit groups; non-finite = bad)."""
+    if cells.empty:
+        return None
+    text = cells.astype(str)
+    if decimal == ",":
+        if text.str.contains(".", regex=False).any():
+            return None  # German thousands dots: "1.234" is 1234, not 1.234
+        text = text.str.replace(",", ".", regex=False)
+    try:
+        return np.array(text.to_numpy(dtype=object), dtype=float)
+    except (ValueError, TypeError):
+        return None
 
 
 def looks_like_formula(cells: pd.Series) -> pd.Series:
