@@ -18,9 +18,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from geo.boundaries import BoundaryImportOptions, import_boundaries
+from geo.boundaries import OptionError as BoundaryOptionError, boundary_options, import_boundaries
 from geo.import_report import ImportReport
-from indicators.observations import ObservationImportOptions, import_observations
+from indicators.observations import OptionError, import_observations, observation_options
 from service.db import DatabaseUnavailable, check_connection, create_engine, upgrade
 from service.embedded import EmbeddedCluster, EmbeddedError
 from service.settings import Settings, get_settings
@@ -198,13 +198,13 @@ def import_boundaries_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; write nothing."),
 ):
     """Import area boundaries as a new boundary version."""
-    try:
-        options = BoundaryImportOptions(level=level, key_field=key_field, name_field=name_field,
-                                        valid_from=date.fromisoformat(valid_from), parent_field=parent_field,
-                                        parent_key_length=parent_key_length, parent_key=parent_key, crs=crs,
-                                        layer=layer)
-    except ValueError:
-        fail(f"--valid-from {valid_from!r} is not a date: write it as YYYY-MM-DD")
+    given = {"level": level, "key_field": key_field, "name_field": name_field, "valid_from": valid_from,
+             "parent_field": parent_field, "parent_key_length": parent_key_length, "parent_key": parent_key,
+             "crs": crs, "layer": layer}
+    try:  # the HTTP API validates its form fields with the same function
+        options = boundary_options({k: [str(v)] for k, v in given.items() if v is not None})
+    except BoundaryOptionError as exc:
+        fail(f"--{exc.field.replace('_', '-')}: {exc.message}")
     _run_import(files, lambda conn, path, step: import_boundaries(conn, path, options, dry_run=dry_run,
                                                                    progress=step))
 
@@ -230,27 +230,16 @@ def import_observations_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; write nothing."),
 ):
     """Import indicator values (observations) from CSV or XLSX."""
-    pairs = {}
-    for text, name in ((c, "--column") for c in column):
-        if "=" not in text:
-            fail(f"{name} {text!r} must look like SOURCE=CODE")
-        source, code = text.split("=", 1)
-        pairs[source] = code
-    missing_values = {}
-    for text in missing:
-        if "=" not in text:
-            fail(f"--missing {text!r} must look like TOKEN=FLAG, e.g. -9999=not_assessed")
-        token, flag = text.split("=", 1)
-        missing_values[token] = flag
-    try:
-        at = date.fromisoformat(boundaries_at) if boundaries_at else None
-    except ValueError:
-        fail(f"--boundaries-at {boundaries_at!r} is not a date: write it as YYYY-MM-DD")
-    options = ObservationImportOptions(
-        level=level, layout=layout, key_column=key_column, indicator_column=indicator_column,
-        period_column=period_column, period=period, value_column=value_column, columns=pairs or None,
-        missing_values=missing_values, flag_reason_column=flag_reason_column, boundaries_at=at,
-        encoding=encoding, separator=separator, decimal=decimal, sheet=sheet)
+    given = {"level": level, "layout": layout, "key_column": key_column, "indicator_column": indicator_column,
+             "period_column": period_column, "period": period, "value_column": value_column,
+             "flag_reason_column": flag_reason_column, "boundaries_at": boundaries_at, "encoding": encoding,
+             "separator": separator, "decimal": decimal, "sheet": sheet}
+    fields = {k: [v] for k, v in given.items() if v is not None}
+    fields.update({"column": column, "missing": missing})
+    try:  # the HTTP API validates its form fields with the same function
+        options = observation_options(fields)
+    except OptionError as exc:
+        fail(f"--{exc.field.replace('_', '-')}: {exc.message}")
     _run_import(files, lambda conn, path, step: import_observations(conn, path, options, dry_run=dry_run,
                                                                      progress=step))
 
