@@ -131,4 +131,4 @@ def test_map_page_is_a_german_choropleth_without_external_scripts(client):
 def test_map_of_unknown_indicator_is_a_friendly_german_404(client):
     response = client.get("/maps/indicators/XX")
     assert response.status_code == 404
-    assert "gibt es nicht" in response.text and "/maps/indicators/S1" in response.text
+    assert "gibt es nicht" in response.text and "indicator=S1" in response.text
