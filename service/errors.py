@@ -76,8 +76,10 @@ def database_problem(error: BaseException | None, connection_invalidated: bool) 
         return _SQLSTATES[sqlstate]
     if sqlstate[:2] in _CLASSES:
         return _CLASSES[sqlstate[:2]]
-    if connection_invalidated or isinstance(error, psycopg.OperationalError) or not sqlstate:
+    if connection_invalidated or isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError)):
         return _UNAVAILABLE
+    if isinstance(error, psycopg.DataError):  # refused by the driver before it reached the server (e.g. NUL)
+        return _CLASSES["22"]
     return (500, "Internal Server Error", "an unexpected error occurred; it has been logged", None)
 
 

@@ -48,6 +48,12 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"") or b"\x00" in scope.get(
+                "query_string", b""):
+            response = problem_response(400, "Bad Request", "the URL contains a NUL character (%00); remove it",
+                                        instance=scope["path"].replace("\x00", ""))
+            await response(scope, receive, send)
+            return
         incoming = Headers(scope=scope).get("x-request-id", "")
         request_id = incoming if _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
