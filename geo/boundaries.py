@@ -302,7 +302,8 @@ def _validate_features(frame: gpd.GeoDataFrame, options: BoundaryImportOptions,
     return gpd.GeoDataFrame(
         {"key": keys.astype(str), "name": names.astype(str), "parent_key": parents, "row": rows,
          "attributes": _attributes(frame, options)},
-        geometry=repaired.apply(lambda g: shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g),
+        geometry=repaired.apply(lambda g: shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g)
+        .pipe(lambda s: gpd.GeoSeries(shapely.force_2d(s.values), index=s.index)),  # heights are not boundaries
         crs=frame.crs,
     )
 

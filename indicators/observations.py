@@ -1,8 +1,9 @@
 """Observation import: long or wide tables -> validated long rows -> one atomic, COPY-based write.
 
-Validation happens before anything is written and names file, row, column, value and the fix.
-The write stages rows with COPY into a temporary table and applies them set-based: rows equal to
-what is stored are skipped (re-importing a file changes nothing), differing rows supersede the
+Validation happens before anything is written and names file, row, column, value and the fix; it is
+vectorised (pandas), and what repeats (keys, codes, periods) is parsed once per distinct value. The
+write stages rows with one binary COPY into a temporary table and applies them set-based: rows equal
+to what is stored are skipped (re-importing a file changes nothing), differing rows supersede the
 stored ones (kept as history), new rows are inserted. A dry run does everything but commit.
 """
 

@@ -251,3 +251,33 @@ def test_requests_without_a_file_are_a_400(api, steward):
     response = api.post("/api/imports/observations", files={"datei": ("x.csv", b"a;b\n1;2\n")}, data=LONG,
                         headers=steward)
     assert response.status_code == 400 and response.json()["field"] == "datei"
+
+
+GOOD_LONG = ("area;indicator;period;value;numerator;denominator\n" + "".join(
+    f"0110010{i};S1;2022-12-31;{i},5;{i};200\n" for i in range(1, 5)) + "01100205;EW;31.12.2022;1.234\n").encode()
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_mutated_files_over_http_are_answered_without_a_500(api, steward, seed):
+    """Random damage to a valid file (flipped bytes, cut rows, stray quotes and separators, other encodings)."""
+    import random
+
+    rng = random.Random(seed)
+    data = bytearray(GOOD_LONG)
+    for _ in range(rng.randint(1, 6)):
+        choice = rng.random()
+        position = rng.randrange(len(data))
+        if choice < 0.3:
+            data[position] = rng.randrange(256)
+        elif choice < 0.5:
+            data[position:position] = rng.choice([b'"', b";", b"\n", b"\r", b"\x00", b"=", b"\xe4", b"\xc3"])
+        elif choice < 0.7:
+            del data[position:position + rng.randint(1, 30)]
+        else:
+            data[position:position] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 20)))
+    response = api.post("/api/imports/observations?dry_run=true", files={"file": ("kaputt.csv", bytes(data))},
+                        data={"level": "plr"}, headers=steward)
+    assert response.status_code in (200, 422), response.text
+    assert "Traceback" not in response.text
+    if response.status_code == 422:
+        assert all(p["fix"] for p in response.json()["report"]["problems"])

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
@@ -36,7 +37,7 @@ Conn = Annotated[Connection, Depends(connection)]
 Steward = Annotated[Principal, Depends(require_role("data_steward"))]
 Editor = Annotated[Principal, Depends(require_role("editor"))]
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # a million-row table is ~30 MB, a Land's shapefile ~100 MB
-GENERAL_FIELDS = {"dry_run", "filename"}
+IMPORT_STATEMENT_TIMEOUT_MS = 15 * 60 * 1000  # a 200 MB table on a slow server; requests keep the short timeout
 SAFE_NAME = re.compile(r"[^\w.\-() ]+")
 
 
@@ -155,9 +156,19 @@ async def _run(request: Request, principal: Principal, kind: str, parse_options:
                           "rows_superseded": report.rows_superseded, "options": fields})
 
         def work() -> ImportReport:
+            timeout = int(getattr(request.app.state.settings, "import_statement_timeout_ms",
+                                  IMPORT_STATEMENT_TIMEOUT_MS))
             with request.app.state.engine.connect() as conn:
-                return run_import(conn, path, options, dry_run=dry_run, created_by=principal.name,
-                                  display_name=name, before_commit=audit)
+                conn.execute(sa.text("SELECT set_config('statement_timeout', :ms, false)"),  # not a page view
+                             {"ms": str(timeout)})
+                conn.commit()
+                try:
+                    return run_import(conn, path, options, dry_run=dry_run, created_by=principal.name,
+                                      display_name=name, before_commit=audit)
+                finally:
+                    conn.rollback()
+                    conn.exec_driver_sql("RESET statement_timeout")  # the connection goes back to the pool
+                    conn.commit()
 
         report = await run_in_threadpool(work)
     return _respond(request, report)

@@ -41,32 +41,38 @@ def upgrade(storage_srid: int = 25833) -> None:
     op.execute(r"""
         CREATE FUNCTION observation_references_exist() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
+            areas bigint[];
+            codes text[];
+            batches bigint[];
             missing text;
         BEGIN
-            PERFORM 1 FROM area a WHERE a.id IN (SELECT DISTINCT area_id FROM changed_rows) FOR KEY SHARE OF a;
-            SELECT c.area_id::text INTO missing FROM (SELECT DISTINCT area_id FROM changed_rows) c
-            WHERE NOT EXISTS (SELECT 1 FROM area a WHERE a.id = c.area_id) LIMIT 1;
+            -- one pass per reference over the changed rows; the distinct values are few (areas, codes, batches)
+            SELECT array_agg(DISTINCT area_id) INTO areas FROM changed_rows;
+            SELECT array_agg(DISTINCT indicator_code) INTO codes FROM changed_rows;
+            SELECT array_agg(DISTINCT b) INTO batches
+            FROM (SELECT DISTINCT import_batch_id, superseded_by_batch FROM changed_rows) c,
+                 LATERAL (VALUES (c.import_batch_id), (c.superseded_by_batch)) v(b)
+            WHERE b IS NOT NULL;
+            IF areas IS NULL THEN
+                RETURN NULL;  -- the statement changed no row
+            END IF;
+            PERFORM 1 FROM area a WHERE a.id = ANY (areas) FOR KEY SHARE OF a;
+            SELECT x::text INTO missing FROM unnest(areas) x WHERE NOT EXISTS (SELECT 1 FROM area a WHERE a.id = x) LIMIT 1;
             IF FOUND THEN
                 RAISE EXCEPTION 'insert or update on table "observation" violates foreign key constraint "observation_area_id_fkey"'
                     USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'observation_area_id_fkey',
                           DETAIL = format('Key (area_id)=(%s) is not present in table "area".', missing);
             END IF;
-            PERFORM 1 FROM indicator i WHERE i.code IN (SELECT DISTINCT indicator_code FROM changed_rows)
-                FOR KEY SHARE OF i;
-            SELECT c.indicator_code INTO missing FROM (SELECT DISTINCT indicator_code FROM changed_rows) c
-            WHERE NOT EXISTS (SELECT 1 FROM indicator i WHERE i.code = c.indicator_code) LIMIT 1;
+            PERFORM 1 FROM indicator i WHERE i.code = ANY (codes) FOR KEY SHARE OF i;
+            SELECT x INTO missing FROM unnest(codes) x WHERE NOT EXISTS (SELECT 1 FROM indicator i WHERE i.code = x) LIMIT 1;
             IF FOUND THEN
                 RAISE EXCEPTION 'insert or update on table "observation" violates foreign key constraint "observation_indicator_code_fkey"'
                     USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'observation_indicator_code_fkey',
                           DETAIL = format('Key (indicator_code)=(%s) is not present in table "indicator".', missing);
             END IF;
-            PERFORM 1 FROM import_batch b
-            WHERE b.id IN (SELECT import_batch_id FROM changed_rows UNION SELECT superseded_by_batch FROM changed_rows)
-            FOR KEY SHARE OF b;
-            SELECT c.id::text INTO missing
-            FROM (SELECT import_batch_id AS id FROM changed_rows
-                  UNION SELECT superseded_by_batch FROM changed_rows WHERE superseded_by_batch IS NOT NULL) c
-            WHERE NOT EXISTS (SELECT 1 FROM import_batch b WHERE b.id = c.id) LIMIT 1;
+            PERFORM 1 FROM import_batch b WHERE b.id = ANY (batches) FOR KEY SHARE OF b;
+            SELECT x::text INTO missing FROM unnest(batches) x
+            WHERE NOT EXISTS (SELECT 1 FROM import_batch b WHERE b.id = x) LIMIT 1;
             IF FOUND THEN
                 RAISE EXCEPTION 'insert or update on table "observation" violates foreign key constraint "observation_import_batch_id_fkey"'
                     USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'observation_import_batch_id_fkey',
