@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 
 import numpy as np
+import orjson
 import pytest
 import sqlalchemy as sa
 from scipy.optimize import linprog
@@ -214,3 +215,35 @@ def test_partitions_are_checked(fresh_engine):
             set_partition(conn, "x", "EW", ["EW_U6", "NOPE"])
         with pytest.raises(ValueError, match="cannot also be one of its parts"):
             set_partition(conn, "x", "EW", ["EW", "EW_U6"])
+
+
+def test_overlapping_polygons_do_not_reveal_a_hidden_area(strict_engine):
+    """Attack through areal interpolation: a district region (Bezirksregion) minus one hidden Planungsraum.
+    The aggregation reads public values, so the difference of the two estimates is not the hidden count."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    with strict_engine.connect() as conn:
+        hidden = conn.execute(sa.text("""
+            SELECT a.key, a.parent_key, c.value,
+                   ST_AsGeoJSON(pa.geom_4326, 7) AS region, ST_AsGeoJSON(ST_Difference(pa.geom_4326,
+                        ST_Buffer(a.geom_4326, 0.00001)), 7) AS region_without
+            FROM disclosure d JOIN observation_current c ON c.id = d.observation_id
+            JOIN area a ON a.id = c.area_id AND a.level_code = 'plr'
+            JOIN area pa ON pa.level_code = 'bzr' AND pa.key = a.parent_key
+            WHERE c.indicator_code = 'EW_15_18' AND d.rule = 'primary' ORDER BY a.key LIMIT 1""")).one()
+    with TestClient(create_app(make_settings(rate_limit_per_minute=0), engine=strict_engine)) as client:
+        def estimate(geometry: str, level: str) -> float | None:
+            answer = client.post("/api/aggregate/polygon", params={"level": level},
+                                 json={"type": "Feature", "geometry": orjson.loads(geometry), "properties": {}})
+            assert answer.status_code == 200, answer.text
+            found = [e for e in answer.json()["estimates"] if e["indicator"] == "EW_15_18" and e["period"] == PERIOD]
+            return found[0]["value"] if found else None
+
+        whole = {level: estimate(hidden.region, level) for level in ("plr", "bzr")}
+        without = estimate(hidden.region_without, "plr")
+    differences = [w - without for w in whole.values() if w is not None and without is not None]
+    assert differences, "the attack got numbers to compare"
+    for difference in differences:
+        assert abs(difference - hidden.value) > 0.5, f"{hidden.key}: {difference} reveals {hidden.value}"
