@@ -42,13 +42,13 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo.boundaries import BoundaryImportOptions, import_boundaries  # noqa: E402
-from geo.levels import Level, upsert_levels  # noqa: E402
-from indicators.catalogue import Catalogue, load_catalogue  # noqa: E402
-from indicators.observations import ObservationImportOptions, import_observations  # noqa: E402
-from service.db import create_engine, normalise_url, upgrade  # noqa: E402
-from service.embedded import EmbeddedCluster  # noqa: E402
-from service.settings import Settings  # noqa: E402
+from geo.boundaries import BoundaryImportOptions, import_boundaries
+from geo.levels import Level, upsert_levels
+from indicators.catalogue import Catalogue, load_catalogue
+from indicators.observations import ObservationImportOptions, import_observations
+from service.db import create_engine, normalise_url, upgrade
+from service.embedded import EmbeddedCluster
+from service.settings import Settings
 
 INDICATORS = 20
 PERIODS = [date(2019, 12, 31), date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31), date(2023, 12, 31)]
@@ -137,12 +137,10 @@ def time_bare_copy(server: Server, database: str, csv_path: Path) -> float:
     with psycopg.connect(url, autocommit=True) as raw:
         raw.execute("CREATE TABLE bench_copy_floor (area text, indicator text, period date, value double precision)")
         start = time.perf_counter()
-        with raw.transaction():
-            with raw.cursor() as cursor:
-                with cursor.copy("COPY bench_copy_floor FROM STDIN (FORMAT csv, HEADER true)") as copy:
-                    with open(csv_path, "rb") as handle:
-                        while chunk := handle.read(1 << 20):
-                            copy.write(chunk)
+        with raw.transaction(), raw.cursor() as cursor, open(csv_path, "rb") as handle, \
+                cursor.copy("COPY bench_copy_floor FROM STDIN (FORMAT csv, HEADER true)") as copy:
+            while chunk := handle.read(1 << 20):
+                copy.write(chunk)
         elapsed = time.perf_counter() - start
         rows = raw.execute("SELECT count(*) FROM bench_copy_floor").fetchone()[0]
         raw.execute("DROP TABLE bench_copy_floor")

@@ -90,7 +90,7 @@ class Catalogue(BaseModel):
     indicators: list[IndicatorDefinition]
 
     @model_validator(mode="after")
-    def _references_resolve(self) -> "Catalogue":
+    def _references_resolve(self) -> Catalogue:
         codes = [i.code for i in self.indicators]
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:

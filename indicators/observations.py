@@ -472,13 +472,12 @@ def _stage(conn: Connection, rows: pd.DataFrame) -> None:
             denominator double precision, flag smallint, reason integer
         ) ON COMMIT DROP"""))
     raw = conn.connection.driver_connection
-    with raw.cursor() as cursor:
-        with cursor.copy("COPY staging_binary FROM STDIN (FORMAT binary)") as copy:
-            copy.write(PGCOPY_HEADER)
-            payload = data.tobytes()
-            for start in range(0, len(payload), 8 << 20):
-                copy.write(payload[start:start + (8 << 20)])
-            copy.write(b"\xff\xff")
+    with raw.cursor() as cursor, cursor.copy("COPY staging_binary FROM STDIN (FORMAT binary)") as copy:
+        copy.write(PGCOPY_HEADER)
+        payload = data.tobytes()
+        for start in range(0, len(payload), 8 << 20):
+            copy.write(payload[start:start + (8 << 20)])
+        copy.write(b"\xff\xff")  # end of the binary COPY stream
     conn.execute(sa.text("""
         CREATE TEMP TABLE staging_observation ON COMMIT DROP AS
         SELECT c.code AS indicator_code, b.area_id, b.period, NULLIF(b.value, 'NaN') AS value,

@@ -29,7 +29,7 @@ def database(pg_server, demo_template):
 
 
 def cli(url: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "service", "import", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "service", "import", *args], capture_output=True, text=True, check=False,
                           timeout=300, env={**os.environ, "DATABASE_URL": url, "COLUMNS": "200"})
 
 

@@ -14,9 +14,8 @@ def first(engine, sql: str):
 
 
 def fails_with_foreign_key_violation(engine, sql: str, constraint: str) -> None:
-    with pytest.raises(sa.exc.IntegrityError) as caught:
-        with engine.begin() as conn:
-            conn.execute(sa.text(sql))
+    with pytest.raises(sa.exc.IntegrityError) as caught, engine.begin() as conn:
+        conn.execute(sa.text(sql))
     assert isinstance(caught.value.orig, errors.ForeignKeyViolation)
     assert constraint in str(caught.value.orig)
 
@@ -48,9 +47,8 @@ def test_referenced_areas_indicators_and_batches_cannot_be_deleted(fresh_engine)
                                      "observation_import_batch_id_fkey")
     fails_with_foreign_key_violation(fresh_engine, f"UPDATE area SET id = -{area_id} WHERE id = {area_id}",
                                      "observation_area_id_fkey")
-    with pytest.raises(sa.exc.DBAPIError):
-        with fresh_engine.begin() as conn:
-            conn.execute(sa.text("TRUNCATE area CASCADE"))
+    with pytest.raises(sa.exc.DBAPIError), fresh_engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE area CASCADE"))
     assert first(fresh_engine, f"SELECT count(*) FROM area WHERE id = {area_id}")[0] == 1
 
 

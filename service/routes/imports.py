@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.engine import Connection
@@ -101,8 +102,7 @@ async def _receive(request: Request, workdir: Path) -> tuple[Path, str, dict[str
             if not name:
                 raise bad_request("the upload has no file name; give one (e.g. ?filename=werte.csv)", field="filename")
             target = workdir / name
-            with open(target, "wb") as handle:
-                await run_in_threadpool(shutil.copyfileobj, upload.file, handle, 1 << 20)
+            await run_in_threadpool(_save, upload.file, target)
             await upload.close()
         else:
             name = _safe_name((fields.get("filename") or [""])[0])
@@ -110,13 +110,18 @@ async def _receive(request: Request, workdir: Path) -> tuple[Path, str, dict[str
                 raise bad_request("send the file as multipart/form-data (field 'file'), or as the body with "
                                   "?filename=NAME.csv", field="filename")
             target = workdir / name
-            with open(target, "wb") as handle:
+            async with await anyio.open_file(target, "wb") as handle:
                 async for chunk in _limited(request, limit):
-                    handle.write(chunk)
+                    await handle.write(chunk)
     except UploadTooLarge:
         raise _too_large(request, limit) from None
     fields.pop("filename", None)
     return target, name, fields
+
+
+def _save(source, target: Path) -> None:
+    with open(target, "wb") as handle:
+        shutil.copyfileobj(source, handle, 1 << 20)
 
 
 def _dry_run(fields: dict[str, list[str]]) -> bool:

@@ -90,8 +90,8 @@ def upgrade(storage_srid: int = 25833) -> None:
         "area": ("id", "SELECT 1 FROM observation o WHERE o.area_id = r.id", "observation_area_id_fkey"),
         "indicator": ("code", "SELECT 1 FROM observation o WHERE o.indicator_code = r.code",
                       "observation_indicator_code_fkey"),
-        "import_batch": ("id", "SELECT 1 FROM observation o WHERE o.import_batch_id = r.id "
-                               "UNION ALL SELECT 1 FROM observation o WHERE o.superseded_by_batch = r.id",
+        "import_batch": ("id", ("SELECT 1 FROM observation o WHERE o.import_batch_id = r.id "
+                                "UNION ALL SELECT 1 FROM observation o WHERE o.superseded_by_batch = r.id"),
                          "observation_import_batch_id_fkey"),
     }
     for table, (key, referencing, constraint) in checks.items():
