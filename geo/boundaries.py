@@ -8,6 +8,8 @@ transaction that a dry run, or any error, rolls back. Must not know about indica
 
 from __future__ import annotations
 
+import codecs
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -53,6 +55,7 @@ class BoundaryImportOptions:
     crs: str | None = None  # only for files that declare no CRS
     layer: str | None = None
     complete: bool = True  # the file holds every area of the level: areas missing from it end at valid_from
+    encoding: str | None = None  # attribute encoding of a shapefile without .cpg (GDAL assumes ISO-8859-1)
 
 
 class OptionError(ValueError):
@@ -65,7 +68,7 @@ class OptionError(ValueError):
 
 
 BOUNDARY_OPTION_FIELDS = {"level", "key_field", "name_field", "valid_from", "parent_field", "parent_key_length",
-                          "parent_key", "crs", "layer", "complete"}
+                          "parent_key", "crs", "layer", "complete", "encoding"}
 
 
 def boundary_options(fields: dict[str, list[str]]) -> BoundaryImportOptions:
@@ -98,13 +101,19 @@ def boundary_options(fields: dict[str, list[str]]) -> BoundaryImportOptions:
             CRS.from_user_input(one["crs"])
         except CRSError:
             raise OptionError("crs", f"unknown CRS {one['crs']!r}; give an EPSG code such as EPSG:25833") from None
+    if one.get("encoding"):
+        try:
+            codecs.lookup(one["encoding"])
+        except LookupError:
+            raise OptionError("encoding", f"unknown encoding {one['encoding']!r}; e.g. UTF-8 or ISO-8859-1") from None
     complete = (one.get("complete") or "true").lower()
     if complete not in ("true", "false", "1", "0", "yes", "no"):
         raise OptionError("complete", "must be true or false")
     return BoundaryImportOptions(
         level=one["level"], key_field=one["key_field"], name_field=one["name_field"], valid_from=valid_from,
         parent_field=one.get("parent_field") or None, parent_key_length=length, parent_key=one.get("parent_key") or None,
-        crs=one.get("crs") or None, layer=one.get("layer") or None, complete=complete in ("true", "1", "yes"))
+        crs=one.get("crs") or None, layer=one.get("layer") or None, complete=complete in ("true", "1", "yes"),
+        encoding=one.get("encoding") or None)
 
 
 def import_boundaries(
@@ -193,8 +202,8 @@ def _read(path: Path, options: BoundaryImportOptions, report: ImportReport) -> g
             return None
         source = f"/vsizip/{path}/{member}"
     try:
-        info = pyogrio.read_info(source, layer=options.layer)
-        frame = gpd.read_file(source, layer=options.layer, engine="pyogrio")
+        info = pyogrio.read_info(source, layer=options.layer, encoding=options.encoding)
+        frame = gpd.read_file(source, layer=options.layer, engine="pyogrio", encoding=options.encoding)
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, FieldError, ...
         report.error(f"cannot read the file as geodata ({str(exc).splitlines()[0]})",
                      "check that it is valid GeoJSON, GeoPackage or a complete zipped Shapefile")
@@ -214,10 +223,26 @@ def _read(path: Path, options: BoundaryImportOptions, report: ImportReport) -> g
         if field_name is not None and field_name not in frame.columns:
             report.error(f"the {role} field {field_name!r} is missing",
                          f"name one of the fields {list(info['fields'])}", column=field_name)
+    _warn_on_mojibake(frame, options, report)
     if options.key_field in frame.columns and frame[options.key_field].dtype.kind in "iuf":
         report.error(f"the key field {options.key_field!r} is stored as a number, so leading zeros are lost",
                      "store keys as text in the source file (e.g. '01100101')", column=options.key_field)
     return frame if report.ok else None
+
+
+MOJIBAKE = re.compile("[\u00c3\u00c2][\u0080-\u00bf]")  # UTF-8 bytes decoded as Latin-1: "SÃ¼d"
+
+
+def _warn_on_mojibake(frame: gpd.GeoDataFrame, options: BoundaryImportOptions, report: ImportReport) -> None:
+    """Shapefiles without .cpg are read as ISO-8859-1; UTF-8 names then look like 'SÃ¼d'. Say so."""
+    if options.name_field not in frame.columns:
+        return
+    names = frame[options.name_field].astype("string")
+    garbled = names[names.str.contains(MOJIBAKE, regex=True, na=False)]
+    if not garbled.empty:
+        report.warning(f"{len(garbled)} names look like UTF-8 read as {options.encoding or 'ISO-8859-1'} "
+                       f"(e.g. {garbled.iloc[0]!r})", "give the file's encoding (--encoding UTF-8) or add a .cpg file",
+                       row=int(garbled.index[0]) + 1, column=options.name_field, value=str(garbled.iloc[0]))
 
 
 def _check_zip(path: Path, report: ImportReport) -> str | None:

@@ -195,12 +195,13 @@ def import_boundaries_command(
     parent_key: Optional[str] = typer.Option(None, help="One parent key for all areas."),
     crs: Optional[str] = typer.Option(None, help="CRS for files that declare none, e.g. EPSG:25833."),
     layer: Optional[str] = typer.Option(None, help="Layer of a multi-layer file."),
+    encoding: Optional[str] = typer.Option(None, help="Attribute encoding of a shapefile without .cpg, e.g. UTF-8."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; write nothing."),
 ):
     """Import area boundaries as a new boundary version."""
     given = {"level": level, "key_field": key_field, "name_field": name_field, "valid_from": valid_from,
              "parent_field": parent_field, "parent_key_length": parent_key_length, "parent_key": parent_key,
-             "crs": crs, "layer": layer}
+             "crs": crs, "layer": layer, "encoding": encoding}
     try:  # the HTTP API validates its form fields with the same function
         options = boundary_options({k: [str(v)] for k, v in given.items() if v is not None})
     except BoundaryOptionError as exc:

@@ -75,3 +75,26 @@ def test_loading_the_demo_twice_changes_nothing(fresh_engine):
     summary = load_demo(fresh_engine)
     assert sum(r.rows_written for r in summary.reports) == 0
     assert scalar(fresh_engine, "SELECT count(*) FROM import_batch") == before
+
+
+def test_names_keep_their_umlauts(demo_engine):
+    with demo_engine.connect() as conn:
+        names = conn.execute(sa.text(
+            "SELECT name FROM area WHERE key IN ('011001', '01100101') ORDER BY key")).scalars().all()
+    assert names == ["Tiergarten Süd", "Stülerstraße"]
+    assert scalar(demo_engine, "SELECT count(*) FROM area WHERE name ~ '[ÃÂ][\\u0080-\\u00bf]'") == 0
+
+
+def test_a_shapefile_without_cpg_read_as_latin1_is_reported(demo_engine):
+    from datetime import date
+    from pathlib import Path
+
+    from geo.boundaries import BoundaryImportOptions, import_boundaries
+
+    path = Path(__file__).resolve().parent.parent / "data/demo/berlin/geometry/bezirksregionen_2021_epsg25833.shp.zip"
+    options = BoundaryImportOptions(level="bzr", key_field="BZR_ID", name_field="BZR_NAME",
+                                    valid_from=date(2021, 1, 1), parent_key_length=4)
+    with demo_engine.connect() as conn:
+        report = import_boundaries(conn, path, options, dry_run=True)
+    warnings = [p for p in report.problems if "UTF-8 read as" in p.message]
+    assert warnings and "--encoding UTF-8" in warnings[0].fix and warnings[0].column == "BZR_NAME"
