@@ -92,6 +92,7 @@ def test_the_area_list_finds_names_and_keys(client):
     assert client.get("/areas", params={"level": "plr", "f": "json"}).json()["count"] == 542
 
 
-def test_a_key_with_a_nul_byte_is_a_404_not_a_database_error(client):
+def test_a_key_with_a_nul_byte_is_a_client_error_not_a_database_error(client):
     response = client.get("/areas/plr/01%00")
-    assert response.status_code == 404
+    assert response.status_code == 400  # malformed request (the security middleware refuses NUL bytes)
+    assert response.headers["content-type"] == "application/problem+json"
