@@ -132,3 +132,18 @@ def test_map_of_unknown_indicator_is_a_friendly_german_404(client):
     response = client.get("/maps/indicators/XX")
     assert response.status_code == 404
     assert "gibt es nicht" in response.text and "indicator=S1" in response.text
+
+
+def test_every_page_linked_from_the_landing_page_answers(client):
+    links = client.get("/", headers={"Accept": "application/json"}).json()["links"]
+    pages = [link["href"].replace("http://testserver", "") for link in links if link["type"].startswith("text/html")]
+    assert any(p.startswith("/explorer") for p in pages) and any(p.startswith("/reports") for p in pages)
+    for page in pages:
+        response = client.get(page, follow_redirects=True)
+        assert response.status_code == 200, page
+        assert response.headers["content-type"].startswith("text/html"), page
+
+
+def test_the_html_view_of_an_area_links_to_its_profile(client):
+    html = client.get("/collections/plr/items/01100101?f=html").text
+    assert 'href="/areas/plr/01100101"' in html

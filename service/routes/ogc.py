@@ -77,6 +77,11 @@ def landing(request: Request, f: Format = None):
                  "Kachelschemata / tile matrix sets"),
             link(f"{base}/api/indicators", "http://www.opengis.net/def/rel/ogc/1.0/data-meta", JSON,
                  "Indikatorenkatalog / indicator catalogue"),
+            link(f"{base}/explorer", "related", HTML, "Kartenexplorer / map explorer"),
+            link(f"{base}/areas", "related", HTML, "Quartiersprofile / area profiles"),
+            link(f"{base}/reports", "related", HTML, "Integrationsberichte / integration reports"),
+            link(f"{base}/api/coverage?f=html", "related", HTML, "Datenabdeckung / coverage"),
+            link(f"{base}/maps/indices/mss_2021_gesamtindex", "related", HTML, "Gesamtindex-Karte / overall index map"),
         ] + [link(f"{base}/maps/indicators/{code}", "related", HTML, f"Karte {code}") for code in ("S1", "S3", "S4")],
     }
     if wants_html(request, f):
