@@ -69,7 +69,7 @@ def prepare_database(url: str) -> dict:
         plr = conn.execute(sa.text("SELECT key FROM area WHERE level_code = 'plr' ORDER BY key")).scalars().all()
         bzr = conn.execute(sa.text("SELECT key FROM area WHERE level_code = 'bzr' ORDER BY key")).scalars().all()
         codes = conn.execute(sa.text("SELECT DISTINCT indicator_code FROM observation_public o JOIN area a "
-                                     "ON a.id = o.area_id WHERE a.level_code = 'plr' AND o.period = '2020-12-31' "
+                                     "ON a.id = o.area_id WHERE a.level_code = 'bzr' AND o.period = '2020-12-31' "
                                      "ORDER BY 1")).scalars().all()
     engine.dispose()
     return {"plr": plr, "bzr": bzr, "codes": codes}

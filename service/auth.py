@@ -7,6 +7,7 @@ role they need with `Depends(require_role("data_steward"))`; writes are audited 
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -38,6 +39,11 @@ class Principal:
 
 
 ANONYMOUS = Principal("anonymous", "anonymous")
+
+
+def cli_principal() -> Principal:
+    """Whoever runs `district-monitor` on the server: an admin, named by the operating-system user (audit log)."""
+    return Principal(f"cli:{getpass.getuser()}", "admin")
 
 
 def hash_token(token: str) -> str:

@@ -250,13 +250,16 @@ def tokens_create(name: str = typer.Option(..., help="Who or what uses the token
                   role: str = typer.Option(..., help="reader, editor, data_steward or admin."),
                   valid_days: int = typer.Option(365, help="Days until the token expires (0 = never).")):
     """Create an API token and print it once; only its hash is stored."""
-    from service.auth import ROLES, create_token
+    from service.audit import record
+    from service.auth import ROLES, cli_principal, create_token, list_tokens
 
     if role not in ROLES[1:]:
         fail(f"--role {role!r} is unknown: use one of {', '.join(ROLES[1:])}")
     with database(get_settings(), stop_embedded=True) as (engine, _where):
         with engine.begin() as conn:
             token_id, token = create_token(conn, name, role, created_by="cli", valid_days=valid_days or None)
+            after = next(r for r in list_tokens(conn) if r["id"] == token_id)
+            record(conn, cli_principal(), "create", "api_token", str(token_id), None, after)
     console.print(f"token {token_id} for {name} ({role}); shown only now, store it safely:")
     print(token)
 
@@ -280,12 +283,16 @@ def tokens_list():
 @tokens_app.command("revoke")
 def tokens_revoke(token_id: int = typer.Argument(..., help="Id from `tokens list`.")):
     """Revoke a token at once."""
-    from service.auth import revoke_token
+    from service.audit import record
+    from service.auth import cli_principal, list_tokens, revoke_token
 
     with database(get_settings(), stop_embedded=True) as (engine, _where):
         with engine.begin() as conn:
+            before = next((r for r in list_tokens(conn) if r["id"] == token_id), None)
             if not revoke_token(conn, token_id):
                 fail(f"no active token with id {token_id}: see `district-monitor tokens list`")
+            after = next(r for r in list_tokens(conn) if r["id"] == token_id)
+            record(conn, cli_principal(), "revoke", "api_token", str(token_id), before, after)
     console.print(f"token {token_id} revoked")
 
 

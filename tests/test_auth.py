@@ -63,3 +63,29 @@ def test_revoked_and_expired_tokens_are_refused(app_with_roles, fresh_engine):
     for token in (revoked, expired, "dm_made_up"):
         response = app_with_roles.get("/whoami", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401 and response.headers["content-type"] == "application/problem+json"
+
+
+def test_tokens_made_and_revoked_on_the_command_line_are_audited(fresh_engine):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": fresh_engine.url.render_as_string(hide_password=False)}
+    made = subprocess.run([sys.executable, "-m", "service", "tokens", "create", "--name", "qgis", "--role", "reader"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip().splitlines()[-1]
+    with fresh_engine.connect() as conn:
+        token_id = conn.execute(sa.text("SELECT id FROM api_token WHERE token_hash = :h"),
+                                {"h": hash_token(token)}).scalar_one()
+    revoked = subprocess.run([sys.executable, "-m", "service", "tokens", "revoke", str(token_id)],
+                             capture_output=True, text=True, env=env, timeout=120)
+    assert revoked.returncode == 0, revoked.stderr
+    with fresh_engine.connect() as conn:
+        entries = conn.execute(sa.text("""SELECT action, actor, role, before, after FROM audit_log
+                                          WHERE target_type = 'api_token' AND target_id = :id ORDER BY id"""),
+                               {"id": str(token_id)}).all()
+    assert [e.action for e in entries] == ["create", "revoke"]
+    assert all(e.actor.startswith("cli:") and e.role == "admin" for e in entries)
+    assert entries[1].before["revoked_at"] is None and entries[1].after["revoked_at"] is not None
+    assert token not in str(entries)
