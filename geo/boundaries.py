@@ -25,7 +25,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 from sqlalchemy.engine import Connection
 
-from geo.import_report import ImportFailed, ImportReport, file_sha256, finish_batch, record_batch
+from geo.import_report import ImportFailed, ImportReport, begin_import, file_sha256, finish_batch, record_batch
 from geo.levels import get_level
 from geo.schema import storage_srid
 
@@ -138,7 +138,7 @@ def import_boundaries(
     report.sha256 = file_sha256(path)
     report.rows_read = len(frame)
     step("read", 1, 4)
-    tx = conn.begin()
+    tx = begin_import(conn)
     try:
         target_srid = storage_srid(conn)
         if get_level(conn, options.level) is None:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError
-from geo.import_report import ImportFailed, ImportReport, file_sha256, finish_batch, record_batch
+from geo.import_report import ImportFailed, ImportReport, begin_import, file_sha256, finish_batch, record_batch
 from geo.points import LAYER_CODE_PATTERN
 from geo.schema import storage_srid
 
@@ -116,7 +116,7 @@ def import_grid(conn: Connection, path: Path, options: GridImportOptions, *, dry
     if not report.ok:
         return report
     step("validated", 2, 4)
-    tx = conn.begin()
+    tx = begin_import(conn)
     try:
         report.batch_id = record_batch(conn, report, created_by, asdict(options))
         _store(conn, options, cells, values, report)

@@ -89,6 +89,16 @@ class ImportFailed(Exception):
         self.report = report
 
 
+IMPORT_STATEMENT_TIMEOUT = "15min"  # an import is one long transaction; page views keep the short default
+
+
+def begin_import(conn: Connection):
+    """Begin the one transaction of an import, with a statement timeout fit for big files (CLI, HTTP, demo)."""
+    tx = conn.begin()
+    conn.execute(sa.text(f"SET LOCAL statement_timeout = '{IMPORT_STATEMENT_TIMEOUT}'"))
+    return tx
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

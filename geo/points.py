@@ -23,7 +23,7 @@ from pyproj.exceptions import CRSError
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError
-from geo.import_report import ImportFailed, ImportReport, file_sha256, finish_batch, record_batch
+from geo.import_report import ImportFailed, ImportReport, begin_import, file_sha256, finish_batch, record_batch
 from geo.schema import storage_srid
 
 SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".fgb", ".zip", ".shp", ".csv")
@@ -64,7 +64,7 @@ def import_points(conn: Connection, path: Path, options: PointImportOptions, *, 
     frame = _validate(frame, options, report)
     if not report.ok:
         return report
-    tx = conn.begin()
+    tx = begin_import(conn)
     try:
         srid = storage_srid(conn)
         frame = frame.to_crs(epsg=srid)

@@ -14,7 +14,7 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from geo.import_report import ImportFailed, ImportReport, file_sha256, finish_batch, record_batch
+from geo.import_report import ImportFailed, ImportReport, begin_import, file_sha256, finish_batch, record_batch
 from geo.points import LAYER_CODE_PATTERN, MAX_ROWS_LISTED, read_layer_file
 from geo.schema import storage_srid
 
@@ -74,7 +74,7 @@ def import_polygons(conn: Connection, path: Path, options: PolygonImportOptions,
     if not report.ok:
         return report
     names = frame[options.name_field].astype("string") if options.name_field else pd.Series([None] * len(frame))
-    tx = conn.begin()
+    tx = begin_import(conn)
     try:
         srid = storage_srid(conn)
         source_srid = frame.crs.to_epsg()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Double, ForeignKey, Integer, MetaData,
+    BigInteger, CheckConstraint, Column, Date, DateTime, Double, ForeignKey, Integer, MetaData,
     Table, Text, UniqueConstraint, func, text,
 )
 from sqlalchemy.dialects.postgresql import JSONB

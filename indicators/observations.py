@@ -21,7 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from geo.import_report import ImportFailed, ImportReport, file_sha256, finish_batch, record_batch
+from geo.import_report import ImportFailed, ImportReport, begin_import, file_sha256, finish_batch, record_batch
 from geo.levels import get_level
 from indicators.refresh import refresh_after_write
 from indicators.tabular import looks_like_formula, parse_numbers, read_table
@@ -180,7 +180,7 @@ def import_observations(
     report.sha256 = file_sha256(path)
     report.notes.append(f"read as {table.encoding}, separator {table.separator!r}, decimal {table.decimal!r}")
     step("read", 1, 5)
-    tx = conn.begin()
+    tx = begin_import(conn)
     try:
         if get_level(conn, options.level) is None:
             known = [r[0] for r in conn.execute(sa.text("SELECT code FROM area_level ORDER BY rank"))]

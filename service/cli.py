@@ -93,7 +93,7 @@ def serve(host: str = typer.Option(None, help="Interface to bind (default 127.0.
     import uvicorn
 
     from service.app import create_app
-    from service.demo import database_is_empty, load_demo as load_demo_data
+    from service.demo import database_is_empty
 
     settings = get_settings()
     host = host or settings.host

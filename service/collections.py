@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from geo.crs import BadBbox, Crs, UnknownCrs, crs_uris, parse_bbox, parse_crs
 from geo.features import boundary_versions, level_extent
@@ -22,10 +23,11 @@ from geo.levels import Level, list_levels
 from geo.schema import storage_srid
 from indicators.catalogue import list_periods
 from indicators.values import (PeriodNotFound, boundary_date_for, cached_properties_sql, ensure_properties_cache,
-                               property_schema, resolve_period)
+                               period_properties_sql, property_schema, resolve_period)
 from service.errors import ProblemError, bad_request, not_found
 
 WEB_MERCATOR_METRES_PER_PIXEL = 156_543.033928  # at zoom 0 on the equator, 256-pixel tiles
+CANNOT_WRITE = {"25006", "53100"}  # read-only transaction, disk full: reads must go on without the cache
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,13 @@ class Selection:
     at: date  # boundary version
     unsuppressed: bool
     storage_srid: int
+    cached: bool = True  # False when the database refuses writes: values are read live instead
 
     @property
     def properties_sql(self) -> str | None:
-        return cached_properties_sql() if self.period else None
+        if self.period is None:
+            return None
+        return cached_properties_sql() if self.cached else period_properties_sql(self.unsuppressed)
 
     @property
     def params(self) -> dict:
@@ -92,10 +97,17 @@ class Catalog:
             raise bad_request(f"no data for datetime {period.requested!r} on collection {level.code!r}",
                               parameter="datetime", available_periods=[p.isoformat() for p in period.available])
         at = self._cached(("at", level.code, period), lambda conn: boundary_date_for(conn, level.code, period))
+        cached = True
         if period is not None:
-            self._cached(("properties", level.code, period, unsuppressed),
-                         lambda conn: ensure_properties_cache(conn, level.code, period, at, unsuppressed), write=True)
-        return Selection(level, period, at, unsuppressed, self.storage_srid())
+            try:
+                self._cached(("properties", level.code, period, unsuppressed),
+                             lambda conn: ensure_properties_cache(conn, level.code, period, at, unsuppressed),
+                             write=True)
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) not in CANNOT_WRITE:
+                    raise
+                cached = False
+        return Selection(level, period, at, unsuppressed, self.storage_srid(), cached)
 
     def queryables(self, selection: Selection) -> list[dict]:
         base = [{"name": "key", "type": "string", "title": "Schlüssel / key"},

@@ -6,6 +6,8 @@ requested period (`datetime`) as a flat property. Items are written by PostgreSQ
 
 from __future__ import annotations
 
+import itertools
+
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -274,7 +276,9 @@ def items(
         with engine.connect() as conn:
             yield from stream_feature_collection(conn, query, selection.properties_sql, head, selection.params)
 
-    return StreamingResponse(body(), media_type=GEOJSON, headers=_crs_header(output_crs))
+    chunks = body()
+    first = next(chunks)  # connect and run the query before the 200 goes out: an outage becomes a 503 here
+    return StreamingResponse(itertools.chain([first], chunks), media_type=GEOJSON, headers=_crs_header(output_crs))
 
 
 def _crs_header(crs: Crs) -> dict:
