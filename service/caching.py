@@ -101,6 +101,8 @@ class DataVersion:
                 return  # the database was dropped: nothing left to watch
             except (psycopg.Error, ValueError) as exc:
                 self.value = None
+                if self._stop.is_set():
+                    return  # shutting down: the server going away is expected
                 log.warning("data_version listener lost its connection (%s); retrying in %.0f s", exc, backoff)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 60.0)
