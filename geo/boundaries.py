@@ -25,7 +25,8 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 from sqlalchemy.engine import Connection
 
-from geo.import_report import ImportFailed, ImportReport, begin_import, file_sha256, finish_batch, record_batch
+from geo.import_report import (ImportFailed, ImportReport, file_sha256, finish_batch,
+                               record_batch, run_in_import_transaction)
 from geo.levels import get_level
 from geo.schema import storage_srid
 
@@ -138,8 +139,8 @@ def import_boundaries(
     report.sha256 = file_sha256(path)
     report.rows_read = len(frame)
     step("read", 1, 4)
-    tx = begin_import(conn)
-    try:
+    def work() -> None:
+        nonlocal frame
         target_srid = storage_srid(conn)
         if get_level(conn, options.level) is None:
             known = [r[0] for r in conn.execute(sa.text("SELECT code FROM area_level ORDER BY rank"))]
@@ -159,27 +160,10 @@ def import_boundaries(
         _apply(conn, options, report)
         finish_batch(conn, report)
         step("stored", 4, 4)
-    except ImportFailed:
-        tx.rollback()
-        report.batch_id = None
-        return report
-    except BaseException:
-        tx.rollback()
-        raise
-    if dry_run or report.rows_written == 0 and report.rows_superseded == 0:
-        tx.rollback()
-        report.batch_id = None
-        if not dry_run:
-            report.notes.append("nothing changed: every area is already stored with this geometry and name")
-    else:
-        try:
-            if before_commit is not None:
-                before_commit(conn, report)
-        except BaseException:
-            tx.rollback()
-            raise
-        tx.commit()
-    return report
+
+    return run_in_import_transaction(conn, report, work, dry_run=dry_run,
+                                     unchanged_note="nothing changed: every area is already stored with this geometry and name",
+                                     before_commit=before_commit)
 
 
 # -- reading --------------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError
-from geo.import_report import ImportFailed, ImportReport, begin_import, file_sha256, finish_batch, record_batch
+from geo.import_report import (ImportFailed, ImportReport, file_sha256, finish_batch,
+                               record_batch, run_in_import_transaction)
 from geo.points import LAYER_CODE_PATTERN
 from geo.schema import storage_srid
 
@@ -116,25 +117,13 @@ def import_grid(conn: Connection, path: Path, options: GridImportOptions, *, dry
     if not report.ok:
         return report
     step("validated", 2, 4)
-    tx = begin_import(conn)
-    try:
+    def work() -> None:
         report.batch_id = record_batch(conn, report, created_by, asdict(options))
         _store(conn, options, cells, values, report)
         finish_batch(conn, report)
         step("stored", 4, 4)
-    except ImportFailed:
-        tx.rollback()
-        report.batch_id = None
-        return report
-    except BaseException:
-        tx.rollback()
-        raise
-    if dry_run:
-        tx.rollback()
-        report.batch_id = None
-    else:
-        tx.commit()
-    return report
+
+    return run_in_import_transaction(conn, report, work, dry_run=dry_run)
 
 
 def _read(path: Path, options: GridImportOptions, report: ImportReport) -> pd.DataFrame | None:

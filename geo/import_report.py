@@ -6,6 +6,7 @@ Shared by boundary and observation imports so that the CLI and the HTTP API repo
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -97,6 +98,42 @@ def begin_import(conn: Connection):
     tx = conn.begin()
     conn.execute(sa.text(f"SET LOCAL statement_timeout = '{IMPORT_STATEMENT_TIMEOUT}'"))
     return tx
+
+
+def run_in_import_transaction(conn: Connection, report: ImportReport, work: Callable[[], None], *, dry_run: bool,
+                              unchanged_note: str | None = None,
+                              before_commit: Callable[[Connection, ImportReport], None] | None = None) -> ImportReport:
+    """All or nothing: run `work` in the import's one transaction and commit only a successful, real import.
+
+    `ImportFailed` (errors in the report) and any other exception roll back; so does a dry run, and, when
+    `unchanged_note` is given, an import that wrote and superseded nothing (re-importing a file changes
+    nothing, not even the list of batches). `before_commit(conn, report)` runs last inside the transaction.
+    """
+    tx = begin_import(conn)
+    try:
+        work()
+    except ImportFailed:
+        tx.rollback()
+        report.batch_id = None
+        return report
+    except BaseException:
+        tx.rollback()
+        raise
+    unchanged = unchanged_note is not None and report.rows_written == 0 and report.rows_superseded == 0
+    if dry_run or unchanged:
+        tx.rollback()
+        report.batch_id = None
+        if unchanged and not dry_run:
+            report.notes.append(unchanged_note)
+        return report
+    try:
+        if before_commit is not None:
+            before_commit(conn, report)
+    except BaseException:
+        tx.rollback()
+        raise
+    tx.commit()
+    return report
 
 
 def file_sha256(path: Path) -> str:

@@ -23,7 +23,8 @@ from pyproj.exceptions import CRSError
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError
-from geo.import_report import ImportFailed, ImportReport, begin_import, file_sha256, finish_batch, record_batch
+from geo.import_report import (ImportReport, file_sha256, finish_batch,
+                               record_batch, run_in_import_transaction)
 from geo.schema import storage_srid
 
 SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".fgb", ".zip", ".shp", ".csv")
@@ -64,8 +65,8 @@ def import_points(conn: Connection, path: Path, options: PointImportOptions, *, 
     frame = _validate(frame, options, report)
     if not report.ok:
         return report
-    tx = begin_import(conn)
-    try:
+    def work() -> None:
+        nonlocal frame
         srid = storage_srid(conn)
         frame = frame.to_crs(epsg=srid)
         step("validated", 2, 4)
@@ -76,21 +77,9 @@ def import_points(conn: Connection, path: Path, options: PointImportOptions, *, 
         _apply(conn, options, report)
         finish_batch(conn, report)
         step("stored", 4, 4)
-    except ImportFailed:
-        tx.rollback()
-        report.batch_id = None
-        return report
-    except BaseException:
-        tx.rollback()
-        raise
-    if dry_run or (report.rows_written == 0 and report.rows_superseded == 0):
-        tx.rollback()
-        report.batch_id = None
-        if not dry_run:
-            report.notes.append("nothing changed: every point is already stored")
-    else:
-        tx.commit()
-    return report
+
+    return run_in_import_transaction(conn, report, work, dry_run=dry_run,
+                                     unchanged_note="nothing changed: every point is already stored")
 
 
 def read_layer_file(path: Path, options, report: ImportReport) -> gpd.GeoDataFrame | None:

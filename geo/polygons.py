@@ -14,7 +14,8 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from geo.import_report import ImportFailed, ImportReport, begin_import, file_sha256, finish_batch, record_batch
+from geo.import_report import (ImportFailed, ImportReport, file_sha256, finish_batch,
+                               record_batch, run_in_import_transaction)
 from geo.points import LAYER_CODE_PATTERN, MAX_ROWS_LISTED, read_layer_file
 from geo.schema import storage_srid
 
@@ -74,8 +75,7 @@ def import_polygons(conn: Connection, path: Path, options: PolygonImportOptions,
     if not report.ok:
         return report
     names = frame[options.name_field].astype("string") if options.name_field else pd.Series([None] * len(frame))
-    tx = begin_import(conn)
-    try:
+    def work() -> None:
         srid = storage_srid(conn)
         source_srid = frame.crs.to_epsg()
         if source_srid is None:
@@ -99,16 +99,5 @@ def import_polygons(conn: Connection, path: Path, options: PolygonImportOptions,
         report.rows_written = len(repaired)
         finish_batch(conn, report)
         step("stored", 1, 1)
-    except ImportFailed:
-        tx.rollback()
-        report.batch_id = None
-        return report
-    except BaseException:
-        tx.rollback()
-        raise
-    if dry_run:
-        tx.rollback()
-        report.batch_id = None
-    else:
-        tx.commit()
-    return report
+
+    return run_in_import_transaction(conn, report, work, dry_run=dry_run)

@@ -21,7 +21,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from geo.import_report import ImportFailed, ImportReport, begin_import, file_sha256, finish_batch, record_batch
+from geo.import_report import (ImportFailed, ImportReport, file_sha256, finish_batch,
+                               record_batch, run_in_import_transaction)
 from geo.levels import get_level
 from indicators.refresh import refresh_after_write
 from indicators.tabular import looks_like_formula, parse_numbers, read_table
@@ -180,8 +181,7 @@ def import_observations(
     report.sha256 = file_sha256(path)
     report.notes.append(f"read as {table.encoding}, separator {table.separator!r}, decimal {table.decimal!r}")
     step("read", 1, 5)
-    tx = begin_import(conn)
-    try:
+    def work() -> None:
         if get_level(conn, options.level) is None:
             known = [r[0] for r in conn.execute(sa.text("SELECT code FROM area_level ORDER BY rank"))]
             report.error(f"unknown area level {options.level!r}", f"use one of {known}", column="level")
@@ -208,27 +208,10 @@ def import_observations(
             refresh_after_write(conn)
         finish_batch(conn, report)
         step("stored", 5, 5)
-    except ImportFailed:
-        tx.rollback()
-        report.batch_id = None
-        return report
-    except BaseException:
-        tx.rollback()
-        raise
-    if dry_run or (report.rows_written == 0 and report.rows_superseded == 0):
-        tx.rollback()
-        report.batch_id = None
-        if not dry_run:
-            report.notes.append("nothing changed: every value is already stored")
-    else:
-        try:
-            if before_commit is not None:
-                before_commit(conn, report)
-        except BaseException:
-            tx.rollback()
-            raise
-        tx.commit()
-    return report
+
+    return run_in_import_transaction(conn, report, work, dry_run=dry_run,
+                                     unchanged_note="nothing changed: every value is already stored",
+                                     before_commit=before_commit)
 
 
 # -- shaping ------------------------------------------------------------------------------------
