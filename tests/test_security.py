@@ -222,12 +222,13 @@ def test_oversized_bodies_are_refused_before_they_are_read(client):
 
 
 def test_anonymous_heavy_requests_are_rate_limited_with_retry_after(demo_engine):
-    settings = make_settings(rate_limit_per_minute=60, rate_limit_burst=3)
+    # one token a minute: however slow the machine, no token refills between these four requests
+    settings = make_settings(rate_limit_per_minute=1, rate_limit_burst=3)
     with TestClient(create_app(settings, engine=demo_engine)) as limited:
         answers = [limited.get("/collections/plr/items", params={"limit": 1}) for _ in range(4)]
         assert [a.status_code for a in answers[:3]] == [200, 200, 200]
         body = problem(answers[3], 429)
-        assert 1 <= int(answers[3].headers["retry-after"]) <= 2 and "try again" in body["detail"]
+        assert 1 <= int(answers[3].headers["retry-after"]) <= 60 and "try again" in body["detail"]
         assert limited.get("/collections").status_code == 200, "light requests are not limited"
         assert limited.get("/healthz").status_code == 200
 
