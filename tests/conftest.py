@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -103,15 +104,32 @@ def demo_engine(pg_server: PgServer, demo_template: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
+@contextmanager
+def private_engine(pg_server: PgServer, demo_template: str, prefix: str = "dm_test") -> Iterator[sa.Engine]:
+    """An engine on a private copy of the demo database, dropped afterwards (for modules and tests that write)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(pg_server.create(name, template=demo_template), make_settings())
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        pg_server.drop(name)
+
+
+def bearer(engine: sa.Engine, role: str, name: str | None = None) -> dict[str, str]:
+    """Authorization headers with a fresh token of `role`."""
+    from service.auth import create_token
+
+    with engine.begin() as conn:
+        _id, token = create_token(conn, name or f"test-{role}", role, created_by="test")
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
 def fresh_engine(pg_server: PgServer, demo_template: str) -> Iterator[sa.Engine]:
     """A private copy of the demo database for a test that writes."""
-    name = f"dm_test_{uuid.uuid4().hex[:10]}"
-    url = pg_server.create(name, template=demo_template)
-    engine = create_engine(url, make_settings())
-    yield engine
-    engine.dispose()
-    pg_server.drop(name)
+    with private_engine(pg_server, demo_template) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="session")

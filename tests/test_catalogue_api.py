@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from pathlib import Path
 
 import pytest
@@ -15,19 +14,15 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.auth import create_token
-from service.db import create_engine
-from tests.conftest import make_settings, table_fingerprint
+from tests.conftest import make_settings, private_engine, table_fingerprint
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "indicators" / "catalogues" / "berlin_mss_2021.yaml"
 
 
 @pytest.fixture(scope="module")
 def engine(pg_server, demo_template):
-    name = f"dm_test_cat_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(pg_server.create(name, template=demo_template), make_settings())
-    yield engine
-    engine.dispose()
-    pg_server.drop(name)
+    with private_engine(pg_server, demo_template, "dm_test_cat") as engine:
+        yield engine
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from service.auth import create_token
 from service.db import create_engine
-from tests.conftest import make_settings
+from tests.conftest import bearer, make_settings
 
 S1_2020 = "/api/coverage?indicator=S1&level=plr&period=2020-12-31"
 
@@ -49,9 +48,7 @@ def api(engine):
 
 @pytest.fixture(scope="module")
 def editor(engine) -> dict[str, str]:
-    with engine.begin() as conn:
-        _id, token = create_token(conn, "test-editor", "editor", created_by="test")
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(engine, "editor", "test-editor")
 
 
 def test_every_area_is_counted_once_as_value_missing_suppressed_or_no_row(api):

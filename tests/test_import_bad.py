@@ -4,7 +4,6 @@ never a traceback)."""
 
 from __future__ import annotations
 
-import uuid
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -16,8 +15,7 @@ from geo.boundaries import BoundaryImportOptions, import_boundaries
 from indicators.observations import ObservationImportOptions, import_observations
 from service.app import create_app
 from service.auth import create_token
-from service.db import create_engine
-from tests.conftest import make_settings, table_fingerprint
+from tests.conftest import bearer, make_settings, private_engine, table_fingerprint
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 LONG = {"level": "plr"}
@@ -75,11 +73,8 @@ GENERATED = ["single_line_10mb.csv", "zip_bomb.zip"]
 
 @pytest.fixture(scope="module")
 def engine(pg_server, demo_template):
-    name = f"dm_test_bad_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(pg_server.create(name, template=demo_template), make_settings())
-    yield engine
-    engine.dispose()
-    pg_server.drop(name)
+    with private_engine(pg_server, demo_template, "dm_test_bad") as engine:
+        yield engine
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +85,7 @@ def api(engine):
 
 @pytest.fixture(scope="module")
 def steward(engine) -> dict[str, str]:
-    with engine.begin() as conn:
-        _id, token = create_token(conn, "test-steward", "data_steward", created_by="test")
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(engine, "data_steward", "test-steward")
 
 
 @pytest.fixture(scope="module")

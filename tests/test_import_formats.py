@@ -5,7 +5,6 @@ with a column mapping. Reading is checked on its own (no database), then end to 
 from __future__ import annotations
 
 import math
-import uuid
 from pathlib import Path
 
 import openpyxl
@@ -16,8 +15,7 @@ import sqlalchemy as sa
 from geo.import_report import ImportReport
 from indicators.observations import ObservationImportOptions, import_observations
 from indicators.tabular import parse_numbers, read_table
-from service.db import create_engine
-from tests.conftest import make_settings, table_fingerprint
+from tests.conftest import private_engine, table_fingerprint
 
 
 def read(path: Path, **kwargs):
@@ -87,11 +85,8 @@ def test_publisher_missing_codes_become_the_flag_given():
 # -- end to end, on a private copy of the demo database ---------------------------------------------------
 @pytest.fixture(scope="module")
 def engine(pg_server, demo_template):
-    name = f"dm_test_fmt_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(pg_server.create(name, template=demo_template), make_settings())
-    yield engine
-    engine.dispose()
-    pg_server.drop(name)
+    with private_engine(pg_server, demo_template, "dm_test_fmt") as engine:
+        yield engine
 
 
 def stored(engine, indicator: str, period: str) -> dict[str, tuple]:

@@ -5,16 +5,13 @@ superseded values stay retrievable in the area's history."""
 from __future__ import annotations
 
 import hashlib
-import uuid
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from service.auth import create_token
-from service.db import create_engine
-from tests.conftest import make_settings, table_fingerprint
+from tests.conftest import bearer, make_settings, private_engine, table_fingerprint
 
 FIRST = ("area;indicator;period;value;numerator;denominator\n"
          "01100101;S1;2023-12-31;5,0;10;200\n01100102;S1;2023-12-31;2,5;5;200\n01100103;S1;2023-12-31;.;;\n")
@@ -23,11 +20,8 @@ CORRECTED = FIRST.replace("01100102;S1;2023-12-31;2,5;5;200", "01100102;S1;2023-
 
 @pytest.fixture(scope="module")
 def engine(pg_server, demo_template):
-    name = f"dm_test_http_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(pg_server.create(name, template=demo_template), make_settings())
-    yield engine
-    engine.dispose()
-    pg_server.drop(name)
+    with private_engine(pg_server, demo_template, "dm_test_http") as engine:
+        yield engine
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +32,7 @@ def api(engine):
 
 @pytest.fixture(scope="module")
 def steward(engine) -> dict[str, str]:
-    with engine.begin() as conn:
-        _id, token = create_token(conn, "statistikstelle", "data_steward", created_by="test")
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(engine, "data_steward", "statistikstelle")
 
 
 def upload(api, steward, text: str, name: str = "s1_2023.csv", dry_run: bool = False, **options):

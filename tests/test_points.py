@@ -1,7 +1,6 @@
 """Point layers: validated import, points and sums per area, supply indicator with map, catchments."""
 
 import json
-import uuid
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,19 +12,15 @@ from fastapi.testclient import TestClient
 from geo.points import PointImportOptions, import_points
 from service.app import create_app
 from service.auth import create_token
-from service.db import create_engine
-from tests.conftest import make_settings
+from tests.conftest import make_settings, private_engine
 
 KITAS = Path(__file__).resolve().parent.parent / "data" / "demo" / "berlin" / "facilities" / "kitas.geojson"
 
 
 @pytest.fixture(scope="module")
 def writable(pg_server, demo_template):
-    name = f"dm_test_points_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(pg_server.create(name, template=demo_template), make_settings())
-    yield engine
-    engine.dispose()
-    pg_server.drop(name)
+    with private_engine(pg_server, demo_template, "dm_test_points") as engine:
+        yield engine
 
 
 def write_geojson(path: Path, features: list[dict], crs: str | None = "urn:ogc:def:crs:EPSG::25833") -> Path:
