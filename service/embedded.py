@@ -13,6 +13,9 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,6 +185,26 @@ class EmbeddedCluster:
             detail = (result.stderr or result.stdout).strip().splitlines()
             last = detail[-1] if detail else f"exit code {result.returncode}"
             raise EmbeddedError(f"could not {what}: {last} (log: {self.log_file})")
+
+
+@contextmanager
+def throwaway_cluster(prefix: str = "dm-pg-") -> Iterator[EmbeddedCluster]:
+    """A running non-durable cluster in a new temporary directory, stopped and removed afterwards.
+
+    The directory is made traversable (0755) so that, as root, the `postgres` user can enter it and the cluster
+    is not relocated to FALLBACK_ROOT; should it move anyway, the place it really lived is removed too."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.chmod(0o755)
+    cluster = EmbeddedCluster(root, durable=False)
+    try:
+        cluster.ensure_running()
+        yield cluster
+    finally:
+        try:
+            cluster.stop()
+        finally:
+            shutil.rmtree(cluster.root, ignore_errors=True)
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def find_postgis_installation() -> PgInstallation | None:

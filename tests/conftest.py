@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from service.app import create_app
 from service.db import create_engine, normalise_url, upgrade
 from service.demo import load_demo
-from service.embedded import EmbeddedCluster
+from service.embedded import throwaway_cluster
 from service.settings import Settings
 
 TEMPLATE_DB = "dm_test_template"
@@ -71,14 +71,8 @@ def pg_server() -> Iterator[PgServer]:
     if os.environ.get("DATABASE_URL"):
         yield PgServer(os.environ["DATABASE_URL"])
         return
-    root = Path(tempfile.mkdtemp(prefix="dm-test-pg-"))
-    cluster = EmbeddedCluster(root, durable=False)
-    cluster.ensure_running()
-    try:
+    with throwaway_cluster("dm-test-pg-") as cluster:
         yield PgServer(cluster.url("postgres"))
-    finally:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

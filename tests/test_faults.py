@@ -31,7 +31,7 @@ from service.app import create_app
 from service.auth import create_token
 from service.db import create_engine, upgrade
 from service.demo import DEMO_MANIFEST
-from service.embedded import EmbeddedCluster
+from service.embedded import throwaway_cluster
 from tests.conftest import free_port, make_settings, table_fingerprint
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -52,15 +52,8 @@ def load_small_city(engine: sa.Engine) -> None:
 
 @pytest.fixture(scope="module")
 def private_cluster():
-    root = Path(tempfile.mkdtemp(prefix="dm-fault-pg-"))
-    cluster = EmbeddedCluster(root, durable=False)
-    cluster.ensure_running()
-    try:
+    with throwaway_cluster("dm-fault-pg-") as cluster:
         yield cluster
-    finally:
-        cluster.stop()
-        shutil.rmtree(cluster.root, ignore_errors=True)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
