@@ -29,7 +29,7 @@ from service.app import create_app
 from service.auth import create_token
 from service.db import create_engine, upgrade
 from service.demo import DEMO_MANIFEST
-from service.embedded import throwaway_cluster
+from service.embedded import EmbeddedCluster, throwaway_cluster
 from tests.conftest import free_port, make_settings, table_fingerprint
 
 PROJECT = Path(__file__).resolve().parent.parent
