@@ -149,8 +149,8 @@ def refresh_disclosure(conn: Connection) -> int:
         DELETE FROM disclosure d WHERE NOT EXISTS (
             SELECT 1 FROM dc_supp s WHERE s.obs_id = d.observation_id AND s.rule = d.rule AND s.reason = d.reason)"""))
     conn.execute(sa.text("""
-        INSERT INTO disclosure (observation_id, rule, reason)
-        SELECT s.obs_id, s.rule, s.reason FROM dc_supp s
+        INSERT INTO disclosure (observation_id, indicator_code, rule, reason)
+        SELECT s.obs_id, o.indicator_code, s.rule, s.reason FROM dc_supp s JOIN observation o ON o.id = s.obs_id
         WHERE NOT EXISTS (SELECT 1 FROM disclosure d WHERE d.observation_id = s.obs_id)"""))
     total = conn.execute(sa.text("SELECT count(*) FROM dc_supp")).scalar_one()
     _drop_temp_tables(conn)
@@ -194,7 +194,9 @@ def disclosure_summary(conn: Connection) -> list[dict]:
         SELECT o.indicator_code, o.period, a.level_code,
                count(*) FILTER (WHERE d.rule = 'primary') AS primary,
                count(*) FILTER (WHERE d.rule = 'secondary') AS secondary
-        FROM disclosure d JOIN observation o ON o.id = d.observation_id JOIN area a ON a.id = o.area_id
+        FROM disclosure d
+        JOIN observation o ON o.id = d.observation_id AND o.indicator_code = d.indicator_code
+        JOIN area a ON a.id = o.area_id
         WHERE o.superseded_at IS NULL
         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"""))
     return [dict(r._mapping) for r in rows]

@@ -1,16 +1,17 @@
 """Observation import: long or wide tables -> validated long rows -> one atomic, COPY-based write.
 
-Validation happens before anything is written and names file, row, column, value and the fix; it is
-vectorised (pandas), and what repeats (keys, codes, periods) is parsed once per distinct value. The
-write stages rows with one binary COPY into a temporary table and applies them set-based: rows equal
-to what is stored are skipped (re-importing a file changes nothing), differing rows supersede the
-stored ones (kept as history), new rows are inserted. A dry run does everything but commit.
+Validation happens before anything is written and names file, row, column, value and the fix. It is
+vectorised: keys, codes, periods and reasons are Categoricals, so what repeats is parsed once per distinct
+value, and number columns arrive as floats from the CSV parser when every cell is a plain number. Storing
+is `indicators.observation_store` (bulk load of new indicators, set-based supersede of the others). A dry
+run does everything but commit.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,11 +22,24 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from geo.import_report import (ImportFailed, ImportReport, file_sha256, finish_batch,
-                               record_batch, run_in_import_transaction)
+from geo.import_report import (
+    ImportFailed,
+    ImportReport,
+    file_sha256,
+    finish_batch,
+    record_batch,
+    run_in_import_transaction,
+)
 from geo.levels import get_level
+from indicators.observation_store import ROW_COLUMNS, ObservationWriter, store_rows
 from indicators.refresh import refresh_after_write
-from indicators.tabular import looks_like_formula, parse_numbers, read_table
+from indicators.tabular import (
+    ParsedNumbers,
+    Table,
+    looks_like_formula,
+    parse_numbers,
+    read_table,
+)
 
 Progress = Callable[[str, int, int], None]
 BeforeCommit = Callable[[Connection, ImportReport], None]
@@ -170,55 +184,150 @@ def import_observations(
 ) -> ImportReport:
     """Validate and (unless dry_run or on error) store one observation table atomically.
 
-    `before_commit(conn, report)` runs inside the transaction when something is about to be stored
-    (the HTTP API writes its audit record there, so import and audit commit or fail together)."""
+    The rows are validated and stored one indicator after the other (PostgreSQL stores one while the next
+    is checked); at the first problem of any kind, the whole table is validated again at once, so that the
+    report lists every problem once, and nothing is stored. `before_commit(conn, report)` runs inside the
+    transaction when something is about to be stored (the HTTP API writes its audit record there, so import
+    and audit commit or fail together)."""
     report = ImportReport(kind="observations", file=display_name or path.name, dry_run=dry_run)
     step = progress or (lambda _what, _done, _total: None)
-    table = read_table(path, report, encoding=options.encoding, separator=options.separator,
-                       decimal=options.decimal, sheet=options.sheet)
-    if table is None:
-        return report
-    report.sha256 = file_sha256(path)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: it runs while the file is read
+        digest = pool.submit(file_sha256, path) if path.is_file() else None
+        table = read_table(path, report, encoding=options.encoding, separator=options.separator,
+                           decimal=options.decimal, sheet=options.sheet, text_columns=_text_columns(options))
+        if table is None:
+            return report
+        report.sha256 = digest.result()
     report.notes.append(f"read as {table.encoding}, separator {table.separator!r}, decimal {table.decimal!r}")
-    step("read", 1, 5)
+    step("read", 1, 4)
+
     def work() -> None:
         if get_level(conn, options.level) is None:
             known = [r[0] for r in conn.execute(sa.text("SELECT code FROM area_level ORDER BY rank"))]
             report.error(f"unknown area level {options.level!r}", f"use one of {known}", column="level")
             raise ImportFailed(report)
-        indicators = {r.code: IndicatorRule(r.code, r.kind)
-                      for r in conn.execute(sa.text("SELECT code, kind FROM indicator"))}
-        rows = _to_long(table.frame, table.first_row, options, indicators, report)
-        if not report.ok:
-            raise ImportFailed(report)
-        report.rows_read = len(rows)
-        step("parsed", 2, 5)
-        rows = _parse_values(rows, table.decimal, options, report)
-        _check_values(rows, indicators, report)
-        rows = _drop_duplicates(rows, report)
-        rows = _resolve_areas(conn, rows, options, report)
-        if not report.ok:
-            raise ImportFailed(report)
-        step("validated", 3, 5)
+        checks = _Checks(options, {r.code: IndicatorRule(r.code, r.kind)
+                                   for r in conn.execute(sa.text("SELECT code, kind FROM indicator"))},
+                         _area_versions(conn, options.level))
         report.batch_id = record_batch(conn, report, created_by, _options_json(options))
-        _stage(conn, rows)
-        step("staged", 4, 5)
-        _apply(conn, report)
+        if not _store_by_indicator(conn, table, checks, report, step):
+            # something to report: read every cell as written (the report quotes them) and check all at once
+            as_written = read_table(path, ImportReport(kind=report.kind, file=report.file),
+                                    encoding=options.encoding, separator=options.separator, decimal=table.decimal,
+                                    sheet=options.sheet)
+            _store_whole(conn, as_written or table, checks, report)
+        step("stored", 3, 4)
         if not dry_run:  # derived data (roll-ups, disclosure) would be rolled back with the dry run anyway
             refresh_after_write(conn)
         finish_batch(conn, report)
-        step("stored", 5, 5)
+        step("refreshed", 4, 4)
 
     return run_in_import_transaction(conn, report, work, dry_run=dry_run,
                                      unchanged_note="nothing changed: every value is already stored",
                                      before_commit=before_commit)
 
 
+@dataclass(frozen=True)
+class _Checks:
+    """What the rows are checked against: the options, the catalogue and the boundary versions of the level."""
+
+    options: ObservationImportOptions
+    indicators: dict[str, IndicatorRule]
+    versions: BoundaryVersions
+
+
+class _NotClean(Exception):
+    """An indicator's rows had something to report: validate the whole table instead."""
+
+
+def _store_by_indicator(conn: Connection, table: Table, checks: _Checks, report: ImportReport,
+                        step: Progress) -> bool:
+    """Validate and store one indicator after the other, PostgreSQL storing one while the next is checked;
+    False, with nothing stored, as soon as anything is to report (the whole table is validated then)."""
+    scratch = ImportReport(kind=report.kind, file=report.file)
+    bad: list[tuple[np.ndarray, str]] = []
+    shaped = _long_parts(table, checks.options, checks.indicators, scratch, bad)
+    if shaped is None:
+        return False
+    codes, parts = shaped
+    savepoint = conn.begin_nested()
+    writer = ObservationWriter(conn, report)
+    writer.expect(codes)
+    rows_read = 0
+    try:
+        for part in parts:
+            rows = _validated(part, table, checks, scratch)
+            if bad or scratch.problems:
+                raise _NotClean
+            rows_read += len(part)
+            writer.write(_storable(rows))
+            step(f"checked {rows_read:,} rows", 2, 4)
+        writer.finish()
+    except _NotClean:
+        writer.abort()
+        savepoint.rollback()
+        report.rows_written = 0
+        return False
+    finally:
+        writer.abort()
+    savepoint.commit()
+    report.rows_read = rows_read
+    return True
+
+
+def _store_whole(conn: Connection, table: Table, checks: _Checks, report: ImportReport) -> None:
+    """Validate all rows at once (every problem reported once), then store them if there is no error."""
+    rows = _to_long(table, checks.options, checks.indicators, report)
+    if rows is None:
+        raise ImportFailed(report)
+    report.rows_read = len(rows)  # text in number cells is reported with the problems the checks below find
+    rows = _validated(rows, table, checks, report)
+    if not report.ok:
+        raise ImportFailed(report)
+    store_rows(conn, _storable(rows), report)
+
+
+def _validated(rows: pd.DataFrame, table: Table, checks: _Checks, report: ImportReport) -> pd.DataFrame:
+    """Long rows with periods parsed, values checked, repeats dropped and keys resolved; problems reported."""
+    rows = _parse_periods(rows, checks.options, report)
+    _check_values(rows, table, checks.indicators, report)
+    rows = _drop_duplicates(rows, report)
+    return _resolve_areas(rows, checks.versions, checks.options, report)
+
+
+def _storable(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[list(ROW_COLUMNS)]
+
+
+def _area_versions(conn: Connection, level: str) -> BoundaryVersions:
+    rows = conn.execute(sa.text(
+        "SELECT id AS area_id, key, valid_from, valid_to FROM area WHERE level_code = :level"), {"level": level}).all()
+    return BoundaryVersions(pd.DataFrame({
+        "area_id": np.array([r.area_id for r in rows], dtype=np.int64),
+        "key": pd.Series([r.key for r in rows], dtype=object),
+        "valid_from": pd.to_datetime(pd.Series([r.valid_from for r in rows], dtype=object)),
+        "valid_to": pd.to_datetime(pd.Series([r.valid_to for r in rows], dtype=object)),
+    }))
+
+
+def _text_columns(options: ObservationImportOptions) -> set[str]:
+    """Columns read as text; all others become numbers while the CSV is parsed, where they are plain numbers."""
+    return {c for c in (options.key_column, options.indicator_column if options.layout == "long" else None,
+                        options.period_column, options.flag_reason_column) if c}
+
+
 # -- shaping ------------------------------------------------------------------------------------
-def _to_long(frame: pd.DataFrame, first_row: int, options: ObservationImportOptions,
-             indicators: dict[str, IndicatorRule], report: ImportReport) -> pd.DataFrame:
-    frame = frame.reset_index(drop=True)
-    line = pd.Series(np.arange(first_row, first_row + len(frame)), index=frame.index)
+def _long_parts(table: Table, options: ObservationImportOptions, indicators: dict[str, IndicatorRule],
+                report: ImportReport, bad: list[tuple[np.ndarray, str]]
+                ) -> tuple[list[str], Iterator[pd.DataFrame]] | None:
+    """The indicator codes of the table, and the table as one row per (area, indicator, period), one
+    DataFrame per indicator (made when asked for), numbers parsed; None
+    (with the problems reported) when the layout does not fit or an indicator is unknown. The rows of
+    number cells that are neither numbers nor symbols are appended to `bad` as each part is made.
+
+    Columns: line (spreadsheet row), source_row (row of the table), key, period_text, reason, indicator,
+    value_column (Categoricals), value, numerator, denominator (float, NaN = none) and flag (Categorical)."""
+    frame = table.frame
     required = [options.key_column]
     if options.layout == "long":
         required += [options.indicator_column, options.value_column]
@@ -231,47 +340,148 @@ def _to_long(frame: pd.DataFrame, first_row: int, options: ObservationImportOpti
     if options.flag_reason_column and options.flag_reason_column not in frame.columns:
         report.error(f"column {options.flag_reason_column!r} is missing", "correct --flag-reason-column", row=1)
     if not report.ok:
-        return frame
-    period = frame[options.period_column] if options.period is None else pd.Series(options.period, index=frame.index)
-    reason = frame[options.flag_reason_column] if options.flag_reason_column else pd.Series("", index=frame.index)
-    base = pd.DataFrame({"line": line, "key": _stripped(frame[options.key_column]), "period_text": period,
-                         "reason": _stripped(reason)})
+        return None
     if options.layout == "long":
-        long = base.assign(
-            indicator=_stripped(frame[options.indicator_column]),
-            value_text=frame[options.value_column],
-            value_column=options.value_column,
-            numerator_text=_optional(frame, options.numerator_column),
-            denominator_text=_optional(frame, options.denominator_column),
-        )
+        indicator = _categorical(frame[options.indicator_column])
+        if _report_unknown_indicators(indicator, table.first_row + frame.index.to_numpy(), options, indicators,
+                                      report):
+            return None
+        codes = indicator.codes
+        order = np.argsort(codes, kind="stable")
+        groups = [(str(indicator.categories[codes[rows[0]]]), rows, options.value_column)
+                  for rows in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1) if len(rows)]
+        numerator_column = _present(frame, options.numerator_column)
+        denominator_column = _present(frame, options.denominator_column)
     else:
         mapping = options.columns or {c: c for c in frame.columns if c in indicators}
         if not mapping:
             report.error("no column is named like a known indicator code",
                          "map columns to indicator codes (--column S1=Arbeitslose) or load the catalogue first",
                          row=1)
-            return base
+            return None
         for source in mapping:
             if source not in frame.columns:
                 report.error(f"mapped column {source!r} is missing", f"found {list(frame.columns)}", row=1,
                              column=source)
         if not report.ok:
-            return base
-        parts = [base.assign(indicator=code, value_text=frame[source], value_column=source,
-                             numerator_text="", denominator_text="") for source, code in mapping.items()]
-        long = pd.concat(parts, ignore_index=True)
-    unknown = long.loc[~long["indicator"].isin(indicators.keys()), ["indicator", "line"]]
-    for code, group in unknown.groupby("indicator"):
-        report.error(f"unknown indicator {code!r}", "add it to the indicator catalogue first, or correct the code",
-                     row=int(group["line"].iloc[0]), column=options.indicator_column if options.layout == "long" else code,
-                     value=str(code))
+            return None
+        groups = [(code, None, source) for source, code in mapping.items()]
+        numerator_column = denominator_column = None
+
+    n = len(frame)
+    key = _categorical(frame[options.key_column])
+    period = (_categorical(frame[options.period_column or "period"]) if options.period is None
+              else _constant(options.period, n))
+    reason = _categorical(frame[options.flag_reason_column]) if options.flag_reason_column else _constant("", n)
+
+    def parts() -> Iterator[pd.DataFrame]:
+        for code, rows, source in groups:
+            take = slice(None) if rows is None else rows
+            labels = frame.index.to_numpy()[take]
+            value = _parse_column(frame, source, take, table.decimal, options.missing_values, bad)
+            numerator = _parse_column(frame, numerator_column, take, table.decimal, {}, bad)
+            denominator = _parse_column(frame, denominator_column, take, table.decimal, {}, bad)
+            flagged = value.flags.notna().to_numpy() if value.any_flag else np.zeros(len(labels), dtype=bool)
+            nil = (value.flags == "nil").to_numpy() if value.any_flag else flagged
+            yield pd.DataFrame({
+                "line": table.first_row + labels, "source_row": labels,
+                "key": key[take], "period_text": period[take], "reason": reason[take],
+                "indicator": _constant(code, len(labels)), "value_column": _constant(source, len(labels)),
+                "value": np.where(nil, 0.0, np.where(flagged, np.nan, value.values.to_numpy())),
+                "numerator": numerator.values.to_numpy(), "denominator": denominator.values.to_numpy(),
+                "flag": _flag_categorical(value.flags, flagged),
+            })
+
+    return [code for code, _, _ in groups], parts()
+
+
+def _to_long(table: Table, options: ObservationImportOptions, indicators: dict[str, IndicatorRule],
+             report: ImportReport) -> pd.DataFrame | None:
+    """All parts of `_long_parts` in one DataFrame, with every text-in-number cell reported."""
+    bad: list[tuple[np.ndarray, str]] = []
+    shaped = _long_parts(table, options, indicators, report, bad)
+    if shaped is None:
+        return None
+    pieces = list(shaped[1])
+    _report_text_in_numbers(table.frame, table.first_row, bad, report)
+    long = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
+    for column in ("key", "period_text", "reason", "indicator", "value_column", "flag"):
+        if not isinstance(long[column].dtype, pd.CategoricalDtype):  # concat of differing categories
+            long[column] = long[column].astype(object).astype("category")
     return long
 
 
-def _optional(frame: pd.DataFrame, column: str | None) -> pd.Series:
-    if column and column in frame.columns:
-        return frame[column]
-    return pd.Series("", index=frame.index)
+def _categorical(cells: pd.Series) -> pd.Categorical:
+    """The cells' stripped text as a Categorical; each distinct cell is converted and stripped once."""
+    if isinstance(cells.dtype, pd.CategoricalDtype):  # the fast reader's text columns
+        codes, uniques = cells.cat.codes.to_numpy(), cells.cat.categories.to_numpy(dtype=object)
+        if (codes < 0).any():
+            codes, uniques = np.where(codes < 0, len(uniques), codes), np.append(uniques, "")
+    else:
+        codes, uniques = pd.factorize(cells.to_numpy(dtype=object), use_na_sentinel=False)
+    stripped = [("" if cell is None else str(cell)).strip() for cell in uniques]
+    merged, categories = pd.factorize(np.array(stripped, dtype=object))  # "01 " and "01" are one key
+    return pd.Categorical.from_codes(merged[codes], categories=pd.Index(categories, dtype=object))
+
+
+def _constant(text: str, n: int) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([text], dtype=object))
+
+
+def _flag_categorical(flags: pd.Series, flagged: np.ndarray) -> pd.Categorical:
+    if not flagged.any():
+        return pd.Categorical.from_codes(np.full(len(flags), -1, dtype=np.int8), categories=pd.Index([], dtype=object))
+    return pd.Categorical(flags.where(flagged, None).to_numpy(dtype=object))
+
+
+def _present(frame: pd.DataFrame, column: str | None) -> str | None:
+    return column if column and column in frame.columns else None
+
+
+def _parse_column(frame: pd.DataFrame, column: str | None, take, decimal: str, missing_values: dict[str, str],
+                  bad: list[tuple[np.ndarray, str]]) -> ParsedNumbers:
+    """Numbers of the rows `take` of one source column (all missing when there is no such column); the table
+    rows of cells that are neither numbers nor symbols are added to `bad`, to be reported once for all."""
+    if column is None:
+        n = len(frame.index[take])
+        return ParsedNumbers(values=pd.Series(np.full(n, np.nan)), flags=pd.Series(np.full(n, None, dtype=object)),
+                             bad=pd.Series(np.zeros(n, dtype=bool)), any_flag=False)
+    cells = frame[column]
+    parsed = parse_numbers(cells if isinstance(take, slice) else cells.iloc[take], decimal, missing_values)
+    rows = np.flatnonzero(parsed.bad.to_numpy())
+    if len(rows):
+        bad.append((frame.index.to_numpy()[take][rows], column))
+    return parsed
+
+
+def _report_text_in_numbers(frame: pd.DataFrame, first_row: int, bad: list[tuple[np.ndarray, str]],
+                            report: ImportReport) -> None:
+    cells = sorted((int(row), column) for rows, column in bad for row in rows[:MAX_ROWS_LISTED_PER_PROBLEM])
+    for row, column in cells[:MAX_ROWS_LISTED_PER_PROBLEM]:
+        cell = str(frame.at[row, column])
+        formula = looks_like_formula(pd.Series([cell])).iloc[0]
+        report.error("a spreadsheet formula in a number column" if formula else "text in a number column",
+                     "write numbers only (decimal comma or point); use '.', '-', 'x', '/' or leave empty for "
+                     "missing values", row=first_row + row, column=column, value=cell[:80])
+    more = sum(len(rows) for rows, _ in bad) - MAX_ROWS_LISTED_PER_PROBLEM
+    if more > 0:
+        report.error(f"{more} more cells with text in number columns",
+                     "correct the cells listed above and check the rest of the column")
+
+
+def _report_unknown_indicators(indicator: pd.Categorical, lines: np.ndarray, options: ObservationImportOptions,
+                               indicators: dict[str, IndicatorRule], report: ImportReport) -> bool:
+    """Report every unknown indicator code once, at its first row; True if there was one."""
+    unknown = [i for i, code in enumerate(indicator.categories) if code not in indicators]
+    if not unknown:
+        return False
+    present, first = np.unique(indicator.codes, return_index=True)
+    first_of = dict(zip(present.tolist(), first.tolist()))
+    for i in sorted((i for i in unknown if i in first_of), key=lambda i: str(indicator.categories[i])):
+        code = str(indicator.categories[i])
+        report.error(f"unknown indicator {code!r}", "add it to the indicator catalogue first, or correct the code",
+                     row=int(lines[first_of[i]]), column=options.indicator_column, value=code)
+    return True
 
 
 def parse_period(text: pd.Series) -> pd.Series:
@@ -279,12 +489,12 @@ def parse_period(text: pd.Series) -> pd.Series:
 
     A file has a handful of distinct periods: each is parsed once and the result spread over the rows."""
     codes, uniques = pd.factorize(text.astype(str), use_na_sentinel=False)
-    distinct = pd.Series(uniques).str.strip()
+    distinct = pd.Series(uniques, dtype=object).str.strip()
     parsed = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns]")
-    iso = distinct.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
-    german = distinct.str.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}")
-    month = distinct.str.fullmatch(r"\d{6}")
-    year = distinct.str.fullmatch(r"\d{4}")
+    iso = distinct.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
+    german = distinct.str.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}").fillna(False).astype(bool)
+    month = distinct.str.fullmatch(r"\d{6}").fillna(False).astype(bool)
+    year = distinct.str.fullmatch(r"\d{4}").fillna(False).astype(bool)
     parsed[iso] = pd.to_datetime(distinct[iso], format="%Y-%m-%d", errors="coerce")
     parsed[german] = pd.to_datetime(distinct[german], format="%d.%m.%Y", errors="coerce")
     parsed[month] = pd.to_datetime(distinct[month], format="%Y%m", errors="coerce") + pd.offsets.MonthEnd(0)
@@ -292,70 +502,63 @@ def parse_period(text: pd.Series) -> pd.Series:
     return pd.Series(parsed.to_numpy()[codes], index=text.index)
 
 
-def _stripped(cells: pd.Series) -> pd.Series:
-    """cells.str.strip(), computed once per distinct value (keys and codes repeat thousands of times)."""
-    codes, uniques = pd.factorize(cells.astype(str), use_na_sentinel=False)
-    return pd.Series(pd.Series(uniques).str.strip().to_numpy(dtype=object)[codes], index=cells.index)
-
-
-def _parse_values(rows: pd.DataFrame, decimal: str, options: ObservationImportOptions,
-                  report: ImportReport) -> pd.DataFrame:
-    periods = parse_period(rows["period_text"])
-    for row in rows.loc[periods.isna()].drop_duplicates("line").head(MAX_ROWS_LISTED_PER_PROBLEM).itertuples():
+def _parse_periods(rows: pd.DataFrame, options: ObservationImportOptions, report: ImportReport) -> pd.DataFrame:
+    """Adds `period` (datetime64) and `flag_reason` (the reason of flagged rows); reports unreadable periods."""
+    categories = rows["period_text"].cat.categories
+    parsed = parse_period(pd.Series(categories, dtype=object)).to_numpy()
+    codes = rows["period_text"].cat.codes.to_numpy()
+    periods = parsed[codes]
+    period_codes = pd.factorize(parsed)[0][codes]  # '2020' and '2020-12-31' are one period
+    unreadable = np.flatnonzero(np.isnat(periods))
+    listed = rows.iloc[unreadable].drop_duplicates("line").head(MAX_ROWS_LISTED_PER_PROBLEM)
+    for line, text in zip(listed["line"].tolist(), listed["period_text"].astype(str).tolist()):
         report.error("cannot read the period", "write periods as 2020-12-31, 31.12.2020, 202012 or 2020",
-                     row=int(row.line), column=options.period_column, value=str(row.period_text)[:40])
-    value = parse_numbers(rows["value_text"], decimal, options.missing_values)
-    numerator = parse_numbers(rows["numerator_text"], decimal)
-    denominator = parse_numbers(rows["denominator_text"], decimal)
-    for parsed, column_of in ((value, rows["value_column"]),
-                              (numerator, pd.Series(options.numerator_column, index=rows.index)),
-                              (denominator, pd.Series(options.denominator_column, index=rows.index))):
-        bad = rows.loc[parsed.bad]
-        for row in bad.head(MAX_ROWS_LISTED_PER_PROBLEM).itertuples():
-            cell = rows.at[row.Index, "value_text"] if parsed is value else (
-                rows.at[row.Index, "numerator_text"] if parsed is numerator else rows.at[row.Index, "denominator_text"])
-            formula = looks_like_formula(pd.Series([cell])).iloc[0]
-            report.error("a spreadsheet formula in a number column" if formula else "text in a number column",
-                         "write numbers only (decimal comma or point); use '.', '-', 'x', '/' or leave empty for "
-                         "missing values", row=int(row.line), column=str(column_of[row.Index]), value=str(cell)[:80])
-        if len(bad) > MAX_ROWS_LISTED_PER_PROBLEM:
-            report.error(f"{len(bad) - MAX_ROWS_LISTED_PER_PROBLEM} more cells with text in number columns",
-                         "correct the cells listed above and check the rest of the column")
-    flag = value.flags.where(value.flags.notna(), None)
-    has_reason = rows["reason"].ne("") & flag.notna()
-    return rows.assign(
-        period=periods,
-        value=value.values.where(flag.isna() | (flag == "nil"), np.nan).mask(flag == "nil", 0.0),
-        numerator=numerator.values,
-        denominator=denominator.values,
-        flag=flag,
-        flag_reason=rows["reason"].where(has_reason, None),
-    )
+                     row=int(line), column=options.period_column, value=text[:40])
+    if len(unreadable):
+        keep = ~np.isnat(periods)
+        rows, periods, period_codes = rows[keep], periods[keep], period_codes[keep]
+    reason = rows["reason"].array
+    reason_codes = np.where(rows["flag"].cat.codes.to_numpy() >= 0, reason.codes, -1)
+    if "" in reason.categories:
+        reason_codes = np.where(reason_codes == reason.categories.get_loc(""), -1, reason_codes)
+    return rows.assign(period=periods, period_code=period_codes,
+                       flag_reason=pd.Categorical.from_codes(reason_codes, categories=reason.categories))
 
 
-def _check_values(rows: pd.DataFrame, indicators: dict[str, IndicatorRule], report: ImportReport) -> None:
-    kind = rows["indicator"].map({code: rule.kind for code, rule in indicators.items()})
-    checks = [
-        ((kind == "share") & ((rows["value"] < 0) | (rows["value"] > 100)),
-         "a share outside 0-100 %", "shares are percentages between 0 and 100; check the unit and decimal separator"),
-        ((kind == "count") & (rows["value"] < 0), "a negative count", "counts cannot be negative"),
-        ((rows["numerator"] < 0) | (rows["denominator"] < 0), "a negative numerator or denominator",
-         "numerators and denominators are counts"),
-        ((kind == "share") & (rows["numerator"] > rows["denominator"]), "the numerator exceeds the denominator",
-         "swap the columns or correct the counts"),
-    ]
-    for mask, message, fix in checks:
-        for row in rows.loc[mask.fillna(False)].head(MAX_ROWS_LISTED_PER_PROBLEM).itertuples():
-            report.error(message, fix, row=int(row.line), column=str(row.value_column),
-                         value=str(row.value_text).strip()[:40], keys=(str(row.key), str(row.indicator)))
+def _check_values(rows: pd.DataFrame, table: Table, indicators: dict[str, IndicatorRule],
+                  report: ImportReport) -> None:
+    kinds = np.array([indicators[c].kind if c in indicators else "" for c in rows["indicator"].cat.categories],
+                     dtype=object)
+    kind = kinds[rows["indicator"].cat.codes.to_numpy()] if len(kinds) else np.array([], dtype=object)
+    share, count = kind == "share", kind == "count"
+    value, numerator, denominator = (rows[c].to_numpy() for c in ("value", "numerator", "denominator"))
+    with np.errstate(invalid="ignore"):
+        checks = [
+            (share & ((value < 0) | (value > 100)), "value",
+             "a share outside 0-100 %", "shares are percentages between 0 and 100; check the unit and decimal separator"),
+            (count & (value < 0), "value", "a negative count", "counts cannot be negative"),
+            ((numerator < 0) | (denominator < 0), "value", "a negative numerator or denominator",
+             "numerators and denominators are counts"),
+            (share & (numerator > denominator), "value", "the numerator exceeds the denominator",
+             "swap the columns or correct the counts"),
+        ]
+    for mask, _, message, fix in checks:
+        for i in np.flatnonzero(mask)[:MAX_ROWS_LISTED_PER_PROBLEM]:
+            row = rows.iloc[i]
+            column = str(row["value_column"])
+            cell = table.frame.at[int(row["source_row"]), column]
+            report.error(message, fix, row=int(row["line"]), column=column, value=str(cell).strip()[:40],
+                         keys=(str(row["key"]), str(row["indicator"])))
 
 
 def _drop_duplicates(rows: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
-    keys = ["key", "indicator", "period"]
-    dup = rows[rows.duplicated(keys, keep=False)]
-    if dup.empty:
+    combined = _combined_codes([rows["key"].cat.codes.to_numpy(), rows["indicator"].cat.codes.to_numpy(),
+                                rows["period_code"].to_numpy()])
+    repeated = pd.Series(combined).duplicated(keep=False).to_numpy()
+    if not repeated.any():
         return rows
-    variants = dup.groupby(keys, dropna=False).agg(
+    dup = rows.loc[repeated, ["key", "indicator", "period", "line", "value"]].astype({"key": object, "indicator": object})
+    variants = dup.groupby(["key", "indicator", "period"], dropna=False, sort=True).agg(
         lines=("line", lambda s: sorted(s.tolist())),
         distinct=("value", lambda s: s.round(12).nunique(dropna=False)),
     )
@@ -368,142 +571,107 @@ def _drop_duplicates(rows: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
         else:
             report.warning(f"area {key}, indicator {code}, period {period} repeats in rows {item.lines}",
                            "remove the repeated rows", row=int(item.lines[1]), keys=(str(key), str(code)))
-    return rows.drop_duplicates(keys, keep="first")
+    return rows[~pd.Series(combined).duplicated(keep="first").to_numpy()]
 
 
-def _resolve_areas(conn: Connection, rows: pd.DataFrame, options: ObservationImportOptions,
+def _combined_codes(columns: list[np.ndarray]) -> np.ndarray:
+    """One int64 per row, equal exactly when all columns (non-negative codes) are: a mixed-radix number, or,
+    should that not fit 63 bits, pairwise factorised."""
+    sizes = [int(c.max()) + 2 if len(c) else 1 for c in columns]
+    if np.prod([float(size) for size in sizes]) < 2.0 ** 62:
+        combined = np.zeros(len(columns[0]), dtype=np.int64)
+        for column, size in zip(columns, sizes):
+            combined = combined * size + (column.astype(np.int64) + 1)
+        return combined
+    combined = pd.factorize(columns[0])[0].astype(np.int64)
+    for column in columns[1:]:
+        codes, uniques = pd.factorize(column)
+        combined = pd.factorize(combined * len(uniques) + codes)[0].astype(np.int64)
+    return combined
+
+
+def _resolve_areas(rows: pd.DataFrame, versions: BoundaryVersions, options: ObservationImportOptions,
                    report: ImportReport) -> pd.DataFrame:
     """Attach the id of the boundary version each key refers to; report unknown keys and lost leading zeros."""
-    versions = pd.DataFrame(conn.execute(sa.text(
-        "SELECT id AS area_id, key, valid_from, valid_to FROM area WHERE level_code = :level"),
-        {"level": options.level}).all(), columns=["area_id", "key", "valid_from", "valid_to"])
-    at = rows["period"] if options.boundaries_at is None else pd.Series(options.boundaries_at, index=rows.index)
-    wanted = pd.DataFrame({"row": np.arange(len(rows)), "key": rows["key"].to_numpy(),
-                           "at": pd.to_datetime(at.to_numpy())})
-    merged = wanted.merge(versions.assign(valid_from=pd.to_datetime(versions["valid_from"]),
-                                          valid_to=pd.to_datetime(versions["valid_to"])), on="key", how="inner")
-    valid = (merged["valid_from"] <= merged["at"]) & (merged["valid_to"].isna() | (merged["valid_to"] > merged["at"]))
-    matched = merged.loc[valid.fillna(False).astype(bool)].drop_duplicates("row")
-    area_id = np.full(len(rows), np.nan)
-    area_id[matched["row"].to_numpy()] = matched["area_id"].to_numpy()
-    resolved = rows.assign(area_id=area_id)
-    unresolved = resolved[resolved["area_id"].isna()]
+    key_ids = versions.key_ids(rows["key"].cat.categories)[rows["key"].cat.codes.to_numpy()]
+    if options.boundaries_at is None:
+        at = rows["period"].to_numpy()
+    else:
+        at = np.full(len(rows), np.datetime64(options.boundaries_at, "ns"))
+    area_id = versions.valid_at(key_ids, at)
+    unresolved = area_id < 0
+    if not unresolved.any():
+        return rows.assign(area_id=area_id)
+    _report_unresolved(rows[unresolved], versions.frame, options, report)
+    return rows[~unresolved].assign(area_id=area_id[~unresolved])
+
+
+class BoundaryVersions:
+    """The boundary versions of one level, for resolving keys and dates to area ids without joins: versions
+    sorted by (key, valid_from), so that the version of a key valid at a date is found by one binary search.
+    Versions of one key never overlap (the database excludes it), so the latest one starting on or before
+    the date is the only candidate; it must not have ended by then."""
+
+    DAY_SPAN = 1 << 23  # more than the days between the years 1 and 9999
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        ordered = frame.sort_values(["key", "valid_from"], kind="stable")
+        key_codes, keys = pd.factorize(ordered["key"].to_numpy(dtype=object))
+        self._keys = pd.Index(keys, dtype=object)
+        self._sorted = key_codes.astype(np.int64) * self.DAY_SPAN + self._days(ordered["valid_from"].to_numpy())
+        self._until = np.where(ordered["valid_to"].isna().to_numpy(), np.iinfo(np.int64).max,
+                               self._days(ordered["valid_to"].to_numpy()))
+        self._area_ids = ordered["area_id"].to_numpy()
+
+    def key_ids(self, keys: pd.Index) -> np.ndarray:
+        """Position of each key among the level's keys, -1 for keys the level does not have."""
+        return self._keys.get_indexer(pd.Index(keys.to_numpy(dtype=object), dtype=object))
+
+    def valid_at(self, key_ids: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """The area id of each (key, date), -1 where the key is unknown or no version is valid at the date."""
+        days = self._days(at)
+        wanted = key_ids.astype(np.int64) * self.DAY_SPAN + days
+        candidate = np.searchsorted(self._sorted, wanted, side="right") - 1
+        safe = np.clip(candidate, 0, None)
+        found = ((key_ids >= 0) & (candidate >= 0) & (self._sorted[safe] // self.DAY_SPAN == key_ids)
+                 & (self._until[safe] > days))
+        return np.where(found, self._area_ids[safe] if len(self._area_ids) else -1, -1)
+
+    def _days(self, dates: np.ndarray) -> np.ndarray:
+        return dates.astype("datetime64[D]").astype(np.int64) + self.DAY_SPAN // 2  # non-negative
+
+
+def _report_unresolved(unresolved: pd.DataFrame, versions: pd.DataFrame, options: ObservationImportOptions,
+                       report: ImportReport) -> None:
     known_keys = set(versions["key"])
-    for key, group in unresolved.groupby("key"):
-        line = int(group["line"].iloc[0])
+    without_zeros = {k.lstrip("0"): k for k in known_keys if k != k.lstrip("0")}
+    firsts = unresolved.drop_duplicates("key")
+    for key, line, period in zip(firsts["key"].astype(str), firsts["line"], firsts["period"]):
+        line = int(line)
         if key in known_keys:
-            spans = versions.loc[versions["key"] == key, ["valid_from", "valid_to"]].astype(str).values.tolist()
-            report.error(f"area {key} has no boundary version valid at {pd.Timestamp(group['period'].iloc[0]).date()} (versions: {spans})",
+            spans = [[str(pd.Timestamp(start).date()), None if pd.isna(end) else str(pd.Timestamp(end).date())]
+                     for start, end in versions.loc[versions["key"] == key, ["valid_from", "valid_to"]].itertuples(
+                         index=False)]
+            report.error(f"area {key} has no boundary version valid at {pd.Timestamp(period).date()} (versions: {spans})",
                          "give the boundary version the data refers to (--boundaries-at YYYY-MM-DD)",
-                         row=line, column=options.key_column, value=str(key), keys=(str(key),))
-        elif looks_like_formula(pd.Series([str(key)])).iloc[0]:
+                         row=line, column=options.key_column, value=key, keys=(key,))
+        elif looks_like_formula(pd.Series([key])).iloc[0]:
             report.error("the area key looks like a spreadsheet formula", "remove formulas; keys are plain text",
-                         row=line, column=options.key_column, value=str(key)[:80])
-        elif str(key) == "":
+                         row=line, column=options.key_column, value=key[:80])
+        elif key == "":
             report.error("the area key is empty", f"fill the column {options.key_column!r} in every row",
                          row=line, column=options.key_column, value="")
-        elif re.fullmatch(r"\d+", str(key)) and any(k.lstrip("0") == key and k != key for k in known_keys):
+        elif re.fullmatch(r"\d+", key) and key in without_zeros:
             report.error(f"area key {key} lost its leading zero(s)",
                          "format the key column as text in the spreadsheet (e.g. '01100101')",
-                         row=line, column=options.key_column, value=str(key), keys=(str(key),))
+                         row=line, column=options.key_column, value=key, keys=(key,))
         else:
-            report.error(f"unknown area key {str(key)[:40]!r} on level {options.level!r}",
+            report.error(f"unknown area key {key[:40]!r} on level {options.level!r}",
                          "correct the key or import the boundaries first", row=line, column=options.key_column,
-                         value=str(key)[:80], keys=(str(key)[:40],))
+                         value=key[:80], keys=(key[:40],))
         if len(report.problems) > 200:
             break
-    return resolved.dropna(subset=["area_id"]).astype({"area_id": "int64"})
-
-
-# -- writing --------------------------------------------------------------------------------------
-PG_EPOCH = np.datetime64("2000-01-01", "D")
-PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
-STAGING_ROW = np.dtype([  # one row of PostgreSQL's binary COPY format: field count, then (length, value) pairs
-    ("fields", ">i2"),
-    ("l_indicator", ">i4"), ("indicator", ">i2"), ("l_area", ">i4"), ("area_id", ">i8"),
-    ("l_period", ">i4"), ("period", ">i4"), ("l_value", ">i4"), ("value", ">f8"),
-    ("l_numerator", ">i4"), ("numerator", ">f8"), ("l_denominator", ">i4"), ("denominator", ">f8"),
-    ("l_flag", ">i4"), ("flag", ">i2"), ("l_reason", ">i4"), ("reason", ">i4"),
-])
-
-
-def _stage(conn: Connection, rows: pd.DataFrame) -> None:
-    """Load the validated rows into the temporary table `staging_observation` with one binary COPY.
-
-    Hand-written because no library turns a million-row DataFrame into COPY input fast: pandas' to_csv
-    formats every cell in Python (seconds), psycopg's write_row loops in Python. Here every row has the
-    same width (text columns are sent as small integer codes, missing numbers as NaN), so numpy builds
-    the whole binary COPY stream at once; the codes are turned back into text in SQL."""
-    codes = pd.Index(rows["indicator"].unique())
-    flags = pd.Index(rows["flag"].dropna().unique())
-    reasons = pd.Index(rows["flag_reason"].dropna().unique())
-    data = np.zeros(len(rows), dtype=STAGING_ROW)
-    data["fields"] = 8
-    for length, name in ((2, "indicator"), (8, "area"), (4, "period"), (8, "value"), (8, "numerator"),
-                         (8, "denominator"), (2, "flag"), (4, "reason")):
-        data[f"l_{name}"] = length
-    data["indicator"] = codes.get_indexer(rows["indicator"])
-    data["area_id"] = rows["area_id"].to_numpy()
-    data["period"] = (rows["period"].to_numpy().astype("datetime64[D]") - PG_EPOCH).astype(int)
-    for name in ("value", "numerator", "denominator"):
-        data[name] = rows[name].to_numpy(dtype=float, na_value=np.nan)
-    data["flag"] = flags.get_indexer(rows["flag"]) + 1  # 0 = no flag
-    data["reason"] = reasons.get_indexer(rows["flag_reason"]) + 1
-    conn.execute(sa.text("""
-        CREATE TEMP TABLE staging_binary (
-            indicator smallint, area_id bigint, period date, value double precision, numerator double precision,
-            denominator double precision, flag smallint, reason integer
-        ) ON COMMIT DROP"""))
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy("COPY staging_binary FROM STDIN (FORMAT binary)") as copy:
-        copy.write(PGCOPY_HEADER)
-        payload = data.tobytes()
-        for start in range(0, len(payload), 8 << 20):
-            copy.write(payload[start:start + (8 << 20)])
-        copy.write(b"\xff\xff")  # end of the binary COPY stream
-    conn.execute(sa.text("""
-        CREATE TEMP TABLE staging_observation ON COMMIT DROP AS
-        SELECT c.code AS indicator_code, b.area_id, b.period, NULLIF(b.value, 'NaN') AS value,
-               NULLIF(b.numerator, 'NaN') AS numerator, NULLIF(b.denominator, 'NaN') AS denominator,
-               f.flag, r.reason AS flag_reason
-        FROM staging_binary b
-        JOIN unnest(CAST(:codes AS text[])) WITH ORDINALITY c(code, i) ON c.i = b.indicator + 1
-        LEFT JOIN unnest(CAST(:flags AS text[])) WITH ORDINALITY f(flag, i) ON f.i = b.flag
-        LEFT JOIN unnest(CAST(:reasons AS text[])) WITH ORDINALITY r(reason, i) ON r.i = b.reason"""),
-        {"codes": list(codes), "flags": list(flags), "reasons": list(reasons)})
-    conn.execute(sa.text("DROP TABLE staging_binary"))
-    conn.execute(sa.text("ANALYZE staging_observation"))  # the joins below are planned on real numbers
-
-
-def _apply(conn: Connection, report: ImportReport) -> None:
-    """Set-based write: drop rows equal to the stored ones, supersede the differing ones, insert the rest.
-
-    The first two steps only run when current values of the same indicators and periods exist on these
-    areas at all (a first import of new data needs neither)."""
-    overlaps = conn.execute(sa.text("""
-        SELECT EXISTS (
-            SELECT 1 FROM (SELECT DISTINCT indicator_code, period FROM staging_observation) p
-            JOIN observation o ON o.indicator_code = p.indicator_code AND o.period = p.period
-                              AND o.superseded_at IS NULL
-            WHERE o.area_id IN (SELECT DISTINCT area_id FROM staging_observation))""")).scalar_one()
-    if overlaps:
-        report.rows_unchanged = conn.execute(sa.text("""
-            DELETE FROM staging_observation s USING observation o
-            WHERE o.superseded_at IS NULL AND o.indicator_code = s.indicator_code AND o.area_id = s.area_id
-              AND o.period = s.period AND o.value IS NOT DISTINCT FROM s.value
-              AND o.numerator IS NOT DISTINCT FROM s.numerator AND o.denominator IS NOT DISTINCT FROM s.denominator
-              AND o.flag IS NOT DISTINCT FROM s.flag
-              AND o.flag_reason IS NOT DISTINCT FROM s.flag_reason""")).rowcount
-        report.rows_superseded = conn.execute(sa.text("""
-            UPDATE observation o SET superseded_at = now(), superseded_by_batch = :batch
-            FROM staging_observation s
-            WHERE o.superseded_at IS NULL AND o.indicator_code = s.indicator_code AND o.area_id = s.area_id
-              AND o.period = s.period"""), {"batch": report.batch_id}).rowcount
-    report.rows_written = conn.execute(sa.text("""
-        INSERT INTO observation (indicator_code, area_id, period, value, numerator, denominator, flag, flag_reason,
-                                 import_batch_id)
-        SELECT indicator_code, area_id, period, value, numerator, denominator, flag, flag_reason, :batch
-        FROM staging_observation"""), {"batch": report.batch_id}).rowcount
 
 
 def _options_json(options: ObservationImportOptions) -> dict:
@@ -528,7 +696,8 @@ def observation_history(conn: Connection, level: str, key: str, indicator: str |
                a.valid_from AS boundary_valid_from, o.import_batch_id, b.file_name, b.created_at AS imported_at,
                CASE WHEN :unsuppressed THEN b.created_by END AS imported_by,
                o.superseded_at, o.superseded_by_batch, sb.file_name AS superseded_by_file
-        FROM observation o
+        FROM (SELECT * FROM observation WHERE superseded_at IS NULL  -- current rows by the area's index
+              UNION ALL SELECT * FROM observation WHERE superseded_at IS NOT NULL) o
         JOIN area a ON a.id = o.area_id AND a.level_code = :level AND a.key = :key
         JOIN indicator i ON i.code = o.indicator_code AND (i.published OR :unsuppressed)
         JOIN import_batch b ON b.id = o.import_batch_id

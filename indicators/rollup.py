@@ -24,6 +24,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from indicators.partitions import ensure_partitions
+
 ROLLUP_BATCH_KIND = "rollup"
 DEFAULT_WEIGHT = "EW"
 EQUAL_WITHIN = 1e-9  # a recomputed value this close to the stored one is unchanged (summation order)
@@ -37,9 +39,14 @@ _NEW_TABLE = """
         children_total integer, children_used integer, complete boolean, weight_sum double precision
     ) ON COMMIT DROP"""
 
-# Values on the child level: published rows plus what this refresh derived for that level.
-_CHILD_VALUES = """
-    child_values AS (
+# The tables one step (child level -> parent level) works on, made once per step as temporary tables and
+# analysed, so that the step's queries are planned on real row counts (as CTEs, `link` was estimated at one
+# row and everything joined to it as nested loops over every partition of observation):
+# child_values: values on the child level, published rows plus what this refresh derived for that level;
+# link: child area -> parent area (of the boundary version the child was cut from); family: children per
+# parent and version; published_parent: what is published on the parent level (published values win).
+_STEP_TABLES = {
+    "child_values": """
         SELECT o.indicator_code, o.area_id, o.period, o.value, o.numerator, o.denominator, TRUE AS complete,
                NULL::double precision AS weight_sum
         FROM observation o JOIN area a ON a.id = o.area_id AND a.level_code = :child
@@ -47,22 +54,28 @@ _CHILD_VALUES = """
           AND NOT EXISTS (SELECT 1 FROM import_batch b WHERE b.id = o.import_batch_id AND b.kind = 'rollup')
         UNION ALL
         SELECT n.indicator_code, n.area_id, n.period, n.value, n.numerator, n.denominator, n.complete, n.weight_sum
-        FROM rollup_new n WHERE n.level_code = :child
-    ),
-    link AS (
+        FROM rollup_new n WHERE n.level_code = :child""",
+    "link": """
         SELECT c.id AS child_id, p.id AS parent_id, c.valid_from AS version
         FROM area c
         JOIN area p ON p.level_code = :parent AND p.key = c.parent_key
              AND p.valid_from <= c.valid_from AND (p.valid_to IS NULL OR p.valid_to > c.valid_from)
-        WHERE c.level_code = :child
-    ),
-    family AS (SELECT parent_id, version, count(*)::int AS n FROM link GROUP BY parent_id, version),
-    published_parent AS (
+        WHERE c.level_code = :child""",
+    "family": "SELECT parent_id, version, count(*)::int AS n FROM link GROUP BY parent_id, version",
+    "published_parent": """
         SELECT o.indicator_code, o.area_id, o.period FROM observation o
         JOIN area a ON a.id = o.area_id AND a.level_code = :parent
         WHERE o.superseded_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM import_batch b WHERE b.id = o.import_batch_id AND b.kind = 'rollup')
-    )"""
+          AND NOT EXISTS (SELECT 1 FROM import_batch b WHERE b.id = o.import_batch_id AND b.kind = 'rollup')""",
+}
+
+
+def _prepare_step(conn: Connection, child: str, parent: str) -> None:
+    for name, query in _STEP_TABLES.items():
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+        conn.execute(sa.text(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {query}"), {"child": child, "parent": parent})
+        conn.execute(sa.text(f"ANALYZE {name}"))
+
 
 _NOT_PUBLISHED = """NOT EXISTS (SELECT 1 FROM published_parent pp WHERE pp.indicator_code = v.indicator_code
                                     AND pp.area_id = l.parent_id AND pp.period = v.period)"""
@@ -72,7 +85,6 @@ _INSERT = """INSERT INTO rollup_new (level_code, indicator_code, area_id, period
                                 children_total, children_used, complete, weight_sum)"""
 
 _SUMS = f"""
-    WITH {_CHILD_VALUES}
     {_INSERT}
     SELECT :parent, v.indicator_code, l.parent_id, v.period, sum(v.value), NULL, NULL,
            CASE WHEN count(v.value) < f.n OR NOT bool_and(v.complete) THEN 'incomplete' END,
@@ -93,8 +105,7 @@ _SUMS = f"""
     HAVING count(v.value) > 0"""
 
 _RATIOS = f"""
-    WITH {_CHILD_VALUES},
-    scale AS (
+    WITH scale AS (
         SELECT indicator_code,
                power(10, round(log(percentile_cont(0.5) WITHIN GROUP (ORDER BY value * denominator / numerator))))
                AS factor
@@ -118,8 +129,7 @@ _RATIOS = f"""
        AND sum(v.denominator) > 0"""
 
 _WEIGHTED_MEANS = f"""
-    WITH {_CHILD_VALUES},
-    used AS (
+    WITH used AS (
         SELECT v.indicator_code, v.period, v.area_id, v.value, v.complete AND w.complete AS complete,
                coalesce(v.weight_sum, w.value) AS weight, rw.weight_indicator, rw.weight_period
         FROM child_values v
@@ -148,8 +158,7 @@ _WEIGHTED_MEANS = f"""
 
 # Values of X on the parent level (published or just derived) for C = X(p) - X(q).
 _DIFFERENCES = f"""
-    WITH {_CHILD_VALUES},
-    parent_values AS (
+    WITH parent_values AS (
         SELECT o.indicator_code, o.area_id, o.period, o.value, TRUE AS complete, NULL::int AS used
         FROM observation o JOIN published_parent pp ON pp.indicator_code = o.indicator_code
              AND pp.area_id = o.area_id AND pp.period = o.period
@@ -184,11 +193,12 @@ def refresh_rollups(conn: Connection) -> int:
                                          weight_period date) ON COMMIT DROP"""))
     for child, parent in steps:
         params = {"child": child, "parent": parent}
+        _prepare_step(conn, child, parent)
         conn.execute(sa.text(_SUMS), params)
         conn.execute(sa.text(_RATIOS), params)
         _choose_weight_periods(conn, child)
         conn.execute(sa.text(_WEIGHTED_MEANS), params)
-        for change, of, period, base in _change_bases(conn, child, parent):
+        for change, of, period, base in _change_bases(conn):
             conn.execute(sa.text(_DIFFERENCES), {**params, "change": change, "of": of, "period": period,
                                                  "base": base})
     return _apply(conn)
@@ -201,13 +211,8 @@ def _level_steps(conn: Connection) -> list[tuple[str, str]]:
     return [(code, parent) for code, parent in rows]
 
 
-def _child_periods(conn: Connection, child: str) -> dict[str, list[date]]:
-    rows = conn.execute(sa.text("""
-        SELECT o.indicator_code, o.period FROM observation o JOIN area a ON a.id = o.area_id
-        WHERE a.level_code = :child AND o.superseded_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM import_batch b WHERE b.id = o.import_batch_id AND b.kind = 'rollup')
-        UNION
-        SELECT indicator_code, period FROM rollup_new WHERE level_code = :child"""), {"child": child}).all()
+def _child_periods(conn: Connection) -> dict[str, list[date]]:
+    rows = conn.execute(sa.text("SELECT DISTINCT indicator_code, period FROM child_values")).all()
     periods: dict[str, list[date]] = {}
     for code, period in rows:
         periods.setdefault(code, []).append(period)
@@ -218,7 +223,7 @@ def _choose_weight_periods(conn: Connection, child: str) -> None:
     """Weight of each (indicator, period) to be averaged: the weight indicator of the same period, else of the
     nearest period (later wins a tie); recorded in the derivation of every row."""
     conn.execute(sa.text("TRUNCATE rollup_weight"))
-    periods = _child_periods(conn, child)
+    periods = _child_periods(conn)
     rows = conn.execute(sa.text("""
         SELECT code, coalesce(weight_indicator, :default) FROM indicator
         WHERE aggregation IN ('ratio', 'weighted_mean') AND kind IN ('share', 'rate')"""),
@@ -235,13 +240,12 @@ def _choose_weight_periods(conn: Connection, child: str) -> None:
         conn.execute(sa.text("INSERT INTO rollup_weight VALUES (:code, :period, :weight, :weight_period)"), chosen)
 
 
-def _change_bases(conn: Connection, child: str, parent: str) -> list[tuple[str, str, date, date]]:
+def _change_bases(conn: Connection) -> list[tuple[str, str, date, date]]:
     """(change indicator, its base indicator, period, base period) for changes found on the child level.
 
     The base period q is the one for which the children's published changes equal X(p) - X(q); a change
     whose base cannot be identified this way is left out rather than guessed."""
-    rows = conn.execute(sa.text(f"""
-        WITH {_CHILD_VALUES}
+    rows = conn.execute(sa.text("""
         SELECT c.indicator_code, i.change_of, c.period, xq.period AS base,
                avg(abs(c.value - (xp.value - xq.value))) AS error
         FROM child_values c
@@ -250,7 +254,7 @@ def _change_bases(conn: Connection, child: str, parent: str) -> list[tuple[str, 
         JOIN child_values xq ON xq.indicator_code = i.change_of AND xq.area_id = c.area_id AND xq.period < c.period
         WHERE c.value IS NOT NULL AND xp.value IS NOT NULL AND xq.value IS NOT NULL
         GROUP BY c.indicator_code, i.change_of, c.period, xq.period
-        ORDER BY c.indicator_code, c.period, error"""), {"child": child, "parent": parent}).all()
+        ORDER BY c.indicator_code, c.period, error""")).all()
     best: dict[tuple[str, date], tuple[str, str, date, date]] = {}
     for change, of, period, base, error in rows:
         if (change, period) not in best and error <= CHANGE_BASE_TOLERANCE:
@@ -277,7 +281,8 @@ def _apply(conn: Connection) -> int:
     changed = conn.execute(sa.text("""
         SELECT count(*) FROM rollup_new n
         WHERE NOT EXISTS (
-            SELECT 1 FROM observation o JOIN observation_derivation d ON d.observation_id = o.id
+            SELECT 1 FROM observation o
+            JOIN observation_derivation d ON d.observation_id = o.id AND d.indicator_code = o.indicator_code
             WHERE o.superseded_at IS NULL AND o.indicator_code = n.indicator_code AND o.area_id = n.area_id
               AND o.period = n.period
               AND (o.value IS NULL) = (n.value IS NULL)
@@ -318,6 +323,7 @@ def _write_changes(conn: Connection, changed: int) -> None:
                OR o.numerator IS DISTINCT FROM n.numerator
                OR o.denominator IS DISTINCT FROM n.denominator OR o.flag IS DISTINCT FROM n.flag
                OR o.flag_reason IS DISTINCT FROM n.flag_reason)"""), {"batch": batch, "eps": EQUAL_WITHIN})
+    ensure_partitions(conn, conn.execute(sa.text("SELECT DISTINCT indicator_code FROM rollup_new")).scalars())
     conn.execute(sa.text("""
         INSERT INTO observation (indicator_code, area_id, period, value, numerator, denominator, flag, flag_reason,
                                  import_batch_id)
@@ -328,9 +334,9 @@ def _write_changes(conn: Connection, changed: int) -> None:
                           AND o.indicator_code = n.indicator_code AND o.area_id = n.area_id
                           AND o.period = n.period)"""), {"batch": batch})
     conn.execute(sa.text("""
-        INSERT INTO observation_derivation (observation_id, rule, source_level, weight_indicator, weight_period,
-                                            base_period, children_total, children_used, complete)
-        SELECT o.id, n.rule, n.source_level, n.weight_indicator, n.weight_period, n.base_period,
+        INSERT INTO observation_derivation (observation_id, indicator_code, rule, source_level, weight_indicator,
+                                            weight_period, base_period, children_total, children_used, complete)
+        SELECT o.id, o.indicator_code, n.rule, n.source_level, n.weight_indicator, n.weight_period, n.base_period,
                n.children_total, n.children_used, n.complete
         FROM rollup_new n
         JOIN observation o ON o.superseded_at IS NULL AND o.indicator_code = n.indicator_code

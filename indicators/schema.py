@@ -65,10 +65,10 @@ indicator = Table(
     CheckConstraint("aggregation IN ('sum', 'ratio', 'weighted_mean', 'none')", name="indicator_aggregation"),
 )
 
-observation = Table(
+observation = Table(  # partitioned by indicator (one table per indicator: indicators/partitions.py)
     "observation", metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("indicator_code", Text, ForeignKey("indicator.code", onupdate="CASCADE"), nullable=False),
+    Column("indicator_code", Text, ForeignKey("indicator.code", onupdate="CASCADE"), primary_key=True),
     Column("area_id", BigInteger, ForeignKey("area.id"), nullable=False),
     Column("period", Date, nullable=False),  # reference date, e.g. 2020-12-31
     Column("value", Double),
@@ -80,6 +80,7 @@ observation = Table(
     Column("superseded_by_batch", BigInteger, ForeignKey("import_batch.id")),
     Column("superseded_at", DateTime(timezone=True)),
     CheckConstraint("value IS NOT NULL OR flag IS NOT NULL", name="observation_value_or_flag"),
+    postgresql_partition_by="LIST (indicator_code)",
 )
 
 

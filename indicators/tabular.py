@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,9 @@ POINT_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][+-]?\d+)?$
 
 @dataclass
 class Table:
-    """A table read as text. `first_row` is the spreadsheet row number of the first data row."""
+    """A table as read. Columns are text (str/object) unless read_table was told which are text: then the
+    others are float/int where every cell is a plain number. `first_row` is the spreadsheet row number of the
+    first data row."""
 
     frame: pd.DataFrame
     encoding: str
@@ -51,8 +54,14 @@ class Table:
 
 
 def read_table(path: Path, report: ImportReport, *, encoding: str | None = None, separator: str | None = None,
-               decimal: str | None = None, sheet: str | None = None) -> Table | None:
-    """Read CSV/XLSX as strings; None (with errors in the report) when the file cannot be read at all."""
+               decimal: str | None = None, sheet: str | None = None,
+               text_columns: Collection[str] | None = None) -> Table | None:
+    """Read CSV/XLSX; None (with errors in the report) when the file cannot be read at all.
+
+    `text_columns` None reads every column as text. Given, those columns (keys, codes, periods: leading zeros
+    matter) are read as text and every other column of a CSV is converted to numbers while it is parsed,
+    when all its cells are plain numbers in the file's decimal notation; a column with anything else in it
+    (thousands separators, special symbols, empty cells, text) stays text for `parse_numbers`."""
     if not path.exists():
         report.error("file not found", "check the path")
         return None
@@ -73,46 +82,160 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
         report.error("the file is binary, not a text table (it contains NUL bytes)",
                      "export the table as CSV (UTF-8 or Windows-1252) or as .xlsx")
         return None
-    longest = max((len(line) for line in raw.split(b"\n")), default=0)
-    if longest > MAX_LINE_BYTES:
-        line_no = next(i for i, line in enumerate(raw.split(b"\n"), 1) if len(line) > MAX_LINE_BYTES)
-        report.error(f"row {line_no} is {longest:,} bytes long", "check that the file is a table with line breaks",
+    too_long = _first_overlong_line(raw)
+    if too_long is not None:
+        line_no, length = too_long
+        report.error(f"row {line_no} is {length:,} bytes long", "check that the file is a table with line breaks",
                      row=line_no)
         return None
     text, used_encoding = _decode(raw, encoding, report)
     if text is None:
         return None
-    lines = [line for line in text.splitlines() if line.strip()]
+    lines = _first_nonblank_lines(text, 50)
     if len(lines) < 2:
         report.error("the file has a header but no data rows" if lines else "the file has no rows",
                      "export the table with its data rows")
         return None
-    sep = separator or _sniff_separator(lines[:50])
+    sep = separator or _sniff_separator(lines)
     if sep is None:
         report.error("cannot tell the column separator: the header has only one column",
                      "separate columns with ';' (German Excel) or ',' and give --separator if unusual", row=1,
                      value=lines[0][:80])
         return None
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                            skip_blank_lines=True, engine="c", quoting=csv.QUOTE_MINIMAL)
+        sample = _read_csv(_head(text, 201), sep, dtype=str, nrows=200)
+        decimal = decimal or _guess_decimal(sample, sep)
+        header = list(sample.columns)
+        if not _checked_columns(sample, sep, report):
+            return None
+        frame = None
+        if text_columns is not None:
+            frame = _read_arrow(raw if used_encoding == "utf-8" else text.encode("utf-8"), sep, decimal, header,
+                                set(text_columns))
+        if frame is None:  # every column as text, or a file the fast reader refused: read (and explain) it here
+            wanted = set(text_columns or ())
+            frame = _read_csv(text, sep, decimal=decimal, dtype=str if text_columns is None else
+                              {c: object for c in header if str(c).strip() in wanted})
     except (pd.errors.ParserError, ValueError) as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        quote = re.search(r"EOF inside string starting at row (\d+)", str(exc))  # counted from 0, header included
-        report.error(f"the table is ragged ({str(exc).strip()})",
-                     "every row must have as many columns as the header; check quotes and separators",
-                     row=int(line.group(1)) if line else (int(quote.group(1)) + 1 if quote else None))
+        _report_ragged(exc, report)
         return None
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas made an index of the extra leading fields
+        line = _first_longer_row(text, sep, len(header))
+        report.error(f"the table is ragged (row {line} has more fields than the header's {len(header)})",
+                     "every row must have as many columns as the header; check quotes and separators", row=line)
+        return None
+    if not _checked_columns(frame, sep, report):
+        return None
+    return Table(frame=frame, encoding=used_encoding, separator=sep, decimal=decimal)
+
+
+def _first_longer_row(text: str, sep: str, width: int) -> int | None:
+    """Line number of the first row with more fields than the header (only asked about ragged files)."""
+    for number, fields in enumerate(csv.reader(io.StringIO(text), delimiter=sep), 1):
+        if len(fields) > width:
+            return number
+    return None
+
+
+def _read_arrow(data: bytes, sep: str, decimal: str, header: list[str], text_columns: set[str]) -> pd.DataFrame | None:
+    """The fast reader: Apache Arrow's multithreaded CSV parser on UTF-8 bytes. Text columns arrive dictionary
+    encoded (as Categoricals: each distinct key or code is one Python string, not one per row); other columns
+    as float/int where every cell is a number in the file's notation, else as text. None when Arrow refuses
+    the file (ragged rows, line breaks inside quotes ...): the pandas reader then reads it and says why.
+
+    Nothing is inferred that the pandas reader would not infer: no nulls, booleans, dates or timestamps."""
+    import pyarrow as pa
+    import pyarrow.csv as arrow_csv
+
+    text_type = pa.dictionary(pa.int32(), pa.string())
+    options = {
+        "read_options": arrow_csv.ReadOptions(use_threads=True, block_size=1 << 22),
+        "parse_options": arrow_csv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True, escape_char=False,
+                                                newlines_in_values=False, ignore_empty_lines=True),
+        "convert_options": arrow_csv.ConvertOptions(
+            column_types={name: text_type for name in header if str(name).strip() in text_columns},
+            null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False, true_values=[],
+            false_values=[], decimal_point=decimal, timestamp_parsers=[]),
+    }
+    try:
+        table = arrow_csv.read_csv(pa.py_buffer(data), **options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.column_names != [str(name) for name in header]:
+        return None
+    columns = {}
+    for name, column in zip(table.column_names, table.columns):
+        array = column.combine_chunks()
+        if pa.types.is_dictionary(array.type):
+            columns[name] = pd.Categorical.from_codes(array.indices.to_numpy(zero_copy_only=False),
+                                                      categories=pd.Index(array.dictionary.to_pylist(), dtype=object))
+        elif pa.types.is_floating(array.type) or pa.types.is_integer(array.type):
+            columns[name] = array.to_numpy(zero_copy_only=False)
+        else:  # text, or what Arrow read as a date: the cells as written
+            columns[name] = array.cast(pa.string()).to_numpy(zero_copy_only=False).astype(object)
+    return pd.DataFrame(columns)
+
+
+def _report_ragged(exc: Exception, report: ImportReport) -> None:
+    line = re.search(r"line (\d+)", str(exc))
+    quote = re.search(r"EOF inside string starting at row (\d+)", str(exc))  # counted from 0, header included
+    report.error(f"the table is ragged ({str(exc).strip()})",
+                 "every row must have as many columns as the header; check quotes and separators",
+                 row=int(line.group(1)) if line else (int(quote.group(1)) + 1 if quote else None))
+
+
+def _checked_columns(frame: pd.DataFrame, separator: str | None, report: ImportReport) -> bool:
+    """Strip the header names; False (with the problem reported) for one column or a repeated header."""
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame.columns) < 2:
-        report.error(f"only one column found with separator {sep!r}", "give the right --separator", row=1)
-        return None
+        report.error(f"only one column found with separator {separator!r}", "give the right --separator", row=1)
+        return False
     duplicates = [c for c in frame.columns if re.search(r"\.\d+$", c) and c.rsplit(".", 1)[0] in frame.columns]
     if duplicates:
         report.error(f"the header repeats the columns {duplicates}", "give every column a distinct name", row=1)
-        return None
-    return Table(frame=frame, encoding=used_encoding, separator=sep,
-                 decimal=decimal or _guess_decimal(frame, sep))
+        return False
+    return True
+
+
+def _read_csv(text: str, sep: str, **options) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text), sep=sep, keep_default_na=False, na_filter=False, skip_blank_lines=True,
+                       engine="c", quoting=csv.QUOTE_MINIMAL, **options)
+
+
+def _head(text: str, lines: int) -> str:
+    """The first `lines` lines of text (a sample to sniff from, without copying the whole file)."""
+    end = -1
+    for _ in range(lines):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text
+    return text[:end + 1]
+
+
+def _first_overlong_line(raw: bytes) -> tuple[int, int] | None:
+    """(line number, length) of the first line longer than MAX_LINE_BYTES; jumps from line break to line break
+    at most MAX_LINE_BYTES apart, so a normal file is checked in a few dozen steps."""
+    start = 0
+    while len(raw) - start > MAX_LINE_BYTES:
+        found = raw.rfind(b"\n", start, start + MAX_LINE_BYTES + 1)
+        if found < 0:
+            end = raw.find(b"\n", start)
+            return raw.count(b"\n", 0, start) + 1, (len(raw) if end < 0 else end) - start
+        start = found + 1
+    return None
+
+
+def _first_nonblank_lines(text: str, count: int) -> list[str]:
+    lines: list[str] = []
+    start = 0
+    while len(lines) < count and start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end].rstrip("\r")
+        if line.strip():
+            lines.append(line)
+        start = end + 1
+    return lines
 
 
 def _decode(raw: bytes, encoding: str | None, report: ImportReport) -> tuple[str | None, str]:
@@ -180,6 +303,7 @@ class ParsedNumbers:
     values: pd.Series  # float, NaN where no number
     flags: pd.Series  # object: None or a flag name
     bad: pd.Series  # bool: text that is neither a number, a symbol nor empty
+    any_flag: bool = True  # False: no cell has a flag (flags is all None; lets callers skip looking)
 
 
 def parse_numbers(cells: pd.Series, decimal: str, missing_values: dict[str, str] | None = None) -> ParsedNumbers:
@@ -188,6 +312,8 @@ def parse_numbers(cells: pd.Series, decimal: str, missing_values: dict[str, str]
     Plain numbers ("12,5" / "12.5") take one C-level conversion; only the cells that fail it (thousands
     separators, special symbols, empty cells, text) go through the slower pattern matching."""
     index = cells.index
+    if pd.api.types.is_numeric_dtype(cells) and not pd.api.types.is_bool_dtype(cells):
+        return _from_numbers(cells.astype(np.float64), missing_values)
     fast = _all_plain_numbers(cells, decimal)
     if fast is not None:
         values = pd.Series(fast, index=index)
@@ -222,6 +348,21 @@ def parse_numbers(cells: pd.Series, decimal: str, missing_values: dict[str, str]
     values = values.where(np.isfinite(values) & flags.isna())
     bad = values.isna() & flags.isna()
     return ParsedNumbers(values=values, flags=flags.astype(object).where(flags.notna(), None), bad=bad)
+
+
+def _from_numbers(values: pd.Series, missing_values: dict[str, str] | None) -> ParsedNumbers:
+    """A column the CSV parser already read as numbers: publisher codes become flags, non-finite is bad."""
+    flags = pd.Series(np.full(len(values), None, dtype=object), index=values.index)
+    flagged = np.zeros(len(values), dtype=bool)
+    for token, flag in (missing_values or {}).items():
+        number = pd.to_numeric(pd.Series([token]), errors="coerce").iloc[0]
+        if pd.notna(number):
+            hit = (values == number).to_numpy() & ~flagged
+            flags[hit] = flag
+            flagged |= hit
+    finite = np.isfinite(values.to_numpy())
+    return ParsedNumbers(values=values.where(finite & ~flagged), flags=flags,
+                         bad=pd.Series(~finite & ~flagged, index=values.index), any_flag=bool(flagged.any()))
 
 
 def _all_plain_numbers(cells: pd.Series, decimal: str) -> np.ndarray | None:

@@ -179,7 +179,8 @@ def artifacts() -> Path:
 
 
 def table_fingerprint(engine: sa.Engine) -> dict:
-    """Row counts and a checksum of the observation and area tables: 'the database exactly as before'."""
+    """Row counts and checksums of observations, areas and indicators, and the list of tables (observation has a
+    partition per indicator): 'the database exactly as before'."""
     with engine.connect() as conn:
         return {
             "observation": conn.execute(sa.text(
@@ -189,4 +190,7 @@ def table_fingerprint(engine: sa.Engine) -> dict:
             "import_batch": conn.execute(sa.text("SELECT count(*) FROM import_batch")).scalar_one(),
             "indicator": conn.execute(sa.text(
                 "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY code), '')) FROM indicator t")).scalar_one(),
+            "tables": conn.execute(sa.text(  # no partition (or leftover table) appears or vanishes
+                "SELECT array_agg(relname::text ORDER BY relname) FROM pg_class WHERE relkind IN ('r', 'p') "
+                "AND relnamespace = 'public'::regnamespace")).scalar_one(),
         }

@@ -25,8 +25,8 @@ def engine(pg_server, demo_template):
     engine = create_engine(pg_server.create(name, template=demo_template), make_settings())
     with engine.begin() as conn:
         conn.execute(sa.text("""
-            INSERT INTO disclosure (observation_id, rule, reason)
-            SELECT o.id, 'primary', 'Fallzahl unter 3' FROM observation o JOIN area a ON a.id = o.area_id
+            INSERT INTO disclosure (observation_id, indicator_code, rule, reason)
+            SELECT o.id, o.indicator_code, 'primary', 'Fallzahl unter 3' FROM observation o JOIN area a ON a.id = o.area_id
             WHERE o.indicator_code = 'S1' AND o.period = '2020-12-31' AND a.key = '01100101' AND o.superseded_at IS NULL
             ON CONFLICT (observation_id) DO UPDATE SET reason = EXCLUDED.reason"""))
         conn.execute(sa.text("""

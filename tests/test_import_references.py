@@ -1,5 +1,6 @@
 """The references of observations (to areas, indicators and import batches) hold as strictly as foreign keys,
-although they are checked once per statement (migration 0003) so that big imports stay fast."""
+although they are checked once per statement (migration 0003) so that big imports stay fast. Rows of an indicator
+without a partition cannot be stored at all, and partitions exist for known indicators only (migration 0010)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ def test_observations_need_an_existing_area_indicator_and_batch(fresh_engine):
     insert = "INSERT INTO observation (indicator_code, area_id, period, value, import_batch_id) VALUES ({})"
     fails_with_foreign_key_violation(fresh_engine, insert.format(f"'S1', -1, '2030-12-31', 1, {batch_id}"),
                                      "observation_area_id_fkey")
-    fails_with_foreign_key_violation(fresh_engine, insert.format(f"'NOPE', {area_id}, '2030-12-31', 1, {batch_id}"),
+    with pytest.raises(sa.exc.IntegrityError, match="no partition of relation"), fresh_engine.begin() as conn:
+        conn.execute(sa.text(insert.format(f"'NOPE', {area_id}, '2030-12-31', 1, {batch_id}")))  # no partition
+    fails_with_foreign_key_violation(fresh_engine, "SELECT observation_ensure_partition('NOPE')",
                                      "observation_indicator_code_fkey")
     fails_with_foreign_key_violation(fresh_engine, insert.format(f"'S1', {area_id}, '2030-12-31', 1, -7"),
                                      "observation_import_batch_id_fkey")
