@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from geo.boundaries import OptionError as BoundaryOptionError, boundary_options, import_boundaries
 from geo.import_report import ImportReport
 from indicators.observations import OptionError, import_observations, observation_options
-from service.db import DatabaseUnavailable, check_connection, create_engine, upgrade
+from service.db import DatabaseUnavailable, check_connection, create_engine, refresh_statistics, upgrade
 from service.embedded import EmbeddedCluster, EmbeddedError
 from service.settings import Settings, get_settings
 
@@ -179,6 +179,8 @@ def _run_import(files: list[Path], run_one) -> None:
                         task, completed=done, total=total, description=f"{path.name}: {what}"))
             _print_report(report)
             failed |= not report.ok
+            if report.ok and report.batch_id is not None:  # committed: planner statistics, outside its transaction
+                refresh_statistics(engine)
     if failed:
         raise typer.Exit(code=1)
 

@@ -75,3 +75,16 @@ def upgrade(engine: Engine, storage_srid: int) -> None:
 def is_up_to_date(conn: Connection) -> bool:
     heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     return set(MigrationContext.configure(conn).get_current_heads()) == heads
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """ANALYZE the tables imports fill, after an import has committed (maintenance, outside its transaction).
+
+    Autovacuum keeps the statistics of ordinary tables and of each partition, but never of the partitioned
+    `observation` as a whole, which the planner needs for joins over all indicators; and right after a big
+    import, before autovacuum wakes up, the next import's roll-ups would be planned on stale numbers."""
+    with engine.connect() as conn:
+        conn.execute(sa.text("SET statement_timeout = '15min'"))
+        conn.execute(sa.text("ANALYZE area, observation"))
+        conn.commit()
+

@@ -17,6 +17,7 @@ from indicators.catalogue import load_catalogue, read_catalogue
 from indicators.disclosure import set_partition
 from indicators.index_runs import compute_demo_indices
 from indicators.observations import ObservationImportOptions, import_observations
+from service.db import refresh_statistics
 from service.settings import PROJECT_ROOT
 
 DEMO_MANIFEST = PROJECT_ROOT / "data" / "demo" / "berlin" / "demo.yaml"
@@ -71,12 +72,14 @@ def load_demo(engine: Engine, manifest: Path = DEMO_MANIFEST, progress=None) -> 
             report = import_boundaries(conn, base / item["file"], options, created_by="demo")
         _check(report, summary)
         advance(item["file"])
+    refresh_statistics(engine)  # the observation imports' roll-ups join the areas
     for item in spec["observations"]:
         options = ObservationImportOptions(**{k: v for k, v in item.items() if k != "file"})
         with engine.connect() as conn:
             report = import_observations(conn, base / item["file"], options, created_by="demo")
         _check(report, summary)
         advance(item["file"])
+    refresh_statistics(engine)
     for item in spec.get("points", []):
         options = PointImportOptions(**{k: v for k, v in item.items() if k != "file"})
         with engine.connect() as conn:

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.engine import Connection
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -29,6 +30,7 @@ from geo.import_report import ImportReport, get_batch, list_batches
 from indicators import observations
 from service.audit import record
 from service.auth import Principal, require_role
+from service.db import refresh_statistics
 from service.errors import ProblemError, bad_request, not_found, problem_response
 from service.http import base_url, connection, json_response
 
@@ -164,7 +166,10 @@ async def _run(request: Request, principal: Principal, kind: str, parse_options:
                                   display_name=name, before_commit=audit)
 
         report = await run_in_threadpool(work)
-    return _respond(request, report)
+    response = _respond(request, report)
+    if report.ok and report.batch_id is not None:  # committed: planner statistics after the answer went out
+        response.background = BackgroundTask(refresh_statistics, request.app.state.engine)
+    return response
 
 
 @router.post("/observations", summary="Import indicator values from CSV/XLSX (data steward; dry_run=true validates)",
