@@ -2,11 +2,11 @@
 
 Rows of indicators that have no partition yet are bulk-loaded: COPY into new tables with no index, then
 attached as the indicators' partitions (indexes built once, references checked; see `indicators.partitions`).
-The other rows are staged with COPY into a temporary table and applied set-based: rows equal to what is
-stored are skipped (re-importing a file changes nothing), differing rows supersede the stored ones (kept as
-history), new rows are inserted. `ObservationWriter` takes the rows chunk by chunk and COPYs them on a
-thread of its own, so that PostgreSQL stores one chunk while the importer parses the next. Runs inside the
-import's transaction and never commits.
+The other rows are staged with COPY into temporary tables (one per indicator) and applied set-based: rows
+equal to what is stored are skipped (re-importing a file changes nothing), differing rows supersede the
+stored ones (kept as history), new rows are inserted. `ObservationWriter` takes the rows chunk by chunk and
+COPYs them on a thread of its own, so that PostgreSQL stores one chunk while the importer checks the next.
+Runs inside the import's transaction and never commits.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from psycopg import sql
 from sqlalchemy.engine import Connection
 
 from geo.import_report import ImportReport
@@ -29,7 +28,6 @@ from indicators.partitions import (
     codes_without_partition,
     create_detached,
     lock_partitions,
-    note_new_partitions,
 )
 
 # Validated rows arrive as a DataFrame with these columns: indicator, flag and flag_reason as Categoricals
@@ -38,7 +36,6 @@ ROW_COLUMNS = ("indicator", "area_id", "period", "value", "numerator", "denomina
 _TYPES = {"indicator": ("indicator_code", "text"), "area_id": ("area_id", "int8"), "period": ("period", "date"),
           "value": ("value", "float8"), "numerator": ("numerator", "float8"),
           "denominator": ("denominator", "float8"), "flag": ("flag", "text"), "flag_reason": ("flag_reason", "text")}
-STAGING = "staging_observation"
 
 
 @dataclass(frozen=True)
@@ -53,17 +50,18 @@ class _Part:
 class ObservationWriter:
     """Stores the validated rows of one import under `report.batch_id`, chunk after chunk.
 
-    `write` encodes a chunk per indicator (in the caller's thread) and hands it to the writer's thread,
-    returning at once (at most two chunks wait); that thread COPYs the rows of each new indicator into its
-    detached partition and builds its indexes, and COPYs the other rows into the staging table, so that
-    PostgreSQL works on one chunk while the caller prepares the next. `finish` waits for the last COPY,
-    attaches the new partitions and applies the staged rows, filling the report's rows_written,
-    rows_unchanged and rows_superseded; `abort` stops without finishing (the caller rolls back). Until
-    `finish` or `abort` returns, only the writer's thread may use the connection."""
+    `write` encodes a chunk per indicator (in the caller's thread: the writer's thread then needs the GIL
+    for little more than waiting on the socket) and queues it, returning at once; the writer's thread COPYs
+    the rows of each new indicator into its detached partition and builds its indexes, and the other rows
+    into a staging table per indicator, so that PostgreSQL works on one chunk while the caller checks the
+    next. `finish` waits for the last COPY, attaches the new partitions and applies the staged rows, filling
+    the report's rows_written, rows_unchanged and rows_superseded; `abort` stops without finishing (the
+    caller rolls back). Until `finish` or `abort` returns, only the writer's thread may use the connection."""
 
     def __init__(self, conn: Connection, report: ImportReport):
         self._conn, self._report = conn, report
         self._targets: dict[str, str] = {}  # indicator code -> the table its rows are copied into
+        self._staged: set[str] = set()  # codes whose rows go through a staging table (they have a partition)
         self._indexed: set[str] = set()  # new partitions whose indexes exist (later rows maintain them)
         self._areas: list[np.ndarray] = []  # areas referenced by the rows of new partitions
         self._locked = False
@@ -89,13 +87,11 @@ class ObservationWriter:
     def finish(self) -> None:
         self._stop()
         self._raise_failure()
-        fresh = [code for code, table in self._targets.items() if table != STAGING]
+        fresh = [code for code in self._targets if code not in self._staged]
         if fresh:
             attach(self._conn, fresh, np.unique(np.concatenate(self._areas)).tolist(), [self._report.batch_id])
-            note_new_partitions(self._conn, [self._targets[code] for code in fresh])
-        if STAGING in self._targets.values():
-            self._conn.execute(sa.text(f"ANALYZE {STAGING}"))  # the joins below are planned on real numbers
-            _apply(self._conn, self._report)
+        for code in self._staged:
+            _apply(self._conn, code, self._targets[code], self._report)
 
     def abort(self) -> None:
         self._stop()
@@ -124,13 +120,9 @@ class ObservationWriter:
 
     def _write_part(self, part: _Part) -> None:
         table = self._targets[part.code]
-        if table == STAGING:  # rows of many indicators: the code of these comes as the column's default
-            self._conn.connection.driver_connection.execute(
-                sql.SQL("ALTER TABLE {} ALTER COLUMN indicator_code SET DEFAULT {}").format(
-                    sql.Identifier(STAGING), sql.Literal(part.code)))
-            copy_into(self._conn, table, part.data)
-            return
         copy_into(self._conn, table, part.data)
+        if part.code in self._staged:
+            return
         self._report.rows_written += part.data.rows
         self._areas.append(part.areas)
         if part.code not in self._indexed:  # a new indicator's rows come in one piece: index them right away
@@ -148,10 +140,10 @@ class ObservationWriter:
             new = codes_without_partition(self._conn, new)
         for code, table in zip(new, create_detached(self._conn, new, self._report.batch_id)):
             self._targets[code] = table
-        if len(new) < len(codes) and STAGING not in self._targets.values():
-            _create_staging(self._conn)
         for code in codes:
-            self._targets.setdefault(code, STAGING)
+            if code not in self._targets:  # one staging table per indicator: its joins touch one partition
+                self._targets[code] = _create_staging(self._conn, len(self._staged))
+                self._staged.add(code)
 
 
 def store_rows(conn: Connection, rows: pd.DataFrame, report: ImportReport) -> None:
@@ -198,39 +190,44 @@ def _values(series: pd.Series, kind: str):
     return series.to_numpy(dtype=np.float64 if kind == "float8" else np.int64)
 
 
-def _create_staging(conn: Connection) -> None:
+def _create_staging(conn: Connection, number: int) -> str:
+    """A temporary table for the rows of one indicator (the code is known: it is not a column)."""
+    name = f"staging_observation_{number}"
     conn.execute(sa.text(f"""
-        CREATE TEMP TABLE {STAGING} (
-            indicator_code text, area_id bigint, period date, value double precision, numerator double precision,
+        CREATE TEMP TABLE {name} (
+            area_id bigint, period date, value double precision, numerator double precision,
             denominator double precision, flag text, flag_reason text
         ) ON COMMIT DROP"""))
+    return name
 
 
-def _apply(conn: Connection, report: ImportReport) -> None:
-    """Set-based write: drop rows equal to the stored ones, supersede the differing ones, insert the rest.
-
-    The first two steps only run when current values of the same indicators and periods exist on these
-    areas at all (a first import of new data needs neither)."""
-    overlaps = conn.execute(sa.text("""
+def _apply(conn: Connection, code: str, staging: str, report: ImportReport) -> None:
+    """Set-based write of one indicator's staged rows: drop rows equal to the stored ones, supersede the
+    differing ones, insert the rest. The code is a constant, so that each statement is planned on the
+    indicator's partition alone. The first two steps only run when current values of the indicator exist on
+    these areas and periods at all (new periods of an indicator need neither)."""
+    params = {"code": code, "batch": report.batch_id}
+    conn.execute(sa.text(f"ANALYZE {staging}"))  # the joins below are planned on real numbers
+    overlaps = conn.execute(sa.text(f"""
         SELECT EXISTS (
-            SELECT 1 FROM staging_observation s JOIN observation o
-              ON o.area_id = s.area_id AND o.period = s.period AND o.indicator_code = s.indicator_code
-             AND o.superseded_at IS NULL)""")).scalar_one()
+            SELECT 1 FROM {staging} s JOIN observation o
+              ON o.indicator_code = :code AND o.area_id = s.area_id AND o.period = s.period
+             AND o.superseded_at IS NULL)"""), params).scalar_one()
     if overlaps:
-        report.rows_unchanged += conn.execute(sa.text("""
-            DELETE FROM staging_observation s USING observation o
-            WHERE o.superseded_at IS NULL AND o.indicator_code = s.indicator_code AND o.area_id = s.area_id
+        report.rows_unchanged += conn.execute(sa.text(f"""
+            DELETE FROM {staging} s USING observation o
+            WHERE o.indicator_code = :code AND o.superseded_at IS NULL AND o.area_id = s.area_id
               AND o.period = s.period AND o.value IS NOT DISTINCT FROM s.value
               AND o.numerator IS NOT DISTINCT FROM s.numerator AND o.denominator IS NOT DISTINCT FROM s.denominator
               AND o.flag IS NOT DISTINCT FROM s.flag
-              AND o.flag_reason IS NOT DISTINCT FROM s.flag_reason""")).rowcount
-        report.rows_superseded += conn.execute(sa.text("""
+              AND o.flag_reason IS NOT DISTINCT FROM s.flag_reason"""), params).rowcount
+        report.rows_superseded += conn.execute(sa.text(f"""
             UPDATE observation o SET superseded_at = now(), superseded_by_batch = :batch
-            FROM staging_observation s
-            WHERE o.superseded_at IS NULL AND o.indicator_code = s.indicator_code AND o.area_id = s.area_id
-              AND o.period = s.period"""), {"batch": report.batch_id}).rowcount
-    report.rows_written += conn.execute(sa.text("""
+            FROM {staging} s
+            WHERE o.indicator_code = :code AND o.superseded_at IS NULL AND o.area_id = s.area_id
+              AND o.period = s.period"""), params).rowcount
+    report.rows_written += conn.execute(sa.text(f"""
         INSERT INTO observation (indicator_code, area_id, period, value, numerator, denominator, flag, flag_reason,
                                  import_batch_id)
-        SELECT indicator_code, area_id, period, value, numerator, denominator, flag, flag_reason, :batch
-        FROM staging_observation"""), {"batch": report.batch_id}).rowcount
+        SELECT :code, area_id, period, value, numerator, denominator, flag, flag_reason, :batch
+        FROM {staging}"""), params).rowcount

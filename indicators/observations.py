@@ -211,11 +211,8 @@ def import_observations(
                          _area_versions(conn, options.level))
         report.batch_id = record_batch(conn, report, created_by, _options_json(options))
         if not _store_by_indicator(conn, table, checks, report, step):
-            # something to report: read every cell as written (the report quotes them) and check all at once
-            as_written = read_table(path, ImportReport(kind=report.kind, file=report.file),
-                                    encoding=options.encoding, separator=options.separator, decimal=table.decimal,
-                                    sheet=options.sheet)
-            _store_whole(conn, as_written or table, checks, report)
+            # something to report: check all rows at once, on the cells as written (the report quotes them)
+            _store_whole(conn, _as_written(path, table, options), checks, report)
         step("stored", 3, 4)
         if not dry_run:  # derived data (roll-ups, disclosure) would be rolled back with the dry run anyway
             refresh_after_write(conn)
@@ -273,6 +270,15 @@ def _store_by_indicator(conn: Connection, table: Table, checks: _Checks, report:
     savepoint.commit()
     report.rows_read = rows_read
     return True
+
+
+def _as_written(path: Path, table: Table, options: ObservationImportOptions) -> Table:
+    """The table with every cell as text: read again if the reader turned columns into numbers."""
+    if not any(pd.api.types.is_numeric_dtype(dtype) for dtype in table.frame.dtypes):
+        return table
+    again = read_table(path, ImportReport(kind="observations", file=path.name), encoding=options.encoding,
+                       separator=options.separator, decimal=table.decimal, sheet=options.sheet)
+    return again or table
 
 
 def _store_whole(conn: Connection, table: Table, checks: _Checks, report: ImportReport) -> None:

@@ -56,14 +56,18 @@ def attach(conn: Connection, codes: list[str], areas: list[int] | None = None, b
                          "CAST(:batches AS bigint[]))"), {"codes": codes, "areas": areas, "batches": batches})
 
 
-def note_new_partitions(conn: Connection, tables: list[str]) -> None:
-    """Give the planner the least it needs about freshly loaded partitions within their transaction: row count
-    and that every row is current (without statistics, `superseded_at IS NULL` is guessed to keep 0.5 % of the
-    rows, and the roll-ups and disclosure control that follow would be planned as nested loops over
-    "a few" rows). A sample of 300 rows is enough for that; full statistics follow after commit
+def analyse_new_partitions(conn: Connection) -> None:
+    """Give partitions that were never analysed the least the planner needs within the transaction that made
+    them: their row count, and that their rows are current (without statistics, `superseded_at IS NULL` is
+    guessed to keep 0.5 % of the rows, and queries over freshly loaded partitions are planned as nested loops
+    over "a few" rows). A sample of 300 rows is enough for that; full statistics follow after commit
     (`service.db.refresh_statistics`)."""
+    tables = conn.execute(sa.text("""
+        SELECT t.relid::text FROM pg_partition_tree('observation') t
+        WHERE t.isleaf AND NOT EXISTS (SELECT 1 FROM pg_statistic s WHERE s.starelid = t.relid)""")).scalars().all()
+    if not tables:
+        return
     conn.execute(sa.text("SET LOCAL default_statistics_target = 1"))
     for table in tables:
         conn.execute(sa.text(f'ANALYZE "{table}" (superseded_at)'))  # names made by observation_partition_name
     conn.execute(sa.text("RESET default_statistics_target"))
-

@@ -24,7 +24,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from indicators.partitions import ensure_partitions
+from indicators.partitions import analyse_new_partitions, ensure_partitions
 
 ROLLUP_BATCH_KIND = "rollup"
 DEFAULT_WEIGHT = "EW"
@@ -185,6 +185,7 @@ def refresh_rollups(conn: Connection) -> int:
     steps = _level_steps(conn)
     if not steps:
         return 0
+    analyse_new_partitions(conn)  # partitions this import loaded are joined below
     conn.execute(sa.text("DROP TABLE IF EXISTS rollup_new"))
     conn.execute(sa.text(_NEW_TABLE))
     conn.execute(sa.text("DROP TABLE IF EXISTS rollup_weight"))

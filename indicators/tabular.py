@@ -103,7 +103,7 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
                      value=lines[0][:80])
         return None
     try:
-        sample = _read_csv(_head(text, 201), sep, dtype=str, nrows=200)
+        sample = _read_csv(_head(text, 201), sep, dtype=object, nrows=200)
         decimal = decimal or _guess_decimal(sample, sep)
         header = list(sample.columns)
         if not _checked_columns(sample, sep, report):
@@ -114,7 +114,7 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
                                 set(text_columns))
         if frame is None:  # every column as text, or a file the fast reader refused: read (and explain) it here
             wanted = set(text_columns or ())
-            frame = _read_csv(text, sep, decimal=decimal, dtype=str if text_columns is None else
+            frame = _read_csv(text, sep, decimal=decimal, dtype=object if text_columns is None else
                               {c: object for c in header if str(c).strip() in wanted})
     except (pd.errors.ParserError, ValueError) as exc:
         _report_ragged(exc, report)
