@@ -1,5 +1,6 @@
-"""The schema is built by Alembic alone and ends in one head."""
+"""The schema is built by Alembic alone and ends in one head; the partitioning of observations (0010) can be undone."""
 
+import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
@@ -12,3 +13,32 @@ def test_the_migrations_end_in_one_head_and_the_test_database_is_at_it(demo_engi
     with demo_engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_heads() == tuple(heads)
         assert is_up_to_date(conn)
+
+
+def test_partitioning_observations_can_be_undone_and_redone_without_losing_a_row(pg_server, demo_template):
+    """Migration 0010 moves every observation into per-indicator partitions; back to 0009 and up again, every
+    row, disclosure and derivation is where it was."""
+    from alembic import command
+
+    from service.db import upgrade
+    from tests.conftest import private_engine, table_fingerprint
+
+    with private_engine(pg_server, demo_template) as engine:
+        def state():
+            with engine.connect() as conn:
+                partitioned = conn.execute(sa.text(
+                    "SELECT relkind = 'p' FROM pg_class WHERE relname = 'observation'")).scalar_one()
+                derivations = conn.execute(sa.text("SELECT count(*) FROM observation_derivation")).scalar_one()
+            fingerprint = table_fingerprint(engine)
+            fingerprint.pop("tables")
+            return partitioned, derivations, fingerprint
+
+        partitioned, derivations, before = state()
+        assert partitioned and derivations > 0
+        config = alembic_config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0009")
+        assert state() == (False, derivations, before)
+        upgrade(engine, 25833)
+        assert state() == (True, derivations, before)

@@ -42,6 +42,23 @@ DEPENDENT = {  # table -> name of its foreign key to observation before this mig
     "observation_derivation": "observation_derivation_observation_id_fkey",
 }
 
+TABLE = """
+    CREATE TABLE observation (
+        id bigint NOT NULL DEFAULT nextval('observation_id_seq'),
+        indicator_code text NOT NULL,
+        area_id bigint NOT NULL,
+        period date NOT NULL,
+        value double precision,
+        numerator double precision,
+        denominator double precision,
+        flag text,
+        flag_reason text,
+        import_batch_id bigint NOT NULL,
+        superseded_by_batch bigint,
+        superseded_at timestamptz,
+        CONSTRAINT observation_value_or_flag CHECK (value IS NOT NULL OR flag IS NOT NULL),
+        {key}
+    ) {partitioned}"""
 CURRENT_VIEW = "CREATE VIEW observation_current AS SELECT o.* FROM observation o WHERE o.superseded_at IS NULL"
 PUBLIC_VIEW = """
     CREATE VIEW observation_public AS
@@ -335,23 +352,8 @@ def upgrade(storage_srid: int = 25833) -> None:
         op.execute(f"DELETE FROM {table} WHERE indicator_code IS NULL")  # cannot exist under the old key
         op.execute(f"ALTER TABLE {table} ALTER COLUMN indicator_code SET NOT NULL")
     _set_aside_observation()
-    op.execute("""
-        CREATE TABLE observation (
-            id bigint NOT NULL DEFAULT nextval('observation_id_seq'),
-            indicator_code text NOT NULL,
-            area_id bigint NOT NULL,
-            period date NOT NULL,
-            value double precision,
-            numerator double precision,
-            denominator double precision,
-            flag text,
-            flag_reason text,
-            import_batch_id bigint NOT NULL,
-            superseded_by_batch bigint,
-            superseded_at timestamptz,
-            CONSTRAINT observation_value_or_flag CHECK (value IS NOT NULL OR flag IS NOT NULL),
-            CONSTRAINT observation_pkey PRIMARY KEY (id, indicator_code)
-        ) PARTITION BY LIST (indicator_code)""")
+    op.execute(TABLE.format(key="CONSTRAINT observation_pkey PRIMARY KEY (id, indicator_code)",
+                            partitioned="PARTITION BY LIST (indicator_code)"))
     op.execute("ALTER SEQUENCE observation_id_seq OWNED BY observation.id")
     # each session takes ids 1,000 at a time: a bulk load draws a million ids without touching the sequence
     # a million times (ids stay unique, not gapless)
@@ -391,22 +393,7 @@ def downgrade(storage_srid: int = 25833) -> None:
     for index in ("observation_pkey", "observation_current_uq"):
         op.execute(f"ALTER INDEX {index} RENAME TO {index.replace('observation_', 'observation_partitioned_', 1)}")
     op.execute("ALTER SEQUENCE observation_id_seq OWNED BY NONE")
-    op.execute("""
-        CREATE TABLE observation (
-            id bigint PRIMARY KEY DEFAULT nextval('observation_id_seq'),
-            indicator_code text NOT NULL,
-            area_id bigint NOT NULL,
-            period date NOT NULL,
-            value double precision,
-            numerator double precision,
-            denominator double precision,
-            flag text,
-            flag_reason text,
-            import_batch_id bigint NOT NULL,
-            superseded_by_batch bigint,
-            superseded_at timestamptz,
-            CONSTRAINT observation_value_or_flag CHECK (value IS NOT NULL OR flag IS NOT NULL)
-        )""")
+    op.execute(TABLE.format(key="CONSTRAINT observation_pkey PRIMARY KEY (id)", partitioned=""))
     op.execute("ALTER SEQUENCE observation_id_seq OWNED BY observation.id")
     op.execute(f"INSERT INTO observation ({COLUMNS}) SELECT {COLUMNS} FROM observation_partitioned")
     op.execute("DROP TABLE observation_partitioned CASCADE")
