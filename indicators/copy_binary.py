@@ -63,17 +63,19 @@ def copy_into(conn: Connection, table: str, data: CopyData) -> int:
     return data.rows
 
 
+def positions_by_code(codes: np.ndarray) -> list[np.ndarray]:
+    """The positions of the rows of each distinct code (codes ascending, each group's rows in their order)."""
+    order = np.argsort(codes, kind="stable")
+    return [rows for rows in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1) if len(rows)]
+
+
 def _row_blocks(columns: list[Column]) -> Iterator[bytes]:
     n = _length(columns)
     if n == 0:
         return
     prepared = [_prepare(c, n) for c in columns]
-    shape = _shape_codes(prepared, n)
-    order = np.argsort(shape, kind="stable")
-    bounds = np.flatnonzero(np.diff(shape[order])) + 1
-    groups = np.split(order, bounds)
     rare: list[np.ndarray] = []
-    for rows in groups:
+    for rows in positions_by_code(_shape_codes(prepared, n)):
         if len(rows) >= VECTORISED_FROM:
             yield _fixed_width_block(prepared, rows)
         else:

@@ -21,7 +21,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.import_report import ImportReport
-from indicators.copy_binary import Column, CopyData, copy_into, encode
+from indicators.copy_binary import (
+    Column,
+    CopyData,
+    copy_into,
+    encode,
+    positions_by_code,
+)
 from indicators.partitions import (
     attach,
     build_indexes,
@@ -158,9 +164,7 @@ def store_rows(conn: Connection, rows: pd.DataFrame, report: ImportReport) -> No
 
 def _by_indicator(rows: pd.DataFrame):
     codes = rows["indicator"].cat.codes.to_numpy()
-    order = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
-    for chunk in np.split(order, bounds) if len(order) else []:
+    for chunk in positions_by_code(codes):
         yield str(rows["indicator"].cat.categories[codes[chunk[0]]]), rows.iloc[chunk]
 
 

@@ -31,6 +31,7 @@ from geo.import_report import (
     run_in_import_transaction,
 )
 from geo.levels import get_level
+from indicators.copy_binary import positions_by_code
 from indicators.observation_store import ROW_COLUMNS, ObservationWriter, store_rows
 from indicators.refresh import refresh_after_write
 from indicators.tabular import (
@@ -352,10 +353,8 @@ def _long_parts(table: Table, options: ObservationImportOptions, indicators: dic
         if _report_unknown_indicators(indicator, table.first_row + frame.index.to_numpy(), options, indicators,
                                       report):
             return None
-        codes = indicator.codes
-        order = np.argsort(codes, kind="stable")
-        groups = [(str(indicator.categories[codes[rows[0]]]), rows, options.value_column)
-                  for rows in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1) if len(rows)]
+        groups = [(str(indicator.categories[indicator.codes[rows[0]]]), rows, options.value_column)
+                  for rows in positions_by_code(indicator.codes)]
         numerator_column = _present(frame, options.numerator_column)
         denominator_column = _present(frame, options.denominator_column)
     else:
@@ -540,15 +539,15 @@ def _check_values(rows: pd.DataFrame, table: Table, indicators: dict[str, Indica
     value, numerator, denominator = (rows[c].to_numpy() for c in ("value", "numerator", "denominator"))
     with np.errstate(invalid="ignore"):
         checks = [
-            (share & ((value < 0) | (value > 100)), "value",
+            (share & ((value < 0) | (value > 100)),
              "a share outside 0-100 %", "shares are percentages between 0 and 100; check the unit and decimal separator"),
-            (count & (value < 0), "value", "a negative count", "counts cannot be negative"),
-            ((numerator < 0) | (denominator < 0), "value", "a negative numerator or denominator",
+            (count & (value < 0), "a negative count", "counts cannot be negative"),
+            ((numerator < 0) | (denominator < 0), "a negative numerator or denominator",
              "numerators and denominators are counts"),
-            (share & (numerator > denominator), "value", "the numerator exceeds the denominator",
+            (share & (numerator > denominator), "the numerator exceeds the denominator",
              "swap the columns or correct the counts"),
         ]
-    for mask, _, message, fix in checks:
+    for mask, message, fix in checks:
         for i in np.flatnonzero(mask)[:MAX_ROWS_LISTED_PER_PROBLEM]:
             row = rows.iloc[i]
             column = str(row["value_column"])

@@ -3,8 +3,9 @@
 Writers call `ensure_partitions` for the indicator codes they are about to insert. An import of indicators
 that have no partition yet takes the bulk path instead: `lock_partitions`, `codes_without_partition`,
 `create_detached` (a table with no index), COPY into it, `build_indexes` (one pass each), `attach`
-(references checked once for all, the rows visible at commit; readers are not blocked). The SQL lives in the migration, so that triggers (renamed indicator codes) and this module
-create partitions the same way. Knows nothing of files.
+(references checked once for all, the rows visible at commit; readers are not blocked). The SQL lives in the
+migration, so that triggers (renamed indicator codes) and this module create partitions the same way. Knows
+nothing of files.
 """
 
 from __future__ import annotations

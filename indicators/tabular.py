@@ -124,8 +124,7 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
         report.error(f"the table is ragged (row {line} has more fields than the header's {len(header)})",
                      "every row must have as many columns as the header; check quotes and separators", row=line)
         return None
-    if not _checked_columns(frame, sep, report):
-        return None
+    frame.columns = [str(c).strip() for c in frame.columns]  # the header itself was checked on the sample
     return Table(frame=frame, encoding=used_encoding, separator=sep, decimal=decimal)
 
 
