@@ -8,7 +8,9 @@ re-reads it every few seconds in case a notification was lost with a broken conn
   (data_version, method, full URL, Accept, caller's role, process start) and answers If-None-Match with 304
   before routing: no database query for anonymous callers (a token is still checked, since its role is part
   of the ETag and revocation must bite). After any non-GET request the version is re-read synchronously,
-  so a client that writes and then reads never gets a stale 304.
+  so a client that writes and then reads never gets a stale 304. A 304 carries the Content-Security-Policy
+  its 200 was sent with (browsers apply a 304's headers to the cached page), so it is only answered for an
+  ETag whose policy this process remembers; otherwise the application answers in full.
 - `VersionedCache` memoises metadata (levels, periods, counts, extents) until the version changes.
 
 If the listener cannot reach the database, the version is unknown: no ETags are issued and every request
@@ -21,6 +23,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -147,6 +150,29 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return any(candidate.strip().removeprefix("W/") == opaque for candidate in if_none_match.split(","))
 
 
+class ReplayedHeaders:
+    """The headers a 304 must repeat from its 200 (the Content-Security-Policy), per ETag, most recent first."""
+
+    REPLAYED = ("content-security-policy",)
+
+    def __init__(self, size: int = 8192):
+        self.size = size
+        self._items: OrderedDict[str, list[tuple[bytes, bytes]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, etag: str, headers: MutableHeaders) -> None:
+        replayed = [(name.encode(), headers[name].encode()) for name in self.REPLAYED if name in headers]
+        with self._lock:
+            self._items[etag] = replayed
+            self._items.move_to_end(etag)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def recall(self, etag: str) -> list[tuple[bytes, bytes]] | None:
+        with self._lock:
+            return self._items.get(etag)
+
+
 class ConditionalGetMiddleware:
     """ETag + Cache-Control on every GET, 304 on a matching If-None-Match without calling the application."""
 
@@ -154,6 +180,7 @@ class ConditionalGetMiddleware:
         self.app = app
         self.version = version
         self.resolve_role = resolve_role  # blocking (may query the token table); run in a worker thread
+        self.replayed = ReplayedHeaders()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -183,16 +210,18 @@ class ConditionalGetMiddleware:
             role, cache_control = "anonymous", PUBLIC_CACHE
         etag = etag_for(version, scope, headers, role)
         if_none_match = headers.get("if-none-match")
-        if if_none_match and _matches(if_none_match, etag):
+        replayed = self.replayed.recall(etag) if if_none_match and _matches(if_none_match, etag) else None
+        if replayed is not None:
             await send({"type": "http.response.start", "status": 304,
                         "headers": [(b"etag", etag.encode()), (b"cache-control", cache_control.encode()),
-                                    (b"vary", b"Accept, Accept-Encoding, Authorization")]})
+                                    (b"vary", b"Accept, Accept-Encoding, Authorization"), *replayed]})
             await send({"type": "http.response.body", "body": b""})
             return
-        await self.app(scope, receive, _with_cache_headers(send, etag, cache_control))
+        await self.app(scope, receive, _with_cache_headers(send, etag, cache_control, self.replayed))
 
 
-def _with_cache_headers(send: Send, etag: str | None, cache_control: str) -> Send:
+def _with_cache_headers(send: Send, etag: str | None, cache_control: str,
+                        replayed: ReplayedHeaders | None = None) -> Send:
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(scope=message)
@@ -201,6 +230,8 @@ def _with_cache_headers(send: Send, etag: str | None, cache_control: str) -> Sen
                 headers["ETag"] = etag  # replaces e.g. FileResponse's, which names a temporary file
                 headers.add_vary_header("Accept")
                 headers.add_vary_header("Authorization")
+                if replayed is not None:
+                    replayed.remember(etag, headers)
             if "cache-control" not in headers:
                 headers["Cache-Control"] = cache_control if 200 <= status < 300 else NO_STORE
         await send(message)

@@ -1,5 +1,6 @@
-"""Request-level protection: request ids, security headers, body size limits, a rate limit for anonymous
-heavy requests, and CORS (closed by default). Everything refused here answers RFC 9457 problem+json.
+"""Request-level protection: request ids, security headers (including the Content-Security-Policy of every
+answer), body size limits, a rate limit for anonymous heavy requests, and CORS (closed by default). Everything
+refused here answers RFC 9457 problem+json.
 
 Pure ASGI middleware (no BaseHTTPMiddleware), so streamed responses stay streamed. Starlette has a
 body-limit middleware, but it answers in plain text and with one limit for every path; imports need a
@@ -8,12 +9,15 @@ larger limit than JSON writes, so the small limiter below keeps both in one plac
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
 import re
 import time
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, HTTPException
 from starlette.datastructures import Headers, MutableHeaders
@@ -33,6 +37,8 @@ SECURITY_HEADERS = [
 ]
 # JSON, GeoJSON, CSV, tiles: nothing in them may ever run as a page
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+# An inline <script> without src (Folium writes its map as one); its text is what the browser hashes.
+_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 READ_METHODS = ["GET", "HEAD", "OPTIONS"]
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 
@@ -65,14 +71,95 @@ class RequestContextMiddleware:
                 headers["x-request-id"] = request_id
                 for name, value in SECURITY_HEADERS:
                     headers.setdefault(name.decode(), value.decode())
-                if not headers.get("content-type", "").startswith("text/html"):
-                    headers.setdefault("content-security-policy", API_CSP.decode())
+                # Answers made by the middleware (problems) get the API policy. A 304 gets none here: browsers
+                # apply a 304's headers to the cached page, so only the page's own policy may go with it
+                # (ConditionalGetMiddleware replays it).
+                if "content-security-policy" not in headers and message["status"] != 304:
+                    headers["content-security-policy"] = API_CSP.decode()
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
             REQUEST_ID.reset(token)
+
+
+def page_policy(body: bytes, image_origins: tuple[str, ...] = ()) -> str:
+    """The Content-Security-Policy of one HTML page: its own scripts and nothing else (scripts from this origin,
+    plus a sha256 hash of each inline script it contains), styles from this origin and inline styles (Leaflet
+    and Folium position every element with them), images from this origin, data: URIs and the configured
+    background tiles, requests only to this origin, no plugins, no foreign frames, no <base>.
+
+    Hashes rather than nonces: a page revalidated with 304 keeps its cached body, so its policy must be the one
+    the body was delivered with; `ConditionalGetMiddleware` replays it."""
+    hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(m.group(1)).digest()).decode() + "'"
+                     for m in _INLINE_SCRIPT.finditer(body)})
+    images = " ".join(("'self'", "data:", "blob:") + image_origins)
+    return "; ".join((
+        "default-src 'none'",
+        "script-src " + " ".join(["'self'", *hashes]),
+        "style-src 'self' 'unsafe-inline'",
+        f"img-src {images}",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ))
+
+
+def tile_origins(tile_url: str | None) -> tuple[str, ...]:
+    """The origin of the configured background tiles (`https://tiles.example.de`), for the pages' img-src."""
+    if not tile_url:
+        return ()
+    subdomains = "abc" if "{s}" in tile_url else "a"  # Leaflet's default subdomains for {s}
+    parts = [urlsplit(tile_url.replace("{s}", sub)) for sub in subdomains]
+    return tuple(f"{p.scheme}://{p.netloc}" for p in parts if p.scheme and p.netloc)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Gives every answer of the application its Content-Security-Policy: HTML pages the policy of their own
+    content (`page_policy`), everything else `default-src 'none'`. Runs inside gzip, so it reads the page as
+    written; an HTML page is held until complete (pages are rendered whole anyway)."""
+
+    def __init__(self, app: ASGIApp, image_origins: tuple[str, ...] = ()):
+        self.app = app
+        self.image_origins = image_origins
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def send_with_policy(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if "content-security-policy" in headers:
+                    await send(message)
+                elif headers.get("content-type", "").startswith("text/html"):
+                    start = message  # held until the body is complete
+                else:
+                    headers["content-security-policy"] = API_CSP.decode()
+                    await send(message)
+                return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            MutableHeaders(scope=start)["content-security-policy"] = page_policy(body, self.image_origins)
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, send_with_policy)
 
 
 class BodyTooLarge(HTTPException):

@@ -45,8 +45,9 @@ class Settings(BaseSettings):
         default=r"^/(collections/[^/]+/items|tiles/|api/tiles/|api/aggregate|api/exports|exports|downloads|maps/"
                 r"|reports|profiles|api/profiles)",
         description="Regular expression of the heavy paths the rate limit applies to.")
-    map_tiles: str = Field(default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-                           description="Background tile URL of maps; empty = no background (offline use).")
+    map_tiles: str = Field(default="", description="Background tile URL of maps (e.g. a municipal tile server, "
+                           "https://tiles.example.de/{z}/{x}/{y}.png); empty = no background, so that no page "
+                           "asks a third party for anything.")
     public_base_url: str | None = Field(default=None, description="Base URL used in links, if behind a proxy.")
 
 
