@@ -137,11 +137,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(demo_engine: sa.Engine) -> Iterator[str]:
-    """A real uvicorn server in a thread, for the browser and GDAL."""
+@contextmanager
+def serving(engine: sa.Engine, **settings) -> Iterator[str]:
+    """A real uvicorn server of the app on `engine` in a thread; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(make_settings(), engine=demo_engine), host="127.0.0.1", port=port,
+    config = uvicorn.Config(create_app(make_settings(**settings), engine=engine), host="127.0.0.1", port=port,
                             log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -151,9 +151,18 @@ def live_server(demo_engine: sa.Engine) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_engine: sa.Engine) -> Iterator[str]:
+    """A real uvicorn server in a thread, for the browser and GDAL."""
+    with serving(demo_engine) as url:
+        yield url
 
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

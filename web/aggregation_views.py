@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen before pyplot is imported)
 from branca.element import Element  # noqa: E402
 
-from web.maps import BERLIN_CENTRE, LEAFLET_CSS, LEAFLET_JS, MISSING_COLOUR, NEUTRAL  # noqa: E402
+from web.maps import MISSING_COLOUR, NEUTRAL, base_map, control_label, feature_details  # noqa: E402
 from web.templates import german_number  # noqa: E402
 
 GROUP_LABELS = {"programme": "Programmgebiet", "rest": "übrige Stadt", "matched": "Vergleichsgebiete"}
@@ -23,14 +23,9 @@ GROUP_COLOURS = {"programme": "#bd0026", "rest": "#777777", "matched": "#2b8cbe"
 
 def supply_map(feature_collection: dict, *, title: str, breaks: list[float], points: dict | None,
                tile_url: str | None, bounds: list[float] | None) -> str:
-    """Choropleth of a supply ratio per area (higher = better supplied = darker blue), facilities as dots."""
-    fmap = folium.Map(location=BERLIN_CENTRE, zoom_start=10, tiles=None, control_scale=True)
-    fmap.default_js = LEAFLET_JS
-    fmap.default_css = LEAFLET_CSS
-    if bounds:
-        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    if tile_url:
-        folium.TileLayer(tiles=tile_url, attr="© OpenStreetMap-Mitwirkende", name="Hintergrundkarte").add_to(fmap)
+    """Choropleth of a supply ratio per area (higher = better supplied = darker blue), facilities as dots;
+    tooltips as text (`web.maps.feature_details`)."""
+    fmap = base_map(bounds, tile_url, title=title)
     colours = NEUTRAL[: len(breaks) + 1]
 
     def colour(value: float | None) -> str:
@@ -39,18 +34,18 @@ def supply_map(feature_collection: dict, *, title: str, breaks: list[float], poi
         return colours[sum(value > b for b in breaks)]
 
     folium.GeoJson(
-        feature_collection, name=title,
+        feature_collection, name=control_label(title),
         style_function=lambda f: {"fillColor": colour(f["properties"].get("supply")), "color": "#555555",
                                   "weight": 0.5, "fillOpacity": 0.8},
         highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["name", "key", "wert", "plaetze", "kinder"],
-                                      aliases=["Name", "Schlüssel", title, "Plätze", "Kinder"], sticky=True),
+        on_each_feature=feature_details([("name", "Name"), ("key", "Schlüssel"), ("wert", title),
+                                         ("plaetze", "Plätze"), ("kinder", "Kinder")]),
     ).add_to(fmap)
     if points:
-        folium.GeoJson(points, name="Einrichtungen",
+        folium.GeoJson(points, name=control_label("Einrichtungen"),
                        marker=folium.CircleMarker(radius=2, color="#333333", weight=0.5, fill=True,
                                                   fill_color="#ffffff", fill_opacity=0.9),
-                       tooltip=folium.GeoJsonTooltip(fields=["name", "kapazitaet"], aliases=["Einrichtung", "Plätze"]),
+                       on_each_feature=feature_details([("name", "Einrichtung"), ("kapazitaet", "Plätze")]),
                        ).add_to(fmap)
         folium.LayerControl(collapsed=True).add_to(fmap)
     labels = _break_labels(breaks)
@@ -66,7 +61,6 @@ def supply_map(feature_collection: dict, *, title: str, breaks: list[float], poi
                     border: 1px solid #777; }}
 </style>
 <div id="legend" role="region" aria-label="Legende"><strong>{escape(title)}</strong>{rows}</div>"""))
-    fmap.get_root().header.add_child(Element(f"<title>{escape(title)}</title>"))
     return fmap.get_root().render()
 
 

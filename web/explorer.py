@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from datetime import date
-from html import escape
 from urllib.parse import urlencode
 
 import folium
-import orjson
 import pandas as pd
 from branca.element import Element
 from folium.utilities import JsCode
@@ -28,13 +26,13 @@ from indicators.classify import SCHEMES, Classification, classify
 from indicators.values import boundary_date_for, indicator_values
 from web import indices
 from web.maps import (
-    BERLIN_CENTRE,
-    LEAFLET_CSS,
-    LEAFLET_JS,
     MISSING_COLOUR,
     area_features,
+    base_map,
+    control_label,
     diverging_colours,
     palette,
+    script_json,
 )
 from web.templates import environment
 from web.values import flag_text, value_text
@@ -52,6 +50,9 @@ MAP_GEOMETRY = {"simplify_m": 5.0, "precision": 5}
 FULL_GEOMETRY = {"simplify_m": None, "precision": 7}
 OUTLINE_GEOMETRY = {"simplify_m": 20.0, "precision": 4}
 MAX_ZOOM = 16
+# Tooltip and popup of an area: (property set by _add_tooltip_properties, label)
+DETAIL_ROWS = [("name", "Name"), ("key", "Schlüssel"), ("wert", "Wert"), ("rang", "Rang"), ("klasse", "Klasse"),
+               ("index", "Index")]
 
 
 @dataclass(frozen=True)
@@ -281,25 +282,27 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
     if outline_level is not None:
         outlines = area_features(conn, outline_level.code, boundary_date_for(conn, outline_level.code, None),
                                  storage_srid, **OUTLINE_GEOMETRY, version=data_version)
-    fmap = _map(tile_url, level_extent(conn, state.level, data.at))
+    fmap = base_map(level_extent(conn, state.level, data.at), tile_url,
+                    title=f"Kartenexplorer: {title_de(data)} – district-monitor", max_zoom=MAX_ZOOM,
+                    prefer_canvas=False, zoom_snap=0.25)
     fill = {key: (None if pd.isna(c) else data.colours[int(c)]) for key, c in data.table["klass"].items()}
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name=data.indicator["name_de"],
+        name=control_label(data.indicator["name_de"]),
         style_function=lambda f: _style(fill.get(f["id"])),
         highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
         on_each_feature=JsCode(f"function (feature, layer) {{ dmExplorer.bind(feature, layer, "
-                               f"{orjson.dumps(state.level).decode()}); }}"),
+                               f"{script_json(state.level)}, {script_json(DETAIL_ROWS)}); }}"),
         control=True,
     ).add_to(fmap)
     if outlines:
-        folium.GeoJson({"type": "FeatureCollection", "features": outlines}, name=outline_level.plural_de,
+        folium.GeoJson({"type": "FeatureCollection", "features": outlines}, name=control_label(outline_level.plural_de),
                        style_function=lambda _f: {"fill": False, "color": "#222222", "weight": 1.6, "opacity": 0.9},
                        interactive=False, control=True).add_to(fmap)
     attention_keys = {a["key"] for a in data.attention}
     if attention_keys:
         folium.GeoJson({"type": "FeatureCollection", "features": [f for f in features if f["id"] in attention_keys]},
-                       name="Gebiete mit Aufmerksamkeitsbedarf",
+                       name=control_label("Gebiete mit Aufmerksamkeitsbedarf"),
                        style_function=lambda _f: {"fill": False, "color": "#000000", "weight": 3.2,
                                                   "dashArray": "6 3"},
                        interactive=False, control=True).add_to(fmap)
@@ -311,7 +314,6 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
         available_indices=indices.available(conn), legend=legend_rows(data), missing_colour=MISSING_COLOUR,
         outline_level=outline_level)
     root = fmap.get_root()
-    root.header.add_child(Element(f"<title>Kartenexplorer: {escape(title_de(data))} – district-monitor</title>"))
     root.header.add_child(Element('<link rel="stylesheet" href="/static/explorer.css">'))
     root.html.add_child(Element(panel))
     root.script.add_child(Element(f"window.addEventListener('DOMContentLoaded', function () {{ "
@@ -325,19 +327,6 @@ def legend_rows(data: ExplorerData) -> list[dict]:
         return []
     return [{"label": data.classes.labels_de[i], "colour": data.colours[i], "count": data.classes.counts[i]}
             for i in range(data.classes.k)]
-
-
-def _map(tile_url: str | None, bounds: list[float] | None) -> folium.Map:
-    fmap = folium.Map(location=BERLIN_CENTRE, zoom_start=10, tiles=None, control_scale=True, max_zoom=MAX_ZOOM,
-                      prefer_canvas=False, zoom_snap=0.25)
-    fmap.default_js = LEAFLET_JS
-    fmap.default_css = LEAFLET_CSS
-    if bounds:
-        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    if tile_url:
-        folium.TileLayer(tiles=tile_url, attr="© OpenStreetMap-Mitwirkende", name="Hintergrundkarte",
-                         max_zoom=MAX_ZOOM).add_to(fmap)
-    return fmap
 
 
 def _style(colour: str | None) -> dict:

@@ -2,7 +2,8 @@
 index classes, and LISA hot spots (High-High / Low-Low / outliers / not significant).
 
 Receives GeoJSON FeatureCollections whose properties already carry class and flags; runs no SQL. Leaflet is
-served from /static (vendored), so the maps work without internet access. Labels are German first.
+served from /static (vendored), so the maps work without internet access. Labels are German first. Tooltips
+and popups come from `web.maps.feature_details` (text, never HTML).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from html import escape
 import folium
 from branca.element import Element
 
-from web.maps import BERLIN_CENTRE, LEAFLET_CSS, LEAFLET_JS, WORSE_IS_DARK
+from web.maps import WORSE_IS_DARK, base_map, control_label, feature_details
 
 # 12 Gesamtindex groups ordered from the most favourable (1+: high status, positive dynamics) to the least
 # favourable (4-: very low status, negative dynamics) on ColorBrewer RdBu (colour-blind safe, diverging):
@@ -58,18 +59,6 @@ def class_colours(scheme: str | None, codes: list[str]) -> dict[str, str]:
     return dict(zip(codes, steps))
 
 
-def _base_map(bounds: list[float] | None, tile_url: str | None, title: str) -> folium.Map:
-    fmap = folium.Map(location=BERLIN_CENTRE, zoom_start=10, tiles=None, control_scale=True)
-    fmap.default_js = LEAFLET_JS
-    fmap.default_css = LEAFLET_CSS
-    if bounds:
-        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    if tile_url:
-        folium.TileLayer(tiles=tile_url, attr="© OpenStreetMap-Mitwirkende", name="Hintergrundkarte").add_to(fmap)
-    fmap.get_root().header.add_child(Element(f"<title>{escape(title)}</title>"))
-    return fmap
-
-
 def index_map(feature_collection: dict, *, title: str, fill: dict[str, str], entries: list[LegendEntry],
               no_class_count: int, attention_count: int, attention_label: str, bounds: list[float] | None,
               tile_url: str | None) -> str:
@@ -84,21 +73,18 @@ def index_map(feature_collection: dict, *, title: str, fill: dict[str, str], ent
                 "color": ATTENTION_OUTLINE if flagged else "#666666", "weight": 2.5 if flagged else 0.4,
                 "dashArray": None if colour else "3"}
 
-    fmap = _base_map(bounds, tile_url, title)
+    fmap = base_map(bounds, tile_url, title=title)
     for feature in feature_collection["features"]:
         properties = feature["properties"]
         properties["klasse"] = properties.get("class_label_de") or "–"
         properties["aufmerksamkeit"] = "ja" if properties.get("attention") else "nein"
         properties["grund"] = properties.get("reason") or ""
+    rows = [("name", "Name"), ("key", "Schlüssel"), ("class", "Gruppe"), ("klasse", "Klasse"),
+            ("aufmerksamkeit", "Aufmerksamkeitsbedarf")]
     folium.GeoJson(
-        feature_collection, name=title, style_function=style,
+        feature_collection, name=control_label(title), style_function=style,
         highlight_function=lambda _f: {"weight": 3, "color": "#ffbf00"},
-        tooltip=folium.GeoJsonTooltip(fields=["name", "key", "class", "klasse", "aufmerksamkeit"],
-                                      aliases=["Name", "Schlüssel", "Gruppe", "Klasse", "Aufmerksamkeitsbedarf"],
-                                      sticky=True),
-        popup=folium.GeoJsonPopup(fields=["name", "key", "class", "klasse", "aufmerksamkeit", "grund"],
-                                  aliases=["Name", "Schlüssel", "Gruppe", "Klasse", "Aufmerksamkeitsbedarf",
-                                           "ohne Zuordnung weil"]),
+        on_each_feature=feature_details(rows, rows + [("grund", "ohne Zuordnung weil")]),
     ).add_to(fmap)
     extra = [(f'<div><span class="swatch" style="background:#fff;border:2.5px solid {ATTENTION_OUTLINE}"></span>'
              f'{escape(attention_label)} <span class="count">({attention_count})</span></div>')]
@@ -119,19 +105,17 @@ def hotspot_map(feature_collection: dict, *, title: str, counts: dict[str, int],
         return {"fillColor": colour or NO_CLASS_COLOUR, "fillOpacity": 0.85 if colour else 0.5, "color": "#666666",
                 "weight": 0.4, "dashArray": None if colour else "3"}
 
-    fmap = _base_map(bounds, tile_url, title)
+    fmap = base_map(bounds, tile_url, title=title)
     for feature in feature_collection["features"]:
         properties = feature["properties"]
         quadrant = properties.get("quadrant")
         properties["cluster"] = QUADRANT_LABELS_DE.get(quadrant, properties.get("excluded") or "nicht analysiert")
         properties["p"] = "–" if properties.get("p_sim") is None else f"{properties['p_sim']:.3f}".replace(".", ",")
+    rows = [("name", "Name"), ("key", "Schlüssel"), ("cluster", "Cluster"), ("p", "Pseudo-p-Wert")]
     folium.GeoJson(
-        feature_collection, name=title, style_function=style,
+        feature_collection, name=control_label(title), style_function=style,
         highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["name", "key", "cluster", "p"],
-                                      aliases=["Name", "Schlüssel", "Cluster", "Pseudo-p-Wert"], sticky=True),
-        popup=folium.GeoJsonPopup(fields=["name", "key", "cluster", "p"],
-                                  aliases=["Name", "Schlüssel", "Cluster", "Pseudo-p-Wert"]),
+        on_each_feature=feature_details(rows, rows),
     ).add_to(fmap)
     entries = [LegendEntry(QUADRANT_LABELS_DE[q], QUADRANT_COLOURS[q], counts.get(q, 0)) for q in QUADRANT_COLOURS]
     extra = []

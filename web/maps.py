@@ -1,16 +1,23 @@
-"""Folium choropleths of one indicator: classified colours, German legend and tooltips, missing values explained.
+"""What every Folium map of the service shares: the base map, colours, geometry for drawing, and the details
+shown on hover and click, which are always built as text, never as HTML.
 
-Receives a GeoJSON FeatureCollection and a classification; draws nothing from the database itself.
-Leaflet is served from /static (vendored), so maps work without internet access.
+Every value on a map (area, facility and indicator names, class labels, exclusion reasons) came from a
+delivery or a definition and may contain markup. Folium's GeoJsonTooltip/GeoJsonPopup put values into
+innerHTML and Leaflet's layer control writes layer names as HTML, so the maps here never use them:
+`feature_details` binds tooltips and popups through /static/maps.js (textContent), `control_label` escapes
+layer names, and JSON in inline scripts goes through `script_json`. Leaflet is served from /static
+(vendored), so maps work without internet access. Draws nothing from the database itself except through
+`area_features`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from html import escape
+from typing import Any
 
 import folium
 import numpy as np
@@ -18,13 +25,16 @@ import orjson
 import pyproj
 import shapely
 from branca.element import Element
+from folium.utilities import JsCode
+from jinja2.utils import htmlsafe_json_dumps
 from sqlalchemy.engine import Connection
 
 from geo.crs import CRS84, Crs, storage_crs_uri
 from geo.features import FeatureQuery, feature_texts
 
-LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js")]
-LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css")]
+# Leaflet, then the text-only details of every map (dmMaps), before the map's own inline script runs.
+LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js"), ("dm_maps", "/static/maps.js")]
+LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css"), ("dm_maps_css", "/static/maps.css")]
 # ColorBrewer YlOrRd / PuBu (colour-blind safe). Dark red = worse, whatever the indicator's direction.
 WORSE_IS_DARK = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
 NEUTRAL = ["#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d"]
@@ -37,15 +47,46 @@ NEUTRAL_DOWN = ["#d8daeb", "#b2abd2", "#8073ac", "#542788"]
 NEUTRAL_UP = ["#fee0b6", "#fdb863", "#e08214", "#b35806"]
 AROUND_ZERO = "#f7f7f7"
 BERLIN_CENTRE = (52.51, 13.40)
+TILE_ATTRIBUTION = "© OpenStreetMap-Mitwirkende"
 
 
-@dataclass(frozen=True)
-class Legend:
-    title: str
-    labels: list[str]
-    colours: list[str]
-    counts: list[int]
-    missing_count: int
+def base_map(bounds: list[float] | None, tile_url: str | None, *, title: str | None = None,
+             **options: Any) -> folium.Map:
+    """An empty Folium map on vendored Leaflet showing `bounds` (minLon, minLat, maxLon, maxLat), with the
+    configured background tiles (none by default, so that no page asks a third party for anything) and the
+    page title (escaped). `options` go to folium.Map (e.g. max_zoom)."""
+    fmap = folium.Map(location=BERLIN_CENTRE, zoom_start=10, tiles=None, control_scale=True, **options)
+    fmap.default_js = LEAFLET_JS
+    fmap.default_css = LEAFLET_CSS
+    if bounds:
+        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr=TILE_ATTRIBUTION, name="Hintergrundkarte",
+                         max_zoom=options.get("max_zoom", 18)).add_to(fmap)
+    if title is not None:
+        fmap.get_root().header.add_child(Element(f"<title>{escape(title)}</title>"))
+    return fmap
+
+
+def script_json(value: Any) -> str:
+    """JSON that can stand inside an inline <script>: `<`, `>`, `&` and `'` escaped (no `</script>` or `<!--`
+    can end or bend the element), U+2028/U+2029 escaped (not line breaks for older parsers)."""
+    return str(htmlsafe_json_dumps(value))
+
+
+def control_label(text: str) -> str:
+    """A layer's name for Leaflet's layer control, which writes names as HTML: the text escaped."""
+    return escape(text)
+
+
+def feature_details(tooltip: list[tuple[str, str]], popup: list[tuple[str, str]] | None = None,
+                    profile_level: str | None = None) -> JsCode:
+    """`on_each_feature` of a folium.GeoJson: a tooltip (and on click a popup) listing the feature's
+    properties as (property, label) rows, built as text by /static/maps.js; with `profile_level`, the popup
+    links to the area's profile."""
+    options = {"popup": popup, "profileLevel": profile_level}
+    return JsCode(f"function (feature, layer) {{ dmMaps.bindDetails(feature, layer, {script_json(tooltip)}, "
+                  f"{script_json(options)}); }}")
 
 
 _SIMPLIFIED: OrderedDict[tuple, list[dict]] = OrderedDict()
@@ -137,55 +178,3 @@ def _shade(shades: list[str], rank: int, count: int) -> str:
     if count <= 1:
         return shades[len(shades) // 2]
     return shades[round(rank * (len(shades) - 1) / (count - 1))]
-
-
-def choropleth(feature_collection: dict, *, value_label: str, legend: Legend, class_colour: dict[str, str | None],
-               tile_url: str | None, bounds: list[float] | None = None) -> str:
-    """A complete HTML page with the map. `class_colour` maps feature id -> fill colour (None = missing);
-    `bounds` (minLon, minLat, maxLon, maxLat) is the extent shown first."""
-    fmap = folium.Map(location=BERLIN_CENTRE, zoom_start=10, tiles=None, control_scale=True, prefer_canvas=False)
-    if bounds:
-        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    fmap.default_js = LEAFLET_JS
-    fmap.default_css = LEAFLET_CSS
-    if tile_url:
-        folium.TileLayer(tiles=tile_url, attr="© OpenStreetMap-Mitwirkende", name="Hintergrundkarte").add_to(fmap)
-
-    def style(feature: dict) -> dict:
-        colour = class_colour.get(feature["id"])
-        return {"fillColor": colour or MISSING_COLOUR, "color": "#555555", "weight": 0.5,
-                "fillOpacity": 0.8 if colour else 0.5, "dashArray": None if colour else "3"}
-
-    folium.GeoJson(
-        feature_collection,
-        name=value_label,
-        style_function=style,
-        highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["name", "key", "wert"], aliases=["Name", "Schlüssel", value_label],
-                                      sticky=True),
-        popup=folium.GeoJsonPopup(fields=["name", "key", "wert"], aliases=["Name", "Schlüssel", value_label]),
-    ).add_to(fmap)
-    fmap.get_root().html.add_child(Element(_legend_html(legend)))
-    fmap.get_root().header.add_child(Element(f"<title>{escape(legend.title)}</title>"))
-    return fmap.get_root().render()
-
-
-def _legend_html(legend: Legend) -> str:
-    rows = "".join(
-        f'<div><span class="swatch" style="background:{colour}"></span>{escape(label)} '
-        f'<span class="count">({count})</span></div>'
-        for label, colour, count in zip(legend.labels, legend.colours, legend.counts)
-    )
-    if legend.missing_count:
-        rows += (f'<div><span class="swatch" style="background:{MISSING_COLOUR}"></span>kein Wert '
-                 f'<span class="count">({legend.missing_count})</span></div>')
-    return f"""
-<style>
-  #legend {{ position: absolute; z-index: 1000; bottom: 24px; right: 12px; background: rgba(255,255,255,.92);
-            padding: 8px 10px; font: 13px/1.4 system-ui, sans-serif; border-radius: 4px;
-            box-shadow: 0 1px 4px rgba(0,0,0,.3); }}
-  #legend .swatch {{ display: inline-block; width: 14px; height: 14px; margin-right: 6px; vertical-align: -2px;
-                    border: 1px solid #777; }}
-  #legend .count {{ color: #666; }}
-</style>
-<div id="legend" role="region" aria-label="Legende"><strong>{escape(legend.title)}</strong>{rows}</div>"""

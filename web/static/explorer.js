@@ -1,42 +1,13 @@
-// Map explorer: tooltips and popups built from feature properties as text (never as HTML), and the search box.
+// Map explorer: every area's tooltip and popup (as text, through dmMaps of maps.js), and the search box.
 window.dmExplorer = (function () {
   "use strict";
-  var ROWS = [["name", "Name"], ["key", "Schlüssel"], ["wert", "Wert"], ["rang", "Rang"], ["klasse", "Klasse"],
-              ["index", "Index"]];
   var layers = {};
   var map = null;
 
-  function table(properties) {
-    var node = document.createElement("div");
-    node.className = "dm-tip";
-    var tbl = document.createElement("table");
-    ROWS.forEach(function (row) {
-      var value = properties[row[0]];
-      if (value === undefined || value === null) { return; }
-      var tr = document.createElement("tr");
-      var th = document.createElement("th");
-      var td = document.createElement("td");
-      th.textContent = row[1];
-      td.textContent = String(value);
-      tr.appendChild(th);
-      tr.appendChild(td);
-      tbl.appendChild(tr);
-    });
-    node.appendChild(tbl);
-    return node;
-  }
-
-  function bind(feature, layer, level) {
+  // rows: the (property, label) pairs of tooltip and popup (web/explorer.py); dmMaps builds them as text
+  function bind(feature, layer, level, rows) {
     layers[feature.id] = layer;
-    layer.bindTooltip(function () { return table(feature.properties); }, {sticky: true});
-    layer.bindPopup(function () {
-      var node = table(feature.properties);
-      var link = document.createElement("a");
-      link.href = "/areas/" + encodeURIComponent(level) + "/" + encodeURIComponent(feature.id);
-      link.textContent = "Quartiersprofil öffnen";
-      node.appendChild(link);
-      return node;
-    });
+    dmMaps.bindDetails(feature, layer, rows, {popup: rows, profileLevel: level});
   }
 
   function find(text) {

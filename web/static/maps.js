@@ -1,0 +1,44 @@
+// Details of every map of the service: tooltips and popups built from a feature's properties as text
+// (textContent, never innerHTML), so that no name or reason delivered in an import can run as script.
+// Loaded after Leaflet and before a map's own script (web/maps.py LEAFLET_JS).
+window.dmMaps = (function () {
+  "use strict";
+
+  function table(properties, rows) {
+    var node = document.createElement("div");
+    node.className = "dm-tip";
+    var tbl = document.createElement("table");
+    rows.forEach(function (row) {
+      var value = properties[row[0]];
+      if (value === undefined || value === null || value === "") { return; }
+      var tr = document.createElement("tr");
+      var th = document.createElement("th");
+      var td = document.createElement("td");
+      th.textContent = row[1];
+      td.textContent = String(value);
+      tr.appendChild(th);
+      tr.appendChild(td);
+      tbl.appendChild(tr);
+    });
+    node.appendChild(tbl);
+    return node;
+  }
+
+  // options: {popup: rows or null, profileLevel: level code (popup links to the area's profile) or null}
+  function bindDetails(feature, layer, rows, options) {
+    layer.bindTooltip(function () { return table(feature.properties, rows); }, {sticky: true});
+    if (!options.popup) { return; }
+    layer.bindPopup(function () {
+      var node = table(feature.properties, options.popup);
+      if (options.profileLevel) {
+        var link = document.createElement("a");
+        link.href = "/areas/" + encodeURIComponent(options.profileLevel) + "/" + encodeURIComponent(feature.id);
+        link.textContent = "Quartiersprofil öffnen";
+        node.appendChild(link);
+      }
+      return node;
+    });
+  }
+
+  return {bindDetails: bindDetails};
+})();
