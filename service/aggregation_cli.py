@@ -184,12 +184,9 @@ def _output(result: dict, rows: list[dict], csv_out: Path | None) -> None:
     if csv_out is None:
         _print_json(result)
         return
-    import csv
+    from web.tabular_export import csv_text
 
-    with open(csv_out, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0].keys()) if rows else ["key"])
-        writer.writeheader()
-        writer.writerows(rows)
+    csv_out.write_text(csv_text(rows, list(rows[0].keys()) if rows else ["key"]), encoding="utf-8", newline="")
     _cli().console.print(f"{len(rows):,} rows written to {csv_out}")
 
 

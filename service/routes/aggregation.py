@@ -6,8 +6,6 @@ Every bad input answers 4xx problem+json naming the field (`field`), never 500.
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -47,7 +45,7 @@ from indicators.values import boundary_date_for
 from service.audit import record
 from service.auth import Principal, current_principal, require_role
 from service.errors import ProblemError
-from service.http import HTML, connection, json_response, wants_html
+from service.http import HTML, connection, csv_response, json_response, wants_html
 from web.aggregation_views import evaluation_chart, supply_map
 from web.templates import render
 
@@ -84,15 +82,6 @@ def _date(text: str | None, field: str) -> date | None:
                            field=field) from None
 
 
-def _csv(rows: list[dict], fields: list[str], filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 def _cached(conn: Connection, kind: str, compute, **request: Any) -> tuple[Any, bool]:
     """Expensive results, cached per request and data_version; the cache row is committed at once."""
     result, hit = cached(conn, cache_key(kind, **request), compute)
@@ -111,7 +100,7 @@ def derivations(conn: Conn, caller: Caller, level: Annotated[str, Query(descript
     _level(conn, level)
     rows = list_derivations(conn, level, indicator, _date(period, "period"), caller.sees_unsuppressed)
     if f == "csv":
-        return _csv(rows, list(rows[0].keys()) if rows else ["key"], f"ableitungen_{level}.csv")
+        return csv_response(rows, list(rows[0].keys()) if rows else ["key"], f"ableitungen_{level}.csv")
     return json_response({"level": level, "count": len(rows), "items": rows,
                           "rules": {"sum": "counts added up", "ratio_of_sums": "scale * sum(numerators) / "
                                     "sum(denominators)", "weighted_mean": "population-weighted mean of the shares "
@@ -184,7 +173,7 @@ def aggregate_catchments(
         raise _problem(exc) from None
     if f == "csv":
         fields = ["key", "name", "population", "flag", "coverage", "areas", "areas_missing", "capacity", "supply"]
-        return _csv(result["items"], fields, f"einzugsbereiche_{layer}_{radius:g}m.csv")
+        return csv_response(result["items"], fields, f"einzugsbereiche_{layer}_{radius:g}m.csv")
     return _respond(result, hit)
 
 
@@ -260,7 +249,7 @@ def aggregate_points(
         raise _problem(exc) from None
     if f == "csv":
         columns = ["key", "name", "count"] + [f"{n}_sum" for n in fields] + [f"{n}_not_numeric" for n in fields]
-        return _csv(result["items"], columns, f"{layer}_{level}.csv")
+        return csv_response(result["items"], columns, f"{layer}_{level}.csv")
     return _respond(result, hit)
 
 
@@ -289,7 +278,7 @@ def supply(conn: Conn, caller: Caller, layer: SupplyLayer = "kitas", capacity: S
         raise _problem(exc) from None
     if f == "csv":
         fields = ["key", "name", "facilities", "capacity", "population", "population_flag", "supply", "flag"]
-        return _csv(result["items"], fields, f"versorgung_{layer}_{level}.csv")
+        return csv_response(result["items"], fields, f"versorgung_{layer}_{level}.csv")
     return _respond(result, hit)
 
 
@@ -367,7 +356,7 @@ def aggregate_grid(conn: Conn, layer: str, variable: str, level: str = "plr", f:
     except AggregationInputError as exc:
         raise _problem(exc) from None
     if f == "csv":
-        return _csv(result["items"], ["key", "name", "cells", "value"], f"{layer}_{variable}_{level}.csv")
+        return csv_response(result["items"], ["key", "name", "cells", "value"], f"{layer}_{variable}_{level}.csv")
     return _respond(result, hit)
 
 
@@ -419,7 +408,7 @@ def programme_evaluation(request: Request, conn: Conn, caller: Caller, programme
     except AggregationInputError as exc:
         raise _problem(exc) from None
     if f == "csv":
-        return _csv(evaluation_rows(result), EVALUATION_CSV_FIELDS, f"evaluation_{programme_id}.csv")
+        return csv_response(evaluation_rows(result), EVALUATION_CSV_FIELDS, f"evaluation_{programme_id}.csv")
     if wants_html(request, f):
         return render("programme_evaluation.html", request, page_title=f"Evaluation {result['programme']['name']}",
                       result=result)

@@ -7,8 +7,6 @@ correctly in a German spreadsheet: `;` as separator, decimal comma, UTF-8 with b
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import tempfile
 from typing import Annotated
@@ -23,7 +21,8 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from geo.features import FeatureQuery, feature_records, stream_feature_collection
 from service.auth import Principal
 from service.collections import Catalog, crs_param
-from service.http import GEOJSON, caller
+from service.http import GEOJSON, caller, csv_response
+from web.tabular_export import GERMAN, STANDARD
 
 router = APIRouter(tags=["Downloads"])
 Caller = Annotated[Principal, Depends(caller)]
@@ -62,9 +61,10 @@ def download(
             "Content-Disposition": f'attachment; filename="{stem}.geojson"', "Content-Crs": f"<{output_crs.uri}>"})
     records = catalog.run(lambda conn: list(feature_records(conn, query, selection.properties_sql, selection.params)))
     columns = ["key"] + [name for name in catalog.property_names(selection) if name != "key"]
-    table = pd.DataFrame([props for _, props, _ in records], columns=columns)
+    rows = [props for _, props, _ in records]
     if format == "csv":
-        return _csv(table, stem, german=csv_style == "de")
+        return csv_response(rows, columns, f"{stem}.csv", GERMAN if csv_style == "de" else STANDARD)
+    table = pd.DataFrame(rows, columns=columns)
     driver, media_type = FILE_FORMATS[format]
     frame = gpd.GeoDataFrame(table, geometry=shapely.from_wkb([wkb for _, _, wkb in records]),
                              crs=f"EPSG:{output_crs.srid}")
@@ -75,14 +75,3 @@ def download(
     return FileResponse(path, media_type=media_type, filename=f"{stem}.{format}",
                         background=BackgroundTask(os.unlink, path))
 
-
-def _csv(table: pd.DataFrame, stem: str, german: bool) -> Response:
-    out = io.StringIO()
-    if german:
-        table.to_csv(out, sep=";", decimal=",", index=False, quoting=csv.QUOTE_MINIMAL)
-        data = "\ufeff" + out.getvalue()
-    else:
-        table.to_csv(out, index=False)
-        data = out.getvalue()
-    return Response(data.encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 
@@ -22,7 +20,7 @@ from indicators.values import area_values
 from service.audit import record
 from service.auth import Principal, current_principal, require_role
 from service.errors import ProblemError, bad_request, not_found
-from service.http import base_url, connection, json_response, wants_html
+from service.http import base_url, connection, csv_response, json_response, wants_html
 from web.templates import render
 
 router = APIRouter(prefix="/api", tags=["indicators"])
@@ -37,15 +35,6 @@ CATALOGUE_FIELDS = ["code", "name_de", "name_en", "topic_code", "topic_name_de",
                     "target_note", "catalogue", "published", "updated_at", "updated_by"]
 DIRECTIONS_DE = {"higher_is_worse": "höher ist ungünstiger", "higher_is_better": "höher ist günstiger",
                  "neutral": "neutral (keine Wertung)"}
-
-
-def csv_response(rows: list[dict], fields: list[str], filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # -- catalogue ------------------------------------------------------------------------------------

@@ -7,8 +7,6 @@ that exist.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 
@@ -52,7 +50,7 @@ from indicators.values import PeriodNotFound, resolve_period
 from service.audit import record
 from service.auth import Principal, current_principal, require_role
 from service.errors import ProblemError, bad_request, not_found
-from service.http import GEOJSON, base_url, connection, json_response
+from service.http import GEOJSON, base_url, connection, csv_response, json_response
 from web.index_maps import LegendEntry, class_colours, hotspot_map, index_map
 
 router = APIRouter(tags=["indices"])
@@ -99,15 +97,6 @@ def _index_period(conn: Connection, index_id: str, level: str, requested: str | 
     raise not_found(f"index {index_id!r} has no results for level {level!r}"
                     + (f" and period {requested!r}" if requested else "") + "; the periods that exist are listed",
                     available=[p.isoformat() for p in available])
-
-
-def _csv(rows: list[dict], fields: list[str], filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _feature_collection(texts, extra: dict[str, Any]) -> Response:
@@ -255,7 +244,7 @@ def index_results(request: Request, conn: Conn, caller: Caller, index_id: str, l
         return _feature_collection(result_feature_texts(conn, run), head)
     rows = results(conn, index_id, level, chosen)
     if fmt == "csv":
-        return _csv(rows, RESULT_FIELDS, f"{index_id}_{level}_{chosen.isoformat()}.csv")
+        return csv_response(rows, RESULT_FIELDS, f"{index_id}_{level}_{chosen.isoformat()}.csv")
     return json_response({**head, "areas": rows, "count": len(rows)})
 
 
@@ -289,7 +278,7 @@ def index_attention_areas(request: Request, conn: Conn, caller: Caller, index_id
         return _feature_collection(result_feature_texts(conn, run, only_attention=True), head)
     rows = attention_areas(conn, index_id, level, chosen)
     if fmt == "csv":
-        return _csv(rows, RESULT_FIELDS, f"{index_id}_aufmerksamkeit_{level}_{chosen.isoformat()}.csv")
+        return csv_response(rows, RESULT_FIELDS, f"{index_id}_aufmerksamkeit_{level}_{chosen.isoformat()}.csv")
     return json_response({**head, "areas": rows, "count": len(rows)})
 
 

@@ -6,8 +6,6 @@ friendly German 404 page with links to what exists (never a stack trace).
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -18,7 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from geo.area_list import list_areas
 from geo.levels import get_level, list_levels
 from service.auth import Principal, current_principal
-from service.http import connection, json_response
+from service.http import connection, csv_response, json_response
 from web.explorer import (
     Choices,
     build_explorer,
@@ -75,14 +73,9 @@ def data_version(request: Request) -> int | None:
     return None if holder is None else holder.value
 
 
-def csv_response(rows: list[dict], filename: str) -> Response:
-    buffer = io.StringIO()
-    fields = list(dict.fromkeys(k for row in rows for k in row))
-    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+def table_response(rows: list[dict], filename: str) -> Response:
+    """The CSV twin of a page: every key of any row is a column."""
+    return csv_response(rows, list(dict.fromkeys(k for row in rows for k in row)), filename)
 
 
 @router.get("/explorer", summary="Map explorer: indicator, period, level, classes, change map (HTML, JSON, CSV)")
@@ -109,7 +102,7 @@ def explorer(request: Request, conn: Conn, caller: Caller,
         return json_response(explorer_data(conn, state, caller.sees_unsuppressed).as_json())
     if f == "csv":
         data = explorer_data(conn, state, caller.sees_unsuppressed)
-        return csv_response(table_records(data), f"karte_{state.indicator}_{state.level}_{state.period}.csv")
+        return table_response(table_records(data), f"karte_{state.indicator}_{state.level}_{state.period}.csv")
     settings = request.app.state.settings
     return HTMLResponse(build_explorer(conn, state, caller.sees_unsuppressed, settings.map_tiles or None,
                                        settings.storage_srid, data_version(request)))
@@ -141,7 +134,7 @@ def areas(request: Request, conn: Conn,
     if f == "json":
         return json_response({"level": level, "areas": rows, "count": len(rows)})
     if f == "csv":
-        return csv_response(rows, f"gebiete_{level}.csv")
+        return table_response(rows, f"gebiete_{level}.csv")
     return render("areas.html", request, page_title="Quartiersprofile", levels=list_levels(conn), level=lvl,
                   areas=found, q=q)
 
@@ -158,7 +151,7 @@ def profile(request: Request, conn: Conn, caller: Caller, level: str, key: str,
     if f == "json":
         return json_response(data)
     if f == "csv":
-        return csv_response(profile_csv_rows(data), f"profil_{level}_{key}.csv")
+        return table_response(profile_csv_rows(data), f"profil_{level}_{key}.csv")
     settings = request.app.state.settings
     locator = locator_map(conn, data, area, settings.storage_srid, data_version(request))
     html = render_profile(data, profile_charts(data), locator, for_print=f == "pdf")
