@@ -26,7 +26,7 @@ from pyproj.exceptions import CRSError
 from sqlalchemy.engine import Connection
 
 from geo.import_report import (ImportFailed, ImportReport, file_sha256, finish_batch,
-                               record_batch, run_in_import_transaction)
+                               reader_message, record_batch, run_in_import_transaction)
 from geo.levels import get_level
 from geo.schema import storage_srid
 
@@ -189,7 +189,7 @@ def _read(path: Path, options: BoundaryImportOptions, report: ImportReport) -> g
         info = pyogrio.read_info(source, layer=options.layer, encoding=options.encoding)
         frame = gpd.read_file(source, layer=options.layer, engine="pyogrio", encoding=options.encoding)
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, FieldError, ...
-        report.error(f"cannot read the file as geodata ({str(exc).splitlines()[0]})",
+        report.error(f"cannot read the file as geodata ({reader_message(exc, path, report.file)})",
                      "check that it is valid GeoJSON, GeoPackage or a complete zipped Shapefile")
         return None
     if frame.crs is None:

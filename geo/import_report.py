@@ -6,6 +6,7 @@ Shared by boundary and observation imports so that the CLI and the HTTP API repo
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,6 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 MAX_PROBLEMS_LISTED = 1000
+# An absolute path (optionally behind a GDAL /vsi.../ prefix); the last part is kept.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.])(?:/vsi[a-z0-9]+/)?(?:/[^\s'\"/]+)+/([^\s'\"/]+)")
+# GDAL's advice to programmers, appended to "not recognized as being in a supported file format"
+_GDAL_DRIVER_HINT = re.compile(r";?\s*It might help to specify the correct driver explicitly.*$")
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,18 @@ class ImportReport:
         data["error_count"] = len(self.errors) + (self.problems_truncated if not self.ok else 0)
         data["warning_count"] = sum(1 for p in self.problems if p.severity == "warning")
         return data
+
+
+def reader_message(exc: BaseException, path: Path, shown_as: str) -> str:
+    """What a reading library (GDAL/pyogrio, pandas, openpyxl) said about a file, fit to show its user: the first
+    line, the server's path of the file (an upload's temporary directory, a /vsizip/ source) replaced by the name
+    the user knows it by, any other absolute path cut to its last part, GDAL's driver hint for programmers
+    dropped."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else "no details"
+    for server_path in (f"/vsizip/{path}", str(path)):
+        text = text.replace(server_path, shown_as)
+    return _GDAL_DRIVER_HINT.sub("", _ABSOLUTE_PATH.sub(r"\1", text)).strip()
 
 
 class ImportFailed(Exception):

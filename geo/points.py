@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError
 from geo.import_report import (ImportReport, file_sha256, finish_batch,
-                               record_batch, run_in_import_transaction)
+                               reader_message, record_batch, run_in_import_transaction)
 from geo.schema import storage_srid
 
 SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".fgb", ".zip", ".shp", ".csv")
@@ -98,7 +98,7 @@ def read_layer_file(path: Path, options, report: ImportReport) -> gpd.GeoDataFra
         info = pyogrio.read_info(source, layer=options.file_layer)
         frame = gpd.read_file(source, layer=options.file_layer, engine="pyogrio")
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, FieldError, ...
-        report.error(f"cannot read the file as geodata ({str(exc).splitlines()[0]})",
+        report.error(f"cannot read the file as geodata ({reader_message(exc, path, report.file)})",
                      "check that it is valid GeoJSON, GeoPackage or a complete zipped Shapefile")
         return None
     if frame.crs is None:

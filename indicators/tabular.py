@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.import_report import ImportReport
+from geo.import_report import ImportReport, reader_message
 
 MAX_LINE_BYTES = 1 << 20  # a table row of a statistics office is a few hundred bytes
 MAX_FILE_BYTES = 512 << 20
@@ -287,7 +287,8 @@ def _read_xlsx(path: Path, report: ImportReport, sheet: str | None, decimal: str
     try:
         frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False, engine="openpyxl")
     except Exception as exc:  # openpyxl raises InvalidFileException, KeyError, BadZipFile ...
-        report.error(f"cannot read the workbook ({exc})", "save it as .xlsx from Excel or LibreOffice")
+        report.error(f"cannot read the workbook ({reader_message(exc, path, report.file)})",
+                     "save it as .xlsx from Excel or LibreOffice")
         return None
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
