@@ -44,8 +44,9 @@ def wants_html(request: Request, f: str | None) -> bool:
 
 
 def base_url(request: Request) -> str:
-    configured = request.app.state.settings.public_base_url
-    return (configured or str(request.base_url)).rstrip("/")
+    """The service's public base URL without trailing slash, as PublicOriginMiddleware decided it (configured,
+    or from a trusted proxy, or the address the request arrived on; never from the client's Host header)."""
+    return request.state.public_base_url
 
 
 def link(href: str, rel: str, type_: str, title: str | None = None) -> dict:

@@ -1,6 +1,6 @@
-"""Request-level protection: request ids, security headers (including the Content-Security-Policy of every
-answer), body size limits, a rate limit for anonymous heavy requests, and CORS (closed by default). Everything
-refused here answers RFC 9457 problem+json.
+"""Request-level protection: request ids, the public origin of links (never the client's Host header),
+security headers (including the Content-Security-Policy of every answer), body size limits, a rate limit for
+anonymous heavy requests, and CORS (closed by default). Everything refused here answers RFC 9457 problem+json.
 
 Pure ASGI middleware (no BaseHTTPMiddleware), so streamed responses stay streamed. Starlette has a
 body-limit middleware, but it answers in plain text and with one limit for every path; imports need a
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import math
 import re
 import time
@@ -39,6 +40,9 @@ SECURITY_HEADERS = [
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 # An inline <script> without src (Folium writes its map as one); its text is what the browser hashes.
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
+# What a forwarded host, scheme and path prefix may look like; anything else is ignored.
+_FORWARDED_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
+_FORWARDED_PREFIX = re.compile(r"^(?:/[A-Za-z0-9._~-]+)+$")
 READ_METHODS = ["GET", "HEAD", "OPTIONS"]
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 
@@ -82,6 +86,109 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_headers)
         finally:
             REQUEST_ID.reset(token)
+
+
+@dataclass(frozen=True)
+class Origin:
+    scheme: str
+    netloc: str
+    prefix: str = ""  # path the service is mounted under, without trailing slash
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.netloc}{self.prefix}"
+
+
+class PublicOriginMiddleware:
+    """Decides once per request where the service is reached publicly, from trusted sources only: the configured
+    base URL (DM_PUBLIC_BASE_URL); else, for a request from a proxy named in DM_TRUSTED_PROXIES, its Forwarded or
+    X-Forwarded-Proto/-Host/-Prefix headers; else the address the connection arrived on. Never the Host header:
+    the client chooses it, and links or redirects built from it would send people (and anything cached) to the
+    client's host. The request's Host header and scheme are replaced by that origin, so nothing downstream
+    (Starlette's slash redirects, request.url) sees the client's; `service.http.base_url` reads the result.
+
+    Hand-written: uvicorn's and Werkzeug's proxy fixes honour X-Forwarded-For/-Proto (and -Host) but not the
+    standard Forwarded header, the path prefix, or a configured base URL."""
+
+    def __init__(self, app: ASGIApp, public_base_url: str | None, trusted_proxies: str):
+        self.app = app
+        self.configured = _configured_origin(public_base_url) if public_base_url else None
+        self.trusted = _networks(trusted_proxies)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        origin = self.configured or self._forwarded(scope) or _arrival(scope)
+        scope["scheme"] = origin.scheme
+        scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"host"] + [(b"host", origin.netloc.encode())]
+        scope.setdefault("state", {})["public_base_url"] = origin.base_url
+        await self.app(scope, receive, send)
+
+    def _forwarded(self, scope: Scope) -> Origin | None:
+        client = (scope.get("client") or ("", 0))[0]
+        try:
+            address = ipaddress.ip_address(client)
+        except ValueError:
+            return None
+        if not any(address in network for network in self.trusted):
+            return None
+        headers = Headers(scope=scope)
+        first = _forwarded_element(headers.get("forwarded", ""))
+        proto = first.get("proto") or _first_value(headers.get("x-forwarded-proto", ""))
+        host = first.get("host") or _first_value(headers.get("x-forwarded-host", ""))
+        prefix = _first_value(headers.get("x-forwarded-prefix", "")).rstrip("/")
+        if not host or not _FORWARDED_HOST.match(host):
+            return None
+        arrival = _arrival(scope)
+        return Origin(scheme=proto.lower() if proto.lower() in ("http", "https") else arrival.scheme, netloc=host,
+                      prefix=prefix if _FORWARDED_PREFIX.match(prefix) else "")
+
+
+def _configured_origin(url: str) -> Origin:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"DM_PUBLIC_BASE_URL {url!r} is not a base URL; write it like "
+                         "https://monitor.example.de or https://www.example.de/monitor")
+    return Origin(parts.scheme, parts.netloc, parts.path.rstrip("/"))
+
+
+def _networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for entry in (e.strip() for e in text.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"DM_TRUSTED_PROXIES: {entry!r} is not an IP address or network; write e.g. "
+                             "10.0.0.5 or 10.0.0.0/24") from None
+    return tuple(networks)
+
+
+def _arrival(scope: Scope) -> Origin:
+    """The address and scheme the connection arrived on (the server socket), as the fallback origin."""
+    host, port = scope.get("server") or ("localhost", None)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    scheme = scope.get("scheme", "http")
+    default = 443 if scheme == "https" else 80
+    return Origin(scheme, host if port in (None, default) else f"{host}:{port}")
+
+
+def _first_value(header: str) -> str:
+    """The first (client-side) entry of a comma-separated X-Forwarded-* header."""
+    return header.split(",")[0].strip()
+
+
+def _forwarded_element(header: str) -> dict[str, str]:
+    """The first (client-side) element of an RFC 7239 Forwarded header as {parameter: value}."""
+    pairs = {}
+    for pair in header.split(",")[0].split(";"):
+        name, _, value = pair.partition("=")
+        if value:
+            pairs[name.strip().lower()] = value.strip().strip('"')
+    return pairs
 
 
 def page_policy(body: bytes, image_origins: tuple[str, ...] = ()) -> str:
@@ -277,8 +384,9 @@ class RateLimitMiddleware:
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Register in this order; the last added runs first: request context outermost, then CORS, the rate
-    limit (before the HTTP cache, so cheap 304s count too), and the body limit."""
+    """Register in this order; the last added runs first: request context outermost, then the public origin
+    (before the HTTP cache, whose ETags include the host), CORS, the rate limit (before the HTTP cache, so cheap
+    304s count too), and the body limit."""
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes,
                        upload_prefixes=tuple(p for p in settings.upload_path_prefixes.split(",") if p))
@@ -293,6 +401,8 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             + (["Authorization"] if settings.cors_allow_writes else []),
             expose_headers=["ETag", "Link", "Retry-After", "X-Request-ID", "Content-Crs", "Content-Disposition"],
             max_age=600)
+    app.add_middleware(PublicOriginMiddleware, public_base_url=settings.public_base_url,
+                       trusted_proxies=settings.trusted_proxies)
     app.add_middleware(RequestContextMiddleware)
 
 

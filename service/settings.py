@@ -48,7 +48,13 @@ class Settings(BaseSettings):
     map_tiles: str = Field(default="", description="Background tile URL of maps (e.g. a municipal tile server, "
                            "https://tiles.example.de/{z}/{x}/{y}.png); empty = no background, so that no page "
                            "asks a third party for anything.")
-    public_base_url: str | None = Field(default=None, description="Base URL used in links, if behind a proxy.")
+    public_base_url: str | None = Field(default=None, description="Base URL of every absolute link and redirect "
+                                        "(e.g. https://monitor.example.de or https://www.example.de/monitor); unset = "
+                                        "a trusted proxy's forwarded headers, else the address the request arrived "
+                                        "on. Never the client's Host header.")
+    trusted_proxies: str = Field(default="", description="Comma-separated addresses or networks of reverse proxies "
+                                 "(e.g. 10.0.0.5,10.1.0.0/24) whose Forwarded / X-Forwarded-Proto/-Host/-Prefix "
+                                 "headers give the public URL; empty = such headers are ignored.")
 
 
 @lru_cache

@@ -139,10 +139,11 @@ def free_port() -> int:
 
 @contextmanager
 def serving(engine: sa.Engine, **settings) -> Iterator[str]:
-    """A real uvicorn server of the app on `engine` in a thread; yields its base URL."""
+    """A real uvicorn server of the app on `engine` in a thread, configured like `district-monitor serve` (uvicorn's
+    own proxy-header handling off: the app honours forwarded headers of trusted proxies only); yields its URL."""
     port = free_port()
     config = uvicorn.Config(create_app(make_settings(**settings), engine=engine), host="127.0.0.1", port=port,
-                            log_level="warning")
+                            log_level="warning", proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
