@@ -39,7 +39,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         summary="Kleinräumiges Sozial- und Integrationsmonitoring: indicators, indices and maps for small areas.",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # service.routes.pages.api_docs: Swagger UI from /static, not from a CDN
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )

@@ -78,6 +78,12 @@ def table_response(rows: list[dict], filename: str) -> Response:
     return csv_response(rows, list(dict.fromkeys(k for row in rows for k in row)), filename)
 
 
+@router.get("/api/docs", include_in_schema=False)
+def api_docs(request: Request):
+    """The API documentation: vendored Swagger UI 5 (OpenAPI 3.1) on this service's own document."""
+    return render("api_docs.html", request, page_title="API-Dokumentation", openapi_url=request.app.openapi_url)
+
+
 @router.get("/explorer", summary="Map explorer: indicator, period, level, classes, change map (HTML, JSON, CSV)")
 def explorer(request: Request, conn: Conn, caller: Caller,
              indicator: Annotated[str | None, Query(max_length=40, description="Indicator code; default: first "
