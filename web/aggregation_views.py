@@ -96,12 +96,13 @@ def evaluation_chart(result: dict) -> str:
         did = item["did_matched"]
         did_text = "–" if did is None else german_number(did, 2)
         ax.set_title(f"{item['indicator']}: {item['name_de'][:38]}\nDiD ggü. Vergleichsgebieten: {did_text}",
-                     fontsize=9)
-        ax.set_ylabel(item["unit"], fontsize=8)
+                     fontsize=9, parse_math=False)  # names are text, not TeX
+        ax.set_ylabel(item["unit"], fontsize=8, parse_math=False)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="best")
     programme = result["programme"]
-    figure.suptitle(f"{programme['name']} (Start {programme['start_date']}): Entwicklung im Vergleich", fontsize=11)
+    figure.suptitle(f"{programme['name']} (Start {programme['start_date']}): Entwicklung im Vergleich", fontsize=11,
+                    parse_math=False)
     figure.text(0.01, 0.005, "Deskriptiv, kein Wirkungsnachweis / descriptive, not proof of an effect",
                 fontsize=7, color="#555555")
     figure.tight_layout(rect=(0, 0.03, 1, 0.95))

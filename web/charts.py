@@ -23,8 +23,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
+# text.parse_math off: names are text; a name with two "$" would otherwise be parsed as TeX and fail the chart
 matplotlib.rcParams.update({"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9,
-                            "axes.spines.top": False, "axes.spines.right": False})
+                            "axes.spines.top": False, "axes.spines.right": False, "text.parse_math": False})
 SERIES_STYLES = [  # area, parent, city: colour-blind safe (Okabe-Ito) and distinguishable without colour
     {"color": "#b2182b", "linewidth": 2.2, "marker": "o", "linestyle": "-"},
     {"color": "#0072b2", "linewidth": 1.5, "marker": "s", "linestyle": "--"},
