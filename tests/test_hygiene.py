@@ -92,7 +92,8 @@ def test_links_follow_the_configured_base_url_whatever_the_request_says(demo_eng
 ], ids=["x-forwarded", "forwarded"])
 def test_a_trusted_proxy_sets_the_public_url_and_nobody_else_does(demo_engine, headers):
     with serving(demo_engine, trusted_proxies="127.0.0.1") as trusted_url:
-        hrefs = [link["href"] for link in httpx.get(trusted_url + "/", headers={**headers, "Host": FORGED}).json()["links"]]
+        links = httpx.get(trusted_url + "/", headers={**headers, "Host": FORGED}).json()["links"]
+    hrefs = [link["href"] for link in links]
     assert all(h.startswith("https://monitor.example.de/sozial/") for h in hrefs), hrefs[:3]
     with serving(demo_engine, trusted_proxies="10.0.0.1") as untrusted_url:
         response = httpx.get(untrusted_url + "/", headers={**headers, "Host": FORGED})
