@@ -209,7 +209,7 @@ def _json(value: Any) -> str:
 
 
 BATCH_COLUMNS = """id, kind, file_name, sha256, created_by, created_at, rows_read, rows_written, rows_unchanged,
-                   rows_superseded"""
+                   rows_superseded, undone_at, undone_by"""
 
 
 def list_batches(conn: Connection, kind: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:

@@ -123,14 +123,14 @@ def _chain_audit_log() -> None:
             FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()""")
 
 
-def downgrade() -> None:
+def downgrade(storage_srid: int = 25833) -> None:
     for table in ("audit_log", "audit_chain"):
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
     op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
     op.execute("DROP TRIGGER IF EXISTS audit_log_chain ON audit_log")
     op.execute("DROP FUNCTION IF EXISTS audit_log_chain()")
     op.execute("DROP TABLE IF EXISTS audit_chain")
-    op.execute("ALTER TABLE audit_log ALTER COLUMN id SET DEFAULT nextval(pg_get_serial_sequence('audit_log', 'id'))")
+    op.execute("ALTER TABLE audit_log ALTER COLUMN id SET DEFAULT nextval('audit_log_id_seq'::regclass)")
     op.execute("ALTER TABLE audit_log DROP COLUMN IF EXISTS prev_hash, DROP COLUMN IF EXISTS hash")
     op.execute("DROP FUNCTION IF EXISTS audit_entry_hash(bigint, timestamptz, text, text, text, text, text, jsonb, "
                "jsonb, text, text)")
