@@ -5,7 +5,8 @@ steps: per feature in Python (fields, keys, finite coordinates inside the parent
 extent, outlines that repair would not change materially; `geo.plausibility`), then set-based in PostGIS
 against what is stored (parents, children outside their parent, gaps and overlaps between siblings: refused
 above the tolerances unless allowed). Everything happens in one transaction that a dry run, or any error,
-rolls back; what the import did to existing areas is kept in `area_change`, so that it can be undone.
+rolls back; what the import did to areas (created, closed, corrected) is kept in `area_change`, so that it
+can be undone.
 Must not know about indicators.
 """
 
@@ -470,11 +471,16 @@ def _apply(conn: Connection, options: BoundaryImportOptions, report: ImportRepor
         INSERT INTO area_change (batch_id, area_id, change) SELECT :batch, id, 'closed' FROM closed"""),
         params).rowcount
     inserted = conn.execute(sa.text("""
-        INSERT INTO area (level_code, key, name, parent_key, valid_from, geom, area_m2, attributes, import_batch_id)
-        SELECT :level, s.key, s.name, s.parent_key, :valid_from, s.geom, ST_Area(s.geom), s.attributes, :batch
-        FROM staging_area s
-        WHERE NOT EXISTS (SELECT 1 FROM area a WHERE a.level_code = :level AND a.key = s.key
-                          AND a.valid_from = :valid_from)"""), params).rowcount
+        WITH created AS (
+            INSERT INTO area (level_code, key, name, parent_key, valid_from, geom, area_m2, attributes,
+                              import_batch_id)
+            SELECT :level, s.key, s.name, s.parent_key, :valid_from, s.geom, ST_Area(s.geom), s.attributes, :batch
+            FROM staging_area s
+            WHERE NOT EXISTS (SELECT 1 FROM area a WHERE a.level_code = :level AND a.key = s.key
+                              AND a.valid_from = :valid_from)
+            RETURNING id)
+        INSERT INTO area_change (batch_id, area_id, change) SELECT :batch, id, 'created' FROM created"""),
+        params).rowcount
     report.rows_unchanged = unchanged
     report.rows_superseded = len(corrected)
     report.rows_written = inserted + len(corrected)

@@ -15,7 +15,6 @@ a whole by importing the previous file again). Must not know about HTTP or the c
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -95,16 +94,17 @@ def _undo_observations(conn: Connection, batch_id: int, file_name: str) -> UndoR
 
 
 def _undo_boundaries(conn: Connection, batch_id: int, file_name: str, options: dict) -> UndoResult:
-    level, valid_from = options["level"], date.fromisoformat(options["valid_from"])
-    created = conn.execute(sa.text("""
-        SELECT id FROM area WHERE import_batch_id = :id
-          AND id NOT IN (SELECT area_id FROM area_change WHERE batch_id = :id) ORDER BY id"""),
-        {"id": batch_id}).scalars().all()
-    params = {"id": batch_id, "created": list(created), "level": level, "valid_from": valid_from}
+    changes = conn.execute(sa.text("SELECT change, area_id FROM area_change WHERE batch_id = :id ORDER BY area_id"),
+                           {"id": batch_id}).all()
+    if not changes:
+        raise UndoRefused(f"batch {batch_id} was imported before imports recorded what they changed (migration "
+                          "0012); import the previous boundary file again instead")
+    created = [area for change, area in changes if change == "created"]
+    params = {"id": batch_id, "created": created, "level": options["level"]}
     _refuse_if_built_on(batch_id, _later_batches(conn, params, """
         SELECT c.batch_id FROM area_change c
-        WHERE c.batch_id <> :id AND (c.area_id = ANY (:created) OR c.area_id IN (
-            SELECT area_id FROM area_change WHERE batch_id = :id AND change = 'corrected'))"""),
+        WHERE c.batch_id > :id AND c.area_id IN (
+            SELECT area_id FROM area_change WHERE batch_id = :id AND change IN ('created', 'corrected'))"""),
         "later boundary imports changed its areas")
     _refuse_if_built_on(batch_id, _later_batches(conn, params, """
         SELECT o.import_batch_id FROM observation o JOIN import_batch b ON b.id = o.import_batch_id

@@ -2,9 +2,9 @@
 
 - `import_batch.undone_at`, `undone_by`: a batch taken back by `district-monitor import undo` (its rows are
   gone, the values it superseded current again); an undone batch cannot be undone a second time.
-- `area_change`: what a boundary import did to areas that existed before it (closed an earlier version, or
-  corrected an outline in place, with the previous name, parent, outline and attributes), so that undoing
-  the batch restores them exactly.
+- `area_change`: what a boundary import did to areas: created a version, closed an earlier one, or corrected
+  an outline in place (with the previous name, parent, outline and attributes), so that undoing the batch
+  restores them exactly.
 - `area`, `point_feature`, `polygon_feature`: CHECK that every coordinate is finite (the import refuses such
   files first; the database refuses them from any writer).
 - `audit_log` is append-only: triggers refuse UPDATE, DELETE and TRUNCATE. Every entry stores `prev_hash` (the
@@ -36,7 +36,7 @@ def upgrade(storage_srid: int = 25833) -> None:
         CREATE TABLE area_change (
             batch_id bigint NOT NULL REFERENCES import_batch (id),
             area_id bigint NOT NULL REFERENCES area (id) ON DELETE CASCADE,
-            change text NOT NULL CHECK (change IN ('closed', 'corrected')),
+            change text NOT NULL CHECK (change IN ('created', 'closed', 'corrected')),
             name text,
             parent_key text,
             geom geometry,
@@ -44,7 +44,7 @@ def upgrade(storage_srid: int = 25833) -> None:
             attributes jsonb,
             import_batch_id bigint REFERENCES import_batch (id),
             PRIMARY KEY (batch_id, area_id),
-            CHECK (change = 'closed' OR (geom IS NOT NULL AND import_batch_id IS NOT NULL))
+            CHECK (change <> 'corrected' OR (geom IS NOT NULL AND import_batch_id IS NOT NULL))
         )""")
     op.execute("CREATE INDEX area_change_area_idx ON area_change (area_id)")
     for table in FEATURE_TABLES:
