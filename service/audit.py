@@ -61,9 +61,10 @@ class ChainCheck:
         return self.problem is None
 
 
-def verify_chain(conn: Connection) -> ChainCheck:
+def verify_chain(conn: Connection, noted_heads: tuple[str, ...] = ()) -> ChainCheck:
     """Recompute every entry's hash in id order (the chain's order) and compare it, the link to the entry
-    before and the chain head with what is stored; the first mismatch is reported."""
+    before and the chain head with what is stored; the first mismatch is reported. `noted_heads` are chain
+    heads written down earlier outside the database: a chain rewritten since no longer contains them."""
     broken = conn.execute(sa.text("""
         SELECT id, changed FROM (
             SELECT id, hash IS DISTINCT FROM audit_entry_hash(id, at, actor, role, action, target_type, target_id,
@@ -85,6 +86,11 @@ def verify_chain(conn: Connection) -> ChainCheck:
         return ChainCheck(count, head_hash, last_id,
                           f"the newest entry is {last_id} of {count}, but the chain head records entry {head_id} "
                           f"of {head_entries}: entries at the end were removed or the head was changed")
+    for noted in noted_heads:
+        if conn.execute(sa.text("SELECT NOT EXISTS (SELECT 1 FROM audit_log WHERE hash = :h)"),
+                        {"h": noted}).scalar_one():
+            return ChainCheck(count, head_hash, None, f"the chain no longer contains the head {noted} noted "
+                                                      "earlier: it was rewritten since")
     return ChainCheck(count, head_hash)
 
 

@@ -296,13 +296,14 @@ def import_undo_command(batch_id: int = typer.Argument(..., help="Id of the impo
 
 
 @audit_app.command("verify")
-def audit_verify_command():
+def audit_verify_command(noted: list[str] = typer.Option([], "--contains", help="A chain head printed earlier "
+                                                         "and noted outside the database; repeatable.")):
     """Check the audit log's hash chain: OK, or the first entry that was changed, removed or inserted."""
     from service.audit import verify_chain
 
     with database(get_settings(), stop_embedded=True) as (engine, _where):
         with engine.connect() as conn, console.status("verifying the audit log ..."):
-            check = verify_chain(conn)
+            check = verify_chain(conn, tuple(noted))
     if not check.ok:
         console.print(f"[bold red]audit log broken:[/] {check.problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1)

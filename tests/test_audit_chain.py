@@ -119,6 +119,30 @@ def test_an_intact_log_verifies_and_names_its_head(database):
     with database.connect() as conn:
         head, count = conn.execute(sa.text("SELECT last_hash, entries FROM audit_chain")).one()
     assert f"audit log OK: {count:,} entries, chain head {head}" in " ".join(result.stderr.split())
+    write_entries(database, 1)
+    assert cli(database, "audit", "verify", "--contains", head).returncode == 0  # a head noted earlier
+
+
+def test_a_consistently_rewritten_chain_is_found_by_a_head_noted_earlier(fresh_engine):
+    """A superuser who rewrites an entry and every hash after it leaves a chain that verifies on its own; the
+    head printed before no longer occurs in it."""
+    write_entries(fresh_engine, 2)
+    with fresh_engine.connect() as conn:
+        noted = verify_chain(conn).head
+    with fresh_engine.begin() as conn:
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        conn.execute(sa.text("UPDATE audit_log SET actor = 'jemand anders' WHERE id = (SELECT max(id) FROM audit_log)"))
+        conn.execute(sa.text("""
+            UPDATE audit_log SET hash = audit_entry_hash(id, at, actor, role, action, target_type, target_id, before,
+                                                         after, request_id, prev_hash)
+            WHERE id = (SELECT max(id) FROM audit_log)"""))
+        conn.execute(sa.text("UPDATE audit_chain SET last_hash = (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1)"))
+    with fresh_engine.connect() as conn:
+        assert verify_chain(conn).ok  # consistent on its own
+        check = verify_chain(conn, (noted,))
+    assert not check.ok and "no longer contains the head" in check.problem
+    result = cli(fresh_engine, "audit", "verify", "--contains", noted)
+    assert result.returncode == 1 and "rewritten" in result.stderr
 
 
 def test_two_writers_at_once_do_not_fork_the_chain(database):
