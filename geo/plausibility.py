@@ -43,7 +43,8 @@ class Region:
 
 def configured_extent(limits: ImportLimits) -> Region:
     """The region of a first import: the configured extent (default: Germany with a margin)."""
-    return Region(limits.extent, "the configured extent (DM_IMPORT_EXTENT)", "des eingestellten Gebiets (DM_IMPORT_EXTENT)")
+    return Region(limits.extent, "the configured extent (DM_IMPORT_EXTENT)",
+                  "des eingestellten Gebiets (DM_IMPORT_EXTENT)")
 
 
 def assign_crs(frame: gpd.GeoDataFrame, crs: str | None, report: ImportReport) -> gpd.GeoDataFrame | None:
@@ -82,7 +83,8 @@ def check_finite(geometry: gpd.GeoSeries, rows: Sequence[int], keys: Sequence[st
     """Report every feature with a coordinate that is infinite or not a number (as written, or after
     reprojection into the storage CRS); True when there is none."""
     bad = non_finite_rows(geometry)
-    when_en, when_de = (" after reprojection into the storage CRS", " nach der Umprojektion") if reprojected else ("", "")
+    when_en, when_de = ((" after reprojection into the storage CRS", " nach der Umprojektion") if reprojected
+                        else ("", ""))
     for i in bad[:MAX_FEATURES_LISTED]:
         report.error(f"the geometry has coordinates that are not finite numbers (infinite or NaN){when_en}",
                      "check the coordinates and the CRS of the file; every coordinate must be a number",

@@ -136,7 +136,8 @@ def test_a_consistently_rewritten_chain_is_found_by_a_head_noted_earlier(fresh_e
             UPDATE audit_log SET hash = audit_entry_hash(id, at, actor, role, action, target_type, target_id, before,
                                                          after, request_id, prev_hash)
             WHERE id = (SELECT max(id) FROM audit_log)"""))
-        conn.execute(sa.text("UPDATE audit_chain SET last_hash = (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1)"))
+        conn.execute(sa.text("UPDATE audit_chain SET last_hash = "
+                             "(SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1)"))
     with fresh_engine.connect() as conn:
         assert verify_chain(conn).ok  # consistent on its own
         check = verify_chain(conn, (noted,))

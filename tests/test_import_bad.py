@@ -272,7 +272,8 @@ def test_a_workbook_that_hides_its_size_is_read_only_up_to_the_row_limit(engine,
                               headers=steward)
     assert response.status_code == 422 and "1,000 rows accepted" in response.json()["detail"]
     with engine.connect() as conn:
-        unpacked = import_observations(conn, path, observation_options(LONG), limits=ImportLimits(max_xlsx_bytes=10_000))
+        unpacked = import_observations(conn, path, observation_options(LONG),
+                                       limits=ImportLimits(max_xlsx_bytes=10_000))
     matching_error(unpacked.errors, "the workbook unpacks to")
     assert table_fingerprint(engine) == before
 

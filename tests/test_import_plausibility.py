@@ -13,7 +13,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 from pyproj import Transformer
 
 from geo.boundaries import BoundaryImportOptions, import_boundaries
@@ -23,8 +22,7 @@ from geo.points import PointImportOptions, import_points
 from geo.polygons import PolygonImportOptions, import_polygons
 from indicators.observations import ObservationImportOptions, import_observations
 from indicators.values import resolve_period
-from service.app import create_app
-from tests.conftest import bearer, make_settings, private_engine, table_fingerprint
+from tests.conftest import client_as, private_engine, table_fingerprint
 
 X0, Y0 = 389_000.0, 5_818_000.0  # Berlin-Mitte in EPSG:25833
 BEZ = {"level": "bez", "key_field": "id", "name_field": "name", "parent_key": "11"}
@@ -40,8 +38,7 @@ def engine(pg_server, demo_template):
 
 @pytest.fixture(scope="module")
 def steward_api(engine):
-    with TestClient(create_app(make_settings(), engine=engine)) as client:
-        client.headers.update(bearer(engine, "data_steward"))
+    with client_as(engine, "data_steward") as client:
         yield client
 
 

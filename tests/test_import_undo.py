@@ -22,7 +22,7 @@ from geo.boundaries import BoundaryImportOptions, import_boundaries
 from geo.levels import Level, upsert_levels
 from indicators.observations import ObservationImportOptions, import_observations
 from service.app import create_app
-from tests.conftest import bearer, make_settings, private_engine
+from tests.conftest import bearer, client_as, make_settings, private_engine
 
 X0, Y0 = 389_000.0, 5_818_000.0  # Berlin-Mitte in EPSG:25833
 
@@ -37,8 +37,7 @@ def database(pg_server, demo_template):
 
 @pytest.fixture(scope="module")
 def steward(database):
-    with TestClient(create_app(make_settings(), engine=database)) as client:
-        client.headers.update(bearer(database, "data_steward", "statistikstelle"))
+    with client_as(database, "data_steward", "statistikstelle") as client:
         yield client
 
 
