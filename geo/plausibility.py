@@ -72,7 +72,7 @@ def assign_crs(frame: gpd.GeoDataFrame, crs: str | None, report: ImportReport) -
     return frame.set_crs(given, allow_override=True)
 
 
-def non_finite_rows(geometry: gpd.GeoSeries) -> np.ndarray:
+def _non_finite_rows(geometry: gpd.GeoSeries) -> np.ndarray:
     """Positions of the geometries with a coordinate that is infinite or not a number."""
     coordinates, index = shapely.get_coordinates(geometry.values, return_index=True)
     return np.unique(index[~np.isfinite(coordinates).all(axis=1)])
@@ -82,7 +82,7 @@ def check_finite(geometry: gpd.GeoSeries, rows: Sequence[int], keys: Sequence[st
                  reprojected: bool = False) -> bool:
     """Report every feature with a coordinate that is infinite or not a number (as written, or after
     reprojection into the storage CRS); True when there is none."""
-    bad = non_finite_rows(geometry)
+    bad = _non_finite_rows(geometry)
     when_en, when_de = ((" after reprojection into the storage CRS", " nach der Umprojektion") if reprojected
                         else ("", ""))
     for i in bad[:MAX_FEATURES_LISTED]:
