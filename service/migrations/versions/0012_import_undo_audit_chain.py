@@ -35,7 +35,7 @@ def upgrade(storage_srid: int = 25833) -> None:
     op.execute("""
         CREATE TABLE area_change (
             batch_id bigint NOT NULL REFERENCES import_batch (id),
-            area_id bigint NOT NULL REFERENCES area (id) ON DELETE CASCADE,
+            area_id bigint NOT NULL REFERENCES area (id) ON UPDATE CASCADE ON DELETE CASCADE,
             change text NOT NULL CHECK (change IN ('created', 'closed', 'corrected')),
             name text,
             parent_key text,
