@@ -1,9 +1,13 @@
-"""Boundary import: read (pyogrio) -> validate -> reproject -> repair -> store as a new boundary version.
+"""Boundary import: read (pyogrio) -> validate -> repair -> reproject -> store as a new boundary version.
 
 Accepts GeoJSON, GeoPackage and (zipped) Shapefiles in any CRS the file declares. Checks run in two
-steps: per feature in Python (fields, keys, geometry), then set-based in PostGIS against what is stored
-(parents, children outside their parent, gaps and overlaps between siblings). Everything happens in one
-transaction that a dry run, or any error, rolls back. Must not know about indicators.
+steps: per feature in Python (fields, keys, finite coordinates inside the parents' region or the configured
+extent, outlines that repair would not change materially; `geo.plausibility`), then set-based in PostGIS
+against what is stored (parents, children outside their parent, gaps and overlaps between siblings: refused
+above the tolerances unless allowed). Everything happens in one transaction that a dry run, or any error,
+rolls back; what the import did to areas (created, closed, corrected) is kept in `area_change`, so that it
+can be undone.
+Must not know about indicators.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 from sqlalchemy.engine import Connection
 
-from geo.import_report import (ImportFailed, ImportReport, file_sha256, finish_batch,
-                               reader_message, record_batch, run_in_import_transaction)
-from geo.levels import get_level
+from geo.import_report import (BeforeCommit, ImportFailed, ImportLimits, ImportReport, OptionError, file_sha256,
+                               finish_batch, option_flag, reader_message, record_batch, run_in_import_transaction)
+from geo.levels import Level, get_level
+from geo.plausibility import (Region, assign_crs, check_finite, check_region, configured_extent,
+                              repair_outlines)
 from geo.schema import storage_srid
 
 SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp", ".fgb")
@@ -36,10 +42,10 @@ MAX_ZIP_RATIO = 200  # ZIP bomb guard: real shapefiles compress by 2-20x
 OUTSIDE_PARENT_TOLERANCE = 0.005  # share of a child's area allowed outside its parent (different publications)
 SIBLING_OVERLAP_TOLERANCE_M2 = 100.0
 GAP_TOLERANCE_SHARE = 0.001
+PARENT_REGION_MARGIN_DEG = 0.02  # about 2 km around the parents' bounding box
 KEY_PATTERN = r"[\w.\-/]+"  # official keys (AGS, LOR, ARS) are digits; some cities add letters or separators
 
 Progress = Callable[[str, int, int], None]
-BeforeCommit = Callable[[Connection, ImportReport], None]
 
 
 @dataclass(frozen=True)
@@ -53,23 +59,16 @@ class BoundaryImportOptions:
     parent_field: str | None = None
     parent_key_length: int | None = None  # hierarchical keys: the parent key is this prefix of the key
     parent_key: str | None = None  # one parent for all (e.g. the city)
-    crs: str | None = None  # only for files that declare no CRS
+    crs: str | None = None  # the coordinates' CRS, for files that declare none or declare a wrong one
     layer: str | None = None
     complete: bool = True  # the file holds every area of the level: areas missing from it end at valid_from
     encoding: str | None = None  # attribute encoding of a shapefile without .cpg (GDAL assumes ISO-8859-1)
-
-
-class OptionError(ValueError):
-    """A boundary import option that cannot be used; `field` names it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+    allow_overlaps: bool = False  # accept siblings overlapping and children beyond their parent (then warnings)
+    allow_gaps: bool = False  # accept parents their children do not cover (then warnings)
 
 
 BOUNDARY_OPTION_FIELDS = {"level", "key_field", "name_field", "valid_from", "parent_field", "parent_key_length",
-                          "parent_key", "crs", "layer", "complete", "encoding"}
+                          "parent_key", "crs", "layer", "complete", "encoding", "allow_overlaps", "allow_gaps"}
 
 
 def boundary_options(fields: dict[str, list[str]]) -> BoundaryImportOptions:
@@ -107,14 +106,13 @@ def boundary_options(fields: dict[str, list[str]]) -> BoundaryImportOptions:
             codecs.lookup(one["encoding"])
         except LookupError:
             raise OptionError("encoding", f"unknown encoding {one['encoding']!r}; e.g. UTF-8 or ISO-8859-1") from None
-    complete = (one.get("complete") or "true").lower()
-    if complete not in ("true", "false", "1", "0", "yes", "no"):
-        raise OptionError("complete", "must be true or false")
     return BoundaryImportOptions(
         level=one["level"], key_field=one["key_field"], name_field=one["name_field"], valid_from=valid_from,
         parent_field=one.get("parent_field") or None, parent_key_length=length, parent_key=one.get("parent_key") or None,
-        crs=one.get("crs") or None, layer=one.get("layer") or None, complete=complete in ("true", "1", "yes"),
-        encoding=one.get("encoding") or None)
+        crs=one.get("crs") or None, layer=one.get("layer") or None,
+        complete=option_flag(one, "complete", True), encoding=one.get("encoding") or None,
+        allow_overlaps=option_flag(one, "allow_overlaps", False),
+        allow_gaps=option_flag(one, "allow_gaps", False))
 
 
 def import_boundaries(
@@ -127,10 +125,12 @@ def import_boundaries(
     display_name: str | None = None,
     progress: Progress | None = None,
     before_commit: BeforeCommit | None = None,
+    limits: ImportLimits = ImportLimits(),
 ) -> ImportReport:
     """Validate and (unless dry_run or on error) store one boundary file as a boundary version.
 
-    `before_commit(conn, report)` runs inside the transaction just before it commits (e.g. an audit record)."""
+    `before_commit(conn, report)` runs inside the transaction just before it commits (e.g. an audit record);
+    `limits.extent` is where the areas of a level without stored parents must lie."""
     report = ImportReport(kind="boundaries", file=display_name or path.name, dry_run=dry_run)
     step = progress or (lambda _what, _done, _total: None)
     frame = _read(path, options, report)
@@ -142,14 +142,17 @@ def import_boundaries(
     def work() -> None:
         nonlocal frame
         target_srid = storage_srid(conn)
-        if get_level(conn, options.level) is None:
+        level = get_level(conn, options.level)
+        if level is None:
             known = [r[0] for r in conn.execute(sa.text("SELECT code FROM area_level ORDER BY rank"))]
             report.error(f"unknown area level {options.level!r}", f"use one of {known}", column="level")
             raise ImportFailed(report)
-        frame = _validate_features(frame, options, report)
+        frame = _validate_features(frame, options, _expected_region(conn, level, options, limits), report)
         if not report.ok:
             raise ImportFailed(report)
         frame = frame.to_crs(epsg=target_srid)
+        if not check_finite(frame.geometry, frame["row"], frame["key"], report, reprojected=True):
+            raise ImportFailed(report)
         step("validated", 2, 4)
         report.batch_id = record_batch(conn, report, created_by, _options_json(options))
         _stage(conn, frame, options, target_srid)
@@ -192,17 +195,9 @@ def _read(path: Path, options: BoundaryImportOptions, report: ImportReport) -> g
         report.error(f"cannot read the file as geodata ({reader_message(exc, path, report.file)})",
                      "check that it is valid GeoJSON, GeoPackage or a complete zipped Shapefile")
         return None
-    if frame.crs is None:
-        if options.crs is None:
-            report.error("the file declares no coordinate reference system",
-                         "add a .prj / crs member, or give the CRS explicitly (--crs EPSG:25833)")
-            return None
-        try:
-            frame = frame.set_crs(CRS.from_user_input(options.crs))
-        except CRSError:
-            report.error(f"unknown CRS {options.crs!r}", "give an EPSG code such as EPSG:25833", column="crs")
-            return None
-        report.notes.append(f"no CRS in the file; assumed {options.crs} as requested")
+    frame = assign_crs(frame, options.crs, report)
+    if frame is None:
+        return None
     for field_name, role in ((options.key_field, "key"), (options.name_field, "name"), (options.parent_field, "parent")):
         if field_name is not None and field_name not in frame.columns:
             report.error(f"the {role} field {field_name!r} is missing",
@@ -261,7 +256,24 @@ def _check_zip(path: Path, report: ImportReport) -> str | None:
 
 
 # -- per-feature validation -----------------------------------------------------------------------
-def _validate_features(frame: gpd.GeoDataFrame, options: BoundaryImportOptions,
+def _expected_region(conn: Connection, level: Level, options: BoundaryImportOptions, limits: ImportLimits) -> Region:
+    """Where the areas must lie: around their parents where the level has parents stored at valid_from, else
+    in the configured extent."""
+    if level.parent_code is not None:
+        box = conn.execute(sa.text("""
+            SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
+                SELECT ST_Extent(geom_4326) AS e FROM area WHERE level_code = :parent
+                  AND valid_from <= :at AND (valid_to IS NULL OR valid_to > :at)) parents"""),
+            {"parent": level.parent_code, "at": options.valid_from}).one()
+        if box[0] is not None:
+            margin = PARENT_REGION_MARGIN_DEG
+            return Region((box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin),
+                          f"the parent areas (level {level.parent_code})",
+                          f"der Elterngebiete (Ebene {level.parent_code})")
+    return configured_extent(limits)
+
+
+def _validate_features(frame: gpd.GeoDataFrame, options: BoundaryImportOptions, region: Region,
                        report: ImportReport) -> gpd.GeoDataFrame:
     frame = frame.reset_index(drop=True)
     rows = pd.Series(range(1, len(frame) + 1), index=frame.index)
@@ -292,19 +304,9 @@ def _validate_features(frame: gpd.GeoDataFrame, options: BoundaryImportOptions,
                      row=int(rows[i]), keys=(str(keys[i]),))
     if not report.ok:
         return frame
-    invalid = ~geometry.is_valid
-    for i in frame.index[invalid]:
-        reason = shapely.is_valid_reason(geometry[i])
-        report.warning(f"invalid geometry repaired ({reason})", "check the repaired outline in a GIS",
-                       row=int(rows[i]), keys=(str(keys[i]),))
-    repaired = geometry.copy()
-    if invalid.any():
-        repaired[invalid] = shapely.make_valid(geometry[invalid].values, method="structure", keep_collapsed=False)
-        repaired = repaired.apply(_polygonal_part)
-        for i in frame.index[invalid & (~repaired.geom_type.isin(["Polygon", "MultiPolygon"]) | repaired.is_empty)]:
-            report.error("the polygon intersects itself so that no area is left after repair",
-                         "redraw the outline in a GIS (it folds onto itself)", row=int(rows[i]),
-                         keys=(str(keys[i]),))
+    if not check_finite(geometry, rows, keys, report) or not check_region(frame, region, rows, keys, report):
+        return frame
+    repaired = repair_outlines(geometry, rows, keys, report)
     if not report.ok:
         return frame
     parents = _parent_keys(frame, keys, options)
@@ -315,13 +317,6 @@ def _validate_features(frame: gpd.GeoDataFrame, options: BoundaryImportOptions,
         .pipe(lambda s: gpd.GeoSeries(shapely.force_2d(s.values), index=s.index)),  # heights are not boundaries
         crs=frame.crs,
     )
-
-
-def _polygonal_part(geometry):
-    if geometry.geom_type in ("Polygon", "MultiPolygon"):
-        return geometry
-    parts = [g for g in getattr(geometry, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else geometry
 
 
 def _parent_keys(frame: gpd.GeoDataFrame, keys: pd.Series, options: BoundaryImportOptions) -> pd.Series:
@@ -397,9 +392,19 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
         SELECT row, key, parent_key, 1 - inside / area AS share_outside FROM staging_inside
         WHERE area > 0 AND 1 - inside / area > :tolerance ORDER BY row"""),
         {"tolerance": OUTSIDE_PARENT_TOLERANCE}).all()
+    allow = "allowed (--allow-overlaps)" if options.allow_overlaps else "refused unless allowed (--allow-overlaps)"
     for row, key, parent_key, share in outside:
-        report.warning(f"area {key} lies {share:.1%} outside its parent {parent_key}",
-                       "check that the parent key and both outlines are right", row=row, keys=(key, parent_key))
+        if share >= 1:  # not even touching its parent: a wrong parent key or coordinates
+            report.error(f"area {key} lies entirely outside its parent {parent_key}",
+                         "check the parent key and the coordinates (CRS) of both", row=row, keys=(key, parent_key),
+                         message_de=f"Gebiet {key} liegt ganz außerhalb seines Elterngebiets {parent_key}",
+                         fix_de="Elternschlüssel und Koordinaten (Koordinatenreferenzsystem) beider prüfen")
+            continue
+        _topology_problem(report, options.allow_overlaps,
+                          f"area {key} lies {share:.1%} outside its parent {parent_key} ({allow})",
+                          "check that the parent key and both outlines are right",
+                          f"Gebiet {key} liegt zu {share:.1%} außerhalb seines Elterngebiets {parent_key}",
+                          "Elternschlüssel und beide Umrisse prüfen", row=row, keys=(key, parent_key))
     overlaps = conn.execute(sa.text("""
         SELECT a.key, b.key, ST_Area(ST_Intersection(a.geom, b.geom)) AS overlap
         FROM staging_area a JOIN staging_area b
@@ -407,8 +412,12 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
         WHERE ST_Area(ST_Intersection(a.geom, b.geom)) > :tolerance
         ORDER BY 3 DESC LIMIT 200"""), {"tolerance": SIBLING_OVERLAP_TOLERANCE_M2}).all()
     for key_a, key_b, overlap in overlaps:
-        report.warning(f"areas {key_a} and {key_b} overlap by {overlap:,.0f} m²",
-                       "neighbouring areas should share their border; correct the outlines", keys=(key_a, key_b))
+        _topology_problem(report, options.allow_overlaps,
+                          f"areas {key_a} and {key_b} overlap by {overlap:,.0f} m² ({allow})",
+                          "neighbouring areas should share their border; correct the outlines",
+                          f"die Gebiete {key_a} und {key_b} überlappen sich um {overlap:,.0f} m²",
+                          "benachbarte Gebiete sollen eine gemeinsame Grenze haben; Umrisse korrigieren",
+                          keys=(key_a, key_b))
     # uncovered part of each parent = its area minus the parts of its children inside it (overlaps are
     # reported above; counting them twice here would only hide a gap of the same size)
     gaps = conn.execute(sa.text("""
@@ -416,10 +425,21 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
         FROM staging_inside GROUP BY parent_key
         HAVING max(parent_area) - sum(inside) > :share * max(parent_area)
         ORDER BY parent_key"""), {"share": GAP_TOLERANCE_SHARE}).all()
+    allowed = "allowed (--allow-gaps)" if options.allow_gaps else "refused unless allowed (--allow-gaps)"
     for parent_key, gap, parent_area in gaps:
-        report.warning(f"the areas in {parent_key} leave {gap:,.0f} m² ({gap / parent_area:.1%}) of it uncovered",
-                       "check for missing areas or outlines that do not reach the parent border",
-                       keys=(parent_key,))
+        _topology_problem(report, options.allow_gaps,
+                          f"the areas in {parent_key} leave {gap:,.0f} m² ({gap / parent_area:.1%}) of it uncovered "
+                          f"({allowed})", "check for missing areas or outlines that do not reach the parent border",
+                          f"die Gebiete in {parent_key} lassen {gap:,.0f} m² ({gap / parent_area:.1%}) davon frei",
+                          "fehlende Gebiete oder Umrisse suchen, die die Grenze des Elterngebiets nicht erreichen",
+                          keys=(parent_key,))
+
+
+def _topology_problem(report: ImportReport, allowed: bool, message: str, fix: str, message_de: str, fix_de: str,
+                      **where) -> None:
+    """An overlap or gap above its tolerance: an error, or a warning where the caller allowed it."""
+    add = report.warning if allowed else report.error
+    add(message, fix, message_de=message_de, fix_de=fix_de, **where)
 
 
 def _apply(conn: Connection, options: BoundaryImportOptions, report: ImportReport) -> None:
@@ -429,6 +449,12 @@ def _apply(conn: Connection, options: BoundaryImportOptions, report: ImportRepor
         WHERE a.level_code = :level AND a.key = s.key AND a.valid_from = :valid_from
           AND a.name = s.name AND a.parent_key IS NOT DISTINCT FROM s.parent_key
           AND ST_AsBinary(a.geom) = ST_AsBinary(s.geom)"""), params).rowcount
+    conn.execute(sa.text("""
+        INSERT INTO area_change (batch_id, area_id, change, name, parent_key, geom, area_m2, attributes,
+                                 import_batch_id)
+        SELECT :batch, a.id, 'corrected', a.name, a.parent_key, a.geom, a.area_m2, a.attributes, a.import_batch_id
+        FROM area a JOIN staging_area s ON a.level_code = :level AND a.key = s.key
+             AND a.valid_from = :valid_from"""), params)  # the state an undo restores
     corrected = conn.execute(sa.text("""
         UPDATE area a SET name = s.name, parent_key = s.parent_key, geom = s.geom, area_m2 = ST_Area(s.geom),
                attributes = s.attributes, import_batch_id = :batch
@@ -437,15 +463,24 @@ def _apply(conn: Connection, options: BoundaryImportOptions, report: ImportRepor
         RETURNING a.key"""), params).all()
     closed_condition = "TRUE" if options.complete else "a.key IN (SELECT key FROM staging_area)"
     closed = conn.execute(sa.text(f"""
-        UPDATE area a SET valid_to = :valid_from
-        WHERE a.level_code = :level AND a.valid_from < :valid_from AND a.valid_to IS NULL
-          AND ({closed_condition})"""), params).rowcount
+        WITH closed AS (
+            UPDATE area a SET valid_to = :valid_from
+            WHERE a.level_code = :level AND a.valid_from < :valid_from AND a.valid_to IS NULL
+              AND ({closed_condition})
+            RETURNING a.id)
+        INSERT INTO area_change (batch_id, area_id, change) SELECT :batch, id, 'closed' FROM closed"""),
+        params).rowcount
     inserted = conn.execute(sa.text("""
-        INSERT INTO area (level_code, key, name, parent_key, valid_from, geom, area_m2, attributes, import_batch_id)
-        SELECT :level, s.key, s.name, s.parent_key, :valid_from, s.geom, ST_Area(s.geom), s.attributes, :batch
-        FROM staging_area s
-        WHERE NOT EXISTS (SELECT 1 FROM area a WHERE a.level_code = :level AND a.key = s.key
-                          AND a.valid_from = :valid_from)"""), params).rowcount
+        WITH created AS (
+            INSERT INTO area (level_code, key, name, parent_key, valid_from, geom, area_m2, attributes,
+                              import_batch_id)
+            SELECT :level, s.key, s.name, s.parent_key, :valid_from, s.geom, ST_Area(s.geom), s.attributes, :batch
+            FROM staging_area s
+            WHERE NOT EXISTS (SELECT 1 FROM area a WHERE a.level_code = :level AND a.key = s.key
+                              AND a.valid_from = :valid_from)
+            RETURNING id)
+        INSERT INTO area_change (batch_id, area_id, change) SELECT :batch, id, 'created' FROM created"""),
+        params).rowcount
     report.rows_unchanged = unchanged
     report.rows_superseded = len(corrected)
     report.rows_written = inserted + len(corrected)

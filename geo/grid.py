@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError
-from geo.import_report import (ImportFailed, ImportReport, file_sha256, finish_batch,
+from geo.import_report import (BeforeCommit, ImportFailed, ImportReport, file_sha256, finish_batch, reader_message,
                                record_batch, run_in_import_transaction)
 from geo.points import LAYER_CODE_PATTERN
 from geo.schema import storage_srid
@@ -98,9 +98,10 @@ class GridImportOptions:
 
 
 def import_grid(conn: Connection, path: Path, options: GridImportOptions, *, dry_run: bool = False,
-                created_by: str = "cli", display_name: str | None = None,
-                progress: Progress | None = None) -> ImportReport:
-    """Validate and (unless dry_run or on error) store a grid table; replaces the layer's cells and values."""
+                created_by: str = "cli", display_name: str | None = None, progress: Progress | None = None,
+                before_commit: BeforeCommit | None = None) -> ImportReport:
+    """Validate and (unless dry_run or on error) store a grid table; replaces the layer's cells and values.
+    `before_commit(conn, report)` runs last inside the transaction (an audit record)."""
     report = ImportReport(kind="grid", file=display_name or path.name, dry_run=dry_run)
     step = progress or (lambda _what, _done, _total: None)
     if not re.fullmatch(LAYER_CODE_PATTERN, options.layer):
@@ -123,7 +124,7 @@ def import_grid(conn: Connection, path: Path, options: GridImportOptions, *, dry
         finish_batch(conn, report)
         step("stored", 4, 4)
 
-    return run_in_import_transaction(conn, report, work, dry_run=dry_run)
+    return run_in_import_transaction(conn, report, work, dry_run=dry_run, before_commit=before_commit)
 
 
 def _read(path: Path, options: GridImportOptions, report: ImportReport) -> pd.DataFrame | None:
@@ -145,7 +146,7 @@ def _read(path: Path, options: GridImportOptions, report: ImportReport) -> pd.Da
     try:
         table = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
-        report.error(f"cannot read the file as a table ({str(exc).splitlines()[0]})",
+        report.error(f"cannot read the file as a table ({reader_message(exc, path, report.file)})",
                      "save it as CSV with one header row")
         return None
     table.attrs["decimal"] = decimal

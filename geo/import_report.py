@@ -1,4 +1,5 @@
-"""What every import returns: the problems found (with file, row, column, value and the fix) and the counts.
+"""What every import returns: the problems found (with file, row, column, value and the fix) and the counts;
+and the limits every import is held to.
 
 Shared by boundary and observation imports so that the CLI and the HTTP API report problems the same way.
 """
@@ -21,6 +22,19 @@ _ABSOLUTE_PATH = re.compile(r"(?<![\w.])(?:/vsi[a-z0-9]+/)?(?:/[^\s'\"/]+)+/([^\
 # GDAL's advice to programmers, appended to "not recognized as being in a supported file format"
 _GDAL_DRIVER_HINT = re.compile(r";?\s*It might help to specify the correct driver explicitly.*$")
 
+GERMANY_EXTENT = (5.3, 46.8, 15.6, 55.6)  # Germany's bounding box (5.87-15.04 E, 47.27-55.06 N) and about 40 km
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What a delivery may be: the region a first import's geometries must lie in (longitude/latitude) and the
+    size of a workbook. The service takes them from its settings (DM_IMPORT_EXTENT, DM_MAX_XLSX_BYTES,
+    DM_MAX_XLSX_ROWS); these defaults serve library callers (demo, benchmarks)."""
+
+    extent: tuple[float, float, float, float] = GERMANY_EXTENT  # min lon, min lat, max lon, max lat
+    max_xlsx_bytes: int = 100 << 20  # the workbook unpacked, read from its ZIP directory before parsing
+    max_xlsx_rows: int = 100_000
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -34,6 +48,8 @@ class Problem:
     column: str | None = None
     value: str | None = None
     keys: tuple[str, ...] = ()
+    message_de: str | None = None  # German text of message and fix, where a check provides one
+    fix_de: str | None = None
 
     def as_text(self) -> str:
         where = self.file + (f", row {self.row}" if self.row is not None else "") + (
@@ -99,6 +115,26 @@ def reader_message(exc: BaseException, path: Path, shown_as: str) -> str:
     return _GDAL_DRIVER_HINT.sub("", _ABSOLUTE_PATH.sub(r"\1", text)).strip()
 
 
+BeforeCommit = Callable[[Connection, ImportReport], None]  # runs last inside an import's transaction (audit)
+
+
+class OptionError(ValueError):
+    """An import option that cannot be used; `field` names it (CLI flag or HTTP form field)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def option_flag(one: dict[str, str], name: str, default: bool) -> bool:
+    """A yes/no option given as text (true/false, 1/0, yes/no); OptionError naming it when it is neither."""
+    text = (one.get(name) or str(default)).lower()
+    if text not in ("true", "1", "yes", "false", "0", "no"):
+        raise OptionError(name, "must be true or false")
+    return text in ("true", "1", "yes")
+
+
 class ImportFailed(Exception):
     """Raised inside the import transaction so that it rolls back; carries the report."""
 
@@ -119,7 +155,7 @@ def begin_import(conn: Connection):
 
 def run_in_import_transaction(conn: Connection, report: ImportReport, work: Callable[[], None], *, dry_run: bool,
                               unchanged_note: str | None = None,
-                              before_commit: Callable[[Connection, ImportReport], None] | None = None) -> ImportReport:
+                              before_commit: BeforeCommit | None = None) -> ImportReport:
     """All or nothing: run `work` in the import's one transaction and commit only a successful, real import.
 
     `ImportFailed` (errors in the report) and any other exception roll back; so does a dry run, and, when
@@ -191,7 +227,7 @@ def _json(value: Any) -> str:
 
 
 BATCH_COLUMNS = """id, kind, file_name, sha256, created_by, created_at, rows_read, rows_written, rows_unchanged,
-                   rows_superseded"""
+                   rows_superseded, undone_at, undone_by"""
 
 
 def list_batches(conn: Connection, kind: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:

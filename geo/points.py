@@ -1,8 +1,9 @@
 """Point layers (facilities such as Kitas and schools): validated, atomic import, and points per area.
 
-The import works like the boundary import: read (pyogrio) -> validate per feature (file, row, fix) ->
-reproject to the storage CRS -> apply as a diff in one transaction (a dry run or any error writes nothing).
-A file must declare its CRS (or the caller names it): coordinates are never guessed.
+The import works like the boundary import: read (pyogrio) -> validate per feature (file, row, fix; finite
+coordinates inside the configured extent, `geo.plausibility`) -> reproject to the storage CRS -> apply as a
+diff in one transaction (a dry run or any error writes nothing). A file must declare its CRS (or the caller
+names it): coordinates are never guessed, but a CRS they do not fit is refused with the one they look like.
 Must not know about indicators.
 """
 
@@ -18,13 +19,12 @@ import pandas as pd
 import pyogrio
 import shapely
 import sqlalchemy as sa
-from pyproj import CRS
-from pyproj.exceptions import CRSError
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError
-from geo.import_report import (ImportReport, file_sha256, finish_batch,
+from geo.import_report import (BeforeCommit, ImportLimits, ImportReport, file_sha256, finish_batch,
                                reader_message, record_batch, run_in_import_transaction)
+from geo.plausibility import assign_crs, check_finite, check_region, configured_extent
 from geo.schema import storage_srid
 
 SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".fgb", ".zip", ".shp", ".csv")
@@ -42,14 +42,15 @@ class PointImportOptions:
     name_field: str | None = None
     name_de: str | None = None
     name_en: str | None = None
-    crs: str | None = None  # only for files that declare no CRS
+    crs: str | None = None  # the coordinates' CRS, for files that declare none or declare a wrong one
     file_layer: str | None = None  # layer inside a multi-layer file
 
 
 def import_points(conn: Connection, path: Path, options: PointImportOptions, *, dry_run: bool = False,
-                  created_by: str = "cli", display_name: str | None = None,
-                  progress: Progress | None = None) -> ImportReport:
-    """Validate and (unless dry_run or on error) store a point layer; features missing from the file are removed."""
+                  created_by: str = "cli", display_name: str | None = None, progress: Progress | None = None,
+                  before_commit: BeforeCommit | None = None, limits: ImportLimits = ImportLimits()) -> ImportReport:
+    """Validate and (unless dry_run or on error) store a point layer; features missing from the file are removed.
+    `before_commit(conn, report)` runs last inside the transaction (an audit record)."""
     report = ImportReport(kind="points", file=display_name or path.name, dry_run=dry_run)
     step = progress or (lambda _what, _done, _total: None)
     if not pd.Series([options.layer]).str.fullmatch(LAYER_CODE_PATTERN).iloc[0]:
@@ -62,7 +63,7 @@ def import_points(conn: Connection, path: Path, options: PointImportOptions, *, 
     report.sha256 = file_sha256(path)
     report.rows_read = len(frame)
     step("read", 1, 4)
-    frame = _validate(frame, options, report)
+    frame = _validate(frame, options, limits, report)
     if not report.ok:
         return report
     def work() -> None:
@@ -79,7 +80,8 @@ def import_points(conn: Connection, path: Path, options: PointImportOptions, *, 
         step("stored", 4, 4)
 
     return run_in_import_transaction(conn, report, work, dry_run=dry_run,
-                                     unchanged_note="nothing changed: every point is already stored")
+                                     unchanged_note="nothing changed: every point is already stored",
+                                     before_commit=before_commit)
 
 
 def read_layer_file(path: Path, options, report: ImportReport) -> gpd.GeoDataFrame | None:
@@ -101,17 +103,9 @@ def read_layer_file(path: Path, options, report: ImportReport) -> gpd.GeoDataFra
         report.error(f"cannot read the file as geodata ({reader_message(exc, path, report.file)})",
                      "check that it is valid GeoJSON, GeoPackage or a complete zipped Shapefile")
         return None
-    if frame.crs is None:
-        if options.crs is None:
-            report.error("the file declares no coordinate reference system",
-                         "add a crs member / .prj, or give the CRS explicitly (--crs EPSG:25833)", column="crs")
-            return None
-        try:
-            frame = frame.set_crs(CRS.from_user_input(options.crs))
-        except CRSError:
-            report.error(f"unknown CRS {options.crs!r}", "give an EPSG code such as EPSG:25833", column="crs")
-            return None
-        report.notes.append(f"no CRS in the file; assumed {options.crs} as requested")
+    frame = assign_crs(frame, options.crs, report)
+    if frame is None:
+        return None
     for name, role in ((options.key_field, "key"), (options.name_field, "name")):
         if name is not None and name not in frame.columns:
             report.error(f"the {role} field {name!r} is missing", f"name one of the fields {list(info['fields'])}",
@@ -122,7 +116,8 @@ def read_layer_file(path: Path, options, report: ImportReport) -> gpd.GeoDataFra
     return frame if report.ok else None
 
 
-def _validate(frame: gpd.GeoDataFrame, options: PointImportOptions, report: ImportReport) -> gpd.GeoDataFrame:
+def _validate(frame: gpd.GeoDataFrame, options: PointImportOptions, limits: ImportLimits,
+              report: ImportReport) -> gpd.GeoDataFrame:
     frame = frame.reset_index(drop=True)
     rows = pd.Series(range(1, len(frame) + 1), index=frame.index)
     keys = frame[options.key_field].astype("string").str.strip()
@@ -145,6 +140,10 @@ def _validate(frame: gpd.GeoDataFrame, options: PointImportOptions, report: Impo
         report.error(f"geometry is a {single[i].geom_type}, not a point", "deliver facilities as points",
                      row=int(rows[i]), keys=(str(keys[i]),))
     if not report.ok:
+        return frame
+    points = gpd.GeoDataFrame(geometry=single, crs=frame.crs)
+    if not check_finite(single, rows, keys, report) or not check_region(points, configured_extent(limits), rows,
+                                                                       keys, report):
         return frame
     names = (frame[options.name_field].astype("string").str.strip() if options.name_field
              else pd.Series([None] * len(frame), index=frame.index))

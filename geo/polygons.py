@@ -1,5 +1,7 @@
 """Polygon layers (programme areas, school catchments): validated, atomic import like the boundary import,
-but without a hierarchy or versions. Invalid outlines are repaired (and reported); must not know about indicators.
+but without a hierarchy or versions. Coordinates must be finite and inside the configured extent; invalid
+outlines are repaired (and reported) unless the repair would change them materially (`geo.plausibility`).
+Must not know about indicators.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from geo.import_report import (ImportFailed, ImportReport, file_sha256, finish_batch,
+from geo.import_report import (BeforeCommit, ImportFailed, ImportLimits, ImportReport, file_sha256, finish_batch,
                                record_batch, run_in_import_transaction)
+from geo.plausibility import check_finite, check_region, configured_extent, repair_outlines
 from geo.points import LAYER_CODE_PATTERN, MAX_ROWS_LISTED, read_layer_file
 from geo.schema import storage_srid
 
@@ -34,9 +37,10 @@ class PolygonImportOptions:
 
 
 def import_polygons(conn: Connection, path: Path, options: PolygonImportOptions, *, dry_run: bool = False,
-                    created_by: str = "cli", display_name: str | None = None,
-                    progress: Progress | None = None) -> ImportReport:
-    """Validate and (unless dry_run or on error) replace the features of a polygon layer in one transaction."""
+                    created_by: str = "cli", display_name: str | None = None, progress: Progress | None = None,
+                    before_commit: BeforeCommit | None = None, limits: ImportLimits = ImportLimits()) -> ImportReport:
+    """Validate and (unless dry_run or on error) replace the features of a polygon layer in one transaction;
+    `before_commit(conn, report)` runs last inside it (an audit record)."""
     report = ImportReport(kind="polygons", file=display_name or path.name, dry_run=dry_run)
     step = progress or (lambda _what, _done, _total: None)
     if not pd.Series([options.layer]).str.fullmatch(LAYER_CODE_PATTERN).iloc[0]:
@@ -61,17 +65,12 @@ def import_polygons(conn: Connection, path: Path, options: PolygonImportOptions,
         report.error(f"key {key} occurs more than once", "each feature needs its own key", value=str(key))
     if not report.ok:
         return report
-    repaired = []
-    for row, key, geom in zip(rows, keys, frame.geometry):
-        if not geom.is_valid:
-            report.warning(f"invalid polygon repaired ({shapely.is_valid_reason(geom)})", "check the outline in a GIS",
-                           row=row, keys=(str(key),))
-            fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
-            parts = [g for g in getattr(fixed, "geoms", [fixed]) if g.geom_type in ("Polygon", "MultiPolygon")]
-            geom = shapely.union_all(parts) if parts else fixed
-            if geom.is_empty or geom.area == 0:
-                report.error("the polygon encloses no area after repair", "redraw it", row=row, keys=(str(key),))
-        repaired.append(geom)
+    frame = frame.reset_index(drop=True)
+    rows, keys = pd.Series(rows), keys.reset_index(drop=True)
+    if not check_finite(frame.geometry, rows, keys, report) or not check_region(frame, configured_extent(limits),
+                                                                               rows, keys, report):
+        return report
+    repaired = repair_outlines(frame.geometry, rows, keys, report)
     if not report.ok:
         return report
     names = frame[options.name_field].astype("string") if options.name_field else pd.Series([None] * len(frame))
@@ -100,4 +99,4 @@ def import_polygons(conn: Connection, path: Path, options: PolygonImportOptions,
         finish_batch(conn, report)
         step("stored", 1, 1)
 
-    return run_in_import_transaction(conn, report, work, dry_run=dry_run)
+    return run_in_import_transaction(conn, report, work, dry_run=dry_run, before_commit=before_commit)

@@ -23,10 +23,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.import_report import (
+    BeforeCommit,
     ImportFailed,
+    ImportLimits,
     ImportReport,
+    OptionError,
     file_sha256,
     finish_batch,
+    option_flag,
     record_batch,
     run_in_import_transaction,
 )
@@ -43,7 +47,6 @@ from indicators.tabular import (
 )
 
 Progress = Callable[[str, int, int], None]
-BeforeCommit = Callable[[Connection, ImportReport], None]
 MAX_ROWS_LISTED_PER_PROBLEM = 20
 
 
@@ -72,22 +75,15 @@ class ObservationImportOptions:
     encoding: str | None = None
     separator: str | None = None
     decimal: str | None = None
+    thousands: str | None = None  # ".", "," or "none": the thousands separator (implies the decimal separator)
     sheet: str | None = None
-
-
-class OptionError(ValueError):
-    """An import option that cannot be used; `field` names it (CLI flag or HTTP form field)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+    allow_future_periods: bool = False  # periods after today are refused unless allowed (forecasts)
 
 
 OBSERVATION_OPTION_FIELDS = {
     "level", "layout", "key_column", "indicator_column", "period_column", "period", "value_column",
     "numerator_column", "denominator_column", "column", "missing", "flag_reason_column", "boundaries_at",
-    "encoding", "separator", "decimal", "sheet",
+    "encoding", "separator", "decimal", "thousands", "sheet", "allow_future_periods",
 }
 SEPARATOR_NAMES = {";": ";", ",": ",", "|": "|", "\t": "\t", "tab": "\t", "\\t": "\t"}
 
@@ -137,6 +133,10 @@ def observation_options(fields: dict[str, list[str]]) -> ObservationImportOption
         separator = SEPARATOR_NAMES[separator]
     if one.get("decimal") and one["decimal"] not in (",", "."):
         raise OptionError("decimal", "use ',' (German) or '.'")
+    if one.get("thousands") and one["thousands"] not in (",", ".", "none"):
+        raise OptionError("thousands", "use '.' (German), ',' or 'none'")
+    if one.get("thousands") and one["thousands"] == one.get("decimal"):
+        raise OptionError("thousands", "the thousands separator must differ from the decimal separator")
     defaults = ObservationImportOptions(level=one["level"])
     return ObservationImportOptions(
         level=one["level"], layout=layout,  # type: ignore[arg-type]
@@ -151,7 +151,8 @@ def observation_options(fields: dict[str, list[str]]) -> ObservationImportOption
         flag_reason_column=one.get("flag_reason_column") or None,
         boundaries_at=date.fromisoformat(one["boundaries_at"]) if one.get("boundaries_at") else None,
         encoding=one.get("encoding") or None, separator=separator or None, decimal=one.get("decimal") or None,
-        sheet=one.get("sheet") or None)
+        thousands=one.get("thousands") or None, sheet=one.get("sheet") or None,
+        allow_future_periods=option_flag(one, "allow_future_periods", False))
 
 
 def _pairs(items: list[str], field: str, shape: str) -> dict[str, str]:
@@ -182,6 +183,7 @@ def import_observations(
     display_name: str | None = None,
     progress: Progress | None = None,
     before_commit: BeforeCommit | None = None,
+    limits: ImportLimits = ImportLimits(),
 ) -> ImportReport:
     """Validate and (unless dry_run or on error) store one observation table atomically.
 
@@ -195,7 +197,8 @@ def import_observations(
     with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: it runs while the file is read
         digest = pool.submit(file_sha256, path) if path.is_file() else None
         table = read_table(path, report, encoding=options.encoding, separator=options.separator,
-                           decimal=options.decimal, sheet=options.sheet, text_columns=_text_columns(options))
+                           decimal=options.decimal, thousands=options.thousands, sheet=options.sheet,
+                           text_columns=_text_columns(options), limits=limits)
         if table is None:
             return report
         report.sha256 = digest.result()
@@ -278,7 +281,8 @@ def _as_written(path: Path, table: Table, options: ObservationImportOptions) -> 
     if not any(pd.api.types.is_numeric_dtype(dtype) for dtype in table.frame.dtypes):
         return table
     again = read_table(path, ImportReport(kind="observations", file=path.name), encoding=options.encoding,
-                       separator=options.separator, decimal=table.decimal, sheet=options.sheet)
+                       separator=options.separator, decimal=table.decimal, thousands=options.thousands,
+                       sheet=options.sheet)
     return again or table
 
 
@@ -383,9 +387,9 @@ def _long_parts(table: Table, options: ObservationImportOptions, indicators: dic
         for code, rows, source in groups:
             take = slice(None) if rows is None else rows
             labels = frame.index.to_numpy()[take]
-            value = _parse_column(frame, source, take, table.decimal, options.missing_values, bad)
-            numerator = _parse_column(frame, numerator_column, take, table.decimal, {}, bad)
-            denominator = _parse_column(frame, denominator_column, take, table.decimal, {}, bad)
+            value = _parse_column(table, source, take, options.missing_values, bad)
+            numerator = _parse_column(table, numerator_column, take, {}, bad)
+            denominator = _parse_column(table, denominator_column, take, {}, bad)
             flagged = value.flags.notna().to_numpy() if value.any_flag else np.zeros(len(labels), dtype=bool)
             nil = (value.flags == "nil").to_numpy() if value.any_flag else flagged
             yield pd.DataFrame({
@@ -443,16 +447,18 @@ def _present(frame: pd.DataFrame, column: str | None) -> str | None:
     return column if column and column in frame.columns else None
 
 
-def _parse_column(frame: pd.DataFrame, column: str | None, take, decimal: str, missing_values: dict[str, str],
+def _parse_column(table: Table, column: str | None, take, missing_values: dict[str, str],
                   bad: list[tuple[np.ndarray, str]]) -> ParsedNumbers:
     """Numbers of the rows `take` of one source column (all missing when there is no such column); the table
     rows of cells that are neither numbers nor symbols are added to `bad`, to be reported once for all."""
+    frame = table.frame
     if column is None:
         n = len(frame.index[take])
         return ParsedNumbers(values=pd.Series(np.full(n, np.nan)), flags=pd.Series(np.full(n, None, dtype=object)),
                              bad=pd.Series(np.zeros(n, dtype=bool)), any_flag=False)
     cells = frame[column]
-    parsed = parse_numbers(cells if isinstance(take, slice) else cells.iloc[take], decimal, missing_values)
+    parsed = parse_numbers(cells if isinstance(take, slice) else cells.iloc[take], table.decimal, missing_values,
+                           grouped=table.grouped)
     rows = np.flatnonzero(parsed.bad.to_numpy())
     if len(rows):
         bad.append((frame.index.to_numpy()[take][rows], column))
@@ -522,12 +528,36 @@ def _parse_periods(rows: pd.DataFrame, options: ObservationImportOptions, report
     if len(unreadable):
         keep = ~np.isnat(periods)
         rows, periods, period_codes = rows[keep], periods[keep], period_codes[keep]
+    if not options.allow_future_periods:
+        _report_future_periods(rows, parsed, options, report)
     reason = rows["reason"].array
     reason_codes = np.where(rows["flag"].cat.codes.to_numpy() >= 0, reason.codes, -1)
     if "" in reason.categories:
         reason_codes = np.where(reason_codes == reason.categories.get_loc(""), -1, reason_codes)
     return rows.assign(period=periods, period_code=period_codes,
                        flag_reason=pd.Categorical.from_codes(reason_codes, categories=reason.categories))
+
+
+def _report_future_periods(rows: pd.DataFrame, parsed: np.ndarray, options: ObservationImportOptions,
+                           report: ImportReport) -> None:
+    """Periods after today, each at its first row: a typo there would become every map's latest period."""
+    today = np.datetime64(date.today(), "ns")
+    future = np.flatnonzero(parsed > today)  # per distinct period text; NaT compares False
+    if not len(future):
+        return
+    codes = rows["period_text"].cat.codes.to_numpy()
+    for code in future:
+        hits = np.flatnonzero(codes == code)
+        if not len(hits):
+            continue
+        period = pd.Timestamp(parsed[code]).date()
+        report.error(f"the period {period} lies in the future", "correct the date, or, for forecasts, allow future "
+                     "periods explicitly (--allow-future-periods; HTTP: allow_future_periods=true)",
+                     row=int(rows["line"].iloc[hits[0]]), column=options.period_column if options.period is None
+                     else "period", value=str(rows["period_text"].iloc[hits[0]])[:40],
+                     message_de=f"der Zeitpunkt {period} liegt in der Zukunft",
+                     fix_de="das Datum korrigieren oder, für Prognosen, zukünftige Zeitpunkte ausdrücklich erlauben "
+                            "(--allow-future-periods)")
 
 
 def _check_values(rows: pd.DataFrame, table: Table, indicators: dict[str, IndicatorRule],
@@ -538,22 +568,31 @@ def _check_values(rows: pd.DataFrame, table: Table, indicators: dict[str, Indica
     share, count = kind == "share", kind == "count"
     value, numerator, denominator = (rows[c].to_numpy() for c in ("value", "numerator", "denominator"))
     with np.errstate(invalid="ignore"):
-        checks = [
+        checks = [  # mask, message and fix in English and German
             (share & ((value < 0) | (value > 100)),
-             "a share outside 0-100 %", "shares are percentages between 0 and 100; check the unit and decimal separator"),
-            (count & (value < 0), "a negative count", "counts cannot be negative"),
+             "a share outside 0-100 %", "shares are percentages between 0 and 100; check the unit and decimal separator",
+             "ein Anteil außerhalb von 0-100 %", "Anteile sind Prozentwerte zwischen 0 und 100; Einheit und "
+             "Dezimaltrennzeichen prüfen"),
+            (count & (value < 0), "a negative count", "counts cannot be negative",
+             "eine negative Anzahl", "Anzahlen können nicht negativ sein"),
+            (count & (np.mod(value, 1) > 0), "a count with a fractional part",
+             "counts are whole numbers; if the file writes 1.709 for 1709, say so (--decimal ',')",
+             "eine Anzahl mit Nachkommastellen", "Anzahlen sind ganze Zahlen; steht 1.709 für 1709, das angeben "
+             "(--decimal ',')"),
             ((numerator < 0) | (denominator < 0), "a negative numerator or denominator",
-             "numerators and denominators are counts"),
+             "numerators and denominators are counts", "ein negativer Zähler oder Nenner",
+             "Zähler und Nenner sind Anzahlen"),
             (share & (numerator > denominator), "the numerator exceeds the denominator",
-             "swap the columns or correct the counts"),
+             "swap the columns or correct the counts", "der Zähler ist größer als der Nenner",
+             "die Spalten tauschen oder die Anzahlen korrigieren"),
         ]
-    for mask, message, fix in checks:
+    for mask, message, fix, message_de, fix_de in checks:
         for i in np.flatnonzero(mask)[:MAX_ROWS_LISTED_PER_PROBLEM]:
             row = rows.iloc[i]
             column = str(row["value_column"])
             cell = table.frame.at[int(row["source_row"]), column]
             report.error(message, fix, row=int(row["line"]), column=column, value=str(cell).strip()[:40],
-                         keys=(str(row["key"]), str(row["indicator"])))
+                         keys=(str(row["key"]), str(row["indicator"])), message_de=message_de, fix_de=fix_de)
 
 
 def _drop_duplicates(rows: pd.DataFrame, report: ImportReport) -> pd.DataFrame:

@@ -11,14 +11,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from geo.import_report import ImportReport, reader_message
+from geo.import_report import ImportLimits, ImportReport, reader_message
 
 MAX_LINE_BYTES = 1 << 20  # a table row of a statistics office is a few hundred bytes
 MAX_FILE_BYTES = 512 << 20
@@ -38,6 +40,11 @@ SPECIAL_SYMBOLS = {
 FORMULA_START = re.compile(r"^[=+@]|^-[^\d.,]")
 GERMAN_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
 POINT_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][+-]?\d+)?$")
+# "1.709" / "1,709": one thousands group, or three decimals? Only the file's notation can tell.
+AMBIGUOUS_NUMBER = r"[+-]?[1-9]\d{0,2}[.,]\d{3}"
+DECIMAL_COMMA = r"[+-]?(\d+(\.\d{3})*,\d+|\d{1,3}(\.\d{3}){2,})"  # 12,5  1.234,5  1.234.567
+DECIMAL_POINT = r"[+-]?(\d+(,\d{3})*\.\d+([eE][+-]?\d+)?|\d{1,3}(,\d{3}){2,})"  # 12.5  1,234.5  1,234,567
+THOUSANDS = {".": ",", ",": "."}  # thousands separator -> the decimal separator it implies
 
 
 @dataclass
@@ -51,17 +58,22 @@ class Table:
     separator: str | None
     decimal: str
     first_row: int = 2
+    grouped: bool = True  # digit groups ("1.234.567") are read; False when told there is no thousands separator
 
 
 def read_table(path: Path, report: ImportReport, *, encoding: str | None = None, separator: str | None = None,
-               decimal: str | None = None, sheet: str | None = None,
-               text_columns: Collection[str] | None = None) -> Table | None:
+               decimal: str | None = None, thousands: str | None = None, sheet: str | None = None,
+               text_columns: Collection[str] | None = None, limits: ImportLimits = ImportLimits()) -> Table | None:
     """Read CSV/XLSX; None (with errors in the report) when the file cannot be read at all.
 
     `text_columns` None reads every column as text. Given, those columns (keys, codes, periods: leading zeros
     matter) are read as text and every other column of a CSV is converted to numbers while it is parsed,
     when all its cells are plain numbers in the file's decimal notation; a column with anything else in it
-    (thousands separators, special symbols, empty cells, text) stays text for `parse_numbers`."""
+    (thousands separators, special symbols, empty cells, text) stays text for `parse_numbers`.
+
+    The decimal separator is `decimal`, or the one `thousands` ('.', ',' or 'none') implies, or the one the
+    cells show ("12,5", "1.234,5"). A file that shows none and has a cell like "1.709" (1709, or 1.709?) is
+    refused with that question: nothing is guessed. `limits` bounds a workbook before it is parsed."""
     if not path.exists():
         report.error("file not found", "check the path")
         return None
@@ -74,7 +86,7 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
                      "split the file by period or indicator")
         return None
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, report, sheet, decimal)
+        return _read_xlsx(path, report, sheet, decimal, thousands, text_columns, limits)
     raw = path.read_bytes()
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") and encoding is None:
         encoding = "utf-16"  # Excel's "Unicode text" export
@@ -104,17 +116,19 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
         return None
     try:
         sample = _read_csv(_head(text, 201), sep, dtype=object, nrows=200)
-        decimal = decimal or _guess_decimal(sample, sep)
         header = list(sample.columns)
         if not _checked_columns(sample, sep, report):
             return None
+        decimal = decimal or THOUSANDS.get(thousands or "") or _decimal_shown(_notation(sample, text_columns), sep)
+        # undecided: every cell as written, to look at all of them
+        as_text = text_columns if decimal is not None or text_columns is None else [str(c).strip() for c in header]
         frame = None
-        if text_columns is not None:
-            frame = _read_arrow(raw if used_encoding == "utf-8" else text.encode("utf-8"), sep, decimal, header,
-                                set(text_columns))
+        if as_text is not None:
+            frame = _read_arrow(raw if used_encoding == "utf-8" else text.encode("utf-8"), sep, decimal or ".",
+                                header, set(as_text))
         if frame is None:  # every column as text, or a file the fast reader refused: read (and explain) it here
-            wanted = set(text_columns or ())
-            frame = _read_csv(text, sep, decimal=decimal, dtype=object if text_columns is None else
+            wanted = set(as_text or ())
+            frame = _read_csv(text, sep, decimal=decimal or ".", dtype=object if as_text is None else
                               {c: object for c in header if str(c).strip() in wanted})
     except (pd.errors.ParserError, ValueError) as exc:
         _report_ragged(exc, report)
@@ -125,7 +139,11 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
                      "every row must have as many columns as the header; check quotes and separators", row=line)
         return None
     frame.columns = [str(c).strip() for c in frame.columns]  # the header itself was checked on the sample
-    return Table(frame=frame, encoding=used_encoding, separator=sep, decimal=decimal)
+    if decimal is None:
+        decimal = _decimal_of_whole(frame, text_columns, sep, thousands, 2, report)
+        if decimal is None:
+            return None
+    return Table(frame=frame, encoding=used_encoding, separator=sep, decimal=decimal, grouped=thousands != "none")
 
 
 def _first_longer_row(text: str, sep: str, width: int) -> int | None:
@@ -271,31 +289,176 @@ def _sniff_separator(lines: list[str]) -> str | None:
     return best if counts[best] > 0 else None
 
 
-def _guess_decimal(frame: pd.DataFrame, separator: str) -> str:
-    """',' or '.', from the cells of the first 200 rows. "3.503" may be 3503 (German thousands dot) or 3.503:
-    such cells count for neither side, and a tie goes to ',' in ';'-separated files (German Excel)."""
-    sample = pd.Series(frame.head(200).to_numpy().ravel()).astype(str).str.strip()
-    thousands = sample.str.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+")
-    german = sample.str.fullmatch(r"[+-]?\d+(\.\d{3})*,\d+").sum()
-    english = (sample.str.fullmatch(r"[+-]?\d+(,\d{3})*\.\d+") & ~thousands).sum()
-    if german > english or (german == english and separator == ";"):
-        return ","
-    return "."
+@dataclass(frozen=True)
+class _Notation:
+    """What number cells show: how many have a decimal comma or point, and the cells that could be either."""
+
+    comma: int
+    point: int
+    ambiguous: int
+    first_ambiguous: tuple[int, str, str] | None  # position, column, text
 
 
-def _read_xlsx(path: Path, report: ImportReport, sheet: str | None, decimal: str | None) -> Table | None:
+def _notation(frame: pd.DataFrame, text_columns: Collection[str] | None,
+              only: dict[str, np.ndarray] | None = None) -> _Notation:
+    """Count the notations of the cells of every column but the text columns (each distinct cell is matched
+    once); `only` limits a column to the cells at the given positions (a workbook's cells typed as text)."""
+    skip = {str(c).strip() for c in text_columns or ()}
+    comma = point = ambiguous = 0
+    firsts = []
+    for column in frame.columns:
+        if str(column).strip() in skip or pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        cells = frame[column] if only is None else frame[column].iloc[only[column]]
+        if isinstance(cells.dtype, pd.CategoricalDtype):  # the fast reader's text: each distinct cell once
+            codes, uniques = cells.cat.codes.to_numpy(), cells.cat.categories.to_numpy(dtype=object)
+        else:
+            codes, uniques = pd.factorize(cells.astype(str).to_numpy(dtype=object))
+        distinct = pd.Series(uniques, dtype=object).astype(str).str.strip()
+        unclear = distinct.str.fullmatch(AMBIGUOUS_NUMBER).to_numpy(dtype=bool)
+        counts = np.bincount(codes, minlength=len(uniques))
+        comma += int(counts[distinct.str.fullmatch(DECIMAL_COMMA).to_numpy(dtype=bool) & ~unclear].sum())
+        point += int(counts[distinct.str.fullmatch(DECIMAL_POINT).to_numpy(dtype=bool) & ~unclear].sum())
+        if unclear.any():
+            hits = np.flatnonzero(unclear[codes])
+            ambiguous += len(hits)
+            position = hits[0] if only is None else only[column][hits[0]]
+            firsts.append((int(position), str(column).strip(), str(distinct[codes[hits[0]]])))
+    return _Notation(comma, point, ambiguous, min(firsts) if firsts else None)
+
+
+def _decimal_shown(notation: _Notation, separator: str | None) -> str | None:
+    """',' or '.' as the cells show it (a tie, i.e. mixed notations, goes to ',' in ';'-separated files);
+    None when no cell shows a decimal separator."""
+    if notation.comma == notation.point == 0:
+        return None
+    if notation.comma != notation.point:
+        return "," if notation.comma > notation.point else "."
+    return "," if separator == ";" else "."
+
+
+def _decimal_of_whole(frame: pd.DataFrame, text_columns: Collection[str] | None, separator: str | None,
+                      thousands: str | None, first_row: int, report: ImportReport,
+                      only: dict[str, np.ndarray] | None = None) -> str | None:
+    """The decimal separator from every cell of a table whose sample showed none; None, with the question
+    reported, when cells like "1.709" could mean either and nothing in the file says which."""
+    notation = _notation(frame, text_columns, only)
+    shown = _decimal_shown(notation, separator)
+    if shown is not None or notation.first_ambiguous is None:
+        return shown or "."  # whole numbers only: the decimal separator does not matter
+    position, column, text = notation.first_ambiguous
+    mark = "." if "." in text else ","
+    if thousands == "none":
+        return mark
+    other = THOUSANDS[mark]
+    whole, fraction = text.replace(mark, ""), text.replace(mark, ".")
+    more = f"; {notation.ambiguous - 1:,} more cells like it" if notation.ambiguous > 1 else ""
+    report.error(f"{text!r} may be {int(whole)} ({mark!r} as thousands separator) or {fraction} ({mark!r} as "
+                 f"decimal separator), and nothing in the file says which{more}",
+                 f"say how the file writes numbers: --decimal {other!r} if {text} means {int(whole)}, --decimal "
+                 f"{mark!r} if it means {fraction} (HTTP: decimal={other} or decimal={mark}); or name the thousands "
+                 "separator (--thousands . / , / none)",
+                 row=first_row + position, column=column, value=text,
+                 message_de=f"{text!r} kann {whole} ({mark!r} als Tausendertrennzeichen) oder {fraction} ({mark!r} "
+                            "als Dezimaltrennzeichen) bedeuten, und nichts in der Datei sagt, was gilt",
+                 fix_de=f"angeben, wie die Datei Zahlen schreibt: --decimal {other!r}, wenn {text} {whole} bedeutet, "
+                        f"--decimal {mark!r}, wenn es {fraction} bedeutet (HTTP: decimal=...); oder das "
+                        "Tausendertrennzeichen nennen (--thousands)")
+    return None
+
+
+def _read_xlsx(path: Path, report: ImportReport, sheet: str | None, decimal: str | None, thousands: str | None,
+               text_columns: Collection[str] | None, limits: ImportLimits) -> Table | None:
+    """A workbook's sheet as text. Numbers typed as numbers are written in the table's decimal notation; the
+    notation of numbers typed as text is decided like a CSV file's."""
+    rows = _xlsx_rows(path, report, sheet, limits)
+    if rows is None:
+        return None
+    while rows and all(cell is None or cell == "" for cell in rows[-1]):
+        rows.pop()
+    if len(rows) < 2:
+        report.error("the sheet has a header but no data rows", "fill the sheet or choose another with --sheet")
+        return None
+    width = max(len(row) for row in rows)
+    header = [f"Unnamed: {i}" if cell is None or str(cell).strip() == "" else _cell_text(cell, ".").strip()
+              for i, cell in enumerate(list(rows[0]) + [None] * (width - len(rows[0])))]
+    body = [list(row) + [None] * (width - len(row)) for row in rows[1:]]
+    raw = pd.DataFrame(body, columns=header, dtype=object)
+    typed_as_text = {column: np.flatnonzero(raw[column].map(lambda v: isinstance(v, str)).to_numpy(dtype=bool))
+                     for column in header}
+    decimal = decimal or THOUSANDS.get(thousands or "")
+    if decimal is None:
+        decimal = _decimal_of_whole(raw, text_columns, None, thousands, 2, report, only=typed_as_text)
+        if decimal is None:
+            return None
+    frame = raw.map(lambda v: _cell_text(v, decimal))
+    return Table(frame=frame, encoding="xlsx", separator=None, decimal=decimal, grouped=thousands != "none")
+
+
+def _xlsx_rows(path: Path, report: ImportReport, sheet: str | None, limits: ImportLimits) -> list[tuple] | None:
+    """The rows of a sheet as typed values, read only after the workbook's size (from its ZIP directory) and
+    the sheet's declared dimension are within the limits, and streamed (openpyxl read-only) up to the row limit:
+    a small file that unpacks to a million rows is refused before it costs anything."""
+    import openpyxl
+
     try:
-        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False, engine="openpyxl")
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile:
+        report.error("cannot read the workbook (it is not an .xlsx file)", "save it as .xlsx from Excel or LibreOffice")
+        return None
+    too_big = "deliver big tables as CSV, or ask an administrator to raise DM_MAX_XLSX_BYTES / DM_MAX_XLSX_ROWS"
+    if unpacked > limits.max_xlsx_bytes:
+        report.error(f"the workbook unpacks to {unpacked:,} bytes, more than the {limits.max_xlsx_bytes:,} accepted",
+                     too_big, message_de=f"die Arbeitsmappe entpackt sich auf {unpacked:,} Bytes, mehr als die "
+                     f"zulässigen {limits.max_xlsx_bytes:,}", fix_de="große Tabellen als CSV liefern")
+        return None
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises InvalidFileException, KeyError, BadZipFile ...
         report.error(f"cannot read the workbook ({reader_message(exc, path, report.file)})",
                      "save it as .xlsx from Excel or LibreOffice")
         return None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.empty:
-        report.error("the sheet has a header but no data rows", "fill the sheet or choose another with --sheet")
-        return None
-    return Table(frame=frame.astype(str).replace({"nan": ""}), encoding="xlsx", separator=None,
-                 decimal=decimal or ".")
+    try:
+        if sheet is not None and sheet not in workbook.sheetnames:
+            report.error(f"the workbook has no sheet {sheet!r}", f"choose one of {workbook.sheetnames} (--sheet)",
+                         column="sheet")
+            return None
+        worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
+        over = (f"the sheet has more than the {limits.max_xlsx_rows:,} rows accepted", too_big)
+        german = {"message_de": f"das Tabellenblatt hat mehr als die zulässigen {limits.max_xlsx_rows:,} Zeilen",
+                  "fix_de": "große Tabellen als CSV liefern"}
+        if (worksheet.max_row or 0) - 1 > limits.max_xlsx_rows:  # the dimension the sheet declares
+            report.error(f"{over[0]} (it declares {worksheet.max_row:,})", over[1], **german)
+            return None
+        worksheet.reset_dimensions()  # a declared dimension may also be too small: read what is there
+        rows = []
+        for row in worksheet.iter_rows(values_only=True):
+            if len(rows) > limits.max_xlsx_rows:
+                report.error(over[0], over[1], **german)
+                return None
+            rows.append(row)
+        return rows
+    finally:
+        workbook.close()
+
+
+def _cell_text(value, decimal: str) -> str:
+    """A typed spreadsheet cell as text: numbers in the table's decimal notation, dates as YYYY-MM-DD."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, float):
+        text = str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+        return text.replace(".", decimal)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 @dataclass
@@ -306,8 +469,10 @@ class ParsedNumbers:
     any_flag: bool = True  # False: no cell has a flag (flags is all None; lets callers skip looking)
 
 
-def parse_numbers(cells: pd.Series, decimal: str, missing_values: dict[str, str] | None = None) -> ParsedNumbers:
-    """Vectorised parsing of one column of number cells in German or international notation.
+def parse_numbers(cells: pd.Series, decimal: str, missing_values: dict[str, str] | None = None,
+                  grouped: bool = True) -> ParsedNumbers:
+    """Vectorised parsing of one column of number cells in German or international notation (digit groups
+    such as "1.234.567" only where `grouped`).
 
     Plain numbers ("12,5" / "12.5") take one C-level conversion; only the cells that fail it (thousands
     separators, special symbols, empty cells, text) go through the slower pattern matching."""
@@ -335,8 +500,11 @@ def parse_numbers(cells: pd.Series, decimal: str, missing_values: dict[str, str]
     if failed.any():
         rest = text[failed].str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
         flags[failed] = rest.map(SPECIAL_SYMBOLS).where(rest != "", "missing")
-        grouped = rest.str.fullmatch(GERMAN_NUMBER if decimal == "," else POINT_NUMBER).fillna(False).astype(bool)
-        rest = rest.where(~grouped, rest.str.replace(other, "", regex=False))
+        if grouped:
+            in_groups = rest.str.fullmatch(GERMAN_NUMBER if decimal == "," else POINT_NUMBER).fillna(False).astype(bool)
+            rest = rest.where(~in_groups, rest.str.replace(other, "", regex=False))
+        else:  # no thousands separator: the other mark makes a cell text
+            rest = rest.where(~rest.str.contains(other, regex=False), None)
         if decimal == ",":
             rest = rest.str.replace(",", ".", regex=False)
         unflagged = flags[failed].isna()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Optional
@@ -43,6 +44,20 @@ def _run(compute):
                 cli.fail(f"{exc.field}: {exc}")
 
 
+def _principal():
+    from service.auth import cli_principal
+
+    return cli_principal()
+
+
+def _audited(conn, action: str, target_type: str, target_id: str | None, result):
+    """`result` of a write, after its audit record (as cli:<os user>) in the same transaction."""
+    from service.audit import record
+
+    record(conn, _principal(), action, target_type, target_id, None, result)
+    return result
+
+
 def register(app: typer.Typer, import_app: typer.Typer) -> None:
     app.add_typer(aggregate_app, name="aggregate")
     import_app.command("points")(import_points_command)
@@ -62,9 +77,13 @@ def import_points_command(
     """Import a point layer (facilities), validated and atomic; features missing from the file are removed."""
     from geo.points import PointImportOptions, import_points
 
+    from service.settings import get_settings
+
     options = PointImportOptions(layer=layer, key_field=key_field, name_field=name_field, name_de=name_de, crs=crs)
-    _cli()._run_import(files, lambda conn, path, step: import_points(conn, path, options, dry_run=dry_run,
-                                                                      progress=step))
+    limits = get_settings().import_limits()
+    _cli()._run_import(files, lambda conn, path, step: import_points(
+        conn, path, options, dry_run=dry_run, progress=step, limits=limits,
+        **_cli().cli_import("points", asdict(options))))
 
 
 def import_grid_command(
@@ -78,8 +97,8 @@ def import_grid_command(
     from geo.grid import GridImportOptions, import_grid
 
     options = GridImportOptions(layer=layer, id_column=id_column, variables=tuple(variable) or None)
-    _cli()._run_import(files, lambda conn, path, step: import_grid(conn, path, options, dry_run=dry_run,
-                                                                    progress=step))
+    _cli()._run_import(files, lambda conn, path, step: import_grid(
+        conn, path, options, dry_run=dry_run, progress=step, **_cli().cli_import("grid", asdict(options))))
 
 
 def import_polygons_command(
@@ -93,17 +112,22 @@ def import_polygons_command(
     """Import a polygon layer (e.g. programme areas) to aggregate to or to define programmes with."""
     from geo.polygons import PolygonImportOptions, import_polygons
 
+    from service.settings import get_settings
+
     options = PolygonImportOptions(layer=layer, key_field=key_field, name_field=name_field, crs=crs)
-    _cli()._run_import(files, lambda conn, path, step: import_polygons(conn, path, options, dry_run=dry_run,
-                                                                        progress=step))
+    limits = get_settings().import_limits()
+    _cli()._run_import(files, lambda conn, path, step: import_polygons(
+        conn, path, options, dry_run=dry_run, progress=step, limits=limits,
+        **_cli().cli_import("polygons", asdict(options))))
 
 
 @aggregate_app.command("rollup")
 def rollup_command():
-    """Recompute the roll-ups of all levels now (imports do this by themselves)."""
+    """Recompute the roll-ups of all levels now (imports do this by themselves); audited."""
     from indicators.rollup import refresh_rollups
 
-    changed = _run(lambda conn: refresh_rollups(conn))
+    changed = _run(lambda conn: _audited(conn, "recompute", "rollup", None,
+                                         {"rows_changed": refresh_rollups(conn)}))["rows_changed"]
     _cli().console.print(f"roll-ups up to date; {changed:,} derived rows written or removed")
 
 
@@ -243,7 +267,8 @@ def programme_create_command(
 
     when = _parse_date(start, "--start")
     definition = ProgrammeDefinition(programme_id, name, when, level, tuple(area) or None, polygon_layer, polygon_key)
-    _print_json(_run(lambda conn: create_programme(conn, definition, "cli")))
+    _print_json(_run(lambda conn: _audited(conn, "create", "programme", programme_id,
+                                           create_programme(conn, definition, _principal().name))))
 
 
 @aggregate_app.command("programme-evaluate")

@@ -18,9 +18,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from geo.boundaries import OptionError as BoundaryOptionError, boundary_options, import_boundaries
-from geo.import_report import ImportReport
-from indicators.observations import OptionError, import_observations, observation_options
+from geo.boundaries import boundary_options, import_boundaries
+from geo.import_report import ImportReport, OptionError, begin_import
+from indicators.observations import import_observations, observation_options
+from service.audit import import_audit, record
+from service.auth import cli_principal
 from service.db import DatabaseUnavailable, check_connection, create_engine, refresh_statistics, upgrade
 from service.embedded import EmbeddedCluster, EmbeddedError
 from service.settings import Settings, get_settings
@@ -29,7 +31,8 @@ app = typer.Typer(help="district-monitor: small-area social monitoring (Sozialmo
                   no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The shipped Berlin demo data.", no_args_is_help=True)
-import_app = typer.Typer(help="Import boundaries and observations (validated, atomic).", no_args_is_help=True)
+import_app = typer.Typer(help="Import boundaries and observations (validated, atomic), or take a batch back.",
+                         no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 tokens_app = typer.Typer(help="API tokens (roles: reader, editor, data_steward, admin).", no_args_is_help=True)
@@ -37,6 +40,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(tokens_app, name="tokens")
 compute_app = typer.Typer(help="Compute derived results (composite indices).", no_args_is_help=True)
 app.add_typer(compute_app, name="compute")
+audit_app = typer.Typer(help="The audit log (append-only, hash-chained).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 
 
@@ -167,6 +172,13 @@ def _print_report(report: ImportReport) -> None:
                   f"{report.rows_unchanged:,} unchanged, {report.rows_superseded:,} superseded ({mode})")
 
 
+def cli_import(kind: str, options: dict) -> dict:
+    """Who a command-line import is recorded as (the operating-system user, as for tokens) and its audit
+    record, written inside the import's transaction like an upload's."""
+    principal = cli_principal()
+    return {"created_by": principal.name, "before_commit": import_audit(principal, kind, options)}
+
+
 def _run_import(files: list[Path], run_one) -> None:
     settings = get_settings()
     failed = False
@@ -198,18 +210,24 @@ def import_boundaries_command(
     crs: Optional[str] = typer.Option(None, help="CRS for files that declare none, e.g. EPSG:25833."),
     layer: Optional[str] = typer.Option(None, help="Layer of a multi-layer file."),
     encoding: Optional[str] = typer.Option(None, help="Attribute encoding of a shapefile without .cpg, e.g. UTF-8."),
+    allow_overlaps: bool = typer.Option(False, "--allow-overlaps", help="Accept siblings that overlap and areas "
+                                        "beyond their parent (reported as warnings)."),
+    allow_gaps: bool = typer.Option(False, "--allow-gaps", help="Accept parents their areas do not cover "
+                                    "(reported as warnings)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; write nothing."),
 ):
     """Import area boundaries as a new boundary version."""
     given = {"level": level, "key_field": key_field, "name_field": name_field, "valid_from": valid_from,
              "parent_field": parent_field, "parent_key_length": parent_key_length, "parent_key": parent_key,
-             "crs": crs, "layer": layer, "encoding": encoding}
+             "crs": crs, "layer": layer, "encoding": encoding, "allow_overlaps": allow_overlaps,
+             "allow_gaps": allow_gaps}
     try:  # the HTTP API validates its form fields with the same function
         options = boundary_options({k: [str(v)] for k, v in given.items() if v is not None})
-    except BoundaryOptionError as exc:
+    except OptionError as exc:
         fail(f"--{exc.field.replace('_', '-')}: {exc.message}")
-    _run_import(files, lambda conn, path, step: import_boundaries(conn, path, options, dry_run=dry_run,
-                                                                   progress=step))
+    limits = get_settings().import_limits()
+    _run_import(files, lambda conn, path, step: import_boundaries(
+        conn, path, options, dry_run=dry_run, progress=step, limits=limits, **cli_import("boundaries", given)))
 
 
 @import_app.command("observations")
@@ -228,23 +246,68 @@ def import_observations_command(
     boundaries_at: Optional[str] = typer.Option(None, help="Boundary version the keys refer to (YYYY-MM-DD)."),
     encoding: Optional[str] = typer.Option(None, help="Force an encoding (default: detect UTF-8/BOM/cp1252)."),
     separator: Optional[str] = typer.Option(None, help="Force the column separator."),
-    decimal: Optional[str] = typer.Option(None, help="Force the decimal separator (',' or '.')."),
+    decimal: Optional[str] = typer.Option(None, help="The decimal separator (',' or '.'); needed when the file "
+                                          "shows none and has numbers like 1.709."),
+    thousands: Optional[str] = typer.Option(None, help="The thousands separator ('.', ',' or 'none'); implies the "
+                                            "decimal separator."),
     sheet: Optional[str] = typer.Option(None, help="XLSX: sheet name."),
+    allow_future_periods: bool = typer.Option(False, "--allow-future-periods",
+                                              help="Accept periods after today (forecasts)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; write nothing."),
 ):
     """Import indicator values (observations) from CSV or XLSX."""
     given = {"level": level, "layout": layout, "key_column": key_column, "indicator_column": indicator_column,
              "period_column": period_column, "period": period, "value_column": value_column,
              "flag_reason_column": flag_reason_column, "boundaries_at": boundaries_at, "encoding": encoding,
-             "separator": separator, "decimal": decimal, "sheet": sheet}
+             "separator": separator, "decimal": decimal, "thousands": thousands, "sheet": sheet,
+             "allow_future_periods": str(allow_future_periods)}
     fields = {k: [v] for k, v in given.items() if v is not None}
     fields.update({"column": column, "missing": missing})
     try:  # the HTTP API validates its form fields with the same function
         options = observation_options(fields)
     except OptionError as exc:
         fail(f"--{exc.field.replace('_', '-')}: {exc.message}")
-    _run_import(files, lambda conn, path, step: import_observations(conn, path, options, dry_run=dry_run,
-                                                                     progress=step))
+    limits = get_settings().import_limits()
+    _run_import(files, lambda conn, path, step: import_observations(
+        conn, path, options, dry_run=dry_run, progress=step, limits=limits, **cli_import("observations", fields)))
+
+
+@import_app.command("undo")
+def import_undo_command(batch_id: int = typer.Argument(..., help="Id of the import batch (GET /api/imports).")):
+    """Take an import batch back: its values or boundary versions are removed, what it replaced is current
+    again, roll-ups and disclosure are recomputed; all in one transaction, audited."""
+    from indicators.import_undo import BatchNotFound, UndoRefused, undo_batch
+
+    principal = cli_principal()
+    with database(get_settings(), stop_embedded=True) as (engine, _where):
+        with engine.connect() as conn, console.status(f"undoing batch {batch_id} ..."):
+            try:
+                with begin_import(conn):
+                    result = undo_batch(conn, batch_id, principal.name)
+                    record(conn, principal, "import.undone", "import_batch", str(batch_id), after=result.as_dict())
+            except (BatchNotFound, UndoRefused) as exc:
+                fail(str(exc))
+        refresh_statistics(engine)
+    done = (f"{result.rows_removed:,} values removed, {result.rows_restored:,} restored"
+            if result.kind == "observations" else
+            f"{result.areas_removed:,} boundary versions removed, {result.areas_reopened:,} reopened, "
+            f"{result.areas_restored:,} outlines restored")
+    console.print(f"batch {batch_id} ({result.file_name}) undone: {done}; roll-ups and disclosure recomputed")
+
+
+@audit_app.command("verify")
+def audit_verify_command(noted: list[str] = typer.Option([], "--contains", help="A chain head printed earlier "
+                                                         "and noted outside the database; repeatable.")):
+    """Check the audit log's hash chain: OK, or the first entry that was changed, removed or inserted."""
+    from service.audit import verify_chain
+
+    with database(get_settings(), stop_embedded=True) as (engine, _where):
+        with engine.connect() as conn, console.status("verifying the audit log ..."):
+            check = verify_chain(conn, tuple(noted))
+    if not check.ok:
+        console.print(f"[bold red]audit log broken:[/] {check.problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1)
+    console.print(f"audit log OK: {check.entries:,} entries, chain head {check.head}")
 
 
 @tokens_app.command("create")
@@ -252,8 +315,7 @@ def tokens_create(name: str = typer.Option(..., help="Who or what uses the token
                   role: str = typer.Option(..., help="reader, editor, data_steward or admin."),
                   valid_days: int = typer.Option(365, help="Days until the token expires (0 = never).")):
     """Create an API token and print it once; only its hash is stored."""
-    from service.audit import record
-    from service.auth import ROLES, cli_principal, create_token, list_tokens
+    from service.auth import ROLES, create_token, list_tokens
 
     if role not in ROLES[1:]:
         fail(f"--role {role!r} is unknown: use one of {', '.join(ROLES[1:])}")
@@ -285,8 +347,7 @@ def tokens_list():
 @tokens_app.command("revoke")
 def tokens_revoke(token_id: int = typer.Argument(..., help="Id from `tokens list`.")):
     """Revoke a token at once."""
-    from service.audit import record
-    from service.auth import cli_principal, list_tokens, revoke_token
+    from service.auth import list_tokens, revoke_token
 
     with database(get_settings(), stop_embedded=True) as (engine, _where):
         with engine.begin() as conn:
@@ -304,9 +365,10 @@ def compute_indices_command(
     level: Optional[str] = typer.Option(None, help="Area level, e.g. plr (default: the definition's levels)."),
     period: Optional[str] = typer.Option(None, help="Reference date YYYY-MM-DD (default: every period with data)."),
 ):
-    """Compute composite indices with provenance; unchanged inputs reuse the stored run."""
+    """Compute composite indices with provenance; unchanged inputs reuse the stored run. Audited as
+    cli:<os user>, like the same computation over HTTP."""
     from indicators.composite import IndexDefinitionError
-    from indicators.index_definitions import install_shipped
+    from indicators.index_definitions import get_definition, install_shipped
     from indicators.index_runs import compute_index, latest_run, plan_runs
 
     try:
@@ -314,13 +376,16 @@ def compute_indices_command(
     except ValueError:
         fail(f"--period {period!r} is not a date: write it as YYYY-MM-DD, e.g. 2020-12-31")
     failed = False
+    principal = cli_principal()
     with database(get_settings(), stop_embedded=True) as (engine, _where):
         with engine.begin() as conn:
             try:
-                installed = install_shipped(conn, created_by="cli")
+                installed = install_shipped(conn, created_by=principal.name)
                 plan = plan_runs(conn, index, level, wanted)
             except (IndexDefinitionError, LookupError) as exc:
                 fail(f"{exc}; see GET /api/indices for the definitions")
+            for index_id in installed:
+                record(conn, principal, "create", "index_definition", index_id, None, get_definition(conn, index_id))
         if installed:
             console.print(f"installed shipped index definitions: {', '.join(installed)}")
         if not plan:
@@ -332,8 +397,12 @@ def compute_indices_command(
                 bar.update(task, description=f"{index_id} {chosen_level} {chosen_period}")
                 try:
                     with engine.begin() as conn:
-                        run_id = compute_index(conn, index_id, chosen_level, chosen_period, "cli")
-                        summary = latest_run(conn, index_id, chosen_level, chosen_period)["summary"]
+                        run_id = compute_index(conn, index_id, chosen_level, chosen_period, principal.name)
+                        run = latest_run(conn, index_id, chosen_level, chosen_period)
+                        record(conn, principal, "compute", "index_run", str(run_id), None,
+                               {"index_id": index_id, "level": chosen_level, "period": chosen_period,
+                                "inputs_hash": run["inputs_hash"]})
+                    summary = run["summary"]
                 except IndexDefinitionError as exc:
                     console.print(f"[red]{index_id} {chosen_level} {chosen_period}:[/] {exc}: change the definition "
                                   f"with PUT /api/indices/{index_id}")

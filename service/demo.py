@@ -17,10 +17,13 @@ from indicators.catalogue import load_catalogue, read_catalogue
 from indicators.disclosure import set_partition
 from indicators.index_runs import compute_demo_indices
 from indicators.observations import ObservationImportOptions, import_observations
+from service.audit import import_audit
+from service.auth import Principal
 from service.db import refresh_statistics
 from service.settings import PROJECT_ROOT
 
 DEMO_MANIFEST = PROJECT_ROOT / "data" / "demo" / "berlin" / "demo.yaml"
+DEMO = Principal("demo", "admin")  # who the demo's imports are recorded and audited as
 
 
 class DemoLoadFailed(RuntimeError):
@@ -69,21 +72,24 @@ def load_demo(engine: Engine, manifest: Path = DEMO_MANIFEST, progress=None) -> 
     for item in spec["boundaries"]:
         options = BoundaryImportOptions(**{k: v for k, v in item.items() if k != "file"})
         with engine.connect() as conn:
-            report = import_boundaries(conn, base / item["file"], options, created_by="demo")
+            report = import_boundaries(conn, base / item["file"], options, created_by=DEMO.name,
+                                       before_commit=import_audit(DEMO, "boundaries", item))
         _check(report, summary)
         advance(item["file"])
     refresh_statistics(engine)  # the observation imports' roll-ups join the areas
     for item in spec["observations"]:
         options = ObservationImportOptions(**{k: v for k, v in item.items() if k != "file"})
         with engine.connect() as conn:
-            report = import_observations(conn, base / item["file"], options, created_by="demo")
+            report = import_observations(conn, base / item["file"], options, created_by=DEMO.name,
+                                         before_commit=import_audit(DEMO, "observations", item))
         _check(report, summary)
         advance(item["file"])
     refresh_statistics(engine)
     for item in spec.get("points", []):
         options = PointImportOptions(**{k: v for k, v in item.items() if k != "file"})
         with engine.connect() as conn:
-            report = import_points(conn, base / item["file"], options, created_by="demo")
+            report = import_points(conn, base / item["file"], options, created_by=DEMO.name,
+                                   before_commit=import_audit(DEMO, "points", item))
         _check(report, summary)
         advance(item["file"])
     if spec.get("indices"):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from geo.import_report import ImportLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +57,31 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(default="", description="Comma-separated addresses or networks of reverse proxies "
                                  "(e.g. 10.0.0.5,10.1.0.0/24) whose Forwarded / X-Forwarded-Proto/-Host/-Prefix "
                                  "headers give the public URL; empty = such headers are ignored.")
+    import_extent: str = Field(
+        default=",".join(str(v) for v in ImportLimits.extent),
+        description="min lon,min lat,max lon,max lat: where the geometries of a first import (no parent areas "
+                    "stored yet), of point and of polygon layers must lie; default Germany with a margin.")
+    max_xlsx_bytes: int = Field(default=ImportLimits.max_xlsx_bytes,
+                                description="Largest workbook to import, unpacked (checked before it is parsed).")
+    max_xlsx_rows: int = Field(default=ImportLimits.max_xlsx_rows,
+                               description="Most rows of a workbook's sheet to import (bigger tables: CSV).")
+
+    @field_validator("import_extent")
+    @classmethod
+    def _four_bounds(cls, value: str) -> str:
+        parts = value.split(",")
+        try:
+            west, south, east, north = (float(p) for p in parts)
+        except ValueError:
+            raise ValueError("DM_IMPORT_EXTENT needs four numbers: min lon,min lat,max lon,max lat") from None
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise ValueError("DM_IMPORT_EXTENT must be min lon,min lat,max lon,max lat in degrees, lower corner first")
+        return value
+
+    def import_limits(self) -> ImportLimits:
+        west, south, east, north = (float(p) for p in self.import_extent.split(","))
+        return ImportLimits(extent=(west, south, east, north), max_xlsx_bytes=self.max_xlsx_bytes,
+                            max_xlsx_rows=self.max_xlsx_rows)
 
 
 @lru_cache

@@ -118,6 +118,14 @@ def bearer(engine: sa.Engine, role: str, name: str | None = None) -> dict[str, s
     return {"Authorization": f"Bearer {token}"}
 
 
+@contextmanager
+def client_as(engine: sa.Engine, role: str, name: str | None = None) -> Iterator[TestClient]:
+    """A test client of the app on `engine` that sends a fresh token of `role` with every request."""
+    with TestClient(create_app(make_settings(), engine=engine)) as client:
+        client.headers.update(bearer(engine, role, name))
+        yield client
+
+
 @pytest.fixture
 def fresh_engine(pg_server: PgServer, demo_template: str) -> Iterator[sa.Engine]:
     """A private copy of the demo database for a test that writes."""

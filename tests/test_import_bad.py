@@ -1,6 +1,9 @@
-"""The bad-input corpus: every malformed file is refused with a message that names the row (and column) and the fix,
-and leaves the database exactly as before, through the import functions (CLI path) and through HTTP (never a 500,
-never a traceback)."""
+"""The bad-input corpus: every malformed or implausible file is refused with a message that names the row (and
+column) and the fix, and leaves the database exactly as before, through the import functions (CLI path) and through
+HTTP (never a 500, never a traceback). Implausible: coordinates in another CRS than the file says or with swapped
+axes, infinite coordinates, a bow-tie outline, overlapping siblings, "1.709" in a file that does not say whether
+'.' is its thousands or its decimal separator, a fractional count, a period in the future, and a small workbook
+that inflates to a million rows."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo.boundaries import BoundaryImportOptions, import_boundaries
+from geo.import_report import ImportLimits
 from indicators.observations import ObservationImportOptions, import_observations
 from service.app import create_app
 from service.auth import create_token
@@ -53,6 +57,9 @@ OBSERVATION_CASES = [
     ("binary_file.csv", LONG, "binary", None, None),
     ("not_really.xlsx", LONG, "cannot read the workbook", None, None),
     ("wide_without_indicator_columns.csv", WIDE, "no column is named like a known indicator", 1, None),
+    ("ambiguous_thousands_separator.csv", LONG, "'1.709' may be 1709", 3, "value"),
+    ("fractional_count.csv", LONG, "count with a fractional part", 3, "value"),
+    ("future_period.csv", LONG, "the period 2099-12-31 lies in the future", 3, "period"),
 ]
 BOUNDARY_CASES = [
     ("boundaries_collapsed_self_intersection.geojson", BEZ, "intersects itself", 2, None),
@@ -67,8 +74,16 @@ BOUNDARY_CASES = [
     ("zip_without_shp.zip", BEZ, "contains no .shp", None, None),
     ("zip_shp_without_dbf.zip", BEZ, "but not .dbf", None, None),
     ("not_a_zip.zip", BEZ, "not a valid ZIP", None, None),
+    ("boundaries_utm33_without_crs.geojson", BEZ, "coordinates look like EPSG:25833, but the file's CRS is EPSG:4326",
+     None, "crs"),
+    ("boundaries_wrong_declared_crs.geojson", BEZ, "coordinates look like EPSG:25833, but the file's CRS is EPSG:32642",
+     None, "crs"),
+    ("boundaries_lat_lon_swapped.geojson", BEZ, "latitude/longitude look swapped", None, "crs"),
+    ("boundaries_infinite_coordinate.fgb", BEZ, "not finite numbers", 1, None),
+    ("boundaries_bow_tie.geojson", BEZ, "repairing it would change its area", 1, None),
+    ("boundaries_overlapping_siblings.geojson", BEZ, "areas 13 and 14 overlap by 500,000 m²", None, None),
 ]
-GENERATED = ["single_line_10mb.csv", "zip_bomb.zip"]
+GENERATED = ["single_line_10mb.csv", "zip_bomb.zip", "million_rows.xlsx"]
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +114,45 @@ def generated(tmp_path_factory) -> dict[str, Path]:
         archive.writestr("bezirke.shp", b"\0" * (20 * 1024 * 1024))
         archive.writestr("bezirke.shx", b"\0" * 100)
         archive.writestr("bezirke.dbf", b"\0" * 100)
-    return {"single_line_10mb.csv": line, "zip_bomb.zip": bomb}
+    return {"single_line_10mb.csv": line, "zip_bomb.zip": bomb,
+            "million_rows.xlsx": workbook_with_rows(folder / "million_rows.xlsx", 1_000_000)}
+
+
+def workbook_with_rows(path: Path, rows: int, declare: bool = True) -> Path:
+    """A minimal .xlsx (written by hand, as an attacker would) whose sheet holds `rows` identical rows of
+    area/indicator/period/value: a million of them deflate to about 600 KB. `declare` writes the sheet's
+    dimension; without it only reading can find out how many rows there are."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    package = "http://schemas.openxmlformats.org/package/2006/relationships"
+    text = "".join
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", text([
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">',
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>',
+            '<Default Extension="xml" ContentType="application/xml"/>',
+            '<Override PartName="/xl/workbook.xml" ',
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>',
+            '<Override PartName="/xl/worksheets/sheet1.xml" ',
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>']))
+        archive.writestr("_rels/.rels", f'<Relationships xmlns="{package}"><Relationship Id="rId1" '
+                         f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        archive.writestr("xl/workbook.xml", f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+                         '<sheet name="Werte" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        archive.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{package}"><Relationship Id="rId1" '
+                         f'Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+
+        def row(*cells: str) -> bytes:
+            return text(["<row>"] + [f'<c t="inlineStr"><is><t>{c}</t></is></c>' for c in cells] + ["</row>"]).encode()
+
+        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            dimension = f'<dimension ref="A1:D{rows + 1}"/>' if declare else ""
+            sheet.write(f'<worksheet xmlns="{main}">{dimension}<sheetData>'.encode())
+            sheet.write(row("area", "indicator", "period", "value"))
+            for start in range(0, rows, 100_000):
+                sheet.write(row("01100101", "EW", "2022-12-31", "1") * min(100_000, rows - start))
+            sheet.write(b"</sheetData></worksheet>")
+    return path
 
 
 def observation_options(options: dict) -> ObservationImportOptions:
@@ -187,6 +240,44 @@ def test_a_zip_bomb_is_refused_before_unpacking(engine, api, steward, generated)
     assert table_fingerprint(engine) == before
 
 
+def test_a_small_workbook_that_inflates_to_a_million_rows_is_refused_before_it_is_parsed(engine, api, steward,
+                                                                                       generated):
+    path = generated["million_rows.xlsx"]
+    assert path.stat().st_size < 1 << 20  # what arrives is small
+    before = table_fingerprint(engine)
+    report = run_direct(engine, path, LONG, "observations")
+    problem = matching_error(report.errors, "the workbook unpacks to 180,001,535 bytes")  # its ZIP directory says so
+    assert "CSV" in problem.fix and "DM_MAX_XLSX_BYTES" in problem.fix and problem.message_de
+    with engine.connect() as conn:  # allowed to unpack that far, the sheet's declared dimension refuses it
+        report = import_observations(conn, path, observation_options(LONG), limits=ImportLimits(max_xlsx_bytes=1 << 30))
+    matching_error(report.errors, "more than the 100,000 rows accepted (it declares 1,000,001)")
+    with open(path, "rb") as handle:
+        response = api.post("/api/imports/observations", files={"file": ("werte.xlsx", handle)}, data=LONG,
+                            headers=steward)
+    assert response.status_code == 422 and "unpacks to" in response.json()["detail"]
+    assert table_fingerprint(engine) == before
+
+
+def test_a_workbook_that_hides_its_size_is_read_only_up_to_the_row_limit(engine, tmp_path, steward):
+    """No declared dimension (or a wrong one): the rows are streamed, and reading stops at the limit."""
+    path = workbook_with_rows(tmp_path / "verschwiegen.xlsx", 5_000, declare=False)
+    before = table_fingerprint(engine)
+    with engine.connect() as conn:
+        report = import_observations(conn, path, observation_options(LONG), limits=ImportLimits(max_xlsx_rows=1_000))
+    problem = matching_error(report.errors, "more than the 1,000 rows accepted")
+    assert "declares" not in problem.message
+    with TestClient(create_app(make_settings(max_xlsx_rows=1_000), engine=engine)) as small, \
+            open(path, "rb") as handle:
+        response = small.post("/api/imports/observations", files={"file": ("werte.xlsx", handle)}, data=LONG,
+                              headers=steward)
+    assert response.status_code == 422 and "1,000 rows accepted" in response.json()["detail"]
+    with engine.connect() as conn:
+        unpacked = import_observations(conn, path, observation_options(LONG),
+                                       limits=ImportLimits(max_xlsx_bytes=10_000))
+    matching_error(unpacked.errors, "the workbook unpacks to")
+    assert table_fingerprint(engine) == before
+
+
 def test_an_upload_above_the_limit_is_refused_with_413(engine, steward):
     settings = make_settings(max_upload_bytes=64 * 1024)
     with TestClient(create_app(settings, engine=engine)) as small:
@@ -206,6 +297,9 @@ def test_an_upload_above_the_limit_is_refused_with_413(engine, steward):
     ({**LONG, "separator": "::"}, "separator"),
     ({**LONG, "encoding": "klingonisch"}, "encoding"),
     ({**LONG, "dry_run": "vielleicht"}, "dry_run"),
+    ({**LONG, "thousands": "'"}, "thousands"),
+    ({**LONG, "decimal": ".", "thousands": "."}, "thousands"),
+    ({**LONG, "allow_future_periods": "vielleicht"}, "allow_future_periods"),
 ])
 def test_unknown_or_malformed_options_are_a_400_naming_the_field(api, steward, engine, fields, field):
     before = table_fingerprint(engine)
@@ -222,6 +316,8 @@ def test_unknown_or_malformed_options_are_a_400_naming_the_field(api, steward, e
     ({**BEZ, "parent_key_length": "drei"}, "parent_key_length"),
     ({**BEZ, "parent_field": "p"}, "parent_key"),
     ({"level": "bez"}, "key_field"),
+    ({**BEZ, "allow_overlaps": "gern"}, "allow_overlaps"),
+    ({**BEZ, "allow_gaps": "2"}, "allow_gaps"),
 ])
 def test_bad_boundary_options_are_a_400_naming_the_field(api, steward, fields, field):
     response = api.post("/api/imports/boundaries", files={"file": ("x.geojson", b"{}")}, data=fields, headers=steward)

@@ -1,7 +1,7 @@
 """Boundary imports: GeoJSON, zipped Shapefile and GeoPackage in any declared CRS end up in the storage CRS;
-a file without CRS needs one given; invalid outlines are repaired and reported; duplicates, missing parents,
-children outside their parent, overlaps and gaps are reported with the keys; a new boundary version leaves old
-observations on the old boundaries."""
+a file without CRS needs one given; invalid outlines are repaired and reported when the repair keeps their area,
+refused when it does not; duplicates, missing parents, children outside their parent, overlaps and gaps are
+refused with the keys unless allowed; a new boundary version leaves old observations on the old boundaries."""
 
 from __future__ import annotations
 
@@ -111,18 +111,34 @@ def test_a_file_without_crs_is_refused_unless_one_is_given(engine):
     assert any("assumed EPSG:25833" in note for note in accepted.notes)
 
 
-def test_a_self_intersecting_outline_is_repaired_and_reported(engine, tmp_path):
-    bow_tie = Polygon([(X0, Y0), (X0 + 1000, Y0 + 1000), (X0 + 1000, Y0), (X0, Y0 + 1000)])
-    path = tmp_path / "schleife.geojson"
-    frame([bow_tie, squares()[2]]).to_file(path, driver="GeoJSON", engine="pyogrio")
+def test_an_outline_whose_repair_keeps_its_area_is_repaired_and_reported(engine, tmp_path):
+    spike = Polygon([(X0, Y0), (X0 + 1000, Y0), (X0 + 1000, Y0 + 500), (X0 + 1500, Y0 + 500), (X0 + 1000, Y0 + 500),
+                     (X0 + 1000, Y0 + 1000), (X0, Y0 + 1000)])  # a square with a spike of no width
+    path = tmp_path / "stachel.geojson"
+    frame([spike, squares()[2]]).to_file(path, driver="GeoJSON", engine="pyogrio")
     report = run(engine, path, "trep")
-    assert report.ok
+    assert report.ok, [p.as_text() for p in report.errors]
     [warning] = [p for p in report.problems if "repaired" in p.message]
     assert warning.row == 1 and warning.keys == ("001",) and "Self-intersection" in warning.message
+    assert warning.message_de.startswith("ungültige Geometrie repariert")
     with engine.connect() as conn:
         valid, area = conn.execute(sa.text("SELECT bool_and(ST_IsValid(geom)), min(area_m2) FROM area "
                                            "WHERE level_code = 'trep'")).one()
-    assert valid and area == pytest.approx(500_000, rel=1e-6)  # two triangles of the bow tie
+    assert valid and area == pytest.approx(1_000_000, rel=1e-9)
+
+
+def test_a_bow_tie_is_refused_because_repair_would_change_its_area(engine, tmp_path):
+    """A ring crossing itself: its two loops cancel in the outline's area (0 m²) and add up after repair
+    (500,000 m²), so the "repaired" outline would be a guess, not the delivery."""
+    bow_tie = Polygon([(X0, Y0), (X0 + 1000, Y0 + 1000), (X0 + 1000, Y0), (X0, Y0 + 1000)])
+    path = tmp_path / "schleife.geojson"
+    frame([squares()[2], bow_tie]).to_file(path, driver="GeoJSON", engine="pyogrio")
+    before = table_fingerprint(engine)
+    report = run(engine, path, "trep", valid_from=date(2024, 6, 1))
+    [error] = report.errors
+    assert error.row == 2 and error.keys == ("002",) and "Self-intersection" in error.message
+    assert "would change its area" in error.message and "redraw" in error.fix and error.fix_de
+    assert table_fingerprint(engine) == before
 
 
 def test_hierarchy_problems_are_reported_with_the_keys(engine, tmp_path):
@@ -135,8 +151,17 @@ def test_hierarchy_problems_are_reported_with_the_keys(engine, tmp_path):
     path = tmp_path / "kinder.geojson"
     frame(children, keys=["P1-1", "P1-2", "P1-3"], parent=["P1", "P1", "P1"]).to_file(path, driver="GeoJSON",
                                                                                       engine="pyogrio")
-    report = run(engine, path, "tkid", parent_field="parent")
-    assert report.ok  # geometry findings are warnings: the outlines may be right and the parent wrong
+    before = table_fingerprint(engine)
+    refused = run(engine, path, "tkid", parent_field="parent")
+    assert not refused.ok and table_fingerprint(engine) == before
+    errors = {p.message: p.keys for p in refused.errors}
+    assert any("overlap" in m and "--allow-overlaps" in m and keys == ("P1-1", "P1-2") for m, keys in errors.items())
+    assert any("outside its parent" in m and keys == ("P1-3", "P1") for m, keys in errors.items())
+    assert any("uncovered" in m and "--allow-gaps" in m and keys == ("P1",) for m, keys in errors.items())
+    only_gaps = run(engine, path, "tkid", parent_field="parent", allow_gaps=True)
+    assert {p.keys for p in only_gaps.errors} == {("P1-1", "P1-2"), ("P1-3", "P1")}
+    report = run(engine, path, "tkid", parent_field="parent", allow_overlaps=True, allow_gaps=True)
+    assert report.ok  # allowed: the outlines may be right and the parent wrong; each finding stays a warning
     messages = {p.message: p.keys for p in report.problems}
     assert any("overlap" in m and keys == ("P1-1", "P1-2") for m, keys in messages.items())
     assert any("outside its parent" in m and keys == ("P1-3", "P1") for m, keys in messages.items())

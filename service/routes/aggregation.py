@@ -216,12 +216,11 @@ async def upload_points(
     with tempfile.TemporaryDirectory() as directory:
         path = await _upload_to_file(file, directory)
         with request.app.state.engine.connect() as conn:
-            report = import_points(conn, path, options, dry_run=dry_run, created_by=principal.name,
-                                   display_name=path.name)
-            if report.ok and report.batch_id:
-                with conn.begin():
-                    record(conn, principal, "import", "point_layer", layer, after={"batch": report.batch_id,
-                                                                                  "rows": report.rows_written})
+            report = import_points(  # audited inside the import's transaction: both commit or neither
+                conn, path, options, dry_run=dry_run, created_by=principal.name, display_name=path.name,
+                limits=request.app.state.settings.import_limits(),
+                before_commit=lambda c, r: record(c, principal, "import", "point_layer", layer,
+                                                  after={"batch": r.batch_id, "rows": r.rows_written}))
     return _report_response(report)
 
 
@@ -337,12 +336,10 @@ async def upload_grid(
     with tempfile.TemporaryDirectory() as directory:
         path = await _upload_to_file(file, directory)
         with request.app.state.engine.connect() as conn:
-            report = import_grid(conn, path, options, dry_run=dry_run, created_by=principal.name,
-                                 display_name=path.name)
-            if report.ok and report.batch_id:
-                with conn.begin():
-                    record(conn, principal, "import", "grid_layer", layer, after={"batch": report.batch_id,
-                                                                                 "cells": report.rows_written})
+            report = import_grid(  # audited inside the import's transaction: both commit or neither
+                conn, path, options, dry_run=dry_run, created_by=principal.name, display_name=path.name,
+                before_commit=lambda c, r: record(c, principal, "import", "grid_layer", layer,
+                                                  after={"batch": r.batch_id, "cells": r.rows_written}))
     return _report_response(report)
 
 

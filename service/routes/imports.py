@@ -4,7 +4,8 @@
 or the raw file as the body (with `?filename=`), options as form fields or query parameters, and
 `dry_run=true` to validate only. The upload is streamed to a temporary file and refused with 413 as
 soon as it exceeds the configured limit. A refused import answers 422 with the full report (every
-problem with file, row, column, value and fix) and has written nothing.
+problem with file, row, column, value and fix) and has written nothing. `POST /api/imports/{id}/undo`
+takes a batch back (409 with the reason when it cannot be).
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.responses import Response
 
 from geo import boundaries
-from geo.import_report import ImportReport, get_batch, list_batches
+from geo.import_report import ImportReport, OptionError, begin_import, get_batch, list_batches
 from indicators import observations
-from service.audit import record
+from indicators.import_undo import BatchNotFound, UndoRefused, undo_batch
+from service.audit import import_audit, record
 from service.auth import Principal, require_role
 from service.db import refresh_statistics
 from service.errors import ProblemError, bad_request, not_found, problem_response
@@ -151,19 +153,14 @@ async def _run(request: Request, principal: Principal, kind: str, parse_options:
         dry_run = _dry_run(fields)
         try:
             options = parse_options(fields)
-        except (observations.OptionError, boundaries.OptionError) as exc:
+        except OptionError as exc:
             raise bad_request(f"option {exc.field!r}: {exc.message}", field=exc.field) from None
-
-        def audit(conn: Connection, report: ImportReport) -> None:
-            record(conn, principal, f"import.{kind}", "import_batch", str(report.batch_id),
-                   after={"file_name": report.file, "sha256": report.sha256, "rows_read": report.rows_read,
-                          "rows_written": report.rows_written, "rows_unchanged": report.rows_unchanged,
-                          "rows_superseded": report.rows_superseded, "options": fields})
 
         def work() -> ImportReport:  # the import sets its own long statement timeout (begin_import)
             with request.app.state.engine.connect() as conn:
                 return run_import(conn, path, options, dry_run=dry_run, created_by=principal.name,
-                                  display_name=name, before_commit=audit)
+                                  display_name=name, before_commit=import_audit(principal, kind, fields),
+                                  limits=request.app.state.settings.import_limits())
 
         report = await run_in_threadpool(work)
     response = _respond(request, report)
@@ -179,6 +176,9 @@ async def _run(request: Request, principal: Principal, kind: str, parse_options:
                                 "layout": {"type": "string", "enum": ["long", "wide"]},
                                 "column": {"type": "array", "items": {"type": "string"}},
                                 "missing": {"type": "array", "items": {"type": "string"}},
+                                "decimal": {"type": "string", "enum": [",", "."]},
+                                "thousands": {"type": "string", "enum": [",", ".", "none"]},
+                                "allow_future_periods": {"type": "boolean"},
                                 "dry_run": {"type": "boolean"}}}}}}})
 async def import_observations(request: Request, principal: Steward):
     return await _run(request, principal, "observations", observations.observation_options,
@@ -191,7 +191,8 @@ async def import_observations(request: Request, principal: Steward):
                  "properties": {"file": {"type": "string", "format": "binary"}, "level": {"type": "string"},
                                 "key_field": {"type": "string"}, "name_field": {"type": "string"},
                                 "valid_from": {"type": "string", "format": "date"},
-                                "dry_run": {"type": "boolean"}}}}}}})
+                                "crs": {"type": "string"}, "allow_overlaps": {"type": "boolean"},
+                                "allow_gaps": {"type": "boolean"}, "dry_run": {"type": "boolean"}}}}}}})
 async def import_boundaries(request: Request, principal: Steward):
     return await _run(request, principal, "boundaries", boundaries.boundary_options, boundaries.import_boundaries)
 
@@ -210,3 +211,20 @@ def batch(conn: Conn, _principal: Editor, batch_id: int):
     if item is None:
         raise not_found(f"no import batch {batch_id}")
     return json_response(item)
+
+
+@router.post("/{batch_id}/undo", summary="Take an import batch back: its values or boundary versions removed, what it "
+             "replaced current again, roll-ups and disclosure recomputed (data steward)")
+def undo(request: Request, principal: Steward, batch_id: int):
+    with request.app.state.engine.connect() as conn:
+        try:
+            with begin_import(conn):  # one transaction, with the long statement timeout of an import
+                result = undo_batch(conn, batch_id, principal.name)
+                record(conn, principal, "import.undone", "import_batch", str(batch_id), after=result.as_dict())
+        except BatchNotFound as exc:
+            raise not_found(str(exc)) from None
+        except UndoRefused as exc:
+            raise ProblemError(409, "Conflict", str(exc)) from None
+    response = json_response(result.as_dict())
+    response.background = BackgroundTask(refresh_statistics, request.app.state.engine)  # as after an import
+    return response
