@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from service.caching import install_http_caching
 from service.db import create_engine
+from service.disconnects import DisconnectGuard, registry_for
 from service.errors import document_problems, install_error_handlers
 from service.middleware import ContentSecurityPolicyMiddleware, install_middleware, tile_origins
 from service.routes import (admin, aggregation, exports, health, imports, indicators, indices, notes, ogc, pages,
@@ -31,7 +32,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         yield
         app.state.data_version.stop()
-        if owns_engine:
+        if owns_engine:  # shutting down after the grace period: no statement may keep the process alive
+            registry_for(engine).cancel_everything()
             engine.dispose()
 
     app = FastAPI(
@@ -45,12 +47,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    registry_for(engine)  # from now on, every checkout is known (cancelled on disconnect and at shutdown)
     install_error_handlers(app)
     # inside gzip: it reads each page as written; outside it the ETag cache replays the policy with a 304
     app.add_middleware(ContentSecurityPolicyMiddleware, image_origins=tile_origins(settings.map_tiles))
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)  # level 9 costs 3x for 2 % less
+    app.add_middleware(DisconnectGuard)  # a client that goes away cancels its statements
     install_http_caching(app, engine)  # outside gzip and routing: a 304 skips both
-    install_middleware(app, settings)  # request ids, security headers, CORS, rate and body limits
+    install_middleware(app, settings, engine)  # request ids, security headers, CORS, rate and body limits
     document_problems(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (health.router, ogc.router, indicators.router, imports.router, indices.router, tiles.router,

@@ -37,18 +37,30 @@ class Settings(BaseSettings):
                                   description="Largest upload to the import endpoints (a city's boundary shapefile "
                                               "or a million-row indicator table is well below this).")
     upload_path_prefixes: str = Field(default="/api/imports,/imports", description="Paths with the upload limit.")
-    rate_limit_per_minute: int = Field(default=1200, description="Heavy requests per minute and client without a "
-                                       "token (10x with one); 0 switches the limit off.")
-    rate_limit_burst: int = Field(default=400, description="Requests a client may make at once before the rate "
+    rate_limit_per_minute: int = Field(default=1200, description="Cost units per minute and client without a "
+                                       "token (10x with one); every route costs 1 or more (service.ratelimit); "
+                                       "0 switches the limit off.")
+    rate_limit_burst: int = Field(default=400, description="Cost units a client may spend at once before the rate "
                                   "applies.")
-    rate_limited_paths: str = Field(
-        default=r"^/(collections/[^/]+/items|tiles/|api/tiles/|api/aggregate|api/exports|exports|downloads|maps/"
-                r"|reports|profiles|api/profiles)",
-        description="Regular expression of the heavy paths the rate limit applies to.")
     map_tiles: str = Field(default="", description="Background tile URL of maps (e.g. a municipal tile server, "
                            "https://tiles.example.de/{z}/{x}/{y}.png); empty = no background, so that no page "
                            "asks a third party for anything.")
     public_base_url: str | None = Field(default=None, description="Base URL used in links, if behind a proxy.")
+    # availability: timeouts, connection caps, worker processes (docs/trust.md "Availability")
+    send_timeout_s: float = Field(default=30.0, description="A streamed response whose client accepts nothing for "
+                                  "this long is abandoned (its statement cancelled, its connection returned).")
+    shutdown_grace_s: float = Field(default=10.0, description="On SIGINT/SIGTERM, requests still running after "
+                                    "this long are cancelled, with their statements.")
+    header_timeout_s: float = Field(default=10.0, description="A connection must send its request headers within "
+                                    "this long (from connecting, or from the first byte of the next request).")
+    body_timeout_s: float = Field(default=30.0, description="Grace for a request body; after it the body must keep "
+                                  "arriving at `min_body_bytes_per_s` (then 408).")
+    min_body_bytes_per_s: int = Field(default=16 * 1024, description="Slowest accepted upload rate after the grace.")
+    max_connections_per_client: int = Field(default=64, description="Open connections per client address and "
+                                            "worker (further ones are closed at once); 0 = no cap.")
+    max_connections: int = Field(default=2000, description="Open connections plus running requests per worker "
+                                 "before uvicorn answers 503 (limit_concurrency).")
+    workers: int = Field(default=1, description="Worker processes of `district-monitor serve`.")
 
 
 @lru_cache
