@@ -16,7 +16,7 @@ from service.errors import document_problems, install_error_handlers
 from service.middleware import ContentSecurityPolicyMiddleware, install_middleware, tile_origins
 from service.routes import (admin, aggregation, exports, health, imports, indicators, indices, notes, ogc, pages,
                             tiles)
-from service.settings import Settings
+from service.settings import Settings, get_settings
 from web.templates import STATIC_DIR
 
 
@@ -61,3 +61,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                    exports.router, aggregation.router, notes.router, admin.router, pages.router):
         app.include_router(router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `district-monitor serve` (uvicorn factory): settings and DATABASE_URL
+    from the environment, an engine of its own."""
+    return create_app(get_settings())

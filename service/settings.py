@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     max_connections: int = Field(default=2000, description="Open connections plus running requests per worker "
                                  "before uvicorn answers 503 (limit_concurrency).")
     workers: int = Field(default=1, description="Worker processes of `district-monitor serve`.")
+    # cost limits of public queries (docs/trust.md "Availability"); callers with a token get 10x the complexity
+    public_max_vertices: int = Field(default=10_000, description="Vertices of a polygon posted without a token.")
+    public_max_area_km2: float = Field(default=1_000.0, description="Area of a polygon or circle queried "
+                                       "without a token.")
+    public_max_intersections: int = Field(default=3_000, description="Intersections of a query polygon's pieces "
+                                          "with the source areas, without a token (about 0.25 ms each).")
+    public_max_permutations: int = Field(default=999, description="Permutations of a hot-spot analysis without "
+                                         "a token (whose seed is also fixed, so every result can be cached).")
 
 
 @lru_cache
