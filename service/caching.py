@@ -11,6 +11,9 @@ re-reads it every few seconds in case a notification was lost with a broken conn
   so a client that writes and then reads never gets a stale 304. A 304 carries the Content-Security-Policy
   its 200 was sent with (browsers apply a 304's headers to the cached page), so it is only answered for an
   ETag whose policy this process remembers; otherwise the application answers in full.
+- `ResponseCache` keeps complete anonymous answers (as sent: compressed, with their headers) by ETag, so the
+  hottest requests (tiles, map pages, profiles) are answered without routing, SQL or gzip. Per worker, within
+  `DM_RESPONSE_CACHE_MB`; an ETag names its data_version, so no entry outlives the data it was made from.
 - `VersionedCache` memoises metadata (levels, periods, counts, extents) until the version changes.
 
 If the listener cannot reach the database, the version is unknown: no ETags are issued and every request
@@ -173,14 +176,55 @@ class ReplayedHeaders:
             return self._items.get(etag)
 
 
-class ConditionalGetMiddleware:
-    """ETag + Cache-Control on every GET, 304 on a matching If-None-Match without calling the application."""
+class ResponseCache:
+    """Complete anonymous answers (status 200, headers and body as sent, compressed or not) by ETag and
+    Accept-Encoding, least recently used first out, within a byte budget. The ETag names the data_version,
+    so an entry is never served for other data; entries of older versions simply age out."""
 
-    def __init__(self, app: ASGIApp, version: DataVersion, resolve_role: Callable[[Scope], str]):
+    MAX_ENTRY_BYTES = 4 << 20
+
+    def __init__(self, budget_bytes: int):
+        self.budget = budget_bytes
+        self.used = 0
+        self._items: OrderedDict[tuple[str, bool], tuple[list, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, bool]) -> tuple[list, bytes] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, bool], headers: list, body: bytes) -> None:
+        if len(body) > min(self.MAX_ENTRY_BYTES, self.budget):
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = (headers, body)
+            self.used += len(body)
+            while self.used > self.budget:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.used -= len(dropped)
+
+
+def _cacheable(headers: MutableHeaders) -> bool:
+    control = headers.get("cache-control", "")
+    return "set-cookie" not in headers and "no-store" not in control and "private" not in control
+
+
+class ConditionalGetMiddleware:
+    """ETag + Cache-Control on every GET, 304 on a matching If-None-Match without calling the application, and
+    anonymous answers from the response cache (also without calling the application)."""
+
+    def __init__(self, app: ASGIApp, version: DataVersion, resolve_role: Callable[[Scope], str],
+                 cache_bytes: int = 0):
         self.app = app
         self.version = version
         self.resolve_role = resolve_role  # blocking (may query the token table); run in a worker thread
         self.replayed = ReplayedHeaders()
+        self.responses = ResponseCache(cache_bytes) if cache_bytes > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -217,7 +261,17 @@ class ConditionalGetMiddleware:
                                     (b"vary", b"Accept, Accept-Encoding, Authorization"), *replayed]})
             await send({"type": "http.response.body", "body": b""})
             return
-        await self.app(scope, receive, _with_cache_headers(send, etag, cache_control, self.replayed))
+        send = _with_cache_headers(send, etag, cache_control, self.replayed)
+        if self.responses is None or role != "anonymous":
+            await self.app(scope, receive, send)
+            return
+        key = (etag, "gzip" in headers.get("accept-encoding", ""))
+        stored = self.responses.get(key)
+        if stored is not None:
+            await send({"type": "http.response.start", "status": 200, "headers": list(stored[0])})
+            await send({"type": "http.response.body", "body": stored[1]})
+            return
+        await self.app(scope, receive, _storing(send, self.responses, key))
 
 
 def _with_cache_headers(send: Send, etag: str | None, cache_control: str,
@@ -239,7 +293,33 @@ def _with_cache_headers(send: Send, etag: str | None, cache_control: str,
     return wrapped
 
 
-def install_http_caching(app: FastAPI, engine: Engine) -> None:
+def _storing(send: Send, cache: ResponseCache, key: tuple[str, bool]) -> Send:
+    """Passes the answer on and keeps a copy of a complete, cacheable 200 of at most MAX_ENTRY_BYTES."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+    size = 0
+
+    async def wrapped(message: Message) -> None:
+        nonlocal start, size
+        await send(message)
+        if message["type"] == "http.response.start":
+            if message["status"] == 200 and _cacheable(MutableHeaders(scope=message)):
+                start = message
+        elif start is not None and message["type"] == "http.response.body":
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > ResponseCache.MAX_ENTRY_BYTES:
+                start = None
+                chunks.clear()
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                cache.put(key, [tuple(h) for h in start["headers"]], b"".join(chunks))
+
+    return wrapped
+
+
+def install_http_caching(app: FastAPI, engine: Engine, response_cache_bytes: int = 0) -> None:
     """Register the middleware (after gzip, so that it runs before it) and the caches."""
     from service.auth import current_principal
     from service.errors import ProblemError
@@ -254,4 +334,5 @@ def install_http_caching(app: FastAPI, engine: Engine) -> None:
     version = DataVersion(engine)
     app.state.data_version = version
     app.state.versioned_cache = VersionedCache(version)
-    app.add_middleware(ConditionalGetMiddleware, version=version, resolve_role=resolve_role)
+    app.add_middleware(ConditionalGetMiddleware, version=version, resolve_role=resolve_role,
+                       cache_bytes=response_cache_bytes)

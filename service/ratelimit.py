@@ -11,7 +11,7 @@ as much; the route still checks the token): `DM_RATE_LIMIT_PER_MINUTE` units per
 
 Store: with one worker process the buckets live in the process. With several (`DM_WORKERS` > 1, set by
 `district-monitor serve --workers N`) they live in PostgreSQL, in the UNLOGGED table `rate_bucket` (one
-UPSERT per request, which also serialises two workers taking from one bucket), so the limit holds across
+UPSERT per lease of a few requests, which also serialises two workers taking from one bucket), so the limit holds across
 workers. If the database cannot be reached, each worker limits on its own until it can again.
 """
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -153,27 +154,31 @@ class ProcessBuckets:
             self.buckets.clear()
 
 
-# The bucket refilled since its last use, then `cost` taken if there is enough; `granted` says which.
-TAKE_SQL = """
-INSERT INTO rate_bucket AS b (client, tokens, updated, granted)
-VALUES (%(client)s, %(capacity)s - %(cost)s, statement_timestamp(), true)
+# The bucket refilled since its last use (`available`); if it holds `cost`, up to `want` is taken (the request's
+# cost plus a lease the worker spends on its own before it asks again), else nothing. `taken` says how much.
+AVAILABLE = "least(%(capacity)s, b.tokens + extract(epoch FROM statement_timestamp() - b.updated) * %(rate)s)"
+TAKE_SQL = f"""
+INSERT INTO rate_bucket AS b (client, tokens, updated, taken)
+VALUES (%(client)s, %(capacity)s - least(%(capacity)s, %(want)s), statement_timestamp(), least(%(capacity)s, %(want)s))
 ON CONFLICT (client) DO UPDATE SET
-    granted = least(%(capacity)s, b.tokens + extract(epoch FROM statement_timestamp() - b.updated) * %(rate)s)
-              >= %(cost)s,
-    tokens = least(%(capacity)s, b.tokens + extract(epoch FROM statement_timestamp() - b.updated) * %(rate)s)
-             - CASE WHEN least(%(capacity)s, b.tokens + extract(epoch FROM statement_timestamp() - b.updated)
-                               * %(rate)s) >= %(cost)s THEN %(cost)s ELSE 0 END,
+    taken = CASE WHEN {AVAILABLE} >= %(cost)s THEN least(%(want)s, {AVAILABLE}) ELSE 0 END,
+    tokens = {AVAILABLE} - CASE WHEN {AVAILABLE} >= %(cost)s THEN least(%(want)s, {AVAILABLE}) ELSE 0 END,
     updated = statement_timestamp()
-RETURNING granted, tokens"""
+RETURNING taken, tokens"""
 # Buckets untouched for longer than a refill are full again: the same as no row.
 FORGET_SQL = "DELETE FROM rate_bucket WHERE updated < statement_timestamp() - make_interval(secs => %(seconds)s)"
 
 
 class DatabaseBuckets:
-    """Token buckets in PostgreSQL, shared by every worker process that uses the same database."""
+    """Token buckets in PostgreSQL, shared by every worker process that uses the same database.
+
+    A worker takes a small lease (a twentieth of the burst, at least the request's cost) from its client's bucket
+    and spends it on its own; it asks the database again when the lease is spent. The limit thus holds across
+    workers up to one lease per worker, and the database is asked about once in twenty requests, not for each."""
 
     RETRY_AFTER_FAILURE_S = 5.0
     FORGET_EVERY_S = 60.0
+    LEASE_SHARE = 20
 
     def __init__(self, engine: Engine):
         # a small pool of its own: a limit check must never wait behind the requests it limits
@@ -182,18 +187,31 @@ class DatabaseBuckets:
                                        connect_args={"connect_timeout": 2, "application_name": "district-monitor-rl",
                                                      "options": "-c statement_timeout=1000"})
         self.fallback = ProcessBuckets()
+        self.leases: dict[str, tuple[float, float]] = {}  # key -> (tokens leased, when)
+        self.lock = threading.Lock()
         self.unavailable_until = 0.0
         self.forgotten_at = time.monotonic()
         self.limiter = anyio.CapacityLimiter(4)
 
-    def take(self, key: str, cost: int, rate: float, capacity: float) -> float:
+    def take_leased(self, key: str, cost: float, rate: float, capacity: float) -> bool:
+        """Spend from this worker's lease if it holds enough (no database round trip); leases expire after the
+        time the bucket needs to refill, so that an idle worker's lease does not linger."""
+        with self.lock:
+            leased, since = self.leases.get(key, (0.0, 0.0))
+            if leased >= cost and time.monotonic() - since < capacity / rate:
+                self.leases[key] = (leased - cost, since)
+                return True
+            return False
+
+    def take(self, key: str, cost: float, rate: float, capacity: float) -> float:
         now = time.monotonic()
         if now < self.unavailable_until:
             return self.fallback.take(key, cost, rate, capacity)
-        params = {"client": key, "cost": float(cost), "rate": rate, "capacity": capacity}
+        want = max(cost, capacity / self.LEASE_SHARE)
+        params = {"client": key, "cost": float(cost), "want": float(want), "rate": rate, "capacity": capacity}
         try:
             with self.engine.connect() as conn:
-                granted, tokens = conn.exec_driver_sql(TAKE_SQL, params).one()
+                taken, tokens = conn.exec_driver_sql(TAKE_SQL, params).one()
                 if now - self.forgotten_at > self.FORGET_EVERY_S:
                     self.forgotten_at = now
                     conn.exec_driver_sql(FORGET_SQL, {"seconds": capacity / rate})
@@ -203,7 +221,13 @@ class DatabaseBuckets:
                         self.RETRY_AFTER_FAILURE_S)
             self.unavailable_until = now + self.RETRY_AFTER_FAILURE_S
             return self.fallback.take(key, cost, rate, capacity)
-        return 0.0 if granted else (cost - tokens) / rate
+        if taken <= 0:
+            return (cost - tokens) / rate
+        with self.lock:
+            self.leases[key] = (taken - cost, now)
+            if len(self.leases) > ProcessBuckets.MAX_CLIENTS:
+                self.leases.clear()
+        return 0.0
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -239,7 +263,7 @@ class RateLimitMiddleware:
         capacity = float(self.burst * factor)
         cost = min(cost, capacity)
         if isinstance(self.store, DatabaseBuckets):
-            wait = await anyio.to_thread.run_sync(self.store.take, key, cost, self.rate * factor, capacity,
+            wait = 0.0 if self.store.take_leased(key, cost, self.rate * factor, capacity) else await anyio.to_thread.run_sync(self.store.take, key, cost, self.rate * factor, capacity,
                                                   limiter=self.store.limiter)
         else:
             wait = self.store.take(key, cost, self.rate * factor, capacity)

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     max_connections: int = Field(default=2000, description="Open connections plus running requests per worker "
                                  "before uvicorn answers 503 (limit_concurrency).")
     workers: int = Field(default=1, description="Worker processes of `district-monitor serve`.")
+    response_cache_mb: int = Field(default=256, description="Memory per worker for complete anonymous answers "
+                                   "(service.caching.ResponseCache); 0 = none.")
     # cost limits of public queries (docs/trust.md "Availability"); callers with a token get 10x the complexity
     public_max_vertices: int = Field(default=10_000, description="Vertices of a polygon posted without a token.")
     public_max_area_km2: float = Field(default=1_000.0, description="Area of a polygon or circle queried "

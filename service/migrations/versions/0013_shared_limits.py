@@ -1,7 +1,7 @@
 """Shared limits: the rate limit's token buckets in the database, so that they hold across worker processes.
 
 `rate_bucket` has one row per client, kind of caller and budget (`service.ratelimit`): the tokens left and when
-they were counted. UNLOGGED: no WAL, so taking a token costs almost nothing and is not replicated; after a
+they were counted, and what the last request took (its cost plus the lease of its worker). UNLOGGED: no WAL, so taking a token costs almost nothing and is not replicated; after a
 crash the table is empty, which only gives every client a full bucket. No trigger bumps data_version here:
 rate limiting is not data.
 
@@ -22,7 +22,7 @@ def upgrade(storage_srid: int = 25833) -> None:
             client text PRIMARY KEY,
             tokens double precision NOT NULL,
             updated timestamptz NOT NULL,
-            granted boolean NOT NULL
+            taken double precision NOT NULL
         )""")
     op.execute("CREATE INDEX rate_bucket_updated_idx ON rate_bucket (updated)")
 
