@@ -32,6 +32,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         yield
         app.state.data_version.stop()
+        if replica is not None:
+            app.state.replica_version.stop()
+            registry_for(replica).cancel_everything()
+            replica.dispose()
         if owns_engine:  # shutting down after the grace period: no statement may keep the process alive
             registry_for(engine).cancel_everything()
             engine.dispose()
@@ -47,13 +51,17 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    registry_for(engine)  # from now on, every checkout is known (cancelled on disconnect and at shutdown)
+    # public reads from a streaming replica, if one is configured (service.http.read_engine)
+    replica = create_engine(settings.replica_url, settings) if settings.replica_url else None
+    app.state.replica_engine = replica
+    for known in (engine, replica) if replica is not None else (engine,):
+        registry_for(known)  # from now on, every checkout is known (cancelled on disconnect and at shutdown)
     install_error_handlers(app)
     # inside gzip: it reads each page as written; outside it the ETag cache replays the policy with a 304
     app.add_middleware(ContentSecurityPolicyMiddleware, image_origins=tile_origins(settings.map_tiles))
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)  # level 9 costs 3x for 2 % less
     app.add_middleware(DisconnectGuard)  # a client that goes away cancels its statements
-    install_http_caching(app, engine, settings.response_cache_mb << 20)  # outside gzip and routing: 304s and
+    install_http_caching(app, engine, settings.response_cache_mb << 20, replica)  # outside gzip and routing: 304s and
     # cached answers skip both
     install_middleware(app, settings, engine)  # request ids, security headers, CORS, rate and body limits
     document_problems(app)

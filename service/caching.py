@@ -56,10 +56,13 @@ def libpq_conninfo(engine: Engine) -> str:
 class DataVersion:
     """The current data_version, kept current by LISTEN/NOTIFY on a dedicated connection (plus a slow poll)."""
 
-    def __init__(self, engine: Engine, poll_seconds: float = 5.0):
+    def __init__(self, engine: Engine, poll_seconds: float = 5.0, listen: bool = True):
+        """`listen=False` for a read replica: a standby cannot LISTEN, so the version is polled (each
+        `poll_seconds`) and is never newer than the data the replica has replayed."""
         self.engine = engine
         self.conninfo = libpq_conninfo(engine)
         self.poll_seconds = poll_seconds
+        self.listen = listen
         self.value: int | None = None
         self._stop = threading.Event()
         self._started = threading.Lock()
@@ -95,12 +98,16 @@ class DataVersion:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
+                    if self.listen:
+                        conn.execute(f"LISTEN {CHANNEL}")
                     self.value = conn.execute(VERSION_SQL).fetchone()[0]
                     backoff = 1.0
                     while not self._stop.is_set():
-                        for notice in conn.notifies(timeout=self.poll_seconds):
-                            self.value = max(self.value or 0, int(notice.payload))
+                        if self.listen:
+                            for notice in conn.notifies(timeout=self.poll_seconds):
+                                self.value = max(self.value or 0, int(notice.payload))
+                        else:
+                            self._stop.wait(self.poll_seconds)
                         self.value = conn.execute(VERSION_SQL).fetchone()[0]
             except psycopg.errors.InvalidCatalogName:
                 self.value = None
@@ -219,9 +226,10 @@ class ConditionalGetMiddleware:
     anonymous answers from the response cache (also without calling the application)."""
 
     def __init__(self, app: ASGIApp, version: DataVersion, resolve_role: Callable[[Scope], str],
-                 cache_bytes: int = 0):
+                 cache_bytes: int = 0, replica_version: DataVersion | None = None):
         self.app = app
         self.version = version
+        self.replica_version = replica_version  # anonymous reads come from the replica: its version names them
         self.resolve_role = resolve_role  # blocking (may query the token table); run in a worker thread
         self.replayed = ReplayedHeaders()
         self.responses = ResponseCache(cache_bytes) if cache_bytes > 0 else None
@@ -232,6 +240,8 @@ class ConditionalGetMiddleware:
             return
         if not self.version.started:
             await anyio.to_thread.run_sync(self.version.start)
+        if self.replica_version is not None and not self.replica_version.started:
+            await anyio.to_thread.run_sync(self.replica_version.start)
         if scope["method"] not in ("GET", "HEAD"):
             try:
                 await self.app(scope, receive, send)
@@ -243,11 +253,12 @@ class ConditionalGetMiddleware:
             await self.app(scope, receive, _with_cache_headers(send, None, NO_STORE))
             return
         headers = Headers(scope=scope)
-        version = self.version.value
+        anonymous = "authorization" not in headers
+        version = (self.replica_version if anonymous and self.replica_version else self.version).value
         if version is None:
             await self.app(scope, receive, _with_cache_headers(send, None, NO_STORE))
             return
-        if "authorization" in headers:
+        if not anonymous:
             role = await anyio.to_thread.run_sync(self.resolve_role, scope)
             cache_control = PRIVATE_CACHE
         else:
@@ -319,8 +330,10 @@ def _storing(send: Send, cache: ResponseCache, key: tuple[str, bool]) -> Send:
     return wrapped
 
 
-def install_http_caching(app: FastAPI, engine: Engine, response_cache_bytes: int = 0) -> None:
-    """Register the middleware (after gzip, so that it runs before it) and the caches."""
+def install_http_caching(app: FastAPI, engine: Engine, response_cache_bytes: int = 0,
+                         replica: Engine | None = None) -> None:
+    """Register the middleware (after gzip, so that it runs before it) and the caches; with a read replica
+    also its version (polled) and a metadata cache of its own."""
     from service.auth import current_principal
     from service.errors import ProblemError
     from starlette.requests import Request
@@ -334,5 +347,8 @@ def install_http_caching(app: FastAPI, engine: Engine, response_cache_bytes: int
     version = DataVersion(engine)
     app.state.data_version = version
     app.state.versioned_cache = VersionedCache(version)
+    replica_version = DataVersion(replica, poll_seconds=1.0, listen=False) if replica is not None else None
+    app.state.replica_version = replica_version
+    app.state.replica_cache = VersionedCache(replica_version) if replica_version is not None else None
     app.add_middleware(ConditionalGetMiddleware, version=version, resolve_role=resolve_role,
-                       cache_bytes=response_cache_bytes)
+                       cache_bytes=response_cache_bytes, replica_version=replica_version)

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "DM_DATABASE_URL"),
         description="SQLAlchemy/libpq URL of a PostGIS database; unset = embedded private cluster under data_dir.",
     )
+    replica_url: str | None = Field(default=None, description="URL of a streaming replica of the database; "
+                                    "anonymous reads are served from it, writes and every caller with a token "
+                                    "use DATABASE_URL.")
     data_dir: Path = Field(default=PROJECT_ROOT / ".data", description="Where the embedded cluster lives.")
     storage_srid: int = Field(default=25833, description="Projected CRS in which geometries are stored.")
     host: str = "127.0.0.1"
