@@ -217,8 +217,11 @@ class ResponseCache:
 
 
 def _cacheable(headers: MutableHeaders) -> bool:
+    """Not what must not be stored, and not what has an exact cache of its own (X-Cache: aggregations and hot
+    spots check the database's data_version on every request, which the listener only learns a moment later)."""
     control = headers.get("cache-control", "")
-    return "set-cookie" not in headers and "no-store" not in control and "private" not in control
+    return not ({"set-cookie", "x-cache"} & set(headers.keys())) and "no-store" not in control \
+        and "private" not in control
 
 
 class ConditionalGetMiddleware:

@@ -1,5 +1,6 @@
 """Request-level protection: request ids, security headers (including the Content-Security-Policy of every
-answer), body size limits and read deadline, the rate limit (`service.ratelimit`), and CORS (closed by default). Everything
+answer), body size limits and read deadline, the rate limit (`service.ratelimit`), and CORS (closed by
+default). Everything
 refused here answers RFC 9457 problem+json.
 
 Pure ASGI middleware (no BaseHTTPMiddleware), so streamed responses stay streamed. Starlette has a

@@ -229,9 +229,6 @@ class DatabaseBuckets:
                 self.leases.clear()
         return 0.0
 
-    def dispose(self) -> None:
-        self.engine.dispose()
-
 
 class RateLimitMiddleware:
     """Charges every request the cost of its route against its client's bucket; 429 + Retry-After when empty."""
@@ -263,8 +260,10 @@ class RateLimitMiddleware:
         capacity = float(self.burst * factor)
         cost = min(cost, capacity)
         if isinstance(self.store, DatabaseBuckets):
-            wait = 0.0 if self.store.take_leased(key, cost, self.rate * factor, capacity) else await anyio.to_thread.run_sync(self.store.take, key, cost, self.rate * factor, capacity,
-                                                  limiter=self.store.limiter)
+            wait = 0.0
+            if not self.store.take_leased(key, cost, self.rate * factor, capacity):
+                wait = await anyio.to_thread.run_sync(self.store.take, key, cost, self.rate * factor, capacity,
+                                                      limiter=self.store.limiter)
         else:
             wait = self.store.take(key, cost, self.rate * factor, capacity)
         if wait > 0:

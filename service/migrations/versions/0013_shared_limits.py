@@ -1,9 +1,9 @@
 """Shared limits: the rate limit's token buckets in the database, so that they hold across worker processes.
 
 `rate_bucket` has one row per client, kind of caller and budget (`service.ratelimit`): the tokens left and when
-they were counted, and what the last request took (its cost plus the lease of its worker). UNLOGGED: no WAL, so taking a token costs almost nothing and is not replicated; after a
-crash the table is empty, which only gives every client a full bucket. No trigger bumps data_version here:
-rate limiting is not data.
+they were counted, and what the last request took (its cost plus the lease of its worker). UNLOGGED: no WAL,
+so taking a token costs almost nothing and is not replicated; after a crash the table is empty, which only
+gives every client a full bucket. No trigger bumps data_version here: rate limiting is not data.
 
 Revision ID: 0013
 Revises: 0010
