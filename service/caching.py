@@ -308,27 +308,29 @@ def _with_cache_headers(send: Send, etag: str | None, cache_control: str,
 
 
 def _storing(send: Send, cache: ResponseCache, key: tuple[str, bool]) -> Send:
-    """Passes the answer on and keeps a copy of a complete, cacheable 200 of at most MAX_ENTRY_BYTES."""
-    start: Message | None = None
+    """Passes the answer on and keeps a copy of a complete, cacheable 200 of at most MAX_ENTRY_BYTES: its headers
+    as the application made them (the outer layers add theirs to every answer, the replayed one too: ETag,
+    CORS, request id), and its body."""
+    headers: list | None = None
     chunks: list[bytes] = []
     size = 0
 
     async def wrapped(message: Message) -> None:
-        nonlocal start, size
-        await send(message)
+        nonlocal headers, size
         if message["type"] == "http.response.start":
             if message["status"] == 200 and _cacheable(MutableHeaders(scope=message)):
-                start = message
-        elif start is not None and message["type"] == "http.response.body":
+                headers = [tuple(h) for h in message["headers"]]
+        elif headers is not None and message["type"] == "http.response.body":
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > ResponseCache.MAX_ENTRY_BYTES:
-                start = None
+                headers = None
                 chunks.clear()
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                cache.put(key, [tuple(h) for h in start["headers"]], b"".join(chunks))
+            else:
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    cache.put(key, headers, b"".join(chunks))
+        await send(message)
 
     return wrapped
 
