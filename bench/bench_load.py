@@ -27,6 +27,7 @@ import asyncio
 import math
 import os
 import random
+import resource
 import shutil
 import socket
 import statistics
@@ -206,7 +207,13 @@ async def run(base: str, port: int, data: dict, clients: int, seconds: float, ab
     return results, errors, time.perf_counter() - started, outcomes
 
 
-def report(results: dict, errors: list, elapsed: float, clients: int, workers: int, outcomes: Counter) -> None:
+def cpu_seconds() -> float:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
+def report(results: dict, errors: list, elapsed: float, clients: int, workers: int, outcomes: Counter,
+           client_cpu: float) -> None:
     load = " ".join(f"{v:.2f}" for v in os.getloadavg())
     print(f"\n{clients} clients, {elapsed:.1f} s, {workers} worker processes, loopback only; "
           f"load average after the run (1, 5, 15 min): {load} on {os.cpu_count()} cores")
@@ -220,6 +227,8 @@ def report(results: dict, errors: list, elapsed: float, clients: int, workers: i
     print(f"{'overall':<20}{len(everything):>10}{len(everything) / elapsed:>9.1f}"
           f"{percentile(everything, 50) * 1000:>9.1f}{percentile(everything, 95) * 1000:>9.1f}"
           f"{percentile(everything, 99) * 1000:>9.1f}")
+    print(f"CPU used by the benchmark's own clients during the run: {client_cpu:.0f} s of the "
+          f"{(os.cpu_count() or 1) * elapsed:.0f} s the {os.cpu_count()} cores had")
     print(f"errors: {len(errors)}")
     for line in errors[:10]:
         print("  ", line)
@@ -269,9 +278,10 @@ def main() -> int:
                 raise RuntimeError("the server did not start")
             time.sleep(0.2)
         asyncio.run(run(base, port, data, min(args.clients, 10), 5, abuse=False))  # warm-up: caches, pools
+        cpu_before = cpu_seconds()
         results, errors, elapsed, outcomes = asyncio.run(run(base, port, data, args.clients, args.seconds,
                                                              args.abuse))
-        report(results, errors, elapsed, args.clients, args.workers, outcomes)
+        report(results, errors, elapsed, args.clients, args.workers, outcomes, cpu_seconds() - cpu_before)
         return 1 if errors else 0
     finally:
         if server is not None:

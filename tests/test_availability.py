@@ -262,3 +262,37 @@ def test_sigint_stops_the_service_within_its_grace_period_with_streams_open(priv
             locker.rollback()
         for sock in stalled + [waiting]:
             sock.close()
+
+
+# -- cheap paths ---------------------------------------------------------------------------------------------
+def ranks_by_one_query(engine: sa.Engine, key: str) -> list[dict]:
+    """The standing of one area as the profile computed it before: the window over the level, per area."""
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.text("""
+            WITH ranked AS (
+                SELECT o.indicator_code AS indicator, o.period, a.key, rank() OVER w_desc AS rank,
+                       count(*) OVER w AS n, percent_rank() OVER w_asc AS percentile
+                FROM observation_public o JOIN area a ON a.id = o.area_id
+                WHERE a.level_code = 'plr' AND o.value IS NOT NULL
+                WINDOW w AS (PARTITION BY o.indicator_code, o.period),
+                       w_desc AS (PARTITION BY o.indicator_code, o.period ORDER BY o.value DESC),
+                       w_asc AS (PARTITION BY o.indicator_code, o.period ORDER BY o.value))
+            SELECT indicator, period, rank, n, percentile FROM ranked WHERE key = :key
+            ORDER BY indicator, period"""), {"key": key})]
+
+
+def test_the_memoised_standing_of_an_area_is_the_one_of_the_window_query_and_follows_a_change(fresh_engine):
+    from indicators.standing import area_standing
+
+    key = "01100101"
+    with fresh_engine.connect() as conn:
+        assert area_standing(conn, "plr", key) == ranks_by_one_query(fresh_engine, key) != []
+    with fresh_engine.begin() as conn:  # the area becomes the highest of its level in every indicator
+        conn.execute(sa.text("""
+            UPDATE observation o SET value = o.value + 1e6 FROM area a
+            WHERE a.id = o.area_id AND a.level_code = 'plr' AND a.key = :key AND o.superseded_at IS NULL
+              AND o.value IS NOT NULL"""), {"key": key})
+    with fresh_engine.connect() as conn:
+        changed = area_standing(conn, "plr", key)
+    assert changed == ranks_by_one_query(fresh_engine, key)
+    assert {row["rank"] for row in changed} == {1}
