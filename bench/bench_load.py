@@ -1,7 +1,7 @@
 """Load benchmark: 50 concurrent clients, a mixed realistic workload, 60 s, against a live server, with and
 without a second client that abuses it at the same time.
 
-The server is `district-monitor serve --workers N` in a subprocess (the production set-up, default 3 workers) on
+The server is `district-monitor serve --workers N` in a subprocess (the production set-up, one worker per core) on
 the Berlin demo in a throwaway PostGIS cluster, with the default limits (rate limit included); the clients are
 asyncio + httpx on loopback only. Each client has an address of its own (127.0.1.n), as users do; the abuser
 has 127.0.2.1. The mix follows what the users do: planners open maps and move around (map pages, vector tiles),
@@ -16,7 +16,7 @@ headers. Its answers (413, 400, 429, closed connections) are counted, not judged
 Prints the machine's load average, requests/s and p50/p95/p99 latency per kind and overall, and the number of
 errors of the normal clients (must be 0).
 
-Run: .venv/bin/python bench/bench_load.py [--seconds 60] [--clients 50] [--workers 3] [--abuse]
+Run: .venv/bin/python bench/bench_load.py [--seconds 60] [--clients 50] [--workers N] [--abuse]
      (DATABASE_URL's server if set)
 """
 
@@ -242,7 +242,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="default: one per core")
     parser.add_argument("--abuse", action="store_true", help="a second client attacks meanwhile")
     args = parser.parse_args()
     cluster = root = None
