@@ -30,6 +30,7 @@ from service.app import create_app
 from service.ratelimit import FREE, ROUTE_COSTS, RouteCosts, endpoint_routes
 from tests.conftest import bearer, free_port, make_settings
 from tests.test_disconnects import DOWNLOAD, TILE, open_request, read_a_few_bytes, wait_for
+from tests.test_security import concrete, problem
 
 PROJECT = Path(__file__).resolve().parent.parent
 # What the outside attacker found unlimited, and what else costs real work per request
@@ -37,16 +38,6 @@ HEAVY = {"/collections/{collection_id}/tiles/{tms_id}/{z}/{y}/{x}": 1, "/collect
          "/areas/{level}/{key}": 3, "/explorer": 5, "/api/hotspots": 30, "/maps/hotspots": 30,
          "/reports/{period}": 30, "/collections/{collection_id}/items": 2, "/api/aggregate/polygon": 20,
          "/api/aggregate/radius": 10}
-
-
-def concrete(path: str) -> str:
-    return path.replace("{", "").replace("}", "")
-
-
-def problem(response: httpx.Response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    return response.json()
 
 
 # -- rate limit over the real routes -------------------------------------------------------------------------

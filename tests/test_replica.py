@@ -6,7 +6,6 @@ A private primary (throwaway cluster with a small city) and a hot standby made f
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,18 +16,12 @@ from service.app import create_app
 from service.db import create_engine, upgrade
 from service.embedded import throwaway_cluster, throwaway_replica
 from tests.conftest import bearer, make_settings
+from tests.test_disconnects import wait_for
 from tests.test_faults import load_small_city
 
 PUBLIC_READS = ["/collections?f=json", "/collections/bez?f=json", "/collections/bez/items?f=json&limit=20",
                 "/collections/bez/items/01?f=json", "/collections/bez/download?format=geojson",
                 "/collections/bez/tiles/WebMercatorQuad/10/335/550", "/areas?level=bez&f=json", "/areas/bez/01?f=json"]
-
-
-def wait_for(condition, what: str, seconds: float = 90.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"still not true after {seconds:.0f} s: {what}"
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
