@@ -1,23 +1,33 @@
-"""Load benchmark: 50 concurrent clients, a mixed realistic workload, 60 s, against a live server.
+"""Load benchmark: 50 concurrent clients, a mixed realistic workload, 60 s, against a live server, with and
+without a second client that abuses it at the same time.
 
-The server is `uvicorn` in a subprocess (one process, as `district-monitor serve` runs it) on the Berlin demo in a
-throwaway PostGIS cluster; the clients are asyncio + httpx on loopback only. The mix follows what the users do:
-planners open maps and move around (map pages, vector tiles), GIS tools page through features, neighbourhood
-teams open area profiles, and browsers revalidate what they have (If-None-Match -> 304).
-The per-client rate limit is switched off for the run (all clients share 127.0.0.1, so it would throttle the
-benchmark itself); everything else is the default configuration.
+The server is `district-monitor serve --workers N` in a subprocess (the production set-up, one worker per core) on
+the Berlin demo in a throwaway PostGIS cluster, with the default limits (rate limit included); the clients are
+asyncio + httpx on loopback only. Each client has an address of its own (127.0.1.n), as users do; the abuser
+has 127.0.2.1. The mix follows what the users do: planners open maps and move around (map pages, vector tiles),
+GIS tools page through features, neighbourhood teams open area profiles, and browsers revalidate what they
+have (If-None-Match -> 304).
 
-Prints requests/s and p50/p95/p99 latency per kind and overall, and the number of errors (must be 0).
+The abuser (`--abuse`) runs the attacks of the trust review in a loop: polygons with 5,000 and 20,000 vertices
+and fresh moderate ones, hot spots with 9,999 permutations and fresh seeds (and fresh significance levels, which
+are computed), downloads abandoned after 500 bytes, and a few hundred connections that never finish their
+headers. Its answers (413, 400, 429, closed connections) are counted, not judged.
 
-Run: .venv/bin/python bench/bench_load.py [--seconds 60] [--clients 50]   (DATABASE_URL's server if set)
+Prints the machine's load average, requests/s and p50/p95/p99 latency per kind and overall, and the number of
+errors of the normal clients (must be 0).
+
+Run: .venv/bin/python bench/bench_load.py [--seconds 60] [--clients 50] [--workers N] [--abuse]
+     (DATABASE_URL's server if set)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import random
+import resource
 import shutil
 import socket
 import statistics
@@ -25,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import httpx
@@ -39,15 +49,10 @@ from service.demo import load_demo  # noqa: E402
 from service.embedded import EmbeddedCluster  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
-SERVER = """
-import uvicorn
-from service.app import create_app
-from service.settings import Settings
-uvicorn.run(create_app(Settings()), host="127.0.0.1", port={port}, log_level="warning", access_log=False)
-"""
 # Web Mercator tiles over Berlin at the zooms a planner uses (z 10-13)
 TILE_ZOOMS = {10: ((548, 552), (334, 337)), 11: ((1097, 1103), (669, 673)), 12: ((2195, 2206), (1339, 1346)),
               13: ((4391, 4413), (2679, 2693))}
+ABUSER = "127.0.2.1"
 
 
 def free_port() -> int:
@@ -101,7 +106,9 @@ def workload(rng: random.Random, data: dict) -> tuple[str, str]:
 async def client(base: str, data: dict, seed: int, until: float, results: dict, errors: list) -> None:
     rng = random.Random(seed)
     etags: dict[str, str] = {}
-    async with httpx.AsyncClient(base_url=base, timeout=60, headers={"Accept-Encoding": "gzip"}) as http:
+    transport = httpx.AsyncHTTPTransport(local_address=f"127.0.1.{seed % 250 + 1}")
+    async with httpx.AsyncClient(base_url=base, timeout=60, headers={"Accept-Encoding": "gzip"},
+                                 transport=transport) as http:
         while time.perf_counter() < until:
             kind, path = workload(rng, data)
             headers = {"If-None-Match": etags[path]} if kind == "revalidate" and path in etags else {}
@@ -123,21 +130,93 @@ async def client(base: str, data: dict, seed: int, until: float, results: dict, 
             results[kind].append(elapsed)
 
 
+def star(rng: random.Random, vertices: int, radius_km: float) -> dict:
+    """A star-shaped polygon somewhere over Berlin: the most intersections per vertex."""
+    lon, lat = 13.25 + rng.random() * 0.3, 52.45 + rng.random() * 0.12
+    points = [[round(lon + radius_km * (1 - 0.3 * (i % 2)) / 68 * math.cos(2 * math.pi * i / vertices), 5),
+               round(lat + radius_km * (1 - 0.3 * (i % 2)) / 111 * math.sin(2 * math.pi * i / vertices), 5)]
+              for i in range(vertices)]
+    return {"type": "Polygon", "coordinates": [points + [points[0]]]}
+
+
+async def abandon_download(port: int) -> str:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(ABUSER, 0))
+    writer.write(b"GET /collections/plr/download?format=geojson HTTP/1.1\r\nHost: x\r\n\r\n")
+    await reader.read(500)
+    writer.transport.abort()  # gone without reading the rest, as `curl ... | head -c 500`
+    return "abandoned download"
+
+
+async def slow_headers(port: int, count: int, outcomes: Counter) -> None:
+    """`count` connections that send half a request and then nothing; reopened when the server closes them."""
+    async def one() -> None:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(ABUSER, 0))
+            writer.write(b"GET /collections HTTP/1.1\r\nHost: x\r\n")
+            await reader.read(1)
+            outcomes["slow headers: closed by the server"] += 1
+            writer.transport.abort()
+        except OSError:
+            outcomes["slow headers: refused"] += 1
+
+    while True:
+        await asyncio.gather(*(one() for _ in range(count)))
+
+
+async def abuser(base: str, port: int, until: float, outcomes: Counter) -> None:
+    """The attacks of the trust review, in a loop, from one address."""
+    rng = random.Random(4711)
+    transport = httpx.AsyncHTTPTransport(local_address=ABUSER)
+    slow = asyncio.create_task(slow_headers(port, 300, outcomes))
+    async with httpx.AsyncClient(base_url=base, timeout=120, transport=transport) as http:
+        attacks = [
+            lambda: http.post("/api/aggregate/polygon", json=star(rng, 5_000, 10)),
+            lambda: http.post("/api/aggregate/polygon", json=star(rng, 20_000, 3)),
+            lambda: http.post("/api/aggregate/polygon", json=star(rng, 300, 1.5)),
+            lambda: http.get("/api/hotspots", params={"indicator": "S1", "permutations": 9999,
+                                                      "seed": rng.randrange(2 ** 32)}),
+            lambda: http.get("/api/hotspots", params={"indicator": "S1", "alpha": round(rng.uniform(0.01, 0.2), 4)}),
+        ]
+        while time.perf_counter() < until:
+            try:
+                if rng.random() < 0.25:
+                    outcomes[await abandon_download(port)] += 1
+                    continue
+                response = await rng.choice(attacks)()
+                outcomes[f"{response.request.method} {response.request.url.path}: {response.status_code}"] += 1
+            except (httpx.HTTPError, OSError) as exc:
+                outcomes[f"failed: {type(exc).__name__}"] += 1
+    slow.cancel()
+
+
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-async def run(base: str, data: dict, clients: int, seconds: float) -> tuple[dict, list, float]:
+async def run(base: str, port: int, data: dict, clients: int, seconds: float, abuse: bool
+              ) -> tuple[dict, list, float, Counter]:
     results: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
+    outcomes: Counter = Counter()
     started = time.perf_counter()
     until = started + seconds
-    await asyncio.gather(*(client(base, data, n, until, results, errors) for n in range(clients)))
-    return results, errors, time.perf_counter() - started
+    tasks = [client(base, data, n, until, results, errors) for n in range(clients)]
+    if abuse:
+        tasks.append(abuser(base, port, until, outcomes))
+    await asyncio.gather(*tasks)
+    return results, errors, time.perf_counter() - started, outcomes
 
 
-def report(results: dict, errors: list, elapsed: float, clients: int) -> None:
-    print(f"\n{clients} clients, {elapsed:.1f} s, loopback only")
+def cpu_seconds() -> float:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
+def report(results: dict, errors: list, elapsed: float, clients: int, workers: int, outcomes: Counter,
+           client_cpu: float) -> None:
+    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"\n{clients} clients, {elapsed:.1f} s, {workers} worker processes, loopback only; "
+          f"load average after the run (1, 5, 15 min): {load} on {os.cpu_count()} cores")
     print(f"{'kind':<20}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     everything = []
     for kind in sorted(results):
@@ -148,15 +227,23 @@ def report(results: dict, errors: list, elapsed: float, clients: int) -> None:
     print(f"{'overall':<20}{len(everything):>10}{len(everything) / elapsed:>9.1f}"
           f"{percentile(everything, 50) * 1000:>9.1f}{percentile(everything, 95) * 1000:>9.1f}"
           f"{percentile(everything, 99) * 1000:>9.1f}")
+    print(f"CPU used by the benchmark's own clients during the run: {client_cpu:.0f} s of the "
+          f"{(os.cpu_count() or 1) * elapsed:.0f} s the {os.cpu_count()} cores had")
     print(f"errors: {len(errors)}")
     for line in errors[:10]:
         print("  ", line)
+    if outcomes:
+        print("abuser (answers it got):")
+        for what, count in sorted(outcomes.items()):
+            print(f"   {count:>6}  {what}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="default: one per core")
+    parser.add_argument("--abuse", action="store_true", help="a second client attacks meanwhile")
     args = parser.parse_args()
     cluster = root = None
     if os.environ.get("DATABASE_URL"):
@@ -176,11 +263,11 @@ def main() -> int:
     try:
         data = prepare_database(url)
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "DM_RATE_LIMIT_PER_MINUTE": "0", "DM_LOAD_DEMO": "false",
-               "DM_MAP_TILES": "", "DM_POOL_SIZE": "16"}
-        server = subprocess.Popen([sys.executable, "-c", SERVER.format(port=port)], cwd=ROOT, env=env)
+        env = {**os.environ, "DATABASE_URL": url, "DM_MAP_TILES": ""}
+        server = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port), "--no-demo",
+                                   "--workers", str(args.workers)], cwd=ROOT, env=env)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
@@ -190,14 +277,16 @@ def main() -> int:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError("the server did not start")
             time.sleep(0.2)
-        asyncio.run(run(base, data, min(args.clients, 10), 5))  # warm-up: caches, pools, tiles
-        results, errors, elapsed = asyncio.run(run(base, data, args.clients, args.seconds))
-        report(results, errors, elapsed, args.clients)
+        asyncio.run(run(base, port, data, min(args.clients, 10), 5, abuse=False))  # warm-up: caches, pools
+        cpu_before = cpu_seconds()
+        results, errors, elapsed, outcomes = asyncio.run(run(base, port, data, args.clients, args.seconds,
+                                                             args.abuse))
+        report(results, errors, elapsed, args.clients, args.workers, outcomes, cpu_seconds() - cpu_before)
         return 1 if errors else 0
     finally:
         if server is not None:
             server.terminate()
-            server.wait(timeout=20)
+            server.wait(timeout=60)
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

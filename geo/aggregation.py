@@ -31,7 +31,19 @@ MAX_VERTICES = 100_000
 MAX_RADIUS_M = 50_000.0
 # Slivers below 1 m² come from outlines of different publications that touch, not from real overlap.
 MIN_OVERLAP_M2 = 1.0
+SUBDIVIDE_VERTICES = 128  # pieces of the target polygon intersected with the areas (see `overlap`)
 CIRCLE_SEGMENTS = 16  # per quarter circle: area error below 0.2 %
+
+
+@dataclass(frozen=True)
+class CostLimits:
+    """What one posted polygon or circle may cost: its vertices, its area, and the intersections of its pieces
+    with the source areas (its complexity: a 5,000-vertex star over a city needs 12,000 of them, about 3 s,
+    while an ordinary district outline needs a few hundred). None = no limit."""
+
+    max_vertices: int = MAX_VERTICES
+    max_area_km2: float | None = None
+    max_intersections: int | None = None
 
 
 class AggregationInputError(ValueError):
@@ -90,7 +102,7 @@ def crs_srid(text: str | None, field_name: str = "crs") -> tuple[str, int]:
     return name, SUPPORTED_CRS[name]
 
 
-def parse_target(conn: Connection, geojson: Any, crs: str | None = None) -> Target:
+def parse_target(conn: Connection, geojson: Any, crs: str | None = None, limits: CostLimits = CostLimits()) -> Target:
     """A (Multi)Polygon from a GeoJSON geometry or Feature, in `crs` (or its own `crs` member; CRS84 by default),
     repaired if self-intersecting, reprojected to the storage CRS. Raises AggregationInputError naming the field."""
     if not isinstance(geojson, dict):
@@ -115,9 +127,10 @@ def parse_target(conn: Connection, geojson: Any, crs: str | None = None) -> Targ
         vertices = shapely.get_num_coordinates(geom)
     except Exception as exc:  # shapely raises ValueError, TypeError, GEOSException on malformed coordinates
         raise AggregationInputError(f"the coordinates cannot be read as a polygon ({exc})", "geometry") from None
-    if vertices > MAX_VERTICES:
-        raise AggregationInputError(f"the polygon has {vertices:,} vertices; at most {MAX_VERTICES:,} are accepted",
-                                    "geometry", status=413)
+    if vertices > limits.max_vertices:
+        raise AggregationInputError(f"the polygon has {vertices:,} vertices; at most {limits.max_vertices:,} are "
+                                    "accepted (simplify the outline, or send a token)", "geometry", status=413,
+                                    limit="vertices", maximum=limits.max_vertices)
     if geom.is_empty:
         raise AggregationInputError("the polygon is empty", "geometry", status=422)
     if not all(map(_finite, shapely.get_coordinates(geom).ravel())):
@@ -205,17 +218,48 @@ def check_radius(radius_m: float, field_name: str = "radius") -> None:
             f"radius {radius_m} m is out of range: give metres above 0 and at most {MAX_RADIUS_M:,.0f}", field_name)
 
 
+PIECES_SQL = "SELECT ST_Subdivide(ST_SetSRID(ST_GeomFromWKB(:wkb), :srid), :vertices) AS geom"
+VERSION_FILTER = "a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)"
+
+
+def check_cost(conn: Connection, target: Target, level: str, at: date, limits: CostLimits) -> None:
+    """Refuse (413, naming the limit) a target whose area or complexity exceeds `limits`; the complexity is
+    counted on the bounding boxes (index only), before any intersection is computed."""
+    if limits.max_area_km2 is not None and target.area_m2 > limits.max_area_km2 * 1e6:
+        raise AggregationInputError(
+            f"the target covers {target.area_m2 / 1e6:,.1f} km²; at most {limits.max_area_km2:,.0f} km² are accepted "
+            "(split it, or send a token)", "geometry", status=413, limit="area_km2", maximum=limits.max_area_km2)
+    if limits.max_intersections is None:
+        return
+    needed = conn.execute(sa.text(f"""
+        WITH piece AS ({PIECES_SQL})
+        SELECT count(*) FROM area a JOIN piece p ON a.geom && p.geom WHERE {VERSION_FILTER}"""),
+        {"wkb": target.wkb, "srid": target.srid, "vertices": SUBDIVIDE_VERTICES, "level": level, "at": at}
+    ).scalar_one()
+    if needed > limits.max_intersections:
+        raise AggregationInputError(
+            f"the target is too complex: {needed:,} intersections of its pieces with the areas of level {level!r}, "
+            f"at most {limits.max_intersections:,} are computed (simplify the outline, make it smaller, or send a "
+            "token)", "geometry", status=413, limit="intersections", maximum=limits.max_intersections)
+
+
 def overlap(conn: Connection, target: Target, level: str, at: date) -> Overlap:
-    """Areas of `level` (boundary version valid at `at`) intersecting the target, with their overlap in m²."""
-    rows = conn.execute(sa.text("""
-        WITH t AS (SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), :srid) AS geom)
+    """Areas of `level` (boundary version valid at `at`) intersecting the target, with their overlap in m².
+
+    The target is cut into pieces of at most SUBDIVIDE_VERTICES vertices first (ST_Subdivide: the pieces
+    tile it without overlap, so an area's overlap is the sum over the pieces it meets). Each intersection
+    then involves a small piece instead of the whole outline (a 5,000-vertex star over 368 areas: 9.7 s whole,
+    2.9 s in pieces)."""
+    rows = conn.execute(sa.text(f"""
+        WITH piece AS ({PIECES_SQL})
         SELECT a.id AS area_id, a.key, a.name, a.area_m2,
-               CASE WHEN ST_CoveredBy(a.geom, t.geom) THEN a.area_m2
-                    ELSE ST_Area(ST_Intersection(a.geom, t.geom)) END AS overlap_m2
-        FROM area a, t
-        WHERE a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)
-          AND ST_Intersects(a.geom, t.geom)
-        ORDER BY a.key"""), {"wkb": target.wkb, "srid": target.srid, "level": level, "at": at}).mappings().all()
+               sum(CASE WHEN ST_CoveredBy(a.geom, p.geom) THEN a.area_m2
+                        ELSE ST_Area(ST_Intersection(a.geom, p.geom)) END) AS overlap_m2
+        FROM area a JOIN piece p ON ST_Intersects(a.geom, p.geom)
+        WHERE {VERSION_FILTER}
+        GROUP BY a.id, a.key, a.name, a.area_m2
+        ORDER BY a.key"""), {"wkb": target.wkb, "srid": target.srid, "level": level, "at": at,
+                             "vertices": SUBDIVIDE_VERTICES}).mappings().all()
     areas = [dict(r) | {"share": r["overlap_m2"] / r["area_m2"] if r["area_m2"] else 0.0}
              for r in rows if r["overlap_m2"] >= MIN_OVERLAP_M2]
     return Overlap(level, at, target.area_m2, areas)

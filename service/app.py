@@ -11,11 +11,12 @@ from sqlalchemy.engine import Engine
 
 from service.caching import install_http_caching
 from service.db import create_engine
+from service.disconnects import DisconnectGuard, registry_for
 from service.errors import document_problems, install_error_handlers
 from service.middleware import ContentSecurityPolicyMiddleware, install_middleware, tile_origins
 from service.routes import (admin, aggregation, exports, health, imports, indicators, indices, notes, ogc, pages,
                             tiles)
-from service.settings import Settings
+from service.settings import Settings, get_settings
 from web.templates import STATIC_DIR
 
 
@@ -31,7 +32,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         yield
         app.state.data_version.stop()
-        if owns_engine:
+        if replica is not None:
+            app.state.replica_version.stop()
+            registry_for(replica).cancel_everything()
+            replica.dispose()
+        if owns_engine:  # shutting down after the grace period: no statement may keep the process alive
+            registry_for(engine).cancel_everything()
             engine.dispose()
 
     app = FastAPI(
@@ -45,15 +51,28 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    # public reads from a streaming replica, if one is configured (service.http.read_engine)
+    replica = create_engine(settings.replica_url, settings) if settings.replica_url else None
+    app.state.replica_engine = replica
+    for known in (engine, replica) if replica is not None else (engine,):
+        registry_for(known)  # from now on, every checkout is known (cancelled on disconnect and at shutdown)
     install_error_handlers(app)
     # inside gzip: it reads each page as written; outside it the ETag cache replays the policy with a 304
     app.add_middleware(ContentSecurityPolicyMiddleware, image_origins=tile_origins(settings.map_tiles))
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)  # level 9 costs 3x for 2 % less
-    install_http_caching(app, engine)  # outside gzip and routing: a 304 skips both
-    install_middleware(app, settings)  # request ids, security headers, CORS, rate and body limits
+    app.add_middleware(DisconnectGuard)  # a client that goes away cancels its statements
+    install_http_caching(app, engine, settings.response_cache_mb << 20, replica)  # outside gzip and routing: 304s and
+    # cached answers skip both
+    install_middleware(app, settings, engine)  # request ids, security headers, CORS, rate and body limits
     document_problems(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (health.router, ogc.router, indicators.router, imports.router, indices.router, tiles.router,
                    exports.router, aggregation.router, notes.router, admin.router, pages.router):
         app.include_router(router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `district-monitor serve` (uvicorn factory): settings and DATABASE_URL
+    from the environment, an engine of its own."""
+    return create_app(get_settings())

@@ -11,6 +11,9 @@ re-reads it every few seconds in case a notification was lost with a broken conn
   so a client that writes and then reads never gets a stale 304. A 304 carries the Content-Security-Policy
   its 200 was sent with (browsers apply a 304's headers to the cached page), so it is only answered for an
   ETag whose policy this process remembers; otherwise the application answers in full.
+- `ResponseCache` keeps complete anonymous answers (as sent: compressed, with their headers) by ETag, so the
+  hottest requests (tiles, map pages, profiles) are answered without routing, SQL or gzip. Per worker, within
+  `DM_RESPONSE_CACHE_MB`; an ETag names its data_version, so no entry outlives the data it was made from.
 - `VersionedCache` memoises metadata (levels, periods, counts, extents) until the version changes.
 
 If the listener cannot reach the database, the version is unknown: no ETags are issued and every request
@@ -53,10 +56,13 @@ def libpq_conninfo(engine: Engine) -> str:
 class DataVersion:
     """The current data_version, kept current by LISTEN/NOTIFY on a dedicated connection (plus a slow poll)."""
 
-    def __init__(self, engine: Engine, poll_seconds: float = 5.0):
+    def __init__(self, engine: Engine, poll_seconds: float = 5.0, listen: bool = True):
+        """`listen=False` for a read replica: a standby cannot LISTEN, so the version is polled (each
+        `poll_seconds`) and is never newer than the data the replica has replayed."""
         self.engine = engine
         self.conninfo = libpq_conninfo(engine)
         self.poll_seconds = poll_seconds
+        self.listen = listen
         self.value: int | None = None
         self._stop = threading.Event()
         self._started = threading.Lock()
@@ -92,12 +98,16 @@ class DataVersion:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
+                    if self.listen:
+                        conn.execute(f"LISTEN {CHANNEL}")
                     self.value = conn.execute(VERSION_SQL).fetchone()[0]
                     backoff = 1.0
                     while not self._stop.is_set():
-                        for notice in conn.notifies(timeout=self.poll_seconds):
-                            self.value = max(self.value or 0, int(notice.payload))
+                        if self.listen:
+                            for notice in conn.notifies(timeout=self.poll_seconds):
+                                self.value = max(self.value or 0, int(notice.payload))
+                        else:
+                            self._stop.wait(self.poll_seconds)
                         self.value = conn.execute(VERSION_SQL).fetchone()[0]
             except psycopg.errors.InvalidCatalogName:
                 self.value = None
@@ -173,14 +183,59 @@ class ReplayedHeaders:
             return self._items.get(etag)
 
 
-class ConditionalGetMiddleware:
-    """ETag + Cache-Control on every GET, 304 on a matching If-None-Match without calling the application."""
+class ResponseCache:
+    """Complete anonymous answers (status 200, headers and body as sent, compressed or not) by ETag and
+    Accept-Encoding, least recently used first out, within a byte budget. The ETag names the data_version,
+    so an entry is never served for other data; entries of older versions simply age out."""
 
-    def __init__(self, app: ASGIApp, version: DataVersion, resolve_role: Callable[[Scope], str]):
+    MAX_ENTRY_BYTES = 4 << 20
+
+    def __init__(self, budget_bytes: int):
+        self.budget = budget_bytes
+        self.used = 0
+        self._items: OrderedDict[tuple[str, bool], tuple[list, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, bool]) -> tuple[list, bytes] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, bool], headers: list, body: bytes) -> None:
+        if len(body) > min(self.MAX_ENTRY_BYTES, self.budget):
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = (headers, body)
+            self.used += len(body)
+            while self.used > self.budget:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.used -= len(dropped)
+
+
+def _cacheable(headers: MutableHeaders) -> bool:
+    """Not what must not be stored, and not what has an exact cache of its own (X-Cache: aggregations and hot
+    spots check the database's data_version on every request, which the listener only learns a moment later)."""
+    control = headers.get("cache-control", "")
+    return not ({"set-cookie", "x-cache"} & set(headers.keys())) and "no-store" not in control \
+        and "private" not in control
+
+
+class ConditionalGetMiddleware:
+    """ETag + Cache-Control on every GET, 304 on a matching If-None-Match without calling the application, and
+    anonymous answers from the response cache (also without calling the application)."""
+
+    def __init__(self, app: ASGIApp, version: DataVersion, resolve_role: Callable[[Scope], str],
+                 cache_bytes: int = 0, replica_version: DataVersion | None = None):
         self.app = app
         self.version = version
+        self.replica_version = replica_version  # anonymous reads come from the replica: its version names them
         self.resolve_role = resolve_role  # blocking (may query the token table); run in a worker thread
         self.replayed = ReplayedHeaders()
+        self.responses = ResponseCache(cache_bytes) if cache_bytes > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -188,6 +243,8 @@ class ConditionalGetMiddleware:
             return
         if not self.version.started:
             await anyio.to_thread.run_sync(self.version.start)
+        if self.replica_version is not None and not self.replica_version.started:
+            await anyio.to_thread.run_sync(self.replica_version.start)
         if scope["method"] not in ("GET", "HEAD"):
             try:
                 await self.app(scope, receive, send)
@@ -199,11 +256,12 @@ class ConditionalGetMiddleware:
             await self.app(scope, receive, _with_cache_headers(send, None, NO_STORE))
             return
         headers = Headers(scope=scope)
-        version = self.version.value
+        anonymous = "authorization" not in headers
+        version = (self.replica_version if anonymous and self.replica_version else self.version).value
         if version is None:
             await self.app(scope, receive, _with_cache_headers(send, None, NO_STORE))
             return
-        if "authorization" in headers:
+        if not anonymous:
             role = await anyio.to_thread.run_sync(self.resolve_role, scope)
             cache_control = PRIVATE_CACHE
         else:
@@ -217,7 +275,17 @@ class ConditionalGetMiddleware:
                                     (b"vary", b"Accept, Accept-Encoding, Authorization"), *replayed]})
             await send({"type": "http.response.body", "body": b""})
             return
-        await self.app(scope, receive, _with_cache_headers(send, etag, cache_control, self.replayed))
+        send = _with_cache_headers(send, etag, cache_control, self.replayed)
+        if self.responses is None or role != "anonymous":
+            await self.app(scope, receive, send)
+            return
+        key = (etag, "gzip" in headers.get("accept-encoding", ""))
+        stored = self.responses.get(key)
+        if stored is not None:
+            await send({"type": "http.response.start", "status": 200, "headers": list(stored[0])})
+            await send({"type": "http.response.body", "body": stored[1]})
+            return
+        await self.app(scope, receive, _storing(send, self.responses, key))
 
 
 def _with_cache_headers(send: Send, etag: str | None, cache_control: str,
@@ -239,8 +307,38 @@ def _with_cache_headers(send: Send, etag: str | None, cache_control: str,
     return wrapped
 
 
-def install_http_caching(app: FastAPI, engine: Engine) -> None:
-    """Register the middleware (after gzip, so that it runs before it) and the caches."""
+def _storing(send: Send, cache: ResponseCache, key: tuple[str, bool]) -> Send:
+    """Passes the answer on and keeps a copy of a complete, cacheable 200 of at most MAX_ENTRY_BYTES: its headers
+    as the application made them (the outer layers add theirs to every answer, the replayed one too: ETag,
+    CORS, request id), and its body."""
+    headers: list | None = None
+    chunks: list[bytes] = []
+    size = 0
+
+    async def wrapped(message: Message) -> None:
+        nonlocal headers, size
+        if message["type"] == "http.response.start":
+            if message["status"] == 200 and _cacheable(MutableHeaders(scope=message)):
+                headers = [tuple(h) for h in message["headers"]]
+        elif headers is not None and message["type"] == "http.response.body":
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > ResponseCache.MAX_ENTRY_BYTES:
+                headers = None
+                chunks.clear()
+            else:
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    cache.put(key, headers, b"".join(chunks))
+        await send(message)
+
+    return wrapped
+
+
+def install_http_caching(app: FastAPI, engine: Engine, response_cache_bytes: int = 0,
+                         replica: Engine | None = None) -> None:
+    """Register the middleware (after gzip, so that it runs before it) and the caches; with a read replica
+    also its version (polled) and a metadata cache of its own."""
     from service.auth import current_principal
     from service.errors import ProblemError
     from starlette.requests import Request
@@ -254,4 +352,8 @@ def install_http_caching(app: FastAPI, engine: Engine) -> None:
     version = DataVersion(engine)
     app.state.data_version = version
     app.state.versioned_cache = VersionedCache(version)
-    app.add_middleware(ConditionalGetMiddleware, version=version, resolve_role=resolve_role)
+    replica_version = DataVersion(replica, poll_seconds=1.0, listen=False) if replica is not None else None
+    app.state.replica_version = replica_version
+    app.state.replica_cache = VersionedCache(replica_version) if replica_version is not None else None
+    app.add_middleware(ConditionalGetMiddleware, version=version, resolve_role=resolve_role,
+                       cache_bytes=response_cache_bytes, replica_version=replica_version)

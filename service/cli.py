@@ -93,24 +93,34 @@ def progress_bar() -> Progress:
 @app.command()
 def serve(host: str = typer.Option(None, help="Interface to bind (default 127.0.0.1)."),
           port: int = typer.Option(None, help="TCP port (default 8000)."),
-          load_demo: bool = typer.Option(None, "--demo/--no-demo", help="Load the demo data into an empty database.")):
+          load_demo: bool = typer.Option(None, "--demo/--no-demo", help="Load the demo data into an empty database."),
+          workers: int = typer.Option(None, min=1, help="Worker processes (default DM_WORKERS, 1); with more than "
+                                                        "one, the rate limit is shared through the database.")):
     """Start the web service; without DATABASE_URL on a private PostGIS cluster under .data/."""
+    import os
+
     import uvicorn
 
-    from service.app import create_app
     from service.demo import database_is_empty
+    from service.http_protocol import GuardedHttpProtocol
 
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
+    workers = workers or settings.workers
     _check_port_free(host, port)
     with database(settings, stop_embedded=True) as (engine, where):
         if (settings.load_demo if load_demo is None else load_demo) and database_is_empty(engine):
             _load_demo_with_progress(engine)
         console.print(f"database: {where}")
-        console.print(f"[bold green]district-monitor[/] on http://{host}:{port}/  (Ctrl-C stops)")
-        application = create_app(settings, engine=engine)
-        uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)
+        console.print(f"[bold green]district-monitor[/] on http://{host}:{port}/  ({workers} worker process"
+                      f"{'es' if workers > 1 else ''}; Ctrl-C stops)")
+        # every worker builds its app from the environment: the same database, and how many workers share it
+        os.environ["DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+        os.environ["DM_WORKERS"] = str(workers)
+        uvicorn.run("service.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                    http=GuardedHttpProtocol, limit_concurrency=settings.max_connections,
+                    timeout_graceful_shutdown=settings.shutdown_grace_s, log_level="warning", proxy_headers=False)
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -25,6 +25,7 @@ from indicators.catalogue import list_periods
 from indicators.values import (PeriodNotFound, boundary_date_for, cached_properties_sql, ensure_properties_cache,
                                period_properties_sql, property_schema, resolve_period)
 from service.errors import ProblemError, bad_request, not_found
+from service.http import read_engine, reads_from_replica
 
 WEB_MERCATOR_METRES_PER_PIXEL = 156_543.033928  # at zoom 0 on the equator, 256-pixel tiles
 CANNOT_WRITE = {"25006", "53100"}  # read-only transaction, disk full: reads must go on without the cache
@@ -56,8 +57,9 @@ class Catalog:
     """Cached metadata of the collections, read through the app's engine only on a miss."""
 
     def __init__(self, request: Request):
-        self.engine: Engine = request.app.state.engine
-        self.cache = request.app.state.versioned_cache
+        self.engine: Engine = read_engine(request)  # public reads: the replica, if configured
+        replica = reads_from_replica(request)
+        self.cache = request.app.state.replica_cache if replica else request.app.state.versioned_cache
 
     def _cached(self, key: Any, compute: Callable[[Connection], Any], write: bool = False) -> Any:
         def run() -> Any:

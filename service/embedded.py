@@ -207,6 +207,37 @@ def throwaway_cluster(prefix: str = "dm-pg-") -> Iterator[EmbeddedCluster]:
             shutil.rmtree(root, ignore_errors=True)
 
 
+@contextmanager
+def throwaway_replica(primary: EmbeddedCluster, prefix: str = "dm-pg-replica-") -> Iterator[EmbeddedCluster]:
+    """A streaming replica (hot standby) of the running `primary` in a new temporary directory: a base backup
+    over the primary's socket (`pg_basebackup -R`, which also writes the standby's connection to the primary),
+    a socket directory of its own, started; stopped and removed afterwards. For trying and testing the read
+    replica set-up (`DM_REPLICA_URL`) on one machine."""
+    installation = find_postgis_installation()
+    if installation is None:
+        raise EmbeddedError(f"PostGIS is not installed: run `sudo apt-get install {APT_PACKAGE}`")
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.chmod(0o755)
+    replica = EmbeddedCluster(root, durable=False)
+    try:
+        replica.socket_dir.mkdir(mode=0o700)
+        replica._chown(replica.socket_dir)
+        replica._chown(replica.root)  # pg_basebackup, run as the cluster's owner, creates the data directory
+        replica._run(installation, "pg_basebackup", "-h", str(primary.socket_dir), "-p", str(SOCKET_PORT),
+                     "-U", primary._superuser(), "-D", str(replica.datadir), "-R", "-X", "stream", "-c", "fast",
+                     what="copy the primary (pg_basebackup)")
+        with open(replica.datadir / "postgresql.auto.conf", "a", encoding="utf-8") as conf:
+            conf.write(f"unix_socket_directories = '{replica.socket_dir}'\nhot_standby = on\n")
+        replica._run(installation, "pg_ctl", "-D", str(replica.datadir), "-l", str(replica.log_file), "-w", "-t",
+                     "60", "start", what="start the replica")
+        yield replica
+    finally:
+        try:
+            replica.stop()
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+
 def find_postgis_installation() -> PgInstallation | None:
     """The newest local PostgreSQL whose extension directory holds PostGIS (Debian layout)."""
     candidates = []

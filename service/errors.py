@@ -38,7 +38,8 @@ def bad_request(detail: str, **extra: Any) -> ProblemError:
 
 
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-          406: "Not Acceptable", 409: "Conflict", 412: "Precondition Failed", 413: "Content Too Large",
+          406: "Not Acceptable", 408: "Request Timeout", 409: "Conflict", 412: "Precondition Failed",
+          413: "Content Too Large",
           415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests",
           503: "Service Unavailable"}
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -66,6 +66,22 @@ async def caller(request: Request):
 
 
 def connection(request: Request) -> Iterator[Connection]:
-    """FastAPI dependency: one pooled connection per request (read-only work)."""
+    """FastAPI dependency: one pooled connection of the primary per request (routes that also write, e.g. caches)."""
     with request.app.state.engine.connect() as conn:
+        yield conn
+
+
+def reads_from_replica(request: Request) -> bool:
+    """Anonymous reads go to the read replica if one is configured; a caller with a token (a steward checking
+    their own writes) always reads the primary."""
+    return request.app.state.replica_engine is not None and "authorization" not in request.headers
+
+
+def read_engine(request: Request) -> Engine:
+    return request.app.state.replica_engine if reads_from_replica(request) else request.app.state.engine
+
+
+def read_connection(request: Request) -> Iterator[Connection]:
+    """FastAPI dependency: one pooled connection per request for work that only reads (replica if public)."""
+    with read_engine(request).connect() as conn:
         yield conn

@@ -1,6 +1,7 @@
 """Request-level protection: request ids, the public origin of links (never the client's Host header),
-security headers (including the Content-Security-Policy of every answer), body size limits, a rate limit for
-anonymous heavy requests, and CORS (closed by default). Everything refused here answers RFC 9457 problem+json.
+security headers (including the Content-Security-Policy of every answer), body size limits and read deadline,
+the rate limit (`service.ratelimit`), and CORS (closed by default). Everything refused here answers RFC 9457
+problem+json.
 
 Pure ASGI middleware (no BaseHTTPMiddleware), so streamed responses stay streamed. Starlette has a
 body-limit middleware, but it answers in plain text and with one limit for every path; imports need a
@@ -12,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
-import math
 import re
 import time
 import uuid
@@ -20,12 +20,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import anyio
 from fastapi import FastAPI, HTTPException
+from sqlalchemy.engine import Engine
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import problem_response
+from service.ratelimit import RateLimitMiddleware
 from service.settings import Settings
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -275,15 +278,27 @@ class BodyTooLarge(HTTPException):
                               "to raise DM_MAX_UPLOAD_BYTES / DM_MAX_BODY_BYTES")
 
 
+class BodyTooSlow(HTTPException):
+    def __init__(self, received: int):
+        super().__init__(408, f"the request body arrived too slowly ({received:,} bytes so far); send it at once "
+                              "or at a steadier rate")
+
+
 class BodyLimitMiddleware:
     """Refuses bodies above the limit: by Content-Length before reading, else while streaming (the route then
-    fails with 413 instead of reading on). Upload paths (imports) have their own, larger limit."""
+    fails with 413 instead of reading on). Upload paths (imports) have their own, larger limit.
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int, upload_prefixes: tuple[str, ...]):
+    Also a read deadline: after `grace_s` the body must keep arriving at `min_bytes_per_s` on average, else 408
+    (a client trickling a body would otherwise hold a worker and a connection for as long as it likes)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int, upload_prefixes: tuple[str, ...],
+                 grace_s: float = 30.0, min_bytes_per_s: int = 16 * 1024):
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
         self.upload_prefixes = upload_prefixes
+        self.grace_s = grace_s
+        self.min_bytes_per_s = max(min_bytes_per_s, 1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -305,10 +320,15 @@ class BodyLimitMiddleware:
                 await response(scope, receive, send)
                 return
         received = 0
+        started = time.monotonic()
 
         async def limited_receive() -> Message:
             nonlocal received
-            message = await receive()
+            deadline = started + self.grace_s + received / self.min_bytes_per_s
+            with anyio.move_on_after(max(deadline - time.monotonic(), 0)) as waited:
+                message = await receive()
+            if waited.cancelled_caught:
+                raise BodyTooSlow(received)
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
@@ -318,80 +338,18 @@ class BodyLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-
-
-class RateLimitMiddleware:
-    """Token bucket per client for heavy read endpoints (feature pages, tiles, downloads, aggregations,
-    maps): anonymous callers get `per_minute` requests with bursts up to `burst`; requests that carry a
-    token get ten times as much (the route still checks the token). Over the limit: 429 + Retry-After.
-    In-process, so with several workers each has its own budget."""
-
-    AUTHENTICATED_FACTOR = 10
-    MAX_CLIENTS = 50_000
-
-    def __init__(self, app: ASGIApp, per_minute: int, burst: int, pattern: str):
-        self.app = app
-        self.rate = per_minute / 60.0
-        self.burst = max(burst, 1)
-        self.pattern = re.compile(pattern)
-        self.buckets: dict[tuple[str, bool], _Bucket] = {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.rate <= 0 or not self.pattern.match(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-        authenticated = "authorization" in Headers(scope=scope)
-        client = (scope.get("client") or ("unknown", 0))[0]
-        wait = self._take((client, authenticated))
-        if wait > 0:
-            seconds = max(1, math.ceil(wait))
-            response = problem_response(
-                429, "Too Many Requests",
-                f"too many requests for heavy resources from this client; try again in {seconds} s "
-                "(bulk users: use the downloads, or a token)",
-                instance=scope["path"], headers={"Retry-After": str(seconds)})
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-    def _take(self, key: tuple[str, bool]) -> float:
-        """Take one token; returns 0 when granted, else the seconds until a token is available."""
-        factor = self.AUTHENTICATED_FACTOR if key[1] else 1
-        rate, capacity = self.rate * factor, self.burst * factor
-        now = time.monotonic()
-        bucket = self.buckets.get(key)
-        if bucket is None:
-            if len(self.buckets) >= self.MAX_CLIENTS:
-                self._forget_idle(now)
-            bucket = self.buckets[key] = _Bucket(capacity, now)
-        bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * rate)
-        bucket.updated = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return 0.0
-        return (1 - bucket.tokens) / rate
-
-    def _forget_idle(self, now: float) -> None:
-        full_after = self.burst / self.rate
-        for key in [k for k, b in self.buckets.items() if now - b.updated > full_after]:
-            del self.buckets[key]
-        if len(self.buckets) >= self.MAX_CLIENTS:
-            self.buckets.clear()
-
-
-def install_middleware(app: FastAPI, settings: Settings) -> None:
+def install_middleware(app: FastAPI, settings: Settings, engine: Engine) -> None:
     """Register in this order; the last added runs first: request context outermost, then the public origin
     (before the HTTP cache, whose ETags include the host), CORS, the rate limit (before the HTTP cache, so cheap
-    304s count too), and the body limit."""
+    304s count too), and the body limit. With several worker processes the rate limit's buckets live in the
+    database (`engine`), so that the limit holds across them."""
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes,
-                       upload_prefixes=tuple(p for p in settings.upload_path_prefixes.split(",") if p))
+                       upload_prefixes=tuple(p for p in settings.upload_path_prefixes.split(",") if p),
+                       grace_s=settings.body_timeout_s, min_bytes_per_s=settings.min_body_bytes_per_s)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute,
-                       burst=settings.rate_limit_burst, pattern=settings.rate_limited_paths)
+                       burst=settings.rate_limit_burst, application=app,
+                       shared_engine=engine if settings.workers > 1 else None)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(

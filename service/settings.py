@@ -23,6 +23,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "DM_DATABASE_URL"),
         description="SQLAlchemy/libpq URL of a PostGIS database; unset = embedded private cluster under data_dir.",
     )
+    replica_url: str | None = Field(default=None, description="URL of a streaming replica of the database; "
+                                    "anonymous reads are served from it, writes and every caller with a token "
+                                    "use DATABASE_URL.")
     data_dir: Path = Field(default=PROJECT_ROOT / ".data", description="Where the embedded cluster lives.")
     storage_srid: int = Field(default=25833, description="Projected CRS in which geometries are stored.")
     host: str = "127.0.0.1"
@@ -39,14 +42,11 @@ class Settings(BaseSettings):
                                   description="Largest upload to the import endpoints (a city's boundary shapefile "
                                               "or a million-row indicator table is well below this).")
     upload_path_prefixes: str = Field(default="/api/imports,/imports", description="Paths with the upload limit.")
-    rate_limit_per_minute: int = Field(default=1200, description="Heavy requests per minute and client without a "
-                                       "token (10x with one); 0 switches the limit off.")
-    rate_limit_burst: int = Field(default=400, description="Requests a client may make at once before the rate "
+    rate_limit_per_minute: int = Field(default=1200, description="Cost units per minute and client without a "
+                                       "token (10x with one); every route costs 1 or more (service.ratelimit); "
+                                       "0 switches the limit off.")
+    rate_limit_burst: int = Field(default=400, description="Cost units a client may spend at once before the rate "
                                   "applies.")
-    rate_limited_paths: str = Field(
-        default=r"^/(collections/[^/]+/items|tiles/|api/tiles/|api/aggregate|api/exports|exports|downloads|maps/"
-                r"|reports|profiles|api/profiles)",
-        description="Regular expression of the heavy paths the rate limit applies to.")
     map_tiles: str = Field(default="", description="Background tile URL of maps (e.g. a municipal tile server, "
                            "https://tiles.example.de/{z}/{x}/{y}.png); empty = no background, so that no page "
                            "asks a third party for anything.")
@@ -82,6 +82,31 @@ class Settings(BaseSettings):
         west, south, east, north = (float(p) for p in self.import_extent.split(","))
         return ImportLimits(extent=(west, south, east, north), max_xlsx_bytes=self.max_xlsx_bytes,
                             max_xlsx_rows=self.max_xlsx_rows)
+    # availability: timeouts, connection caps, worker processes (docs/trust.md "Availability")
+    send_timeout_s: float = Field(default=30.0, description="A streamed response whose client accepts nothing for "
+                                  "this long is abandoned (its statement cancelled, its connection returned).")
+    shutdown_grace_s: float = Field(default=10.0, description="On SIGINT/SIGTERM, requests still running after "
+                                    "this long are cancelled, with their statements.")
+    header_timeout_s: float = Field(default=10.0, description="A connection must send its request headers within "
+                                    "this long (from connecting, or from the first byte of the next request).")
+    body_timeout_s: float = Field(default=30.0, description="Grace for a request body; after it the body must keep "
+                                  "arriving at `min_body_bytes_per_s` (then 408).")
+    min_body_bytes_per_s: int = Field(default=16 * 1024, description="Slowest accepted upload rate after the grace.")
+    max_connections_per_client: int = Field(default=64, description="Open connections per client address and "
+                                            "worker (further ones are closed at once); 0 = no cap.")
+    max_connections: int = Field(default=2000, description="Open connections plus running requests per worker "
+                                 "before uvicorn answers 503 (limit_concurrency).")
+    workers: int = Field(default=1, description="Worker processes of `district-monitor serve`.")
+    response_cache_mb: int = Field(default=256, description="Memory per worker for complete anonymous answers "
+                                   "(service.caching.ResponseCache); 0 = none.")
+    # cost limits of public queries (docs/trust.md "Availability"); callers with a token get 10x the complexity
+    public_max_vertices: int = Field(default=10_000, description="Vertices of a polygon posted without a token.")
+    public_max_area_km2: float = Field(default=1_000.0, description="Area of a polygon or circle queried "
+                                       "without a token.")
+    public_max_intersections: int = Field(default=3_000, description="Intersections of a query polygon's pieces "
+                                          "with the source areas, without a token (about 0.25 ms each).")
+    public_max_permutations: int = Field(default=999, description="Permutations of a hot-spot analysis without "
+                                         "a token (whose seed is also fixed, so every result can be cached).")
 
 
 @lru_cache

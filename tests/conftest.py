@@ -59,9 +59,11 @@ class PgServer:
 
 
 def make_settings(**overrides) -> Settings:
-    """Settings for tests: no background tiles (offline), and a statement timeout generous enough for a
-    loaded 2-core CI machine (tests assert behaviour, never speed)."""
-    values = {"map_tiles": "", "load_demo": False, "statement_timeout_ms": 600_000, **overrides}
+    """Settings for tests: no background tiles (offline), a statement timeout generous enough for a
+    loaded 2-core CI machine (tests assert behaviour, never speed), and no rate limit (one session makes
+    thousands of requests from one address; the tests of the limit set it)."""
+    values = {"map_tiles": "", "load_demo": False, "statement_timeout_ms": 600_000, "rate_limit_per_minute": 0,
+              **overrides}
     return Settings(_env_file=None, **values)
 
 

@@ -17,7 +17,8 @@ from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, Upload
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
-from geo.aggregation import AggregationInputError, cache_key, cached, circle_target, parse_target, stored_target
+from geo.aggregation import (AggregationInputError, CostLimits, cache_key, cached, check_cost, circle_target,
+                             current_version, finest_level, parse_target, stored_target)
 from geo.features import FeatureQuery, feature_texts, level_extent
 from geo.grid import GridImportOptions, grid_to_areas, import_grid, list_grid_layers
 from geo.levels import get_level, list_levels
@@ -82,6 +83,20 @@ def _date(text: str | None, field: str) -> date | None:
                            field=field) from None
 
 
+def _cost_limits(request: Request, caller: Principal) -> CostLimits:
+    """Public queries are held to the configured limits; a token buys ten times the complexity."""
+    settings = request.app.state.settings
+    if caller.role == "anonymous":
+        return CostLimits(settings.public_max_vertices, settings.public_max_area_km2,
+                          settings.public_max_intersections)
+    return CostLimits(max_intersections=settings.public_max_intersections * 10)
+
+
+def _check_cost(conn: Connection, target, level: str | None, limits: CostLimits) -> None:
+    source = level or finest_level(conn)
+    check_cost(conn, target, source, current_version(conn, source), limits)
+
+
 def _cached(conn: Connection, kind: str, compute, **request: Any) -> tuple[Any, bool]:
     """Expensive results, cached per request and data_version; the cache row is committed at once."""
     result, hit = cached(conn, cache_key(kind, **request), compute)
@@ -111,7 +126,7 @@ def derivations(conn: Conn, caller: Caller, level: Annotated[str, Query(descript
 # -- any polygon -------------------------------------------------------------------------------
 @router.post("/api/aggregate/polygon", summary="Estimates of all indicators for any polygon (areal interpolation)")
 def aggregate_polygon(
-    conn: Conn, caller: Caller,
+    http: Request, conn: Conn, caller: Caller,
     body: Annotated[dict | None, Body(description="GeoJSON Polygon/MultiPolygon geometry or Feature (CRS84 unless "
                                                   "a crs member or the crs parameter says otherwise), or "
                                                   '{"layer": "...", "key": "..."} for a stored polygon.')] = None,
@@ -122,11 +137,13 @@ def aggregate_polygon(
     if body is None:
         raise ProblemError(400, "Bad Request", "send a GeoJSON polygon as the JSON body", field="geometry")
     _level(conn, level)
+    limits = _cost_limits(http, caller)
     try:
         if "layer" in body and "type" not in body:
             target = stored_target(conn, str(body.get("layer")), str(body.get("key")))
         else:
-            target = parse_target(conn, body, crs)
+            target = parse_target(conn, body, crs, limits)
+        _check_cost(conn, target, level, limits)
         request = InterpolationRequest(target, level, caller.sees_unsuppressed, MIN_POPULATION)
         result, hit = _cached(conn, "polygon", lambda: interpolate(conn, request), wkb=target.wkb, level=level,
                               unsuppressed=caller.sees_unsuppressed, notes=target.notes, source=target.source)
@@ -137,7 +154,7 @@ def aggregate_polygon(
 
 @router.get("/api/aggregate/radius", summary="Estimates within a radius (metres) around a point")
 def aggregate_radius(
-    conn: Conn, caller: Caller,
+    http: Request, conn: Conn, caller: Caller,
     x: Annotated[float, Query(description="Longitude (CRS84) or easting.")],
     y: Annotated[float, Query(description="Latitude (CRS84) or northing.")],
     radius: Annotated[float, Query(description="Radius in metres (storage CRS), above 0 and at most 50,000.")],
@@ -147,6 +164,7 @@ def aggregate_radius(
     _level(conn, level)
     try:
         target = circle_target(conn, x, y, radius, crs)
+        _check_cost(conn, target, level, _cost_limits(http, caller))
         request = InterpolationRequest(target, level, caller.sees_unsuppressed, MIN_POPULATION)
         result, hit = _cached(conn, "radius", lambda: interpolate(conn, request), x=x, y=y, radius=radius, crs=crs,
                               level=level, unsuppressed=caller.sees_unsuppressed)

@@ -16,11 +16,12 @@ import pandas as pd
 import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.background import BackgroundTask
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, Response
 
 from geo.features import FeatureQuery, feature_records, stream_feature_collection
 from service.auth import Principal
 from service.collections import Catalog, crs_param
+from service.disconnects import database_stream_response
 from service.http import GEOJSON, caller, csv_response
 from web.tabular_export import GERMAN, STANDARD
 
@@ -50,14 +51,10 @@ def download(
     query = FeatureQuery(level=selection.level.code, at=selection.at, storage_srid=selection.storage_srid,
                          limit=ALL, crs=output_crs)
     stem = f"{collection_id}_{selection.period.isoformat() if selection.period else 'geometrie'}"
-    engine = catalog.engine
-    if format == "geojson":
-        def body():
-            with engine.connect() as conn:
-                yield from stream_feature_collection(conn, query, selection.properties_sql,
-                                                     {"type": "FeatureCollection"}, selection.params)
-
-        return StreamingResponse(body(), media_type=GEOJSON, headers={
+    if format == "geojson":  # streamed from PostgreSQL; released at once if the client goes away
+        return database_stream_response(request, catalog.engine, lambda conn: stream_feature_collection(
+            conn, query, selection.properties_sql, {"type": "FeatureCollection"}, selection.params),
+            media_type=GEOJSON, headers={
             "Content-Disposition": f'attachment; filename="{stem}.geojson"', "Content-Crs": f"<{output_crs.uri}>"})
     records = catalog.run(lambda conn: list(feature_records(conn, query, selection.properties_sql, selection.params)))
     columns = ["key"] + [name for name in catalog.property_names(selection) if name != "key"]

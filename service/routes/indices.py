@@ -15,6 +15,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from sqlalchemy.engine import Connection
 from starlette.responses import HTMLResponse, Response
 
+from geo.aggregation import cache_key, cached
 from geo.features import level_extent
 from geo.levels import get_level, list_levels
 from indicators.catalogue import get_indicator
@@ -55,6 +56,7 @@ from web.index_maps import LegendEntry, class_colours, hotspot_map, index_map
 
 router = APIRouter(tags=["indices"])
 Conn = Annotated[Connection, Depends(connection)]
+DEFAULT_SEED = 12345
 Caller = Annotated[Principal, Depends(current_principal)]
 Steward = Annotated[Principal, Depends(require_role("data_steward"))]
 Level = Annotated[str, Query(description="Area level code, e.g. plr (Planungsraum = planning area).")]
@@ -285,6 +287,20 @@ def index_attention_areas(request: Request, conn: Conn, caller: Caller, index_id
 # --- spatial clusters --------------------------------------------------------------------------------------
 
 
+def _public_limits(request: Request, caller: Principal, permutations: int, seed: int) -> None:
+    """Without a token: at most `public_max_permutations`, and the default seed (a fresh seed per request would
+    force a fresh computation each time; with it fixed, every public result is computed once and cached)."""
+    if caller.role != "anonymous":
+        return
+    most = request.app.state.settings.public_max_permutations
+    if permutations > most:
+        raise bad_request(f"permutations={permutations}: at most {most} without a token", parameter="permutations",
+                          limit="permutations", maximum=most)
+    if seed != DEFAULT_SEED:
+        raise bad_request(f"seed={seed}: without a token the seed is fixed at {DEFAULT_SEED} (same request, same "
+                          "result)", parameter="seed", limit="seed", allowed=DEFAULT_SEED)
+
+
 def _cluster_request(conn: Connection, caller: Principal, indicator: str | None, index: str | None, level: str,
                      period: str | None, permutations: int, alpha: float, seed: int) -> ClusterRequest:
     if (indicator is None) == (index is None):
@@ -306,8 +322,12 @@ def _cluster_request(conn: Connection, caller: Principal, indicator: str | None,
 
 
 def _analyse(conn: Connection, cluster: ClusterRequest) -> dict:
+    """The analysis, computed once per request and data version (aggregation cache, committed at once)."""
     try:
-        return analyse(conn, cluster)
+        body, _hit = cached(conn, cache_key("hotspots", **cluster.__dict__), lambda: analyse(conn, cluster))
+        conn.commit()
+        return {**body, "period": date.fromisoformat(body["period"]),
+                "boundaries_at": date.fromisoformat(body["boundaries_at"])}
     except ClusterInputError as error:
         raise ProblemError(422, "Unprocessable Content", str(error), field=error.field) from None
     except ValueError as error:
@@ -321,8 +341,10 @@ def hotspots(request: Request, conn: Conn, caller: Caller,
              level: Level = "plr", period: Period = None,
              permutations: Annotated[int, Query(ge=99, le=9999, description="Conditional permutations.")] = 999,
              alpha: Annotated[float, Query(gt=0, lt=1, description="Significance level.")] = 0.05,
-             seed: Annotated[int, Query(ge=0, le=2**32 - 1, description="Random seed (same seed, same result).")] = 12345,
+             seed: Annotated[int, Query(ge=0, le=2**32 - 1, description="Random seed (same seed, same result); "
+                                                                         "fixed without a token.")] = DEFAULT_SEED,
              f: Annotated[str | None, Query(pattern="^(json|geojson)$")] = None):
+    _public_limits(request, caller, permutations, seed)
     cluster = _cluster_request(conn, caller, indicator, index, level, period, permutations, alpha, seed)
     body = _analyse(conn, cluster)
     if _format(request, f) == "geojson":
@@ -377,7 +399,8 @@ def hotspot_map_page(request: Request, conn: Conn, caller: Caller,
                      level: Level = "plr", period: Period = None,
                      permutations: Annotated[int, Query(ge=99, le=9999)] = 999,
                      alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
-                     seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 12345):
+                     seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = DEFAULT_SEED):
+    _public_limits(request, caller, permutations, seed)
     cluster = _cluster_request(conn, caller, indicator, index, level, period, permutations, alpha, seed)
     body = _analyse(conn, cluster)
     features = [orjson.loads(text) for text in cluster_feature_texts(

@@ -6,20 +6,19 @@ requested period (`datetime`) as a flat property. Items are written by PostgreSQ
 
 from __future__ import annotations
 
-import itertools
-
 from typing import Annotated
 from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from geo.crs import CRS84_URI, Crs, crs_uris, storage_crs_uri
 from geo.features import FeatureQuery, count_features, feature_texts, stream_feature_collection
 from geo.levels import Level
 from service.auth import Principal
 from service.collections import Catalog, Selection, bbox_param, crs_param, simplification_m
+from service.disconnects import database_stream_response
 from service.errors import bad_request, not_found
 from service.http import GEOJSON, HTML, JSON, base_url, caller, json_response, link, wants_html
 from web.templates import render
@@ -270,15 +269,11 @@ def items(
     head = {"type": "FeatureCollection", "numberMatched": matched, "links": links}
     if selection.period:
         head["period"] = selection.period.isoformat()
-    engine = catalog.engine
-
-    def body():
-        with engine.connect() as conn:
-            yield from stream_feature_collection(conn, query, selection.properties_sql, head, selection.params)
-
-    chunks = body()
-    first = next(chunks)  # connect and run the query before the 200 goes out: an outage becomes a 503 here
-    return StreamingResponse(itertools.chain([first], chunks), media_type=GEOJSON, headers=_crs_header(output_crs))
+    # connects and runs the query before the 200 goes out (an outage becomes a 503 here); released on disconnect
+    return database_stream_response(
+        request, catalog.engine,
+        lambda conn: stream_feature_collection(conn, query, selection.properties_sql, head, selection.params),
+        media_type=GEOJSON, headers=_crs_header(output_crs))
 
 
 def _crs_header(crs: Crs) -> dict:

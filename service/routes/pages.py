@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from geo.area_list import list_areas
 from geo.levels import get_level, list_levels
 from service.auth import Principal, current_principal
-from service.http import connection, csv_response, json_response
+from service.http import csv_response, json_response, read_connection
 from web.explorer import (
     Choices,
     build_explorer,
@@ -44,7 +44,7 @@ from web.reports import (
 from web.templates import render
 
 router = APIRouter(tags=["pages"])
-Conn = Annotated[Connection, Depends(connection)]
+Conn = Annotated[Connection, Depends(read_connection)]  # pages only read: public ones from the replica
 Caller = Annotated[Principal, Depends(current_principal)]
 PageFormat = Annotated[str | None, Query(pattern="^(html|json|csv)$", description="html (default), json or csv.")]
 
