@@ -25,16 +25,20 @@ from indicators.rollup import refresh_rollups
 MAX_ROUNDS = 3
 
 
-def refresh_after_write(conn: Connection) -> None:
+def refresh_after_write(conn: Connection) -> int:
+    """Roll-ups, disclosure and the affected index runs, in the caller's transaction; returns the number of
+    derived rows written or removed."""
+    derived = 0
     for _ in range(MAX_ROUNDS):
         before = hidden_weights(conn)
-        refresh_rollups(conn)
+        derived += refresh_rollups(conn)
         refresh_disclosure(conn)
         if hidden_weights(conn) == before:
             break
     else:
         raise RuntimeError("the hidden weights of weighted means did not settle; see docs/trust.md")
     recompute_runs_reading_hidden_cells(conn)
+    return derived
 
 
 def import_boundaries(conn: Connection, path: Path, options: BoundaryImportOptions, *,

@@ -100,11 +100,11 @@ def import_polygons_command(
 
 @aggregate_app.command("rollup")
 def rollup_command():
-    """Recompute the roll-ups of all levels now (imports do this by themselves)."""
-    from indicators.rollup import refresh_rollups
+    """Recompute the roll-ups of all levels now, and disclosure with them (imports do this by themselves)."""
+    from indicators.refresh import refresh_after_write
 
-    changed = _run(lambda conn: refresh_rollups(conn))
-    _cli().console.print(f"roll-ups up to date; {changed:,} derived rows written or removed")
+    changed = _run(lambda conn: refresh_after_write(conn))
+    _cli().console.print(f"roll-ups and disclosure up to date; {changed:,} derived rows written or removed")
 
 
 @aggregate_app.command("derivations")

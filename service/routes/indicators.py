@@ -36,6 +36,8 @@ CATALOGUE_FIELDS = ["code", "name_de", "name_en", "topic_code", "topic_name_de",
                     "rationale_de", "rationale_en", "numerator_de", "denominator_de", "weight_indicator", "source",
                     "reference_date", "min_numerator", "min_denominator", "target_value", "target_year",
                     "target_note", "catalogue", "published", "updated_at", "updated_by"]
+RULE_FIELDS = ("kind", "aggregation", "weight_indicator", "change_of", "min_numerator", "min_denominator",
+               "published")  # what roll-ups and disclosure depend on (a new indicator has no data yet)
 DIRECTIONS_DE = {"higher_is_worse": "höher ist ungünstiger", "higher_is_better": "höher ist günstiger",
                  "neutral": "neutral (keine Wertung)"}
 
@@ -110,7 +112,8 @@ def _write_indicator(request: Request, principal: Principal, payload: Any, *, cr
             after = save_indicator(conn, definition, principal.name, create=create)
         except DefinitionError as exc:
             raise _definition_problem(exc) from None
-        refresh_after_write(conn)  # thresholds, publication, weights and changes apply before anyone reads
+        if before is not None and any(before[f] != after[f] for f in RULE_FIELDS):
+            refresh_after_write(conn)  # thresholds, publication, weights and changes apply before anyone reads
         action = "indicator.created" if create else "indicator.updated"
         if before is not None and before["published"] != after["published"]:
             action = "indicator.published" if after["published"] else "indicator.unpublished"

@@ -235,7 +235,7 @@ def run_index(request: Request, caller: Steward, index_id: str, level: Level = "
         run = latest_run(conn, index_id, level, chosen)
         record(conn, caller, "compute", "index_run", str(run_id), None,
                {"index_id": index_id, "level": level, "period": chosen, "inputs_hash": run["inputs_hash"]})
-    summary = run["summary"] if caller.sees_unsuppressed else public_summary(conn, run["summary"])
+        summary = run["summary"] if caller.sees_unsuppressed else public_summary(conn, run["summary"])
     return json_response({"index": index_id, "level": level, "period": chosen, **provenance(run),
                           "summary": summary}, status=201)
 
