@@ -123,16 +123,24 @@ _AFFECTED_EQUATIONS = {
              AND c.superseded_at IS NULL""",
 }
 
-# The cells of those equations that carry a value (missing or not assessed cells take no part), with the
-# order in which a complement is chosen among them (`preference`, lowest first): children and parts before
-# their parent or total; a change before the two states it is the difference of.
+# The cells of those equations that carry a value (missing or not assessed cells take no part), each with its
+# coefficient where the equation has public coefficients (sums, partitions, weighted means, differences; NULL for
+# ratios of sums and delivered parent shares, whose equations hold between numerators and denominators) and the
+# order in which a complement is chosen among them (`preference`, lowest first): children and parts before their
+# parent or total; a change before the two states it is the difference of.
+_HEADS = """
+    SELECT e.kind, e.head_id, e.partition_name, h.id AS obs_id, CASE WHEN e.kind = 'd' THEN 0 ELSE 1 END,
+           h.value, CASE WHEN e.kind <> 'h' OR i.aggregation = 'sum' THEN -1
+                         WHEN hd.rule = 'weighted_mean' AND hd.weight_sum > 0 THEN -hd.weight_sum END
+    FROM dc_equation e
+    JOIN observation h ON h.id = e.head_id AND h.value IS NOT NULL
+    JOIN indicator i ON i.code = h.indicator_code
+    LEFT JOIN observation_derivation hd ON hd.observation_id = h.id AND hd.indicator_code = h.indicator_code"""
 _MEMBERS = {
     "hierarchy": """
-        SELECT e.kind, e.head_id, e.partition_name, h.id AS obs_id, 1 AS preference, h.value
-        FROM dc_equation e JOIN observation h ON h.id = e.head_id
-        WHERE e.kind = 'h' AND h.value IS NOT NULL
-        UNION ALL
-        SELECT e.kind, e.head_id, e.partition_name, c.id, 0, c.value
+        SELECT e.kind, e.head_id, e.partition_name, c.id, 0, c.value,
+               CASE WHEN i.aggregation = 'sum' THEN 1
+                    WHEN hd.rule = 'weighted_mean' THEN coalesce(cd.weight_sum, w.value) END
         FROM dc_equation e
         JOIN observation h ON h.id = e.head_id AND h.value IS NOT NULL
         JOIN indicator i ON i.code = h.indicator_code AND i.aggregation <> 'none'
@@ -143,21 +151,17 @@ _MEMBERS = {
         JOIN observation c ON c.indicator_code = h.indicator_code AND c.area_id = ca.id AND c.period = h.period
              AND c.superseded_at IS NULL AND c.value IS NOT NULL
         LEFT JOIN observation_derivation hd ON hd.observation_id = h.id AND hd.indicator_code = h.indicator_code
-        LEFT JOIN observation_derivation cd ON cd.observation_id = c.id AND cd.indicator_code = c.indicator_code
-        WHERE e.kind = 'h'
-          AND (hd.rule IS DISTINCT FROM 'weighted_mean' OR cd.weight_sum > 0 OR EXISTS (
-              -- a weighted mean takes only the children whose weight was public when it was computed
-              SELECT 1 FROM observation w
-              WHERE w.indicator_code = hd.weight_indicator AND w.area_id = c.area_id AND w.period = hd.weight_period
-                AND w.superseded_at IS NULL AND w.value > 0
-                AND NOT EXISTS (SELECT 1 FROM disclosure d WHERE d.observation_id = w.id
-                                AND d.indicator_code = w.indicator_code)))""",
+        LEFT JOIN observation_derivation cd ON hd.rule = 'weighted_mean' AND cd.observation_id = c.id
+             AND cd.indicator_code = c.indicator_code
+        -- a weighted mean takes only the children whose weight was public when it was computed
+        LEFT JOIN observation w ON hd.rule = 'weighted_mean' AND cd.weight_sum IS NULL
+             AND w.indicator_code = hd.weight_indicator AND w.area_id = c.area_id AND w.period = hd.weight_period
+             AND w.superseded_at IS NULL AND w.value > 0
+             AND NOT EXISTS (SELECT 1 FROM disclosure d WHERE d.observation_id = w.id
+                             AND d.indicator_code = w.indicator_code)
+        WHERE e.kind = 'h' AND (hd.rule IS DISTINCT FROM 'weighted_mean' OR cd.weight_sum > 0 OR w.id IS NOT NULL)""",
     "partition": """
-        SELECT e.kind, e.head_id, e.partition_name, h.id, 1, h.value
-        FROM dc_equation e JOIN observation h ON h.id = e.head_id
-        WHERE e.kind = 'p' AND h.value IS NOT NULL
-        UNION ALL
-        SELECT e.kind, e.head_id, e.partition_name, c.id, 0, c.value
+        SELECT e.kind, e.head_id, e.partition_name, c.id, 0, c.value, 1
         FROM dc_equation e
         JOIN observation h ON h.id = e.head_id AND h.value IS NOT NULL
         JOIN indicator_partition ip ON ip.name = e.partition_name AND ip.total_code = h.indicator_code
@@ -165,11 +169,7 @@ _MEMBERS = {
              AND c.superseded_at IS NULL AND c.value IS NOT NULL
         WHERE e.kind = 'p'""",
     "difference": """
-        SELECT e.kind, e.head_id, e.partition_name, c.id, 0, c.value
-        FROM dc_equation e JOIN observation c ON c.id = e.head_id
-        WHERE e.kind = 'd' AND c.value IS NOT NULL
-        UNION ALL
-        SELECT e.kind, e.head_id, e.partition_name, x.id, 1, x.value
+        SELECT e.kind, e.head_id, e.partition_name, x.id, 1, x.value, CASE WHEN x.period = b.period THEN 1 ELSE -1 END
         FROM dc_equation e
         JOIN observation c ON c.id = e.head_id AND c.value IS NOT NULL
         JOIN area a ON a.id = c.area_id
@@ -215,7 +215,7 @@ def refresh_disclosure(conn: Connection, relations: Sequence[str] = RELATIONS, a
     conn.execute(sa.text("CREATE TEMP TABLE dc_new (obs_id bigint PRIMARY KEY)"))
     conn.execute(sa.text("CREATE TEMP TABLE dc_equation (kind text, head_id bigint, partition_name text)"))
     conn.execute(sa.text("CREATE TEMP TABLE dc_member (kind text, head_id bigint, partition_name text,"
-                         " obs_id bigint, preference smallint, value double precision)"))
+                         " obs_id bigint, preference smallint, value double precision, coefficient double precision)"))
     conn.execute(sa.text("CREATE TEMP TABLE dc_change_base (change_code text, level_code text, period date,"
                          " base date)"))
     conn.execute(sa.text(_PRIMARY))
@@ -223,14 +223,14 @@ def refresh_disclosure(conn: Connection, relations: Sequence[str] = RELATIONS, a
     if "difference" in relations:
         conn.execute(sa.text(_CHANGE_BASES))
     affected = " UNION ALL ".join(_AFFECTED_EQUATIONS[r] for r in relations)
-    members = " UNION ALL ".join(_MEMBERS[r] for r in relations)
+    members = " UNION ALL ".join([_HEADS, *(_MEMBERS[r] for r in relations)])
     added = conn.execute(sa.text("INSERT INTO dc_new SELECT obs_id FROM dc_supp RETURNING obs_id")).scalars().all()
     while added:
         _complete_equations(conn, affected, members)
-        if audit:
-            conn.execute(sa.text("TRUNCATE dc_new, dc_equation"))
+        if audit:  # every equation of every unknown cell, with its coefficients
+            conn.execute(sa.text("TRUNCATE dc_new"))
             conn.execute(sa.text("INSERT INTO dc_new SELECT obs_id FROM dc_supp"))
-            _collect_equations(conn, affected)
+            _collect_equations(conn, affected, members)
             added = _hide(conn, protection_gaps(conn))
         else:
             added = []
@@ -248,20 +248,21 @@ def refresh_disclosure(conn: Connection, relations: Sequence[str] = RELATIONS, a
     return total
 
 
-def _collect_equations(conn: Connection, affected: str) -> None:
+def _collect_equations(conn: Connection, affected: str, members: str) -> None:
+    """dc_equation and dc_member: the equations that contain a cell of dc_new, and all their members."""
+    conn.execute(sa.text("TRUNCATE dc_equation, dc_member"))
     conn.execute(sa.text(f"INSERT INTO dc_equation (kind, head_id, partition_name)"
                          f" SELECT DISTINCT kind, head_id, partition_name FROM ({affected}) e"))
+    conn.execute(sa.text(f"INSERT INTO dc_member (kind, head_id, partition_name, obs_id, preference, value,"
+                         f" coefficient) SELECT DISTINCT * FROM ({members}) m"))
+    conn.execute(sa.text("ANALYZE dc_member"))
 
 
 def _complete_equations(conn: Connection, affected: str, members: str) -> None:
     """The heuristic: until no equation's only unknown cell is a protected one, hide a complement in each such
     equation (walking only the equations that contain a cell hidden in the round before, `dc_new`)."""
     while True:
-        conn.execute(sa.text("TRUNCATE dc_equation, dc_member"))
-        _collect_equations(conn, affected)
-        conn.execute(sa.text(f"INSERT INTO dc_member (kind, head_id, partition_name, obs_id, preference, value)"
-                             f" SELECT DISTINCT * FROM ({members}) m"))
-        conn.execute(sa.text("ANALYZE dc_member"))
+        _collect_equations(conn, affected, members)
         if not _hide(conn, conn.execute(sa.text(_COMPLEMENTS)).scalars().all()):
             return
 

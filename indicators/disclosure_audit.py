@@ -2,16 +2,16 @@
 published equation learn about each hidden cell, and which cell must also be hidden where that is too much.
 
 `protection_gaps(conn)` runs inside `indicators.disclosure.refresh_disclosure` on its temporary tables
-(`dc_supp`: the unknown cells, `dc_equation`: every equation that contains one). It writes each equation with
-its coefficients (sums and partitions: +1/-1; weighted means: the public weights; differences: +1/-1/-1), takes
-the visible cells as known, bounds the unknown ones as a reader knows them (counts and rates are not
+(`dc_supp`: the unknown cells, `dc_member`: the members of every equation that contains one, with the
+coefficients `indicators.disclosure` gives them: sums and partitions +1/-1, weighted means the public weights,
+differences +1/-1/-1). It takes the visible cells as known, bounds the unknown ones as a reader knows them (counts and rates are not
 negative, shares in % lie between 0 and 100) and asks HiGHS (scipy.optimize.linprog) for the smallest and
 largest value of every suppressed cell. A cell whose range is narrower than its protection width
 (`protection_width`: the count threshold k for counts, one unit of the indicator for shares, rates and
 changes) gets one more complement: the smallest non-zero visible member of an equation it is in.
 
-The equations are exactly those of `indicators.disclosure.RELATIONS` that hold between values with public
-coefficients. Each is taken as it holds for the stored values (a delivered change that agrees with its two
+The equations are those of `indicators.disclosure.RELATIONS` that hold between values with public
+coefficients (an equation with a member without coefficient is left out). Each is taken as it holds for the stored values (a delivered change that agrees with its two
 states only to rounding is an equation up to that rounding), and derived values are taken unrounded, so a
 reader knows at most what the audit assumes. Ratios of sums (equations between numerators and denominators)
 and published parent values of shares are left to the heuristic of `refresh_disclosure`.
@@ -32,60 +32,6 @@ from sqlalchemy.engine import Connection
 
 WIDTH_TOLERANCE = 1e-6
 SLACK = 1e-9  # relative slack of an equation, on top of what the stored values leave over
-
-# (equation kind, head, partition name, cell, coefficient, value, preference) for every equation in
-# dc_equation that holds between values with public coefficients.
-_COEFFICIENTS = """
-    WITH heads AS (
-        SELECT e.kind, e.head_id, e.partition_name, h.id, h.indicator_code, h.area_id, h.period, h.value,
-               i.aggregation, hd.rule, hd.weight_indicator, hd.weight_period, hd.weight_sum
-        FROM dc_equation e
-        JOIN observation h ON h.id = e.head_id AND h.value IS NOT NULL
-        JOIN indicator i ON i.code = h.indicator_code
-        LEFT JOIN observation_derivation hd ON hd.observation_id = h.id AND hd.indicator_code = h.indicator_code
-    ), sums AS (
-        SELECT * FROM heads
-        WHERE kind = 'h' AND (aggregation = 'sum' OR (rule = 'weighted_mean' AND weight_sum > 0))
-    )
-    SELECT s.kind, s.head_id, s.partition_name, s.id AS obs_id,
-           CASE WHEN s.rule = 'weighted_mean' THEN -s.weight_sum ELSE -1 END AS coefficient, s.value, 1 AS preference
-    FROM sums s
-    UNION ALL
-    SELECT s.kind, s.head_id, s.partition_name, c.id, coalesce(cd.weight_sum, w.value, 1), c.value, 0
-    FROM sums s
-    JOIN area pa ON pa.id = s.area_id
-    JOIN area_level l ON l.parent_code = pa.level_code
-    JOIN area ca ON ca.level_code = l.code AND ca.parent_key = pa.key
-         AND pa.valid_from <= ca.valid_from AND (pa.valid_to IS NULL OR pa.valid_to > ca.valid_from)
-    JOIN observation c ON c.indicator_code = s.indicator_code AND c.area_id = ca.id AND c.period = s.period
-         AND c.superseded_at IS NULL AND c.value IS NOT NULL
-    LEFT JOIN observation_derivation cd ON s.rule = 'weighted_mean' AND cd.observation_id = c.id
-         AND cd.indicator_code = c.indicator_code
-    LEFT JOIN observation w ON s.rule = 'weighted_mean' AND cd.weight_sum IS NULL
-         AND w.indicator_code = s.weight_indicator AND w.area_id = c.area_id AND w.period = s.weight_period
-         AND w.superseded_at IS NULL AND w.value > 0
-         AND NOT EXISTS (SELECT 1 FROM disclosure d WHERE d.observation_id = w.id AND d.indicator_code = w.indicator_code)
-    WHERE s.rule IS DISTINCT FROM 'weighted_mean' OR cd.weight_sum > 0 OR w.id IS NOT NULL
-    UNION ALL
-    SELECT p.kind, p.head_id, p.partition_name, p.id, -1, p.value, 1 FROM heads p WHERE p.kind = 'p'
-    UNION ALL
-    SELECT p.kind, p.head_id, p.partition_name, c.id, 1, c.value, 0
-    FROM heads p
-    JOIN indicator_partition ip ON ip.name = p.partition_name AND ip.total_code = p.indicator_code
-    JOIN observation c ON c.indicator_code = ip.part_code AND c.area_id = p.area_id AND c.period = p.period
-         AND c.superseded_at IS NULL AND c.value IS NOT NULL
-    WHERE p.kind = 'p'
-    UNION ALL
-    SELECT d.kind, d.head_id, d.partition_name, d.id, -1, d.value, 0 FROM heads d WHERE d.kind = 'd'
-    UNION ALL
-    SELECT d.kind, d.head_id, d.partition_name, x.id, CASE WHEN x.period = b.period THEN 1 ELSE -1 END, x.value, 1
-    FROM heads d
-    JOIN area a ON a.id = d.area_id
-    JOIN indicator i ON i.code = d.indicator_code
-    JOIN dc_change_base b ON b.change_code = d.indicator_code AND b.level_code = a.level_code AND b.period = d.period
-    JOIN observation x ON x.indicator_code = i.change_of AND x.area_id = d.area_id
-         AND x.period IN (b.period, b.base) AND x.superseded_at IS NULL AND x.value IS NOT NULL
-    WHERE d.kind = 'd'"""
 
 # What a reader knows of every unknown cell: its bounds, and how wide its range must stay.
 _UNKNOWNS = """
@@ -124,8 +70,10 @@ def protection_gaps(conn: Connection) -> list[int]:
                                     None if row.rule == "unpublished" else protection_width(row.kind, row.min_numerator))
                 for row in conn.execute(sa.text(_UNKNOWNS))}
     equations: dict[tuple, list[tuple[int, float, float, int]]] = defaultdict(list)
-    for kind, head, name, obs_id, coefficient, value, preference in conn.execute(sa.text(_COEFFICIENTS)):
-        equations[(kind, head, name)].append((obs_id, float(coefficient), float(value), preference))
+    for kind, head, name, obs_id, coefficient, value, preference in conn.execute(sa.text(
+            "SELECT kind, head_id, partition_name, obs_id, coefficient, value, preference FROM dc_member")):
+        equations[(kind, head, name)].append((obs_id, coefficient, float(value), preference))
+    equations = {key: members for key, members in equations.items() if all(m[1] is not None for m in members)}
     narrow = _narrow_cells(unknowns, equations)
     return sorted({complement for cell in narrow if (complement := _complement(cell, unknowns, equations))})
 

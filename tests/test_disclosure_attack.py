@@ -24,8 +24,8 @@ from __future__ import annotations
 import csv
 import time
 from io import BytesIO
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -156,7 +156,6 @@ class Publication:
     explanations: list[dict]  # {"level", "key", "period", "explanation"}
     history: list[dict]  # superseded rows with a number: {"key": Key, "value"}
     rounded: bool  # derived values published rounded (docs/trust.md, rounding policy)
-    sources: dict[str, int] = field(default_factory=dict)
 
 
 CELLS = """
@@ -530,7 +529,8 @@ def test_the_whole_attack_pins_no_hidden_cell_and_narrows_none_below_its_protect
     suppressed = [f for f in findings if f.cell.key[0] != UNPUBLISHED]  # unpublished cells need no width
     narrowest = min(suppressed, key=lambda f: f.width / f.width_required)
     earlier = attack(before, *ALL_CHANNELS)
-    print(f"\nattack on {len(hidden)} suppressed cells ({len(findings)} unknowns) in {elapsed:.1f} s: "
+    by_code = ", ".join(f"{code} {n}" for code, n in sorted(Counter(c.key[0] for c in hidden).items()))
+    print(f"\nattack on {len(hidden)} suppressed cells ({by_code}; {len(findings)} unknowns) in {elapsed:.1f} s: "
           f"{len(pinned(findings))} pinned; narrowest: {narrowest.cell.key[0]} {narrowest.cell.key[2]} "
           f"{narrowest.cell.key[3]} {narrowest.low:.2f} .. {narrowest.high:.2f}, width {narrowest.width:.2f} "
           f"(protection width {narrowest.width_required:g}). Before: {len(pinned(earlier))} of {len(earlier)} "
