@@ -1,9 +1,9 @@
 """Benchmark of the disclosure model on the demo: what a rule change costs inside its transaction.
 
-On a throwaway cluster with the demo and k = 5 on every count (8 cells hidden: 4 real small counts, 4 complements):
-`refresh_after_write`
-(roll-ups, disclosure, the index runs that read a newly hidden cell) with nothing to change; `refresh_disclosure`
-with the linear-programming audit; and, as the floor, `refresh_disclosure` without it (the SQL heuristic alone).
+On a throwaway cluster with the demo and k = 5 on every count (8 cells hidden: 4 real small counts and 4
+complements): `refresh_after_write` (roll-ups, disclosure, the index runs that read a newly hidden cell) with
+nothing to change; `refresh_disclosure` with the linear-programming audit; and, as the floor,
+`refresh_disclosure` without it (the SQL heuristic alone).
 Each figure is the median of 5 runs, all inside one transaction that is rolled back.
 Run: .venv/bin/python bench/bench_disclosure.py
 """
