@@ -419,12 +419,23 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
                           "benachbarte Gebiete sollen eine gemeinsame Grenze haben; Umrisse korrigieren",
                           keys=(key_a, key_b))
     # uncovered part of each parent = its area minus the parts of its children inside it (overlaps are
-    # reported above; counting them twice here would only hide a gap of the same size)
+    # reported above; counting them twice here would only hide a gap of the same size). A partial delivery
+    # (complete=false) keeps the stored areas it does not name, so those still cover their parents.
     gaps = conn.execute(sa.text("""
         SELECT parent_key, max(parent_area) - sum(inside) AS gap, max(parent_area) AS parent_area
-        FROM staging_inside GROUP BY parent_key
+        FROM (SELECT parent_key, parent_area, inside FROM staging_inside
+              UNION ALL
+              SELECT kept.parent_key, NULL, ST_Area(ST_Intersection(kept.geom, p.geom))
+              FROM area kept
+              JOIN area p ON p.level_code = :parent_level AND p.key = kept.parent_key
+                   AND p.valid_from <= :valid_from AND (p.valid_to IS NULL OR p.valid_to > :valid_from)
+              WHERE NOT :complete AND kept.level_code = :level
+                AND kept.valid_from <= :valid_from AND (kept.valid_to IS NULL OR kept.valid_to > :valid_from)
+                AND kept.key NOT IN (SELECT key FROM staging_area)
+                AND kept.parent_key IN (SELECT parent_key FROM staging_inside)) children
+        GROUP BY parent_key
         HAVING max(parent_area) - sum(inside) > :share * max(parent_area)
-        ORDER BY parent_key"""), {"share": GAP_TOLERANCE_SHARE}).all()
+        ORDER BY parent_key"""), {**params, "complete": options.complete, "share": GAP_TOLERANCE_SHARE}).all()
     allowed = "allowed (--allow-gaps)" if options.allow_gaps else "refused unless allowed (--allow-gaps)"
     for parent_key, gap, parent_area in gaps:
         _topology_problem(report, options.allow_gaps,

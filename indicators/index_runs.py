@@ -4,9 +4,14 @@ A run (index_run) records the definition version, the SHA-256 of everything read
 boundary version, every input value and flag), who and when; index_result holds per area the value, class,
 participation and its reason, the attention flag and, in `details`, each input value with its z-value or
 percentile rank and its contribution, the sums and the thresholds used. Computing again with unchanged
-inputs reuses the run, so results are identical. Inputs are read from `observation_current` (full values:
-index classes are publishable, the inputs behind them are not re-published by the index). Missing inputs
-take an area out of the index with the reason stated; they are never read as zero.
+inputs reuses the run, so results are identical.
+
+Confidentiality (docs/trust.md): inputs are read with statistical confidentiality applied, so an index value,
+its means, SDs and class limits are derived from public cells only; a hidden cell is a missing input (the
+area takes no part, the reason says so) and is never read as zero. When disclosure control later hides a
+cell a stored run read, that run is computed again in the same transaction
+(`recompute_runs_reading_hidden_cells`). Unpublished indicators are read (unpublishing is editorial), but
+explanations and summaries withhold their numbers from readers (`explain`, `public_summary`).
 The index maths is in indicators.composite; this module reads, hashes, persists and reads back.
 """
 
@@ -41,6 +46,7 @@ from indicators.composite import (
 )
 from indicators.index_definitions import (
     IndexDefinition,
+    dependent_indices,
     get_definition,
     install_shipped,
     list_definitions,
@@ -48,6 +54,7 @@ from indicators.index_definitions import (
 from indicators.values import boundary_date_for
 
 NO_CLASS = {"de": "ohne Zuordnung", "en": "without class"}
+DISCLOSURE_ACTOR = "system: disclosure control"  # computed_by of runs recomputed because a cell became hidden
 NO_CLASS_PLR = {"de": "Planungsraum ohne Zuordnung", "en": "planning area without class"}
 VERSION_FILTER = "a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)"
 
@@ -86,12 +93,17 @@ def _input_codes(definition: IndexDefinition) -> list[str]:
 
 
 def read_inputs(conn: Connection, codes: list[str], level: str, period: date) -> tuple[date, pd.DataFrame]:
-    """Every area of the boundary version the period is attached to, with value and flag per input code."""
+    """Every area of the boundary version the period is attached to, with value and flag per input code;
+    cells statistical confidentiality hides are read as missing (flag 'suppressed')."""
     at = boundary_date_for(conn, level, period)
     rows = conn.execute(sa.text(f"""
-        SELECT a.id AS area_id, a.key, a.name, o.indicator_code AS code, o.value, o.flag, o.flag_reason
+        SELECT a.id AS area_id, a.key, a.name, o.indicator_code AS code,
+               CASE WHEN d.observation_id IS NULL THEN o.value END AS value,
+               CASE WHEN d.observation_id IS NULL THEN o.flag ELSE 'suppressed' END AS flag,
+               CASE WHEN d.observation_id IS NULL THEN o.flag_reason ELSE d.reason END AS flag_reason
         FROM area a
         LEFT JOIN observation_current o ON o.area_id = a.id AND o.period = :period AND o.indicator_code = ANY(:codes)
+        LEFT JOIN disclosure d ON d.observation_id = o.id AND d.indicator_code = o.indicator_code
         WHERE {VERSION_FILTER}
         ORDER BY a.key, o.indicator_code"""), {"level": level, "at": at, "period": period, "codes": codes}).all()
     return at, pd.DataFrame(rows, columns=["area_id", "key", "name", "code", "value", "flag", "flag_reason"])
@@ -514,10 +526,12 @@ def attention_areas(conn: Connection, index_id: str, level: str, period: date) -
     return [] if run is None else _rows(conn, run, only_attention=True)
 
 
-def explain(conn: Connection, index_id: str, area_key: str, level: str, period: date) -> dict:
+def explain(conn: Connection, index_id: str, area_key: str, level: str, period: date,
+            unsuppressed: bool = False) -> dict:
     """How one area's class came about: each input value, its standardised value (z or percentile rank), its
     contribution, the sums, the thresholds used and the class; for a combination the explanation of both
-    components. Raises LookupError when the index was not computed there or the area is not in the run."""
+    components. Readers (`unsuppressed` False) get the numbers of unpublished or hidden inputs withheld
+    (`withhold_inputs`). Raises LookupError when the index was not computed there or the area is not in the run."""
     run = latest_run(conn, index_id, level, period)
     if run is None:
         raise LookupError(f"index {index_id!r} was not computed for level {level!r} and period {period}")
@@ -539,7 +553,7 @@ def explain(conn: Connection, index_id: str, area_key: str, level: str, period: 
         "attention_rule": definition.get("attention") or {"classes": list(IndexDefinition.model_validate(
             definition).attention_classes())},
         "provenance": provenance(run),
-        **item["details"],
+        **(item["details"] if unsuppressed else withhold_inputs(conn, item["details"], level, period, area_key)),
     }
     if definition["method"] == "combination":
         components = run["parameters"].get("components", {})
@@ -548,21 +562,106 @@ def explain(conn: Connection, index_id: str, area_key: str, level: str, period: 
                                          {"id": components.get(role)}).one_or_none()
             if component_run is not None:
                 component = dict(component_run._mapping)
-                explanation[role] = explain_run_area(conn, component, area_key)
+                explanation[role] = explain_run_area(conn, component, area_key, unsuppressed)
     return explanation
 
 
-def explain_run_area(conn: Connection, run: dict, area_key: str) -> dict:
-    """One area of one stored run: value, class, labels, participation, provenance and the stored details."""
+def explain_run_area(conn: Connection, run: dict, area_key: str, unsuppressed: bool = False) -> dict:
+    """One area of one stored run: value, class, labels, participation, provenance and the stored details
+    (for readers with the numbers of unpublished or hidden inputs withheld)."""
     row = conn.execute(sa.text("""
         SELECT r.value, r.class, r.participating, r.reason, r.details
         FROM index_result r JOIN area a ON a.id = r.area_id WHERE r.run_id = :run AND a.key = :key"""),
         {"run": run["id"], "key": area_key}).one()
     item = dict(row._mapping)
     label = _label(run, item["class"], item["participating"])
+    details = item["details"] if unsuppressed else withhold_inputs(conn, item["details"], run["level"], run["period"],
+                                                                    area_key)
     return {"index": run["index_id"], "value": item["value"], "class": item["class"], "class_label_de": label["de"],
             "class_label_en": label["en"], "participating": item["participating"], "reason": item["reason"],
-            "provenance": provenance(run), **item["details"]}
+            "provenance": provenance(run), **details}
+
+
+WITHHELD_PER_AREA = ("value", "z", "standardised", "contribution", "rank", "flag")
+WITHHELD_PER_INPUT = ("mean", "sd", "min", "max")
+
+
+def withhold_inputs(conn: Connection, details: dict, level: str, period: date, area_key: str) -> dict:
+    """An explanation's details as readers may see them. An input of an unpublished indicator loses every
+    number (its value, standardised value and contribution here, its mean, SD, minimum and maximum over all
+    areas); an input whose cell is hidden in this area loses its value, standardised value and contribution.
+    Sums that would give a withheld contribution back by subtraction (the area's sum, a theme's sum and rank,
+    the flag count) are withheld too. Inputs keep their code and say `"withheld": true`."""
+    inputs = [item for theme in details.get("themes", []) for item in theme["inputs"]] + details.get("inputs", [])
+    codes = [item["code"] for item in inputs]
+    unpublished = set(conn.execute(sa.text("SELECT code FROM indicator WHERE code = ANY(:codes) AND NOT published"),
+                                   {"codes": codes}).scalars())
+    hidden = set(conn.execute(sa.text("""
+        SELECT o.indicator_code FROM observation o
+        JOIN area a ON a.id = o.area_id AND a.level_code = :level AND a.key = :key
+        JOIN disclosure d ON d.observation_id = o.id AND d.indicator_code = o.indicator_code
+        WHERE o.indicator_code = ANY(:codes) AND o.period = :period AND o.superseded_at IS NULL"""),
+        {"codes": codes, "level": level, "key": area_key, "period": period}).scalars())
+    withheld = unpublished | hidden
+    if not withheld:
+        return details
+
+    def shown(item: dict) -> dict:
+        if item["code"] not in withheld:
+            return item
+        fields = WITHHELD_PER_AREA + (WITHHELD_PER_INPUT if item["code"] in unpublished else ())
+        return {**item, **{name: None for name in fields if name in item}, "withheld": True}
+
+    public = {**details}
+    if "inputs" in details:
+        public["inputs"] = [shown(item) for item in details["inputs"]]
+    if "themes" in details:
+        public["themes"] = [{**theme, "inputs": [shown(item) for item in theme["inputs"]],
+                             **({"sum": None, "rank": None} if withheld & {i["code"] for i in theme["inputs"]} else {})}
+                            for theme in details["themes"]]
+        public["flag_count"] = None
+    if isinstance(details.get("sum"), dict):
+        public["sum"] = {**details["sum"], "value": None}
+    elif "sum" in details:
+        public["sum"] = None
+    return public
+
+
+def public_summary(conn: Connection, summary: dict) -> dict:
+    """A run's summary as readers may see it: no mean or SD of an unpublished input."""
+    unpublished = set(conn.execute(sa.text("SELECT code FROM indicator WHERE code = ANY(:codes) AND NOT published"),
+                                   {"codes": list(summary.get("inputs", []))}).scalars())
+    if not unpublished:
+        return summary
+    return {**summary, **{name: {code: v for code, v in summary[name].items() if code not in unpublished}
+                          for name in ("mean", "sd") if name in summary}}
+
+
+def recompute_runs_reading_hidden_cells(conn: Connection) -> list[int]:
+    """Compute again, from public cells, the latest run of every index, level and period that read an input
+    cell disclosure control now hides, and the combinations built on it; returns the new run ids."""
+    stale = conn.execute(sa.text("""
+        WITH latest AS (
+            SELECT DISTINCT ON (index_id, level_code, period) id, index_id, level_code, period FROM index_run
+            ORDER BY index_id, level_code, period, greatest(computed_at, coalesce(confirmed_at, computed_at)) DESC,
+                     id DESC
+        ), used AS (
+            SELECT DISTINCT l.index_id, l.level_code, l.period, r.area_id, x ->> 'code' AS code
+            FROM latest l JOIN index_result r ON r.run_id = l.id,
+                 LATERAL jsonb_path_query(r.details, 'lax $.**.inputs[*] ? (@.value != null)') x
+        )
+        SELECT DISTINCT u.index_id, u.level_code, u.period FROM used u
+        JOIN observation o ON o.indicator_code = u.code AND o.area_id = u.area_id AND o.period = u.period
+             AND o.superseded_at IS NULL
+        JOIN disclosure d ON d.observation_id = o.id AND d.indicator_code = o.indicator_code
+        ORDER BY 1, 2, 3""")).all()
+    recomputed = []
+    for index_id, level, period in stale:
+        recomputed.append(compute_index(conn, index_id, level, period, DISCLOSURE_ACTOR))
+        for combination in dependent_indices(conn, index_id):
+            if latest_run(conn, combination, level, period) is not None:
+                recomputed.append(compute_index(conn, combination, level, period, DISCLOSURE_ACTOR))
+    return recomputed
 
 
 def result_feature_texts(conn: Connection, run: dict, *, only_attention: bool = False, precision: int = 6,

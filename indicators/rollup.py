@@ -8,13 +8,18 @@ Rules, chosen per indicator and group of child areas:
   scale * sum(numerators) / sum(denominators), never averaged.
 - `weighted_mean`: where only the shares exist (the Berlin MSS publishes shares only), the population-weighted
   mean with the indicator's weight (default EW) of the same period, else of the nearest period (recorded).
+  Only public weights are used: a child whose weight cell statistical confidentiality hides stays out of the
+  mean (the parent is then not `complete`), because a mean over a hidden weight is one more equation in it
+  for every share indicator (docs/trust.md). The sum of the weights used is recorded (`weight_sum`, not
+  published) for disclosure control.
 - `difference`: changes (e.g. D1 = S1 now minus S1 two years before) as the difference of the rolled-up values
   of both periods; left out when either is missing.
 
 Derived rows live in `observation` under an import_batch of kind 'rollup' and are described, row by row, in
 `observation_derivation` (rule, weight, children used of children total, complete). Published values on a level
-always win over derived ones. `refresh_rollups` runs inside every observation import transaction, before
-disclosure control; it recomputes everything set-based in SQL and touches only rows that change.
+always win over derived ones. `refresh_rollups` runs inside every transaction that changes observations, rules or
+boundaries (`indicators.refresh`), before disclosure control, and reads the hidden weights from the `disclosure`
+table; it recomputes everything set-based in SQL and touches only rows that change.
 """
 
 from __future__ import annotations
@@ -131,11 +136,16 @@ _RATIOS = f"""
 _WEIGHTED_MEANS = f"""
     WITH used AS (
         SELECT v.indicator_code, v.period, v.area_id, v.value, v.complete AND w.complete AS complete,
-               coalesce(v.weight_sum, w.value) AS weight, rw.weight_indicator, rw.weight_period
+               CASE WHEN v.weight_sum IS NOT NULL THEN v.weight_sum
+                    WHEN h.area_id IS NOT NULL THEN NULL  -- a hidden weight: the child stays out of the mean
+                    ELSE w.value END AS weight,
+               rw.weight_indicator, rw.weight_period
         FROM child_values v
         JOIN rollup_weight rw ON rw.indicator_code = v.indicator_code AND rw.period = v.period
         JOIN child_values w ON w.indicator_code = rw.weight_indicator AND w.period = rw.weight_period
              AND w.area_id = v.area_id
+        LEFT JOIN rollup_hidden_weight h ON h.indicator_code = w.indicator_code AND h.area_id = w.area_id
+             AND h.period = w.period
     )
     {_INSERT}
     SELECT :parent, v.indicator_code, l.parent_id, v.period,
@@ -155,6 +165,15 @@ _WEIGHTED_MEANS = f"""
                       AND n.area_id = l.parent_id AND n.period = v.period)
     GROUP BY v.indicator_code, l.parent_id, v.period, f.n, v.weight_indicator, v.weight_period
     HAVING sum(v.weight) FILTER (WHERE v.value IS NOT NULL) > 0"""
+
+# The weight cells disclosure control hides, by key (a weight rolled up in this refresh has no id yet).
+_HIDDEN_WEIGHTS = """
+    CREATE TEMP TABLE rollup_hidden_weight ON COMMIT DROP AS
+    SELECT o.indicator_code, o.area_id, o.period
+    FROM disclosure d JOIN observation o ON o.id = d.observation_id AND o.indicator_code = d.indicator_code
+    WHERE o.superseded_at IS NULL AND d.indicator_code IN (
+        SELECT coalesce(weight_indicator, :default) FROM indicator
+        WHERE aggregation IN ('ratio', 'weighted_mean') AND kind IN ('share', 'rate'))"""
 
 # Values of X on the parent level (published or just derived) for C = X(p) - X(q).
 _DIFFERENCES = f"""
@@ -192,6 +211,8 @@ def refresh_rollups(conn: Connection) -> int:
     conn.execute(sa.text("""
         CREATE TEMP TABLE rollup_weight (indicator_code text, period date, weight_indicator text,
                                          weight_period date) ON COMMIT DROP"""))
+    conn.execute(sa.text("DROP TABLE IF EXISTS rollup_hidden_weight"))
+    conn.execute(sa.text(_HIDDEN_WEIGHTS), {"default": DEFAULT_WEIGHT})
     for child, parent in steps:
         params = {"child": child, "parent": parent}
         _prepare_step(conn, child, parent)
@@ -295,7 +316,10 @@ def _apply(conn: Connection) -> int:
               AND d.weight_period IS NOT DISTINCT FROM n.weight_period
               AND d.base_period IS NOT DISTINCT FROM n.base_period
               AND d.children_total = n.children_total AND d.children_used = n.children_used
-              AND d.complete = n.complete)"""), {"eps": EQUAL_WITHIN}).scalar_one()
+              AND d.complete = n.complete
+              AND (d.weight_sum IS NULL) = (n.weight_sum IS NULL)
+              AND coalesce(abs(d.weight_sum - n.weight_sum), 0) <= :eps * greatest(1.0, abs(n.weight_sum)))"""),
+        {"eps": EQUAL_WITHIN}).scalar_one()
     if changed:
         _write_changes(conn, changed)
     unused = """
@@ -336,9 +360,10 @@ def _write_changes(conn: Connection, changed: int) -> None:
                           AND o.period = n.period)"""), {"batch": batch})
     conn.execute(sa.text("""
         INSERT INTO observation_derivation (observation_id, indicator_code, rule, source_level, weight_indicator,
-                                            weight_period, base_period, children_total, children_used, complete)
+                                            weight_period, base_period, children_total, children_used, complete,
+                                            weight_sum)
         SELECT o.id, o.indicator_code, n.rule, n.source_level, n.weight_indicator, n.weight_period, n.base_period,
-               n.children_total, n.children_used, n.complete
+               n.children_total, n.children_used, n.complete, n.weight_sum
         FROM rollup_new n
         JOIN observation o ON o.superseded_at IS NULL AND o.indicator_code = n.indicator_code
              AND o.area_id = n.area_id AND o.period = n.period
@@ -346,7 +371,8 @@ def _write_changes(conn: Connection, changed: int) -> None:
         ON CONFLICT (observation_id) DO UPDATE SET rule = EXCLUDED.rule, source_level = EXCLUDED.source_level,
             weight_indicator = EXCLUDED.weight_indicator, weight_period = EXCLUDED.weight_period,
             base_period = EXCLUDED.base_period, children_total = EXCLUDED.children_total,
-            children_used = EXCLUDED.children_used, complete = EXCLUDED.complete"""))
+            children_used = EXCLUDED.children_used, complete = EXCLUDED.complete,
+            weight_sum = EXCLUDED.weight_sum"""))
 
 
 def derivation_sql() -> str:

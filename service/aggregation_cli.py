@@ -123,12 +123,13 @@ def import_polygons_command(
 
 @aggregate_app.command("rollup")
 def rollup_command():
-    """Recompute the roll-ups of all levels now (imports do this by themselves); audited."""
-    from indicators.rollup import refresh_rollups
+    """Recompute the roll-ups of all levels now, and disclosure with them (imports do this by themselves);
+    audited."""
+    from indicators.refresh import refresh_after_write
 
     changed = _run(lambda conn: _audited(conn, "recompute", "rollup", None,
-                                         {"rows_changed": refresh_rollups(conn)}))["rows_changed"]
-    _cli().console.print(f"roll-ups up to date; {changed:,} derived rows written or removed")
+                                         {"rows_changed": refresh_after_write(conn)}))["rows_changed"]
+    _cli().console.print(f"roll-ups and disclosure up to date; {changed:,} derived rows written or removed")
 
 
 @aggregate_app.command("derivations")

@@ -1,5 +1,8 @@
-"""API tokens and roles: anonymous < reader < editor < data_steward < admin.
+"""API tokens and roles: anonymous < reader < editor < data_steward < statistics_office < admin.
 
+Only the shielded statistics office ("Statistikstelle") and admins see values that statistical confidentiality
+hides, import data and set confidentiality rules; editors and data stewards (integration office) see what the
+public sees, plus unpublished definitions (docs/trust.md, roles).
 Tokens are created by the CLI, shown once, stored only as SHA-256 hashes (they are 256-bit random
 strings, so a slow password hash would add nothing), expire and can be revoked. Routes declare the
 role they need with `Depends(require_role("data_steward"))`; writes are audited through `service.audit`.
@@ -19,7 +22,9 @@ from sqlalchemy.engine import Connection
 
 from service.errors import ProblemError
 
-ROLES = ("anonymous", "reader", "editor", "data_steward", "admin")
+ROLES = ("anonymous", "reader", "editor", "data_steward", "statistics_office", "admin")
+ROLE_LABELS_DE = {"reader": "Lesezugang", "editor": "Redaktion", "data_steward": "Datenpflege (Integrationsbüro)",
+                  "statistics_office": "Statistikstelle", "admin": "Administration"}
 TOKEN_PREFIX = "dm_"
 
 
@@ -34,7 +39,12 @@ class Principal:
 
     @property
     def sees_unsuppressed(self) -> bool:
-        """Editors and data stewards see values that statistical confidentiality hides from readers."""
+        """Only the statistics office (and admins) see values that statistical confidentiality hides."""
+        return self.has("statistics_office")
+
+    @property
+    def sees_drafts(self) -> bool:
+        """Editors and above see unpublished definitions (indicators, indices); their values stay as public."""
         return self.has("editor")
 
 

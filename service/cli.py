@@ -18,9 +18,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from geo.boundaries import boundary_options, import_boundaries
+from geo.boundaries import boundary_options
 from geo.import_report import ImportReport, OptionError, begin_import
 from indicators.observations import import_observations, observation_options
+from indicators.refresh import import_boundaries
 from service.audit import import_audit, record
 from service.auth import cli_principal
 from service.db import DatabaseUnavailable, check_connection, create_engine, refresh_statistics, upgrade
@@ -35,7 +36,8 @@ import_app = typer.Typer(help="Import boundaries and observations (validated, at
                          no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
-tokens_app = typer.Typer(help="API tokens (roles: reader, editor, data_steward, admin).", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens (roles: reader, editor, data_steward, statistics_office = Statistikstelle, "
+                               "admin).", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(tokens_app, name="tokens")
 compute_app = typer.Typer(help="Compute derived results (composite indices).", no_args_is_help=True)
@@ -322,10 +324,11 @@ def audit_verify_command(noted: list[str] = typer.Option([], "--contains", help=
 
 @tokens_app.command("create")
 def tokens_create(name: str = typer.Option(..., help="Who or what uses the token."),
-                  role: str = typer.Option(..., help="reader, editor, data_steward or admin."),
+                  role: str = typer.Option(..., help="reader, editor, data_steward, statistics_office "
+                                                     "(Statistikstelle: sees unsuppressed values, imports) or admin."),
                   valid_days: int = typer.Option(365, help="Days until the token expires (0 = never).")):
     """Create an API token and print it once; only its hash is stored."""
-    from service.auth import ROLES, create_token, list_tokens
+    from service.auth import ROLE_LABELS_DE, ROLES, create_token, list_tokens
 
     if role not in ROLES[1:]:
         fail(f"--role {role!r} is unknown: use one of {', '.join(ROLES[1:])}")
@@ -334,7 +337,7 @@ def tokens_create(name: str = typer.Option(..., help="Who or what uses the token
             token_id, token = create_token(conn, name, role, created_by="cli", valid_days=valid_days or None)
             after = next(r for r in list_tokens(conn) if r["id"] == token_id)
             record(conn, cli_principal(), "create", "api_token", str(token_id), None, after)
-    console.print(f"token {token_id} for {name} ({role}); shown only now, store it safely:")
+    console.print(f"token {token_id} for {name} ({role}: {ROLE_LABELS_DE[role]}); shown only now, store it safely:")
     print(token)
 
 

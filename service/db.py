@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
+from indicators.refresh import refresh_after_write
 from service.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -64,12 +65,17 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine, storage_srid: int) -> None:
-    """Apply all Alembic migrations (idempotent)."""
+    """Apply all Alembic migrations (idempotent). When a migration was applied to a database that had a schema
+    already, roll-ups and disclosure are recomputed in the same transaction: a migration may change what the
+    disclosure model sees, and readers must never see a state in which a rule is not applied."""
     config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         config.attributes["storage_srid"] = storage_srid
+        before = set(MigrationContext.configure(conn).get_current_heads())
         command.upgrade(config, "heads")  # feature branches of the schema may have separate heads
+        if before and set(MigrationContext.configure(conn).get_current_heads()) != before:
+            refresh_after_write(conn)
 
 
 def is_up_to_date(conn: Connection) -> bool:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 
-from geo.boundaries import BoundaryImportOptions, import_boundaries
+from geo.boundaries import BoundaryImportOptions
 from geo.import_report import ImportReport
 from geo.levels import Level, upsert_levels
 from geo.points import PointImportOptions, import_points
@@ -17,6 +17,7 @@ from indicators.catalogue import load_catalogue, read_catalogue
 from indicators.disclosure import set_partition
 from indicators.index_runs import compute_demo_indices
 from indicators.observations import ObservationImportOptions, import_observations
+from indicators.refresh import import_boundaries, refresh_after_write
 from service.audit import import_audit
 from service.auth import Principal
 from service.db import refresh_statistics
@@ -68,6 +69,7 @@ def load_demo(engine: Engine, manifest: Path = DEMO_MANIFEST, progress=None) -> 
             load_catalogue(conn, read_catalogue((base / path).resolve()))
         for item in spec.get("disclosure_partitions", []):
             set_partition(conn, item["name"], item["total"], item["parts"])
+        refresh_after_write(conn)
     advance("catalogue")
     for item in spec["boundaries"]:
         options = BoundaryImportOptions(**{k: v for k, v in item.items() if k != "file"})

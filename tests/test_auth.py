@@ -1,4 +1,5 @@
-"""Tokens are hashed, expire and can be revoked; roles are ordered; unsuppressed values need a role."""
+"""Tokens are hashed, expire and can be revoked; roles are ordered; only the statistics office (and admins) see
+unsuppressed values."""
 
 from datetime import datetime, timedelta, timezone
 
@@ -45,11 +46,21 @@ def test_only_the_hash_of_a_token_is_stored(fresh_engine):
 def test_roles_are_ordered_and_checked(app_with_roles, fresh_engine):
     _id, editor = make_token(fresh_engine, "editor")
     _id, steward = make_token(fresh_engine, "data_steward")
+    _id, office = make_token(fresh_engine, "statistics_office")
     assert app_with_roles.post("/steward-only").status_code == 401
     assert app_with_roles.post("/steward-only", headers={"Authorization": f"Bearer {editor}"}).status_code == 403
     assert app_with_roles.post("/steward-only", headers={"Authorization": f"Bearer {steward}"}).status_code == 200
-    assert app_with_roles.get("/whoami").json() == {"role": "anonymous", "unsuppressed": False}
-    assert app_with_roles.get("/whoami", headers={"Authorization": f"Bearer {editor}"}).json()["unsuppressed"]
+    assert app_with_roles.post("/steward-only", headers={"Authorization": f"Bearer {office}"}).status_code == 200
+
+
+@pytest.mark.parametrize("role, unsuppressed", [(None, False), ("reader", False), ("editor", False),
+                                                 ("data_steward", False), ("statistics_office", True),
+                                                 ("admin", True)])
+def test_only_the_statistics_office_and_admins_see_unsuppressed_values(app_with_roles, fresh_engine, role,
+                                                                        unsuppressed):
+    headers = {"Authorization": f"Bearer {make_token(fresh_engine, role)[1]}"} if role else {}
+    assert app_with_roles.get("/whoami", headers=headers).json() == {"role": role or "anonymous",
+                                                                     "unsuppressed": unsuppressed}
 
 
 def test_revoked_and_expired_tokens_are_refused(app_with_roles, fresh_engine):
@@ -74,6 +85,7 @@ def test_tokens_made_and_revoked_on_the_command_line_are_audited(fresh_engine):
     made = subprocess.run([sys.executable, "-m", "service", "tokens", "create", "--name", "qgis", "--role", "reader"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert made.returncode == 0, made.stderr
+    assert "Lesezugang" in made.stderr  # the role's German label
     token = made.stdout.strip().splitlines()[-1]
     with fresh_engine.connect() as conn:
         token_id = conn.execute(sa.text("SELECT id FROM api_token WHERE token_hash = :h"),

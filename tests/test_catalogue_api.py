@@ -35,7 +35,7 @@ def api(engine):
 def tokens(engine) -> dict[str, dict[str, str]]:
     headers = {}
     with engine.begin() as conn:
-        for role in ("reader", "editor", "data_steward"):
+        for role in ("reader", "editor", "data_steward", "statistics_office"):
             _id, token = create_token(conn, f"test-{role}", role, created_by="test")
             headers[role] = {"Authorization": f"Bearer {token}"}
     return headers
@@ -175,8 +175,10 @@ def test_unpublishing_hides_the_indicator_and_its_values_from_readers_only(api, 
     assert api.get("/api/indicators/D4").status_code == 404
     assert "D4" in {i["code"] for i in api.get("/api/indicators", headers=tokens["editor"]).json()["indicators"]}
     public = {v["indicator"] for v in api.get("/api/areas/01100101").json()["values"]}
-    steward = {v["indicator"] for v in api.get("/api/areas/01100101", headers=tokens["editor"]).json()["values"]}
-    assert "D4" not in public and "D4" in steward
+    editor = {v["indicator"] for v in api.get("/api/areas/01100101", headers=tokens["editor"]).json()["values"]}
+    office = {v["indicator"] for v in api.get("/api/areas/01100101",
+                                             headers=tokens["statistics_office"]).json()["values"]}
+    assert "D4" not in public and "D4" not in editor and "D4" in office
     assert audit_entries(engine, "D4")[-1]["action"] == "indicator.unpublished"
     api.patch("/api/indicators/D4", json={"published": True}, headers=tokens["data_steward"])
     assert audit_entries(engine, "D4")[-1]["action"] == "indicator.published"

@@ -59,8 +59,10 @@ def test_every_area_is_counted_once_as_value_missing_suppressed_or_no_row(api):
     assert row["coverage_share"] == pytest.approx(534 / 542, abs=1e-4)
 
 
-def test_editors_see_suppressed_values_as_values(api, editor):
+def test_only_the_statistics_office_sees_suppressed_values_as_values(api, editor, engine):
     [row] = api.get(S1_2020, headers=editor).json()["coverage"]
+    assert (row["with_value"], row["suppressed"]) == (534, 1), "editors see what the public sees"
+    [row] = api.get(S1_2020, headers=bearer(engine, "statistics_office")).json()["coverage"]
     assert (row["with_value"], row["suppressed"]) == (535, 0)
 
 

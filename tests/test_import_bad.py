@@ -100,7 +100,7 @@ def api(engine):
 
 @pytest.fixture(scope="module")
 def steward(engine) -> dict[str, str]:
-    return bearer(engine, "data_steward", "test-steward")
+    return bearer(engine, "statistics_office", "test-steward")
 
 
 @pytest.fixture(scope="module")
@@ -325,13 +325,15 @@ def test_bad_boundary_options_are_a_400_naming_the_field(api, steward, fields, f
     assert response.json()["field"] == field
 
 
-def test_imports_need_a_data_steward(api, engine):
-    with engine.begin() as conn:
-        _id, editor = create_token(conn, "test-editor", "editor", created_by="test")
+def test_imports_need_the_statistics_office(api, engine):
     files = {"file": ("x.csv", b"area;indicator;period;value\n01100101;S1;2022-12-31;5\n")}
     assert api.post("/api/imports/observations", files=files, data=LONG).status_code == 401
-    response = api.post("/api/imports/observations", files=files, data=LONG, headers={"Authorization": f"Bearer {editor}"})
-    assert response.status_code == 403
+    for role in ("editor", "data_steward"):
+        with engine.begin() as conn:
+            _id, token = create_token(conn, f"test-{role}", role, created_by="test")
+        response = api.post("/api/imports/observations", files=files, data=LONG,
+                            headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 403, role
 
 
 def test_requests_without_a_file_are_a_400(api, steward):

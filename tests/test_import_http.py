@@ -32,7 +32,7 @@ def api(engine):
 
 @pytest.fixture(scope="module")
 def steward(engine) -> dict[str, str]:
-    return bearer(engine, "data_steward", "statistikstelle")
+    return bearer(engine, "statistics_office", "statistikstelle")
 
 
 def upload(api, steward, text: str, name: str = "s1_2023.csv", dry_run: bool = False, **options):

@@ -38,7 +38,7 @@ def engine(pg_server, demo_template):
 
 @pytest.fixture(scope="module")
 def steward_api(engine):
-    with client_as(engine, "data_steward") as client:
+    with client_as(engine, "statistics_office") as client:
         yield client
 
 

@@ -52,12 +52,12 @@ def test_etag_differs_by_url_format_and_role(client, fresh_engine):
     c = client.get("/collections/plr/items?limit=1", headers={"Accept": "text/html"}).headers["etag"]
     assert len({a, b, c}) == 3
     with fresh_engine.begin() as conn:
-        _, token = create_token(conn, "steward", "data_steward", created_by="test")
+        _, token = create_token(conn, "statistikstelle", "statistics_office", created_by="test")
     with TestClient(create_app(make_settings(), engine=fresh_engine)) as other:
         anonymous = other.get("/collections/plr/items?limit=1")
-        steward = other.get("/collections/plr/items?limit=1", headers={"Authorization": f"Bearer {token}"})
-        assert anonymous.headers["etag"] != steward.headers["etag"]
-        assert steward.headers["cache-control"].startswith("private")
+        office = other.get("/collections/plr/items?limit=1", headers={"Authorization": f"Bearer {token}"})
+        assert anonymous.headers["etag"] != office.headers["etag"]
+        assert office.headers["cache-control"].startswith("private")
         assert other.get("/collections/plr/items?limit=1", headers={
             "Authorization": f"Bearer {token}", "If-None-Match": anonymous.headers["etag"]}).status_code == 200
 

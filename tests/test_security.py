@@ -42,7 +42,7 @@ def app_client(fresh_engine):
 def tokens(fresh_engine) -> dict[str, str]:
     with fresh_engine.begin() as conn:
         return {role: create_token(conn, f"test-{role}", role, created_by="test")[1]
-                for role in ("reader", "editor", "data_steward", "admin")}
+                for role in ("reader", "editor", "data_steward", "statistics_office", "admin")}
 
 
 def api_routes(routes) -> list[APIRoute]:
@@ -121,6 +121,14 @@ def test_admin_creates_a_token_that_is_shown_once_and_stored_as_hash(app_client,
     assert note.status_code == 201
 
 
+def test_admin_creates_a_statistics_office_token_for_the_shielded_role(app_client, tokens):
+    created = app_client.post("/api/admin/tokens", json={"name": "Statistikstelle", "role": "statistics_office"},
+                              headers=bearer(tokens["admin"]))
+    assert created.status_code == 201 and created.json()["role"] == "statistics_office"
+    problem(app_client.post("/api/admin/tokens", json={"name": "x", "role": "statistikstelle"},
+                            headers=bearer(tokens["admin"])), 400)
+
+
 def test_a_revoked_token_stops_working_at_once(app_client, tokens):
     new = app_client.post("/api/admin/tokens", json={"name": "x", "role": "editor", "valid_days": 1},
                           headers=bearer(tokens["admin"])).json()
@@ -130,7 +138,8 @@ def test_a_revoked_token_stops_working_at_once(app_client, tokens):
     problem(app_client.delete(f"/api/admin/tokens/{new['id']}", headers=bearer(tokens["admin"])), 404)
 
 
-@pytest.mark.parametrize("role, status", [(None, 401), ("reader", 403), ("editor", 403), ("data_steward", 403)])
+@pytest.mark.parametrize("role, status", [(None, 401), ("reader", 403), ("editor", 403), ("data_steward", 403),
+                                          ("statistics_office", 403)])
 def test_only_admins_manage_tokens_and_read_the_audit_log(app_client, tokens, role, status):
     headers = bearer(tokens[role]) if role else {}
     problem(app_client.get("/api/admin/audit", headers=headers), status)
@@ -163,26 +172,29 @@ def test_every_write_is_audited_with_who_when_what_before_and_after(app_client, 
     assert {e["target_type"] for e in filtered["entries"]} == {"api_token"}
 
 
-def test_a_steward_declares_complementary_counts_and_suppression_follows(app_client, tokens, fresh_engine):
+def test_the_statistics_office_declares_complementary_counts_and_suppression_follows(app_client, tokens,
+                                                                                     fresh_engine):
     with fresh_engine.begin() as conn:
         conn.execute(sa.text("UPDATE indicator SET min_numerator = 5 WHERE code LIKE 'EW\\_%'"))
         conn.execute(sa.text("DELETE FROM indicator_partition"))
         refresh_disclosure(conn)
-    hidden_alone = app_client.get("/api/admin/disclosure", headers=bearer(tokens["data_steward"])).json()
-    answer = app_client.put("/api/admin/disclosure/partitions/age", headers=bearer(tokens["data_steward"]),
+    hidden_alone = app_client.get("/api/admin/disclosure", headers=bearer(tokens["statistics_office"])).json()
+    answer = app_client.put("/api/admin/disclosure/partitions/age", headers=bearer(tokens["statistics_office"]),
                             json={"total": "EW", "parts": ["EW_U6", "EW_6_15", "EW_15_18", "EW_18_27", "EW_27_45",
                                                            "EW_45_55", "EW_55_65", "EW_65PLUS"]})
     assert answer.status_code == 200 and answer.json()["total"] == "EW"
-    overview = app_client.get("/api/admin/disclosure", headers=bearer(tokens["data_steward"])).json()
+    overview = app_client.get("/api/admin/disclosure", headers=bearer(tokens["statistics_office"])).json()
     assert overview["partitions"][0]["name"] == "age"
     assert sum(s["primary"] for s in overview["suppressed"]) == sum(s["primary"] for s in hidden_alone["suppressed"])
-    problem(app_client.put("/api/admin/disclosure/partitions/bad", headers=bearer(tokens["data_steward"]),
+    problem(app_client.put("/api/admin/disclosure/partitions/bad", headers=bearer(tokens["statistics_office"]),
                            json={"total": "EW", "parts": ["EW_U6", "NOPE"]}), 400)
-    problem(app_client.put("/api/admin/disclosure/partitions/age", headers=bearer(tokens["editor"]),
-                           json={"total": "EW", "parts": ["EW_U6", "EW_W"]}), 403)
+    for role in ("editor", "data_steward"):
+        problem(app_client.put("/api/admin/disclosure/partitions/age", headers=bearer(tokens[role]),
+                               json={"total": "EW", "parts": ["EW_U6", "EW_W"]}), 403)
+        problem(app_client.get("/api/admin/disclosure", headers=bearer(tokens[role])), 403)
 
 
-def test_readers_get_suppressed_values_as_null_and_editors_see_them(app_client, tokens, fresh_engine):
+def test_only_the_statistics_office_and_admins_see_suppressed_values(app_client, tokens, fresh_engine):
     with fresh_engine.begin() as conn:
         conn.execute(sa.text("UPDATE indicator SET min_numerator = 5 WHERE code LIKE 'EW\\_%'"))
         refresh_disclosure(conn)
@@ -195,9 +207,10 @@ def test_readers_get_suppressed_values_as_null_and_editors_see_them(app_client, 
     public = properties({})
     assert public["EW_15_18"] is None and public["EW_15_18_flag"] == "suppressed"
     assert public["EW_27_45"] == 9, "the rest of the area stays visible"
-    assert properties(bearer(tokens["reader"]))["EW_15_18"] is None
-    assert properties(bearer(tokens["editor"]))["EW_15_18"] == 3
-    assert properties(bearer(tokens["data_steward"]))["EW_15_18"] == 3
+    for role in ("reader", "editor", "data_steward"):
+        assert properties(bearer(tokens[role]))["EW_15_18"] is None, f"{role} sees what the public sees"
+    assert properties(bearer(tokens["statistics_office"]))["EW_15_18"] == 3
+    assert properties(bearer(tokens["admin"]))["EW_15_18"] == 3
 
 
 def test_unknown_paths_and_methods_answer_problem_json(client):

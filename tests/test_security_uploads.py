@@ -20,7 +20,7 @@ LIMIT = 64 * 1024
 @pytest.fixture
 def steward(fresh_engine):
     with fresh_engine.begin() as conn:
-        _id, token = create_token(conn, "steward", "data_steward", created_by="test")
+        _id, token = create_token(conn, "steward", "statistics_office", created_by="test")
     settings = make_settings(max_upload_bytes=LIMIT, rate_limit_per_minute=0)
     with TestClient(create_app(settings, engine=fresh_engine)) as client:
         client.headers["Authorization"] = f"Bearer {token}"

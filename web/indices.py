@@ -42,9 +42,11 @@ def attention(conn: Connection, index_id: str, level: str, period: date) -> list
     return list(index_runs.attention_areas(conn, index_id, level, period))
 
 
-def explain(conn: Connection, index_id: str, area_key: str, level: str, period: date) -> dict | None:
-    """How the area's class came about (inputs, z-values, contributions, sums, components); None if not computed."""
+def explain(conn: Connection, index_id: str, area_key: str, level: str, period: date,
+            unsuppressed: bool) -> dict | None:
+    """How the area's class came about (inputs, z-values, contributions, sums, components), with the numbers of
+    unpublished or hidden inputs withheld unless `unsuppressed`; None if not computed."""
     try:
-        return index_runs.explain(conn, index_id, area_key, level, period)
+        return index_runs.explain(conn, index_id, area_key, level, period, unsuppressed)
     except LookupError:
         return None

@@ -108,7 +108,7 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
         "chain": [_area_summary(a, names) for a in chain],
         "children": [{"level": c["level_code"], "key": c["key"], "name": c["name"]} for c in list_children(conn, area)],
         "indicators": items,
-        "indices": _index_results(conn, area),
+        "indices": _index_results(conn, area, unsuppressed),
         "notes": [{**n, "kind_de": NOTE_KINDS.get(n["kind"], (n["kind"],))[0]}
                   for n in list_notes(conn, area["level_code"], area["key"])],
     }
@@ -155,8 +155,8 @@ def target_progress(indicator: dict, periods: list[dict]) -> dict | None:
     return result
 
 
-def _index_results(conn: Connection, area: dict) -> list[dict]:
-    """The latest result of every published index for this area, with its explanation."""
+def _index_results(conn: Connection, area: dict, unsuppressed: bool) -> list[dict]:
+    """The latest result of every published index for this area, with its explanation (as the caller may see it)."""
     found = []
     for index in indices.available(conn):
         periods = indices.periods(conn, index["id"], area["level_code"])
@@ -169,7 +169,8 @@ def _index_results(conn: Connection, area: dict) -> list[dict]:
                       "value": result["value"], "class": result["class"],
                       "class_label_de": result["class_label_de"], "participating": result["participating"],
                       "reason": result["reason"], "attention": result["attention"],
-                      "explanation": indices.explain(conn, index["id"], area["key"], area["level_code"], periods[0])})
+                      "explanation": indices.explain(conn, index["id"], area["key"], area["level_code"], periods[0],
+                                                     unsuppressed)})
     return found
 
 

@@ -1,4 +1,4 @@
-"""Administration API: API tokens and the audit log (admin), confidentiality settings (data steward).
+"""Administration API: API tokens and the audit log (admin), confidentiality settings (statistics office).
 
 Every change is audited in the same transaction. A new token is shown once, in the answer to its creation;
 the database keeps only its hash.
@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from indicators.disclosure import disclosure_summary, list_partitions, set_partition
+from indicators.refresh import refresh_after_write
 from service.audit import list_entries, record
 from service.auth import Principal, create_token, list_tokens, require_role, revoke_token
 from service.errors import bad_request, not_found
@@ -23,7 +24,7 @@ from service.http import connection, json_response
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 Conn = Annotated[Connection, Depends(connection)]
 Admin = Annotated[Principal, Depends(require_role("admin"))]
-Steward = Annotated[Principal, Depends(require_role("data_steward"))]
+StatisticsOffice = Annotated[Principal, Depends(require_role("statistics_office"))]
 TokenId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
 
@@ -31,7 +32,7 @@ Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z][A-Z
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100, description="Who or what uses the token.")
-    role: Literal["reader", "editor", "data_steward", "admin"]
+    role: Literal["reader", "editor", "data_steward", "statistics_office", "admin"]
     valid_days: int | None = Field(default=365, ge=1, le=3650, description="Days until it expires; null = never.")
 
 
@@ -148,21 +149,22 @@ def audit(conn: Conn, caller: Admin,
 
 @router.get("/disclosure", summary="Confidentiality: complementary counts and suppressed cells",
             response_model=DisclosureOverview)
-def disclosure(conn: Conn, caller: Steward):
+def disclosure(conn: Conn, caller: StatisticsOffice):
     return json_response({"partitions": list_partitions(conn), "suppressed": disclosure_summary(conn)},
                          headers={"Cache-Control": "no-store"})
 
 
-@router.put("/disclosure/partitions/{name}", summary="Declare indicators that sum to a total (data steward)",
+@router.put("/disclosure/partitions/{name}", summary="Declare indicators that sum to a total (statistics office)",
             response_model=Partition)
 def put_partition(request: Request, name: Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")],
-                  payload: PartitionIn, caller: Steward):
+                  payload: PartitionIn, caller: StatisticsOffice):
     with request.app.state.engine.begin() as conn:
         before = next((p for p in list_partitions(conn) if p["name"] == name), None)
         try:
             set_partition(conn, name, payload.total, payload.parts)
         except ValueError as exc:
             raise bad_request(str(exc)) from None
+        refresh_after_write(conn)
         after = next(p for p in list_partitions(conn) if p["name"] == name)
         record(conn, caller, "update" if before else "create", "indicator_partition", name, before, after)
     return json_response(after)

@@ -1,5 +1,8 @@
 """Imports over HTTP: the same validated, atomic import functions as the CLI, for uploaded files.
 
+Importing observations and boundaries is the statistics office's work (role statistics_office): the tables
+hold unsuppressed values, and import reports quote them (docs/trust.md, roles).
+
 `POST /api/imports/observations` and `/api/imports/boundaries` take a multipart upload (field `file`)
 or the raw file as the body (with `?filename=`), options as form fields or query parameters, and
 `dry_run=true` to validate only. The upload is streamed to a temporary file and refused with 413 as
@@ -30,6 +33,7 @@ from geo import boundaries
 from geo.import_report import ImportReport, OptionError, begin_import, get_batch, list_batches
 from indicators import observations
 from indicators.import_undo import BatchNotFound, UndoRefused, undo_batch
+from indicators.refresh import import_boundaries as import_boundaries_refreshing
 from service.audit import import_audit, record
 from service.auth import Principal, require_role
 from service.db import refresh_statistics
@@ -38,8 +42,7 @@ from service.http import base_url, connection, json_response
 
 router = APIRouter(prefix="/api/imports", tags=["imports"])
 Conn = Annotated[Connection, Depends(connection)]
-Steward = Annotated[Principal, Depends(require_role("data_steward"))]
-Editor = Annotated[Principal, Depends(require_role("editor"))]
+StatisticsOffice = Annotated[Principal, Depends(require_role("statistics_office"))]
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # a million-row table is ~30 MB, a Land's shapefile ~100 MB
 SAFE_NAME = re.compile(r"[^\w.\-() ]+")
 
@@ -169,7 +172,7 @@ async def _run(request: Request, principal: Principal, kind: str, parse_options:
     return response
 
 
-@router.post("/observations", summary="Import indicator values from CSV/XLSX (data steward; dry_run=true validates)",
+@router.post("/observations", summary="Import indicator values from CSV/XLSX (statistics office; dry_run=true validates)",
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file", "level"],
                  "properties": {"file": {"type": "string", "format": "binary"}, "level": {"type": "string"},
@@ -180,12 +183,12 @@ async def _run(request: Request, principal: Principal, kind: str, parse_options:
                                 "thousands": {"type": "string", "enum": [",", ".", "none"]},
                                 "allow_future_periods": {"type": "boolean"},
                                 "dry_run": {"type": "boolean"}}}}}}})
-async def import_observations(request: Request, principal: Steward):
+async def import_observations(request: Request, principal: StatisticsOffice):
     return await _run(request, principal, "observations", observations.observation_options,
                       observations.import_observations)
 
 
-@router.post("/boundaries", summary="Import a boundary version from GeoJSON/GeoPackage/zipped Shapefile (data steward)",
+@router.post("/boundaries", summary="Import a boundary version from GeoJSON/GeoPackage/zipped Shapefile (statistics office)",
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file", "level", "key_field", "name_field", "valid_from"],
                  "properties": {"file": {"type": "string", "format": "binary"}, "level": {"type": "string"},
@@ -193,20 +196,20 @@ async def import_observations(request: Request, principal: Steward):
                                 "valid_from": {"type": "string", "format": "date"},
                                 "crs": {"type": "string"}, "allow_overlaps": {"type": "boolean"},
                                 "allow_gaps": {"type": "boolean"}, "dry_run": {"type": "boolean"}}}}}}})
-async def import_boundaries(request: Request, principal: Steward):
-    return await _run(request, principal, "boundaries", boundaries.boundary_options, boundaries.import_boundaries)
+async def import_boundaries(request: Request, principal: StatisticsOffice):
+    return await _run(request, principal, "boundaries", boundaries.boundary_options, import_boundaries_refreshing)
 
 
-@router.get("", summary="Import batches: file name, sha256, who, when, row counts (editor)")
-def batches(conn: Conn, _principal: Editor,
+@router.get("", summary="Import batches: file name, sha256, who, when, row counts (statistics office)")
+def batches(conn: Conn, _principal: StatisticsOffice,
             kind: Annotated[str | None, Query(pattern="^(observations|boundaries)$")] = None,
             limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0):
     items = list_batches(conn, kind, limit, offset)
     return json_response({"batches": items, "count": len(items)})
 
 
-@router.get("/{batch_id}", summary="One import batch with its options and report (editor)")
-def batch(conn: Conn, _principal: Editor, batch_id: int):
+@router.get("/{batch_id}", summary="One import batch with its options and report (statistics office)")
+def batch(conn: Conn, _principal: StatisticsOffice, batch_id: int):
     item = get_batch(conn, batch_id)
     if item is None:
         raise not_found(f"no import batch {batch_id}")
@@ -215,7 +218,7 @@ def batch(conn: Conn, _principal: Editor, batch_id: int):
 
 @router.post("/{batch_id}/undo", summary="Take an import batch back: its values or boundary versions removed, what it "
              "replaced current again, roll-ups and disclosure recomputed (data steward)")
-def undo(request: Request, principal: Steward, batch_id: int):
+def undo(request: Request, principal: StatisticsOffice, batch_id: int):
     with request.app.state.engine.connect() as conn:
         try:
             with begin_import(conn):  # one transaction, with the long statement timeout of an import

@@ -11,10 +11,11 @@ from starlette.responses import Response
 
 from geo.areas import find_areas, get_parent, list_children
 from geo.levels import get_level, list_levels
-from indicators.catalogue import (DefinitionError, definition_of, get_indicator, list_indicators, save_indicator,
-                                  validate_definition)
+from indicators.catalogue import (DefinitionError, Disclosure, IndicatorDefinition, definition_of, get_indicator,
+                                  list_indicators, save_indicator, validate_definition)
 from indicators.coverage import CoverageQuery, coverage_gaps, coverage_summary
 from indicators.observations import observation_history
+from indicators.refresh import refresh_after_write
 from indicators.schema import OBSERVATION_FLAGS
 from indicators.values import area_values
 from service.audit import record
@@ -33,6 +34,8 @@ CATALOGUE_FIELDS = ["code", "name_de", "name_en", "topic_code", "topic_name_de",
                     "rationale_de", "rationale_en", "numerator_de", "denominator_de", "weight_indicator", "source",
                     "reference_date", "min_numerator", "min_denominator", "target_value", "target_year",
                     "target_note", "catalogue", "published", "updated_at", "updated_by"]
+RULE_FIELDS = ("kind", "aggregation", "weight_indicator", "change_of", "min_numerator", "min_denominator",
+               "published")  # what roll-ups and disclosure depend on (a new indicator has no data yet)
 DIRECTIONS_DE = {"higher_is_worse": "höher ist ungünstiger", "higher_is_better": "höher ist günstiger",
                  "neutral": "neutral (keine Wertung)"}
 
@@ -41,7 +44,7 @@ DIRECTIONS_DE = {"higher_is_worse": "höher ist ungünstiger", "higher_is_better
 @router.get("/indicators", summary="The indicator catalogue (JSON, CSV, HTML grouped by Handlungsfeld)")
 def indicators(request: Request, conn: Conn, caller: Caller, f: Format = None):
     items = [{k: item[k] for k in CATALOGUE_FIELDS}
-             for item in list_indicators(conn, published_only=not caller.sees_unsuppressed)]
+             for item in list_indicators(conn, published_only=not caller.sees_drafts)]
     if f == "csv":
         return csv_response(items, CATALOGUE_FIELDS, "indikatoren.csv")
     if wants_html(request, f):
@@ -56,7 +59,7 @@ def indicators(request: Request, conn: Conn, caller: Caller, f: Format = None):
 @router.get("/indicators/{code}", summary="One indicator definition")
 def indicator(request: Request, conn: Conn, caller: Caller, code: str, f: Format = None):
     item = get_indicator(conn, code)
-    if item is None or not (item["published"] or caller.sees_unsuppressed):
+    if item is None or not (item["published"] or caller.sees_drafts):
         raise not_found(f"no indicator {code!r}; /api/indicators lists them")
     body = {k: item[k] for k in CATALOGUE_FIELDS}
     if f == "csv":
@@ -94,9 +97,12 @@ def _write_indicator(request: Request, principal: Principal, payload: Any, *, cr
             data = {**data, "code": code}
         try:
             definition = validate_definition(data)
+            _check_disclosure_change(principal, before, definition)
             after = save_indicator(conn, definition, principal.name, create=create)
         except DefinitionError as exc:
             raise _definition_problem(exc) from None
+        if before is not None and any(before[f] != after[f] for f in RULE_FIELDS):
+            refresh_after_write(conn)  # thresholds, publication, weights and changes apply before anyone reads
         action = "indicator.created" if create else "indicator.updated"
         if before is not None and before["published"] != after["published"]:
             action = "indicator.published" if after["published"] else "indicator.unpublished"
@@ -106,6 +112,21 @@ def _write_indicator(request: Request, principal: Principal, payload: Any, *, cr
     body = {k: after[k] for k in CATALOGUE_FIELDS}
     headers = {"Location": f"{base_url(request)}/api/indicators/{after['code']}"}
     return json_response(body, status=201 if create else 200, headers=headers)
+
+
+def _check_disclosure_change(principal: Principal, before: dict | None, definition: IndicatorDefinition) -> None:
+    """Confidentiality thresholds are the statistics office's rule: anyone else may only make them stricter
+    (a new indicator's thresholds at least the catalogue's defaults)."""
+    if principal.has("statistics_office"):
+        return
+    stored = definition_of(before)["disclosure"] if before else Disclosure().model_dump()
+    given = definition.disclosure.model_dump() if definition.disclosure else {}
+    weaker = [name for name, limit in (stored or {}).items()
+              if limit is not None and (given.get(name) is None or given[name] < limit)]
+    if weaker:
+        raise ProblemError(403, "Forbidden", f"only the statistics office (role statistics_office) may lower or "
+                           f"switch off the confidentiality thresholds ({', '.join(weaker)}); keep them at least "
+                           f"{stored}", field="disclosure")
 
 
 def _merge_patch(target: dict, patch: dict) -> dict:
@@ -151,7 +172,7 @@ def coverage(request: Request, conn: Conn, caller: Caller, f: Format = None,
         raise not_found(f"unknown level {level!r}", available=[lv.code for lv in list_levels(conn)])
     if indicator is not None:
         item = get_indicator(conn, indicator)
-        if item is None or not (item["published"] or caller.sees_unsuppressed):
+        if item is None or not (item["published"] or caller.sees_drafts):
             raise not_found(f"no indicator {indicator!r}; /api/indicators lists them")
     query = CoverageQuery(indicator=indicator, level=level, period=period, unsuppressed=caller.sees_unsuppressed)
     rows = coverage_summary(conn, query)
@@ -165,7 +186,7 @@ def coverage(request: Request, conn: Conn, caller: Caller, f: Format = None,
     if wants_html(request, f):
         return render("coverage.html", request, page_title="Datenabdeckung", rows=rows, gaps=gaps, query=query,
                       flags=OBSERVATION_FLAGS, levels=list_levels(conn),
-                      indicators=list_indicators(conn, published_only=not caller.sees_unsuppressed))
+                      indicators=list_indicators(conn, published_only=not caller.sees_drafts))
     body: dict[str, Any] = {"coverage": rows, "count": len(rows)}
     if gaps is not None:
         body["gaps"] = gaps
@@ -219,7 +240,7 @@ def area_history(request: Request, conn: Conn, caller: Caller, key: str, f: Form
     item = _one_area(conn, key, level)
     if indicator is not None:
         found = get_indicator(conn, indicator)
-        if found is None or not (found["published"] or caller.sees_unsuppressed):
+        if found is None or not (found["published"] or caller.sees_drafts):
             raise not_found(f"no indicator {indicator!r}; /api/indicators lists them")
     rows = observation_history(conn, item["level_code"], item["key"], indicator, period, caller.sees_unsuppressed)
     if f == "csv":

@@ -43,6 +43,7 @@ from indicators.index_runs import (
     latest_run,
     list_index_periods,
     provenance,
+    public_summary,
     recompute_existing,
     result_feature_texts,
     results,
@@ -225,8 +226,9 @@ def run_index(request: Request, caller: Steward, index_id: str, level: Level = "
         run = latest_run(conn, index_id, level, chosen)
         record(conn, caller, "compute", "index_run", str(run_id), None,
                {"index_id": index_id, "level": level, "period": chosen, "inputs_hash": run["inputs_hash"]})
+        summary = run["summary"] if caller.sees_unsuppressed else public_summary(conn, run["summary"])
     return json_response({"index": index_id, "level": level, "period": chosen, **provenance(run),
-                          "summary": run["summary"]}, status=201)
+                          "summary": summary}, status=201)
 
 
 # --- results -----------------------------------------------------------------------------------------------
@@ -239,8 +241,9 @@ def index_results(request: Request, conn: Conn, caller: Caller, index_id: str, l
     _level_or_404(conn, level)
     chosen = _index_period(conn, index_id, level, period)
     run = latest_run(conn, index_id, level, chosen)
+    summary = run["summary"] if caller.sees_unsuppressed else public_summary(conn, run["summary"])
     head = {"index": index_id, "name_de": stored["name_de"], "name_en": stored["name_en"], "level": level,
-            "period": chosen.isoformat(), "provenance": provenance(run), "summary": run["summary"]}
+            "period": chosen.isoformat(), "provenance": provenance(run), "summary": summary}
     fmt = _format(request, f)
     if fmt == "geojson":
         return _feature_collection(result_feature_texts(conn, run), head)
@@ -257,7 +260,7 @@ def index_explanation(conn: Conn, caller: Caller, index_id: str, area_key: str, 
     _level_or_404(conn, level)
     chosen = _index_period(conn, index_id, level, period)
     try:
-        return json_response(explain(conn, index_id, area_key, level, chosen))
+        return json_response(explain(conn, index_id, area_key, level, chosen, caller.sees_unsuppressed))
     except LookupError:
         raise not_found(f"no area {area_key!r} on level {level!r} in the results of {index_id!r} for {chosen}") from None
 
