@@ -57,8 +57,9 @@ def fail(message: str) -> None:
 
 
 @contextmanager
-def database(settings: Settings, *, stop_embedded: bool = False) -> Iterator[tuple[Engine, str]]:
-    """An engine for DATABASE_URL, or for the embedded cluster (started if needed); migrations applied."""
+def database(settings: Settings, *, stop_embedded: bool = False, migrate: bool = True) -> Iterator[tuple[Engine, str]]:
+    """An engine for DATABASE_URL, or for the embedded cluster (started if needed); migrations applied unless
+    `migrate` is false."""
     cluster = None
     started = False
     try:
@@ -75,7 +76,8 @@ def database(settings: Settings, *, stop_embedded: bool = False) -> Iterator[tup
                 where += f" (the postgres user cannot enter {cluster.relocated_from})"
         engine = create_engine(url, settings)
         check_connection(engine)
-        upgrade(engine, settings.storage_srid)
+        if migrate:
+            upgrade(engine, settings.storage_srid)
     except (EmbeddedError, DatabaseUnavailable) as exc:
         fail(str(exc))
     try:
@@ -140,6 +142,24 @@ def db_upgrade():
     """Apply all schema migrations to the configured database."""
     with database(get_settings(), stop_embedded=True) as (_engine, where):
         console.print(f"schema is up to date ({where})")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help='Revision to go back to, e.g. "0009", or "base" (no '
+                                                           'project table left; every row is lost).')):
+    """Undo schema migrations down to REVISION (for going back to an older release); `db upgrade` goes forward."""
+    from alembic.util import CommandError
+
+    from service.db import current_revisions, downgrade
+
+    with database(get_settings(), stop_embedded=True, migrate=False) as (engine, where):
+        try:
+            downgrade(engine, revision)
+        except CommandError as exc:
+            fail(f"cannot downgrade to {revision!r}: {exc}")
+        with engine.connect() as conn:
+            now = ", ".join(current_revisions(conn)) or "base"
+        console.print(f"schema is at {now} ({where})")
 
 
 @demo_app.command("load")

@@ -67,7 +67,10 @@ def alembic_config() -> Config:
 def upgrade(engine: Engine, storage_srid: int) -> None:
     """Apply all Alembic migrations (idempotent). When a migration was applied to a database that had a schema
     already, roll-ups and disclosure are recomputed in the same transaction: a migration may change what the
-    disclosure model sees, and readers must never see a state in which a rule is not applied."""
+    disclosure model sees, and readers must never see a state in which a rule is not applied.
+
+    `storage_srid` reaches the migrations as an option (`service.migrations.options`); it only matters for a new
+    database, an existing one keeps the SRID it was created with."""
     config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
@@ -76,6 +79,21 @@ def upgrade(engine: Engine, storage_srid: int) -> None:
         command.upgrade(config, "heads")  # feature branches of the schema may have separate heads
         if before and set(MigrationContext.configure(conn).get_current_heads()) != before:
             refresh_after_write(conn)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to `revision` (a revision id such as "0009", or "base": no project table left), in
+    one transaction. Nothing is recomputed: the code of this release expects the newest schema, a downgraded
+    database is for the older release that matches it (whose own upgrade then refreshes what it derives)."""
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def current_revisions(conn: Connection) -> tuple[str, ...]:
+    """The revisions the database is at (empty before the first migration and after a downgrade to base)."""
+    return MigrationContext.configure(conn).get_current_heads()
 
 
 def is_up_to_date(conn: Connection) -> bool:

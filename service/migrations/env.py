@@ -1,11 +1,12 @@
-"""Alembic environment: runs migrations on the connection handed over by `service.db.upgrade`."""
+"""Alembic environment: runs migrations on the connection handed over by `service.db` (upgrade, downgrade).
+
+Options for the migrations travel on `config.attributes` and are read through `service.migrations.options`;
+the schema itself is written out in the migrations (no SQLAlchemy metadata, no autogenerate).
+"""
 
 from alembic import context
 
-from geo.schema import metadata
-
 config = context.config
-connection = config.attributes["connection"]
-context.configure(connection=connection, target_metadata=metadata, transaction_per_migration=False)
+context.configure(connection=config.attributes["connection"], target_metadata=None, transaction_per_migration=False)
 with context.begin_transaction():
-    context.run_migrations(storage_srid=config.attributes.get("storage_srid", 25833))
+    context.run_migrations()

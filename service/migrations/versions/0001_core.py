@@ -5,17 +5,20 @@ Revises:
 """
 from alembic import op
 
+from service.migrations.options import storage_srid
+
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
 
-def upgrade(storage_srid: int = 25833) -> None:
+def upgrade() -> None:
+    srid = storage_srid()
     op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     op.execute("CREATE TABLE dm_setting (key text PRIMARY KEY, value text NOT NULL)")
-    op.execute(f"INSERT INTO dm_setting VALUES ('storage_srid', '{int(storage_srid)}')")
+    op.execute(f"INSERT INTO dm_setting VALUES ('storage_srid', '{srid}')")
     op.execute("""
         CREATE TABLE import_batch (
             id bigserial PRIMARY KEY,
@@ -52,7 +55,7 @@ def upgrade(storage_srid: int = 25833) -> None:
             parent_key text,
             valid_from date NOT NULL,
             valid_to date,
-            geom geometry(MultiPolygon, {int(storage_srid)}) NOT NULL,
+            geom geometry(MultiPolygon, {srid}) NOT NULL,
             geom_4326 geometry(MultiPolygon, 4326) GENERATED ALWAYS AS (ST_Transform(geom, 4326)) STORED,
             area_m2 double precision NOT NULL,
             attributes jsonb NOT NULL DEFAULT '{{}}'::jsonb,

@@ -14,14 +14,16 @@ Revises: 0001
 """
 from alembic import op
 
+from service.migrations.options import storage_srid
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
 
 
-def upgrade(storage_srid: int = 25833) -> None:
-    srid = int(storage_srid)
+def upgrade() -> None:
+    srid = storage_srid()
     op.execute("""
         CREATE TABLE api_token (
             id bigserial PRIMARY KEY,

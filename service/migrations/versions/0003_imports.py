@@ -33,7 +33,7 @@ FOREIGN_KEYS = {  # constraint name -> (column, referenced table, referenced col
 }
 
 
-def upgrade(storage_srid: int = 25833) -> None:
+def upgrade() -> None:
     for name in FOREIGN_KEYS:
         op.execute(f"ALTER TABLE observation DROP CONSTRAINT IF EXISTS {name}")
     op.execute("CREATE INDEX IF NOT EXISTS observation_superseded_by_batch_idx ON observation (superseded_by_batch) "
@@ -159,6 +159,8 @@ def downgrade() -> None:
     for event in ("insert", "update"):
         op.execute(f"DROP TRIGGER IF EXISTS observation_references_{event} ON observation")
     op.execute("DROP FUNCTION IF EXISTS observation_references_exist()")
+    # 0010's downgrade keeps the reference check it introduced (called by the trigger function dropped above)
+    op.execute("DROP FUNCTION IF EXISTS observation_assert_references(bigint[], text[], bigint[])")
     op.execute("DROP INDEX IF EXISTS observation_superseded_by_batch_idx")
     for name, (column, table, key, extra) in FOREIGN_KEYS.items():
         op.execute(f"ALTER TABLE observation ADD CONSTRAINT {name} FOREIGN KEY ({column}) REFERENCES {table} ({key}) "

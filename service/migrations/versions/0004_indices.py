@@ -15,7 +15,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade(storage_srid: int = 25833) -> None:
+def upgrade() -> None:
     op.execute("ALTER TABLE index_run ADD COLUMN confirmed_at timestamptz")
     op.execute("CREATE INDEX index_run_lookup_idx ON index_run (index_id, level_code, period)")
     op.execute("CREATE INDEX index_result_area_idx ON index_result (area_id)")

@@ -23,7 +23,7 @@ EXTRA_TABLES = ("area_level", "index_run", "index_definition_version", "point_la
                 "grid_layer", "grid_cell", "import_batch", "topic")
 
 
-def upgrade(storage_srid: int = 25833) -> None:
+def upgrade() -> None:
     op.execute("""
         CREATE OR REPLACE FUNCTION bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE

@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade(storage_srid: int = 25833) -> None:
+def upgrade() -> None:
     op.execute("""
         CREATE TABLE observation_derivation (
             observation_id bigint PRIMARY KEY REFERENCES observation (id) ON DELETE CASCADE,

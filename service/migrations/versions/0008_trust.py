@@ -15,7 +15,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade(storage_srid: int = 25833) -> None:
+def upgrade() -> None:
     op.execute("""
         CREATE TABLE indicator_partition (
             name text NOT NULL,

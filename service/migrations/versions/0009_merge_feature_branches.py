@@ -10,7 +10,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade(storage_srid: int = 25833) -> None:
+def upgrade() -> None:
     pass
 
 

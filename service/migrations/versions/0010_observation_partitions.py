@@ -339,7 +339,7 @@ def _set_aside_observation() -> None:
     op.execute("ALTER SEQUENCE observation_id_seq OWNED BY NONE")
 
 
-def upgrade(storage_srid: int = 25833) -> None:
+def upgrade() -> None:
     op.execute(BUMP)
     op.execute(BUMP_TRIGGER)
     op.execute(ASSERT_REFERENCES)
@@ -379,7 +379,7 @@ def upgrade(storage_srid: int = 25833) -> None:
     op.execute(PUBLIC_VIEW.format(join=" AND d.indicator_code = o.indicator_code"))
 
 
-def downgrade(storage_srid: int = 25833) -> None:
+def downgrade() -> None:
     """Back to one table. observation_assert_references and the statement trigger calling it stay: they check
     what 0003's trigger checked."""
     op.execute(RENAME_CASCADE_0003)

@@ -30,7 +30,7 @@ FINITE = ("ST_XMin(geom) BETWEEN -1e12 AND 1e12 AND ST_XMax(geom) BETWEEN -1e12 
           "AND ST_YMin(geom) BETWEEN -1e12 AND 1e12 AND ST_YMax(geom) BETWEEN -1e12 AND 1e12")
 
 
-def upgrade(storage_srid: int = 25833) -> None:
+def upgrade() -> None:
     op.execute("ALTER TABLE import_batch ADD COLUMN undone_at timestamptz, ADD COLUMN undone_by text")
     op.execute("""
         CREATE TABLE area_change (
@@ -123,7 +123,7 @@ def _chain_audit_log() -> None:
             FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()""")
 
 
-def downgrade(storage_srid: int = 25833) -> None:
+def downgrade() -> None:
     for table in ("audit_log", "audit_chain"):
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
     op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")

@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade(storage_srid: int = 25833) -> None:
+def upgrade() -> None:
     op.execute("""
         CREATE UNLOGGED TABLE rate_bucket (
             client text PRIMARY KEY,
@@ -27,5 +27,5 @@ def upgrade(storage_srid: int = 25833) -> None:
     op.execute("CREATE INDEX rate_bucket_updated_idx ON rate_bucket (updated)")
 
 
-def downgrade(storage_srid: int = 25833) -> None:
+def downgrade() -> None:
     op.execute("DROP TABLE rate_bucket")

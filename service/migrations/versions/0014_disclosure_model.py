@@ -49,7 +49,7 @@ DERIVATION_JOIN = """
     LEFT JOIN observation_derivation dv ON dv.observation_id = o.id AND dv.indicator_code = o.indicator_code"""
 
 
-def upgrade(storage_srid: int = 25833) -> None:
+def upgrade() -> None:
     op.execute("ALTER TABLE api_token DROP CONSTRAINT api_token_role_check")
     op.execute(f"ALTER TABLE api_token ADD CONSTRAINT api_token_role_check CHECK (role IN ({ROLES}))")
     op.execute("ALTER TABLE observation_derivation ADD COLUMN weight_sum double precision")
@@ -58,7 +58,7 @@ def upgrade(storage_srid: int = 25833) -> None:
     op.execute(f"UPDATE disclosure SET reason = '{REASON}'")
 
 
-def downgrade(storage_srid: int = 25833) -> None:
+def downgrade() -> None:
     op.execute("DROP VIEW observation_public")
     op.execute(PUBLIC_VIEW.format(value="CASE WHEN d.observation_id IS NULL THEN o.value END", join=""))
     op.execute("ALTER TABLE observation_derivation DROP COLUMN weight_sum")
