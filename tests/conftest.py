@@ -1,8 +1,8 @@
 """Fixtures: a throwaway PostGIS cluster (or DATABASE_URL's server), the demo database, the app, a live server.
 
-The demo database is built once per session through `district-monitor`'s own migration and demo code and
-used as a template; tests that write get their own copy (`CREATE DATABASE ... TEMPLATE`), so no test
-sees another's changes.
+The demo database is built through `district-monitor`'s own migration and demo code and used as a template;
+tests that write get their own copy (`CREATE DATABASE ... TEMPLATE`), so no test sees another's changes. On the
+throwaway cluster it is built once and reused by later runs while its inputs are unchanged (tests/demo_cache.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,9 +26,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from service.app import create_app
-from service.db import create_engine, normalise_url, upgrade
-from service.demo import load_demo
-from service.embedded import throwaway_cluster
+from service.db import create_engine, normalise_url
+from service.embedded import EmbeddedCluster, throwaway_cluster
 from service.settings import Settings
 
 TEMPLATE_DB = "dm_test_template"
@@ -37,8 +37,11 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"  # R
 class PgServer:
     """A PostgreSQL server on which tests may create and drop databases."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, cluster: EmbeddedCluster | None = None, demo_cache=None, has_demo: bool = False):
         self.url = make_url(normalise_url(url))
+        self.cluster = cluster  # the throwaway cluster, if the tests run on one
+        self.demo_cache = demo_cache  # where to keep the demo database for later runs (tests/demo_cache.py)
+        self.has_demo = has_demo  # the cluster was copied from a snapshot that holds the demo template
 
     def database_url(self, name: str) -> str:
         return self.url.set(database=name).render_as_string(hide_password=False)
@@ -72,21 +75,30 @@ def pg_server() -> Iterator[PgServer]:
     if os.environ.get("DATABASE_URL"):
         yield PgServer(os.environ["DATABASE_URL"])
         return
+    from tests.demo_cache import DemoCache, cluster_from_snapshot
+
+    cache = DemoCache.configured()
+    if cache is not None and cache.has_snapshot():
+        with cluster_from_snapshot(cache.snapshot) as cluster:
+            yield PgServer(cluster.url("postgres"), cluster, has_demo=True)
+        return
     with throwaway_cluster("dm-test-pg-") as cluster:
-        yield PgServer(cluster.url("postgres"))
+        yield PgServer(cluster.url("postgres"), cluster, demo_cache=cache)
 
 
 @pytest.fixture(scope="session")
 def demo_template(pg_server: PgServer) -> str:
     """Name of a database holding the migrated schema and the whole Berlin demo."""
-    url = pg_server.create(TEMPLATE_DB)
-    engine = create_engine(url, make_settings())
-    with engine.begin() as conn:
-        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
-        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
-    upgrade(engine, 25833)
-    load_demo(engine)
-    engine.dispose()
+    if pg_server.has_demo:
+        return TEMPLATE_DB
+    from tests.demo_cache import build_demo_database
+
+    build_demo_database(pg_server.create(TEMPLATE_DB))
+    if pg_server.demo_cache is not None:
+        try:
+            pg_server.demo_cache.save(pg_server.cluster)
+        except Exception as exc:  # noqa: BLE001 -- the cache only saves time; the next run builds again
+            warnings.warn(f"the demo database was not cached for later runs: {exc}", stacklevel=1)
     return TEMPLATE_DB
 
 
