@@ -19,10 +19,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import pandas as pd
-import pyogrio
 import shapely
 import sqlalchemy as sa
 from pyproj import CRS
@@ -35,6 +34,9 @@ from geo.levels import Level, get_level
 from geo.plausibility import (Region, assign_crs, check_finite, check_region, configured_extent,
                               repair_outlines)
 from geo.schema import storage_srid
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp", ".fgb")
 MAX_UNZIPPED_BYTES = 2 << 30  # a shapefile of a whole Land stays far below 2 GiB
@@ -188,6 +190,9 @@ def _read(path: Path, options: BoundaryImportOptions, report: ImportReport) -> g
         if member is None:
             return None
         source = f"/vsizip/{path}/{member}"
+    import geopandas as gpd  # GeoPandas and pyogrio are imported on first use: slow to import
+    import pyogrio
+
     try:
         info = pyogrio.read_info(source, layer=options.layer, encoding=options.encoding)
         frame = gpd.read_file(source, layer=options.layer, engine="pyogrio", encoding=options.encoding)
@@ -275,6 +280,8 @@ def _expected_region(conn: Connection, level: Level, options: BoundaryImportOpti
 
 def _validate_features(frame: gpd.GeoDataFrame, options: BoundaryImportOptions, region: Region,
                        report: ImportReport) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
     frame = frame.reset_index(drop=True)
     rows = pd.Series(range(1, len(frame) + 1), index=frame.index)
     keys = frame[options.key_field].astype("string").str.strip()

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from geo.import_report import ImportLimits, ImportReport
+
+if TYPE_CHECKING:
+    import geopandas as gpd  # annotations only: GeoPandas is slow to import
 
 # CRSs German statistics offices and surveying authorities deliver in: WGS 84, ETRS89/UTM 32N and 33N (also with
 # the zone number before the easting), Gauss-Krüger zones 2-5, ETRS89-LAEA, Web Mercator

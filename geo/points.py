@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import orjson
 import pandas as pd
-import pyogrio
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -26,6 +25,9 @@ from geo.import_report import (BeforeCommit, ImportLimits, ImportReport, file_sh
                                reader_message, record_batch, run_in_import_transaction)
 from geo.plausibility import assign_crs, check_finite, check_region, configured_extent
 from geo.schema import storage_srid
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".fgb", ".zip", ".shp", ".csv")
 LAYER_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
@@ -96,6 +98,9 @@ def read_layer_file(path: Path, options, report: ImportReport) -> gpd.GeoDataFra
         report.error("the file is empty", "export the layer again")
         return None
     source = f"/vsizip/{path}" if path.name.lower().endswith(".zip") else str(path)
+    import geopandas as gpd  # GeoPandas and pyogrio are imported on first use: slow to import
+    import pyogrio
+
     try:
         info = pyogrio.read_info(source, layer=options.file_layer)
         frame = gpd.read_file(source, layer=options.file_layer, engine="pyogrio")
@@ -118,6 +123,8 @@ def read_layer_file(path: Path, options, report: ImportReport) -> gpd.GeoDataFra
 
 def _validate(frame: gpd.GeoDataFrame, options: PointImportOptions, limits: ImportLimits,
               report: ImportReport) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
     frame = frame.reset_index(drop=True)
     rows = pd.Series(range(1, len(frame) + 1), index=frame.index)
     keys = frame[options.key_field].astype("string").str.strip()

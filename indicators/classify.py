@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
 from indicators.composite import StatusThresholds, classify_status
+
+if TYPE_CHECKING:
+    import mapclassify
 
 Scheme = Literal["quantiles", "fisher_jenks", "std_mean", "equal_interval", "mss_sd"]
 SCHEMES: tuple[Scheme, ...] = ("quantiles", "fisher_jenks", "std_mean", "equal_interval", "mss_sd")
@@ -132,6 +134,7 @@ def format_number(value: float, decimals: int, language: Literal["de", "en"]) ->
 
 
 def _mapclassify_classifier(scheme: Scheme, y: np.ndarray, k: int) -> mapclassify.classifiers.MapClassifier:
+    import mapclassify  # imported on first use: slow to import (it pulls in matplotlib and scikit-learn)
     if scheme == "quantiles":
         return mapclassify.Quantiles(y, k=k)
     if scheme == "equal_interval":

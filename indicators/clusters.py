@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas
 import orjson
 import pandas as pd
 import sqlalchemy as sa
@@ -22,6 +21,9 @@ from indicators.hotspots import QUADRANTS, local_morans
 from indicators.index_runs import latest_run
 from indicators.schema import observation_source
 from indicators.values import boundary_date_for
+
+if TYPE_CHECKING:
+    import geopandas
 
 VERSION_FILTER = "a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)"
 
@@ -75,6 +77,8 @@ def read_values(conn: Connection, request: ClusterRequest) -> tuple[date, pd.Dat
 
 def read_geometries(conn: Connection, level: str, at: date) -> geopandas.GeoSeries:
     """Geometries of one boundary version in the storage CRS, indexed by key."""
+    import geopandas  # imported on first use: slow to import
+
     frame = geopandas.read_postgis(
         sa.text(f"SELECT a.key, a.geom FROM area a WHERE {VERSION_FILTER} ORDER BY a.key"), conn, geom_col="geom",
         params={"level": level, "at": at})

@@ -25,9 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import sqlalchemy as sa
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix, vstack
-from scipy.sparse.csgraph import connected_components
 from sqlalchemy.engine import Connection
 
 WIDTH_TOLERANCE = 1e-6
@@ -96,6 +93,9 @@ def _narrow_cells(unknowns: dict[int, Unknown], equations: dict[tuple, list]) ->
         slack.append(abs(residual) + SLACK * scale)
     if not rhs:
         return [obs_id for obs_id, u in unknowns.items() if u.width is not None and _width(u.lower, u.upper) < u.width]
+    from scipy.sparse import coo_matrix  # scipy is imported on first use: slow to import, and only audits need it
+    from scipy.sparse.csgraph import connected_components
+
     matrix = coo_matrix((data, (rows, columns)), shape=(len(rhs), len(index))).tocsr()
     _n, component_of = connected_components(abs(matrix.T @ matrix), directed=False)
     ids = list(unknowns)
@@ -111,6 +111,9 @@ def _narrow_cells(unknowns: dict[int, Unknown], equations: dict[tuple, list]) ->
 
 def _narrow_in_component(cells: np.ndarray, protected: list[int], matrix, rhs: np.ndarray, slack: np.ndarray,
                          unknowns: dict[int, Unknown]) -> list[int]:
+    from scipy.optimize import linprog
+    from scipy.sparse import vstack
+
     ids = list(unknowns)
     sub = matrix[:, cells]
     used = np.flatnonzero(abs(sub).sum(axis=1).A1 > 0)

@@ -13,12 +13,14 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import esda
-import geopandas
-import libpysal
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import geopandas
+    import libpysal
 
 QUADRANTS = {1: "High-High", 2: "Low-High", 3: "Low-Low", 4: "High-Low"}
 """esda's quadrant codes `q` (value of the area / spatial lag of its neighbours)."""
@@ -60,6 +62,9 @@ def local_morans(
 
     Contiguity is topological, so the result does not depend on the CRS (both inputs must share one).
     """
+    import esda  # PySAL is imported on first use: slow to import, and only cluster analyses need it
+    import libpysal
+
     if not 0 < alpha < 1:
         raise ValueError("alpha must lie between 0 and 1")
     analysed, excluded = areas_to_analyse(geometries, values)
@@ -115,6 +120,9 @@ def areas_to_analyse(geometries: geopandas.GeoSeries, values: pd.Series) -> tupl
 
 def queen_weights(geometries: geopandas.GeoSeries) -> libpysal.weights.W:
     """Queen contiguity (shared edge or corner) with the area keys as ids."""
+    import geopandas
+    import libpysal
+
     frame = geopandas.GeoDataFrame(geometry=geometries)
     return libpysal.weights.Queen.from_dataframe(frame, use_index=True, silence_warnings=True)
 

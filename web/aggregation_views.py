@@ -8,14 +8,11 @@ import io
 from html import escape
 
 import folium
-import matplotlib
+from branca.element import Element
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen before pyplot is imported)
-from branca.element import Element  # noqa: E402
-
-from web.maps import MISSING_COLOUR, NEUTRAL, base_map, control_label, feature_details  # noqa: E402
-from web.templates import german_number  # noqa: E402
+from web.charts import configure_matplotlib
+from web.maps import MISSING_COLOUR, NEUTRAL, base_map, control_label, feature_details
+from web.templates import german_number
 
 GROUP_LABELS = {"programme": "Programmgebiet", "rest": "übrige Stadt", "matched": "Vergleichsgebiete"}
 GROUP_COLOURS = {"programme": "#bd0026", "rest": "#777777", "matched": "#2b8cbe"}
@@ -76,6 +73,9 @@ def _break_labels(breaks: list[float]) -> list[str]:
 def evaluation_chart(result: dict) -> str:
     """Small multiples, one per indicator: the pre and post values of programme, rest of the city and matched
     comparison areas, with the difference in differences in the title. Returns SVG text."""
+    configure_matplotlib()  # the Agg backend before pyplot is imported
+    import matplotlib.pyplot as plt
+
     items = result["indicators"]
     count = max(1, len(items))
     columns = min(3, count)

@@ -13,24 +13,30 @@ import io
 import textwrap
 from collections.abc import Sequence
 from datetime import date, timedelta
+from functools import cache
+from typing import TYPE_CHECKING
 
-import matplotlib
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.path import Path as MplPath
 
-matplotlib.use("Agg")
-from matplotlib import ticker
-from matplotlib.collections import PatchCollection, PathCollection
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch, PathPatch
-from matplotlib.path import Path as MplPath
-
-# text.parse_math off: names are text; a name with two "$" would otherwise be parsed as TeX and fail the chart
-matplotlib.rcParams.update({"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9,
-                            "axes.spines.top": False, "axes.spines.right": False, "text.parse_math": False})
 SERIES_STYLES = [  # area, parent, city: colour-blind safe (Okabe-Ito) and distinguishable without colour
     {"color": "#b2182b", "linewidth": 2.2, "marker": "o", "linestyle": "-"},
     {"color": "#0072b2", "linewidth": 1.5, "marker": "s", "linestyle": "--"},
     {"color": "#555555", "linewidth": 1.5, "marker": "^", "linestyle": ":"},
 ]
+
+
+@cache
+def configure_matplotlib() -> None:
+    """Import and configure matplotlib once, on first use (it takes about a second to import, and the app starts
+    without it): the Agg backend (no display), and the house style."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    # text.parse_math off: names are text; a name with two "$" would otherwise be parsed as TeX and fail the chart
+    matplotlib.rcParams.update({"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9,
+                                "axes.spines.top": False, "axes.spines.right": False, "text.parse_math": False})
 
 
 def data_uri(content: bytes | str, media_type: str) -> str:
@@ -47,6 +53,10 @@ def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]],
               target: tuple[int, float] | None = None) -> str:
     """A line per series (label, [(period, value)]) over the periods; gaps where a value is missing.
     `target` (year, value) draws the indicator's target as a horizontal line."""
+    configure_matplotlib()
+    from matplotlib import ticker
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(4.2, 2.2), dpi=100)
     axes = figure.add_subplot()
     for (label, points), style in zip(series, SERIES_STYLES):
@@ -72,6 +82,9 @@ def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]],
 
 def _polygon_path(geometry: dict) -> MplPath | None:
     """A matplotlib path (holes included) from a GeoJSON Polygon/MultiPolygon."""
+    configure_matplotlib()
+    from matplotlib.path import Path as MplPath
+
     polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry.get("coordinates", [])
     vertices, codes = [], []
     for polygon in polygons:
@@ -92,6 +105,11 @@ def _map_axes(figure: Figure):
 
 def locator_svg(background: Sequence[dict], highlight: dict, size_in: float = 2.4) -> str:
     """Small map: background geometries as grey outlines, the highlighted geometry filled dark red."""
+    configure_matplotlib()
+    from matplotlib.collections import PatchCollection
+    from matplotlib.figure import Figure
+    from matplotlib.patches import PathPatch
+
     figure = Figure(figsize=(size_in, size_in * 0.8), dpi=100)
     axes = _map_axes(figure)
     paths = [p for p in (_polygon_path(g) for g in background) if p is not None]
@@ -114,6 +132,11 @@ def map_paths(geometries: Sequence[dict]) -> list[MplPath | None]:
 def choropleth_png(paths: Sequence[MplPath | None], colours: Sequence[str], outlines: Sequence[MplPath | None],
                    title: str, legend: Sequence[tuple[str, str]], width_in: float = 3.4, dpi: int = 100) -> bytes:
     """A small static choropleth for print: filled areas, thicker outlines on top, legend below."""
+    configure_matplotlib()
+    from matplotlib.collections import PathCollection
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     figure = Figure(figsize=(width_in, width_in * 0.95), dpi=dpi)
     axes = figure.add_axes((0, 0.22, 1, 0.70))
     axes.set_axis_off()

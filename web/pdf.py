@@ -7,9 +7,7 @@ and refuses everything else, so rendering a PDF never touches the network.
 from __future__ import annotations
 
 import logging
-
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from functools import cache
 
 from web.templates import STATIC_DIR
 
@@ -19,22 +17,32 @@ logging.getLogger("weasyprint").setLevel(logging.ERROR)
 logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 
-class StaticOnlyFetcher(URLFetcher):
-    """Serves /static from disk and data: URIs; anything else is an error (no network while printing)."""
+@cache
+def static_only_fetcher() -> type:
+    """The URL fetcher class, defined on first use: WeasyPrint takes most of a second to import, and only PDF
+    requests need it."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def fetch(self, url, headers=None):
-        if url.startswith("data:"):
-            return super().fetch(url, headers)
-        prefix = PAGE_BASE + "static/"
-        if not url.startswith(prefix):
-            raise ValueError(f"not fetched while printing: {url}")
-        root = STATIC_DIR.resolve()
-        path = (root / url[len(prefix):].split("?")[0]).resolve()
-        if root not in path.parents or not path.is_file():
-            raise ValueError(f"no static file for {url}")
-        return URLFetcherResponse(url, path.read_bytes(),
-                                  {"Content-Type": MEDIA_TYPES.get(path.suffix, "application/octet-stream")})
+    class StaticOnlyFetcher(URLFetcher):
+        """Serves /static from disk and data: URIs; anything else is an error (no network while printing)."""
+
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            prefix = PAGE_BASE + "static/"
+            if not url.startswith(prefix):
+                raise ValueError(f"not fetched while printing: {url}")
+            root = STATIC_DIR.resolve()
+            path = (root / url[len(prefix):].split("?")[0]).resolve()
+            if root not in path.parents or not path.is_file():
+                raise ValueError(f"no static file for {url}")
+            return URLFetcherResponse(url, path.read_bytes(),
+                                      {"Content-Type": MEDIA_TYPES.get(path.suffix, "application/octet-stream")})
+
+    return StaticOnlyFetcher
 
 
 def html_to_pdf(html: str) -> bytes:
-    return HTML(string=html, base_url=PAGE_BASE, url_fetcher=StaticOnlyFetcher()).write_pdf()
+    from weasyprint import HTML  # imported on first use (see static_only_fetcher)
+
+    return HTML(string=html, base_url=PAGE_BASE, url_fetcher=static_only_fetcher()()).write_pdf()
