@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from shapely.geometry import shape
 from sqlalchemy.engine import Connection
 
-from geo.schema import storage_srid
+from geo.storage_crs import storage_srid
 
 # GeoJSON is always x = longitude, y = latitude (RFC 7946), also when EPSG:4326 is named.
 SUPPORTED_CRS = {"CRS84": 4326, "EPSG:4326": 4326, "EPSG:25832": 25832, "EPSG:25833": 25833, "EPSG:3035": 3035}

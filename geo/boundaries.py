@@ -33,7 +33,7 @@ from geo.import_report import (BeforeCommit, ImportFailed, ImportLimits, ImportR
 from geo.levels import Level, get_level
 from geo.plausibility import (Region, assign_crs, check_finite, check_region, configured_extent,
                               repair_outlines)
-from geo.schema import storage_srid
+from geo.storage_crs import storage_srid
 
 if TYPE_CHECKING:
     import geopandas as gpd

@@ -24,7 +24,7 @@ from geo.aggregation import AggregationInputError
 from geo.import_report import (BeforeCommit, ImportFailed, ImportReport, file_sha256, finish_batch, reader_message,
                                record_batch, run_in_import_transaction)
 from geo.points import LAYER_CODE_PATTERN
-from geo.schema import storage_srid
+from geo.storage_crs import storage_srid
 
 INSPIRE_ID = re.compile(r"^CRS(?P<crs>\d{4,5})RES(?P<res>\d+)(?P<unit>m|km)N(?P<n>\d+)E(?P<e>\d+)$")
 SHORT_ID = re.compile(r"^(?P<res>\d+)(?P<unit>m|km)N(?P<n>\d+)E(?P<e>\d+)$")

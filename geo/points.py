@@ -24,7 +24,7 @@ from geo.aggregation import AggregationInputError
 from geo.import_report import (BeforeCommit, ImportLimits, ImportReport, file_sha256, finish_batch,
                                reader_message, record_batch, run_in_import_transaction)
 from geo.plausibility import assign_crs, check_finite, check_region, configured_extent
-from geo.schema import storage_srid
+from geo.storage_crs import storage_srid
 
 if TYPE_CHECKING:
     import geopandas as gpd

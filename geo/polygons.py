@@ -20,7 +20,7 @@ from geo.import_report import (BeforeCommit, ImportFailed, ImportLimits, ImportR
                                record_batch, run_in_import_transaction)
 from geo.plausibility import check_finite, check_region, configured_extent, repair_outlines
 from geo.points import LAYER_CODE_PATTERN, MAX_ROWS_LISTED, read_layer_file
-from geo.schema import storage_srid
+from geo.storage_crs import storage_srid
 
 Progress = Callable[[str, int, int], None]
 

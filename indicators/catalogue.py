@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.engine import Connection
 
-from indicators.schema import observation_source
+from indicators.observation_source import observation_source
 
 CATALOGUES = Path(__file__).resolve().parent / "catalogues"
 

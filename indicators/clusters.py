@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from indicators.hotspots import QUADRANTS, local_morans
 from indicators.index_runs import latest_run
-from indicators.schema import observation_source
+from indicators.observation_source import observation_source
 from indicators.values import boundary_date_for
 
 if TYPE_CHECKING:

@@ -16,7 +16,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from indicators.schema import OBSERVATION_FLAGS, observation_source
+from indicators.observation_flags import OBSERVATION_FLAGS
+from indicators.observation_source import observation_source
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError, Overlap, Target, current_version, finest_level, overlap
-from indicators.schema import observation_source
+from indicators.observation_source import observation_source
 
 POPULATION = "EW"
 

@@ -95,7 +95,7 @@ def observation_options(fields: dict[str, list[str]]) -> ObservationImportOption
     except `column` (SOURCE=CODE) and `missing` (TOKEN=FLAG), which repeat. Raises OptionError."""
     import codecs
 
-    from indicators.schema import OBSERVATION_FLAGS
+    from indicators.observation_flags import OBSERVATION_FLAGS
 
     unknown = sorted(set(fields) - OBSERVATION_OPTION_FIELDS)
     if unknown:

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError, current_version, finest_level
-from indicators.schema import observation_source
+from indicators.observation_source import observation_source
 
 CAVEAT_DE = ("Deskriptiver Vergleich: Die Differenz der Differenzen zeigt, wie sich das Programmgebiet anders "
              "entwickelt hat als die Vergleichsgebiete. Sie belegt keine Wirkung des Programms (Auswahl der Gebiete, "

@@ -389,7 +389,7 @@ def derivation_sql() -> str:
 def list_derivations(conn: Connection, level: str, indicator_code: str | None = None,
                      period: date | None = None, unsuppressed: bool = False) -> list[dict]:
     """How the values of one level were derived: one row per area, indicator and period (derived rows only)."""
-    from indicators.schema import observation_source
+    from indicators.observation_source import observation_source
 
     rows = conn.execute(sa.text(f"""
         SELECT a.key, a.name, o.indicator_code AS indicator, o.period, o.value, o.flag, o.flag_reason,

@@ -14,7 +14,7 @@ from collections import OrderedDict
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from indicators.schema import observation_source
+from indicators.observation_source import observation_source
 
 
 # The standing of every area of a level, per database, kind of reader and data_version (newest last).

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError, check_radius, current_version
 from geo.points import catchment_overlaps, check_point_layer, points_outside, points_per_area
-from indicators.schema import observation_source
+from indicators.observation_source import observation_source
 from indicators.values import boundary_date_for
 
 

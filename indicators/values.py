@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from indicators.catalogue import list_periods
-from indicators.schema import observation_source
+from indicators.observation_source import observation_source
 
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from geo.crs import BadBbox, Crs, UnknownCrs, crs_uris, parse_bbox, parse_crs
 from geo.features import boundary_versions, level_extent
 from geo.levels import Level, list_levels
-from geo.schema import storage_srid
+from geo.storage_crs import storage_srid
 from indicators.catalogue import list_periods
 from indicators.values import (PeriodNotFound, boundary_date_for, cached_properties_sql, ensure_properties_cache,
                                period_properties_sql, property_schema, resolve_period)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indicators.schema import OBSERVATION_FLAGS
+from indicators.observation_flags import OBSERVATION_FLAGS
 from web.templates import german_number
 
 SUPPRESSED = ("gesperrt (statistische Geheimhaltung)", "withheld (statistical confidentiality)")

@@ -14,9 +14,9 @@ from geo.levels import get_level, list_levels
 from indicators.catalogue import (DefinitionError, Disclosure, IndicatorDefinition, definition_of, get_indicator,
                                   list_indicators, save_indicator, validate_definition)
 from indicators.coverage import CoverageQuery, coverage_gaps, coverage_summary
+from indicators.observation_flags import OBSERVATION_FLAGS
 from indicators.observations import observation_history
 from indicators.refresh import refresh_after_write
-from indicators.schema import OBSERVATION_FLAGS
 from indicators.values import area_values
 from service.audit import record
 from service.auth import Principal, current_principal, require_role
