@@ -1,6 +1,6 @@
 """Benchmark of the composite-index maths and of local Moran's I.
 
-1. An MSS-style graded z-index (METHODS.md §1) with 6 inputs for 100,000 synthetic areas, including the
+1. An MSS-style graded z-index (docs/methods.md §1) with 6 inputs for 100,000 synthetic areas, including the
    participation rules, status classes and the per-area explanation data; target < 2 s. Floor: the same
    z-scores, sum and re-standardisation as bare numpy array arithmetic (what no implementation can beat).
 2. LISA (esda.Moran_Local + global Moran's I, queen contiguity) on the 542 Berlin Planungsräume of the demo

@@ -5,7 +5,7 @@ planning area key "01100101"), one column per input indicator. Every intermediat
 result so that any area's index value can be traced back to its inputs (`explain_area`).
 This module must not read or write files, talk to a database or the network, or draw random numbers.
 
-Methods (docs/METHODS.md):
+Methods (docs/methods.md):
 - §1 MSS "gestuftes Indexverfahren" (Monitoring Soziale Stadtentwicklung Berlin, since MSS 2021):
   Senatsverwaltung für Stadtentwicklung, Bauen und Wohnen Berlin (2022), Indikatorenblätter MSS 2021,
   chapter 4 "Indizes", pp. 41-50.
@@ -285,7 +285,7 @@ def mss_index(
     exclusion_reasons: Mapping[str, str] | pd.Series | None = None,
     ddof: int = MSS_DDOF,
 ) -> MssIndexResult:
-    """MSS graded index (METHODS.md §1; MSS 2021 booklet pp. 41, 45): z-transform each input over the
+    """MSS graded index (docs/methods.md §1; MSS 2021 booklet pp. 41, 45): z-transform each input over the
     participating areas, multiply by its direction, sum, z-transform the sum.
 
     Non-participating areas and areas with a missing input do not enter means or SDs and get no value.
@@ -395,7 +395,7 @@ def percentile_rank_index(
     participating: pd.Series | None = None,
     exclusion_reasons: Mapping[str, str] | pd.Series | None = None,
 ) -> PercentileRankResult:
-    """Percentile-rank index (METHODS.md §2, CDC/ATSDR SVI): percentile-rank every indicator, sum the ranks
+    """Percentile-rank index (docs/methods.md §2, CDC/ATSDR SVI): percentile-rank every indicator, sum the ranks
     within each theme and rank the theme sums, sum the theme sums and rank again; flag ranks >= threshold.
     """
     require_directions(inputs, directions)
@@ -456,7 +456,7 @@ def weighted_index(
     exclusion_reasons: Mapping[str, str] | pd.Series | None = None,
     ddof: int = MSS_DDOF,
 ) -> WeightedIndexResult:
-    """Weighted composite (METHODS.md §3): standardise each input over the participating areas (z-score, or
+    """Weighted composite (docs/methods.md §3): standardise each input over the participating areas (z-score, or
     min-max with direction -1 as (max - x) / (max - min)), weight with weights normalised to sum 1, sum,
     optionally re-standardise the sum with the same method.
     """

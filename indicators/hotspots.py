@@ -1,4 +1,4 @@
-"""Spatial clusters of disadvantage: local and global Moran's I on queen-contiguity neighbours (METHODS.md §4).
+"""Spatial clusters of disadvantage: local and global Moran's I on queen-contiguity neighbours (docs/methods.md §4).
 
 Anselin, L. (1995): Local Indicators of Spatial Association - LISA. Geographical Analysis 27(2), 93-115;
 computed with PySAL esda (`Moran_Local`, `Moran`) and libpysal queen contiguity, row-standardised,

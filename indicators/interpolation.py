@@ -1,5 +1,5 @@
 """Areal interpolation of every indicator from the areas of a level to an arbitrary target polygon
-(METHODS.md section 5).
+(docs/methods.md section 5).
 
 - Extensive variables (counts, aggregation `sum`): each source area contributes value * share, where share is
   the part of its area inside the target ("areal weighting": people are assumed evenly spread in an area).

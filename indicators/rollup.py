@@ -1,5 +1,5 @@
 """Roll-up of observations along the area hierarchy (Planungsraum -> Bezirksregion -> Prognoseraum ->
-Bezirk -> Stadt), stored as derived observations (METHODS.md section 5).
+Bezirk -> Stadt), stored as derived observations (docs/methods.md section 5).
 
 Rules, chosen per indicator and group of child areas:
 - `sum`: counts (aggregation `sum`) add up. A sum that lacks a child (missing, not assessed) or contains an
@@ -335,7 +335,7 @@ def _write_changes(conn: Connection, changed: int) -> None:
     batch = conn.execute(sa.text("""
         INSERT INTO import_batch (kind, file_name, sha256, created_by, options, rows_written)
         VALUES ('rollup', 'roll-up along the area hierarchy', '', 'system',
-                '{"rules": "METHODS.md section 5: sum | ratio_of_sums | weighted_mean | difference"}'::jsonb,
+                '{"rules": "docs/methods.md section 5: sum | ratio_of_sums | weighted_mean | difference"}'::jsonb,
                 :changed)
         RETURNING id"""), {"changed": changed}).scalar_one()
     conn.execute(sa.text("""

@@ -1,4 +1,4 @@
-"""Specification of the composite indices in indicators.composite (METHODS.md §1-3)."""
+"""Specification of the composite indices in indicators.composite (docs/methods.md §1-3)."""
 
 import json
 import math

@@ -1,4 +1,4 @@
-"""Specification of local Moran's I clusters in indicators.hotspots (METHODS.md §4)."""
+"""Specification of local Moran's I clusters in indicators.hotspots (docs/methods.md §4)."""
 
 import geopandas
 import numpy as np
