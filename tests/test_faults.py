@@ -31,6 +31,7 @@ from service.db import create_engine, upgrade
 from service.demo import DEMO_MANIFEST
 from service.embedded import EmbeddedCluster, throwaway_cluster
 from tests.conftest import free_port, make_settings, table_fingerprint
+from tests.test_disconnects import wait_for
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -113,24 +114,31 @@ def restart_under_load(restart_server: str, private_cluster: EmbeddedCluster, pr
                 results.append((time.monotonic(), path, answer.status_code,
                                 hashlib.sha256(answer.content).hexdigest(), dict(answer.headers)))
 
+    def answered(status: int, after: float) -> bool:
+        return any(s == status and at > after for at, _, s, _, _ in list(results))
+
+    # The timing is controlled, not hoped for: the database stops when the clients are being answered, and
+    # each phase waits for what it needs to have happened (`pg_ctl -w` returns once PostgreSQL is down / up).
     workers = [threading.Thread(target=client, args=(n,)) for n in range(6)]
     for w in workers:
         w.start()
-    time.sleep(1.0)
-    down_at = time.monotonic()
-    private_cluster.stop()
-    with httpx.Client(base_url=restart_server, timeout=30) as http:
-        time.sleep(1.5)
-        ready_down = http.get("/readyz")
-        health_down = http.get("/healthz")
-        outage = http.get(probes[0])
-        private_cluster.ensure_running()
-        up_at = time.monotonic()
-        time.sleep(6.0)
-        ready_up = http.get("/readyz")
-    stop.set()
-    for w in workers:
-        w.join()
+    try:
+        wait_for(lambda: answered(200, 0.0), "the clients are answered")
+        down_at = time.monotonic()
+        private_cluster.stop()
+        with httpx.Client(base_url=restart_server, timeout=30) as http:
+            wait_for(lambda: answered(503, down_at + 0.5), "a client is answered 503 while the database is down")
+            ready_down = http.get("/readyz")
+            health_down = http.get("/healthz")
+            outage = http.get(probes[0])
+            private_cluster.ensure_running()
+            up_at = time.monotonic()
+            wait_for(lambda: answered(200, up_at + 5.0), "the clients are answered after the recovery window")
+            ready_up = http.get("/readyz")
+    finally:
+        stop.set()
+        for w in workers:
+            w.join()
 
     assert ready_down.status_code == 503 and ready_down.headers["retry-after"]
     assert health_down.status_code == 200, "/healthz reports the process, not the database"
@@ -203,8 +211,7 @@ def test_an_import_killed_with_sigkill_leaves_the_database_exactly_as_before(pg_
             time.sleep(0.05)
         assert process.poll() is None, "the import finished before it could be killed: make the file bigger"
         assert writing, "the import never started writing"
-        time.sleep(0.5)
-        process.send_signal(signal.SIGKILL)
+        process.send_signal(signal.SIGKILL)  # at a known point: inside its transaction, writing
         assert process.wait(timeout=10) == -signal.SIGKILL
         deadline = time.monotonic() + 120
         while backends_on(pg_server, name) and time.monotonic() < deadline:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from psycopg import errors
 
 from indicators.observations import ObservationImportOptions, import_observations
 from tests.conftest import private_engine, table_fingerprint
+from tests.test_disconnects import wait_for
 
 OPTIONS = ObservationImportOptions(level="plr")
 
@@ -60,6 +60,13 @@ def index_definitions(engine: sa.Engine, table: str) -> set[str]:
         definitions = conn.execute(sa.text(
             "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = CAST(:t AS regclass)"), {"t": table})
         return {re.sub(r"INDEX \S+ ON (ONLY )?\S+", "INDEX ON", d) for d in definitions.scalars()}
+
+
+def lock_waits(engine: sa.Engine) -> int:
+    """Sessions on the engine's database that wait for a lock."""
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                    "AND wait_event_type = 'Lock'")).scalar_one()
 
 
 def run_import(engine: sa.Engine, path: Path, **kwargs):
@@ -153,8 +160,8 @@ def test_two_imports_of_the_same_new_indicator_wait_for_each_other(fresh_engine,
     try:
         assert loaded.wait(60)
         threads[1].start()
-        time.sleep(1.5)
-        assert threads[1].is_alive()  # waiting for the first to commit its new partition
+        wait_for(lambda: lock_waits(fresh_engine) == 1, "the second import waits for the first to commit its partition")
+        assert threads[1].is_alive()
     finally:
         release.set()
         for thread in threads:
