@@ -1,5 +1,5 @@
 # Thin wrappers; scripts/bootstrap.sh installs what each target needs (Debian packages as root, .venv).
-.PHONY: run test bench lint clean-data
+.PHONY: run test test-fast bench lint clean-data
 
 run:
 	@sh scripts/bootstrap.sh run
@@ -8,6 +8,17 @@ run:
 test:
 	@sh scripts/bootstrap.sh test
 	.venv/bin/python -m pytest -q
+
+# The edit-test loop: the methods (no database), the API and pages read from the demo database (reused from
+# .data/test-cache/ while its inputs are unchanged). Under a minute with the cache warm; nothing that writes
+# and refreshes, no browser, no GDAL, no fault injection, no CLI subprocesses. `make test` before pushing.
+FAST_TESTS = tests/test_composite.py tests/test_classify.py tests/test_hotspots.py tests/test_indices_definitions.py \
+	tests/test_catalogue_file.py tests/test_charts_text.py tests/test_demo_cache.py tests/test_api_basics.py \
+	tests/test_coverage.py tests/test_ogc_errors.py
+
+test-fast:
+	@sh scripts/bootstrap.sh test
+	.venv/bin/python -m pytest -q -p no:cacheprovider $(FAST_TESTS)
 
 bench:
 	@sh scripts/bootstrap.sh test

@@ -1,0 +1,29 @@
+"""The cached demo database is rebuilt whenever something it is built from changes (tests/demo_cache.py)."""
+
+import json
+import subprocess
+import sys
+
+from tests.demo_cache import PROJECT, cache_key, inputs, loader_sources
+
+
+def test_the_key_covers_every_project_module_the_demo_loader_imports():
+    """The key follows the loader's import statements by reading the code; whatever importing it really loads
+    (in a fresh interpreter) must be among those files, or a change to it would reuse a stale database."""
+    loaded = subprocess.run([sys.executable, "-c", """
+import json, sys
+import service.db, service.demo
+print(json.dumps(sorted(m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None))))
+"""], cwd=PROJECT, capture_output=True, text=True, check=True).stdout
+    project_files = {path for path in json.loads(loaded) if path.startswith(str(PROJECT) + "/")}
+    assert project_files, "nothing of the project was imported"
+    assert project_files <= {str(path) for path in loader_sources()}
+
+
+def test_the_key_covers_migrations_and_demo_files_and_is_stable():
+    names = {str(path.relative_to(PROJECT)) for path in inputs()}
+    assert "service/migrations/versions/0001_core.py" in names
+    assert "data/demo/berlin/demo.yaml" in names
+    assert "indicators/rollup.py" in names
+    assert not any(name.startswith(("web/", "service/routes/")) for name in names)  # pages do not build it
+    assert cache_key() == cache_key()
