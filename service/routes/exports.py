@@ -11,7 +11,6 @@ import os
 import tempfile
 from typing import Annotated
 
-import geopandas as gpd
 import pandas as pd
 import shapely
 from fastapi import APIRouter, Depends, Query, Request
@@ -61,6 +60,8 @@ def download(
     rows = [props for _, props, _ in records]
     if format == "csv":
         return csv_response(rows, columns, f"{stem}.csv", GERMAN if csv_style == "de" else STANDARD)
+    import geopandas as gpd  # imported on first use: slow to import, and only file downloads need it
+
     table = pd.DataFrame(rows, columns=columns)
     driver, media_type = FILE_FORMATS[format]
     frame = gpd.GeoDataFrame(table, geometry=shapely.from_wkb([wkb for _, _, wkb in records]),
