@@ -438,8 +438,8 @@ def _as_date(value: date | str) -> date:
 def plan_runs(conn: Connection, index_id: str | None = None, level: str | None = None,
               period: date | None = None) -> list[tuple[str, str, date]]:
     """(index, level, period) triples to compute: the given index or all (components before the indices built
-    on them), the
-    given level or each definition's levels, the given period or every period at which the inputs have data.
+    on them), the given level or each definition's levels, the given period or every period at which the inputs
+    have data.
     Raises IndexNotFound, or LookupError naming the periods that exist when `period` cannot be computed."""
     stored = list_definitions(conn)
     if index_id is not None:
