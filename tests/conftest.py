@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
@@ -30,6 +31,9 @@ from service.db import create_engine, normalise_url
 from service.embedded import EmbeddedCluster, throwaway_cluster
 from service.settings import Settings
 
+if TYPE_CHECKING:
+    from tests.demo_cache import DemoCache
+
 TEMPLATE_DB = "dm_test_template"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"  # README shows these
 
@@ -37,7 +41,8 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"  # R
 class PgServer:
     """A PostgreSQL server on which tests may create and drop databases."""
 
-    def __init__(self, url: str, cluster: EmbeddedCluster | None = None, demo_cache=None, has_demo: bool = False):
+    def __init__(self, url: str, cluster: EmbeddedCluster | None = None, demo_cache: DemoCache | None = None,
+                 has_demo: bool = False):
         self.url = make_url(normalise_url(url))
         self.cluster = cluster  # the throwaway cluster, if the tests run on one
         self.demo_cache = demo_cache  # where to keep the demo database for later runs (tests/demo_cache.py)

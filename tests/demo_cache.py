@@ -10,7 +10,8 @@ The key is a hash of everything the build reads: the migrations, the demo files,
 module the demo loader imports (followed through the import statements, including imports inside functions),
 this file, pyproject.toml (library versions), and the PostgreSQL/PostGIS installation. A change to any of them
 means a new key and one new build; the two newest snapshots are kept. A clean clone (CI) has no cache and builds
-once. `DM_TEST_CACHE=off` builds every time; `DM_TEST_CACHE=<dir>` keeps the snapshots elsewhere.
+once. `DM_TEST_CACHE=off` builds every time; `DM_TEST_CACHE=<dir>` keeps the snapshots elsewhere. With
+DATABASE_URL (a server the tests do not own, so no data directory to copy) the demo is built in every run.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from service.embedded import EmbeddedCluster, EmbeddedError, find_postgis_installation
+from service.embedded import SOCKET_PORT, EmbeddedCluster, EmbeddedError, find_postgis_installation
 
 PROJECT = Path(__file__).resolve().parent.parent
 PACKAGES = ("geo", "indicators", "service", "web")  # project packages whose imports are followed
@@ -135,7 +136,7 @@ class DemoCache:
         staging = Path(tempfile.mkdtemp(prefix="backup-", dir=cluster.root))  # where the cluster's owner may write
         cluster._chown(staging)
         installation = find_postgis_installation()
-        cluster._run(installation, "pg_basebackup", "-h", str(cluster.socket_dir), "-p", "5432",
+        cluster._run(installation, "pg_basebackup", "-h", str(cluster.socket_dir), "-p", str(SOCKET_PORT),
                      "-U", cluster._superuser(), "-D", str(staging / "pg"), "-X", "stream", "-c", "fast",
                      what="copy the test cluster (pg_basebackup)")
         self.root.mkdir(parents=True, exist_ok=True)
