@@ -19,6 +19,7 @@ from shapely.geometry import shape
 from sqlalchemy.engine import Connection
 
 from geo.schema import storage_srid
+from geo.versions import level_valid_at
 
 # GeoJSON is always x = longitude, y = latitude (RFC 7946), also when EPSG:4326 is named.
 SUPPORTED_CRS = {"CRS84": 4326, "EPSG:4326": 4326, "EPSG:25832": 25832, "EPSG:25833": 25833, "EPSG:3035": 3035}
@@ -219,7 +220,7 @@ def check_radius(radius_m: float, field_name: str = "radius") -> None:
 
 
 PIECES_SQL = "SELECT ST_Subdivide(ST_SetSRID(ST_GeomFromWKB(:wkb), :srid), :vertices) AS geom"
-VERSION_FILTER = "a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)"
+VERSION_FILTER = level_valid_at("a")
 
 
 def check_cost(conn: Connection, target: Target, level: str, at: date, limits: CostLimits) -> None:

@@ -24,6 +24,7 @@ import orjson
 from sqlalchemy.engine import Connection
 
 from geo.crs import CRS84, Crs
+from geo.versions import LEVEL_VALID_AT_DRIVER
 
 CHUNK_BYTES = 256 * 1024  # bytes per streamed chunk: large enough that per-chunk overhead does not matter
 
@@ -49,8 +50,7 @@ class FeatureQuery:
         return self.crs.precision if self.precision is None else self.precision
 
 
-VERSION_FILTER = ("a.level_code = %(level)s AND a.valid_from <= %(at)s "
-                  "AND (a.valid_to IS NULL OR a.valid_to > %(at)s)")
+VERSION_FILTER = LEVEL_VALID_AT_DRIVER
 BASE_PROPERTIES = ("jsonb_build_object('key', a.key, 'name', a.name, 'level', a.level_code, "
                    "'parent_key', a.parent_key)")
 

@@ -18,6 +18,8 @@ from datetime import date
 
 from sqlalchemy.engine import Connection
 
+from geo.versions import valid_at
+
 EXTENT = 4096
 BUFFER = 64
 MAX_ZOOM = 22
@@ -52,7 +54,7 @@ def tile_bytes(conn: Connection, tile: TileQuery, properties_sql: str | None, ex
             SELECT a.id AS fid, {properties} AS properties,
                    ST_AsMVTGeom(ST_Simplify(a.geom_3857, %(tolerance)s), b.tile, {EXTENT}, {BUFFER}, true) AS geom
             FROM bounds b, area a {join}
-            WHERE a.level_code = %(level)s AND a.valid_from <= %(at)s AND (a.valid_to IS NULL OR a.valid_to > %(at)s)
+            WHERE a.level_code = %(level)s AND {valid_at("a", "%(at)s")}
               AND a.geom_3857 && b.search
         ) t WHERE t.geom IS NOT NULL"""
     params = {"tolerance": tile_unit_m(tile.z) / 2, "z": tile.z, "x": tile.x, "y": tile.y,

@@ -18,12 +18,13 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from geo.versions import level_valid_at
 from indicators.hotspots import QUADRANTS, local_morans
 from indicators.index_runs import latest_run
 from indicators.schema import observation_source
 from indicators.values import boundary_date_for
 
-VERSION_FILTER = "a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)"
+VERSION_FILTER = level_valid_at("a")
 
 
 class ClusterInputError(ValueError):
