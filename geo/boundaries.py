@@ -29,6 +29,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 from sqlalchemy.engine import Connection
 
+from geo.crs import source_crs_name
 from geo.import_report import (BeforeCommit, ImportFailed, ImportLimits, ImportReport, OptionError, file_sha256,
                                finish_batch, option_flag, reader_message, record_batch, run_in_import_transaction)
 from geo.levels import Level, get_level
@@ -99,7 +100,7 @@ def boundary_options(fields: dict[str, list[str]]) -> BoundaryImportOptions:
         raise OptionError(given[1], f"give only one of parent_field, parent_key_length, parent_key (got {given})")
     if one.get("crs"):
         try:
-            CRS.from_user_input(one["crs"])
+            CRS.from_user_input(source_crs_name(one["crs"]))
         except CRSError:
             raise OptionError("crs", f"unknown CRS {one['crs']!r}; give an EPSG code such as EPSG:25833") from None
     if one.get("encoding"):

@@ -17,7 +17,7 @@ from fastapi import Request
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from geo.crs import BadBbox, Crs, UnknownCrs, crs_uris, parse_bbox, parse_crs
+from geo.crs import ACCEPTED_FORMS, BadBbox, Crs, UnknownCrs, crs_uris, parse_bbox, parse_crs
 from geo.features import boundary_versions, level_extent
 from geo.levels import Level, list_levels
 from geo.schema import storage_srid
@@ -148,7 +148,7 @@ def crs_param(value: str | None, parameter: str) -> Crs:
         return parse_crs(value)
     except UnknownCrs as exc:
         raise ProblemError(400, "Bad Request", str(exc), parameter=parameter,
-                           supported=crs_uris()) from None
+                           supported=crs_uris(), accepted_forms=list(ACCEPTED_FORMS)) from None
 
 
 def bbox_param(value: str | None, crs: Crs) -> tuple[float, float, float, float] | None:
