@@ -7,10 +7,11 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from geo.features import geometry_json_sql
 from geo.versions import valid_at
 
-AREA_COLUMNS = """a.id, a.level_code, a.key, a.name, a.parent_key, a.valid_from, a.valid_to, a.area_m2,
-                  a.attributes, ST_AsGeoJSON(ST_Envelope(a.geom_4326), 6)::json AS bbox_geojson"""
+AREA_COLUMNS = f"""a.id, a.level_code, a.key, a.name, a.parent_key, a.valid_from, a.valid_to, a.area_m2,
+                  a.attributes, {geometry_json_sql("ST_Envelope(a.geom_4326)", "6")}::json AS bbox_geojson"""
 
 
 def find_areas(conn: Connection, key: str, level: str | None = None, at: date | None = None) -> list[dict]:

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError
+from geo.features import geometry_json_sql
 from geo.import_report import (BeforeCommit, ImportLimits, ImportReport, file_sha256, finish_batch,
                                reader_message, record_batch, run_in_import_transaction)
 from geo.plausibility import assign_crs, check_finite, check_region, configured_extent
@@ -291,9 +292,10 @@ def catchment_overlaps(conn: Connection, layer: str, radius_m: float, level: str
 
 def points_feature_collection(conn: Connection, layer: str, attribute: str | None = None) -> dict:
     """The layer's points as a GeoJSON FeatureCollection in CRS84, built in PostGIS, with name and one attribute."""
-    text = conn.execute(sa.text("""
+    geometry = geometry_json_sql("ST_Transform(geom, 4326)", "6")  # the one GeoJSON geometry writer
+    text = conn.execute(sa.text(f"""
         SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
-            'type', 'Feature', 'id', key, 'geometry', ST_AsGeoJSON(ST_Transform(geom, 4326), 6)::json,
+            'type', 'Feature', 'id', key, 'geometry', {geometry}::json,
             'properties', json_build_object('name', name, 'kapazitaet', attributes ->> :attribute))), '[]'::json))::text
         FROM point_feature WHERE layer_code = :layer"""), {"layer": layer, "attribute": attribute}).scalar_one()
     return orjson.loads(text)
