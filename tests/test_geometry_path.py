@@ -9,7 +9,7 @@ import geopandas as gpd
 import orjson
 import pytest
 import sqlalchemy as sa
-from shapely import Polygon, union_all
+from shapely import Polygon, make_valid, union_all
 from shapely.geometry import shape
 
 from geo.crs import ACCEPTED_FORMS, UnknownCrs, crs_name, parse_crs
@@ -117,7 +117,7 @@ def assert_seamless(simplified: list[dict], full: list[dict]) -> None:
     and no overlaps (union area = sum of the areas), and they are lighter."""
     shapes = [shape(f["geometry"]) for f in simplified]
     union = union_all(shapes)
-    full_union = union_all([shape(f["geometry"]) for f in full])
+    full_union = union_all([make_valid(shape(f["geometry"])) for f in full])  # rounding can make one invalid
     holes = lambda g: sum(len(p.interiors) for p in getattr(g, "geoms", [g]))
     total = sum(s.area for s in shapes)
     assert abs(union.area - total) / total < 1e-5, "simplified neighbours overlap"
@@ -173,7 +173,7 @@ def test_tiles_carry_no_per_polygon_simplification():
 
 
 # -- one home for "valid at date" -------------------------------------------------------------------------
-VALID_AT = re.compile(r"valid_to IS NULL OR [\w.]*valid_to\s*>")
+VALID_AT = re.compile(r"valid_to IS NULL OR [\w.]*valid_to\s*>(?!\s*valid_from\b)")  # not the CHECK of a row
 HOME = "geo/versions.py"
 # Owned by the index-runs split running in parallel; to move to geo.versions when that lands.
 PENDING = {"indicators/index_runs.py"}
