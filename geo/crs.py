@@ -52,7 +52,8 @@ _EPSG_NAME = re.compile(
     r"^(?:https?://www\.opengis\.net/def/crs/EPSG/0/|urn:ogc:def:crs:EPSG:[\d.]*:|\[?EPSG:{1,2})?(\d{4,6})\]?$",
     re.IGNORECASE)
 _CRS84_NAME = re.compile(
-    r"^(?:https?://www\.opengis\.net/def/crs/OGC/1\.3/CRS84|urn:ogc:def:crs:OGC:(?:1\.3)?:CRS84|\[?OGC:CRS84\]?|CRS84)$",
+    r"^(?:https?://www\.opengis\.net/def/crs/OGC/1\.3/CRS84|urn:ogc:def:crs:OGC:(?:1\.3)?:CRS84"
+    r"|\[?OGC:CRS84\]?|CRS84)$",
     re.IGNORECASE)
 
 

@@ -19,6 +19,7 @@ in any database, is a miss, without anyone having to invalidate anything.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -42,6 +43,13 @@ class SimplifiedCoverage:
 
 _CACHE: OrderedDict[tuple, SimplifiedCoverage] = OrderedDict()
 _LOCK = threading.Lock()
+
+
+def ladder_tolerance(tolerance_m: float) -> float:
+    """A tolerance a client asked for, rounded down to a ladder of steps a factor of sqrt(2) apart (..., 2, 2.83,
+    4, 5.66, 8, ... m): never coarser than asked, and a client cannot make the service simplify (and cache) a
+    new version per request by varying the tolerance in small steps."""
+    return 2 ** (math.floor(2 * math.log2(tolerance_m) + 1e-9) / 2)
 
 
 def _simplify(geometries, tolerance_m: float):

@@ -20,7 +20,6 @@ from branca.element import Element
 from folium.utilities import JsCode
 from jinja2.utils import htmlsafe_json_dumps
 
-
 # Leaflet, then the text-only details of every map (dmMaps), before the map's own inline script runs.
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js"), ("dm_maps", "/static/maps.js")]
 LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css"), ("dm_maps_css", "/static/maps.css")]

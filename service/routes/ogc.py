@@ -221,7 +221,8 @@ Datetime = Annotated[str | None, Query(description="The period of the values: 20
 Period = Annotated[str | None, Query(description="Alias of datetime.", include_in_schema=True)]
 CrsParam = Annotated[str | None, Query(description=f"Output CRS, written as {FORMS_TEXT}; default CRS84.")]
 Zoom = Annotated[float | None, Query(ge=0, le=22, description="Simplify for a web map at this zoom level.")]
-Simplify = Annotated[float | None, Query(gt=0, le=10_000, description="Simplify: grid size in metres.")]
+Simplify = Annotated[float | None, Query(gt=0, le=10_000, description="Simplify: tolerance in metres (rounded down "
+                                                                      "to steps a factor sqrt(2) apart).")]
 
 
 @router.get("/collections/{collection_id}/items", summary="Areas of a level with indicator values (GeoJSON)",
