@@ -23,7 +23,8 @@ from geo.features import ALL, FeatureQuery
 from geo.features import feature_texts as geo_feature_texts
 from geo.versions import level_valid_at
 from indicators.hotspots import QUADRANTS, local_morans
-from indicators.index_runs import latest_run
+from indicators.index_methods import method_for
+from indicators.index_results import latest_run
 from indicators.schema import observation_source
 from indicators.values import boundary_date_for
 
@@ -57,13 +58,13 @@ def read_values(conn: Connection, request: ClusterRequest) -> tuple[date, pd.Dat
         run = latest_run(conn, request.index_id, request.level, request.period)
         if run is None:
             raise LookupError(f"index {request.index_id!r} was not computed for {request.level} {request.period}")
-        if run["parameters"]["definition"]["method"] == "combination":
+        if not method_for(run.definition).numeric:
             raise ClusterInputError("index", f"{request.index_id!r} has classes but no numeric value; "
                                              "analyse one of its components instead")
-        at = date.fromisoformat(run["parameters"]["boundaries_at"])
+        at = run.boundaries_at
         rows = conn.execute(sa.text("""
             SELECT a.key, a.id AS area_id, a.name, r.value FROM index_result r JOIN area a ON a.id = r.area_id
-            WHERE r.run_id = :run ORDER BY a.key"""), {"run": run["id"]}).all()
+            WHERE r.run_id = :run ORDER BY a.key"""), {"run": run.id}).all()
     else:
         at = boundary_date_for(conn, request.level, request.period)
         rows = conn.execute(sa.text(f"""

@@ -167,16 +167,24 @@ def test_siblings_simplified_together_cover_their_parent(demo_engine):
         assert abs(union.area - parents[parent_key].area) / parents[parent_key].area < 0.01, parent_key
 
 
-def test_tiles_carry_no_per_polygon_simplification():
-    source = (REPO / "geo" / "tiles.py").read_text()
-    assert "ST_Simplify" not in source
+def test_no_geometry_is_simplified_per_polygon_or_written_outside_geo():
+    """One simplification (geo.simplify) and one GeoJSON geometry writer (geo.features.geometry_json_sql)."""
+    offenders = []
+    for package in ("geo", "indicators", "web", "service"):
+        for path in (REPO / package).rglob("*.py"):
+            name = path.relative_to(REPO).as_posix()
+            code = "\n".join(line for line in path.read_text().splitlines()
+                             if not line.lstrip().startswith(("#", "ST_AsMVT turns")))
+            if re.search(r"ST_Simplify\w*\(|ST_SnapToGrid\(|coverage_simplify\(", code) and name != "geo/simplify.py":
+                offenders.append(name)
+            if "ST_AsGeoJSON(" in code and name != "geo/features.py":
+                offenders.append(name)
+    assert not offenders
 
 
 # -- one home for "valid at date" -------------------------------------------------------------------------
 VALID_AT = re.compile(r"valid_to IS NULL OR [\w.]*valid_to\s*>(?!\s*valid_from\b)")  # not the CHECK of a row
 HOME = "geo/versions.py"
-# Owned by the index-runs split running in parallel; to move to geo.versions when that lands.
-PENDING = {"indicators/index_runs.py"}
 
 
 def test_the_valid_at_predicate_is_written_only_in_its_home():
@@ -189,5 +197,5 @@ def test_the_valid_at_predicate_is_written_only_in_its_home():
             count = len(VALID_AT.findall(path.read_text()))
             if count:
                 found[name] = count
-    assert set(found) <= PENDING, f"write the valid-at predicate through geo.versions: {found}"
     print(f"valid-at predicate outside {HOME}: {sum(found.values())} ({found or 'none'})")
+    assert not found, f"write the valid-at predicate through geo.versions: {found}"

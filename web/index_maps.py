@@ -14,7 +14,7 @@ from html import escape
 import folium
 from branca.element import Element
 
-from web.maps import WORSE_IS_DARK, base_map, control_label, feature_details
+from web.maps import base_map, control_label, feature_details, palette
 
 # 12 Gesamtindex groups ordered from the most favourable (1+: high status, positive dynamics) to the least
 # favourable (4-: very low status, negative dynamics) on ColorBrewer RdBu (colour-blind safe, diverging):
@@ -55,8 +55,7 @@ def class_colours(scheme: str | None, codes: list[str]) -> dict[str, str]:
         return dict(STATUS_COLOURS)
     if scheme == "mss_dynamics":
         return dict(DYNAMICS_COLOURS)
-    steps = [WORSE_IS_DARK[round(i * (len(WORSE_IS_DARK) - 1) / max(len(codes) - 1, 1))] for i in range(len(codes))]
-    return dict(zip(codes, steps))
+    return dict(zip(codes, palette("higher_is_worse", len(codes))))
 
 
 def index_map(feature_collection: dict, *, title: str, fill: dict[str, str], entries: list[LegendEntry],

@@ -17,22 +17,21 @@ from typing import Any
 
 import folium
 from branca.element import Element
+from branca.utilities import color_brewer
 from folium.utilities import JsCode
 from jinja2.utils import htmlsafe_json_dumps
 
 # Leaflet, then the text-only details of every map (dmMaps), before the map's own inline script runs.
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js"), ("dm_maps", "/static/maps.js")]
 LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css"), ("dm_maps_css", "/static/maps.css")]
-# ColorBrewer YlOrRd / PuBu (colour-blind safe). Dark red = worse, whatever the indicator's direction.
-WORSE_IS_DARK = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
-NEUTRAL = ["#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d"]
+# Colour ramps are ColorBrewer's (Brewer, Harrower 2003), read from branca (Folium's own dependency, which
+# ships the ColorBrewer tables) so that every k from 1 to 9 gets its own distinct, colour-blind safe shades.
+# Sequential: YlOrRd (dark red = worse, whatever the indicator's direction) and PuBu (no direction).
+WORSE_RAMP, NEUTRAL_RAMP = "YlOrRd", "PuBu"
 MISSING_COLOUR = "#d9d9d9"
-# Change maps (ColorBrewer RdBu / PuOr halves, light to dark; colour-blind safe): red = change for the worse,
-# blue = for the better; purple/orange when the indicator has no direction; grey-white for classes around zero.
-WORSE_SIDE = ["#fddbc7", "#f4a582", "#d6604d", "#b2182b"]
-BETTER_SIDE = ["#d1e5f0", "#92c5de", "#4393c3", "#2166ac"]
-NEUTRAL_DOWN = ["#d8daeb", "#b2abd2", "#8073ac", "#542788"]
-NEUTRAL_UP = ["#fee0b6", "#fdb863", "#e08214", "#b35806"]
+# Change maps: single-hue halves, light near zero to dark: red = change for the worse, blue = for the
+# better; purple/orange when the indicator has no direction; grey-white for a class around zero.
+WORSE_SIDE, BETTER_SIDE, NEUTRAL_DOWN, NEUTRAL_UP = "Reds", "Blues", "Purples", "Oranges"
 AROUND_ZERO = "#f7f7f7"
 BERLIN_CENTRE = (52.51, 13.40)
 TILE_ATTRIBUTION = "© OpenStreetMap-Mitwirkende"
@@ -77,10 +76,18 @@ def feature_details(tooltip: list[tuple[str, str]], popup: list[tuple[str, str]]
                   f"{script_json(options)}); }}")
 
 
+def brewer(ramp: str, k: int) -> list[str]:
+    """k distinct colours of a ColorBrewer ramp, light to dark (1 or 2 classes: taken from the 3-class ramp,
+    the darker end first, so that one class is never near-white)."""
+    if k >= 3:
+        return color_brewer(ramp, k)
+    three = color_brewer(ramp, 3)
+    return three[2:] if k == 1 else three[1:]
+
+
 def palette(direction: str, k: int) -> list[str]:
     """k colours from light to dark; for `higher_is_better` the order is reversed so that worse stays dark."""
-    base = NEUTRAL if direction == "neutral" else WORSE_IS_DARK
-    chosen = [base[round(i * (len(base) - 1) / max(k - 1, 1))] for i in range(k)]
+    chosen = brewer(NEUTRAL_RAMP if direction == "neutral" else WORSE_RAMP, k)
     return list(reversed(chosen)) if direction == "higher_is_better" else chosen
 
 
@@ -98,14 +105,12 @@ def diverging_colours(lowest: float, bins: tuple[float, ...], direction: str) ->
     below = [i for i, upper in enumerate(bins) if upper <= 0]
     above = [i for i, lower in enumerate(lowers) if lower >= 0 and i not in below]
     colours = [AROUND_ZERO] * len(bins)
-    for rank, i in enumerate(reversed(below)):  # nearest to zero first = lightest
-        colours[i] = _shade(down, rank, len(below))
-    for rank, i in enumerate(above):
-        colours[i] = _shade(up, rank, len(above))
+    if below:
+        shades = brewer(down, len(below))
+        for rank, i in enumerate(reversed(below)):  # nearest to zero first = lightest
+            colours[i] = shades[rank]
+    if above:
+        shades = brewer(up, len(above))
+        for rank, i in enumerate(above):
+            colours[i] = shades[rank]
     return colours
-
-
-def _shade(shades: list[str], rank: int, count: int) -> str:
-    if count <= 1:
-        return shades[len(shades) // 2]
-    return shades[round(rank * (len(shades) - 1) / (count - 1))]

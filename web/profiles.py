@@ -156,22 +156,12 @@ def target_progress(indicator: dict, periods: list[dict]) -> dict | None:
 
 
 def _index_results(conn: Connection, area: dict, unsuppressed: bool) -> list[dict]:
-    """The latest result of every published index for this area, with its explanation (as the caller may see it)."""
-    found = []
-    for index in indices.available(conn):
-        periods = indices.periods(conn, index["id"], area["level_code"])
-        if not periods:
-            continue
-        result = indices.results(conn, index["id"], area["level_code"], periods[0]).get(area["key"])
-        if result is None:
-            continue
-        found.append({"id": index["id"], "name_de": index["name_de"], "period": periods[0],
-                      "value": result["value"], "class": result["class"],
-                      "class_label_de": result["class_label_de"], "participating": result["participating"],
-                      "reason": result["reason"], "attention": result["attention"],
-                      "explanation": indices.explain(conn, index["id"], area["key"], area["level_code"], periods[0],
-                                                     unsuppressed)})
-    return found
+    """The latest result of every published index for this area, with its explanation (as the caller may see it).
+    Reads this area's rows only: the profile is on the hot path and a level has hundreds of areas per index."""
+    return [{"id": found.index_id, "name_de": found.name_de, "period": found.period, "value": found.value,
+             "class": found.class_code, "class_label_de": found.class_label_de, "participating": found.participating,
+             "reason": found.reason, "attention": found.attention, "explanation": found.explanation}
+            for found in indices.for_area(conn, area["level_code"], area["key"], unsuppressed)]
 
 
 def profile_csv_rows(profile: dict) -> list[dict]:
