@@ -30,6 +30,7 @@ from web.maps import (
     base_map,
     control_label,
     diverging_colours,
+    map_page,
     palette,
     script_json,
 )
@@ -331,7 +332,7 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
     root.script.add_child(Element(f"window.addEventListener('DOMContentLoaded', function () {{ "
                                   f"dmExplorer.ready({layer.get_name()}, {fmap.get_name()}); }});"))
     root.header.add_child(Element('<script src="/static/explorer.js"></script>'))
-    return root.render()
+    return map_page(fmap)
 
 
 def _mappable(conn: Connection, state: ExplorerState, unsuppressed: bool) -> list[dict]:

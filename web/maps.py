@@ -12,6 +12,7 @@ every map comes from `geo.features` (the one builder, with the one simplificatio
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
@@ -35,6 +36,17 @@ WORSE_SIDE, BETTER_SIDE, NEUTRAL_DOWN, NEUTRAL_UP = "Reds", "Blues", "Purples", 
 AROUND_ZERO = "#f7f7f7"
 BERLIN_CENTRE = (52.51, 13.40)
 TILE_ATTRIBUTION = "© OpenStreetMap-Mitwirkende"
+
+
+# Folium's Map template hard-codes `maximum-scale=1.0, user-scalable=no`: phones could not pinch-zoom the
+# page (WCAG 1.4.4). Folium has no option for it, so the one place that turns a map into a page replaces it.
+FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*user-scalable=no[^>]*>')
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+
+
+def map_page(fmap: folium.Map) -> str:
+    """The complete HTML document of a map page (every map page is rendered here)."""
+    return FOLIUM_VIEWPORT.sub(VIEWPORT, fmap.get_root().render())
 
 
 def base_map(bounds: list[float] | None, tile_url: str | None, *, title: str | None = None,
