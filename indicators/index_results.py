@@ -10,7 +10,7 @@ and the sums that would give them back (`withhold`); summaries drop the means an
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -18,7 +18,10 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from geo.crs import CRS84
+from geo.features import ALL, FeatureQuery, feature_texts
 from indicators.index_definitions import IndexDefinition
+from indicators.values import boundary_date_for
 
 NO_CLASS = {"de": "ohne Zuordnung", "en": "without class"}
 NO_CLASS_PLR = {"de": "Planungsraum ohne Zuordnung", "en": "planning area without class"}
@@ -359,29 +362,28 @@ def public_summary(conn: Connection, summary: dict) -> dict:
 
 def result_feature_texts(conn: Connection, run: IndexRun, *, only_attention: bool = False, precision: int = 6,
                          simplify_m: float | None = None) -> Iterator[str]:
-    """GeoJSON Feature texts (built in PostGIS) of a run's areas, on the boundary version the run used."""
-    geometry = ("ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(a.geom, :tolerance), 4326), :precision)::json"
-                if simplify_m else "ST_AsGeoJSON(a.geom_4326, :precision)::json")
+    """GeoJSON Feature texts of a run's areas (CRS84, `precision` decimals), on the boundary version the run
+    used, written by the one feature builder (`geo.features`; simplified as a coverage with `simplify_m`)."""
     no_class = NO_CLASS_PLR if run.level == "plr" else NO_CLASS
-    sql = f"""
-        SELECT json_build_object(
-            'type', 'Feature', 'id', a.key, 'geometry', {geometry},
-            'properties', json_build_object(
-                'key', a.key, 'name', a.name, 'level', a.level_code, 'index', CAST(:index_id AS text), 'period', CAST(:period AS text),
-                'value', r.value, 'class', r.class,
-                'class_label_de', coalesce(CAST(:labels AS jsonb) -> r.class ->> 'de',
-                                           CASE WHEN NOT r.participating THEN CAST(:no_de AS text) END),
-                'class_label_en', coalesce(CAST(:labels AS jsonb) -> r.class ->> 'en',
-                                           CASE WHEN NOT r.participating THEN CAST(:no_en AS text) END),
-                'participating', r.participating, 'reason', r.reason, 'attention', r.attention))::text
+    properties_sql = """
+        SELECT r.area_id, jsonb_build_object(
+                'key', a.key, 'name', a.name, 'level', a.level_code, 'index', CAST(%(ir_index)s AS text),
+                'period', CAST(%(ir_period)s AS text), 'value', r.value, 'class', r.class,
+                'class_label_de', coalesce(CAST(%(ir_labels)s AS jsonb) -> r.class ->> 'de',
+                                           CASE WHEN NOT r.participating THEN CAST(%(ir_no_de)s AS text) END),
+                'class_label_en', coalesce(CAST(%(ir_labels)s AS jsonb) -> r.class ->> 'en',
+                                           CASE WHEN NOT r.participating THEN CAST(%(ir_no_en)s AS text) END),
+                'participating', r.participating, 'reason', r.reason, 'attention', r.attention) AS properties
         FROM index_result r JOIN area a ON a.id = r.area_id
-        WHERE r.run_id = :run AND (r.attention OR NOT :only_attention)
-        ORDER BY a.key"""
-    params = {"run": run.id, "only_attention": only_attention, "precision": precision, "tolerance": simplify_m,
-              "labels": _json(run.class_labels), "no_de": no_class["de"], "no_en": no_class["en"],
-              "index_id": run.index_id, "period": run.period.isoformat()}
-    for (text,) in conn.execute(sa.text(sql), params):
-        yield text
+        WHERE r.run_id = %(ir_run)s AND (r.attention OR NOT %(ir_only_attention)s)"""
+    params = {"ir_run": run.id, "ir_only_attention": only_attention, "ir_labels": _json(run.class_labels),
+              "ir_no_de": no_class["de"], "ir_no_en": no_class["en"], "ir_index": run.index_id,
+              "ir_period": run.period.isoformat()}
+    at = run.boundaries_at or boundary_date_for(conn, run.level, run.period)  # runs stored before it was kept
+    query = FeatureQuery(level=run.level, at=at, limit=ALL, simplify_m=simplify_m, only_with_properties=True,
+                         crs=replace(CRS84, precision=precision))
+    for text in feature_texts(conn, query, properties_sql, params):
+        yield text.decode()
 
 
 def _json(value: Any) -> str:

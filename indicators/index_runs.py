@@ -28,6 +28,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from geo.versions import level_valid_at
 from indicators.classify import format_number
 from indicators.composite import IndexDefinitionError, explain_areas
 from indicators.index_definitions import (
@@ -43,7 +44,7 @@ from indicators.index_results import get_run, latest_run
 from indicators.values import boundary_date_for
 
 DISCLOSURE_ACTOR = "system: disclosure control"  # computed_by of runs recomputed because a cell became hidden
-VERSION_FILTER = "a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)"
+VERSION_FILTER = level_valid_at("a")
 __all__ = ["IndexNotFound"]  # raised here, defined with the definitions
 
 

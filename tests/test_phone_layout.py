@@ -31,3 +31,17 @@ def test_on_a_phone_the_map_comes_first_and_fills_most_of_the_screen(browser, li
     if path.startswith("/explorer"):
         page.screenshot(path=str(artifacts / "explorer_phone.png"))
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [360, 390, 768, 1280, 1440, 1920, 2560])
+def test_the_profile_never_overlaps_its_columns_nor_scrolls_the_page_sideways(browser, live_server, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(live_server + "/areas/plr/01100101", wait_until="load")
+    page.wait_for_selector("img.chart", state="attached", timeout=60_000)
+    numbers, side = page.locator(".profile .numbers").bounding_box(), page.locator(".profile .context").bounding_box()
+    apart = (numbers["x"] + numbers["width"] <= side["x"] + 1) or (numbers["y"] + numbers["height"] <= side["y"] + 1)
+    assert apart, f"at {width} px the side column lies over the numbers: {numbers} {side}"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), f"sideways at {width} px"
+    context.close()

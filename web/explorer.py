@@ -19,7 +19,7 @@ from branca.element import Element
 from folium.utilities import JsCode
 from sqlalchemy.engine import Connection
 
-from geo.features import level_extent
+from geo.features import area_features, level_extent
 from geo.levels import Level, get_level, list_levels
 from indicators.catalogue import get_indicator, indicators_with_values, list_indicators, list_periods
 from indicators.classify import SCHEMES, Classification, classify, schemes_for
@@ -27,7 +27,6 @@ from indicators.values import boundary_date_for, indicator_values
 from web import indices
 from web.maps import (
     MISSING_COLOUR,
-    area_features,
     base_map,
     control_label,
     diverging_colours,
@@ -284,17 +283,17 @@ def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool) ->
 
 def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, tile_url: str | None,
                    storage_srid: int, data_version: int | None = None) -> str:
-    """The explorer page (a complete HTML document). `data_version` keys the in-memory copy of the
-    simplified geometry (None: simplify anew)."""
+    """The explorer page (a complete HTML document). `data_version` is no longer needed (geo.simplify keys
+    its copy of the simplified geometry by the rows themselves); accepted until the callers drop it."""
     data = explorer_data(conn, state, unsuppressed)
     geometry = FULL_GEOMETRY if state.detail == "full" else MAP_GEOMETRY
-    features = area_features(conn, state.level, data.at, storage_srid, **geometry, version=data_version)
+    features = area_features(conn, state.level, data.at, storage_srid, **geometry)
     _add_tooltip_properties(features, data)
     outline_level = _outline_level(conn, state.level)
     outlines = []
     if outline_level is not None:
         outlines = area_features(conn, outline_level.code, boundary_date_for(conn, outline_level.code, None),
-                                 storage_srid, **OUTLINE_GEOMETRY, version=data_version)
+                                 storage_srid, **OUTLINE_GEOMETRY)
     fmap = base_map(level_extent(conn, state.level, data.at), tile_url,
                     title=f"Kartenexplorer: {title_de(data)} – district-monitor", max_zoom=MAX_ZOOM,
                     prefer_canvas=False, zoom_snap=0.25)

@@ -6,34 +6,21 @@ delivery or a definition and may contain markup. Folium's GeoJsonTooltip/GeoJson
 innerHTML and Leaflet's layer control writes layer names as HTML, so the maps here never use them:
 `feature_details` binds tooltips and popups through /static/maps.js (textContent), `control_label` escapes
 layer names, and JSON in inline scripts goes through `script_json`. Leaflet is served from /static
-(vendored), so maps work without internet access. Draws nothing from the database itself except through
-`area_features`.
+(vendored), so maps work without internet access. Draws nothing from the database itself: the geometry of
+every map comes from `geo.features` (the one builder, with the one simplification).
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
-from dataclasses import replace
-from datetime import date
 from html import escape
 from typing import Any
 
 import folium
-import numpy as np
-import orjson
-import pyproj
-import shapely
 from branca.element import Element
+from branca.utilities import color_brewer
 from folium.utilities import JsCode
 from jinja2.utils import htmlsafe_json_dumps
-from sqlalchemy.engine import Connection
-
-from branca.utilities import color_brewer
-
-from geo.crs import CRS84, Crs, storage_crs_uri
-from geo.features import FeatureQuery, feature_texts
 
 # Leaflet, then the text-only details of every map (dmMaps), before the map's own inline script runs.
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js"), ("dm_maps", "/static/maps.js")]
@@ -99,63 +86,6 @@ def feature_details(tooltip: list[tuple[str, str]], popup: list[tuple[str, str]]
     options = {"popup": popup, "profileLevel": profile_level}
     return JsCode(f"function (feature, layer) {{ dmMaps.bindDetails(feature, layer, {script_json(tooltip)}, "
                   f"{script_json(options)}); }}")
-
-
-_SIMPLIFIED: OrderedDict[tuple, list[dict]] = OrderedDict()
-_SIMPLIFIED_LOCK = threading.Lock()
-SIMPLIFIED_CACHE_SIZE = 16
-
-
-def area_features(conn: Connection, level: str, at: date, storage_srid: int, simplify_m: float | None,
-                  precision: int, version: int | None = None) -> list[dict]:
-    """GeoJSON features (key, name, level, parent_key) of one boundary version for drawing, in CRS84 with
-    `precision` decimals of degrees; with `simplify_m`, simplified as a coverage in the storage CRS.
-
-    Why not in SQL: ST_CoverageSimplify needs PostGIS 3.4 / GEOS 3.12, and per-polygon simplification
-    (ST_SimplifyPreserveTopology) opens gaps between neighbours. shapely.coverage_simplify (GEOS
-    CoverageSimplifier, Visvalingam-Whyatt on the shared edges) simplifies every shared edge once, so
-    neighbours stay gap-free. The result is kept in memory per `version` (the caller's data_version; None =
-    not kept), since a boundary version changes rarely and simplifying 542 areas takes about a second.
-    """
-    if simplify_m is None:
-        query = FeatureQuery(level=level, at=at, storage_srid=storage_srid, limit=100_000,
-                             crs=replace(CRS84, precision=precision))
-        return [orjson.loads(text) for text in feature_texts(conn, query, None)]
-    cache_key = (level, at, storage_srid, simplify_m, precision, version)
-    if version is not None:
-        with _SIMPLIFIED_LOCK:
-            if cache_key in _SIMPLIFIED:
-                _SIMPLIFIED.move_to_end(cache_key)
-                return [dict(f, properties=dict(f["properties"])) for f in _SIMPLIFIED[cache_key]]
-    features = _coverage_simplified(conn, level, at, storage_srid, simplify_m, precision)
-    if version is not None:
-        with _SIMPLIFIED_LOCK:
-            _SIMPLIFIED[cache_key] = features
-            while len(_SIMPLIFIED) > SIMPLIFIED_CACHE_SIZE:
-                _SIMPLIFIED.popitem(last=False)
-        return [dict(f, properties=dict(f["properties"])) for f in features]
-    return features
-
-
-def _coverage_simplified(conn: Connection, level: str, at: date, storage_srid: int, tolerance_m: float,
-                         precision: int) -> list[dict]:
-    storage = Crs(storage_crs_uri(storage_srid), storage_srid, lat_first=False, precision=2, title="storage CRS")
-    query = FeatureQuery(level=level, at=at, storage_srid=storage_srid, limit=100_000, crs=storage)
-    features = [orjson.loads(text) for text in feature_texts(conn, query, None)]
-    if not features:
-        return []
-    geoms = np.array([shapely.from_geojson(orjson.dumps(f["geometry"])) for f in features])
-    simplified = shapely.coverage_simplify(geoms, tolerance=tolerance_m)
-    to_lonlat = pyproj.Transformer.from_crs(storage_srid, 4326, always_xy=True)
-
-    def transform(xy: np.ndarray) -> np.ndarray:
-        lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
-        return np.round(np.column_stack([lon, lat]), precision)
-
-    lonlat = shapely.transform(simplified, transform)
-    for feature, text in zip(features, shapely.to_geojson(lonlat)):
-        feature["geometry"] = orjson.loads(text)
-    return features
 
 
 def brewer(ramp: str, k: int) -> list[str]:
