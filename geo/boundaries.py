@@ -12,7 +12,6 @@ Must not know about indicators.
 
 from __future__ import annotations
 
-import codecs
 import re
 import zipfile
 from collections.abc import Callable
@@ -25,12 +24,10 @@ import pandas as pd
 import pyogrio
 import shapely
 import sqlalchemy as sa
-from pyproj import CRS
-from pyproj.exceptions import CRSError
 from sqlalchemy.engine import Connection
 
-from geo.import_report import (BeforeCommit, ImportFailed, ImportLimits, ImportReport, OptionError, file_sha256,
-                               finish_batch, option_flag, reader_message, record_batch, run_in_import_transaction)
+from geo.import_report import (BeforeCommit, ImportFailed, ImportLimits, ImportReport, file_sha256, finish_batch,
+                               reader_message, record_batch, run_in_import_transaction)
 from geo.levels import Level, get_level
 from geo.plausibility import (Region, assign_crs, check_finite, check_region, configured_extent,
                               repair_outlines)
@@ -65,54 +62,6 @@ class BoundaryImportOptions:
     encoding: str | None = None  # attribute encoding of a shapefile without .cpg (GDAL assumes ISO-8859-1)
     allow_overlaps: bool = False  # accept siblings overlapping and children beyond their parent (then warnings)
     allow_gaps: bool = False  # accept parents their children do not cover (then warnings)
-
-
-BOUNDARY_OPTION_FIELDS = {"level", "key_field", "name_field", "valid_from", "parent_field", "parent_key_length",
-                          "parent_key", "crs", "layer", "complete", "encoding", "allow_overlaps", "allow_gaps"}
-
-
-def boundary_options(fields: dict[str, list[str]]) -> BoundaryImportOptions:
-    """Options from text fields (HTTP form/query), one value each. Raises OptionError naming the field."""
-    unknown = sorted(set(fields) - BOUNDARY_OPTION_FIELDS)
-    if unknown:
-        raise OptionError(unknown[0], f"unknown option; use {', '.join(sorted(BOUNDARY_OPTION_FIELDS))}")
-    one = {}
-    for name, values in fields.items():
-        if len(values) > 1:
-            raise OptionError(name, "given more than once")
-        one[name] = values[0].strip() if values else ""
-    for name in ("level", "key_field", "name_field", "valid_from"):
-        if not one.get(name):
-            raise OptionError(name, "required")
-    try:
-        valid_from = date.fromisoformat(one["valid_from"])
-    except ValueError:
-        raise OptionError("valid_from", f"{one['valid_from']!r} is not a date; write YYYY-MM-DD") from None
-    length = None
-    if one.get("parent_key_length"):
-        if not one["parent_key_length"].isdigit() or int(one["parent_key_length"]) < 1:
-            raise OptionError("parent_key_length", "must be a positive whole number")
-        length = int(one["parent_key_length"])
-    given = [n for n in ("parent_field", "parent_key_length", "parent_key") if one.get(n)]
-    if len(given) > 1:
-        raise OptionError(given[1], f"give only one of parent_field, parent_key_length, parent_key (got {given})")
-    if one.get("crs"):
-        try:
-            CRS.from_user_input(one["crs"])
-        except CRSError:
-            raise OptionError("crs", f"unknown CRS {one['crs']!r}; give an EPSG code such as EPSG:25833") from None
-    if one.get("encoding"):
-        try:
-            codecs.lookup(one["encoding"])
-        except LookupError:
-            raise OptionError("encoding", f"unknown encoding {one['encoding']!r}; e.g. UTF-8 or ISO-8859-1") from None
-    return BoundaryImportOptions(
-        level=one["level"], key_field=one["key_field"], name_field=one["name_field"], valid_from=valid_from,
-        parent_field=one.get("parent_field") or None, parent_key_length=length, parent_key=one.get("parent_key") or None,
-        crs=one.get("crs") or None, layer=one.get("layer") or None,
-        complete=option_flag(one, "complete", True), encoding=one.get("encoding") or None,
-        allow_overlaps=option_flag(one, "allow_overlaps", False),
-        allow_gaps=option_flag(one, "allow_gaps", False))
 
 
 def import_boundaries(
