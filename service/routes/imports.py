@@ -255,8 +255,8 @@ def batch(conn: Conn, _principal: StatisticsOffice, batch_id: int):
     return json_response(item)
 
 
-@router.post("/api/imports/{batch_id}/undo", summary="Take an import batch back: its values or boundary versions removed, what it "
-             "replaced current again, roll-ups and disclosure recomputed (data steward)")
+@router.post("/api/imports/{batch_id}/undo", summary="Take an import batch back: its values or boundary versions "
+             "removed, what it replaced current again, roll-ups and disclosure recomputed (data steward)")
 def undo(request: Request, principal: StatisticsOffice, batch_id: int):
     with request.app.state.engine.connect() as conn:
         try:
