@@ -23,7 +23,8 @@ from service.cli_common import console, database, fail, progress_bar
 from service.db import refresh_statistics
 from service.settings import get_settings
 
-import_app = typer.Typer(help="Import boundaries and observations (validated, atomic), or take a batch back.",
+import_app = typer.Typer(help="Import boundaries, observations and point, grid and polygon layers (validated, atomic), "
+                              "or take a batch back.",
                          no_args_is_help=True)
 
 
