@@ -13,7 +13,6 @@ Must not know about indicators.
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -21,21 +20,17 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.import_report import (BeforeCommit, ImportFailed, ImportLimits, ImportReport, file_sha256, finish_batch,
-                               reader_message, record_batch, run_in_import_transaction)
+                               record_batch, run_in_import_transaction)
 from geo.levels import Level, get_level
-from geo.plausibility import (Region, assign_crs, check_finite, check_region, configured_extent,
-                              repair_outlines)
+from geo.plausibility import Region, check_finite, check_region, configured_extent, repair_outlines
 from geo.schema import storage_srid
+from geo.vector_files import read_vector_file
 
-SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp", ".fgb")
-MAX_UNZIPPED_BYTES = 2 << 30  # a shapefile of a whole Land stays far below 2 GiB
-MAX_ZIP_RATIO = 200  # ZIP bomb guard: real shapefiles compress by 2-20x
 OUTSIDE_PARENT_TOLERANCE = 0.005  # share of a child's area allowed outside its parent (different publications)
 SIBLING_OVERLAP_TOLERANCE_M2 = 100.0
 GAP_TOLERANCE_SHARE = 0.001
@@ -120,42 +115,13 @@ def import_boundaries(
 
 # -- reading --------------------------------------------------------------------------------------
 def _read(path: Path, options: BoundaryImportOptions, report: ImportReport) -> gpd.GeoDataFrame | None:
-    suffix = "".join(path.suffixes[-2:]).lower() if path.name.lower().endswith(".shp.zip") else path.suffix.lower()
-    if not path.exists():
-        report.error("file not found", "check the path")
-        return None
-    if not suffix.endswith(SUPPORTED_SUFFIXES):
-        report.error(f"unsupported file type {path.suffix!r}",
-                     "deliver GeoJSON, GeoPackage, FlatGeobuf or a zipped Shapefile (.zip with .shp, .shx, .dbf, .prj)")
-        return None
-    if path.stat().st_size == 0:
-        report.error("the file is empty", "export the boundaries again")
-        return None
-    source = str(path)
-    if suffix.endswith(".zip"):
-        member = _check_zip(path, report)
-        if member is None:
-            return None
-        source = f"/vsizip/{path}/{member}"
-    try:
-        info = pyogrio.read_info(source, layer=options.layer, encoding=options.encoding)
-        frame = gpd.read_file(source, layer=options.layer, engine="pyogrio", encoding=options.encoding)
-    except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, FieldError, ...
-        report.error(f"cannot read the file as geodata ({reader_message(exc, path, report.file)})",
-                     "check that it is valid GeoJSON, GeoPackage or a complete zipped Shapefile")
-        return None
-    frame = assign_crs(frame, options.crs, report)
-    if frame is None:
-        return None
-    for field_name, role in ((options.key_field, "key"), (options.name_field, "name"), (options.parent_field, "parent")):
-        if field_name is not None and field_name not in frame.columns:
-            report.error(f"the {role} field {field_name!r} is missing",
-                         f"name one of the fields {list(info['fields'])}", column=field_name)
-    _warn_on_mojibake(frame, options, report)
-    if options.key_field in frame.columns and frame[options.key_field].dtype.kind in "iuf":
-        report.error(f"the key field {options.key_field!r} is stored as a number, so leading zeros are lost",
-                     "store keys as text in the source file (e.g. '01100101')", column=options.key_field)
-    return frame if report.ok else None
+    frame = read_vector_file(path, report, fields=((options.key_field, "key"), (options.name_field, "name"),
+                                                   (options.parent_field, "parent")),
+                             key_field=options.key_field, layer=options.layer, encoding=options.encoding,
+                             crs=options.crs, what="boundaries")
+    if frame is not None:
+        _warn_on_mojibake(frame, options, report)
+    return frame
 
 
 MOJIBAKE = re.compile("[\u00c3\u00c2][\u0080-\u00bf]")  # UTF-8 bytes decoded as Latin-1: "SÃ¼d"
@@ -171,37 +137,6 @@ def _warn_on_mojibake(frame: gpd.GeoDataFrame, options: BoundaryImportOptions, r
         report.warning(f"{len(garbled)} names look like UTF-8 read as {options.encoding or 'ISO-8859-1'} "
                        f"(e.g. {garbled.iloc[0]!r})", "give the file's encoding (--encoding UTF-8) or add a .cpg file",
                        row=int(garbled.index[0]) + 1, column=options.name_field, value=str(garbled.iloc[0]))
-
-
-def _check_zip(path: Path, report: ImportReport) -> str | None:
-    """The member to read from a ZIP, after guarding against ZIP bombs and incomplete shapefiles."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile:
-        report.error("the file is not a valid ZIP archive", "zip the shapefile again")
-        return None
-    unpacked = sum(m.file_size for m in members)
-    packed = max(1, sum(m.compress_size for m in members))
-    if unpacked > MAX_UNZIPPED_BYTES or unpacked / packed > MAX_ZIP_RATIO:
-        report.error(f"the ZIP would unpack to {unpacked:,} bytes ({unpacked / packed:.0f}x its size)",
-                     "deliver the boundary file itself; archives that expand this much are refused")
-        return None
-    names = [m.filename for m in members if not m.is_dir()]
-    for wanted in (".shp", ".gpkg", ".geojson", ".json", ".fgb"):
-        hits = [n for n in names if n.lower().endswith(wanted) and not n.startswith("__MACOSX")]
-        if hits:
-            if wanted == ".shp":
-                stem = hits[0][:-4]
-                missing = [ext for ext in (".shx", ".dbf") if not any(n.lower() == (stem + ext).lower() for n in names)]
-                if missing:
-                    report.error(f"the ZIP holds {hits[0]} but not {', '.join(missing)}",
-                                 "zip all parts of the shapefile (.shp, .shx, .dbf, .prj)")
-                    return None
-            return hits[0]
-    report.error("the ZIP contains no .shp (nor .gpkg/.geojson/.fgb)",
-                 "zip all parts of the shapefile (.shp, .shx, .dbf, .prj)")
-    return None
 
 
 # -- per-feature validation -----------------------------------------------------------------------

@@ -7,5 +7,6 @@
   `observation_checks` (validating them) and `observation_store` (the COPY-based write)
 
 The report every import returns, the limits it is held to and its all-or-nothing transaction live one layer
-down in `geo.import_report`, with the geometry imports (boundaries, points, grid, polygons) that use them too.
+down in `geo.import_report`, and reading vector files in `geo.vector_files`, with the geometry imports (boundaries,
+points, grid, polygons) that use them too.
 """
