@@ -18,15 +18,10 @@ import sqlalchemy as sa
 from shapely.geometry import shape
 from sqlalchemy.engine import Connection
 
+from geo.crs import ACCEPTED_FORMS, UnknownCrs, parse_crs, short_name
 from geo.schema import storage_srid
+from geo.versions import level_valid_at
 
-# GeoJSON is always x = longitude, y = latitude (RFC 7946), also when EPSG:4326 is named.
-SUPPORTED_CRS = {"CRS84": 4326, "EPSG:4326": 4326, "EPSG:25832": 25832, "EPSG:25833": 25833, "EPSG:3035": 3035}
-CRS_ALIASES = {
-    "http://www.opengis.net/def/crs/OGC/1.3/CRS84": "CRS84",
-    "urn:ogc:def:crs:OGC:1.3:CRS84": "CRS84",
-    "OGC:CRS84": "CRS84",
-}
 MAX_VERTICES = 100_000
 MAX_RADIUS_M = 50_000.0
 # Slivers below 1 m² come from outlines of different publications that touch, not from real overlap.
@@ -87,19 +82,16 @@ class Overlap:
 
 
 def crs_srid(text: str | None, field_name: str = "crs") -> tuple[str, int]:
-    """('EPSG:25833', 25833) for a supported CRS given as EPSG:n, an OGC URI or a URN; CRS84 when None."""
-    if text is None or not str(text).strip():
-        return "CRS84", 4326
-    raw = str(text).strip()
-    name = CRS_ALIASES.get(raw, raw)
-    for prefix in ("http://www.opengis.net/def/crs/EPSG/0/", "urn:ogc:def:crs:EPSG::", "urn:ogc:def:crs:EPSG:0:"):
-        if name.startswith(prefix):
-            name = "EPSG:" + name[len(prefix):]
-    name = name.upper() if name.upper().startswith("EPSG:") or name.upper() == "CRS84" else name
-    if name not in SUPPORTED_CRS:
-        raise AggregationInputError(
-            f"unknown or unsupported CRS {raw!r}; use one of {', '.join(SUPPORTED_CRS)}", field_name)
-    return name, SUPPORTED_CRS[name]
+    """('EPSG:25833', 25833) for an offered CRS named in any form `geo.crs` accepts; CRS84 when None.
+
+    Only the SRID matters here: GeoJSON is always x = longitude, y = latitude (RFC 7946), also when EPSG:4326
+    is named, so the axis order of the CRS is not applied."""
+    try:
+        crs = parse_crs(text)
+    except UnknownCrs as exc:
+        raise AggregationInputError(str(exc), field_name, supported=exc.offered,
+                                    accepted_forms=list(ACCEPTED_FORMS)) from None
+    return short_name(crs), crs.srid
 
 
 def parse_target(conn: Connection, geojson: Any, crs: str | None = None, limits: CostLimits = CostLimits()) -> Target:
@@ -219,7 +211,7 @@ def check_radius(radius_m: float, field_name: str = "radius") -> None:
 
 
 PIECES_SQL = "SELECT ST_Subdivide(ST_SetSRID(ST_GeomFromWKB(:wkb), :srid), :vertices) AS geom"
-VERSION_FILTER = "a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)"
+VERSION_FILTER = level_valid_at("a")
 
 
 def check_cost(conn: Connection, target: Target, level: str, at: date, limits: CostLimits) -> None:

@@ -7,11 +7,13 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from geo.versions import valid_at
+
 
 def list_areas(conn: Connection, level: str, at: date | None = None) -> list[dict]:
     """key, name, parent_key of the areas of `level` valid at `at` (default: today), ordered by key."""
-    rows = conn.execute(sa.text("""
+    rows = conn.execute(sa.text(f"""
         SELECT a.key, a.name, a.parent_key FROM area a
-        WHERE a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)
+        WHERE a.level_code = :level AND {valid_at("a", ":at")}
         ORDER BY a.key"""), {"level": level, "at": at or date.today()})
     return [dict(r._mapping) for r in rows]

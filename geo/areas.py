@@ -7,8 +7,11 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-AREA_COLUMNS = """a.id, a.level_code, a.key, a.name, a.parent_key, a.valid_from, a.valid_to, a.area_m2,
-                  a.attributes, ST_AsGeoJSON(ST_Envelope(a.geom_4326), 6)::json AS bbox_geojson"""
+from geo.features import geometry_json_sql
+from geo.versions import valid_at
+
+AREA_COLUMNS = f"""a.id, a.level_code, a.key, a.name, a.parent_key, a.valid_from, a.valid_to, a.area_m2,
+                  a.attributes, {geometry_json_sql("ST_Envelope(a.geom_4326)", "6")}::json AS bbox_geojson"""
 
 
 def find_areas(conn: Connection, key: str, level: str | None = None, at: date | None = None) -> list[dict]:
@@ -16,7 +19,7 @@ def find_areas(conn: Connection, key: str, level: str | None = None, at: date | 
     rows = conn.execute(sa.text(f"""
         SELECT {AREA_COLUMNS} FROM area a
         WHERE a.key = :key AND (CAST(:level AS text) IS NULL OR a.level_code = :level)
-          AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)
+          AND {valid_at("a", ":at")}
         ORDER BY a.level_code"""), {"key": key, "level": level, "at": at or date.today()})
     return [dict(r._mapping) for r in rows]
 
@@ -29,9 +32,9 @@ def get_parent(conn: Connection, area: dict, parent_level: str | None) -> dict |
 
 
 def list_children(conn: Connection, area: dict) -> list[dict]:
-    rows = conn.execute(sa.text("""
+    rows = conn.execute(sa.text(f"""
         SELECT c.key, c.name, c.level_code FROM area c JOIN area_level l ON l.code = c.level_code
         WHERE l.parent_code = :level AND c.parent_key = :key
-          AND c.valid_from <= :at AND (c.valid_to IS NULL OR c.valid_to > :at)
+          AND {valid_at("c", ":at")}
         ORDER BY c.key"""), {"level": area["level_code"], "key": area["key"], "at": area["valid_from"]})
     return [dict(r._mapping) for r in rows]

@@ -30,6 +30,7 @@ from geo.levels import Level, get_level
 from geo.plausibility import Region, check_finite, check_region, configured_extent, repair_outlines
 from geo.schema import storage_srid
 from geo.vector_files import read_vector_file
+from geo.versions import valid_at
 
 OUTSIDE_PARENT_TOLERANCE = 0.005  # share of a child's area allowed outside its parent (different publications)
 SIBLING_OVERLAP_TOLERANCE_M2 = 100.0
@@ -144,10 +145,10 @@ def _expected_region(conn: Connection, level: Level, options: BoundaryImportOpti
     """Where the areas must lie: around their parents where the level has parents stored at valid_from, else
     in the configured extent."""
     if level.parent_code is not None:
-        box = conn.execute(sa.text("""
+        box = conn.execute(sa.text(f"""
             SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
                 SELECT ST_Extent(geom_4326) AS e FROM area WHERE level_code = :parent
-                  AND valid_from <= :at AND (valid_to IS NULL OR valid_to > :at)) parents"""),
+                  AND {valid_at(None, ":at")}) parents"""),
             {"parent": level.parent_code, "at": options.valid_from}).one()
         if box[0] is not None:
             margin = PARENT_REGION_MARGIN_DEG
@@ -251,11 +252,11 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
                      "import boundary versions in chronological order, or give a later --valid-from", keys=(key,))
     if level.parent_code is None:
         return
-    missing = conn.execute(sa.text("""
+    missing = conn.execute(sa.text(f"""
         SELECT s.row, s.key, s.parent_key FROM staging_area s
         WHERE NOT EXISTS (
             SELECT 1 FROM area p WHERE p.level_code = :parent_level AND p.key = s.parent_key
-              AND p.valid_from <= :valid_from AND (p.valid_to IS NULL OR p.valid_to > :valid_from))
+              AND {valid_at("p", ":valid_from")})
         ORDER BY s.row"""), params).all()
     for row, key, parent_key in missing:
         report.error(f"parent {parent_key!r} of area {key} does not exist on level {level.parent_code!r} "
@@ -264,14 +265,14 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
     if missing:
         return
     # one pass over the children: the part of each inside its parent (ST_Within is cheap for the usual case)
-    conn.execute(sa.text("""
+    conn.execute(sa.text(f"""
         CREATE TEMP TABLE staging_inside ON COMMIT DROP AS
         SELECT s.row, s.key, s.parent_key, ST_Area(s.geom) AS area, ST_Area(p.geom) AS parent_area,
                CASE WHEN ST_Within(s.geom, p.geom) THEN ST_Area(s.geom)
                     ELSE ST_Area(ST_Intersection(s.geom, p.geom)) END AS inside
         FROM staging_area s
         JOIN area p ON p.level_code = :parent_level AND p.key = s.parent_key
-             AND p.valid_from <= :valid_from AND (p.valid_to IS NULL OR p.valid_to > :valid_from)"""), params)
+             AND {valid_at("p", ":valid_from")}"""), params)
     outside = conn.execute(sa.text("""
         SELECT row, key, parent_key, 1 - inside / area AS share_outside FROM staging_inside
         WHERE area > 0 AND 1 - inside / area > :tolerance ORDER BY row"""),
@@ -305,16 +306,16 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
     # uncovered part of each parent = its area minus the parts of its children inside it (overlaps are
     # reported above; counting them twice here would only hide a gap of the same size). A partial delivery
     # (complete=false) keeps the stored areas it does not name, so those still cover their parents.
-    gaps = conn.execute(sa.text("""
+    gaps = conn.execute(sa.text(f"""
         SELECT parent_key, max(parent_area) - sum(inside) AS gap, max(parent_area) AS parent_area
         FROM (SELECT parent_key, parent_area, inside FROM staging_inside
               UNION ALL
               SELECT kept.parent_key, NULL, ST_Area(ST_Intersection(kept.geom, p.geom))
               FROM area kept
               JOIN area p ON p.level_code = :parent_level AND p.key = kept.parent_key
-                   AND p.valid_from <= :valid_from AND (p.valid_to IS NULL OR p.valid_to > :valid_from)
+                   AND {valid_at("p", ":valid_from")}
               WHERE NOT :complete AND kept.level_code = :level
-                AND kept.valid_from <= :valid_from AND (kept.valid_to IS NULL OR kept.valid_to > :valid_from)
+                AND {valid_at("kept", ":valid_from")}
                 AND kept.key NOT IN (SELECT key FROM staging_area)
                 AND kept.parent_key IN (SELECT parent_key FROM staging_inside)) children
         GROUP BY parent_key

@@ -36,16 +36,48 @@ SUPPORTED: tuple[Crs, ...] = (
     Crs(EPSG_URI.format(code=25833), 25833, False, 2, "ETRS89 / UTM zone 33N"),
     Crs(EPSG_URI.format(code=3035), 3035, True, 2, "ETRS89-extended / LAEA Europe (northing, easting)"),
 )
-_BY_URI = {crs.uri: crs for crs in SUPPORTED}
-_SHORT = re.compile(r"^\[?(?:EPSG:(\d+)|OGC:CRS84)\]?$", re.IGNORECASE)
+
+# Every way a client names a CRS, all read here (one vocabulary for the whole API):
+#   http://www.opengis.net/def/crs/EPSG/0/25833   OGC URI (OGC API - Features Part 2)
+#   http://www.opengis.net/def/crs/OGC/1.3/CRS84  OGC URI of longitude/latitude WGS 84
+#   urn:ogc:def:crs:EPSG::25833                    OGC URN (GeoJSON 2008 "crs" members, GDAL)
+#   EPSG:25833, [EPSG:25833]                       CURIE and safe CURIE (as in Content-Crs headers)
+#   OGC:CRS84, [OGC:CRS84], CRS84                  the same for CRS84
+#   25833                                          a bare EPSG code
+FORMS_TEXT = ("an OGC URI (http://www.opengis.net/def/crs/EPSG/0/25833, .../OGC/1.3/CRS84), "
+              "urn:ogc:def:crs:EPSG::25833, EPSG:25833, [EPSG:25833], OGC:CRS84, CRS84 or a bare EPSG code")
+ACCEPTED_FORMS = ("http://www.opengis.net/def/crs/EPSG/0/25833", CRS84_URI, "urn:ogc:def:crs:EPSG::25833",
+                  "EPSG:25833", "[EPSG:25833]", "OGC:CRS84", "CRS84", "25833")
+_EPSG_NAME = re.compile(
+    r"^(?:https?://www\.opengis\.net/def/crs/EPSG/0/|urn:ogc:def:crs:EPSG:[\d.]*:|\[?EPSG:{1,2})?(\d{4,6})\]?$",
+    re.IGNORECASE)
+_CRS84_NAME = re.compile(
+    r"^(?:https?://www\.opengis\.net/def/crs/OGC/1\.3/CRS84|urn:ogc:def:crs:OGC:(?:1\.3)?:CRS84"
+    r"|\[?OGC:CRS84\]?|CRS84)$",
+    re.IGNORECASE)
 
 
 class UnknownCrs(ValueError):
-    """A CRS a client asked for that is not offered."""
+    """A CRS a client asked for that is not offered, or text that names no CRS."""
 
-    def __init__(self, requested: str):
-        super().__init__(f"CRS {requested!r} is not offered; use one of: " + ", ".join(c.uri for c in SUPPORTED))
+    def __init__(self, requested: str, offered: list[str] | None = None):
+        offered = crs_uris() if offered is None else offered
+        where = f"use one of: {', '.join(offered)}" if offered else "give an EPSG code"
+        super().__init__(f"CRS {requested!r} is not offered; {where}; each written as {FORMS_TEXT}")
         self.requested = requested
+        self.offered = offered
+
+
+def crs_name(text: str) -> str:
+    """The CRS a text names, as `EPSG:<code>` or `CRS84`, in any of the ACCEPTED_FORMS; UnknownCrs if the
+    text names no CRS in them. Does not say whether the CRS is offered (`parse_crs` does)."""
+    value = text.strip()
+    if _CRS84_NAME.match(value):
+        return "CRS84"
+    epsg = _EPSG_NAME.match(value)
+    if epsg:
+        return f"EPSG:{int(epsg.group(1))}"
+    raise UnknownCrs(text, [])
 
 
 def crs_uris() -> list[str]:
@@ -57,18 +89,36 @@ def storage_crs_uri(srid: int) -> str:
 
 
 def parse_crs(text: str | None) -> Crs:
-    """The CRS named by an OGC URI (or the safe CURIE `[EPSG:25833]` / `EPSG:25833`); None means CRS84."""
-    if text is None or text == "":
+    """The offered CRS a text names (any of the ACCEPTED_FORMS); None or empty means CRS84. UnknownCrs names
+    the offered CRS and the accepted forms."""
+    if text is None or not str(text).strip():
         return CRS84
-    value = text.strip()
-    if value in _BY_URI:
-        return _BY_URI[value]
-    short = _SHORT.match(value)
-    if short:
-        uri = CRS84_URI if short.group(1) is None else EPSG_URI.format(code=short.group(1))
-        if uri in _BY_URI:
-            return _BY_URI[uri]
-    raise UnknownCrs(text)
+    try:
+        found = _BY_CODE.get(crs_name(str(text)))
+    except UnknownCrs:
+        found = None
+    if found is None:
+        raise UnknownCrs(str(text))
+    return found
+
+
+def short_name(crs: Crs) -> str:
+    """`CRS84` or `EPSG:<code>`: how reports and results name a CRS."""
+    return "CRS84" if crs.uri == CRS84_URI else f"EPSG:{crs.srid}"
+
+
+_BY_CODE = {short_name(crs): crs for crs in SUPPORTED}
+
+
+def source_crs_name(text: str) -> str:
+    """A CRS of delivered files (any EPSG code, not only the offered ones) in a form pyproj reads: the
+    ACCEPTED_FORMS become `EPSG:<code>` / `OGC:CRS84`; other text is passed on unchanged for pyproj to judge
+    (WKT, PROJ strings)."""
+    try:
+        name = crs_name(text)
+    except UnknownCrs:
+        return text
+    return "OGC:CRS84" if name == "CRS84" else name
 
 
 class BadBbox(ValueError):

@@ -1,4 +1,5 @@
-"""GeoJSON features assembled inside PostGIS and streamed: paging, bbox, CRS, simplification, filters.
+"""The one builder of area GeoJSON: features assembled inside PostGIS and streamed, with paging, bbox, CRS,
+simplification and filters; every GeoJSON geometry of the service is written by `geometry_json_sql`.
 
 Attribute values come from the caller as a SQL fragment returning (area_id, properties jsonb) with the
 complete properties object of each area, so this module stays ignorant of indicators; areas the fragment
@@ -7,25 +8,28 @@ does not return get key, name, level and parent_key. PostgreSQL writes each Feat
 produced; Python only puts commas between them and forwards them in large chunks. A page therefore never
 has to exist as a whole in Python memory.
 
-Geometry simplification for map use snaps the stored (projected) coordinates to a grid of the tolerance
-before transforming them. Snapping is a per-vertex function, so a vertex shared by two neighbouring areas
-lands on the same grid node in both: shared edges stay shared, no gaps or overlaps appear between
-neighbours (which Douglas-Peucker per polygon would create), and nothing has to be precomputed. Parts that
-collapse to lines at coarse zooms are dropped by ST_MakeValid + ST_CollectionExtract.
+Simplified geometry (`simplify_m`) is the boundary version simplified as a coverage (`geo.simplify`, the one
+simplification: shared edges are simplified once, so neighbours keep no gaps). The simplified geometries
+(storage CRS, EWKB) join the query as an array parameter and are transformed and written by PostgreSQL like
+the stored ones. Without simplification the stored coordinates are written as they are (same values as
+ever: GIS clients compare them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import orjson
 from sqlalchemy.engine import Connection
 
 from geo.crs import CRS84, Crs
+from geo.simplify import simplified_coverage
+from geo.versions import LEVEL_VALID_AT_DRIVER
 
 CHUNK_BYTES = 256 * 1024  # bytes per streamed chunk: large enough that per-chunk overhead does not matter
+ALL = 100_000_000  # a limit that means "every area"
 
 
 @dataclass(frozen=True)
@@ -38,31 +42,35 @@ class FeatureQuery:
     bbox: tuple[float, float, float, float] | None = None  # x/y order in bbox_crs
     bbox_crs: Crs = CRS84
     crs: Crs = CRS84  # output CRS
-    simplify_m: float | None = None  # grid size in storage-CRS metres (topology-preserving snapping)
+    simplify_m: float | None = None  # coverage simplification tolerance in storage-CRS metres (geo.simplify)
     select: tuple[str, ...] | None = None  # property names to keep; None = all
     filters: dict = field(default_factory=dict)  # property -> value, equality (jsonb containment)
     key: str | None = None  # one feature only
     precision: int | None = None  # decimals written; None = the output CRS's default
+    only_with_properties: bool = False  # only the areas the properties fragment returns (inner join)
 
     @property
     def decimals(self) -> int:
         return self.crs.precision if self.precision is None else self.precision
 
 
-VERSION_FILTER = ("a.level_code = %(level)s AND a.valid_from <= %(at)s "
-                  "AND (a.valid_to IS NULL OR a.valid_to > %(at)s)")
+VERSION_FILTER = LEVEL_VALID_AT_DRIVER
 BASE_PROPERTIES = ("jsonb_build_object('key', a.key, 'name', a.name, 'level', a.level_code, "
                    "'parent_key', a.parent_key)")
 
 
-def _params(query: FeatureQuery, extra: dict | None) -> dict:
+def _params(query: FeatureQuery, extra: dict | None, conn: Connection | None = None) -> dict:
+    """The query's bind parameters; with `conn` and `simplify_m`, the simplified coverage too."""
     params = {"level": query.level, "at": query.at, "limit": query.limit, "offset": query.offset,
-              "precision": query.decimals, "tolerance": query.simplify_m, "srid": query.crs.srid,
+              "precision": query.decimals, "srid": query.crs.srid,
               "storage_srid": query.storage_srid, "key": query.key, "keep": list(query.select or ()),
               "filter": orjson.dumps(query.filters).decode()}
     if query.bbox:
         params.update(dict(zip(("minx", "miny", "maxx", "maxy"), query.bbox)))
         params["bbox_srid"] = query.bbox_crs.srid
+    if query.simplify_m and conn is not None:
+        coverage = simplified_coverage(conn, query.level, query.at, query.simplify_m)
+        params["simplified_ids"], params["simplified_ewkb"] = coverage.ids, coverage.ewkb
     return {**params, **(extra or {})}
 
 
@@ -78,15 +86,30 @@ def _where(query: FeatureQuery) -> str:
         clauses.append("p.properties @> CAST(%(filter)s AS jsonb)")
     if query.key is not None:
         clauses.append("a.key = %(key)s")
+    if query.only_with_properties:
+        clauses.append("p.area_id IS NOT NULL")
     return " AND ".join(clauses)
 
 
+def _joins_properties(query: FeatureQuery) -> bool:
+    """Whether the WHERE clause refers to the properties `p` (filters, or only areas that have properties)."""
+    return bool(query.filters) or query.only_with_properties
+
+
+def geometry_json_sql(geom: str, precision: str, lat_first: bool = False) -> str:
+    """SQL writing the GeoJSON text of the geometry expression `geom` (already in the output CRS) with
+    `precision` decimals (an integer or a bind parameter), northing/latitude first when the CRS says so,
+    and no 'crs' member (options 0; GeoJSON states its CRS in the response, not in each geometry)."""
+    if lat_first:
+        geom = f"ST_FlipCoordinates({geom})"
+    return f"ST_AsGeoJSON({geom}, {precision}, 0)"
+
+
 def _geometry_sql(query: FeatureQuery, wkb: bool = False) -> str:
-    """ST_AsGeoJSON text of the area in the output CRS and axis order (options 0: no 'crs' member), or WKB in
-    x/y order (files state their CRS, GIS software reads them easting/longitude first)."""
-    if query.simplify_m:
-        geom = "ST_CollectionExtract(ST_MakeValid(ST_SnapToGrid(a.geom, %(tolerance)s)), 3)"
-        geom = f"ST_Transform({geom}, %(srid)s::integer)"
+    """GeoJSON text of the area in the output CRS and axis order, or WKB in x/y order (files state their
+    CRS, GIS software reads them easting/longitude first)."""
+    if query.simplify_m:  # the simplified coverage `s` (geo.simplify), joined by _page_sql
+        geom = "ST_Transform(ST_GeomFromEWKB(s.ewkb), %(srid)s::integer)"
     elif query.crs.srid == 4326:
         geom = "a.geom_4326"
     elif query.crs.srid == query.storage_srid:
@@ -95,9 +118,7 @@ def _geometry_sql(query: FeatureQuery, wkb: bool = False) -> str:
         geom = "ST_Transform(a.geom, %(srid)s::integer)"
     if wkb:
         return f"ST_AsBinary({geom})"
-    if query.crs.lat_first:
-        geom = f"ST_FlipCoordinates({geom})"
-    return f"ST_AsGeoJSON({geom}, %(precision)s, 0)"
+    return geometry_json_sql(geom, "%(precision)s", query.crs.lat_first)
 
 
 def _properties_sql(query: FeatureQuery, has_properties: bool) -> str:
@@ -118,7 +139,7 @@ def _from(properties_sql: str | None) -> str:
 def count_features(conn: Connection, query: FeatureQuery, properties_sql: str | None = None,
                    extra_params: dict | None = None) -> int:
     """numberMatched: the areas that pass the version, bbox and property filters."""
-    uses_properties = properties_sql if query.filters else None
+    uses_properties = properties_sql if _joins_properties(query) else None
     sql = f"SELECT count(*) FROM {_from(uses_properties)} WHERE {_where(query)}"
     return conn.exec_driver_sql(sql, _params(query, extra_params)).scalar_one()
 
@@ -140,13 +161,16 @@ def feature_sql(query: FeatureQuery, properties_sql: str | None) -> str:
 def _page_sql(query: FeatureQuery, properties_sql: str | None) -> str:
     """FROM clause: the ids of the page (LIMIT/OFFSET), joined to area `a` and the properties `p`."""
     page = f"""(
-            SELECT a.id FROM {_from(properties_sql if query.filters else None)}
+            SELECT a.id FROM {_from(properties_sql if _joins_properties(query) else None)}
             WHERE {_where(query)}
             ORDER BY a.key
             LIMIT %(limit)s OFFSET %(offset)s) page"""
     joined = f"{page} JOIN area a ON a.id = page.id"
     if properties_sql is not None:
         joined += f" LEFT JOIN ({properties_sql}) p ON p.area_id = a.id"
+    if query.simplify_m:
+        joined += (" LEFT JOIN unnest(CAST(%(simplified_ids)s AS bigint[]), CAST(%(simplified_ewkb)s AS bytea[]))"
+                   " AS s(id, ewkb) ON s.id = a.id")
     return joined
 
 
@@ -167,7 +191,7 @@ def stream_feature_collection(conn: Connection, query: FeatureQuery, properties_
     """A FeatureCollection: `head` members, then the features as PostgreSQL writes them, then numberReturned."""
     opening = orjson.dumps(head)[:-1] + (b',"features":[' if head else b'{"features":[')
     buffer, size, returned = [opening], len(opening), 0
-    for feature in _copy_rows(conn, feature_sql(query, properties_sql), _params(query, extra_params)):
+    for feature in _copy_rows(conn, feature_sql(query, properties_sql), _params(query, extra_params, conn)):
         if returned:
             buffer.append(b",")
         buffer.append(feature)
@@ -183,7 +207,7 @@ def stream_feature_collection(conn: Connection, query: FeatureQuery, properties_
 def feature_texts(conn: Connection, query: FeatureQuery, properties_sql: str | None,
                   extra_params: dict | None = None) -> list[bytes]:
     """The Feature texts of one page (small pages, HTML and single items)."""
-    return list(_copy_rows(conn, feature_sql(query, properties_sql), _params(query, extra_params)))
+    return list(_copy_rows(conn, feature_sql(query, properties_sql), _params(query, extra_params, conn)))
 
 
 def feature_records(conn: Connection, query: FeatureQuery, properties_sql: str | None,
@@ -193,8 +217,17 @@ def feature_records(conn: Connection, query: FeatureQuery, properties_sql: str |
         SELECT a.key, {_properties_sql(query, properties_sql is not None)}, {_geometry_sql(query, wkb=True)}
         FROM {_page_sql(query, properties_sql)}
         ORDER BY a.key"""
-    for key, properties, wkb in conn.exec_driver_sql(sql, _params(query, extra_params)):
+    for key, properties, wkb in conn.exec_driver_sql(sql, _params(query, extra_params, conn)):
         yield key, orjson.loads(properties), wkb
+
+
+def area_features(conn: Connection, level: str, at: date, storage_srid: int, simplify_m: float | None,
+                  precision: int) -> list[dict]:
+    """GeoJSON features (key, name, level, parent_key) of one boundary version for drawing, in CRS84 with
+    `precision` decimals of degrees; with `simplify_m`, simplified as a coverage (`geo.simplify`)."""
+    query = FeatureQuery(level=level, at=at, storage_srid=storage_srid, limit=ALL, simplify_m=simplify_m,
+                         crs=replace(CRS84, precision=precision))
+    return [orjson.loads(text) for text in feature_texts(conn, query, None)]
 
 
 def level_extent(conn: Connection, level: str, at: date) -> list[float] | None:

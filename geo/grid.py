@@ -25,6 +25,7 @@ from geo.import_report import (BeforeCommit, ImportFailed, ImportReport, file_sh
                                record_batch, run_in_import_transaction)
 from geo.points import LAYER_CODE_PATTERN
 from geo.schema import storage_srid
+from geo.versions import valid_at
 
 INSPIRE_ID = re.compile(r"^CRS(?P<crs>\d{4,5})RES(?P<res>\d+)(?P<unit>m|km)N(?P<n>\d+)E(?P<e>\d+)$")
 SHORT_ID = re.compile(r"^(?P<res>\d+)(?P<unit>m|km)N(?P<n>\d+)E(?P<e>\d+)$")
@@ -282,10 +283,10 @@ def grid_to_areas(conn: Connection, layer: str, variable: str, level: str, at: d
             "items": [dict(r) for r in rows]}
 
 
-GRID_TO_AREAS_SQL = """
+GRID_TO_AREAS_SQL = f"""
     WITH pieces AS MATERIALIZED (
         SELECT a.id, ST_Subdivide(a.geom, 256) AS geom FROM area a
-        WHERE a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)
+        WHERE a.level_code = :level AND {valid_at("a", ":at")}
     ),
     per_area AS (
         SELECT p.id, count(*) AS cells, sum(v.value) AS value
@@ -296,5 +297,5 @@ GRID_TO_AREAS_SQL = """
     )
     SELECT a.key, a.name, coalesce(x.cells, 0) AS cells, coalesce(x.value, 0) AS value
     FROM area a LEFT JOIN per_area x ON x.id = a.id
-    WHERE a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)
+    WHERE a.level_code = :level AND {valid_at("a", ":at")}
     ORDER BY a.key"""

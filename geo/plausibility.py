@@ -19,6 +19,7 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from geo.crs import source_crs_name
 from geo.import_report import ImportLimits, ImportReport
 
 # CRSs German statistics offices and surveying authorities deliver in: WGS 84, ETRS89/UTM 32N and 33N (also with
@@ -61,7 +62,7 @@ def assign_crs(frame: gpd.GeoDataFrame, crs: str | None, report: ImportReport) -
             return None
         return frame
     try:
-        given = CRS.from_user_input(crs)
+        given = CRS.from_user_input(source_crs_name(crs))  # the API's CRS vocabulary, any EPSG code
     except CRSError:
         report.error(f"unknown CRS {crs!r}", "give an EPSG code such as EPSG:25833", column="crs")
         return None

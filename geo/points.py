@@ -21,12 +21,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError
+from geo.features import geometry_json_sql
 from geo.import_report import (BeforeCommit, ImportLimits, ImportReport, file_sha256, finish_batch, record_batch,
                                run_in_import_transaction)
 from geo.plausibility import check_finite, check_region, configured_extent
 from geo.schema import storage_srid
 from geo.vector_files import SUPPORTED_SUFFIXES as VECTOR_SUFFIXES
 from geo.vector_files import read_vector_file
+from geo.versions import level_valid_at, valid_at
 
 SUPPORTED_SUFFIXES = VECTOR_SUFFIXES + (".csv",)
 LAYER_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
@@ -229,7 +231,7 @@ def points_per_area(conn: Connection, layer: str, level: str, at, sum_fields: li
         SELECT a.key, a.name, count(p.id) AS count {extra}
         FROM area a
         LEFT JOIN point_feature p ON p.layer_code = :layer AND ST_Contains(a.geom, p.geom)
-        WHERE a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)
+        WHERE a.level_code = :level AND {valid_at("a", ":at")}
         GROUP BY a.id, a.key, a.name ORDER BY a.key"""), params).mappings().all()
     result = []
     for r in rows:
@@ -243,22 +245,20 @@ def points_per_area(conn: Connection, layer: str, level: str, at, sum_fields: li
 
 def points_outside(conn: Connection, layer: str, level: str, at) -> int:
     """Points of the layer that lie in no area of the level (outside the territory or exactly on a border)."""
-    return conn.execute(sa.text("""
+    return conn.execute(sa.text(f"""
         SELECT count(*) FROM point_feature p WHERE p.layer_code = :layer AND NOT EXISTS (
-            SELECT 1 FROM area a WHERE a.level_code = :level AND a.valid_from <= :at
-              AND (a.valid_to IS NULL OR a.valid_to > :at) AND ST_Contains(a.geom, p.geom))"""),
+            SELECT 1 FROM area a WHERE {level_valid_at("a")} AND ST_Contains(a.geom, p.geom))"""),
         {"layer": layer, "level": level, "at": at}).scalar_one()
 
 
 def catchment_overlaps(conn: Connection, layer: str, radius_m: float, level: str, at) -> pd.DataFrame:
     """For each point of the layer: the areas its circle of radius_m metres intersects, with their share."""
-    rows = conn.execute(sa.text("""
+    rows = conn.execute(sa.text(f"""
         WITH f AS (
             SELECT p.key, p.name, ST_Buffer(p.geom, :r, 16) AS circle FROM point_feature p WHERE p.layer_code = :layer)
         SELECT f.key, f.name, ST_Area(f.circle) AS circle_m2, a.id AS area_id, x.m2 / a.area_m2 AS share,
                x.m2 AS overlap_m2
-        FROM f JOIN area a ON a.level_code = :level AND a.valid_from <= :at
-             AND (a.valid_to IS NULL OR a.valid_to > :at) AND ST_Intersects(a.geom, f.circle)
+        FROM f JOIN area a ON {level_valid_at("a")} AND ST_Intersects(a.geom, f.circle)
         CROSS JOIN LATERAL (
             SELECT CASE WHEN ST_Within(f.circle, a.geom) THEN ST_Area(f.circle)
                         ELSE ST_Area(ST_Intersection(a.geom, f.circle)) END AS m2) x"""),
@@ -268,9 +268,10 @@ def catchment_overlaps(conn: Connection, layer: str, radius_m: float, level: str
 
 def points_feature_collection(conn: Connection, layer: str, attribute: str | None = None) -> dict:
     """The layer's points as a GeoJSON FeatureCollection in CRS84, built in PostGIS, with name and one attribute."""
-    text = conn.execute(sa.text("""
+    geometry = geometry_json_sql("ST_Transform(geom, 4326)", "6")  # the one GeoJSON geometry writer
+    text = conn.execute(sa.text(f"""
         SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
-            'type', 'Feature', 'id', key, 'geometry', ST_AsGeoJSON(ST_Transform(geom, 4326), 6)::json,
+            'type', 'Feature', 'id', key, 'geometry', {geometry}::json,
             'properties', json_build_object('name', name, 'kapazitaet', attributes ->> :attribute))), '[]'::json))::text
         FROM point_feature WHERE layer_code = :layer"""), {"layer": layer, "attribute": attribute}).scalar_one()
     return orjson.loads(text)

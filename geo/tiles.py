@@ -4,10 +4,11 @@ Geometries come from the generated column area.geom_3857 (transformed once, when
 from the caller as a SQL fragment returning (area_id, properties jsonb), whose keys
 ST_AsMVT turns into tile attributes; the feature id is the area's row id. ST_AsMVTGeom clips to the tile
 (with a 64-unit buffer so strokes do not end at tile edges) and snaps to the 4096 grid: neighbours' shared
-vertices snap to the same grid points. Before that, Douglas-Peucker with half a grid unit (1/16 of a screen
-pixel) drops the vertices the grid would merge anyway; it halves the time of a city-centre tile (clipping
-and validating full-resolution rings dominates) and can move a shared edge by at most half a unit, which the
-snapping to whole units hides.
+vertices snap to the same grid points, so tiles stay seamless. That quantisation is the MVT encoding itself,
+not a simplification; the stored geometry goes in unsimplified. (Douglas-Peucker per polygon before it,
+as this module once did, moves a shared edge differently on either side, and the grid can then round the
+two copies to different units: the gap-opening kind of simplification `geo.simplify` exists to avoid.
+A coverage simplification per zoom would need the whole level per tile request.)
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.engine import Connection
+
+from geo.versions import valid_at
 
 EXTENT = 4096
 BUFFER = 64
@@ -50,21 +53,16 @@ def tile_bytes(conn: Connection, tile: TileQuery, properties_sql: str | None, ex
                    ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s) AS search)
         SELECT ST_AsMVT(t, %(layer)s, {EXTENT}, 'geom', 'fid') FROM (
             SELECT a.id AS fid, {properties} AS properties,
-                   ST_AsMVTGeom(ST_Simplify(a.geom_3857, %(tolerance)s), b.tile, {EXTENT}, {BUFFER}, true) AS geom
+                   ST_AsMVTGeom(a.geom_3857, b.tile, {EXTENT}, {BUFFER}, true) AS geom
             FROM bounds b, area a {join}
-            WHERE a.level_code = %(level)s AND a.valid_from <= %(at)s AND (a.valid_to IS NULL OR a.valid_to > %(at)s)
+            WHERE a.level_code = %(level)s AND {valid_at("a", "%(at)s")}
               AND a.geom_3857 && b.search
         ) t WHERE t.geom IS NOT NULL"""
-    params = {"tolerance": tile_unit_m(tile.z) / 2, "z": tile.z, "x": tile.x, "y": tile.y,
+    params = {"z": tile.z, "x": tile.x, "y": tile.y,
               "storage_srid": tile.storage_srid, "margin": BUFFER / EXTENT, "layer": layer or tile.level,
               "level": tile.level, "at": tile.at, **(extra_params or {})}
     value = conn.exec_driver_sql(sql, params).scalar_one()
     return bytes(value) if value else b""
-
-
-def tile_unit_m(z: int) -> float:
-    """Size of one of the 4096 MVT grid units at zoom z, in Web Mercator metres."""
-    return 2 * WEB_MERCATOR_HALF / 2 ** z / EXTENT
 
 
 def lonlat_to_tile(lon: float, lat: float, z: int) -> tuple[int, int]:

@@ -243,3 +243,11 @@ def list_periods(conn: Connection, level: str, indicator_code: str | None = None
           AND (CAST(:code AS text) IS NULL OR o.indicator_code = :code)
         ORDER BY o.period DESC"""), {"level": level, "code": indicator_code})
     return [r[0] for r in rows]
+
+
+def indicators_with_values(conn: Connection, level: str, unsuppressed: bool = False) -> set[str]:
+    """Codes of the indicators with current observations on a level (what a map of that level can show)."""
+    rows = conn.execute(sa.text(f"""
+        SELECT DISTINCT o.indicator_code FROM {observation_source(unsuppressed)} o JOIN area a ON a.id = o.area_id
+        WHERE a.level_code = :level"""), {"level": level})
+    return {r[0] for r in rows}

@@ -21,6 +21,25 @@ from indicators.composite import StatusThresholds, classify_status
 Scheme = Literal["quantiles", "fisher_jenks", "std_mean", "equal_interval", "mss_sd"]
 SCHEMES: tuple[Scheme, ...] = ("quantiles", "fisher_jenks", "std_mean", "equal_interval", "mss_sd")
 RANGE_SEPARATOR = " – "
+MAX_CLASSES = 9  # the most ColorBrewer (and a reader) can tell apart
+
+
+def schemes_for(kind: str) -> tuple[Scheme, ...]:
+    """The schemes that fit values of an indicator kind: the fixed MSS limits (±1 / 1.5 SD) are meaningful
+    only for standardised index values (z-scores); applied to raw shares they put nearly every area into one
+    class (534 of 536 on the MSS shares)."""
+    return SCHEMES if kind == "index" else tuple(s for s in SCHEMES if s != "mss_sd")
+
+
+def std_multiples(k: int) -> list[float]:
+    """Limits in standard deviations around the mean for k classes: k = 5 gives -2, -1, +1, +2 (the MSS'
+    reading: a middle class of ±1 SD); odd k keeps a middle class around the mean, even k splits at the mean."""
+    if k < 2:
+        raise ValueError("a standard-deviation classification needs at least 2 classes")
+    half = (k - 1) // 2
+    steps = list(range(1, half + 1))
+    middle = [0.0] if k % 2 == 0 else []
+    return [-float(s) for s in reversed(steps)] + middle + [float(s) for s in steps]
 
 
 @dataclass(frozen=True)
@@ -43,14 +62,19 @@ class Classification:
 def classify(values: pd.Series, scheme: Scheme, k: int = 5, decimals: int = 1) -> Classification:
     """Classify the non-missing values with one scheme.
 
-    quantiles, fisher_jenks, equal_interval: k classes (mapclassify may return fewer when there are
-    fewer distinct values). std_mean: mapclassify.StdMean with limits at mean -2, -1, +1, +2 SD
-    (mapclassify uses the sample SD, n - 1); `k` is not used. mss_sd: the 4 Status-Index classes x < -1, -1 <= x <= 1,
-    1 < x <= 1.5, x > 1.5 (MSS 2021 booklet p. 41); `k` is not used.
+    The values are classified as they are shown: rounded to `decimals`, so that no shown value lies outside
+    the shown limits of its class and equal shown values share a class.
+    quantiles, fisher_jenks, equal_interval: k classes (mapclassify returns fewer when ties leave fewer
+    distinct limits). std_mean: mapclassify.StdMean with limits at `std_multiples(k)` standard deviations
+    (mapclassify uses the sample SD, n - 1); k = 5 gives -2, -1, +1, +2. mss_sd: the 4 Status-Index classes
+    x < -1, -1 <= x <= 1, 1 < x <= 1.5, x > 1.5 (MSS 2021 booklet p. 41); `k` is not used.
     """
     if scheme not in SCHEMES:
         raise ValueError(f"unknown class scheme {scheme!r}; one of {', '.join(SCHEMES)}")
-    observed = values.dropna().astype(float)
+    if not 1 <= k <= MAX_CLASSES:
+        raise ValueError(f"k must lie between 1 and {MAX_CLASSES}")
+    values = values.astype(float).round(decimals)
+    observed = values.dropna()
     if observed.empty:
         raise ValueError("there is no value to classify")
     if scheme == "mss_sd":
@@ -106,12 +130,15 @@ def range_labels(
     lowest: float, bins: tuple[float, ...], decimals: int, language: Literal["de", "en"]
 ) -> tuple[str, ...]:
     """Legend texts "lower – upper" per class; the first class starts at the smallest value, or reads
-    "≤ upper" when its upper limit lies below the smallest value."""
+    "≤ upper" when its upper limit lies below the smallest value; a class whose limits read the same (ties,
+    e.g. many zeros) names its one value instead of "0,0 – 0,0"."""
     labels = []
     for position, upper in enumerate(bins):
         lower = lowest if position == 0 else bins[position - 1]
         if position == 0 and lowest > upper:
             labels.append(f"≤ {format_number(upper, decimals, language)}")
+        elif format_number(lower, decimals, language) == format_number(upper, decimals, language):
+            labels.append(format_number(upper, decimals, language))
         else:
             labels.append(format_range(lower, upper, decimals, language))
     return tuple(labels)
@@ -137,7 +164,7 @@ def _mapclassify_classifier(scheme: Scheme, y: np.ndarray, k: int) -> mapclassif
     if scheme == "equal_interval":
         return mapclassify.EqualInterval(y, k=k)
     if scheme == "std_mean":
-        return mapclassify.StdMean(y)
+        return mapclassify.StdMean(y, multiples=std_multiples(max(k, 2)))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Numba not installed")
         return mapclassify.FisherJenks(y, k=k)

@@ -8,7 +8,7 @@ queen contiguity, fixed seed). GeoJSON is assembled in PostGIS with the results 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -18,12 +18,17 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from geo.crs import CRS84
+from geo.features import ALL, FeatureQuery
+from geo.features import feature_texts as geo_feature_texts
+from geo.versions import level_valid_at
 from indicators.hotspots import QUADRANTS, local_morans
-from indicators.index_runs import latest_run
+from indicators.index_methods import method_for
+from indicators.index_results import latest_run
 from indicators.schema import observation_source
 from indicators.values import boundary_date_for
 
-VERSION_FILTER = "a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)"
+VERSION_FILTER = level_valid_at("a")
 
 
 class ClusterInputError(ValueError):
@@ -53,13 +58,13 @@ def read_values(conn: Connection, request: ClusterRequest) -> tuple[date, pd.Dat
         run = latest_run(conn, request.index_id, request.level, request.period)
         if run is None:
             raise LookupError(f"index {request.index_id!r} was not computed for {request.level} {request.period}")
-        if run["parameters"]["definition"]["method"] == "combination":
+        if not method_for(run.definition).numeric:
             raise ClusterInputError("index", f"{request.index_id!r} has classes but no numeric value; "
                                              "analyse one of its components instead")
-        at = date.fromisoformat(run["parameters"]["boundaries_at"])
+        at = run.boundaries_at
         rows = conn.execute(sa.text("""
             SELECT a.key, a.id AS area_id, a.name, r.value FROM index_result r JOIN area a ON a.id = r.area_id
-            WHERE r.run_id = :run ORDER BY a.key"""), {"run": run["id"]}).all()
+            WHERE r.run_id = :run ORDER BY a.key"""), {"run": run.id}).all()
     else:
         at = boundary_date_for(conn, request.level, request.period)
         rows = conn.execute(sa.text(f"""
@@ -117,15 +122,15 @@ def analyse(conn: Connection, request: ClusterRequest) -> dict[str, Any]:
 
 def feature_texts(conn: Connection, level: str, at: date, areas: list[dict], precision: int = 6,
                   simplify_m: float | None = None) -> Iterator[str]:
-    """GeoJSON Feature texts (built in PostGIS) of the analysed level with each area's result as properties."""
-    geometry = ("ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(a.geom, :tolerance), 4326), :precision)::json"
-                if simplify_m else "ST_AsGeoJSON(a.geom_4326, :precision)::json")
-    properties = orjson.dumps({item["key"]: item for item in areas}).decode()
-    sql = f"""
-        SELECT json_build_object('type', 'Feature', 'id', a.key, 'geometry', {geometry},
-                                 'properties', jsonb_build_object('level', a.level_code) || p.value)::text
-        FROM area a JOIN jsonb_each(CAST(:properties AS jsonb)) p ON p.key = a.key
-        WHERE {VERSION_FILTER} ORDER BY a.key"""
-    params = {"level": level, "at": at, "properties": properties, "precision": precision, "tolerance": simplify_m}
-    for (text,) in conn.execute(sa.text(sql), params):
-        yield text
+    """GeoJSON Feature texts of the analysed level (CRS84, `precision` decimals) with each area's result as
+    properties, written by the one feature builder (`geo.features`; simplified as a coverage with
+    `simplify_m`). Areas without a result are left out."""
+    properties_sql = """
+        SELECT a.id AS area_id, jsonb_build_object('level', a.level_code) || r.value AS properties
+        FROM area a JOIN jsonb_each(CAST(%(cluster_results)s AS jsonb)) r ON r.key = a.key
+        WHERE a.level_code = %(level)s"""
+    query = FeatureQuery(level=level, at=at, limit=ALL, simplify_m=simplify_m, only_with_properties=True,
+                         crs=replace(CRS84, precision=precision))
+    results = orjson.dumps({item["key"]: item for item in areas}).decode()
+    for text in geo_feature_texts(conn, query, properties_sql, {"cluster_results": results}):
+        yield text.decode()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import pandas as pd
 
@@ -109,6 +109,21 @@ class DynamicsThresholds:
             raise IndexDefinitionError("thresholds", "dynamics thresholds must be ascending")
 
 
+class IndexResult(Protocol):
+    """What every index method's result offers: the index value, participation and its reason per area, and
+    the steps that led to one area's value (`explain_area`, `explain_areas`). A new method's result class
+    needs nothing more to be stored, explained and classed."""
+
+    index: pd.Series
+    participating: pd.Series
+    reason: pd.Series
+
+    def explain_inputs(self, key: str) -> dict[str, Any]: ...
+
+    def thresholds_on_sum_scale(self, thresholds: StatusThresholds | DynamicsThresholds) -> dict[str, float] | None:
+        ...
+
+
 @dataclass(frozen=True)
 class MssIndexResult:
     """All steps of the MSS graded index for one set of inputs (e.g. S1, S3, S4 -> Status-Index).
@@ -130,6 +145,35 @@ class MssIndexResult:
     mean: pd.Series
     sd: pd.Series
     ddof: int
+
+    def explain_inputs(self, key: str) -> dict[str, Any]:
+        """This method's part of `explain_area`: every input with its intermediate values, and the sums."""
+        return {
+            "method": "mss",
+            "ddof": self.ddof,
+            "inputs": [
+                {
+                    "code": code,
+                    "value": _json_number(self.inputs.at[key, code]),
+                    "direction": direction,
+                    "mean": _json_number(self.mean[code]),
+                    "sd": _json_number(self.sd[code]),
+                    "z": _json_number(self.z.at[key, code]),
+                    "contribution": _json_number(self.contribution.at[key, code]),
+                }
+                for code, direction in self.directions.items()
+            ],
+            "sum": {
+                "value": _json_number(self.sum[key]),
+                "mean": _json_number(self.mean[SUM_KEY]),
+                "sd": _json_number(self.sd[SUM_KEY]),
+            },
+        }
+
+    def thresholds_on_sum_scale(self, thresholds: StatusThresholds | DynamicsThresholds) -> dict[str, float] | None:
+        """The SD class limits on the scale of the sum (Statussumme / Dynamiksumme): mean + limit x SD."""
+        mean, sd = self.mean[SUM_KEY], self.sd[SUM_KEY]
+        return {name: float(mean + limit * sd) for name, limit in asdict(thresholds).items()}
 
 
 @dataclass(frozen=True)
@@ -154,6 +198,38 @@ class PercentileRankResult:
     participating: pd.Series
     reason: pd.Series
     flag_threshold: float
+
+    def explain_inputs(self, key: str) -> dict[str, Any]:
+        """This method's part of `explain_area`: every input with its intermediate values, and the sums."""
+        return {
+            "method": "percentile_rank",
+            "flag_threshold": self.flag_threshold,
+            "n_participating": int(self.participating.sum()),
+            "themes": [
+                {
+                    "theme": theme,
+                    "sum": _json_number(self.theme_sum.at[key, theme]),
+                    "rank": _json_number(self.theme_rank.at[key, theme]),
+                    "inputs": [
+                        {
+                            "code": code,
+                            "value": _json_number(self.inputs.at[key, code]),
+                            "direction": self.directions[code],
+                            "rank": _json_number(self.rank.at[key, code]),
+                            "flag": None if pd.isna(self.flags.at[key, code]) else bool(self.flags.at[key, code]),
+                        }
+                        for code in members
+                    ],
+                }
+                for theme, members in self.themes.items()
+            ],
+            "sum": _json_number(self.sum[key]),
+            "flag_count": None if pd.isna(self.flag_count[key]) else int(self.flag_count[key]),
+        }
+
+    def thresholds_on_sum_scale(self, thresholds: StatusThresholds | DynamicsThresholds) -> dict[str, float] | None:
+        """Class limits on the scale of the sum; None where the index is not a z-value of the sum."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -180,6 +256,36 @@ class WeightedIndexResult:
     min: pd.Series
     max: pd.Series
     ddof: int
+
+    def explain_inputs(self, key: str) -> dict[str, Any]:
+        """This method's part of `explain_area`: every input with its intermediate values, and the sums."""
+        parameters = ("mean", "sd") if self.standardise == "zscore" else ("min", "max")
+        return {
+            "method": "weighted",
+            "standardise": self.standardise,
+            "restandardise": self.restandardise,
+            "ddof": self.ddof,
+            "inputs": [
+                {
+                    "code": code,
+                    "value": _json_number(self.inputs.at[key, code]),
+                    "direction": direction,
+                    "weight": _json_number(self.weights[code]),
+                    **{name: _json_number(getattr(self, name)[code]) for name in parameters},
+                    "standardised": _json_number(self.standardised.at[key, code]),
+                    "contribution": _json_number(self.contribution.at[key, code]),
+                }
+                for code, direction in self.directions.items()
+            ],
+            "sum": {
+                "value": _json_number(self.sum[key]),
+                **{name: _json_number(getattr(self, name)[SUM_KEY]) for name in parameters},
+            },
+        }
+
+    def thresholds_on_sum_scale(self, thresholds: StatusThresholds | DynamicsThresholds) -> dict[str, float] | None:
+        """Class limits on the scale of the sum; None where the index is not a z-value of the sum."""
+        return None
 
 
 def require_directions(inputs: pd.DataFrame, directions: Mapping[str, int]) -> None:
@@ -510,7 +616,7 @@ def standardise_oriented(values: pd.Series, direction: int, method: Standardisat
 
 
 def explain_area(
-    result: MssIndexResult | PercentileRankResult | WeightedIndexResult,
+    result: IndexResult,
     key: str,
     thresholds: StatusThresholds | DynamicsThresholds | None = None,
 ) -> dict[str, Any]:
@@ -527,99 +633,20 @@ def explain_area(
         "reason": None if pd.isna(result.reason[key]) else str(result.reason[key]),
         "index": _json_number(result.index[key]),
     }
-    if isinstance(result, MssIndexResult):
-        explanation |= _explain_mss(result, key)
-    elif isinstance(result, PercentileRankResult):
-        explanation |= _explain_percentile_rank(result, key)
-    else:
-        explanation |= _explain_weighted(result, key)
+    explanation |= result.explain_inputs(key)
     if thresholds is not None:
         explanation["thresholds"] = asdict(thresholds)
         explanation["class"] = _class_of(result.index[[key]], thresholds)
-        if isinstance(result, MssIndexResult):
-            mean, sd = result.mean[SUM_KEY], result.sd[SUM_KEY]
-            explanation["thresholds_on_sum_scale"] = {
-                name: float(mean + limit * sd) for name, limit in asdict(thresholds).items()
-            }
+        on_sum = result.thresholds_on_sum_scale(thresholds)
+        if on_sum is not None:
+            explanation["thresholds_on_sum_scale"] = on_sum
     return explanation
 
 
-def _explain_mss(result: MssIndexResult, key: str) -> dict[str, Any]:
-    return {
-        "method": "mss",
-        "ddof": result.ddof,
-        "inputs": [
-            {
-                "code": code,
-                "value": _json_number(result.inputs.at[key, code]),
-                "direction": direction,
-                "mean": _json_number(result.mean[code]),
-                "sd": _json_number(result.sd[code]),
-                "z": _json_number(result.z.at[key, code]),
-                "contribution": _json_number(result.contribution.at[key, code]),
-            }
-            for code, direction in result.directions.items()
-        ],
-        "sum": {
-            "value": _json_number(result.sum[key]),
-            "mean": _json_number(result.mean[SUM_KEY]),
-            "sd": _json_number(result.sd[SUM_KEY]),
-        },
-    }
 
 
-def _explain_percentile_rank(result: PercentileRankResult, key: str) -> dict[str, Any]:
-    return {
-        "method": "percentile_rank",
-        "flag_threshold": result.flag_threshold,
-        "n_participating": int(result.participating.sum()),
-        "themes": [
-            {
-                "theme": theme,
-                "sum": _json_number(result.theme_sum.at[key, theme]),
-                "rank": _json_number(result.theme_rank.at[key, theme]),
-                "inputs": [
-                    {
-                        "code": code,
-                        "value": _json_number(result.inputs.at[key, code]),
-                        "direction": result.directions[code],
-                        "rank": _json_number(result.rank.at[key, code]),
-                        "flag": None if pd.isna(result.flags.at[key, code]) else bool(result.flags.at[key, code]),
-                    }
-                    for code in members
-                ],
-            }
-            for theme, members in result.themes.items()
-        ],
-        "sum": _json_number(result.sum[key]),
-        "flag_count": None if pd.isna(result.flag_count[key]) else int(result.flag_count[key]),
-    }
 
 
-def _explain_weighted(result: WeightedIndexResult, key: str) -> dict[str, Any]:
-    parameters = ("mean", "sd") if result.standardise == "zscore" else ("min", "max")
-    return {
-        "method": "weighted",
-        "standardise": result.standardise,
-        "restandardise": result.restandardise,
-        "ddof": result.ddof,
-        "inputs": [
-            {
-                "code": code,
-                "value": _json_number(result.inputs.at[key, code]),
-                "direction": direction,
-                "weight": _json_number(result.weights[code]),
-                **{name: _json_number(getattr(result, name)[code]) for name in parameters},
-                "standardised": _json_number(result.standardised.at[key, code]),
-                "contribution": _json_number(result.contribution.at[key, code]),
-            }
-            for code, direction in result.directions.items()
-        ],
-        "sum": {
-            "value": _json_number(result.sum[key]),
-            **{name: _json_number(getattr(result, name)[SUM_KEY]) for name in parameters},
-        },
-    }
 
 
 def _class_of(index: pd.Series, thresholds: StatusThresholds | DynamicsThresholds) -> int | str | None:
@@ -658,7 +685,7 @@ class _Lookup:
         return self._values[item]
 
 
-def explain_areas(result: MssIndexResult | PercentileRankResult | WeightedIndexResult) -> dict[str, dict[str, Any]]:
+def explain_areas(result: IndexResult) -> dict[str, dict[str, Any]]:
     """`explain_area` (without thresholds) for every area of a result, in one pass."""
     frames = {
         name: _Lookup(value)

@@ -16,6 +16,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from geo.versions import level_valid_at, valid_at
 from indicators.schema import OBSERVATION_FLAGS, observation_source
 
 
@@ -48,8 +49,7 @@ def _combinations_sql(query: CoverageQuery) -> str:
         expected AS (
             SELECT c.indicator_code, c.level_code, c.period, c.at, a.id AS area_id, a.key, a.name
             FROM combos c
-            JOIN area a ON a.level_code = c.level_code AND a.valid_from <= c.at
-                       AND (a.valid_to IS NULL OR a.valid_to > c.at))"""
+            JOIN area a ON {level_valid_at("a", "c.level_code", "c.at")})"""
 
 
 def coverage_summary(conn: Connection, query: CoverageQuery) -> list[dict]:
@@ -97,11 +97,10 @@ def _missing_by_flag(conn: Connection, query: CoverageQuery, params: dict) -> di
 
 def _without_data(conn: Connection, query: CoverageQuery, present: set[tuple[str, str]]) -> list[dict]:
     """Indicator/level pairs with no value at all (for the requested period, if one is given)."""
-    rows = conn.execute(sa.text("""
+    rows = conn.execute(sa.text(f"""
         SELECT i.code AS indicator, i.name_de, l.code AS level,
-               (SELECT count(*) FROM area a WHERE a.level_code = l.code
-                  AND a.valid_from <= coalesce(CAST(:period AS date), current_date)
-                  AND (a.valid_to IS NULL OR a.valid_to > coalesce(CAST(:period AS date), current_date))) AS areas
+               (SELECT count(*) FROM area a
+                WHERE {level_valid_at("a", "l.code", "coalesce(CAST(:period AS date), current_date)")}) AS areas
         FROM indicator i CROSS JOIN area_level l
         WHERE (i.published OR :unsuppressed)
           AND (CAST(:indicator AS text) IS NULL OR i.code = :indicator)
@@ -129,9 +128,9 @@ def coverage_gaps(conn: Connection, query: CoverageQuery) -> list[dict]:
         WHERE o.value IS NULL
         ORDER BY 3, e.key"""), params).mappings().all()
     if not rows and query.level and query.period and not _has_data(conn, query):
-        rows = conn.execute(sa.text("""
+        rows = conn.execute(sa.text(f"""
             SELECT a.key, a.name, 'no_row' AS status, NULL AS flag, NULL AS flag_reason FROM area a
-            WHERE a.level_code = :level AND a.valid_from <= :period AND (a.valid_to IS NULL OR a.valid_to > :period)
+            WHERE a.level_code = :level AND {valid_at("a", ":period")}
             ORDER BY a.key"""), params).mappings().all()
     labels = {**{k: v[0] for k, v in OBSERVATION_FLAGS.items()}, "suppressed": "geheim gehalten (Statistikgeheimnis)"}
     return [{**row, "flag_label_de": labels.get(row["flag"] or "", "kein Wert geliefert" if row["status"] == "no_row"

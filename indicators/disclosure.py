@@ -39,6 +39,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from geo.versions import valid_at
 from indicators.disclosure_audit import protection_gaps
 
 REASON = ("Geheimhaltung: Wert gesperrt, damit kein kleiner Wert erkennbar oder zurückrechenbar ist"
@@ -85,7 +86,7 @@ _CHANGE_BASES = """
 # The equations that contain a newly hidden cell, by relation, named by their head: the parent's, the total's
 # or the change's observation (and the partition's name).
 _AFFECTED_EQUATIONS = {
-    "hierarchy": """
+    "hierarchy": f"""
         SELECT 'h' AS kind, n.obs_id AS head_id, '' AS partition_name FROM dc_new n
         UNION ALL
         SELECT 'h', po.id, '' FROM dc_new n
@@ -93,7 +94,7 @@ _AFFECTED_EQUATIONS = {
         JOIN area a ON a.id = o.area_id
         JOIN area_level l ON l.code = a.level_code
         JOIN area pa ON pa.level_code = l.parent_code AND pa.key = a.parent_key
-             AND pa.valid_from <= a.valid_from AND (pa.valid_to IS NULL OR pa.valid_to > a.valid_from)
+             AND {valid_at("pa", "a.valid_from")}
         JOIN observation po ON po.indicator_code = o.indicator_code AND po.area_id = pa.id
              AND po.period = o.period AND po.superseded_at IS NULL""",
     "partition": """
@@ -137,7 +138,7 @@ _HEADS = """
     JOIN indicator i ON i.code = h.indicator_code
     LEFT JOIN observation_derivation hd ON hd.observation_id = h.id AND hd.indicator_code = h.indicator_code"""
 _MEMBERS = {
-    "hierarchy": """
+    "hierarchy": f"""
         SELECT e.kind, e.head_id, e.partition_name, c.id, 0, c.value,
                CASE WHEN i.aggregation = 'sum' THEN 1
                     WHEN hd.rule = 'weighted_mean' THEN coalesce(cd.weight_sum, w.value) END
@@ -147,7 +148,7 @@ _MEMBERS = {
         JOIN area pa ON pa.id = h.area_id
         JOIN area_level l ON l.parent_code = pa.level_code
         JOIN area ca ON ca.level_code = l.code AND ca.parent_key = pa.key
-             AND pa.valid_from <= ca.valid_from AND (pa.valid_to IS NULL OR pa.valid_to > ca.valid_from)
+             AND {valid_at("pa", "ca.valid_from")}
         JOIN observation c ON c.indicator_code = h.indicator_code AND c.area_id = ca.id AND c.period = h.period
              AND c.superseded_at IS NULL AND c.value IS NOT NULL
         LEFT JOIN observation_derivation hd ON hd.observation_id = h.id AND hd.indicator_code = h.indicator_code

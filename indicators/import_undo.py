@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from geo.versions import valid_at
 from indicators.refresh import refresh_after_write
 
 UNDOABLE = ("observations", "boundaries")
@@ -109,11 +110,11 @@ def _undo_boundaries(conn: Connection, batch_id: int, file_name: str, options: d
     _refuse_if_built_on(batch_id, _later_batches(conn, params, """
         SELECT o.import_batch_id FROM observation o JOIN import_batch b ON b.id = o.import_batch_id
         WHERE o.area_id = ANY (:created) AND b.kind <> 'rollup'"""), "values are attached to areas it created")
-    _refuse_if_built_on(batch_id, _later_batches(conn, params, """
+    _refuse_if_built_on(batch_id, _later_batches(conn, params, f"""
         SELECT c.import_batch_id FROM area c
         JOIN area_level l ON l.code = c.level_code AND l.parent_code = :level
         JOIN area p ON p.id = ANY (:created) AND p.key = c.parent_key
-             AND p.valid_from <= c.valid_from AND (p.valid_to IS NULL OR p.valid_to > c.valid_from)
+             AND {valid_at("p", "c.valid_from")}
         WHERE c.import_batch_id > :id"""), "later imports put child areas into areas it created")
     conn.execute(sa.text("""
         DELETE FROM observation o USING import_batch b

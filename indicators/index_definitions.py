@@ -1,41 +1,35 @@
 """Index definitions as data: pydantic-validated YAML (indicators/indices/*.yaml) and a versioned database copy.
 
-A definition says which method builds the index (`mss`, `percentile_rank`, `weighted`, or `combination` of a
-Status-Index and a Dynamik-Index into the 12 groups of the Gesamtindex), which indicators enter with which
+A definition says which method builds the index (a name registered in indicators.index_methods, e.g. `mss`,
+`percentile_rank`, `weighted`, or `combination` of a Status-Index and a Dynamik-Index into the 12 groups of the
+Gesamtindex), which indicators enter with which
 direction, weight and theme, which areas take part (minimum population, explicit exclusions with a stated
 reason), how the index is classed and which classes need attention ("Gebiete mit besonderem
 Aufmerksamkeitsbedarf"). Every change bumps the version; all versions are kept in index_definition_version.
 Validation errors are `IndexDefinitionError(field, message)` with a dotted field path ("inputs.0.weight").
+A definition is parsed once, where it is read (YAML file, request body, database row): every reader gets a
+typed `IndexDefinition` (inside a `StoredDefinition` with its version when read from the database) and never
+the JSON. Rules that depend on the method are asked of the method (`method_for(definition)`).
 This module does not compute indices (indicators.index_runs does).
 """
 
 from __future__ import annotations
 
-import itertools
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
 import sqlalchemy as sa
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.engine import Connection
 
-from indicators.classify import SCHEMES as MAPCLASSIFY_SCHEMES
-from indicators.composite import (
-    DYNAMICS_CLASSES,
-    GESAMTINDEX_GROUPS,
-    STATUS_CLASSES,
-    DynamicsThresholds,
-    IndexDefinitionError,
-    StatusThresholds,
-    attention_rule_default,
-)
+from indicators.composite import GESAMTINDEX_GROUPS, IndexDefinitionError, attention_rule_default
+from indicators.index_methods import GENERIC_CLASS_SCHEMES, ComponentMethod, all_own_schemes, method_for, method_names
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "indices"
-METHODS = ("mss", "percentile_rank", "weighted", "combination")
-ClassSchemeName = Literal["mss_status", "mss_dynamics", "breaks", "quantiles", "fisher_jenks", "equal_interval",
-                          "std_mean"]
 DEFAULT_ATTENTION_GROUPS = tuple(
     group for group in GESAMTINDEX_GROUPS if attention_rule_default(int(group[0]), group[1:])
 )
@@ -83,12 +77,20 @@ class ClassScheme(Strict):
     the rest) with optional labels; quantiles, fisher_jenks, equal_interval, std_mean: mapclassify with k.
     """
 
-    scheme: ClassSchemeName
+    scheme: str
     thresholds: dict[str, float] | None = None
     breaks: list[float] | None = None
     labels_de: list[str] | None = None
     labels_en: list[str] | None = None
     k: int = Field(default=5, ge=2, le=12)
+
+    @field_validator("scheme")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        known = GENERIC_CLASS_SCHEMES + all_own_schemes()
+        if value not in known:
+            raise ValueError(f"unknown class scheme {value!r}; schemes: {', '.join(known)}")
+        return value
 
 
 class Attention(Strict):
@@ -112,7 +114,7 @@ class IndexDefinition(Strict):
     description_de: str | None = None
     description_en: str | None = None
     source: str | None = None
-    method: Literal["mss", "percentile_rank", "weighted", "combination"]
+    method: str
     levels: list[str] = Field(default=["plr"], min_length=1)
     inputs: list[InputSpec] = []
     components: Components | None = None
@@ -124,20 +126,57 @@ class IndexDefinition(Strict):
     attention: Attention | None = None
     published: bool = True
 
+    @field_validator("method")
+    @classmethod
+    def _registered_method(cls, value: str) -> str:
+        if value not in method_names():
+            raise ValueError(f"unknown method {value!r}; methods: {', '.join(method_names())}")
+        return value
+
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
 
-    def status_thresholds(self) -> StatusThresholds:
-        return StatusThresholds(**(self.classes.thresholds or {})) if self.classes else StatusThresholds()
-
-    def dynamics_thresholds(self) -> DynamicsThresholds:
-        return DynamicsThresholds(**(self.classes.thresholds or {})) if self.classes else DynamicsThresholds()
-
     def attention_classes(self) -> tuple[str, ...]:
-        """Class codes flagged for attention; a combination without a rule uses the MSS default."""
+        """Class codes flagged for attention; without a rule, the method's default (e.g. the MSS rule)."""
         if self.attention is None:
-            return DEFAULT_ATTENTION_GROUPS if self.method == "combination" else ()
+            return method_for(self).default_attention()
         return tuple(self.attention.classes or ())
+
+    def attention_rule(self) -> dict[str, Any]:
+        """The attention rule as stated, or the method's default as {"classes": [...]}."""
+        return self.attention.model_dump(mode="json", exclude_none=True) if self.attention else {
+            "classes": list(self.attention_classes())}
+
+    def component_ids(self) -> dict[str, str]:
+        """role -> index id of each component (empty for a method built from inputs)."""
+        return self.components.model_dump() if self.components is not None else {}
+
+
+@dataclass(frozen=True)
+class StoredDefinition:
+    """A definition as stored: its current (or a requested) version, who changed it when, and the parsed
+    definition. `as_record()` gives the JSON form for API bodies and the audit log."""
+
+    id: str
+    version: int
+    name_de: str
+    name_en: str
+    method: str
+    definition: IndexDefinition
+    published: bool
+    updated_at: datetime
+    updated_by: str
+
+    def as_record(self) -> dict[str, Any]:
+        return {"id": self.id, "version": self.version, "name_de": self.name_de, "name_en": self.name_en,
+                "method": self.method, "definition": self.definition.as_json(), "published": self.published,
+                "updated_at": self.updated_at, "updated_by": self.updated_by}
+
+
+class IndexNotFound(LookupError):
+    def __init__(self, index_id: str):
+        super().__init__(f"there is no index {index_id!r}")
+        self.index_id = index_id
 
 
 class DefinitionConflict(ValueError):
@@ -159,75 +198,14 @@ def parse_definition(data: Any) -> IndexDefinition:
 
 
 def check_consistency(definition: IndexDefinition) -> None:
-    """Rules that need more than one field: inputs vs. method, weights, themes, class scheme, attention."""
-    method = definition.method
-    if method == "combination":
-        if definition.components is None:
-            raise IndexDefinitionError("components", "a combination needs components.status and components.dynamics")
-        if definition.inputs:
-            raise IndexDefinitionError("inputs", "a combination takes no inputs of its own; its components have them")
-    else:
-        if definition.components is not None:
-            raise IndexDefinitionError("components", f"only a combination has components, not method {method!r}")
-        if not definition.inputs:
-            raise IndexDefinitionError("inputs", "at least one input indicator is needed")
-        codes = [item.indicator for item in definition.inputs]
-        for position, code in enumerate(codes):
-            if codes.index(code) != position:
-                raise IndexDefinitionError(f"inputs.{position}.indicator", f"{code} is given twice")
-        if sum(item.weight for item in definition.inputs) == 0:
-            raise IndexDefinitionError("inputs.weight", "the weights sum to zero")
-        if method != "weighted":
-            for position, item in enumerate(definition.inputs):
-                if item.weight != 1:
-                    raise IndexDefinitionError(f"inputs.{position}.weight",
-                                               f"the {method} method weighs all inputs equally; use method 'weighted'")
-    if method == "percentile_rank":
-        for position, item in enumerate(definition.inputs):
-            if not item.theme:
-                raise IndexDefinitionError(f"inputs.{position}.theme", "every input of a percentile-rank index needs a theme")
-    _check_classes(definition)
+    """Rules that need more than one field: the method's own (inputs, weights, themes, components, class
+    scheme), then attention classes and exclusions."""
+    method_for(definition).check()
     _check_attention(definition)
     for position, exclusion in enumerate(definition.participation.exclusions):
         if exclusion.level is not None and exclusion.level not in definition.levels:
             raise IndexDefinitionError(f"participation.exclusions.{position}.level",
                                        f"level {exclusion.level!r} is not one of the index's levels {definition.levels}")
-
-
-def _check_classes(definition: IndexDefinition) -> None:
-    scheme = definition.classes
-    if definition.method == "combination":
-        if scheme is not None:
-            raise IndexDefinitionError("classes", "the Gesamtindex groups follow from its components; give no classes")
-        return
-    if scheme is None:
-        return
-    if scheme.scheme in ("mss_status", "mss_dynamics"):
-        if definition.method != "mss":
-            raise IndexDefinitionError("classes.scheme", f"{scheme.scheme} classes belong to the mss method")
-        limits = StatusThresholds if scheme.scheme == "mss_status" else DynamicsThresholds
-        try:
-            limits(**(scheme.thresholds or {}))
-        except TypeError as exc:
-            raise IndexDefinitionError("classes.thresholds", f"unknown threshold name ({exc})") from exc
-        except IndexDefinitionError as exc:
-            raise IndexDefinitionError("classes.thresholds", exc.message) from exc
-    elif scheme.thresholds is not None:
-        raise IndexDefinitionError("classes.thresholds", f"thresholds belong to mss_status/mss_dynamics, not {scheme.scheme}")
-    if scheme.scheme == "breaks":
-        breaks = scheme.breaks or []
-        if not breaks:
-            raise IndexDefinitionError("classes.breaks", "give at least one break")
-        if any(upper <= lower for lower, upper in itertools.pairwise(breaks)):
-            raise IndexDefinitionError("classes.breaks", "breaks must be strictly ascending")
-        for name in ("labels_de", "labels_en"):
-            labels = getattr(scheme, name)
-            if labels is not None and len(labels) != len(breaks) + 1:
-                raise IndexDefinitionError(f"classes.{name}", f"give {len(breaks) + 1} labels for {len(breaks)} breaks")
-    elif scheme.breaks is not None:
-        raise IndexDefinitionError("classes.breaks", f"breaks belong to the scheme 'breaks', not {scheme.scheme}")
-    if scheme.scheme not in ("mss_status", "mss_dynamics", "breaks") and scheme.scheme not in MAPCLASSIFY_SCHEMES:
-        raise IndexDefinitionError("classes.scheme", f"unknown scheme {scheme.scheme!r}")
 
 
 def _check_attention(definition: IndexDefinition) -> None:
@@ -243,20 +221,7 @@ def _check_attention(definition: IndexDefinition) -> None:
 
 def class_codes(definition: IndexDefinition) -> tuple[str, ...] | None:
     """The possible class codes, or None where they depend on the data (mapclassify may give fewer than k)."""
-    if definition.method == "combination":
-        return GESAMTINDEX_GROUPS
-    scheme = definition.classes
-    if scheme is None:
-        return ()
-    if scheme.scheme == "mss_status":
-        return tuple(str(c) for c in STATUS_CLASSES)
-    if scheme.scheme == "mss_dynamics":
-        return DYNAMICS_CLASSES
-    if scheme.scheme == "breaks":
-        return tuple(str(i) for i in range(1, len(scheme.breaks or []) + 2))
-    if scheme.scheme == "std_mean":
-        return tuple(str(i) for i in range(1, 6))
-    return tuple(str(i) for i in range(1, scheme.k + 1))
+    return method_for(definition).class_codes()
 
 
 def check_references(conn: Connection, definition: IndexDefinition) -> None:
@@ -279,16 +244,13 @@ def check_references(conn: Connection, definition: IndexDefinition) -> None:
         if not exists:
             raise IndexDefinitionError(f"participation.exclusions.{position}.area",
                                        f"no area {exclusion.area!r} on the level(s) {exclusion.level or definition.levels}")
-    if definition.components is not None:
-        expected = {"status": "mss_status", "dynamics": "mss_dynamics"}
-        for role, component_id in definition.components.model_dump().items():
+    method = method_for(definition)
+    if isinstance(method, ComponentMethod):
+        for role, component_id in definition.component_ids().items():
             component = get_definition(conn, component_id)
             if component is None:
                 raise IndexDefinitionError(f"components.{role}", f"unknown index {component_id!r}")
-            parsed = IndexDefinition.model_validate(component["definition"])
-            if parsed.method != "mss" or parsed.classes is None or parsed.classes.scheme != expected[role]:
-                raise IndexDefinitionError(f"components.{role}",
-                                           f"{component_id!r} must be an mss index with {expected[role]} classes")
+            method.check_component(role, component.definition)
 
 
 # --- shipped YAML ------------------------------------------------------------------------------------------
@@ -308,7 +270,7 @@ def read_definition_file(path: Path) -> IndexDefinition:
 def shipped_definitions(directory: Path = SHIPPED_DIR) -> list[IndexDefinition]:
     """The shipped definitions, components before the combinations that use them."""
     definitions = [read_definition_file(path) for path in sorted(directory.glob("*.yaml"))]
-    return sorted(definitions, key=lambda d: d.method == "combination")
+    return sorted(definitions, key=lambda d: method_for(d).uses_components())
 
 
 def install_shipped(conn: Connection, created_by: str = "shipped", directory: Path = SHIPPED_DIR) -> list[str]:
@@ -327,23 +289,37 @@ def install_shipped(conn: Connection, created_by: str = "shipped", directory: Pa
 DEFINITION_COLUMNS = "id, version, name_de, name_en, method, definition, published, updated_at, updated_by"
 
 
-def list_definitions(conn: Connection) -> list[dict]:
+def _stored(row: Any) -> StoredDefinition:
+    """The one place a stored definition's JSON becomes a typed definition."""
+    item = dict(row._mapping)
+    return StoredDefinition(**{**item, "definition": IndexDefinition.model_validate(item["definition"])})
+
+
+def list_definitions(conn: Connection) -> list[StoredDefinition]:
     rows = conn.execute(sa.text(f"SELECT {DEFINITION_COLUMNS} FROM index_definition ORDER BY id"))
-    return [dict(row._mapping) for row in rows]
+    return [_stored(row) for row in rows]
 
 
-def get_definition(conn: Connection, index_id: str, version: int | None = None) -> dict | None:
+def get_definition(conn: Connection, index_id: str, version: int | None = None) -> StoredDefinition | None:
     """The current definition, or one stored version of it."""
     if version is None:
         row = conn.execute(sa.text(f"SELECT {DEFINITION_COLUMNS} FROM index_definition WHERE id = :id"),
                            {"id": index_id}).one_or_none()
-        return None if row is None else dict(row._mapping)
+        return None if row is None else _stored(row)
     row = conn.execute(sa.text("""
         SELECT d.id, v.version, d.name_de, d.name_en, d.method, v.definition, d.published, v.created_at AS updated_at,
                v.created_by AS updated_by
         FROM index_definition_version v JOIN index_definition d ON d.id = v.index_id
         WHERE v.index_id = :id AND v.version = :version"""), {"id": index_id, "version": version}).one_or_none()
-    return None if row is None else dict(row._mapping)
+    return None if row is None else _stored(row)
+
+
+def require_definition(conn: Connection, index_id: str) -> StoredDefinition:
+    """The current definition; IndexNotFound if there is none."""
+    stored = get_definition(conn, index_id)
+    if stored is None:
+        raise IndexNotFound(index_id)
+    return stored
 
 
 def list_versions(conn: Connection, index_id: str) -> list[dict]:
@@ -353,7 +329,7 @@ def list_versions(conn: Connection, index_id: str) -> list[dict]:
     return [dict(row._mapping) for row in rows]
 
 
-def create_definition(conn: Connection, definition: IndexDefinition, created_by: str) -> dict:
+def create_definition(conn: Connection, definition: IndexDefinition, created_by: str) -> StoredDefinition:
     """Store a new definition as version 1."""
     if get_definition(conn, definition.id) is not None:
         raise DefinitionConflict(f"index {definition.id!r} exists already; change it with PUT")
@@ -367,19 +343,20 @@ def create_definition(conn: Connection, definition: IndexDefinition, created_by:
     return get_definition(conn, definition.id)
 
 
-def update_definition(conn: Connection, definition: IndexDefinition, updated_by: str) -> tuple[dict, dict]:
+def update_definition(conn: Connection, definition: IndexDefinition, updated_by: str
+                      ) -> tuple[StoredDefinition, StoredDefinition]:
     """Replace the current definition with a new version (the old one stays in index_definition_version).
 
     Returns (before, after). An update that changes nothing keeps the version.
     """
-    before = conn.execute(sa.text(f"SELECT {DEFINITION_COLUMNS} FROM index_definition WHERE id = :id FOR UPDATE"),
-                          {"id": definition.id}).one_or_none()
-    if before is None:
+    row = conn.execute(sa.text(f"SELECT {DEFINITION_COLUMNS} FROM index_definition WHERE id = :id FOR UPDATE"),
+                       {"id": definition.id}).one_or_none()
+    if row is None:
         raise DefinitionConflict(f"there is no index {definition.id!r}; create it with POST")
-    before = dict(before._mapping)
-    if before["definition"] == definition.as_json():
+    before = _stored(row)
+    if before.definition.as_json() == definition.as_json():
         return before, before
-    version = before["version"] + 1
+    version = before.version + 1
     payload = orjson.dumps(definition.as_json()).decode()
     conn.execute(sa.text("""
         UPDATE index_definition SET version = :version, name_de = :name_de, name_en = :name_en, method = :method,
@@ -392,10 +369,11 @@ def update_definition(conn: Connection, definition: IndexDefinition, updated_by:
 
 
 def dependent_indices(conn: Connection, index_id: str) -> list[str]:
-    """Combinations that use `index_id` as a component."""
+    """Indices that use `index_id` as a component (in any role)."""
     rows = conn.execute(sa.text("""
         SELECT id FROM index_definition
-        WHERE definition -> 'components' ->> 'status' = :id OR definition -> 'components' ->> 'dynamics' = :id
+        WHERE jsonb_typeof(definition -> 'components') = 'object'
+          AND EXISTS (SELECT 1 FROM jsonb_each_text(definition -> 'components') c WHERE c.value = :id)
         ORDER BY id"""), {"id": index_id})
     return [row[0] for row in rows]
 

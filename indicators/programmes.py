@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError, current_version, finest_level
+from geo.versions import valid_at
 from indicators.schema import observation_source
 
 CAVEAT_DE = ("Deskriptiver Vergleich: Die Differenz der Differenzen zeigt, wie sich das Programmgebiet anders "
@@ -75,9 +76,9 @@ def create_programme(conn: Connection, definition: ProgrammeDefinition, created_
     elif definition.area_keys:
         level = definition.level or finest_level(conn)
         at = current_version(conn, level)
-        known = {r[0] for r in conn.execute(sa.text("""
+        known = {r[0] for r in conn.execute(sa.text(f"""
             SELECT key FROM area WHERE level_code = :level AND key = ANY(:keys)
-              AND valid_from <= :at AND (valid_to IS NULL OR valid_to > :at)"""),
+              AND {valid_at(None, ":at")}"""),
             {"level": level, "keys": list(definition.area_keys), "at": at})}
         unknown = [k for k in definition.area_keys if k not in known]
         if unknown:
@@ -122,17 +123,17 @@ def list_programmes(conn: Connection) -> list[dict]:
 def programme_areas(conn: Connection, programme: dict, level: str, at: date) -> list[int]:
     """Ids of the areas of `level` whose representative point lies inside the programme's areas or polygon."""
     if programme["area_keys"]:
-        sql = """
+        sql = f"""
             WITH p AS (SELECT ST_Union(geom) AS geom FROM area WHERE level_code = :plevel AND key = ANY(:keys)
-                         AND valid_from <= :pat AND (valid_to IS NULL OR valid_to > :pat))"""
+                         AND {valid_at(None, ":pat")})"""
         params = {"plevel": programme["level"], "keys": programme["area_keys"],
                   "pat": current_version(conn, programme["level"])}
     else:
         sql = "WITH p AS (SELECT geom FROM polygon_feature WHERE layer_code = :pl AND key = :pk)"
         params = {"pl": programme["polygon_layer"], "pk": programme["polygon_key"]}
-    rows = conn.execute(sa.text(sql + """
+    rows = conn.execute(sa.text(sql + f"""
         SELECT a.id FROM area a, p
-        WHERE a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)
+        WHERE a.level_code = :level AND {valid_at("a", ":at")}
           AND ST_Intersects(p.geom, ST_PointOnSurface(a.geom))
         ORDER BY a.key"""), params | {"level": level, "at": at})
     return [r[0] for r in rows]
@@ -153,7 +154,7 @@ def evaluate_programme(conn: Connection, programme_id: str, unsuppressed: bool =
         FROM {observation_source(unsuppressed)} o
         JOIN indicator i ON i.code = o.indicator_code AND (i.kind IN ('share', 'rate') OR i.code = :pop)
         JOIN area a ON a.id = o.area_id AND a.level_code = :level
-             AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)"""),
+             AND {valid_at("a", ":at")}"""),
         {"level": level, "at": at, "pop": POPULATION}).mappings().all())
     rows = []
     skipped = []

@@ -29,6 +29,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from geo.versions import valid_at
 from indicators.partitions import analyse_new_partitions, ensure_partitions
 
 ROLLUP_BATCH_KIND = "rollup"
@@ -60,11 +61,11 @@ _STEP_TABLES = {
         UNION ALL
         SELECT n.indicator_code, n.area_id, n.period, n.value, n.numerator, n.denominator, n.complete, n.weight_sum
         FROM rollup_new n WHERE n.level_code = :child""",
-    "link": """
+    "link": f"""
         SELECT c.id AS child_id, p.id AS parent_id, c.valid_from AS version
         FROM area c
         JOIN area p ON p.level_code = :parent AND p.key = c.parent_key
-             AND p.valid_from <= c.valid_from AND (p.valid_to IS NULL OR p.valid_to > c.valid_from)
+             AND {valid_at("p", "c.valid_from")}
         WHERE c.level_code = :child""",
     "family": "SELECT parent_id, version, count(*)::int AS n FROM link GROUP BY parent_id, version",
     "published_parent": """

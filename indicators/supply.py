@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError, check_radius, current_version
 from geo.points import catchment_overlaps, check_point_layer, points_outside, points_per_area
+from geo.versions import valid_at
 from indicators.schema import observation_source
 from indicators.values import boundary_date_for
 
@@ -72,7 +73,7 @@ def supply_per_area(conn: Connection, request: SupplyRequest) -> dict:
         SELECT a.key, o.value AS population, o.flag AS population_flag
         FROM area a JOIN {observation_source(request.unsuppressed)} o ON o.area_id = a.id
              AND o.indicator_code = :code AND o.period = :period
-        WHERE a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)"""),
+        WHERE a.level_code = :level AND {valid_at("a", ":at")}"""),
         {"code": request.population_indicator, "period": period, "level": request.level, "at": at}).all(),
         columns=["key", "population", "population_flag"])
     table = facilities.merge(population, on="key", how="left")

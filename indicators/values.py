@@ -11,6 +11,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from geo.versions import valid_at
 from indicators.catalogue import list_periods
 from indicators.schema import observation_source
 
@@ -50,7 +51,7 @@ def period_properties_sql(unsuppressed: bool = False) -> str:
                   ORDER BY ir.index_id, greatest(ir.computed_at, ir.confirmed_at) DESC, ir.id DESC) run
               ON run.id = r.run_id
             GROUP BY r.area_id) ix ON ix.area_id = a.id
-        WHERE a.level_code = %(level)s AND a.valid_from <= %(at)s AND (a.valid_to IS NULL OR a.valid_to > %(at)s)"""
+        WHERE a.level_code = %(level)s AND {valid_at("a", "%(at)s")}"""
 
 
 def cached_properties_sql() -> str:
@@ -198,6 +199,6 @@ def indicator_values(conn: Connection, level: str, at: date, indicator_code: str
         FROM area a
         LEFT JOIN {observation_source(unsuppressed)} o ON o.area_id = a.id AND o.indicator_code = :code
              AND o.period = :period
-        WHERE a.level_code = :level AND a.valid_from <= :at AND (a.valid_to IS NULL OR a.valid_to > :at)
+        WHERE a.level_code = :level AND {valid_at("a", ":at")}
         ORDER BY a.key"""), {"level": level, "at": at, "code": indicator_code, "period": period})
     return [dict(r._mapping) for r in rows]

@@ -187,7 +187,8 @@ def compute_indices_command(
     cli:<os user>, like the same computation over HTTP."""
     from indicators.composite import IndexDefinitionError
     from indicators.index_definitions import get_definition, install_shipped
-    from indicators.index_runs import compute_index, latest_run, plan_runs
+    from indicators.index_results import latest_run
+    from indicators.index_runs import compute_index, plan_runs
 
     try:
         wanted = date.fromisoformat(period) if period else None
@@ -203,7 +204,8 @@ def compute_indices_command(
             except (IndexDefinitionError, LookupError) as exc:
                 fail(f"{exc}; see GET /api/indices for the definitions")
             for index_id in installed:
-                record(conn, principal, "create", "index_definition", index_id, None, get_definition(conn, index_id))
+                record(conn, principal, "create", "index_definition", index_id, None,
+                       get_definition(conn, index_id).as_record())
         if installed:
             console.print(f"installed shipped index definitions: {', '.join(installed)}")
         if not plan:
@@ -219,8 +221,8 @@ def compute_indices_command(
                         run = latest_run(conn, index_id, chosen_level, chosen_period)
                         record(conn, principal, "compute", "index_run", str(run_id), None,
                                {"index_id": index_id, "level": chosen_level, "period": chosen_period,
-                                "inputs_hash": run["inputs_hash"]})
-                    summary = run["summary"]
+                                "inputs_hash": run.inputs_hash})
+                    summary = run.summary
                 except IndexDefinitionError as exc:
                     console.print(f"[red]{index_id} {chosen_level} {chosen_period}:[/] {exc}: change the definition "
                                   f"with PUT /api/indices/{index_id}")

@@ -17,10 +17,11 @@ from fastapi import Request
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from geo.crs import BadBbox, Crs, UnknownCrs, crs_uris, parse_bbox, parse_crs
+from geo.crs import ACCEPTED_FORMS, BadBbox, Crs, UnknownCrs, crs_uris, parse_bbox, parse_crs
 from geo.features import boundary_versions, level_extent
 from geo.levels import Level, list_levels
 from geo.schema import storage_srid
+from geo.simplify import ladder_tolerance
 from indicators.catalogue import list_periods
 from indicators.values import (PeriodNotFound, boundary_date_for, cached_properties_sql, ensure_properties_cache,
                                period_properties_sql, property_schema, resolve_period)
@@ -148,7 +149,7 @@ def crs_param(value: str | None, parameter: str) -> Crs:
         return parse_crs(value)
     except UnknownCrs as exc:
         raise ProblemError(400, "Bad Request", str(exc), parameter=parameter,
-                           supported=crs_uris()) from None
+                           supported=crs_uris(), accepted_forms=list(ACCEPTED_FORMS)) from None
 
 
 def bbox_param(value: str | None, crs: Crs) -> tuple[float, float, float, float] | None:
@@ -161,9 +162,10 @@ def bbox_param(value: str | None, crs: Crs) -> tuple[float, float, float, float]
 
 
 def simplification_m(zoom: float | None, simplify: float | None, latitude: float = 52.5) -> float | None:
-    """Grid size in storage metres: `simplify` as given, or half a screen pixel at web-map `zoom`."""
+    """Simplification tolerance in storage metres (geo.simplify): `simplify` as given, or half a screen pixel
+    at web-map `zoom`."""
     if simplify is not None:
-        return simplify
+        return ladder_tolerance(simplify)
     if zoom is None:
         return None
-    return WEB_MERCATOR_METRES_PER_PIXEL * math.cos(math.radians(latitude)) / 2 ** zoom / 2
+    return ladder_tolerance(WEB_MERCATOR_METRES_PER_PIXEL * math.cos(math.radians(latitude)) / 2 ** zoom / 2)

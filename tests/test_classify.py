@@ -73,3 +73,29 @@ def test_numbers_are_formatted_with_thousands_separators_and_without_negative_ze
 def test_an_unknown_scheme_is_refused():
     with pytest.raises(ValueError):
         classify(series(1, 2, 3), "jenks_caspall")  # type: ignore[arg-type]
+
+
+def test_ties_give_one_value_not_a_range_of_equal_limits():
+    result = classify(series(0, 0, 0, 0, 0, 0, 1.5, 2.5, 3.5, 4.5), "quantiles", k=5)
+    assert "0,0 – 0,0" not in result.labels_de and result.labels_de[0] == "0,0"
+    assert result.counts[0] == 6  # the zeros share one class
+
+
+def test_values_are_classified_as_they_are_shown():
+    # 5.14 and 5.149 both read "5,1": they must not fall on either side of a limit shown as "5,1"
+    result = classify(series(1.0, 5.14, 5.149, 9.0), "equal_interval", k=2, decimals=1)
+    assert result.yb.iloc[1] == result.yb.iloc[2]
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 5, 6, 7])
+def test_standard_deviation_classes_follow_k(k):
+    # a sample whose range reaches beyond +-3 SD, so that every limit falls inside it
+    values = np.concatenate([np.random.default_rng(7).normal(0, 1, 2000), [-12.0, 12.0]])
+    result = classify(series(*values), "std_mean", k=k, decimals=3)
+    assert result.k == k
+
+
+def test_the_mss_limits_are_offered_only_for_index_values():
+    from indicators.classify import schemes_for
+    assert "mss_sd" in schemes_for("index")
+    assert all("mss_sd" not in schemes_for(kind) for kind in ("share", "count", "change", "rate"))

@@ -40,7 +40,8 @@ from scipy.sparse.csgraph import connected_components
 
 from indicators.disclosure import REASON, refresh_disclosure
 from indicators.index_definitions import IndexDefinition, create_definition
-from indicators.index_runs import compute_index, explain
+from indicators.index_results import explain
+from indicators.index_runs import compute_index
 from indicators.ingest.observations import ObservationImportOptions, import_observations
 from indicators.observations import observation_history
 from indicators.refresh import refresh_after_write

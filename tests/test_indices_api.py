@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from indicators.index_runs import compute_index, latest_run, results
+from indicators.index_results import latest_run, results
+from indicators.index_runs import compute_index
 from service.app import create_app
 from service.auth import create_token
 from tests.conftest import make_settings
@@ -266,15 +267,15 @@ def test_recompute_with_unchanged_inputs_reuses_the_run_and_gives_identical_resu
         before = latest_run(conn, "mss_2021_gesamtindex", "plr", period)
         first_results = results(conn, "mss_2021_gesamtindex", "plr", period)
         run_id = compute_index(conn, "mss_2021_gesamtindex", "plr", period, "test")
-        assert run_id == before["id"]
+        assert run_id == before.id
         assert conn.execute(sa.text("SELECT count(*) FROM index_run")).scalar_one() == 3
         again = latest_run(conn, "mss_2021_gesamtindex", "plr", period)
-        assert again["inputs_hash"] == before["inputs_hash"] and again["confirmed_at"] is not None
+        assert again.inputs_hash == before.inputs_hash and again.confirmed_at is not None
         # from scratch: delete every run, compute again: same hash, same classes and values
         conn.execute(sa.text("DELETE FROM index_run"))
         compute_index(conn, "mss_2021_gesamtindex", "plr", period, "test")
         fresh = latest_run(conn, "mss_2021_gesamtindex", "plr", period)
-        assert fresh["inputs_hash"] == before["inputs_hash"] and fresh["id"] != before["id"]
+        assert fresh.inputs_hash == before.inputs_hash and fresh.id != before.id
         assert results(conn, "mss_2021_gesamtindex", "plr", period) == first_results
         status_values = conn.execute(sa.text("""
             SELECT count(DISTINCT r.inputs_hash) FROM index_run r WHERE r.index_id = 'mss_2021_status'""")).scalar_one()
@@ -291,9 +292,9 @@ def test_changed_inputs_give_a_new_run_and_a_missing_input_is_reported_not_zero(
               AND area_id = (SELECT id FROM area WHERE key = '01100103' AND level_code = 'plr')"""),
             {"period": period})
         run_id = compute_index(conn, "mss_2021_status", "plr", period, "test")
-        assert run_id != before["id"]
+        assert run_id != before.id
         run = latest_run(conn, "mss_2021_status", "plr", period)
-        assert run["id"] == run_id and run["inputs_hash"] != before["inputs_hash"]
-        assert run["summary"]["missing_inputs"] == {"S1": 6, "S3": 7, "S4": 6}
+        assert run.id == run_id and run.inputs_hash != before.inputs_hash
+        assert run.summary["missing_inputs"] == {"S1": 6, "S3": 7, "S4": 6}
         area = next(a for a in results(conn, "mss_2021_status", "plr", period) if a["key"] == "01100103")
         assert area["participating"] is False and area["value"] is None and area["reason"] == "missing input S3"

@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+import sqlalchemy as sa
 
 
 def test_the_explorer_twin_has_every_planungsraum_with_value_rank_and_class(client):
@@ -64,7 +65,7 @@ def test_simplified_map_geometry_is_much_lighter_than_the_stored_geometry(client
     ({"level": "kiez"}, "Die Raumebene „kiez“ gibt es nicht"),
     ({"indicator": "S1", "period": "1999-12-31"}, "keine Werte zum Zeitpunkt „1999-12-31“"),
     ({"scheme": "random"}, "Das Klassifikationsverfahren „random“ gibt es nicht"),
-    ({"indicator": "S1", "compare": "2020-12-31", "period": "2020-12-31"}, "nicht vergleichen"),
+    ({"indicator": "S1", "compare": "1999-12-31", "period": "2020-12-31"}, "nicht vergleichen"),
     ({"index": "no_such_index"}, "Den Index „no_such_index“ gibt es nicht"),
 ])
 def test_unknown_names_in_the_url_give_a_german_404_page_with_valid_links(client, params, expected):
@@ -87,3 +88,45 @@ def test_higher_levels_show_their_rolled_up_values(client):
     body = client.get("/explorer", params={"indicator": "S1", "level": "bez", "f": "json"}).json()
     assert len(body["areas"]) == 12
     assert sum(1 for a in body["areas"] if a["value"] is not None) == 12
+
+
+def test_a_period_moved_onto_its_comparison_shows_that_period_and_says_why(client):
+    response = client.get("/explorer", params={"indicator": "S1", "compare": "2020-12-31", "period": "2020-12-31"})
+    assert response.status_code == 200
+    assert "nicht mit sich selbst vergleichen" in response.text
+    body = client.get("/explorer", params={"indicator": "S1", "compare": "2020-12-31", "period": "2020-12-31",
+                                           "f": "json"}).json()
+    assert body["state"]["compare"] is None and body["state"]["notices"]
+
+
+def test_the_mss_index_classes_are_not_offered_for_shares_and_a_link_with_them_falls_back(client):
+    page = client.get("/explorer", params={"indicator": "S1"}).text
+    assert 'value="mss_sd"' not in page
+    adjusted = client.get("/explorer", params={"indicator": "S1", "scheme": "mss_sd", "f": "json"}).json()
+    assert adjusted["state"]["scheme"] == "quantiles" and "Indexwerten" in adjusted["state"]["notices"][0]
+    # a share map with the MSS limits would put nearly every area into one class; quantiles spread them
+    assert max(row["count"] for row in adjusted["legend"]) < 0.5 * sum(row["count"] for row in adjusted["legend"])
+
+
+@pytest.mark.parametrize("k", range(2, 10))
+def test_every_class_count_gets_its_own_colour_and_every_value_lies_within_its_shown_limits(client, k):
+    body = client.get("/explorer", params={"indicator": "S4", "k": k, "f": "json"}).json()
+    colours = [row["colour"] for row in body["legend"]]
+    assert len(set(colours)) == len(colours) == len(body["legend"])
+    for area in body["areas"]:
+        if area["value"] is None:
+            continue
+        shown = round(area["value"], 2)  # as the tooltip shows it
+        row = body["legend"][area["class"]]
+        assert row["lower"] is None or shown > row["lower"] or (area["class"] == 0), (area, row)
+        assert shown <= row["upper"], (area, row)
+
+
+def test_the_indicator_list_offers_only_indicators_with_values_on_the_level(client, demo_engine):
+    with demo_engine.connect() as conn:
+        without = set(conn.execute(sa.text(
+            "SELECT code FROM indicator WHERE code NOT IN (SELECT DISTINCT o.indicator_code FROM observation_public o "
+            "JOIN area a ON a.id = o.area_id WHERE a.level_code = 'bez')")).scalars())
+    page = client.get("/explorer", params={"indicator": "S1", "level": "bez"}).text
+    assert without, "the demo should have an indicator without values on the Bezirk level"
+    assert not [code for code in without if f'<option value="{code}"' in page]

@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen before pyplot is imported)
 from branca.element import Element  # noqa: E402
 
-from web.maps import MISSING_COLOUR, NEUTRAL, base_map, control_label, feature_details  # noqa: E402
+from web.maps import MISSING_COLOUR, base_map, control_label, feature_details, map_page, palette  # noqa: E402
 from web.templates import german_number  # noqa: E402
 
 GROUP_LABELS = {"programme": "Programmgebiet", "rest": "übrige Stadt", "matched": "Vergleichsgebiete"}
@@ -26,7 +26,7 @@ def supply_map(feature_collection: dict, *, title: str, breaks: list[float], poi
     """Choropleth of a supply ratio per area (higher = better supplied = darker blue), facilities as dots;
     tooltips as text (`web.maps.feature_details`)."""
     fmap = base_map(bounds, tile_url, title=title)
-    colours = NEUTRAL[: len(breaks) + 1]
+    colours = palette("neutral", len(breaks) + 1)
 
     def colour(value: float | None) -> str:
         if value is None:
@@ -61,7 +61,7 @@ def supply_map(feature_collection: dict, *, title: str, breaks: list[float], poi
                     border: 1px solid #777; }}
 </style>
 <div id="legend" role="region" aria-label="Legende"><strong>{escape(title)}</strong>{rows}</div>"""))
-    return fmap.get_root().render()
+    return map_page(fmap)
 
 
 def _break_labels(breaks: list[float]) -> list[str]:

@@ -19,23 +19,23 @@ from branca.element import Element
 from folium.utilities import JsCode
 from sqlalchemy.engine import Connection
 
-from geo.features import level_extent
+from geo.features import area_features, level_extent
 from geo.levels import Level, get_level, list_levels
-from indicators.catalogue import get_indicator, list_indicators, list_periods
-from indicators.classify import SCHEMES, Classification, classify
+from indicators.catalogue import get_indicator, indicators_with_values, list_indicators, list_periods
+from indicators.classify import SCHEMES, Classification, classify, schemes_for
 from indicators.values import boundary_date_for, indicator_values
 from web import indices
 from web.maps import (
     MISSING_COLOUR,
-    area_features,
     base_map,
     control_label,
     diverging_colours,
+    map_page,
     palette,
     script_json,
 )
 from web.templates import environment
-from web.values import flag_text, value_text
+from web.values import decimals_for, flag_text, value_text
 
 SCHEME_LABELS = {
     "quantiles": ("Quantile (gleich viele Gebiete je Klasse)", "quantiles"),
@@ -67,6 +67,7 @@ class ExplorerState:
     compare: date | None = None  # change map: value(period) - value(compare)
     index: str | None = None  # attention areas of this composite index
     detail: str = "map"  # "map" = simplified geometry; "full" = stored geometry (for comparisons)
+    notices: tuple[str, ...] = ()  # choices of the URL that could not be kept, said in German (not in the URL)
 
     def query(self, **changes) -> str:
         state = replace(self, **changes)
@@ -107,6 +108,11 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
         return Choices(f"Das Klassifikationsverfahren „{scheme}“ gibt es nicht.",
                        [(SCHEME_LABELS[s][0], "/explorer?" + urlencode({"indicator": code, "level": level,
                                                                          "scheme": s})) for s in SCHEMES])
+    notices: list[str] = []
+    if scheme not in schemes_for(get_indicator(conn, code)["kind"]):
+        notices.append(f"„{SCHEME_LABELS[scheme][0]}“ passt nur zu Indexwerten (z-Werten); "
+                       f"die Karte zeigt stattdessen {SCHEME_LABELS['quantiles'][0]}.")
+        scheme = "quantiles"
     if detail not in ("map", "full"):
         return Choices(f"Die Geometriestufe „{detail}“ gibt es nicht (map oder full).",
                        [("vereinfacht (map)", "/explorer?" + urlencode({"indicator": code, "level": level}))])
@@ -125,7 +131,11 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
     compared = None
     if compare:
         compared = _pick_period(compare, available)
-        if compared is None or compared == chosen:
+        if compared == chosen:  # the period was moved onto the comparison: a map of that period, said so
+            notices.append(f"Ein Zeitpunkt lässt sich nicht mit sich selbst vergleichen; die Karte zeigt "
+                           f"{chosen.strftime('%d.%m.%Y')} ohne Veränderung.")
+            compared = None
+        elif compared is None:
             return Choices(f"Mit dem Zeitpunkt „{compare}“ lässt sich {code} nicht vergleichen.",
                            [(f"{p.strftime('%d.%m.%Y')} → {chosen.strftime('%d.%m.%Y')}",
                              "/explorer?" + urlencode({"indicator": code, "level": level, "period": chosen.isoformat(),
@@ -138,7 +148,7 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
                            [(i["name_de"], "/explorer?" + urlencode({"indicator": code, "level": level,
                                                                       "index": i["id"]})) for i in shipped])
     return ExplorerState(indicator=code, level=level, period=chosen, scheme=scheme, k=k, compare=compared,
-                         index=index, detail=detail)
+                         index=index, detail=detail, notices=tuple(notices))
 
 
 def _pick_period(text: str | None, available: list[date]) -> date | None:
@@ -251,7 +261,9 @@ def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool) ->
     values = table["value"].astype(float)
     table["rank"] = values.rank(ascending=False, method="min")
     table["n"] = int(values.notna().sum())
-    classes = classify(values, state.scheme, k=state.k, decimals=1) if values.notna().any() else None
+    # classified as shown in tooltips and tables (web.values.decimals_for): no shown value outside its class
+    decimals = decimals_for(change_unit(indicator["unit"]) if state.compare else indicator["unit"])
+    classes = classify(values, state.scheme, k=state.k, decimals=decimals) if values.notna().any() else None
     if classes is None:
         colours: list[str] = []
         table["klass"] = pd.NA
@@ -271,17 +283,17 @@ def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool) ->
 
 def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, tile_url: str | None,
                    storage_srid: int, data_version: int | None = None) -> str:
-    """The explorer page (a complete HTML document). `data_version` keys the in-memory copy of the
-    simplified geometry (None: simplify anew)."""
+    """The explorer page (a complete HTML document). `data_version` is no longer needed (geo.simplify keys
+    its copy of the simplified geometry by the rows themselves); accepted until the callers drop it."""
     data = explorer_data(conn, state, unsuppressed)
     geometry = FULL_GEOMETRY if state.detail == "full" else MAP_GEOMETRY
-    features = area_features(conn, state.level, data.at, storage_srid, **geometry, version=data_version)
+    features = area_features(conn, state.level, data.at, storage_srid, **geometry)
     _add_tooltip_properties(features, data)
     outline_level = _outline_level(conn, state.level)
     outlines = []
     if outline_level is not None:
         outlines = area_features(conn, outline_level.code, boundary_date_for(conn, outline_level.code, None),
-                                 storage_srid, **OUTLINE_GEOMETRY, version=data_version)
+                                 storage_srid, **OUTLINE_GEOMETRY)
     fmap = base_map(level_extent(conn, state.level, data.at), tile_url,
                     title=f"Kartenexplorer: {title_de(data)} – district-monitor", max_zoom=MAX_ZOOM,
                     prefer_canvas=False, zoom_snap=0.25)
@@ -308,8 +320,9 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
                        interactive=False, control=True).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     panel = environment.get_template("explorer_panel.html").render(
-        data=data, state=state, title=title_de(data), scheme_labels=SCHEME_LABELS, schemes=SCHEMES,
-        indicators=list_indicators(conn), levels=list_levels(conn),
+        data=data, state=state, title=title_de(data), scheme_labels=SCHEME_LABELS,
+        schemes=schemes_for(data.indicator["kind"]),
+        indicators=_mappable(conn, state, unsuppressed), levels=list_levels(conn),
         periods=list_periods(conn, state.level, state.indicator, unsuppressed),
         available_indices=indices.available(conn), legend=legend_rows(data), missing_colour=MISSING_COLOUR,
         outline_level=outline_level)
@@ -319,7 +332,13 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
     root.script.add_child(Element(f"window.addEventListener('DOMContentLoaded', function () {{ "
                                   f"dmExplorer.ready({layer.get_name()}, {fmap.get_name()}); }});"))
     root.header.add_child(Element('<script src="/static/explorer.js"></script>'))
-    return root.render()
+    return map_page(fmap)
+
+
+def _mappable(conn: Connection, state: ExplorerState, unsuppressed: bool) -> list[dict]:
+    """The catalogue's indicators that have values on the map's level (no choice that leads to an empty map)."""
+    with_values = indicators_with_values(conn, state.level, unsuppressed)
+    return [i for i in list_indicators(conn) if i["code"] in with_values or i["code"] == state.indicator]
 
 
 def legend_rows(data: ExplorerData) -> list[dict]:

@@ -14,7 +14,7 @@ from html import escape
 import folium
 from branca.element import Element
 
-from web.maps import WORSE_IS_DARK, base_map, control_label, feature_details
+from web.maps import base_map, control_label, feature_details, map_page, palette
 
 # 12 Gesamtindex groups ordered from the most favourable (1+: high status, positive dynamics) to the least
 # favourable (4-: very low status, negative dynamics) on ColorBrewer RdBu (colour-blind safe, diverging):
@@ -55,8 +55,7 @@ def class_colours(scheme: str | None, codes: list[str]) -> dict[str, str]:
         return dict(STATUS_COLOURS)
     if scheme == "mss_dynamics":
         return dict(DYNAMICS_COLOURS)
-    steps = [WORSE_IS_DARK[round(i * (len(WORSE_IS_DARK) - 1) / max(len(codes) - 1, 1))] for i in range(len(codes))]
-    return dict(zip(codes, steps))
+    return dict(zip(codes, palette("higher_is_worse", len(codes))))
 
 
 def index_map(feature_collection: dict, *, title: str, fill: dict[str, str], entries: list[LegendEntry],
@@ -92,7 +91,7 @@ def index_map(feature_collection: dict, *, title: str, fill: dict[str, str], ent
         extra.append(f'<div><span class="swatch" style="background:{NO_CLASS_COLOUR};border-style:dashed"></span>'
                      f'ohne Zuordnung <span class="count">({no_class_count})</span></div>')
     fmap.get_root().html.add_child(Element(legend_html(title, entries, extra)))
-    return fmap.get_root().render()
+    return map_page(fmap)
 
 
 def hotspot_map(feature_collection: dict, *, title: str, counts: dict[str, int], excluded_count: int,
@@ -123,7 +122,7 @@ def hotspot_map(feature_collection: dict, *, title: str, counts: dict[str, int],
         extra.append(f'<div><span class="swatch" style="background:{NO_CLASS_COLOUR};border-style:dashed"></span>'
                      f'nicht analysiert <span class="count">({excluded_count})</span></div>')
     fmap.get_root().html.add_child(Element(legend_html(title, entries, extra)))
-    return fmap.get_root().render()
+    return map_page(fmap)
 
 
 def legend_html(title: str, entries: list[LegendEntry], extra: list[str]) -> str:

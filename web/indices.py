@@ -1,5 +1,5 @@
 """Composite-index results as pages need them (classes, attention areas, explanations), read through
-`indicators.index_runs`. Every function answers "nothing" when an index has no results for a level and
+`indicators.index_results`. Every function answers "nothing" when an index has no results for a level and
 period, so maps, profiles and reports show what exists.
 """
 
@@ -9,14 +9,15 @@ from datetime import date
 
 from sqlalchemy.engine import Connection
 
-from indicators import index_runs
+from indicators import index_results
 from indicators.index_definitions import list_definitions
+from indicators.index_results import AreaIndexResult
 
 
 def available(conn: Connection) -> list[dict]:
     """Published index definitions: id, name_de, name_en, method."""
-    return [{"id": d["id"], "name_de": d["name_de"], "name_en": d["name_en"], "method": d["method"]}
-            for d in list_definitions(conn) if d["published"]]
+    return [{"id": d.id, "name_de": d.name_de, "name_en": d.name_en, "method": d.method}
+            for d in list_definitions(conn) if d.published]
 
 
 def name(conn: Connection, index_id: str) -> str | None:
@@ -25,21 +26,21 @@ def name(conn: Connection, index_id: str) -> str | None:
 
 def periods(conn: Connection, index_id: str, level: str) -> list[date]:
     """Periods with results on a level, newest first."""
-    return sorted(index_runs.list_index_periods(conn, index_id, level), reverse=True)
+    return sorted(index_results.list_index_periods(conn, index_id, level), reverse=True)
 
 
 def results(conn: Connection, index_id: str, level: str, period: date) -> dict[str, dict]:
     """key -> result (value, class, class_label_de, participating, reason, attention); {} without a run."""
     if period not in periods(conn, index_id, level):
         return {}
-    return {r["key"]: r for r in index_runs.results(conn, index_id, level, period)}
+    return {r["key"]: r for r in index_results.results(conn, index_id, level, period)}
 
 
 def attention(conn: Connection, index_id: str, level: str, period: date) -> list[dict]:
     """Areas with "besonderer Aufmerksamkeitsbedarf" under this index, level and period ([] without a run)."""
     if period not in periods(conn, index_id, level):
         return []
-    return list(index_runs.attention_areas(conn, index_id, level, period))
+    return list(index_results.attention_areas(conn, index_id, level, period))
 
 
 def explain(conn: Connection, index_id: str, area_key: str, level: str, period: date,
@@ -47,6 +48,12 @@ def explain(conn: Connection, index_id: str, area_key: str, level: str, period: 
     """How the area's class came about (inputs, z-values, contributions, sums, components), with the numbers of
     unpublished or hidden inputs withheld unless `unsuppressed`; None if not computed."""
     try:
-        return index_runs.explain(conn, index_id, area_key, level, period, unsuppressed)
+        return index_results.explain(conn, index_id, area_key, level, period, unsuppressed)
     except LookupError:
         return None
+
+
+def for_area(conn: Connection, level: str, area_key: str, unsuppressed: bool) -> list[AreaIndexResult]:
+    """The latest result of every published index for one area, with its explanation as the caller may see it
+    (reads the area's rows only, in a few queries)."""
+    return index_results.area_index_results(conn, level, area_key, unsuppressed)

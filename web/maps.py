@@ -6,48 +6,47 @@ delivery or a definition and may contain markup. Folium's GeoJsonTooltip/GeoJson
 innerHTML and Leaflet's layer control writes layer names as HTML, so the maps here never use them:
 `feature_details` binds tooltips and popups through /static/maps.js (textContent), `control_label` escapes
 layer names, and JSON in inline scripts goes through `script_json`. Leaflet is served from /static
-(vendored), so maps work without internet access. Draws nothing from the database itself except through
-`area_features`.
+(vendored), so maps work without internet access. Draws nothing from the database itself: the geometry of
+every map comes from `geo.features` (the one builder, with the one simplification).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from dataclasses import replace
-from datetime import date
+import re
 from html import escape
 from typing import Any
 
 import folium
-import numpy as np
-import orjson
-import pyproj
-import shapely
 from branca.element import Element
+from branca.utilities import color_brewer
 from folium.utilities import JsCode
 from jinja2.utils import htmlsafe_json_dumps
-from sqlalchemy.engine import Connection
-
-from geo.crs import CRS84, Crs, storage_crs_uri
-from geo.features import FeatureQuery, feature_texts
 
 # Leaflet, then the text-only details of every map (dmMaps), before the map's own inline script runs.
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js"), ("dm_maps", "/static/maps.js")]
 LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css"), ("dm_maps_css", "/static/maps.css")]
-# ColorBrewer YlOrRd / PuBu (colour-blind safe). Dark red = worse, whatever the indicator's direction.
-WORSE_IS_DARK = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
-NEUTRAL = ["#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d"]
+# Colour ramps are ColorBrewer's (Brewer, Harrower 2003), read from branca (Folium's own dependency, which
+# ships the ColorBrewer tables) so that every k from 1 to 9 gets its own distinct, colour-blind safe shades.
+# Sequential: YlOrRd (dark red = worse, whatever the indicator's direction) and PuBu (no direction).
+WORSE_RAMP, NEUTRAL_RAMP = "YlOrRd", "PuBu"
 MISSING_COLOUR = "#d9d9d9"
-# Change maps (ColorBrewer RdBu / PuOr halves, light to dark; colour-blind safe): red = change for the worse,
-# blue = for the better; purple/orange when the indicator has no direction; grey-white for classes around zero.
-WORSE_SIDE = ["#fddbc7", "#f4a582", "#d6604d", "#b2182b"]
-BETTER_SIDE = ["#d1e5f0", "#92c5de", "#4393c3", "#2166ac"]
-NEUTRAL_DOWN = ["#d8daeb", "#b2abd2", "#8073ac", "#542788"]
-NEUTRAL_UP = ["#fee0b6", "#fdb863", "#e08214", "#b35806"]
+# Change maps: single-hue halves, light near zero to dark: red = change for the worse, blue = for the
+# better; purple/orange when the indicator has no direction; grey-white for a class around zero.
+WORSE_SIDE, BETTER_SIDE, NEUTRAL_DOWN, NEUTRAL_UP = "Reds", "Blues", "Purples", "Oranges"
 AROUND_ZERO = "#f7f7f7"
 BERLIN_CENTRE = (52.51, 13.40)
 TILE_ATTRIBUTION = "© OpenStreetMap-Mitwirkende"
+
+
+# Folium's Map template hard-codes `maximum-scale=1.0, user-scalable=no`: phones could not pinch-zoom the
+# page (WCAG 1.4.4). Folium has no option for it, so the one place that turns a map into a page replaces it.
+FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*user-scalable=no[^>]*>')
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+
+
+def map_page(fmap: folium.Map) -> str:
+    """The complete HTML document of a map page (every map page is rendered here)."""
+    return FOLIUM_VIEWPORT.sub(VIEWPORT, fmap.get_root().render())
 
 
 def base_map(bounds: list[float] | None, tile_url: str | None, *, title: str | None = None,
@@ -89,67 +88,18 @@ def feature_details(tooltip: list[tuple[str, str]], popup: list[tuple[str, str]]
                   f"{script_json(options)}); }}")
 
 
-_SIMPLIFIED: OrderedDict[tuple, list[dict]] = OrderedDict()
-_SIMPLIFIED_LOCK = threading.Lock()
-SIMPLIFIED_CACHE_SIZE = 16
-
-
-def area_features(conn: Connection, level: str, at: date, storage_srid: int, simplify_m: float | None,
-                  precision: int, version: int | None = None) -> list[dict]:
-    """GeoJSON features (key, name, level, parent_key) of one boundary version for drawing, in CRS84 with
-    `precision` decimals of degrees; with `simplify_m`, simplified as a coverage in the storage CRS.
-
-    Why not in SQL: ST_CoverageSimplify needs PostGIS 3.4 / GEOS 3.12, and per-polygon simplification
-    (ST_SimplifyPreserveTopology) opens gaps between neighbours. shapely.coverage_simplify (GEOS
-    CoverageSimplifier, Visvalingam-Whyatt on the shared edges) simplifies every shared edge once, so
-    neighbours stay gap-free. The result is kept in memory per `version` (the caller's data_version; None =
-    not kept), since a boundary version changes rarely and simplifying 542 areas takes about a second.
-    """
-    if simplify_m is None:
-        query = FeatureQuery(level=level, at=at, storage_srid=storage_srid, limit=100_000,
-                             crs=replace(CRS84, precision=precision))
-        return [orjson.loads(text) for text in feature_texts(conn, query, None)]
-    cache_key = (level, at, storage_srid, simplify_m, precision, version)
-    if version is not None:
-        with _SIMPLIFIED_LOCK:
-            if cache_key in _SIMPLIFIED:
-                _SIMPLIFIED.move_to_end(cache_key)
-                return [dict(f, properties=dict(f["properties"])) for f in _SIMPLIFIED[cache_key]]
-    features = _coverage_simplified(conn, level, at, storage_srid, simplify_m, precision)
-    if version is not None:
-        with _SIMPLIFIED_LOCK:
-            _SIMPLIFIED[cache_key] = features
-            while len(_SIMPLIFIED) > SIMPLIFIED_CACHE_SIZE:
-                _SIMPLIFIED.popitem(last=False)
-        return [dict(f, properties=dict(f["properties"])) for f in features]
-    return features
-
-
-def _coverage_simplified(conn: Connection, level: str, at: date, storage_srid: int, tolerance_m: float,
-                         precision: int) -> list[dict]:
-    storage = Crs(storage_crs_uri(storage_srid), storage_srid, lat_first=False, precision=2, title="storage CRS")
-    query = FeatureQuery(level=level, at=at, storage_srid=storage_srid, limit=100_000, crs=storage)
-    features = [orjson.loads(text) for text in feature_texts(conn, query, None)]
-    if not features:
-        return []
-    geoms = np.array([shapely.from_geojson(orjson.dumps(f["geometry"])) for f in features])
-    simplified = shapely.coverage_simplify(geoms, tolerance=tolerance_m)
-    to_lonlat = pyproj.Transformer.from_crs(storage_srid, 4326, always_xy=True)
-
-    def transform(xy: np.ndarray) -> np.ndarray:
-        lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
-        return np.round(np.column_stack([lon, lat]), precision)
-
-    lonlat = shapely.transform(simplified, transform)
-    for feature, text in zip(features, shapely.to_geojson(lonlat)):
-        feature["geometry"] = orjson.loads(text)
-    return features
+def brewer(ramp: str, k: int) -> list[str]:
+    """k distinct colours of a ColorBrewer ramp, light to dark (1 or 2 classes: taken from the 3-class ramp,
+    the darker end first, so that one class is never near-white)."""
+    if k >= 3:
+        return color_brewer(ramp, k)
+    three = color_brewer(ramp, 3)
+    return three[2:] if k == 1 else three[1:]
 
 
 def palette(direction: str, k: int) -> list[str]:
     """k colours from light to dark; for `higher_is_better` the order is reversed so that worse stays dark."""
-    base = NEUTRAL if direction == "neutral" else WORSE_IS_DARK
-    chosen = [base[round(i * (len(base) - 1) / max(k - 1, 1))] for i in range(k)]
+    chosen = brewer(NEUTRAL_RAMP if direction == "neutral" else WORSE_RAMP, k)
     return list(reversed(chosen)) if direction == "higher_is_better" else chosen
 
 
@@ -167,14 +117,12 @@ def diverging_colours(lowest: float, bins: tuple[float, ...], direction: str) ->
     below = [i for i, upper in enumerate(bins) if upper <= 0]
     above = [i for i, lower in enumerate(lowers) if lower >= 0 and i not in below]
     colours = [AROUND_ZERO] * len(bins)
-    for rank, i in enumerate(reversed(below)):  # nearest to zero first = lightest
-        colours[i] = _shade(down, rank, len(below))
-    for rank, i in enumerate(above):
-        colours[i] = _shade(up, rank, len(above))
+    if below:
+        shades = brewer(down, len(below))
+        for rank, i in enumerate(reversed(below)):  # nearest to zero first = lightest
+            colours[i] = shades[rank]
+    if above:
+        shades = brewer(up, len(above))
+        for rank, i in enumerate(above):
+            colours[i] = shades[rank]
     return colours
-
-
-def _shade(shades: list[str], rank: int, count: int) -> str:
-    if count <= 1:
-        return shades[len(shades) // 2]
-    return shades[round(rank * (len(shades) - 1) / (count - 1))]

@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy.engine import Connection
 
 from geo.areas import find_areas, get_parent, list_children
+from geo.features import area_features
 from geo.levels import get_level, list_levels
 from indicators.catalogue import list_indicators
 from indicators.notes import NOTE_KINDS, list_notes
@@ -21,7 +22,6 @@ from indicators.standing import area_standing
 from indicators.values import area_values
 from web import indices
 from web.charts import data_uri, locator_svg, trend_svg
-from web.maps import area_features
 from web.templates import environment
 from web.values import decimals_for, flag_text, value_text
 
@@ -156,22 +156,12 @@ def target_progress(indicator: dict, periods: list[dict]) -> dict | None:
 
 
 def _index_results(conn: Connection, area: dict, unsuppressed: bool) -> list[dict]:
-    """The latest result of every published index for this area, with its explanation (as the caller may see it)."""
-    found = []
-    for index in indices.available(conn):
-        periods = indices.periods(conn, index["id"], area["level_code"])
-        if not periods:
-            continue
-        result = indices.results(conn, index["id"], area["level_code"], periods[0]).get(area["key"])
-        if result is None:
-            continue
-        found.append({"id": index["id"], "name_de": index["name_de"], "period": periods[0],
-                      "value": result["value"], "class": result["class"],
-                      "class_label_de": result["class_label_de"], "participating": result["participating"],
-                      "reason": result["reason"], "attention": result["attention"],
-                      "explanation": indices.explain(conn, index["id"], area["key"], area["level_code"], periods[0],
-                                                     unsuppressed)})
-    return found
+    """The latest result of every published index for this area, with its explanation (as the caller may see it).
+    Reads this area's rows only: the profile is on the hot path and a level has hundreds of areas per index."""
+    return [{"id": found.index_id, "name_de": found.name_de, "period": found.period, "value": found.value,
+             "class": found.class_code, "class_label_de": found.class_label_de, "participating": found.participating,
+             "reason": found.reason, "attention": found.attention, "explanation": found.explanation}
+            for found in indices.for_area(conn, area["level_code"], area["key"], unsuppressed)]
 
 
 def profile_csv_rows(profile: dict) -> list[dict]:
@@ -208,10 +198,10 @@ def profile_charts(profile: dict) -> dict[str, str]:
 
 
 def locator_map(conn: Connection, profile: dict, area: dict, storage_srid: int, data_version: int | None) -> str | None:
-    """A small map of where the area lies in the city (SVG data URI)."""
+    """A small map of where the area lies in the city (SVG data URI). `data_version` is no longer needed
+    (geo.simplify keys its cache by the rows); accepted for the callers."""
     levels = {lv.code: lv for lv in list_levels(conn)}
-    own = area_features(conn, area["level_code"], area["valid_from"], storage_srid, **LOCATOR_GEOMETRY,
-                        version=data_version)
+    own = area_features(conn, area["level_code"], area["valid_from"], storage_srid, **LOCATOR_GEOMETRY)
     geometry = next((f["geometry"] for f in own if f["id"] == area["key"]), None)
     if geometry is None:
         return None
@@ -219,8 +209,7 @@ def locator_map(conn: Connection, profile: dict, area: dict, storage_srid: int, 
     background_level = next((lv.code for lv in levels.values() if lv.parent_code == top.code), top.code)
     if levels[area["level_code"]].rank >= levels[background_level].rank:
         background_level = top.code
-    background = area_features(conn, background_level, area["valid_from"], storage_srid, **LOCATOR_GEOMETRY,
-                               version=data_version)
+    background = area_features(conn, background_level, area["valid_from"], storage_srid, **LOCATOR_GEOMETRY)
     return data_uri(locator_svg([f["geometry"] for f in background], geometry), "image/svg+xml")
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from geo.features import area_features
 from geo.levels import Level, list_levels
 from indicators.catalogue import list_indicators, list_periods
 from indicators.classify import classify
@@ -23,7 +24,7 @@ from indicators.standing import level_period_values
 from indicators.values import boundary_date_for
 from web import indices
 from web.charts import choropleth_png, data_uri, map_paths
-from web.maps import MISSING_COLOUR, area_features, palette
+from web.maps import MISSING_COLOUR, palette
 from web.profiles import Missing, area_profile, find_profile_area
 from web.templates import environment
 from web.values import decimals_for
@@ -169,19 +170,19 @@ def _profile_digest(profile: dict, period: date) -> dict:
 
 def report_maps(conn: Connection, report: dict, storage_srid: int, data_version: int | None,
                 unsuppressed: bool) -> dict[str, str]:
-    """One small quantile map per indicator of the period (PNG data URIs), keyed by indicator code."""
+    """One small quantile map per indicator of the period (PNG data URIs), keyed by indicator code.
+    `data_version` is no longer needed (geo.simplify keys its cache by the rows); accepted for the callers."""
     level = report["level"]["code"]
     period = report["period"]
     at = boundary_date_for(conn, level, period)
-    features = area_features(conn, level, at, storage_srid, **REPORT_GEOMETRY, version=data_version)
+    features = area_features(conn, level, at, storage_srid, **REPORT_GEOMETRY)
     levels = list_levels(conn)
     top = max(levels, key=lambda lv: lv.rank)
     outline = next((lv for lv in levels if lv.parent_code == top.code), None)
     outlines = []
     if outline is not None and outline.code != level:
         outline_at = boundary_date_for(conn, outline.code, None)
-        outline_features = area_features(conn, outline.code, outline_at, storage_srid, **OUTLINE_GEOMETRY,
-                                         version=data_version)
+        outline_features = area_features(conn, outline.code, outline_at, storage_srid, **OUTLINE_GEOMETRY)
         outlines = map_paths([f["geometry"] for f in outline_features])
     paths = map_paths([f["geometry"] for f in features])
     values = pd.DataFrame(level_period_values(conn, level, period, unsuppressed))

@@ -19,6 +19,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geo.boundaries import BoundaryImportOptions
+from geo.crs import source_crs_name
 from geo.grid import GridImportOptions
 from geo.points import PointImportOptions
 from geo.polygons import PolygonImportOptions
@@ -105,7 +106,7 @@ class OptionFields:
         text = self.text(name)
         if text is not None:
             try:
-                CRS.from_user_input(text)
+                CRS.from_user_input(source_crs_name(text))  # the API's CRS vocabulary, any EPSG code
             except CRSError:
                 raise OptionError(name, f"unknown CRS {text!r}; give an EPSG code such as EPSG:25833") from None
         return text

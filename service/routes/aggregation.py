@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from geo.aggregation import (AggregationInputError, CostLimits, cache_key, cached, check_cost, circle_target,
                              current_version, finest_level, parse_target, stored_target)
+from geo.crs import FORMS_TEXT
 from geo.features import FeatureQuery, feature_texts, level_extent
 from geo.grid import grid_to_areas, list_grid_layers
 from geo.levels import get_level, list_levels
@@ -121,7 +122,7 @@ def aggregate_polygon(
                                                   "a crs member or the crs parameter says otherwise), or "
                                                   '{"layer": "...", "key": "..."} for a stored polygon.')] = None,
     crs: Annotated[str | None, Query(description="CRS of the coordinates: CRS84 (default), EPSG:4326, EPSG:25832, "
-                                                 "EPSG:25833, EPSG:3035.")] = None,
+                                                 f"EPSG:25833 or EPSG:3035, written as {FORMS_TEXT}.")] = None,
     level: Annotated[str | None, Query(description="Source level (default: the finest).")] = None,
 ):
     if body is None:

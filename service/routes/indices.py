@@ -25,6 +25,7 @@ from indicators.composite import IndexDefinitionError
 from indicators.index_definitions import (
     DefinitionConflict,
     IndexDefinition,
+    StoredDefinition,
     check_references,
     create_definition,
     dependent_indices,
@@ -34,20 +35,18 @@ from indicators.index_definitions import (
     parse_definition,
     update_definition,
 )
-from indicators.index_runs import (
+from indicators.index_methods import method_for
+from indicators.index_results import (
     attention_areas,
-    check_against_data,
-    computable_periods,
-    compute_index,
     explain,
     latest_run,
     list_index_periods,
     provenance,
     public_summary,
-    recompute_existing,
     result_feature_texts,
     results,
 )
+from indicators.index_runs import check_against_data, computable_periods, compute_index, recompute_existing
 from indicators.values import PeriodNotFound, resolve_period
 from service.audit import record
 from service.auth import Principal, current_principal, require_role
@@ -73,11 +72,11 @@ def invalid_definition(error: IndexDefinitionError) -> ProblemError:
                         errors=[{"field": error.field, "message": error.message}])
 
 
-def _definition_or_404(conn: Connection, caller: Principal, index_id: str) -> dict:
+def _definition_or_404(conn: Connection, caller: Principal, index_id: str) -> StoredDefinition:
     stored = get_definition(conn, index_id)
-    if stored is None or (not stored["published"] and not caller.has("editor")):
+    if stored is None or (not stored.published and not caller.has("editor")):
         raise not_found(f"there is no index {index_id!r}; GET /api/indices lists them",
-                        available=[d["id"] for d in list_definitions(conn) if d["published"] or caller.has("editor")])
+                        available=[d.id for d in list_definitions(conn) if d.published or caller.has("editor")])
     return stored
 
 
@@ -119,22 +118,20 @@ def _format(request: Request, f: str | None) -> str:
     return "json"
 
 
-def _summary(definition: dict, runs_by_level: dict[str, list[date]], base: str) -> dict:
+def _summary(stored: StoredDefinition, runs_by_level: dict[str, list[date]], base: str) -> dict:
     return {
-        "id": definition["id"], "version": definition["version"], "name_de": definition["name_de"],
-        "name_en": definition["name_en"], "method": definition["method"], "published": definition["published"],
-        "updated_at": definition["updated_at"], "updated_by": definition["updated_by"],
+        "id": stored.id, "version": stored.version, "name_de": stored.name_de, "name_en": stored.name_en,
+        "method": stored.method, "published": stored.published, "updated_at": stored.updated_at,
+        "updated_by": stored.updated_by,
         "periods": {level: [p.isoformat() for p in periods] for level, periods in runs_by_level.items()},
-        "links": [{"href": f"{base}/api/indices/{definition['id']}", "rel": "self", "type": "application/json"},
-                  {"href": f"{base}/api/indices/{definition['id']}/results", "rel": "results",
-                   "type": "application/json"},
-                  {"href": f"{base}/maps/indices/{definition['id']}", "rel": "map", "type": "text/html"}],
+        "links": [{"href": f"{base}/api/indices/{stored.id}", "rel": "self", "type": "application/json"},
+                  {"href": f"{base}/api/indices/{stored.id}/results", "rel": "results", "type": "application/json"},
+                  {"href": f"{base}/maps/indices/{stored.id}", "rel": "map", "type": "text/html"}],
     }
 
 
-def _periods_by_level(conn: Connection, definition: dict) -> dict[str, list[date]]:
-    return {level: list_index_periods(conn, definition["id"], level)
-            for level in definition["definition"].get("levels", ["plr"])}
+def _periods_by_level(conn: Connection, stored: StoredDefinition) -> dict[str, list[date]]:
+    return {level: list_index_periods(conn, stored.id, level) for level in stored.definition.levels}
 
 
 # --- definitions -------------------------------------------------------------------------------------------
@@ -144,7 +141,7 @@ def _periods_by_level(conn: Connection, definition: dict) -> dict[str, list[date
 def list_indices(request: Request, conn: Conn, caller: Caller):
     base = base_url(request)
     items = [_summary(d, _periods_by_level(conn, d), base) for d in list_definitions(conn)
-             if d["published"] or caller.has("editor")]
+             if d.published or caller.has("editor")]
     return json_response({"indices": items, "count": len(items)})
 
 
@@ -158,7 +155,7 @@ def get_index(request: Request, conn: Conn, caller: Caller, index_id: str,
             raise not_found(f"index {index_id!r} has no version {version}",
                             available=[v["version"] for v in list_versions(conn, index_id)])
     body = _summary(stored, _periods_by_level(conn, stored), base_url(request))
-    body["definition"] = stored["definition"]
+    body["definition"] = stored.definition.as_json()
     body["versions"] = list_versions(conn, index_id)
     return json_response(body)
 
@@ -185,8 +182,8 @@ def create_index(request: Request, caller: Steward, index_id: str, payload: Anno
             created = create_definition(conn, definition, caller.name)
         except DefinitionConflict as error:
             raise ProblemError(409, "Conflict", str(error)) from None
-        record(conn, caller, "create", "index_definition", index_id, None, created)
-    return json_response({**created, "definition": created["definition"]}, status=201,
+        record(conn, caller, "create", "index_definition", index_id, None, created.as_record())
+    return json_response(created.as_record(), status=201,
                          headers={"Location": f"{base_url(request)}/api/indices/{index_id}"})
 
 
@@ -198,14 +195,14 @@ def change_index(request: Request, caller: Steward, index_id: str, payload: Anno
         definition = _validated(conn, index_id, payload)
         before, after = update_definition(conn, definition, caller.name)
         recomputed = []
-        if after["version"] != before["version"]:
-            record(conn, caller, "update", "index_definition", index_id, before, after)
+        if after.version != before.version:
+            record(conn, caller, "update", "index_definition", index_id, before.as_record(), after.as_record())
             try:
                 for affected in [index_id, *dependent_indices(conn, index_id)]:
                     recomputed += recompute_existing(conn, affected, caller.name)
             except IndexDefinitionError as error:
                 raise invalid_definition(error) from None
-    return json_response({**after, "recomputed_runs": recomputed})
+    return json_response({**after.as_record(), "recomputed_runs": recomputed})
 
 
 @router.post("/api/indices/{index_id}/runs", status_code=201, summary="Compute an index for a level and period")
@@ -214,7 +211,7 @@ def run_index(request: Request, caller: Steward, index_id: str, level: Level = "
     with request.app.state.engine.begin() as conn:
         stored = _definition_or_404(conn, caller, index_id)
         _level_or_404(conn, level)
-        possible = computable_periods(conn, IndexDefinition.model_validate(stored["definition"]), level)
+        possible = computable_periods(conn, stored.definition, level)
         chosen = period or (possible[0] if possible else None)
         if chosen is None or chosen not in possible:
             raise not_found(f"the inputs of {index_id!r} have no data on level {level!r}"
@@ -225,8 +222,8 @@ def run_index(request: Request, caller: Steward, index_id: str, level: Level = "
             raise invalid_definition(error) from None
         run = latest_run(conn, index_id, level, chosen)
         record(conn, caller, "compute", "index_run", str(run_id), None,
-               {"index_id": index_id, "level": level, "period": chosen, "inputs_hash": run["inputs_hash"]})
-        summary = run["summary"] if caller.sees_unsuppressed else public_summary(conn, run["summary"])
+               {"index_id": index_id, "level": level, "period": chosen, "inputs_hash": run.inputs_hash})
+        summary = run.summary if caller.sees_unsuppressed else public_summary(conn, run.summary)
     return json_response({"index": index_id, "level": level, "period": chosen, **provenance(run),
                           "summary": summary}, status=201)
 
@@ -241,8 +238,8 @@ def index_results(request: Request, conn: Conn, caller: Caller, index_id: str, l
     _level_or_404(conn, level)
     chosen = _index_period(conn, index_id, level, period)
     run = latest_run(conn, index_id, level, chosen)
-    summary = run["summary"] if caller.sees_unsuppressed else public_summary(conn, run["summary"])
-    head = {"index": index_id, "name_de": stored["name_de"], "name_en": stored["name_en"], "level": level,
+    summary = run.summary if caller.sees_unsuppressed else public_summary(conn, run.summary)
+    head = {"index": index_id, "name_de": stored.name_de, "name_en": stored.name_en, "level": level,
             "period": chosen.isoformat(), "provenance": provenance(run), "summary": summary}
     fmt = _format(request, f)
     if fmt == "geojson":
@@ -274,8 +271,7 @@ def index_attention_areas(request: Request, conn: Conn, caller: Caller, index_id
     _level_or_404(conn, level)
     chosen = _index_period(conn, index_id, level, period)
     run = latest_run(conn, index_id, level, chosen)
-    rule = stored["definition"].get("attention") or {
-        "classes": list(IndexDefinition.model_validate(stored["definition"]).attention_classes())}
+    rule = stored.definition.attention_rule()
     head = {"index": index_id, "level": level, "period": chosen.isoformat(), "attention_rule": rule,
             "provenance": provenance(run)}
     fmt = _format(request, f)
@@ -375,21 +371,20 @@ def index_map_page(request: Request, conn: Conn, caller: Caller, index_id: str, 
     run = latest_run(conn, index_id, level, chosen)
     features = [orjson.loads(text) for text in
                 result_feature_texts(conn, run, precision=MAP_PRECISION, simplify_m=MAP_SIMPLIFY_M)]
-    summary = run["summary"]
-    definition = stored["definition"]
-    scheme = "combination" if definition["method"] == "combination" else (definition.get("classes") or {}).get("scheme")
-    labels = summary.get("class_labels", {})
-    fill = class_colours(scheme, list(labels))
+    summary = run.summary
+    method = method_for(stored.definition)
+    labels = run.class_labels
+    fill = class_colours(method.class_scheme(), list(labels))
     counts = summary.get("class_counts", {})
-    entries = [LegendEntry(f"{code} {label['de']}" if scheme == "combination" else label["de"],
+    entries = [LegendEntry(f"{code} {label['de']}" if method.codes_in_legend else label["de"],
                            fill.get(code, "#bdbdbd"), counts.get(code, 0)) for code, label in labels.items()]
-    attention = definition.get("attention") or {}
-    title = f"{stored['name_de']}, {chosen.strftime('%d.%m.%Y')}"
+    attention = stored.definition.attention
+    title = f"{stored.name_de}, {chosen.strftime('%d.%m.%Y')}"
     html = index_map({"type": "FeatureCollection", "features": features}, title=title, fill=fill, entries=entries,
                      no_class_count=summary["n_areas"] - summary["n_participating"],
                      attention_count=summary.get("n_attention", 0),
-                     attention_label=attention.get("description_de") or "besonderer Aufmerksamkeitsbedarf",
-                     bounds=level_extent(conn, level, date.fromisoformat(run["parameters"]["boundaries_at"])),
+                     attention_label=(attention and attention.description_de) or "besonderer Aufmerksamkeitsbedarf",
+                     bounds=level_extent(conn, level, run.boundaries_at),
                      tile_url=_tiles(request))
     return HTMLResponse(html)
 
@@ -411,7 +406,7 @@ def hotspot_map_page(request: Request, conn: Conn, caller: Caller,
     if indicator:
         name = get_indicator(conn, indicator)["name_de"]
     else:
-        name = get_definition(conn, index)["name_de"]
+        name = get_definition(conn, index).name_de
     moran = f"{body['global']['I']:.3f}".replace(".", ",")
     title = (f"Räumliche Cluster (lokales Moran's I): {name}, {cluster.period.strftime('%d.%m.%Y')}; "
              f"globales I = {moran}, α = " + f"{alpha:g}".replace(".", ","))

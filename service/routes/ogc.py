@@ -13,7 +13,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from geo.crs import CRS84_URI, Crs, crs_uris, storage_crs_uri
+from geo.crs import CRS84_URI, FORMS_TEXT, Crs, crs_uris, storage_crs_uri
 from geo.features import FeatureQuery, count_features, feature_texts, stream_feature_collection
 from geo.levels import Level
 from service.auth import Principal
@@ -219,9 +219,10 @@ Offset = Annotated[int, Query(ge=0, le=100_000_000, description="Features to ski
 Datetime = Annotated[str | None, Query(description="The period of the values: 2020-12-31, 2020, an interval "
                                                    "(latest period inside) or 'latest' (default).")]
 Period = Annotated[str | None, Query(description="Alias of datetime.", include_in_schema=True)]
-CrsParam = Annotated[str | None, Query(description="Output CRS (URI); default CRS84.")]
+CrsParam = Annotated[str | None, Query(description=f"Output CRS, written as {FORMS_TEXT}; default CRS84.")]
 Zoom = Annotated[float | None, Query(ge=0, le=22, description="Simplify for a web map at this zoom level.")]
-Simplify = Annotated[float | None, Query(gt=0, le=10_000, description="Simplify: grid size in metres.")]
+Simplify = Annotated[float | None, Query(gt=0, le=10_000, description="Simplify: tolerance in metres (rounded down "
+                                                                      "to steps a factor sqrt(2) apart).")]
 
 
 @router.get("/collections/{collection_id}/items", summary="Areas of a level with indicator values (GeoJSON)",

@@ -1,0 +1,47 @@
+"""Phones: every page lets people pinch-zoom, and the explorer shows its map first and large at 390 px width,
+with the controls below it (issue 18, 'Phones and tablets')."""
+
+import pytest
+
+from tests.test_pages_revisit import PAGES
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("path", [p for p, _ in PAGES])
+def test_no_page_forbids_zooming(client, path):
+    html = client.get(path).text
+    assert "user-scalable=no" not in html and "maximum-scale=1" not in html
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", ["/explorer?indicator=S1", "/maps/indices/mss_2021_gesamtindex"])
+def test_on_a_phone_the_map_comes_first_and_fills_most_of_the_screen(browser, live_server, artifacts, path):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(live_server + path, wait_until="load")
+    page.wait_for_selector("path.leaflet-interactive", state="attached", timeout=60_000)
+    box = page.locator(".folium-map").bounding_box()
+    assert box["y"] == 0 and box["width"] >= PHONE["width"] - 1, box
+    assert box["height"] >= 0.5 * PHONE["height"], box
+    panel = page.locator("#panel")
+    if panel.count():  # the explorer's controls follow the map instead of squeezing it
+        assert panel.bounding_box()["y"] >= box["y"] + box["height"] - 1
+        assert panel.bounding_box()["width"] >= PHONE["width"] - 20
+    if path.startswith("/explorer"):
+        page.screenshot(path=str(artifacts / "explorer_phone.png"))
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [360, 390, 768, 1280, 1440, 1920, 2560])
+def test_the_profile_never_overlaps_its_columns_nor_scrolls_the_page_sideways(browser, live_server, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(live_server + "/areas/plr/01100101", wait_until="load")
+    page.wait_for_selector("img.chart", state="attached", timeout=60_000)
+    numbers, side = page.locator(".profile .numbers").bounding_box(), page.locator(".profile .context").bounding_box()
+    apart = (numbers["x"] + numbers["width"] <= side["x"] + 1) or (numbers["y"] + numbers["height"] <= side["y"] + 1)
+    assert apart, f"at {width} px the side column lies over the numbers: {numbers} {side}"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), f"sideways at {width} px"
+    context.close()
