@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from geo.boundaries import BoundaryImportOptions, import_boundaries
 from geo.levels import Level, upsert_levels
 from indicators.catalogue import Catalogue, load_catalogue
-from indicators.observations import ObservationImportOptions, import_observations
+from indicators.ingest.observations import ObservationImportOptions, import_observations
 from service.db import create_engine, normalise_url, refresh_statistics, upgrade
 from service.embedded import throwaway_cluster
 from service.settings import Settings

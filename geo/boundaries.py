@@ -12,9 +12,7 @@ Must not know about indicators.
 
 from __future__ import annotations
 
-import codecs
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -24,25 +22,19 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import shapely
 import sqlalchemy as sa
-from pyproj import CRS
-from pyproj.exceptions import CRSError
 from sqlalchemy.engine import Connection
 
-from geo.crs import source_crs_name
-from geo.import_report import (BeforeCommit, ImportFailed, ImportLimits, ImportReport, OptionError, file_sha256,
-                               finish_batch, option_flag, reader_message, record_batch, run_in_import_transaction)
+from geo.import_report import (BeforeCommit, ImportFailed, ImportLimits, ImportReport, file_sha256, finish_batch,
+                               record_batch, run_in_import_transaction)
 from geo.levels import Level, get_level
-from geo.plausibility import (Region, assign_crs, check_finite, check_region, configured_extent,
-                              repair_outlines)
+from geo.plausibility import Region, check_finite, check_region, configured_extent, repair_outlines
 from geo.storage_crs import storage_srid
+from geo.vector_files import read_vector_file
 from geo.versions import valid_at
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp", ".fgb")
-MAX_UNZIPPED_BYTES = 2 << 30  # a shapefile of a whole Land stays far below 2 GiB
-MAX_ZIP_RATIO = 200  # ZIP bomb guard: real shapefiles compress by 2-20x
 OUTSIDE_PARENT_TOLERANCE = 0.005  # share of a child's area allowed outside its parent (different publications)
 SIBLING_OVERLAP_TOLERANCE_M2 = 100.0
 GAP_TOLERANCE_SHARE = 0.001
@@ -69,54 +61,6 @@ class BoundaryImportOptions:
     encoding: str | None = None  # attribute encoding of a shapefile without .cpg (GDAL assumes ISO-8859-1)
     allow_overlaps: bool = False  # accept siblings overlapping and children beyond their parent (then warnings)
     allow_gaps: bool = False  # accept parents their children do not cover (then warnings)
-
-
-BOUNDARY_OPTION_FIELDS = {"level", "key_field", "name_field", "valid_from", "parent_field", "parent_key_length",
-                          "parent_key", "crs", "layer", "complete", "encoding", "allow_overlaps", "allow_gaps"}
-
-
-def boundary_options(fields: dict[str, list[str]]) -> BoundaryImportOptions:
-    """Options from text fields (HTTP form/query), one value each. Raises OptionError naming the field."""
-    unknown = sorted(set(fields) - BOUNDARY_OPTION_FIELDS)
-    if unknown:
-        raise OptionError(unknown[0], f"unknown option; use {', '.join(sorted(BOUNDARY_OPTION_FIELDS))}")
-    one = {}
-    for name, values in fields.items():
-        if len(values) > 1:
-            raise OptionError(name, "given more than once")
-        one[name] = values[0].strip() if values else ""
-    for name in ("level", "key_field", "name_field", "valid_from"):
-        if not one.get(name):
-            raise OptionError(name, "required")
-    try:
-        valid_from = date.fromisoformat(one["valid_from"])
-    except ValueError:
-        raise OptionError("valid_from", f"{one['valid_from']!r} is not a date; write YYYY-MM-DD") from None
-    length = None
-    if one.get("parent_key_length"):
-        if not one["parent_key_length"].isdigit() or int(one["parent_key_length"]) < 1:
-            raise OptionError("parent_key_length", "must be a positive whole number")
-        length = int(one["parent_key_length"])
-    given = [n for n in ("parent_field", "parent_key_length", "parent_key") if one.get(n)]
-    if len(given) > 1:
-        raise OptionError(given[1], f"give only one of parent_field, parent_key_length, parent_key (got {given})")
-    if one.get("crs"):
-        try:
-            CRS.from_user_input(source_crs_name(one["crs"]))
-        except CRSError:
-            raise OptionError("crs", f"unknown CRS {one['crs']!r}; give an EPSG code such as EPSG:25833") from None
-    if one.get("encoding"):
-        try:
-            codecs.lookup(one["encoding"])
-        except LookupError:
-            raise OptionError("encoding", f"unknown encoding {one['encoding']!r}; e.g. UTF-8 or ISO-8859-1") from None
-    return BoundaryImportOptions(
-        level=one["level"], key_field=one["key_field"], name_field=one["name_field"], valid_from=valid_from,
-        parent_field=one.get("parent_field") or None, parent_key_length=length, parent_key=one.get("parent_key") or None,
-        crs=one.get("crs") or None, layer=one.get("layer") or None,
-        complete=option_flag(one, "complete", True), encoding=one.get("encoding") or None,
-        allow_overlaps=option_flag(one, "allow_overlaps", False),
-        allow_gaps=option_flag(one, "allow_gaps", False))
 
 
 def import_boundaries(
@@ -175,45 +119,13 @@ def import_boundaries(
 
 # -- reading --------------------------------------------------------------------------------------
 def _read(path: Path, options: BoundaryImportOptions, report: ImportReport) -> gpd.GeoDataFrame | None:
-    suffix = "".join(path.suffixes[-2:]).lower() if path.name.lower().endswith(".shp.zip") else path.suffix.lower()
-    if not path.exists():
-        report.error("file not found", "check the path")
-        return None
-    if not suffix.endswith(SUPPORTED_SUFFIXES):
-        report.error(f"unsupported file type {path.suffix!r}",
-                     "deliver GeoJSON, GeoPackage, FlatGeobuf or a zipped Shapefile (.zip with .shp, .shx, .dbf, .prj)")
-        return None
-    if path.stat().st_size == 0:
-        report.error("the file is empty", "export the boundaries again")
-        return None
-    source = str(path)
-    if suffix.endswith(".zip"):
-        member = _check_zip(path, report)
-        if member is None:
-            return None
-        source = f"/vsizip/{path}/{member}"
-    import geopandas as gpd  # GeoPandas and pyogrio are imported on first use: slow to import
-    import pyogrio
-
-    try:
-        info = pyogrio.read_info(source, layer=options.layer, encoding=options.encoding)
-        frame = gpd.read_file(source, layer=options.layer, engine="pyogrio", encoding=options.encoding)
-    except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, FieldError, ...
-        report.error(f"cannot read the file as geodata ({reader_message(exc, path, report.file)})",
-                     "check that it is valid GeoJSON, GeoPackage or a complete zipped Shapefile")
-        return None
-    frame = assign_crs(frame, options.crs, report)
-    if frame is None:
-        return None
-    for field_name, role in ((options.key_field, "key"), (options.name_field, "name"), (options.parent_field, "parent")):
-        if field_name is not None and field_name not in frame.columns:
-            report.error(f"the {role} field {field_name!r} is missing",
-                         f"name one of the fields {list(info['fields'])}", column=field_name)
-    _warn_on_mojibake(frame, options, report)
-    if options.key_field in frame.columns and frame[options.key_field].dtype.kind in "iuf":
-        report.error(f"the key field {options.key_field!r} is stored as a number, so leading zeros are lost",
-                     "store keys as text in the source file (e.g. '01100101')", column=options.key_field)
-    return frame if report.ok else None
+    frame = read_vector_file(path, report, fields=((options.key_field, "key"), (options.name_field, "name"),
+                                                   (options.parent_field, "parent")),
+                             key_field=options.key_field, layer=options.layer, encoding=options.encoding,
+                             crs=options.crs, what="boundaries")
+    if frame is not None:
+        _warn_on_mojibake(frame, options, report)
+    return frame
 
 
 MOJIBAKE = re.compile("[\u00c3\u00c2][\u0080-\u00bf]")  # UTF-8 bytes decoded as Latin-1: "SÃ¼d"
@@ -229,37 +141,6 @@ def _warn_on_mojibake(frame: gpd.GeoDataFrame, options: BoundaryImportOptions, r
         report.warning(f"{len(garbled)} names look like UTF-8 read as {options.encoding or 'ISO-8859-1'} "
                        f"(e.g. {garbled.iloc[0]!r})", "give the file's encoding (--encoding UTF-8) or add a .cpg file",
                        row=int(garbled.index[0]) + 1, column=options.name_field, value=str(garbled.iloc[0]))
-
-
-def _check_zip(path: Path, report: ImportReport) -> str | None:
-    """The member to read from a ZIP, after guarding against ZIP bombs and incomplete shapefiles."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile:
-        report.error("the file is not a valid ZIP archive", "zip the shapefile again")
-        return None
-    unpacked = sum(m.file_size for m in members)
-    packed = max(1, sum(m.compress_size for m in members))
-    if unpacked > MAX_UNZIPPED_BYTES or unpacked / packed > MAX_ZIP_RATIO:
-        report.error(f"the ZIP would unpack to {unpacked:,} bytes ({unpacked / packed:.0f}x its size)",
-                     "deliver the boundary file itself; archives that expand this much are refused")
-        return None
-    names = [m.filename for m in members if not m.is_dir()]
-    for wanted in (".shp", ".gpkg", ".geojson", ".json", ".fgb"):
-        hits = [n for n in names if n.lower().endswith(wanted) and not n.startswith("__MACOSX")]
-        if hits:
-            if wanted == ".shp":
-                stem = hits[0][:-4]
-                missing = [ext for ext in (".shx", ".dbf") if not any(n.lower() == (stem + ext).lower() for n in names)]
-                if missing:
-                    report.error(f"the ZIP holds {hits[0]} but not {', '.join(missing)}",
-                                 "zip all parts of the shapefile (.shp, .shx, .dbf, .prj)")
-                    return None
-            return hits[0]
-    report.error("the ZIP contains no .shp (nor .gpkg/.geojson/.fgb)",
-                 "zip all parts of the shapefile (.shp, .shx, .dbf, .prj)")
-    return None
 
 
 # -- per-feature validation -----------------------------------------------------------------------

@@ -27,13 +27,15 @@ GERMANY_EXTENT = (5.3, 46.8, 15.6, 55.6)  # Germany's bounding box (5.87-15.04 E
 
 @dataclass(frozen=True)
 class ImportLimits:
-    """What a delivery may be: the region a first import's geometries must lie in (longitude/latitude) and the
-    size of a workbook. The service takes them from its settings (DM_IMPORT_EXTENT, DM_MAX_XLSX_BYTES,
-    DM_MAX_XLSX_ROWS); these defaults serve library callers (demo, benchmarks)."""
+    """What a delivery may be: the region a first import's geometries must lie in (longitude/latitude), the
+    size of a file and of a workbook. The service takes them from its settings (DM_IMPORT_EXTENT,
+    DM_MAX_UPLOAD_BYTES, DM_MAX_XLSX_BYTES, DM_MAX_XLSX_ROWS); these defaults serve library callers (demo,
+    benchmarks), whose files are not bounded in size."""
 
     extent: tuple[float, float, float, float] = GERMANY_EXTENT  # min lon, min lat, max lon, max lat
     max_xlsx_bytes: int = 100 << 20  # the workbook unpacked, read from its ZIP directory before parsing
     max_xlsx_rows: int = 100_000
+    max_file_bytes: int | None = None  # the file as delivered (the service: its one upload limit)
 
 
 @dataclass(frozen=True)
@@ -116,23 +118,6 @@ def reader_message(exc: BaseException, path: Path, shown_as: str) -> str:
 
 
 BeforeCommit = Callable[[Connection, ImportReport], None]  # runs last inside an import's transaction (audit)
-
-
-class OptionError(ValueError):
-    """An import option that cannot be used; `field` names it (CLI flag or HTTP form field)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-def option_flag(one: dict[str, str], name: str, default: bool) -> bool:
-    """A yes/no option given as text (true/false, 1/0, yes/no); OptionError naming it when it is neither."""
-    text = (one.get(name) or str(default)).lower()
-    if text not in ("true", "1", "yes", "false", "0", "no"):
-        raise OptionError(name, "must be true or false")
-    return text in ("true", "1", "yes")
 
 
 class ImportFailed(Exception):

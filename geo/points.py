@@ -22,16 +22,18 @@ from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError
 from geo.features import geometry_json_sql
-from geo.import_report import (BeforeCommit, ImportLimits, ImportReport, file_sha256, finish_batch,
-                               reader_message, record_batch, run_in_import_transaction)
-from geo.plausibility import assign_crs, check_finite, check_region, configured_extent
+from geo.import_report import (BeforeCommit, ImportLimits, ImportReport, file_sha256, finish_batch, record_batch,
+                               run_in_import_transaction)
+from geo.plausibility import check_finite, check_region, configured_extent
 from geo.storage_crs import storage_srid
+from geo.vector_files import SUPPORTED_SUFFIXES as VECTOR_SUFFIXES
+from geo.vector_files import read_vector_file
 from geo.versions import level_valid_at, valid_at
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".fgb", ".zip", ".shp", ".csv")
+SUPPORTED_SUFFIXES = VECTOR_SUFFIXES + (".csv",)
 LAYER_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 MAX_ROWS_LISTED = 20
 NUMBER_PATTERN = r"^\s*-?[0-9]+([.,][0-9]+)?\s*$"
@@ -89,38 +91,10 @@ def import_points(conn: Connection, path: Path, options: PointImportOptions, *, 
 
 
 def read_layer_file(path: Path, options, report: ImportReport) -> gpd.GeoDataFrame | None:
-    if not path.exists():
-        report.error("file not found", "check the path")
-        return None
-    if not path.name.lower().endswith(SUPPORTED_SUFFIXES):
-        report.error(f"unsupported file type {path.suffix!r}", "deliver GeoJSON, GeoPackage, FlatGeobuf or a zipped "
-                     "Shapefile")
-        return None
-    if path.stat().st_size == 0:
-        report.error("the file is empty", "export the layer again")
-        return None
-    source = f"/vsizip/{path}" if path.name.lower().endswith(".zip") else str(path)
-    import geopandas as gpd  # GeoPandas and pyogrio are imported on first use: slow to import
-    import pyogrio
-
-    try:
-        info = pyogrio.read_info(source, layer=options.file_layer)
-        frame = gpd.read_file(source, layer=options.file_layer, engine="pyogrio")
-    except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, FieldError, ...
-        report.error(f"cannot read the file as geodata ({reader_message(exc, path, report.file)})",
-                     "check that it is valid GeoJSON, GeoPackage or a complete zipped Shapefile")
-        return None
-    frame = assign_crs(frame, options.crs, report)
-    if frame is None:
-        return None
-    for name, role in ((options.key_field, "key"), (options.name_field, "name")):
-        if name is not None and name not in frame.columns:
-            report.error(f"the {role} field {name!r} is missing", f"name one of the fields {list(info['fields'])}",
-                         column=name)
-    if options.key_field in frame.columns and frame[options.key_field].dtype.kind in "iuf":
-        report.error(f"the key field {options.key_field!r} is stored as a number, so leading zeros are lost",
-                     "store keys as text in the source file", column=options.key_field)
-    return frame if report.ok else None
+    """The features of a point or polygon layer file (`geo.vector_files`), or None with the problems reported."""
+    return read_vector_file(path, report, fields=((options.key_field, "key"), (options.name_field, "name")),
+                            key_field=options.key_field, layer=options.file_layer, crs=options.crs,
+                            suffixes=SUPPORTED_SUFFIXES)
 
 
 def _validate(frame: gpd.GeoDataFrame, options: PointImportOptions, limits: ImportLimits,

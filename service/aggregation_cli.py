@@ -1,13 +1,14 @@
-"""Command line of aggregation: `import points|grid|polygons` and the `aggregate` command group.
+"""Command line of aggregation: the `aggregate` command group (roll-ups, any polygon, radius, points and grids
+to areas, supply, programmes).
 
-Registered onto the main Typer app by `service.cli`; uses its database, progress and report helpers.
+Added to the main Typer app by `service.cli`; uses the shared helpers of `service.cli_common`. Importing
+point, grid and polygon layers is `service.import_cli`.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Optional
@@ -15,15 +16,11 @@ from typing import Optional
 import orjson
 import typer
 
+from service.cli_common import console, database, fail
+
 aggregate_app = typer.Typer(help="Roll-ups, any polygon, radius, points/grid to areas, supply, programmes.",
                             no_args_is_help=True)
 MIN_POPULATION = 100.0
-
-
-def _cli():
-    from service import cli
-
-    return cli
 
 
 def _print_json(data) -> None:
@@ -35,13 +32,12 @@ def _run(compute):
     from geo.aggregation import AggregationInputError
     from service.settings import get_settings
 
-    cli = _cli()
-    with cli.database(get_settings(), stop_embedded=True) as (engine, _where):
+    with database(get_settings(), stop_embedded=True) as (engine, _where):
         with engine.begin() as conn:
             try:
                 return compute(conn)
             except AggregationInputError as exc:
-                cli.fail(f"{exc.field}: {exc}")
+                fail(f"{exc.field}: {exc}")
 
 
 def _principal():
@@ -58,69 +54,6 @@ def _audited(conn, action: str, target_type: str, target_id: str | None, result)
     return result
 
 
-def register(app: typer.Typer, import_app: typer.Typer) -> None:
-    app.add_typer(aggregate_app, name="aggregate")
-    import_app.command("points")(import_points_command)
-    import_app.command("grid")(import_grid_command)
-    import_app.command("polygons")(import_polygons_command)
-
-
-def import_points_command(
-    files: list[Path] = typer.Argument(..., help="GeoJSON, GeoPackage, FlatGeobuf or zipped Shapefile of points."),
-    layer: str = typer.Option(..., help="Code of the point layer, e.g. kitas."),
-    key_field: str = typer.Option(..., help="Field holding the facility's key (text)."),
-    name_field: Optional[str] = typer.Option(None, help="Field holding the facility's name."),
-    name_de: Optional[str] = typer.Option(None, help="German name of the layer, e.g. Kindertagesstätten."),
-    crs: Optional[str] = typer.Option(None, help="CRS for files that declare none, e.g. EPSG:25833."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; write nothing."),
-):
-    """Import a point layer (facilities), validated and atomic; features missing from the file are removed."""
-    from geo.points import PointImportOptions, import_points
-
-    from service.settings import get_settings
-
-    options = PointImportOptions(layer=layer, key_field=key_field, name_field=name_field, name_de=name_de, crs=crs)
-    limits = get_settings().import_limits()
-    _cli()._run_import(files, lambda conn, path, step: import_points(
-        conn, path, options, dry_run=dry_run, progress=step, limits=limits,
-        **_cli().cli_import("points", asdict(options))))
-
-
-def import_grid_command(
-    files: list[Path] = typer.Argument(..., help="CSV with INSPIRE grid ids (CRS3035RES100mN...E...) and counts."),
-    layer: str = typer.Option(..., help="Code of the grid layer, e.g. zensus_100m."),
-    id_column: Optional[str] = typer.Option(None, help="Column of the grid ids (default: the one named *id*)."),
-    variable: list[str] = typer.Option([], help="Value column to import, repeatable (default: all)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; write nothing."),
-):
-    """Import a Zensus-style grid table; replaces the layer's cells."""
-    from geo.grid import GridImportOptions, import_grid
-
-    options = GridImportOptions(layer=layer, id_column=id_column, variables=tuple(variable) or None)
-    _cli()._run_import(files, lambda conn, path, step: import_grid(
-        conn, path, options, dry_run=dry_run, progress=step, **_cli().cli_import("grid", asdict(options))))
-
-
-def import_polygons_command(
-    files: list[Path] = typer.Argument(..., help="Polygons such as programme areas or school catchments."),
-    layer: str = typer.Option(..., help="Code of the polygon layer, e.g. qm_gebiete."),
-    key_field: str = typer.Option(..., help="Field holding the key (text)."),
-    name_field: Optional[str] = typer.Option(None, help="Field holding the name."),
-    crs: Optional[str] = typer.Option(None, help="CRS for files that declare none."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report; write nothing."),
-):
-    """Import a polygon layer (e.g. programme areas) to aggregate to or to define programmes with."""
-    from geo.polygons import PolygonImportOptions, import_polygons
-
-    from service.settings import get_settings
-
-    options = PolygonImportOptions(layer=layer, key_field=key_field, name_field=name_field, crs=crs)
-    limits = get_settings().import_limits()
-    _cli()._run_import(files, lambda conn, path, step: import_polygons(
-        conn, path, options, dry_run=dry_run, progress=step, limits=limits,
-        **_cli().cli_import("polygons", asdict(options))))
-
-
 @aggregate_app.command("rollup")
 def rollup_command():
     """Recompute the roll-ups of all levels now, and disclosure with them (imports do this by themselves);
@@ -129,7 +62,7 @@ def rollup_command():
 
     changed = _run(lambda conn: _audited(conn, "recompute", "rollup", None,
                                          {"rows_changed": refresh_after_write(conn)}))["rows_changed"]
-    _cli().console.print(f"roll-ups and disclosure up to date; {changed:,} derived rows written or removed")
+    console.print(f"roll-ups and disclosure up to date; {changed:,} derived rows written or removed")
 
 
 @aggregate_app.command("derivations")
@@ -149,7 +82,7 @@ def _parse_date(text: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        _cli().fail(f"{option} {text!r} is not a date: write it as YYYY-MM-DD")
+        fail(f"{option} {text!r} is not a date: write it as YYYY-MM-DD")
 
 
 @aggregate_app.command("polygon")
@@ -163,13 +96,13 @@ def polygon_command(file: Optional[Path] = typer.Argument(None, help="GeoJSON fi
     from indicators.interpolation import InterpolationRequest, interpolate
 
     if (file is None) == (layer is None):
-        _cli().fail("give either a GeoJSON FILE or --layer with --key")
+        fail("give either a GeoJSON FILE or --layer with --key")
     body = None
     if file is not None:
         try:
             body = json.loads(file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            _cli().fail(f"{file}: cannot read it as GeoJSON ({exc})")
+            fail(f"{file}: cannot read it as GeoJSON ({exc})")
 
     def compute(conn):
         target = stored_target(conn, layer, key or "") if layer else parse_target(conn, body, crs)
@@ -212,7 +145,7 @@ def _output(result: dict, rows: list[dict], csv_out: Path | None) -> None:
     from web.tabular_export import csv_text
 
     csv_out.write_text(csv_text(rows, list(rows[0].keys()) if rows else ["key"]), encoding="utf-8", newline="")
-    _cli().console.print(f"{len(rows):,} rows written to {csv_out}")
+    console.print(f"{len(rows):,} rows written to {csv_out}")
 
 
 @aggregate_app.command("points")
@@ -284,6 +217,6 @@ def programme_evaluate_command(programme_id: str = typer.Argument(..., help="Pro
         from web.aggregation_views import evaluation_chart
 
         svg_out.write_text(evaluation_chart(result), encoding="utf-8")
-        _cli().console.print(f"chart written to {svg_out}")
+        console.print(f"chart written to {svg_out}")
     _output(result, evaluation_rows(result), csv_out)
-    _cli().console.print(result["caveat_en"])
+    console.print(result["caveat_en"])

@@ -16,7 +16,7 @@ from geo.points import PointImportOptions, import_points
 from indicators.catalogue import load_catalogue, read_catalogue
 from indicators.disclosure import set_partition
 from indicators.index_runs import compute_demo_indices
-from indicators.observations import ObservationImportOptions, import_observations
+from indicators.ingest.observations import ObservationImportOptions, import_observations
 from indicators.refresh import import_boundaries, refresh_after_write
 from service.audit import import_audit
 from service.auth import Principal

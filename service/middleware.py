@@ -4,7 +4,7 @@ the rate limit (`service.ratelimit`), and CORS (closed by default). Everything r
 problem+json.
 
 Pure ASGI middleware (no BaseHTTPMiddleware), so streamed responses stay streamed. Starlette has a
-body-limit middleware, but it answers in plain text and with one limit for every path; imports need a
+body-limit middleware, but it answers in plain text and with one limit for every path; uploads need a
 larger limit than JSON writes, so the small limiter below keeps both in one place.
 """
 
@@ -16,15 +16,18 @@ import ipaddress
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import anyio
 from fastapi import FastAPI, HTTPException
+from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import problem_response
@@ -284,19 +287,38 @@ class BodyTooSlow(HTTPException):
                               "or at a steadier rate")
 
 
+def accepts_uploads(endpoint):
+    """Mark a route's endpoint as one that takes a file: its requests are held to the upload limit
+    (DM_MAX_UPLOAD_BYTES) instead of the JSON body limit."""
+    endpoint.accepts_uploads = True
+    return endpoint
+
+
+def upload_routes(routes: list, prefix: str = "") -> Iterator[tuple[re.Pattern, frozenset[str]]]:
+    """(path regex, methods) of every endpoint marked with `accepts_uploads`, also inside included routers."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            if getattr(route.endpoint, "accepts_uploads", False):
+                yield compile_path(prefix + route.path)[0], frozenset(route.methods)
+        elif hasattr(route, "original_router"):
+            yield from upload_routes(route.original_router.routes, prefix + route.include_context.prefix)
+
+
 class BodyLimitMiddleware:
     """Refuses bodies above the limit: by Content-Length before reading, else while streaming (the route then
-    fails with 413 instead of reading on). Upload paths (imports) have their own, larger limit.
+    fails with 413 instead of reading on). The routes marked `accepts_uploads` (every import) have the one
+    upload limit; every other request the small limit of a JSON body.
 
     Also a read deadline: after `grace_s` the body must keep arriving at `min_bytes_per_s` on average, else 408
     (a client trickling a body would otherwise hold a worker and a connection for as long as it likes)."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int, upload_prefixes: tuple[str, ...],
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int, application: FastAPI,
                  grace_s: float = 30.0, min_bytes_per_s: int = 16 * 1024):
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
-        self.upload_prefixes = upload_prefixes
+        self.application = application
+        self._uploads: list[tuple[re.Pattern, frozenset[str]]] | None = None
         self.grace_s = grace_s
         self.min_bytes_per_s = max(min_bytes_per_s, 1)
 
@@ -305,7 +327,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        limit = self.max_upload_bytes if path.startswith(self.upload_prefixes) else self.max_body_bytes
+        limit = self.max_upload_bytes if self._is_upload(scope["method"], path) else self.max_body_bytes
         declared = Headers(scope=scope).get("content-length")
         if declared is not None:
             try:
@@ -337,6 +359,11 @@ class BodyLimitMiddleware:
 
         await self.app(scope, limited_receive, send)
 
+    def _is_upload(self, method: str, path: str) -> bool:
+        if self._uploads is None:  # the routers are included after the middleware is installed: read them now
+            self._uploads = list(upload_routes(self.application.routes))
+        return any(method in methods and regex.match(path) for regex, methods in self._uploads)
+
 
 def install_middleware(app: FastAPI, settings: Settings, engine: Engine) -> None:
     """Register in this order; the last added runs first: request context outermost, then the public origin
@@ -344,8 +371,7 @@ def install_middleware(app: FastAPI, settings: Settings, engine: Engine) -> None
     304s count too), and the body limit. With several worker processes the rate limit's buckets live in the
     database (`engine`), so that the limit holds across them."""
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
-                       max_upload_bytes=settings.max_upload_bytes,
-                       upload_prefixes=tuple(p for p in settings.upload_path_prefixes.split(",") if p),
+                       max_upload_bytes=settings.max_upload_bytes, application=app,
                        grace_s=settings.body_timeout_s, min_bytes_per_s=settings.min_body_bytes_per_s)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute,
                        burst=settings.rate_limit_burst, application=app,

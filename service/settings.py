@@ -38,10 +38,13 @@ class Settings(BaseSettings):
                               "(e.g. https://geoportal.example.de); empty = no CORS.")
     cors_allow_writes: bool = Field(default=False, description="Also allow writes (with a token) cross-origin.")
     max_body_bytes: int = Field(default=1024 * 1024, description="Largest request body outside imports.")
+    # The one upload limit: every import route (HTTP), the body limit of those routes, and the size of a file
+    # any import reads (CLI too). The largest realistic file is a nationwide Zensus 100 m grid table (about
+    # 3.2 million cells, 150-250 MB as CSV) or a Land's boundary shapefile (about 100 MB); a city's tables and
+    # layers are a few MB (the shipped Kita layer: 1.9 MB).
     max_upload_bytes: int = Field(default=512 * 1024 * 1024,
-                                  description="Largest upload to the import endpoints (a city's boundary shapefile "
-                                              "or a million-row indicator table is well below this).")
-    upload_path_prefixes: str = Field(default="/api/imports,/imports", description="Paths with the upload limit.")
+                                  description="Largest file to import, over HTTP (every upload route) or from the "
+                                              "command line.")
     rate_limit_per_minute: int = Field(default=1200, description="Cost units per minute and client without a "
                                        "token (10x with one); every route costs 1 or more (service.ratelimit); "
                                        "0 switches the limit off.")
@@ -81,7 +84,7 @@ class Settings(BaseSettings):
     def import_limits(self) -> ImportLimits:
         west, south, east, north = (float(p) for p in self.import_extent.split(","))
         return ImportLimits(extent=(west, south, east, north), max_xlsx_bytes=self.max_xlsx_bytes,
-                            max_xlsx_rows=self.max_xlsx_rows)
+                            max_xlsx_rows=self.max_xlsx_rows, max_file_bytes=self.max_upload_bytes)
     # availability: timeouts, connection caps, worker processes (docs/trust.md "Availability")
     send_timeout_s: float = Field(default=30.0, description="A streamed response whose client accepts nothing for "
                                   "this long is abandoned (its statement cancelled, its connection returned).")

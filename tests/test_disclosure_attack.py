@@ -42,7 +42,8 @@ from indicators.disclosure import REASON, refresh_disclosure
 from indicators.index_definitions import IndexDefinition, create_definition
 from indicators.index_results import explain
 from indicators.index_runs import compute_index
-from indicators.observations import ObservationImportOptions, import_observations, observation_history
+from indicators.ingest.observations import ObservationImportOptions, import_observations
+from indicators.observations import observation_history
 from indicators.refresh import refresh_after_write
 from indicators.rollup import refresh_rollups
 from service.app import create_app

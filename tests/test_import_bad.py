@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from geo.boundaries import BoundaryImportOptions, import_boundaries
 from geo.import_report import ImportLimits
-from indicators.observations import ObservationImportOptions, import_observations
+from indicators.ingest.observations import ObservationImportOptions, import_observations
 from service.app import create_app
 from service.auth import create_token
 from tests.conftest import bearer, make_settings, private_engine, table_fingerprint

@@ -18,7 +18,7 @@ from shapely.geometry import Polygon, box
 
 from geo.boundaries import BoundaryImportOptions, import_boundaries
 from geo.levels import Level, upsert_levels
-from indicators.observations import ObservationImportOptions, import_observations
+from indicators.ingest.observations import ObservationImportOptions, import_observations
 from service.db import create_engine
 from tests.conftest import make_settings, table_fingerprint
 

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from geo.import_report import ImportReport
-from indicators.observations import ObservationImportOptions, import_observations
-from indicators.tabular import parse_numbers, read_table
+from indicators.ingest.observations import ObservationImportOptions, import_observations
+from indicators.ingest.tables import parse_numbers, read_table
 from tests.conftest import private_engine, table_fingerprint
 
 

@@ -20,7 +20,7 @@ from geo.import_report import ImportLimits
 from geo.levels import Level, upsert_levels
 from geo.points import PointImportOptions, import_points
 from geo.polygons import PolygonImportOptions, import_polygons
-from indicators.observations import ObservationImportOptions, import_observations
+from indicators.ingest.observations import ObservationImportOptions, import_observations
 from indicators.values import resolve_period
 from tests.conftest import client_as, private_engine, table_fingerprint
 

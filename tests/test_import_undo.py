@@ -20,7 +20,7 @@ from shapely.geometry import box
 
 from geo.boundaries import BoundaryImportOptions, import_boundaries
 from geo.levels import Level, upsert_levels
-from indicators.observations import ObservationImportOptions, import_observations
+from indicators.ingest.observations import ObservationImportOptions, import_observations
 from service.app import create_app
 from tests.conftest import bearer, client_as, make_settings, private_engine
 

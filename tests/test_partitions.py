@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from psycopg import errors
 
-from indicators.observations import ObservationImportOptions, import_observations
+from indicators.ingest.observations import ObservationImportOptions, import_observations
 from tests.conftest import private_engine, table_fingerprint
 from tests.test_disconnects import wait_for
 

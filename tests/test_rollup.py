@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from indicators.observations import ObservationImportOptions, import_observations
+from indicators.ingest.observations import ObservationImportOptions, import_observations
 from indicators.rollup import refresh_rollups
 
 

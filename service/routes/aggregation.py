@@ -6,14 +6,12 @@ Every bad input answers 4xx problem+json naming the field (`field`), never 500.
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 import pandas as pd
-from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, Query, Request
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
@@ -21,16 +19,9 @@ from geo.aggregation import (AggregationInputError, CostLimits, cache_key, cache
                              current_version, finest_level, parse_target, stored_target)
 from geo.crs import FORMS_TEXT
 from geo.features import FeatureQuery, feature_texts, level_extent
-from geo.grid import GridImportOptions, grid_to_areas, import_grid, list_grid_layers
+from geo.grid import grid_to_areas, list_grid_layers
 from geo.levels import get_level, list_levels
-from geo.points import (
-    PointImportOptions,
-    import_points,
-    list_point_layers,
-    points_feature_collection,
-    points_outside,
-    points_per_area,
-)
+from geo.points import list_point_layers, points_feature_collection, points_outside, points_per_area
 from indicators.classify import classify
 from indicators.interpolation import InterpolationRequest, interpolate
 from indicators.programmes import (
@@ -57,7 +48,6 @@ Caller = Annotated[Principal, Depends(current_principal)]
 Format = Annotated[str | None, Query(pattern="^(json|csv|html)$", description="Response format.")]
 # Targets with fewer estimated inhabitants are refused (statistical confidentiality of small groups).
 MIN_POPULATION = 100.0
-MAX_UPLOAD_BYTES = 200 << 20
 SUPPLY_TITLES = {("kitas", "e_platz", "EW_U6", 100): "Kita-Plätze je 100 Kinder unter 6 Jahren"}
 
 
@@ -203,46 +193,6 @@ def point_layers(conn: Conn):
     return json_response({"count": len(items), "items": items})
 
 
-async def _upload_to_file(upload: UploadFile, directory: str) -> Path:
-    name = Path(upload.filename or "upload").name
-    path = Path(directory) / name
-    size = 0
-    with open(path, "wb") as handle:
-        while chunk := await upload.read(1 << 20):
-            size += len(chunk)
-            if size > MAX_UPLOAD_BYTES:
-                raise ProblemError(413, "Content Too Large", f"the file exceeds {MAX_UPLOAD_BYTES >> 20} MiB",
-                                   field="file")
-            handle.write(chunk)
-    return path
-
-
-def _report_response(report) -> Response:
-    status = 200 if report.ok else 422
-    return json_response(report.as_dict(), status=status)
-
-
-@router.post("/api/layers/points/{layer}", summary="Import a point layer (validated, atomic; dry_run to check)")
-async def upload_points(
-    request: Request, layer: str,
-    principal: Annotated[Principal, Depends(require_role("data_steward"))],
-    file: Annotated[UploadFile, File(description="GeoJSON, GeoPackage, FlatGeobuf or zipped Shapefile.")],
-    key_field: Annotated[str, Form()], name_field: Annotated[str | None, Form()] = None,
-    crs: Annotated[str | None, Form()] = None, name_de: Annotated[str | None, Form()] = None,
-    dry_run: Annotated[bool, Form()] = False,
-):
-    options = PointImportOptions(layer=layer, key_field=key_field, name_field=name_field, crs=crs, name_de=name_de)
-    with tempfile.TemporaryDirectory() as directory:
-        path = await _upload_to_file(file, directory)
-        with request.app.state.engine.connect() as conn:
-            report = import_points(  # audited inside the import's transaction: both commit or neither
-                conn, path, options, dry_run=dry_run, created_by=principal.name, display_name=path.name,
-                limits=request.app.state.settings.import_limits(),
-                before_commit=lambda c, r: record(c, principal, "import", "point_layer", layer,
-                                                  after={"batch": r.batch_id, "rows": r.rows_written}))
-    return _report_response(report)
-
-
 @router.get("/api/aggregate/points", summary="Number of points and sums of an attribute per area")
 def aggregate_points(
     conn: Conn,
@@ -342,24 +292,6 @@ def supply_map_page(request: Request, conn: Conn, caller: Caller, layer: SupplyL
 def grid_layers(conn: Conn):
     items = list_grid_layers(conn)
     return json_response({"count": len(items), "items": items})
-
-
-@router.post("/api/layers/grid/{layer}", summary="Import a Zensus-style grid table (INSPIRE cell ids)")
-async def upload_grid(
-    request: Request, layer: str,
-    principal: Annotated[Principal, Depends(require_role("data_steward"))],
-    file: Annotated[UploadFile, File(description="CSV with an INSPIRE grid id column and count columns.")],
-    id_column: Annotated[str | None, Form()] = None, dry_run: Annotated[bool, Form()] = False,
-):
-    options = GridImportOptions(layer=layer, id_column=id_column)
-    with tempfile.TemporaryDirectory() as directory:
-        path = await _upload_to_file(file, directory)
-        with request.app.state.engine.connect() as conn:
-            report = import_grid(  # audited inside the import's transaction: both commit or neither
-                conn, path, options, dry_run=dry_run, created_by=principal.name, display_name=path.name,
-                before_commit=lambda c, r: record(c, principal, "import", "grid_layer", layer,
-                                                  after={"batch": r.batch_id, "cells": r.rows_written}))
-    return _report_response(report)
 
 
 @router.get("/api/aggregate/grid", summary="Sum of a grid variable per area (cell centre in area)")

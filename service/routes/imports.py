@@ -1,14 +1,18 @@
-"""Imports over HTTP: the same validated, atomic import functions as the CLI, for uploaded files.
+"""Imports over HTTP: the one import entry point (`indicators.ingest.kinds`) the CLI uses too, for uploaded files.
 
 Importing observations and boundaries is the statistics office's work (role statistics_office): the tables
-hold unsuppressed values, and import reports quote them (docs/trust.md, roles).
+hold unsuppressed values, and import reports quote them (docs/trust.md, roles). Point and grid layers are
+imported by data stewards. Each kind names its role in the registry.
 
-`POST /api/imports/observations` and `/api/imports/boundaries` take a multipart upload (field `file`)
-or the raw file as the body (with `?filename=`), options as form fields or query parameters, and
-`dry_run=true` to validate only. The upload is streamed to a temporary file and refused with 413 as
-soon as it exceeds the configured limit. A refused import answers 422 with the full report (every
-problem with file, row, column, value and fix) and has written nothing. `POST /api/imports/{id}/undo`
-takes a batch back (409 with the reason when it cannot be).
+`POST /api/imports/observations`, `/api/imports/boundaries`, `/api/layers/points/{layer}` and
+`/api/layers/grid/{layer}` take a multipart upload (field `file`) or the raw file as the body (with
+`?filename=`), options as form fields or query parameters (parsed by the one option parser), and
+`dry_run=true` to validate only. The upload is streamed to a temporary file and refused with 413 as soon as it
+exceeds the one upload limit (DM_MAX_UPLOAD_BYTES, which the body-size middleware applies to these routes
+too). A refused import answers 422 with the full report (every problem with file, row, column, value and fix)
+and has written nothing; `/api/imports/...` answers it as problem+json with the report, the layer routes with
+the report itself (as they always have). `POST /api/imports/{id}/undo` takes a batch back (409 with the
+reason when it cannot be).
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
@@ -29,21 +33,20 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.responses import Response
 
-from geo import boundaries
-from geo.import_report import ImportReport, OptionError, begin_import, get_batch, list_batches
-from indicators import observations
+from geo.import_report import ImportReport, begin_import, get_batch, list_batches
 from indicators.import_undo import BatchNotFound, UndoRefused, undo_batch
-from indicators.refresh import import_boundaries as import_boundaries_refreshing
+from indicators.ingest.kinds import IMPORT_KINDS, ImportKind
+from indicators.ingest.options import Fields, OptionError
 from service.audit import import_audit, record
 from service.auth import Principal, require_role
 from service.db import refresh_statistics
 from service.errors import ProblemError, bad_request, not_found, problem_response
 from service.http import base_url, connection, json_response
+from service.middleware import accepts_uploads
 
-router = APIRouter(prefix="/api/imports", tags=["imports"])
+router = APIRouter(tags=["imports"])
 Conn = Annotated[Connection, Depends(connection)]
-StatisticsOffice = Annotated[Principal, Depends(require_role("statistics_office"))]
-DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # a million-row table is ~30 MB, a Land's shapefile ~100 MB
+StatisticsOffice = Annotated[Principal, Depends(require_role("statistics_office"))]  # batches and undo
 SAFE_NAME = re.compile(r"[^\w.\-() ]+")
 
 
@@ -52,7 +55,7 @@ class UploadTooLarge(Exception):
 
 
 def _limit(request: Request) -> int:
-    return int(getattr(request.app.state.settings, "max_upload_bytes", DEFAULT_MAX_UPLOAD_BYTES))
+    return request.app.state.settings.max_upload_bytes
 
 
 def _too_large(request: Request, limit: int) -> ProblemError:
@@ -136,7 +139,8 @@ def _dry_run(fields: dict[str, list[str]]) -> bool:
     return values[0].lower() in ("true", "1", "yes")
 
 
-def _respond(request: Request, report: ImportReport) -> Response:
+def _problem_with_report(request: Request, report: ImportReport) -> Response:
+    """/api/imports: 201 with Location for a stored batch, 200 for a dry run, 422 problem+json with the report."""
     body = report.as_dict()
     if not report.ok:
         first = report.errors[0].as_text() if report.errors else "the file was refused"
@@ -149,58 +153,93 @@ def _respond(request: Request, report: ImportReport) -> Response:
     return json_response(body)
 
 
-async def _run(request: Request, principal: Principal, kind: str, parse_options: Callable[[dict], Any],
-               run_import: Callable[..., ImportReport]) -> Response:
+def _plain_report(_request: Request, report: ImportReport) -> Response:
+    """The layer routes: the report itself, 200 or 422."""
+    return json_response(report.as_dict(), status=200 if report.ok else 422)
+
+
+async def _run(request: Request, principal: Principal, kind: ImportKind, given: Fields | None = None,
+               respond=_problem_with_report) -> Response:
+    """Receive the upload, parse its options with the kind's parser, run the import of the one entry point
+    (audited inside its transaction) and answer with the report."""
     with tempfile.TemporaryDirectory(prefix="dm-upload-") as tmp:
         path, name, fields = await _receive(request, Path(tmp))
         dry_run = _dry_run(fields)
+        fields.update(given or {})  # path parameters (the layer) win over form fields
         try:
-            options = parse_options(fields)
+            options = kind.parse(fields)
         except OptionError as exc:
             raise bad_request(f"option {exc.field!r}: {exc.message}", field=exc.field) from None
 
         def work() -> ImportReport:  # the import sets its own long statement timeout (begin_import)
             with request.app.state.engine.connect() as conn:
-                return run_import(conn, path, options, dry_run=dry_run, created_by=principal.name,
-                                  display_name=name, before_commit=import_audit(principal, kind, fields),
-                                  limits=request.app.state.settings.import_limits())
+                return kind.run(conn, path, options, dry_run=dry_run, created_by=principal.name,
+                                display_name=name, before_commit=import_audit(principal, kind.name, fields),
+                                limits=request.app.state.settings.import_limits())
 
         report = await run_in_threadpool(work)
-    response = _respond(request, report)
+    response = respond(request, report)
     if report.ok and report.batch_id is not None:  # committed: planner statistics after the answer went out
         response.background = BackgroundTask(refresh_statistics, request.app.state.engine)
     return response
 
 
-@router.post("/observations", summary="Import indicator values from CSV/XLSX (statistics office; dry_run=true validates)",
-             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
-                 "type": "object", "required": ["file", "level"],
-                 "properties": {"file": {"type": "string", "format": "binary"}, "level": {"type": "string"},
-                                "layout": {"type": "string", "enum": ["long", "wide"]},
-                                "column": {"type": "array", "items": {"type": "string"}},
-                                "missing": {"type": "array", "items": {"type": "string"}},
-                                "decimal": {"type": "string", "enum": [",", "."]},
-                                "thousands": {"type": "string", "enum": [",", ".", "none"]},
-                                "allow_future_periods": {"type": "boolean"},
-                                "dry_run": {"type": "boolean"}}}}}}})
-async def import_observations(request: Request, principal: StatisticsOffice):
-    return await _run(request, principal, "observations", observations.observation_options,
-                      observations.import_observations)
+def _form(required: list[str], properties: dict[str, dict]) -> dict:
+    """The OpenAPI description of an import's multipart body: the file, the kind's options and dry_run."""
+    return {"requestBody": {"content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file", *required],
+        "properties": {"file": {"type": "string", "format": "binary"}, **properties,
+                       "dry_run": {"type": "boolean"}}}}}}}
 
 
-@router.post("/boundaries", summary="Import a boundary version from GeoJSON/GeoPackage/zipped Shapefile (statistics office)",
-             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
-                 "type": "object", "required": ["file", "level", "key_field", "name_field", "valid_from"],
-                 "properties": {"file": {"type": "string", "format": "binary"}, "level": {"type": "string"},
-                                "key_field": {"type": "string"}, "name_field": {"type": "string"},
-                                "valid_from": {"type": "string", "format": "date"},
-                                "crs": {"type": "string"}, "allow_overlaps": {"type": "boolean"},
-                                "allow_gaps": {"type": "boolean"}, "dry_run": {"type": "boolean"}}}}}}})
-async def import_boundaries(request: Request, principal: StatisticsOffice):
-    return await _run(request, principal, "boundaries", boundaries.boundary_options, import_boundaries_refreshing)
+TEXT, FLAG, TEXTS = {"type": "string"}, {"type": "boolean"}, {"type": "array", "items": {"type": "string"}}
+OBSERVATIONS, BOUNDARIES, POINTS, GRID = (IMPORT_KINDS[k] for k in ("observations", "boundaries", "points", "grid"))
 
 
-@router.get("", summary="Import batches: file name, sha256, who, when, row counts (statistics office)")
+@router.post("/api/imports/observations",
+             summary="Import indicator values from CSV/XLSX (statistics office; dry_run=true validates)",
+             openapi_extra=_form(["level"], {
+                 "level": TEXT, "layout": {"type": "string", "enum": ["long", "wide"]}, "column": TEXTS,
+                 "missing": TEXTS, "decimal": {"type": "string", "enum": [",", "."]},
+                 "thousands": {"type": "string", "enum": [",", ".", "none"]}, "allow_future_periods": FLAG}))
+@accepts_uploads
+async def import_observations(request: Request,
+                              principal: Annotated[Principal, Depends(require_role(OBSERVATIONS.role))]):
+    return await _run(request, principal, OBSERVATIONS)
+
+
+@router.post("/api/imports/boundaries",
+             summary="Import a boundary version from GeoJSON/GeoPackage/zipped Shapefile (statistics office)",
+             openapi_extra=_form(["level", "key_field", "name_field", "valid_from"], {
+                 "level": TEXT, "key_field": TEXT, "name_field": TEXT,
+                 "valid_from": {"type": "string", "format": "date"}, "crs": TEXT, "allow_overlaps": FLAG,
+                 "allow_gaps": FLAG}))
+@accepts_uploads
+async def import_boundaries(request: Request,
+                            principal: Annotated[Principal, Depends(require_role(BOUNDARIES.role))]):
+    return await _run(request, principal, BOUNDARIES)
+
+
+@router.post("/api/layers/points/{layer}", tags=["aggregation"],
+             summary="Import a point layer (validated, atomic; dry_run to check)",
+             openapi_extra=_form(["key_field"], {"key_field": TEXT, "name_field": TEXT, "crs": TEXT,
+                                                 "name_de": TEXT}))
+@accepts_uploads
+async def upload_points(request: Request, layer: str,
+                        principal: Annotated[Principal, Depends(require_role(POINTS.role))]):
+    return await _run(request, principal, POINTS, {"layer": [layer]}, respond=_plain_report)
+
+
+@router.post("/api/layers/grid/{layer}", tags=["aggregation"],
+             summary="Import a Zensus-style grid table (INSPIRE cell ids)",
+             openapi_extra=_form([], {"id_column": TEXT}))
+@accepts_uploads
+async def upload_grid(request: Request, layer: str,
+                      principal: Annotated[Principal, Depends(require_role(GRID.role))]):
+    return await _run(request, principal, GRID, {"layer": [layer]}, respond=_plain_report)
+
+
+@router.get("/api/imports", summary="Import batches: file name, sha256, who, when, row counts (statistics office)")
 def batches(conn: Conn, _principal: StatisticsOffice,
             kind: Annotated[str | None, Query(pattern="^(observations|boundaries)$")] = None,
             limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0):
@@ -208,7 +247,7 @@ def batches(conn: Conn, _principal: StatisticsOffice,
     return json_response({"batches": items, "count": len(items)})
 
 
-@router.get("/{batch_id}", summary="One import batch with its options and report (statistics office)")
+@router.get("/api/imports/{batch_id}", summary="One import batch with its options and report (statistics office)")
 def batch(conn: Conn, _principal: StatisticsOffice, batch_id: int):
     item = get_batch(conn, batch_id)
     if item is None:
@@ -216,8 +255,8 @@ def batch(conn: Conn, _principal: StatisticsOffice, batch_id: int):
     return json_response(item)
 
 
-@router.post("/{batch_id}/undo", summary="Take an import batch back: its values or boundary versions removed, what it "
-             "replaced current again, roll-ups and disclosure recomputed (data steward)")
+@router.post("/api/imports/{batch_id}/undo", summary="Take an import batch back: its values or boundary versions "
+             "removed, what it replaced current again, roll-ups and disclosure recomputed (data steward)")
 def undo(request: Request, principal: StatisticsOffice, batch_id: int):
     with request.app.state.engine.connect() as conn:
         try:

@@ -1,4 +1,5 @@
-"""Reading statistics-office tables: encodings, separators, decimal commas and the GENESIS special symbols.
+"""Reading statistics-office tables: encodings, separators, decimal commas, the GENESIS special symbols and
+the notations of a period.
 
 Turns a CSV or XLSX file into a DataFrame of strings plus a parsed-number view, and reports what it
 cannot read with the file, row and column. Knows nothing of areas, indicators or the database.
@@ -23,7 +24,6 @@ import pandas as pd
 from geo.import_report import ImportLimits, ImportReport, reader_message
 
 MAX_LINE_BYTES = 1 << 20  # a table row of a statistics office is a few hundred bytes
-MAX_FILE_BYTES = 512 << 20
 SEPARATORS = (";", ",", "\t", "|")
 
 # Zeichenerklärung of the statistical offices (GENESIS / Regionalstatistik): symbol -> flag
@@ -81,8 +81,8 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
     if size == 0:
         report.error("the file is empty", "export the table again, with a header row and data rows")
         return None
-    if size > MAX_FILE_BYTES:
-        report.error(f"the file has {size:,} bytes, more than the {MAX_FILE_BYTES:,} accepted",
+    if limits.max_file_bytes is not None and size > limits.max_file_bytes:
+        report.error(f"the file has {size:,} bytes, more than the {limits.max_file_bytes:,} accepted",
                      "split the file by period or indicator")
         return None
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -554,3 +554,21 @@ def _all_plain_numbers(cells: pd.Series, decimal: str) -> np.ndarray | None:
 def looks_like_formula(cells: pd.Series) -> pd.Series:
     """Cells a spreadsheet would execute (CSV injection): '=...', '+...', '@...', '-' followed by text."""
     return cells.astype(str).str.strip().str.contains(FORMULA_START, regex=True)
+
+
+def parse_period(text: pd.Series) -> pd.Series:
+    """Reference dates from '2020-12-31', '31.12.2020', '202012' (month end) or '2020' (31 Dec).
+
+    A file has a handful of distinct periods: each is parsed once and the result spread over the rows."""
+    codes, uniques = pd.factorize(text.astype(str), use_na_sentinel=False)
+    distinct = pd.Series(uniques, dtype=object).str.strip()
+    parsed = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns]")
+    iso = distinct.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
+    german = distinct.str.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}").fillna(False).astype(bool)
+    month = distinct.str.fullmatch(r"\d{6}").fillna(False).astype(bool)
+    year = distinct.str.fullmatch(r"\d{4}").fillna(False).astype(bool)
+    parsed[iso] = pd.to_datetime(distinct[iso], format="%Y-%m-%d", errors="coerce")
+    parsed[german] = pd.to_datetime(distinct[german], format="%d.%m.%Y", errors="coerce")
+    parsed[month] = pd.to_datetime(distinct[month], format="%Y%m", errors="coerce") + pd.offsets.MonthEnd(0)
+    parsed[year] = pd.to_datetime(distinct[year] + "-12-31", format="%Y-%m-%d", errors="coerce")
+    return pd.Series(parsed.to_numpy()[codes], index=text.index)
