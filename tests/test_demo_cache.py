@@ -15,7 +15,8 @@ import json, sys
 import service.db, service.demo
 print(json.dumps(sorted(m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None))))
 """], cwd=PROJECT, capture_output=True, text=True, check=True).stdout
-    project_files = {path for path in json.loads(loaded) if path.startswith(str(PROJECT) + "/")}
+    project_files = {path for path in json.loads(loaded)  # the project's own code, not the .venv inside it
+                     if path.startswith(str(PROJECT) + "/") and "/site-packages/" not in path}
     assert project_files, "nothing of the project was imported"
     assert project_files <= {str(path) for path in loader_sources()}
 
