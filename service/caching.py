@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -41,7 +42,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("district_monitor.caching")
 CHANNEL = "dm_data_version"
 VERSION_SQL = "SELECT value::bigint FROM dm_setting WHERE key = 'data_version'"
-PROCESS_TAG = f"{time.time_ns():x}"  # a restart (new code) invalidates every ETag
+# A restart (new code) invalidates every ETag; the worker processes of one `serve` share the tag its parent set
+# (DM_SERVER_TAG), or a client revalidating against another worker would always get the whole answer again.
+PROCESS_TAG = os.environ.get("DM_SERVER_TAG") or f"{time.time_ns():x}"
 PUBLIC_CACHE = "public, no-cache"  # may be stored, must be revalidated (a 304 is cheap)
 PRIVATE_CACHE = "private, no-cache"
 NO_STORE = "no-store"

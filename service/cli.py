@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import time
 from datetime import date
 from typing import Optional
 
@@ -66,6 +67,7 @@ def serve(host: str = typer.Option(None, help="Interface to bind (default 127.0.
         # every worker builds its app from the environment: the same database, and how many workers share it
         os.environ["DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
         os.environ["DM_WORKERS"] = str(workers)
+        os.environ["DM_SERVER_TAG"] = f"{time.time_ns():x}"  # one ETag generation for all workers (service.caching)
         uvicorn.run("service.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
                     http=GuardedHttpProtocol, limit_concurrency=settings.max_connections,
                     timeout_graceful_shutdown=settings.shutdown_grace_s, log_level="warning", proxy_headers=False)

@@ -287,3 +287,21 @@ def test_the_memoised_standing_of_an_area_is_the_one_of_the_window_query_and_fol
         changed = area_standing(conn, "plr", key)
     assert changed == ranks_by_one_query(fresh_engine, key)
     assert {row["rank"] for row in changed} == {1}
+
+
+def test_the_workers_of_one_service_give_the_same_etag_so_revalidation_works_whichever_answers(private_database):
+    """Each worker process used to tag ETags with its own start time: a client revalidating against the
+    other worker always got the whole answer again. Fresh connections spread over both workers."""
+    name, url = private_database
+    with serving(url, workers=2, DM_RATE_LIMIT_PER_MINUTE="0") as (_process, base, _port):
+        tags = set()
+        for _ in range(24):
+            with httpx.Client(base_url=base, timeout=60) as http:
+                tags.add(http.get("/collections").headers["etag"])
+        assert len(tags) == 1, tags
+        [tag] = tags
+        statuses = []
+        for _ in range(24):
+            with httpx.Client(base_url=base, timeout=60) as http:
+                statuses.append(http.get("/collections", headers={"If-None-Match": tag}).status_code)
+        assert set(statuses) == {304}, statuses
