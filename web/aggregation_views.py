@@ -8,10 +8,9 @@ import io
 from html import escape
 
 import folium
-from branca.element import Element
 
 from web.charts import configure_matplotlib
-from web.maps import MISSING_COLOUR, base_map, control_label, feature_details, map_page, palette
+from web.maps import MISSING_COLOUR, RawHtml, base_map, control_label, feature_details, map_page, palette
 from web.templates import german_number
 
 GROUP_LABELS = {"programme": "Programmgebiet", "rest": "übrige Stadt", "matched": "Vergleichsgebiete"}
@@ -49,7 +48,7 @@ def supply_map(feature_collection: dict, *, title: str, breaks: list[float], poi
     rows = "".join(f'<div><span class="swatch" style="background:{c}"></span>{escape(label)}</div>'
                    for c, label in zip(colours, labels))
     rows += f'<div><span class="swatch" style="background:{MISSING_COLOUR}"></span>kein Wert</div>'
-    fmap.get_root().html.add_child(Element(f"""
+    fmap.get_root().html.add_child(RawHtml(f"""
 <style>
   #legend {{ position: absolute; z-index: 1000; bottom: 24px; right: 12px; background: rgba(255,255,255,.92);
             padding: 8px 10px; font: 13px/1.4 system-ui, sans-serif; border-radius: 4px; max-width: 260px;

@@ -15,11 +15,10 @@ from urllib.parse import urlencode
 
 import folium
 import pandas as pd
-from branca.element import Element
 from folium.utilities import JsCode
 from sqlalchemy.engine import Connection
 
-from geo.features import area_features, level_extent
+from geo.features import level_extent
 from geo.levels import Level, get_level, list_levels
 from indicators.catalogue import get_indicator, indicators_with_values, list_indicators, list_periods
 from indicators.classify import SCHEMES, Classification, classify, schemes_for
@@ -27,9 +26,11 @@ from indicators.values import boundary_date_for, indicator_values
 from web import indices
 from web.maps import (
     MISSING_COLOUR,
+    RawHtml,
     base_map,
     control_label,
     diverging_colours,
+    drawn_features,
     map_page,
     palette,
     script_json,
@@ -283,17 +284,17 @@ def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool) ->
 
 def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, tile_url: str | None,
                    storage_srid: int, data_version: int | None = None) -> str:
-    """The explorer page (a complete HTML document). `data_version` is no longer needed (geo.simplify keys
-    its copy of the simplified geometry by the rows themselves); accepted until the callers drop it."""
+    """The explorer page (a complete HTML document). `data_version` keys this worker's copy of the drawn
+    geometry (`web.maps.drawn_features`; None: read anew)."""
     data = explorer_data(conn, state, unsuppressed)
     geometry = FULL_GEOMETRY if state.detail == "full" else MAP_GEOMETRY
-    features = area_features(conn, state.level, data.at, storage_srid, **geometry)
+    features = drawn_features(conn, state.level, data.at, storage_srid, **geometry, version=data_version)
     _add_tooltip_properties(features, data)
     outline_level = _outline_level(conn, state.level)
     outlines = []
     if outline_level is not None:
-        outlines = area_features(conn, outline_level.code, boundary_date_for(conn, outline_level.code, None),
-                                 storage_srid, **OUTLINE_GEOMETRY)
+        outlines = drawn_features(conn, outline_level.code, boundary_date_for(conn, outline_level.code, None),
+                                  storage_srid, **OUTLINE_GEOMETRY, version=data_version)
     fmap = base_map(level_extent(conn, state.level, data.at), tile_url,
                     title=f"Kartenexplorer: {title_de(data)} – district-monitor", max_zoom=MAX_ZOOM,
                     prefer_canvas=False, zoom_snap=0.25)
@@ -327,11 +328,11 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
         available_indices=indices.available(conn), legend=legend_rows(data), missing_colour=MISSING_COLOUR,
         outline_level=outline_level)
     root = fmap.get_root()
-    root.header.add_child(Element('<link rel="stylesheet" href="/static/explorer.css">'))
-    root.html.add_child(Element(panel))
-    root.script.add_child(Element(f"window.addEventListener('DOMContentLoaded', function () {{ "
+    root.header.add_child(RawHtml('<link rel="stylesheet" href="/static/explorer.css">'))
+    root.html.add_child(RawHtml(panel))
+    root.script.add_child(RawHtml(f"window.addEventListener('DOMContentLoaded', function () {{ "
                                   f"dmExplorer.ready({layer.get_name()}, {fmap.get_name()}); }});"))
-    root.header.add_child(Element('<script src="/static/explorer.js"></script>'))
+    root.header.add_child(RawHtml('<script src="/static/explorer.js"></script>'))
     return map_page(fmap)
 
 

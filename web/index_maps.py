@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from html import escape
 
 import folium
-from branca.element import Element
 
-from web.maps import base_map, control_label, feature_details, map_page, palette
+from web.maps import RawHtml, base_map, control_label, feature_details, map_page, palette
 
 # 12 Gesamtindex groups ordered from the most favourable (1+: high status, positive dynamics) to the least
 # favourable (4-: very low status, negative dynamics) on ColorBrewer RdBu (colour-blind safe, diverging):
@@ -90,7 +89,7 @@ def index_map(feature_collection: dict, *, title: str, fill: dict[str, str], ent
     if no_class_count:
         extra.append(f'<div><span class="swatch" style="background:{NO_CLASS_COLOUR};border-style:dashed"></span>'
                      f'ohne Zuordnung <span class="count">({no_class_count})</span></div>')
-    fmap.get_root().html.add_child(Element(legend_html(title, entries, extra)))
+    fmap.get_root().html.add_child(RawHtml(legend_html(title, entries, extra)))
     return map_page(fmap)
 
 
@@ -121,7 +120,7 @@ def hotspot_map(feature_collection: dict, *, title: str, counts: dict[str, int],
     if excluded_count:
         extra.append(f'<div><span class="swatch" style="background:{NO_CLASS_COLOUR};border-style:dashed"></span>'
                      f'nicht analysiert <span class="count">({excluded_count})</span></div>')
-    fmap.get_root().html.add_child(Element(legend_html(title, entries, extra)))
+    fmap.get_root().html.add_child(RawHtml(legend_html(title, entries, extra)))
     return map_page(fmap)
 
 

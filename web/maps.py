@@ -13,14 +13,20 @@ every map comes from `geo.features` (the one builder, with the one simplificatio
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
+from datetime import date
 from html import escape
 from typing import Any
 
 import folium
-from branca.element import Element
+from branca.element import Element, MacroElement
 from branca.utilities import color_brewer
 from folium.utilities import JsCode
 from jinja2.utils import htmlsafe_json_dumps
+from sqlalchemy.engine import Connection
+
+from geo.features import area_features
 
 # Leaflet, then the text-only details of every map (dmMaps), before the map's own inline script runs.
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js"), ("dm_maps", "/static/maps.js")]
@@ -44,6 +50,40 @@ FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*user-scalable=no[^>]*>'
 VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
 
 
+class RawHtml(Element):
+    """Finished HTML (or script) placed into a Folium page as it is. branca's own `Element(text)` compiles its
+    text as a Jinja template on every page: slow for a large panel, and an area or indicator name containing
+    "{{ ... }}" would be evaluated on the server (template injection). Everything the service adds to a map
+    page is already rendered and escaped, so it goes in through this class."""
+
+    def __init__(self, html: str):
+        super().__init__("")
+        self.html = html
+
+    def render(self, **kwargs) -> str:
+        return self.html
+
+
+def _render_macro_once(self: MacroElement, **kwargs) -> None:
+    """branca's MacroElement.render, except that the rendered header, html and script parts go into the page as
+    they are. branca wraps each part in `Element(text)`, which compiles the finished text (with the GeoJSON,
+    layer names and tooltips in it) as a Jinja template a second time: an area or indicator named
+    "{{ 7*7 }}" became "49" on the page, and any Jinja in a name ran on the server; the second compilation of
+    a 600 KB GeoJSON also cost a third of a map page's time. branca offers no switch for it (0.8), so the one
+    method is replaced here, where every map page of the service is made."""
+    figure = self.get_root()
+    parts = self._template.module.__dict__
+    for part in ("header", "html", "script"):
+        macro = parts.get(part)
+        if macro is not None:
+            getattr(figure, part).add_child(RawHtml(macro(self, kwargs)), name=self.get_name())
+    for element in self._children.values():
+        element.render(**kwargs)
+
+
+MacroElement.render = _render_macro_once
+
+
 def map_page(fmap: folium.Map) -> str:
     """The complete HTML document of a map page (every map page is rendered here)."""
     return FOLIUM_VIEWPORT.sub(VIEWPORT, fmap.get_root().render())
@@ -63,7 +103,7 @@ def base_map(bounds: list[float] | None, tile_url: str | None, *, title: str | N
         folium.TileLayer(tiles=tile_url, attr=TILE_ATTRIBUTION, name="Hintergrundkarte",
                          max_zoom=options.get("max_zoom", 18)).add_to(fmap)
     if title is not None:
-        fmap.get_root().header.add_child(Element(f"<title>{escape(title)}</title>"))
+        fmap.get_root().header.add_child(RawHtml(f"<title>{escape(title)}</title>"))
     return fmap
 
 
@@ -126,3 +166,30 @@ def diverging_colours(lowest: float, bins: tuple[float, ...], direction: str) ->
         for rank, i in enumerate(above):
             colours[i] = shades[rank]
     return colours
+
+
+# Drawn features per worker: a map page embeds its level's geometry, and reading and parsing it again for every
+# indicator, class scheme or profile cost more than the rest of the page. Kept while the data_version stays (an
+# import or a boundary change moves it); a handful of levels and tolerances at most.
+_DRAWN: OrderedDict[tuple, list[dict]] = OrderedDict()
+_DRAWN_LOCK = threading.Lock()
+DRAWN_KEPT = 24
+
+
+def drawn_features(conn: Connection, level: str, at: date, storage_srid: int, *, simplify_m: float | None,
+                   precision: int, version: int | None) -> list[dict]:
+    """`geo.features.area_features` for drawing, from this worker's copy while `version` (the data_version) is
+    unchanged; None reads anew. Each caller gets its own feature dicts (it may replace their properties)."""
+    key = (level, at, storage_srid, simplify_m, precision, version)
+    with _DRAWN_LOCK:
+        kept = _DRAWN.get(key) if version is not None else None
+        if kept is not None:
+            _DRAWN.move_to_end(key)
+    if kept is None:
+        kept = area_features(conn, level, at, storage_srid, simplify_m, precision)
+        if version is not None:
+            with _DRAWN_LOCK:
+                _DRAWN[key] = kept
+                while len(_DRAWN) > DRAWN_KEPT:
+                    _DRAWN.popitem(last=False)
+    return [{**feature, "properties": dict(feature["properties"])} for feature in kept]

@@ -14,7 +14,6 @@ from datetime import date
 from sqlalchemy.engine import Connection
 
 from geo.areas import find_areas, get_parent, list_children
-from geo.features import area_features
 from geo.levels import get_level, list_levels
 from indicators.catalogue import list_indicators
 from indicators.notes import NOTE_KINDS, list_notes
@@ -22,6 +21,7 @@ from indicators.standing import area_standing
 from indicators.values import area_values
 from web import indices
 from web.charts import data_uri, locator_svg, trend_svg
+from web.maps import drawn_features
 from web.templates import environment
 from web.values import decimals_for, flag_text, value_text
 
@@ -198,10 +198,11 @@ def profile_charts(profile: dict) -> dict[str, str]:
 
 
 def locator_map(conn: Connection, profile: dict, area: dict, storage_srid: int, data_version: int | None) -> str | None:
-    """A small map of where the area lies in the city (SVG data URI). `data_version` is no longer needed
-    (geo.simplify keys its cache by the rows); accepted for the callers."""
+    """A small map of where the area lies in the city (SVG data URI); `data_version` keys the worker's copy of
+    the drawn geometry (`web.maps.drawn_features`)."""
     levels = {lv.code: lv for lv in list_levels(conn)}
-    own = area_features(conn, area["level_code"], area["valid_from"], storage_srid, **LOCATOR_GEOMETRY)
+    own = drawn_features(conn, area["level_code"], area["valid_from"], storage_srid, **LOCATOR_GEOMETRY,
+                         version=data_version)
     geometry = next((f["geometry"] for f in own if f["id"] == area["key"]), None)
     if geometry is None:
         return None
@@ -209,7 +210,8 @@ def locator_map(conn: Connection, profile: dict, area: dict, storage_srid: int, 
     background_level = next((lv.code for lv in levels.values() if lv.parent_code == top.code), top.code)
     if levels[area["level_code"]].rank >= levels[background_level].rank:
         background_level = top.code
-    background = area_features(conn, background_level, area["valid_from"], storage_srid, **LOCATOR_GEOMETRY)
+    background = drawn_features(conn, background_level, area["valid_from"], storage_srid, **LOCATOR_GEOMETRY,
+                                version=data_version)
     return data_uri(locator_svg([f["geometry"] for f in background], geometry), "image/svg+xml")
 
 
