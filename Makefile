@@ -5,9 +5,11 @@ run:
 	@sh scripts/bootstrap.sh run
 	.venv/bin/district-monitor serve
 
+# One test process per core (pytest-xdist); each has its own throwaway PostGIS cluster, and a file's tests stay
+# together in one process (--dist loadfile), in their order, sharing their module fixtures.
 test:
 	@sh scripts/bootstrap.sh test
-	.venv/bin/python -m pytest -q
+	.venv/bin/python -m pytest -q -n auto --dist loadfile
 
 # The edit-test loop: the methods (no database), the API and pages read from the demo database (reused from
 # .data/test-cache/ while its inputs are unchanged). Under a minute with the cache warm; nothing that writes
