@@ -40,7 +40,7 @@ MISSING_COLOUR = "#d9d9d9"
 # better; purple/orange when the indicator has no direction; grey-white for a class around zero.
 WORSE_SIDE, BETTER_SIDE, NEUTRAL_DOWN, NEUTRAL_UP = "Reds", "Blues", "Purples", "Oranges"
 AROUND_ZERO = "#f7f7f7"
-BERLIN_CENTRE = (52.51, 13.40)
+GERMANY_CENTRE = (51.16, 10.45)  # only until a map without bounds is fitted; maps show their own data's extent
 TILE_ATTRIBUTION = "© OpenStreetMap-Mitwirkende"
 
 
@@ -94,7 +94,8 @@ def base_map(bounds: list[float] | None, tile_url: str | None, *, title: str | N
     """An empty Folium map on vendored Leaflet showing `bounds` (minLon, minLat, maxLon, maxLat), with the
     configured background tiles (none by default, so that no page asks a third party for anything) and the
     page title (escaped). `options` go to folium.Map (e.g. max_zoom)."""
-    fmap = folium.Map(location=BERLIN_CENTRE, zoom_start=10, tiles=None, control_scale=True, **options)
+    centre = ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2) if bounds else GERMANY_CENTRE
+    fmap = folium.Map(location=centre, zoom_start=10 if bounds else 6, tiles=None, control_scale=True, **options)
     fmap.default_js = LEAFLET_JS
     fmap.default_css = LEAFLET_CSS
     if bounds:
