@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import resource
 import signal
 import socket
 import subprocess
@@ -140,16 +139,19 @@ def test_public_hot_spots_have_capped_permutations_a_fixed_seed_and_are_computed
 FD_LIMIT = 512  # a small ulimit, so that a few hundred half-open connections would exhaust it
 
 
-def _small_fd_limit() -> None:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, FD_LIMIT))
+# The limit is set by util-linux's `prlimit` in front of the service, not by a `preexec_fn`: Python code run
+# between fork and exec in a process with threads (the test session has several) can wait forever on a lock
+# that another thread held at the fork, and it did, hanging a CI run.
+SMALL_FD_LIMIT = ["prlimit", f"--nofile={FD_LIMIT}:{FD_LIMIT}", "--"]
 
 
 @contextmanager
 def serving(url: str, workers: int, **env: str) -> Iterator[tuple[subprocess.Popen, str, int]]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "service", "serve", "--port", str(port), "--no-demo", "--workers", str(workers)],
-        cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_small_fd_limit,
+        [*SMALL_FD_LIMIT, sys.executable, "-m", "service", "serve", "--port", str(port), "--no-demo",
+         "--workers", str(workers)],
+        cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env={**os.environ, "DATABASE_URL": url, "DM_MAP_TILES": "", "DM_STATEMENT_TIMEOUT_MS": "600000", **env})
     base = f"http://127.0.0.1:{port}"
 
