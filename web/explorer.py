@@ -96,7 +96,8 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
     """Check the URL's parameters; defaults: first status indicator, finest level, latest period."""
     catalogue = list_indicators(conn)
     code = indicator or next((i["code"] for i in catalogue if i["role"] == "status"), catalogue[0]["code"])
-    if get_indicator(conn, code) is None:
+    chosen_indicator = get_indicator(conn, code)
+    if chosen_indicator is None:
         return Choices(f"Den Indikator „{code}“ gibt es nicht.",
                        [(f"{i['code']} – {i['name_de']}", "/explorer?" + urlencode({"indicator": i["code"]}))
                         for i in catalogue])
@@ -110,7 +111,7 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
                        [(SCHEME_LABELS[s][0], "/explorer?" + urlencode({"indicator": code, "level": level,
                                                                          "scheme": s})) for s in SCHEMES])
     notices: list[str] = []
-    if scheme not in schemes_for(get_indicator(conn, code)["kind"]):
+    if scheme not in schemes_for(chosen_indicator["kind"]):
         notices.append(f"„{SCHEME_LABELS[scheme][0]}“ passt nur zu Indexwerten (z-Werten); "
                        f"die Karte zeigt stattdessen {SCHEME_LABELS['quantiles'][0]}.")
         scheme = "quantiles"

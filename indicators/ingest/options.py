@@ -242,19 +242,19 @@ GRID_FIELDS = {"layer", "id_column", "variable", "name_de", "name_en", "separato
 
 
 def point_options(fields: Fields) -> PointImportOptions:
-    given = OptionFields(fields, POINT_FIELDS)
-    return PointImportOptions(layer=given.required("layer"), key_field=given.required("key_field"),
-                              name_field=given.text("name_field"), name_de=given.text("name_de"),
-                              name_en=given.text("name_en"), crs=given.text("crs"),
-                              file_layer=given.text("file_layer"))
+    return _layer_options(PointImportOptions, fields, POINT_FIELDS)
 
 
 def polygon_options(fields: Fields) -> PolygonImportOptions:
-    given = OptionFields(fields, POLYGON_FIELDS)
-    return PolygonImportOptions(layer=given.required("layer"), key_field=given.required("key_field"),
-                                name_field=given.text("name_field"), name_de=given.text("name_de"),
-                                name_en=given.text("name_en"), crs=given.text("crs"),
-                                file_layer=given.text("file_layer"))
+    return _layer_options(PolygonImportOptions, fields, POLYGON_FIELDS)
+
+
+def _layer_options(kind: type, fields: Fields, allowed: set[str]):
+    """Point and polygon layers are read from the same fields."""
+    given = OptionFields(fields, allowed)
+    return kind(layer=given.required("layer"), key_field=given.required("key_field"),
+                name_field=given.text("name_field"), name_de=given.text("name_de"), name_en=given.text("name_en"),
+                crs=given.text("crs"), file_layer=given.text("file_layer"))
 
 
 def grid_options(fields: Fields) -> GridImportOptions:
