@@ -73,6 +73,27 @@ def test_a_new_level_loads_its_shapes_and_back_returns_to_the_finer_one(browser,
     page.close()
 
 
+def test_the_map_extent_is_in_the_link_and_survives_a_reload_and_a_change(browser, live_server):
+    page = open_explorer(browser, f"{live_server}/explorer?indicator=S1&period=2020-12-31")
+    assert "#map=" not in page.url
+    page.click(".leaflet-control-zoom-in")  # zoom in twice, as a user does
+    page.wait_for_selector("body:not(.leaflet-zoom-anim)", state="attached")
+    page.click(".leaflet-control-zoom-in")
+    page.wait_for_url("**#map=*", timeout=10_000)
+    zoomed = page.url.split("#map=")[1]
+    assert float(zoomed.split(",")[2]) > 10
+    page.reload()
+    page.wait_for_selector("body[data-map-ready='542']", state="attached", timeout=20_000)
+    assert page.url.split("#map=")[1].split(",")[2] == zoomed.split(",")[2], "a reload keeps the zoom"
+    page.select_option("select[name=indicator]", "S3")
+    drawn(page, "indicator=S3")
+    assert "indicator=S3" in page.url
+    assert page.url.split("#map=")[1].split(",")[2] == zoomed.split(",")[2], "a new indicator keeps the extent"
+    page.click("#copy-link")
+    assert "#map=" in page.locator("#copy-result").inner_text() or "kopiert" in page.locator("#copy-result").inner_text()
+    page.close()
+
+
 def test_a_click_on_a_polygon_shows_name_key_value_rank_and_class(browser, live_server):
     page = open_explorer(browser, f"{live_server}/explorer?indicator=S3")
     box = page.locator(POLYGONS).nth(100).bounding_box()

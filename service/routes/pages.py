@@ -18,9 +18,11 @@ from geo.levels import get_level, list_levels
 from service.auth import Principal, current_principal
 from service.http import csv_response, json_response, read_connection
 from web.explorer import (
+    EXPORT_MEDIA,
     Choices,
     build_explorer,
     explorer_data,
+    explorer_export,
     resolve_state,
     table_records,
 )
@@ -98,7 +100,9 @@ def explorer(request: Request, conn: Conn, caller: Caller,
              index: Annotated[str | None, Query(max_length=80, description="Composite index whose attention "
                                                                            "areas are highlighted.")] = None,
              detail: Annotated[str, Query(max_length=10, description="Geometry: map (simplified) or full.")] = "map",
-             f: PageFormat = None):
+             f: Annotated[str | None, Query(pattern="^(html|json|csv|png|pdf)$",
+                                            description="html (default), json, csv, or the map as png or pdf.")
+                          ] = None):
     state = resolve_state(conn, indicator=indicator, level=level, period=period, scheme=scheme, k=k,
                           compare=compare or None, index=index or None, detail=detail,
                           unsuppressed=caller.sees_unsuppressed)
@@ -110,6 +114,12 @@ def explorer(request: Request, conn: Conn, caller: Caller,
         data = explorer_data(conn, state, caller.sees_unsuppressed)
         return table_response(table_records(data), f"karte_{state.indicator}_{state.level}_{state.period}.csv")
     settings = request.app.state.settings
+    if f in EXPORT_MEDIA:  # the map as a sheet to hand on, with title, legend, source and date
+        content = explorer_export(conn, state, caller.sees_unsuppressed, settings.storage_srid,
+                                  data_version(request), f)
+        name = f"karte_{state.indicator}_{state.level}_{state.period}.{f}"
+        return Response(content, media_type=EXPORT_MEDIA[f],
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return HTMLResponse(build_explorer(conn, state, caller.sees_unsuppressed, settings.map_tiles or None,
                                        settings.storage_srid, data_version(request)))
 

@@ -108,7 +108,7 @@ window.dmExplorer = (function () {
       var newLevel = drawing.geometry !== shown.areasUrl;
       if (newLevel) {
         drawAreas(got[0]);
-        if (shown.areasUrl !== null) { map.fitBounds(shown.areas.getBounds()); }
+        if (shown.areasUrl !== null && !extentFromAddress()) { map.fitBounds(shown.areas.getBounds()); }
         shown.areasUrl = drawing.geometry;
       } else {
         recolour();
@@ -135,7 +135,7 @@ window.dmExplorer = (function () {
   function stateUrl(form) {
     var params = new URLSearchParams();
     new FormData(form).forEach(function (value, name) { if (value) { params.append(name, value); } });
-    return form.getAttribute("action") + "?" + params.toString();
+    return form.getAttribute("action") + "?" + params.toString() + location.hash;
   }
 
   // fetch the page of another state, take its panel and drawing; anything unexpected (an unknown name gives
@@ -190,6 +190,7 @@ window.dmExplorer = (function () {
       event.preventDefault();
       go(stateUrl(form), true);
     });
+    document.getElementById("copy-link").addEventListener("click", copyLink);
     document.getElementById("search-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var text = document.getElementById("search-input").value;
@@ -202,11 +203,46 @@ window.dmExplorer = (function () {
     });
   }
 
+  // the map's extent lives in the address's fragment (#map=lat,lon,zoom): shared with the link, kept on reload,
+  // never sent to the server (pages and their caches stay one per state)
+  function extentFromAddress() {
+    var found = /map=(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?),(\d+(?:\.\d+)?)/.exec(location.hash);
+    if (!found) { return null; }
+    var lat = parseFloat(found[1]), lon = parseFloat(found[2]), zoom = parseFloat(found[3]);
+    if (Math.abs(lat) > 90 || Math.abs(lon) > 180 || zoom > 20) { return null; }
+    return {centre: [lat, lon], zoom: zoom};
+  }
+
+  function extentToAddress() {
+    var centre = map.getCenter();
+    var fragment = "#map=" + centre.lat.toFixed(5) + "," + centre.lng.toFixed(5) + "," + map.getZoom();
+    history.replaceState(history.state, "", location.pathname + location.search + fragment);
+  }
+
+  function copyLink() {
+    var out = document.getElementById("copy-result");
+    var link = location.href;
+    var done = function () { out.textContent = "Link kopiert."; };
+    var shown = function () { out.textContent = link; };  // no clipboard (e.g. plain http): show it to copy by hand
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(link).then(done, shown);
+    } else {
+      shown();
+    }
+  }
+
   function ready(leafletMap, layerControl) {
     map = leafletMap;
     control = layerControl;
     map.invalidateSize();
+    var extent = extentFromAddress();
     drawing = readDrawing();
+    if (extent) {
+      map.setView(extent.centre, extent.zoom, {animate: false});
+    } else if (drawing.bounds) {
+      map.fitBounds(drawing.bounds, {animate: false});
+    }
+    map.on("moveend", extentToAddress);
     history.replaceState({explorer: true}, "", location.href);
     window.addEventListener("popstate", function () { go(location.href, false); });
     bindPanel();
