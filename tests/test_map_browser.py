@@ -94,6 +94,31 @@ def test_the_map_extent_is_in_the_link_and_survives_a_reload_and_a_change(browse
     page.close()
 
 
+def test_a_click_drills_down_to_the_finer_level_and_the_timeline_moves_the_period(browser, live_server, artifacts):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_server}/explorer?indicator=S1&level=bez&period=2020-12-31", wait_until="load")
+    page.wait_for_selector("body[data-map-ready='12']", state="attached", timeout=20_000)
+    box = page.locator(POLYGONS).nth(3).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+    page.click("text=Prognoseräume darin zeigen")
+    drawn(page, "/maps/geometry/pgr?")
+    assert "level=pgr" in page.url and "#map=" in page.url
+    assert page.locator("select[name=level]").input_value() == "pgr"
+    assert page.locator(POLYGONS).count() == 58
+    page.screenshot(path=str(artifacts / "explorer_drilled.png"))
+    page.locator("#period-slider").fill("0")  # the oldest period: the slider runs oldest -> newest
+    drawn(page, "period=2018-12-31")
+    assert page.locator("select[name=period]").input_value() == "2018-12-31"
+    assert "31.12.2018" in page.locator("#map-title").inner_text()
+    page.go_back()
+    drawn(page, "period=2020-12-31")
+    page.go_back()
+    drawn(page, "/maps/geometry/bez?")
+    assert page.locator(POLYGONS).count() == 12
+    page.close()
+
+
 def test_a_click_on_a_polygon_shows_name_key_value_rank_and_class(browser, live_server):
     page = open_explorer(browser, f"{live_server}/explorer?indicator=S3")
     box = page.locator(POLYGONS).nth(100).bounding_box()

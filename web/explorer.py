@@ -294,6 +294,10 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
     control = folium.LayerControl(collapsed=True)
     control.add_to(fmap)
     drawing = explorer_drawing(conn, data, outline_level, data_version)
+    child = next((lv for lv in list_levels(conn) if lv.parent_code == state.level), None)
+    # drill-down: a click on an area offers the finer level, zoomed to the area (explorer.js)
+    drawing["drill"] = ({"url": "/explorer?" + state.query(level=child.code, compare=None),
+                         "label": f"{child.plural_de} darin zeigen"} if child is not None else None)
     drawing["bounds"] = [[extent[1], extent[0]], [extent[3], extent[2]]] if extent else None
     panel = environment.get_template("explorer_panel.html").render(
         data=data, state=state, title=title_de(data), scheme_labels=SCHEME_LABELS,

@@ -60,7 +60,7 @@ window.dmExplorer = (function () {
       onEachFeature: function (feature, areaLayer) {
         layers[feature.id] = areaLayer;
         feature.properties = details(feature);
-        dmMaps.bindDetails(feature, areaLayer, rows, {popup: rows, profileLevel: level});
+        dmMaps.bindDetails(feature, areaLayer, rows, {popup: rows, profileLevel: level, more: drillLinks});
         areaLayer.on("mouseover", function () { areaLayer.setStyle(drawing.styles.highlight); });
         areaLayer.on("mouseout", function () { areaLayer.setStyle(styleOf(feature.id)); });
       }
@@ -68,6 +68,21 @@ window.dmExplorer = (function () {
     layer.addTo(map);
     control.addOverlay(layer, drawing.name);
     shown.areas = layer;
+  }
+
+  // "Planungsräume darin zeigen": the finer level, zoomed to the clicked area, in place (back returns)
+  function drillLinks(feature, areaLayer) {
+    if (!drawing.drill) { return []; }
+    var bounds = areaLayer.getBounds();
+    var centre = bounds.getCenter();
+    var zoom = Math.min(map.getBoundsZoom(bounds), 15);
+    var href = drawing.drill.url + "#map=" + centre.lat.toFixed(5) + "," + centre.lng.toFixed(5) + "," + zoom;
+    return [{text: drawing.drill.label, href: href, onclick: function (event) {
+      event.preventDefault();
+      map.closePopup();
+      map.fitBounds(bounds, {animate: false, maxZoom: 15});
+      go(href, true);
+    }}];
   }
 
   function recolour() {
@@ -190,6 +205,16 @@ window.dmExplorer = (function () {
       event.preventDefault();
       go(stateUrl(form), true);
     });
+    var slider = document.getElementById("period-slider");
+    if (slider) {  // the timeline: oldest left; the period list is newest first
+      var periods = form.querySelector("select[name=period]");
+      var periodAt = function () { return periods.options[periods.options.length - 1 - Number(slider.value)]; };
+      slider.addEventListener("input", function () { slider.setAttribute("aria-valuetext", periodAt().text); });
+      slider.addEventListener("change", function () {
+        periods.value = periodAt().value;
+        go(stateUrl(form), true);
+      });
+    }
     document.getElementById("copy-link").addEventListener("click", copyLink);
     document.getElementById("search-form").addEventListener("submit", function (event) {
       event.preventDefault();
