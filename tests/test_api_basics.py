@@ -147,3 +147,14 @@ def test_every_page_linked_from_the_landing_page_answers(client):
 def test_the_html_view_of_an_area_links_to_its_profile(client):
     html = client.get("/collections/plr/items/01100101?f=html").text
     assert 'href="/areas/plr/01100101"' in html
+
+
+def test_search_finds_areas_of_every_level_best_first_and_reads_wildcards_literally(client):
+    hits = client.get("/api/search", params={"q": "stülerSTRASSE".replace("SS", "ß").lower()}).json()["hits"]
+    assert [(h["level"], h["key"], h["exact"]) for h in hits] == [("plr", "01100101", True)]
+    by_key = client.get("/api/search", params={"q": "0110"}).json()["hits"]
+    assert by_key[0]["key"] == "0110" and all(h["key"].startswith("0110") or "0110" in h["name"] for h in by_key)
+    assert client.get("/api/search", params={"q": "%"}).json()["hits"] == []
+    assert client.get("/api/search", params={"q": "_"}).json()["hits"] == []
+    assert client.get("/api/search", params={"q": ""}).status_code == 400
+    assert client.get("/api/search", params={"q": "x" * 101}).status_code == 400

@@ -2,6 +2,8 @@
 indicator, explains an area on click and finds areas by name; the profile shows its chart; screenshots
 of each page go to docs/screenshots for the README."""
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -76,9 +78,7 @@ def test_a_new_level_loads_its_shapes_and_back_returns_to_the_finer_one(browser,
 def test_the_map_extent_is_in_the_link_and_survives_a_reload_and_a_change(browser, live_server):
     page = open_explorer(browser, f"{live_server}/explorer?indicator=S1&period=2020-12-31")
     assert "#map=" not in page.url
-    page.click(".leaflet-control-zoom-in")  # zoom in twice, as a user does
-    page.wait_for_selector("body:not(.leaflet-zoom-anim)", state="attached")
-    page.click(".leaflet-control-zoom-in")
+    page.click(".leaflet-control-zoom-in")  # zoom in, as a user does; the address follows when the zoom ends
     page.wait_for_url("**#map=*", timeout=10_000)
     zoomed = page.url.split("#map=")[1]
     assert float(zoomed.split(",")[2]) > 10
@@ -89,8 +89,8 @@ def test_the_map_extent_is_in_the_link_and_survives_a_reload_and_a_change(browse
     drawn(page, "indicator=S3")
     assert "indicator=S3" in page.url
     assert page.url.split("#map=")[1].split(",")[2] == zoomed.split(",")[2], "a new indicator keeps the extent"
-    page.click("#copy-link")
-    assert "#map=" in page.locator("#copy-result").inner_text() or "kopiert" in page.locator("#copy-result").inner_text()
+    page.click("#copy-link")  # copied, or (no clipboard on plain http) shown to copy by hand
+    page.locator("#copy-result", has_text=re.compile("#map=|kopiert")).wait_for(timeout=5_000)
     page.close()
 
 
@@ -136,6 +136,27 @@ def test_the_search_box_finds_an_area_by_name_and_opens_it(browser, live_server)
     page.click("#search-form button")
     page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
     assert "01100101" in page.locator(".leaflet-popup-content").inner_text()
+    page.close()
+
+
+def test_the_search_covers_every_level_lists_its_hits_and_outlines_the_one_shown(browser, live_server, client):
+    hits = client.get("/api/search", params={"q": "Neukölln"}).json()["hits"]
+    assert hits[0]["level"] == "bez" and hits[0]["exact"], "the coarser exact match first"
+    page = open_explorer(browser, f"{live_server}/explorer?indicator=S1&period=2020-12-31")
+    page.fill("#search-input", "Neukölln")
+    page.click("#search-form button")
+    drawn(page, "/maps/geometry/bez?")  # the hit is a Bezirk: the map switches to Bezirke, zoomed to it
+    page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+    assert "Neukölln" in page.locator(".leaflet-popup-content").inner_text()
+    listed = page.locator("#search-hits button").all_inner_texts()
+    assert len(listed) == len(hits) and listed[0].startswith("Neukölln – ")
+    widths = page.eval_on_selector_all(POLYGONS, "ps => ps.map(p => p.getAttribute('stroke-width'))")
+    assert widths.count("4") == 1, "the hit is outlined"
+    page.locator("#search-hits button").nth(1).click()  # another hit from the list
+    page.wait_for_selector(f"body[data-map-state*='/maps/geometry/{hits[1]['level']}?']", state="attached")
+    shown = page.locator(".leaflet-popup-content", has_text=hits[1]["key"])  # the old popup may still fade out
+    shown.wait_for(timeout=5_000)
+    assert hits[1]["name"] in shown.inner_text()
     page.close()
 
 

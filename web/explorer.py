@@ -340,7 +340,8 @@ def explorer_drawing(conn: Connection, data: ExplorerData, outline_level: Level 
         "level": state.level, "rows": DETAIL_ROWS, "title": title_de(data),
         "geometry": geometry_url(state.level, data.at, state.detail, data_version),
         "name": control_label(data.indicator["name_de"]),
-        "styles": {"value": AREA_STYLE, "missing": MISSING_STYLE, "highlight": HIGHLIGHT_STYLE},
+        "styles": {"value": AREA_STYLE, "missing": MISSING_STYLE, "highlight": HIGHLIGHT_STYLE,
+                   "selected": SELECTED_STYLE},
         "absent": "kein Wert: Gebiet hat zu diesem Zeitpunkt keine Daten",
         "areas": {key: {"fill": fill.get(key), "details": details}
                   for key, details in area_details(data).items()},
@@ -412,6 +413,7 @@ def legend_rows(data: ExplorerData) -> list[dict]:
 AREA_STYLE = {"color": "#555555", "weight": 0.5, "fillOpacity": 0.8}
 MISSING_STYLE = {"fillColor": MISSING_COLOUR, "color": "#666666", "weight": 0.5, "fillOpacity": 0.5, "dashArray": "3"}
 HIGHLIGHT_STYLE = {"weight": 2.5, "color": "#000000"}
+SELECTED_STYLE = {"weight": 4, "color": "#000000", "dashArray": None}
 OUTLINE_STYLE = {"fill": False, "color": "#222222", "weight": 1.6, "opacity": 0.9, "interactive": False}
 ATTENTION_STYLE = {"fill": False, "color": "#000000", "weight": 3.2, "dashArray": "6 3", "interactive": False}
 

@@ -13,6 +13,8 @@ window.dmExplorer = (function () {
   var shapes = {};          // geometry URL -> Promise of its FeatureCollection
   var drawing = null;       // the #explorer-drawing of the state on screen
   var sequence = 0;         // the latest navigation; older answers are dropped
+  var selected = null;      // the area found by the search (outlined)
+  var pending = null;       // a hit on another level, selected once that level is drawn
 
   function geometry(url) {
     if (!shapes[url]) {
@@ -37,9 +39,11 @@ window.dmExplorer = (function () {
 
   function styleOf(key) {
     var area = drawing.areas[key];
-    if (!area || !area.fill) { return copy(drawing.styles.missing); }
-    var style = copy(drawing.styles.value);
-    style.fillColor = area.fill;
+    var style = copy(area && area.fill ? drawing.styles.value : drawing.styles.missing);
+    if (area && area.fill) { style.fillColor = area.fill; }
+    if (key === selected) {
+      Object.keys(drawing.styles.selected).forEach(function (name) { style[name] = drawing.styles.selected[name]; });
+    }
     return style;
   }
 
@@ -51,8 +55,9 @@ window.dmExplorer = (function () {
   }
 
   function drawAreas(collection) {
-    if (shown.areas) { control.removeLayer(shown.areas); map.removeLayer(shown.areas); }
+    if (shown.areas) { map.closePopup(); control.removeLayer(shown.areas); map.removeLayer(shown.areas); }
     layers = {};
+    selected = null;
     var level = drawing.level;
     var rows = drawing.rows;
     var layer = L.geoJSON(collection, {
@@ -131,6 +136,8 @@ window.dmExplorer = (function () {
       if (outlineUrl !== shown.outlineUrl) { drawOutline(got[1]); shown.outlineUrl = outlineUrl; }
       if (shown.outline) { shown.outline.bringToFront(); }
       drawAttention();
+      if (pending && layers[pending]) { select(pending); }
+      pending = null;
       document.body.setAttribute("data-map-ready", String(Object.keys(layers).length));
       document.body.setAttribute("data-map-state", drawing.geometry + "|" + location.search);
     });
@@ -166,7 +173,13 @@ window.dmExplorer = (function () {
       var next = new DOMParser().parseFromString(text, "text/html");
       var panel = next.getElementById("panel");
       if (!panel || !next.getElementById("explorer-drawing")) { throw new Error("no explorer page"); }
+      var searched = document.getElementById("search-input").value;  // the search stays: text, result, hits
+      var result = document.getElementById("search-result");
+      var hits = document.getElementById("search-hits");
       document.getElementById("panel").replaceWith(document.importNode(panel, true));
+      document.getElementById("search-input").value = searched;
+      document.getElementById("search-result").replaceWith(result);
+      document.getElementById("search-hits").replaceWith(hits);
       document.title = next.title;
       if (push) { history.pushState({explorer: true}, "", url); }
       drawing = readDrawing();
@@ -179,21 +192,58 @@ window.dmExplorer = (function () {
     });
   }
 
-  function find(text) {
-    var wanted = text.trim().toLowerCase();
-    if (!wanted) { return null; }
-    var inParens = wanted.match(/\(([^()]+)\)\s*$/);
-    if (inParens && layers[inParens[1]]) { return layers[inParens[1]]; }
-    if (layers[wanted]) { return layers[wanted]; }
-    var ids = Object.keys(layers);
-    for (var i = 0; i < ids.length; i++) {
-      if (String(layers[ids[i]].feature.properties.name).toLowerCase() === wanted) { return layers[ids[i]]; }
-    }
-    for (var j = 0; j < ids.length; j++) {
-      var props = layers[ids[j]].feature.properties;
-      if (String(props.name).toLowerCase().indexOf(wanted) >= 0 || ids[j].indexOf(wanted) === 0) { return layers[ids[j]]; }
-    }
-    return null;
+  // search over every level (GET /api/search): a list of hits; an exact first hit is shown at once. A hit on
+  // another level switches the map to that level, zoomed to the hit; the hit is outlined and its popup opened.
+  function select(key) {
+    var layer = layers[key];
+    if (!layer) { return; }
+    var before = selected;
+    selected = key;
+    if (before && layers[before]) { layers[before].setStyle(styleOf(before)); }
+    layer.setStyle(styleOf(key));
+    layer.bringToFront();
+    map.fitBounds(layer.getBounds(), {maxZoom: 14, animate: false});
+    layer.openPopup(layer.getBounds().getCenter());
+  }
+
+  function show(hit) {
+    var out = document.getElementById("search-result");
+    out.textContent = hit.name + " (" + hit.level_name_de + " " + hit.key + ")";
+    if (hit.level === drawing.level) { select(hit.key); return; }
+    pending = hit.key;
+    var url = new URL(stateUrl(document.getElementById("state")), location.href);
+    url.searchParams.set("level", hit.level);
+    url.searchParams.delete("compare");
+    var bounds = L.latLngBounds([[hit.bbox[1], hit.bbox[0]], [hit.bbox[3], hit.bbox[2]]]);
+    var centre = bounds.getCenter();
+    url.hash = "map=" + centre.lat.toFixed(5) + "," + centre.lng.toFixed(5) + "," + Math.min(map.getBoundsZoom(bounds), 14);
+    go(url.pathname + url.search + url.hash, true);
+  }
+
+  function search(text) {
+    var out = document.getElementById("search-result");
+    var list = document.getElementById("search-hits");
+    list.textContent = "";
+    if (!text.trim()) { return; }
+    out.textContent = "Suche …";
+    fetch("/api/search?" + new URLSearchParams({q: text.trim(), limit: "12"}), {credentials: "same-origin"})
+      .then(function (response) { return response.ok ? response.json() : {hits: []}; })
+      .then(function (answer) {
+        if (!answer.hits.length) { out.textContent = "Kein Gebiet gefunden: " + text; return; }
+        out.textContent = answer.hits.length + (answer.hits.length === 1 ? " Treffer" : " Treffer, der beste zuerst");
+        answer.hits.forEach(function (hit) {
+          var item = document.createElement("li");
+          var button = document.createElement("button");
+          button.type = "button";
+          button.className = "hit";
+          button.textContent = hit.name + " – " + hit.level_name_de + " " + hit.key +
+            (hit.parent_name ? " (" + hit.parent_name + ")" : "");
+          button.addEventListener("click", function () { show(hit); });
+          item.appendChild(button);
+          list.appendChild(item);
+        });
+        if (answer.hits[0].exact || answer.hits.length === 1) { show(answer.hits[0]); }
+      }, function () { out.textContent = "Die Suche ist gerade nicht erreichbar."; });
   }
 
   function bindPanel() {
@@ -219,12 +269,9 @@ window.dmExplorer = (function () {
     document.getElementById("search-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var text = document.getElementById("search-input").value;
-      var layer = find(text);
-      var out = document.getElementById("search-result");
-      if (!layer) { out.textContent = "Kein Gebiet gefunden: " + text; return; }
-      out.textContent = layer.feature.properties.name + " (" + layer.feature.id + ")";
-      map.fitBounds(layer.getBounds(), {maxZoom: 14});
-      layer.openPopup(layer.getBounds().getCenter());
+      var inList = /\(([^()]+)\)\s*$/.exec(text);  // a name picked from the list: "Name (key)"
+      if (inList && layers[inList[1]]) { select(inList[1]); return; }
+      search(text);
     });
   }
 
