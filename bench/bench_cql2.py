@@ -9,10 +9,13 @@ Two comparisons, interleaved round by round after warm-up, medians:
 
 1. selection: a CQL2 filter that selects about 1 % of the 50,000 polygons (EW BETWEEN two quantiles), whole
    result in one page, over HTTP (uvicorn, one worker), against the floor: PostgreSQL writing the same
-   FeatureCollection in ONE statement with the same WHERE on the flat table, over an open connection.
-   Target: within 1.3x.
+   FeatureCollection in ONE statement with the same WHERE on the flat table, over an open connection, and the
+   same WHERE written by hand over the service's own tables (area + properties cache), count included.
+   Target: within 1.3x of the faster floor.
 2. paging: a filtered 100-feature page (same filter) against the unfiltered 100-feature page, both over HTTP.
-   Target: within 1.5x.
+   Target: within 1.5x. Also against its floor (the hand-written statement with LIMIT 100).
+The service memoises numberMatched of a filter until data_version changes (service.collections
+`filtered_count`), as a client paging through a result repeats the filter; the floors count every time.
 """
 
 from __future__ import annotations
@@ -53,6 +56,20 @@ def floor_sql(low: float, high: float) -> str:
             f"(SELECT count(*) FROM bench.{LEVEL} WHERE \"EW\" BETWEEN {low} AND {high}), 'features', "
             f"json_agg(ST_AsGeoJSON(t.*, 'geom', 7)::json))::text "
             f"FROM (SELECT * FROM bench.{LEVEL} WHERE \"EW\" BETWEEN {low} AND {high} ORDER BY key LIMIT 10000) t")
+
+
+def normalised_floor_sql(low: float, high: float, limit: int) -> str:
+    """The same WHERE written by hand over the service's own tables (area + the public properties cache of the
+    period), count and page in one statement: what the translated filter costs without translation or HTTP."""
+    where = (f"a.level_code = '{LEVEL}' AND a.valid_to IS NULL AND p.level_code = '{LEVEL}' "
+             f"AND p.period = DATE '{PERIOD}' AND NOT p.unsuppressed "
+             f"AND (p.properties ->> 'EW')::float8 BETWEEN {low} AND {high}")
+    return (f"SELECT json_build_object('type', 'FeatureCollection', 'numberMatched', "
+            f"(SELECT count(*) FROM area a JOIN feature_properties p ON p.area_id = a.id WHERE {where}), "
+            f"'features', json_agg(json_build_object('type', 'Feature', 'id', t.key, 'geometry', "
+            f"ST_AsGeoJSON(t.geom_4326, 7)::json, 'properties', t.properties) ORDER BY t.key))::text "
+            f"FROM (SELECT a.key, a.geom_4326, p.properties FROM area a JOIN feature_properties p "
+            f"ON p.area_id = a.id WHERE {where} ORDER BY a.key LIMIT {limit}) t")
 
 
 def items(limit: int, cql: str | None) -> str:
@@ -100,6 +117,10 @@ def main() -> None:
         assert answer["numberMatched"] == answer["numberReturned"] == expected, (answer["numberMatched"], expected)
         cases = {
             "floor: same WHERE, flat table, one statement": lambda: pg.execute(floor_sql(low, high)).fetchone(),
+            "floor: same WHERE, service's tables, by hand": lambda: pg.execute(
+                normalised_floor_sql(low, high, 10000)).fetchone(),
+            "floor: filtered 100 page, service's tables": lambda: pg.execute(
+                normalised_floor_sql(low, high, 100)).fetchone(),
             "service: CQL2 filter, whole result": lambda: http.get(items(10000, cql)),
             "service: filtered 100-feature page": lambda: http.get(items(100, cql)),
             "service: unfiltered 100-feature page": lambda: http.get(items(100, None)),
@@ -116,13 +137,16 @@ def main() -> None:
         print(f"{'case':<48} {'median':>9} {'p95':>9}")
         for name in names:
             print(f"{name:<48} {statistics.median(times[name]):>9.1f} {pct(times[name], 0.95):>9.1f}")
-        floor = statistics.median(times[names[0]])
-        selection = statistics.median(times[names[1]]) / floor
-        paging = statistics.median(times[names[2]]) / statistics.median(times[names[3]])
-        print(f"\nCQL2 selection of {expected} polygons / SQL floor: {selection:.2f}x (target 1.3x) "
-              f"{'OK' if selection <= 1.3 else 'MISSED'}")
+        median = {name: statistics.median(values) for name, values in times.items()}
+        floor = min(median[names[0]], median[names[1]])
+        selection = median["service: CQL2 filter, whole result"] / floor
+        paging = median["service: filtered 100-feature page"] / median["service: unfiltered 100-feature page"]
+        page_floor = median["service: filtered 100-feature page"] / median[names[2]]
+        print(f"\nCQL2 selection of {expected} polygons / SQL floor (the faster floor): {selection:.2f}x "
+              f"(target 1.3x) {'OK' if selection <= 1.3 else 'MISSED'}")
         print(f"filtered / unfiltered 100-feature page: {paging:.2f}x (target 1.5x) "
               f"{'OK' if paging <= 1.5 else 'MISSED'}")
+        print(f"filtered 100-feature page / its SQL floor on the service's tables: {page_floor:.2f}x")
         pg.close()
     finally:
         if server is not None:

@@ -8,6 +8,8 @@ one that writes the page. Connections are opened only on a cache miss.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -31,6 +33,7 @@ from service.http import read_engine, reads_from_replica
 WEB_MERCATOR_METRES_PER_PIXEL = 156_543.033928  # at zoom 0 on the equator, 256-pixel tiles
 BASE_QUERYABLES = (("key", "Schlüssel / key"), ("name", "Name"), ("level", "Raumebene / level"),
                    ("parent_key", "Schlüssel der übergeordneten Ebene / parent key"), ("period", "Zeitpunkt / period"))
+FILTERED_COUNTS = 1024  # numberMatched of filtered queries kept per data_version
 CANNOT_WRITE = {"25006", "53100"}  # read-only transaction, disk full: reads must go on without the cache
 
 
@@ -156,9 +159,42 @@ class Catalog:
         return self._cached(("count", selection.level.code, selection.at, selection.period, selection.unsuppressed),
                             compute)
 
+    def filtered_count(self, selection: Selection, condition: tuple, compute: Callable[[Connection], int]) -> int:
+        """numberMatched of a filtered query (bbox, equality filters, CQL2), memoised like the other metadata
+        until data_version changes, for the most recent FILTERED_COUNTS conditions (a client paging through a
+        filtered result pays the count once; a client sending ever new filters cannot fill the memory)."""
+        counts = self.cache.get(("filtered counts",), lambda: _Recent(FILTERED_COUNTS))
+        key = (selection.level.code, selection.at, selection.period, selection.unsuppressed, condition)
+        found = counts.get(key)
+        if found is None:
+            found = self.run(compute)
+            counts.put(key, found)
+        return found
+
     def run(self, compute: Callable[[Connection], Any]) -> Any:
         with self.engine.connect() as conn:
             return compute(conn)
+
+
+class _Recent:
+    """The most recently used `size` entries (thread-safe)."""
+
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key: Any, value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
 
 
 def _resolve(conn: Connection, level: str, requested: str | None, unsuppressed: bool) -> date | None | PeriodNotFound:

@@ -338,8 +338,12 @@ def items(
     def count(conn) -> int:
         return count_features(conn, query, selection.properties_sql, selection.params)
 
-    filtered = bounds or query.filters or where is not None
-    matched = catalog.run(count) if filtered else catalog.cached_count(selection, count)
+    if bounds or query.filters or where is not None:
+        condition = (bounds, crs_param(bbox_crs, "bbox-crs").srid, tuple(sorted(query.filters.items())),
+                     filter, filter_lang)
+        matched = catalog.filtered_count(selection, condition, count)
+    else:
+        matched = catalog.cached_count(selection, count)
     headers = {LIMIT_CAPPED: str(applied)} if applied < limit else {}
     limit = applied
     base = base_url(request)
