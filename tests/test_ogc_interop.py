@@ -212,3 +212,21 @@ def test_tilejson_tile_urls_follow_a_trusted_proxy(demo_engine):
         for template in (tilejson["tiles"][0], direct["tiles"][0]):
             path = template.split("/collections/", 1)[1].replace("{z}/{y}/{x}", "12/1343/2200")
             assert httpx.get(f"{url}/collections/{path}").status_code == 200
+
+
+def test_tiles_are_discovered_from_the_collection_as_ogc_client_does(client):
+    """collection -> rel tilesets-vector -> tileset list -> tileset (self) -> templated item link -> a tile."""
+    import mapbox_vector_tile
+
+    collection = client.get("/collections/plr").json()
+    href = next(l["href"] for l in collection["links"]
+                if l["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector")
+    listed = client.get(href).json()["tilesets"][0]
+    assert listed["dataType"] == "vector" and listed["tileMatrixSetURI"].endswith("/WebMercatorQuad")
+    tileset = client.get(next(l["href"] for l in listed["links"] if l["rel"] == "self")).json()
+    template = next(l for l in tileset["links"] if l["rel"] == "item")
+    assert template["templated"] and template["type"] == "application/vnd.mapbox-vector-tile"
+    url = template["href"].replace("{tileMatrix}", "12").replace("{tileRow}", "1343").replace("{tileCol}", "2200")
+    tile = client.get(url)
+    assert tile.status_code == 200
+    assert len(mapbox_vector_tile.decode(tile.content)["plr"]["features"]) > 0
