@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     pool_timeout_s: float = Field(default=10.0, description="Wait at most this long for a pooled connection (then 503).")
     cors_origins: str = Field(default="", description="Comma-separated origins allowed to read cross-origin "
                               "(e.g. https://geoportal.example.de); empty = no CORS.")
+    cors_public_reads: bool = Field(default=True, description="Any origin may read public answers cross-origin "
+                                    "(GET/HEAD, Access-Control-Allow-Origin: *, no credentials), so web maps on "
+                                    "other sites can use the features and tiles; false = only DM_CORS_ORIGINS.")
     cors_allow_writes: bool = Field(default=False, description="Also allow writes (with a token) cross-origin.")
     max_body_bytes: int = Field(default=1024 * 1024, description="Largest request body outside imports.")
     # The one upload limit: every import route (HTTP), the body limit of those routes, and the size of a file

@@ -86,8 +86,8 @@ def test_unknown_names_answer_404_problem_json(client, url):
     assert body["status"] == 404 and body["detail"] and "Traceback" not in response.text
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=1000000000", "bbox=1,2,3", "bbox=3,2,1,4", "bbox=a,b,c,d",
-                                   "bbox=nan,52,13,53", "offset=-1", "offset=600", "period=1999-12-31"])
+@pytest.mark.parametrize("query", ["limit=0", "limit=-3", "bbox=1,2,3", "bbox=3,2,1,4", "bbox=a,b,c,d",
+                                   "bbox=nan,52,13,53", "offset=-1", "offset=1e3", "period=1999-12-31"])
 def test_malformed_item_requests_answer_400_problem_json(client, query):
     response = client.get(f"/collections/plr/items?{query}")
     assert response.status_code == 400, response.text
