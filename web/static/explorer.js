@@ -206,9 +206,15 @@ window.dmExplorer = (function () {
     layer.openPopup(layer.getBounds().getCenter());
   }
 
+  // an area: "Neukölln – Bezirk 08"; an address: "Ackerstraße 1A, 10115 Mitte → Planungsraum Oranienburger Straße"
+  function describe(hit) {
+    if (hit.kind === "address") { return hit.label + " → " + hit.level_name_de + " " + hit.name + " (" + hit.key + ")"; }
+    return hit.name + " – " + hit.level_name_de + " " + hit.key + (hit.parent_name ? " (" + hit.parent_name + ")" : "");
+  }
+
   function show(hit) {
     var out = document.getElementById("search-result");
-    out.textContent = hit.name + " (" + hit.level_name_de + " " + hit.key + ")";
+    out.textContent = describe(hit);
     if (hit.level === drawing.level) { select(hit.key); return; }
     pending = hit.key;
     var url = new URL(stateUrl(document.getElementById("state")), location.href);
@@ -236,8 +242,7 @@ window.dmExplorer = (function () {
           var button = document.createElement("button");
           button.type = "button";
           button.className = "hit";
-          button.textContent = hit.name + " – " + hit.level_name_de + " " + hit.key +
-            (hit.parent_name ? " (" + hit.parent_name + ")" : "");
+          button.textContent = describe(hit);
           button.addEventListener("click", function () { show(hit); });
           item.appendChild(button);
           list.appendChild(item);
