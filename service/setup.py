@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from geo.import_report import ImportLimits, ImportReport
 from geo.levels import Level, list_levels, upsert_levels
@@ -276,6 +276,12 @@ def _check_levels(manifest: Manifest, stored: dict[str, Level], report: ImportRe
     codes = [spec.code for spec in manifest.levels]
     for i, spec in enumerate(manifest.levels):
         where = f"levels[{i}]"
+        same_rank = sorted(code for code, level in known.items() if level.rank == spec.rank and code != spec.code)
+        if same_rank:
+            report.error(f"rank {spec.rank} is taken by level {same_rank[0]!r}", "give every level its own rank "
+                         f"(used: {sorted({level.rank for level in known.values()})})", column=f"{where}.rank",
+                         value=str(spec.rank), message_de=f"Rang {spec.rank} hat schon Ebene {same_rank[0]!r}",
+                         fix_de="jeder Ebene einen eigenen Rang geben")
         if codes.count(spec.code) > 1:
             report.error(f"level {spec.code!r} is declared twice", "declare each level once", column=where,
                          value=spec.code, message_de=f"Ebene {spec.code!r} ist doppelt angelegt",
@@ -436,12 +442,15 @@ def load_manifest(engine: Engine, path: Path, *, principal: Principal, dry_run: 
     if not dry_run:
         _apply_definitions(engine, checked, principal)
     advance("levels and catalogues")
-    stored = _stored_levels(engine)
+    stored, defined = _stored_levels(engine)
+    pending: set[str] = set()  # levels a dry run found new areas for: not stored, so files on them wait
     analysed = True
     for kind, i, spec in wanted:
         options = checked.options[(kind, i)]
-        if dry_run and not _checkable(kind, options, stored, checked.levels):
+        if dry_run and not _checkable(kind, options, stored - pending, defined, checked.levels):
             report.notes.append(f"{spec.file}: checked when it is loaded (its level or parent level is not stored yet)")
+            if kind == "boundaries":
+                pending.add(options.level)
             advance(spec.file)
             continue
         if kind == "observations" and not analysed:
@@ -455,6 +464,8 @@ def load_manifest(engine: Engine, path: Path, *, principal: Principal, dry_run: 
         if not file_report.ok:
             raise ManifestRefused(file_report)
         summary.reports.append(file_report)
+        if dry_run and kind == "boundaries" and (file_report.rows_written or file_report.rows_superseded):
+            pending.add(options.level)
         if file_report.batch_id is not None:
             analysed = False
         advance(spec.file)
@@ -487,18 +498,78 @@ def _apply_definitions(engine: Engine, checked: CheckedManifest, principal: Prin
                     "disclosure_partitions": [item.name for item in manifest.disclosure_partitions]})
 
 
-def _stored_levels(engine: Engine) -> set[str]:
+def _stored_levels(engine: Engine) -> tuple[set[str], set[str]]:
+    """(levels with stored areas, levels defined in the database)."""
     with engine.connect() as conn:
-        return set(conn.execute(sa.text("SELECT DISTINCT level_code FROM area")).scalars())
+        return (set(conn.execute(sa.text("SELECT DISTINCT level_code FROM area")).scalars()),
+                set(conn.execute(sa.text("SELECT code FROM area_level")).scalars()))
 
 
-def _checkable(kind: str, options: Any, stored: set[str], levels: dict[str, Any]) -> bool:
-    """Whether a dry run of the file can be checked against the database now: its parent level's areas (a
-    boundary file) or its own level's areas (observations) are stored."""
+def _checkable(kind: str, options: Any, stored: set[str], defined: set[str], levels: dict[str, Any]) -> bool:
+    """Whether a dry run of the file can be checked against the database now: its level is defined there and its
+    parent level's areas (a boundary file) or its own level's areas (observations) are stored."""
     level = getattr(options, "level", None)
     if level is None:
         return True
+    if level not in defined:
+        return False
     if kind == "boundaries":
         parent = levels[level].parent_code if level in levels else None
         return parent is None or parent in stored
     return level in stored
+
+
+# -- one level or one catalogue at a time (CLI `level add`, `catalogue add`; admin API) ---------------------
+def save_level(conn: Connection, spec: LevelSpec, principal: Principal) -> dict:
+    """Create or change one level in the caller's transaction, audited. ValueError (saying what to do) when its
+    parent is unknown, ranks below it, or the keys stored for the parent are longer than `key_length`."""
+    levels = {level.code: level for level in list_levels(conn)}
+    before = levels.get(spec.code)
+    if spec.parent_code is not None:
+        parent = levels.get(spec.parent_code)
+        if parent is None:
+            raise ValueError(f"unknown parent level {spec.parent_code!r}: add it first, or use one of {sorted(levels)}")
+        if parent.rank <= spec.rank:
+            raise ValueError(f"the parent {spec.parent_code!r} has rank {parent.rank}: give {spec.code!r} a lower rank")
+        parent_length = key_length(conn, spec.parent_code)
+        if spec.key_length is not None and parent_length is not None and parent_length > spec.key_length:
+            raise ValueError(f"the keys of {spec.parent_code!r} have {parent_length} characters, more than "
+                             f"key_length {spec.key_length}: check key_length")
+    same_rank = [level.code for level in levels.values() if level.rank == spec.rank and level.code != spec.code]
+    if same_rank:
+        raise ValueError(f"rank {spec.rank} is taken by level {same_rank[0]!r}: give every level its own rank "
+                         f"(used: {sorted(level.rank for level in levels.values())})")
+    children = [level.code for level in levels.values() if level.parent_code == spec.code and level.rank >= spec.rank]
+    if children:
+        raise ValueError(f"levels {children} have {spec.code!r} as parent: give it a rank above theirs")
+    upsert_levels(conn, [spec.as_level()])
+    after = spec.model_dump()
+    record(conn, principal, "update" if before else "create", "area_level", spec.code,
+           before.__dict__ if before else None, after)
+    return after
+
+
+def key_length(conn: Connection, level: str) -> int | None:
+    """How long the keys of a level's areas are (the longest), from the data; None without areas."""
+    return conn.execute(sa.text("SELECT max(length(key)) FROM area WHERE level_code = :level"),
+                        {"level": level}).scalar_one()
+
+
+def level_overview(conn: Connection) -> list[dict]:
+    """Every level, coarsest first, with its number of current areas and its key length (from the data)."""
+    rows = conn.execute(sa.text("""
+        SELECT l.code, l.name_de, l.name_en, l.parent_code, l.rank,
+               count(a.id) FILTER (WHERE a.valid_to IS NULL) AS areas, max(length(a.key)) AS key_length
+        FROM area_level l LEFT JOIN area a ON a.level_code = l.code
+        GROUP BY l.code ORDER BY l.rank DESC, l.code"""))
+    return [dict(row._mapping) for row in rows]
+
+
+def save_catalogue(conn: Connection, catalogue: Catalogue, principal: Principal) -> int:
+    """Load one catalogue (topics and indicators, upserted) in the caller's transaction, audited; recomputes
+    roll-ups and disclosure (thresholds may have changed)."""
+    count = load_catalogue(conn, catalogue, updated_by=principal.name)
+    refresh_after_write(conn)
+    record(conn, principal, "load", "catalogue", catalogue.catalogue, None,
+           {"version": catalogue.version, "indicators": [item.code for item in catalogue.indicators]})
+    return count
