@@ -26,7 +26,7 @@ from service.settings import get_settings
 app = typer.Typer(help="district-monitor: small-area social monitoring (Sozialmonitoring) on PostGIS.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-demo_app = typer.Typer(help="The shipped demo data (berlin, germany).", no_args_is_help=True)
+demo_app = typer.Typer(help="The shipped demo data (one manifest per folder of data/demo/).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 tokens_app = typer.Typer(help="API tokens (roles: reader, editor, data_steward, statistics_office = Statistikstelle, "
@@ -47,8 +47,8 @@ app.add_typer(catalogue_app, name="catalogue")
 def serve(host: str = typer.Option(None, help="Interface to bind (default 127.0.0.1)."),
           port: int = typer.Option(None, help="TCP port (default 8000)."),
           load_demo: bool = typer.Option(None, "--demo/--no-demo", help="Load the demo data into an empty database."),
-          demo_name: str = typer.Option(None, "--demo-name", help="Which demo: berlin (default, DM_DEMO) or "
-                                                                   "germany."),
+          demo_name: str = typer.Option(None, "--demo-name", help="Which demo: a folder of data/demo/ "
+                                                                   "(default DM_DEMO)."),
           workers: int = typer.Option(None, min=1, help="Worker processes (default DM_WORKERS, 1); with more than "
                                                         "one, the rate limit is shared through the database.")):
     """Start the web service; without DATABASE_URL on a private PostGIS cluster under .data/."""
@@ -119,9 +119,9 @@ def db_downgrade(revision: str = typer.Argument(..., help='Revision to go back t
 
 
 @demo_app.command("load")
-def demo_load(name: str = typer.Argument("berlin", help="berlin (LOR Planungsräume, MSS 2021) or germany (Länder "
-                                                       "to Gemeinden, INKAR Kreis series).")):
+def demo_load(name: str = typer.Argument(None, help="A folder of data/demo/ (default DM_DEMO).")):
     """Load a shipped demo into the configured database (idempotent); the same as `load data/demo/NAME/...`."""
+    name = name or get_settings().demo
     manifest = _demo_manifest(name)
     with database(settings_for(manifest), stop_embedded=True) as (engine, _where):
         _load_demo_with_progress(engine, name)
@@ -136,7 +136,7 @@ def _demo_manifest(name: str):
         fail(f"{exc.args[0]}: choose one of them")
 
 
-def _load_demo_with_progress(engine: Engine, name: str = "berlin") -> None:
+def _load_demo_with_progress(engine: Engine, name: str) -> None:
     from service.demo import DEMO
 
     load_with_progress(engine, _demo_manifest(name), DEMO)

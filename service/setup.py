@@ -12,7 +12,7 @@ referenced (declared in the manifest or stored), key lengths against parent key 
 `load_manifest` applies a checked manifest in its order: definitions (levels, catalogues, partitions) in one
 transaction, then each file through the import registry (`indicators.ingest.kinds`), each all-or-nothing, audited
 like any import; then the indices. A dry run checks the manifest and dry-runs every file that can be checked
-against what is stored. The Berlin and Germany demos are manifests (`service.demo`); the command line
+against what is stored. The shipped demos are manifests (`service.demo`); the command line
 (`district-monitor load`) and the admin API (`POST /api/admin/setup`) call this module.
 """
 
