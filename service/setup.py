@@ -33,7 +33,13 @@ from sqlalchemy.engine import Connection, Engine
 from geo.import_report import ImportLimits, ImportReport
 from geo.levels import Level, list_levels, upsert_levels
 from geo.storage_crs import storage_srid
-from indicators.catalogue import CATALOGUES, Catalogue, CatalogueError, load_catalogue, read_catalogue
+from indicators.catalogue import (
+    CATALOGUES,
+    Catalogue,
+    CatalogueError,
+    load_catalogue,
+    read_catalogue,
+)
 from indicators.disclosure import set_partition
 from indicators.index_runs import compute_demo_indices
 from indicators.ingest.kinds import import_kind

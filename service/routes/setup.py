@@ -37,7 +37,14 @@ from service.db import refresh_statistics
 from service.errors import ProblemError, bad_request, problem_response
 from service.http import connection, json_response
 from service.middleware import accepts_uploads
-from service.setup import LevelSpec, ManifestRefused, level_overview, load_manifest, save_catalogue, save_level
+from service.setup import (
+    LevelSpec,
+    ManifestRefused,
+    level_overview,
+    load_manifest,
+    save_catalogue,
+    save_level,
+)
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 Conn = Annotated[Connection, Depends(connection)]
