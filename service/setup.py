@@ -411,11 +411,55 @@ def _check_file(checked: CheckedManifest, kind: str, i: int, spec: FileSpec, lev
                          "remove parent_key / parent_key_length / parent_field, or give the level a parent_code",
                          column=where, message_de=f"Ebene {level!r} hat keine Elternebene",
                          fix_de="Elternschlüssel entfernen oder der Ebene eine parent_code geben")
+    spec_level = levels[level] if level is not None else None
+    if path is not None and path.is_file() and isinstance(spec_level, LevelSpec) and spec_level.key_length:
+        _check_key_lengths(path, kind, where, options, spec_level, report)
     if kind == "observations" and options.columns:
         for code in sorted(set(options.columns.values()) - indicators):
             report.error(f"unknown indicator {code!r}", "define it in a catalogue of this manifest",
                          column=f"{where}.columns", value=code, message_de=f"unbekannter Indikator {code!r}",
                          fix_de="ihn in einem Katalog dieses Manifests definieren")
+
+
+def _check_key_lengths(path: Path, kind: str, where: str, options: Any, level: LevelSpec,
+                       report: ImportReport) -> None:
+    """The keys of a boundary or observation file against the level's `key_length` (only the key column is
+    read): a key that lost its leading zero (1001 for 01001), a Verbandsgemeinde key where a Gemeinde is
+    expected, or the wrong key field, before anything is imported."""
+    if kind == "boundaries":
+        import pyogrio
+
+        try:
+            keys = pyogrio.read_dataframe(path, columns=[options.key_field], read_geometry=False,
+                                          layer=options.layer, encoding=options.encoding)[options.key_field]
+        except Exception:  # noqa: BLE001 -- unreadable or no such field: the import reports it with its fix
+            return
+    elif kind == "observations":
+        from indicators.ingest.tables import read_table
+
+        table = read_table(path, ImportReport(kind="observations", file=path.name), encoding=options.encoding,
+                           separator=options.separator, decimal=options.decimal, thousands=options.thousands,
+                           sheet=options.sheet, text_columns=[options.key_column])
+        if table is None or options.key_column not in table.frame.columns:
+            return  # the import reports it with its fix
+        keys = table.frame[options.key_column]
+    else:
+        return
+    keys = keys.dropna().astype(str).str.strip()
+    wrong = keys[keys.str.len() != level.key_length]
+    if wrong.empty:
+        return
+    example = str(wrong.iloc[0])
+    lost_zero = example.isdigit() and len(example) == level.key_length - 1
+    hint = (f"a key that lost its leading zero ({example} for 0{example}): keep keys as text" if lost_zero else
+            f"check the key column ({getattr(options, 'key_field', None) or options.key_column}) and key_length")
+    report.error(f"{len(wrong)} of {len(keys)} keys do not have the {level.key_length} characters of level "
+                 f"{level.code!r} (e.g. {', '.join(map(str, wrong.iloc[:3]))})", hint, column=where,
+                 value=example, row=int(wrong.index[0]) + 1,
+                 message_de=f"{len(wrong)} von {len(keys)} Schlüsseln haben nicht die {level.key_length} Zeichen "
+                            f"der Ebene {level.code!r}",
+                 fix_de=("Schlüssel hat die führende Null verloren: Schlüssel als Text speichern" if lost_zero else
+                         "Schlüsselspalte und key_length prüfen"))
 
 
 # -- applying ----------------------------------------------------------------------------------------------

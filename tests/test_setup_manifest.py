@@ -325,3 +325,16 @@ def test_level_and_catalogue_commands(town_db, tmp_path):
     path.write_text("catalogue: x\n", encoding="utf-8")
     refused = cli(url, "catalogue", "add", str(path))
     assert refused.exit_code == 2 and "version" in refused.stderr
+
+
+def test_keys_of_the_wrong_length_are_found_before_anything_is_imported(tmp_path):
+    from service.setup import check_manifest
+
+    path = write_town(tmp_path)
+    (tmp_path / "einwohner.csv").write_text("schluessel;Einwohner\n12054999001;1200\n2054999002;850\n",
+                                            encoding="utf-8")
+    checked, report = check_manifest(None, path)
+    assert checked is None
+    problem = report.errors[0]
+    assert problem.column == "observations[0]" and problem.row == 2 and problem.value == "2054999002"
+    assert "leading zero" in problem.fix and "führende Null" in problem.fix_de
