@@ -65,15 +65,13 @@ def import_addresses(conn: Connection, path: Path, options: AddressImportOptions
     report.rows_read = len(frame)
     step("read", 1, 4)
     frame = _validate(frame, report)
-    if not report.ok:
-        return report
 
-    def work() -> None:
-        _stage(conn, frame)
+    def work() -> None:  # staged and checked against the areas even after errors: one report with every problem
+        _stage(conn, frame[frame["street"] != ""])
         step("staged", 2, 4)
         _check_areas(conn, options.level, report)
         if not report.ok:
-            raise ImportFailed()
+            raise ImportFailed(report)
         step("checked", 3, 4)
         report.batch_id = record_batch(conn, report, created_by, asdict(options))
         _apply(conn, options.level, report)

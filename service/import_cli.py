@@ -23,7 +23,8 @@ from service.cli_common import console, database, fail, progress_bar
 from service.db import refresh_statistics
 from service.settings import get_settings
 
-import_app = typer.Typer(help="Import boundaries, observations and point, grid and polygon layers (validated, atomic), "
+import_app = typer.Typer(help="Import boundaries, observations, point, grid and polygon layers and the address register "
+                              "(validated, atomic), "
                               "or take a batch back.",
                          no_args_is_help=True)
 
@@ -184,6 +185,26 @@ def import_polygons_command(
     """Import a polygon layer (e.g. programme areas) to aggregate to or to define programmes with."""
     run_import("polygons", files, {"layer": layer, "key_field": key_field, "name_field": name_field, "crs": crs},
                dry_run)
+
+
+@import_app.command("addresses")
+def import_addresses_command(
+    files: list[Path] = typer.Argument(..., help="CSV (or .csv.gz) of the address register, one address per row."),
+    level: str = typer.Option(..., help="Level of the area keys, e.g. the finest one."),
+    street_field: str = typer.Option("street", help="Column of the street."),
+    number_field: str = typer.Option("house_number", help="Column of the house number (may be empty: squares)."),
+    area_field: str = typer.Option("area_key", help="Column of the key of the area the address lies in."),
+    suffix_field: Optional[str] = typer.Option(None, help="Column of the house number suffix (A, B, ...)."),
+    postcode_field: Optional[str] = typer.Option(None, help="Column of the postcode."),
+    locality_field: Optional[str] = typer.Option(None, help="Column of the locality (Ortsteil)."),
+    separator: Optional[str] = typer.Option(None, help="Column separator: ',' (default), ';', '|' or 'tab'."),
+    dry_run: bool = DRY_RUN,
+):
+    """Import the address register (for the search box): replaces the level's addresses, validated and atomic."""
+    run_import("addresses", files, {"level": level, "street_field": street_field, "number_field": number_field,
+                                    "area_field": area_field, "suffix_field": suffix_field,
+                                    "postcode_field": postcode_field, "locality_field": locality_field,
+                                    "separator": separator}, dry_run)
 
 
 @import_app.command("undo")

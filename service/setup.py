@@ -49,7 +49,7 @@ from service.audit import import_audit, record
 from service.auth import Principal
 from service.db import refresh_statistics
 
-FILE_KINDS = ("boundaries", "observations", "points", "polygons", "grid")  # the order they are applied in
+FILE_KINDS = ("boundaries", "observations", "points", "polygons", "grid", "addresses")  # the order they are applied in
 CODE = r"^[a-z][a-z0-9_]*$"
 Progress = Callable[[str, int, int], None]
 
@@ -111,6 +111,7 @@ class Manifest(BaseModel):
     points: list[FileSpec] = []
     polygons: list[FileSpec] = []
     grid: list[FileSpec] = []
+    addresses: list[FileSpec] = []
     indices: list[IndexSpec] = []
 
     def files(self) -> list[tuple[str, int, FileSpec]]:

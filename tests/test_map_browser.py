@@ -157,6 +157,12 @@ def test_the_search_covers_every_level_lists_its_hits_and_outlines_the_one_shown
     shown = page.locator(".leaflet-popup-content", has_text=hits[1]["key"])  # the old popup may still fade out
     shown.wait_for(timeout=5_000)
     assert hits[1]["name"] in shown.inner_text()
+    page.fill("#search-input", "Karl-Marx-Str. 100")  # an address: its Planungsraum, as a neighbourhood team asks
+    page.click("#search-form button")
+    drawn(page, "/maps/geometry/plr?")
+    found = page.locator(".leaflet-popup-content", has_text="08100206")
+    found.wait_for(timeout=5_000)
+    assert "Karl-Marx-Straße 100" in page.locator("#search-result").inner_text()
     page.close()
 
 
