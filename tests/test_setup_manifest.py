@@ -29,12 +29,17 @@ def cli(url: str, *args: str):
     from service.cli import app
     from service.settings import get_settings
 
+    from service.cli_common import console
+
     before = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
+    width = console._width  # the console was made when service.cli was first imported, maybe by another test
+    console.width = 300  # wide, so that no table cell wraps a message
     try:
         result = CliRunner().invoke(app, list(args), env={"COLUMNS": "300"})
     finally:
+        console._width = width
         if before is None:
             del os.environ["DATABASE_URL"]
         else:
