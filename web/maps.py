@@ -85,9 +85,11 @@ def _render_macro_once(self: MacroElement, **kwargs) -> None:
 MacroElement.render = _render_macro_once
 
 
-def map_page(fmap: folium.Map) -> str:
-    """The complete HTML document of a map page (every map page is rendered here)."""
-    return FOLIUM_VIEWPORT.sub(VIEWPORT, fmap.get_root().render())
+def map_page(fmap: folium.Map, lang: str = "de") -> str:
+    """The complete HTML document of a map page (every map page is rendered here), with the page's language
+    (Folium's template has none; screen readers need it)."""
+    page = FOLIUM_VIEWPORT.sub(VIEWPORT, fmap.get_root().render())
+    return page.replace("<html>", f'<html lang="{escape(lang)}">', 1)
 
 
 def base_map(bounds: list[float] | None, tile_url: str | None, *, title: str | None = None, fit: bool = True,

@@ -251,8 +251,35 @@ window.dmExplorer = (function () {
       }, function () { out.textContent = "Die Suche ist gerade nicht erreichbar."; });
   }
 
+  // the table alternative to the map: every area of the drawing with its texts, sorted by rank, links to the
+  // profiles; built when opened (as text, like the tooltips)
+  function fillTable() {
+    var body = document.querySelector("#area-table tbody");
+    if (!body || body.childElementCount) { return; }
+    var rows = Object.keys(drawing.areas).map(function (key) { return drawing.areas[key].details; });
+    var rank = function (details) { return details.rang ? parseInt(details.rang, 10) : Infinity; };
+    rows.sort(function (a, b) { return rank(a) - rank(b) || String(a.name).localeCompare(String(b.name), "de"); });
+    rows.forEach(function (details) {
+      var tr = document.createElement("tr");
+      var name = document.createElement("td");
+      var link = document.createElement("a");
+      link.href = "/areas/" + encodeURIComponent(drawing.level) + "/" + encodeURIComponent(details.key);
+      link.textContent = details.name;
+      name.appendChild(link);
+      tr.appendChild(name);
+      [details.key, details.wert, details.rang ? String(rank(details)) : "–", details.klasse || "–"].forEach(function (text) {
+        var td = document.createElement("td");
+        td.textContent = text;
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+  }
+
   function bindPanel() {
     var form = document.getElementById("state");
+    var table = document.getElementById("area-table");
+    if (table) { table.addEventListener("toggle", function () { if (table.open) { fillTable(); } }); }
     Array.prototype.forEach.call(form.querySelectorAll("select"), function (select) {
       select.addEventListener("change", function () { go(stateUrl(form), true); });
     });

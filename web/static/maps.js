@@ -27,6 +27,11 @@ window.dmMaps = (function () {
   // options: {popup: rows or null, profileLevel: level code (popup links to the area's profile) or null,
   //           more: function (feature, layer) giving further links [{text, href, onclick}] or null}
   function bindDetails(feature, layer, rows, options) {
+    // not one tab stop per polygon (hundreds, without names): areas are reached by search, list and table
+    layer.on("add", function () {
+      var element = layer.getElement && layer.getElement();
+      if (element) { element.setAttribute("tabindex", "-1"); }
+    });
     layer.bindTooltip(function () { return table(feature.properties, rows); }, {sticky: true});
     if (!options.popup) { return; }
     layer.bindPopup(function () {
