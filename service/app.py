@@ -18,6 +18,7 @@ from service.openapi import install_openapi
 from service.routes import (admin, aggregation, exports, health, imports, indicators, indices, map_geometry, notes,
                             ogc, pages, search, tiles)
 from service.routes import setup as setup_routes
+from service.attribution import SiteAttribution
 from service.settings import Settings, get_settings
 from web.templates import STATIC_DIR
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.replica_engine = replica
     for known in (engine, replica) if replica is not None else (engine,):
         registry_for(known)  # from now on, every checkout is known (cancelled on disconnect and at shutdown)
+    app.state.site_attribution = SiteAttribution(app)  # the footer's publishers and licences, from the data
     install_error_handlers(app)
     # inside gzip: it reads each page as written; outside it the ETag cache replays the policy with a 304
     app.add_middleware(ContentSecurityPolicyMiddleware, image_origins=tile_origins(settings.map_tiles))

@@ -541,6 +541,11 @@ def _apply_definitions(engine: Engine, checked: CheckedManifest, principal: Prin
             load_catalogue(conn, catalogue)
         for item in manifest.disclosure_partitions:
             set_partition(conn, item.name, item.total, item.parts)
+        if manifest.attribution:  # shown in every page's footer (service.attribution), one line per manifest
+            conn.execute(sa.text("""
+                INSERT INTO dm_setting (key, value) VALUES (:key, :text)
+                ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"""),
+                {"key": f"attribution.{manifest.name or 'manifest'}", "text": manifest.attribution})
         refresh_after_write(conn)
         if manifest.levels or checked.catalogues or manifest.disclosure_partitions:
             record(conn, principal, "setup.definitions", "manifest", manifest.name or "manifest", None,

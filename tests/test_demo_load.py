@@ -98,3 +98,9 @@ def test_a_shapefile_without_cpg_read_as_latin1_is_reported(demo_engine):
         report = import_boundaries(conn, path, options, dry_run=True)
     warnings = [p for p in report.problems if "UTF-8 read as" in p.message]
     assert warnings and "--encoding UTF-8" in warnings[0].fix and warnings[0].column == "BZR_NAME"
+
+
+def test_every_page_names_the_publishers_of_the_loaded_data(client):
+    footer = client.get("/areas").text.split('<footer class="site">')[1]
+    assert "Amt für Statistik Berlin-Brandenburg" in footer and "Geoportal Berlin" in footer
+    assert "SOURCES.md" not in footer

@@ -27,5 +27,9 @@ environment.filters["de"] = german_number
 
 
 def render(template: str, request: Request | None, status: int = 200, **context) -> HTMLResponse:
+    """A page of the site. The footer names the data's publishers: `request.app.state.site_attribution()` (set
+    by the service from the loaded manifests)."""
+    provider = getattr(request.app.state, "site_attribution", None) if request is not None else None
+    context.setdefault("attribution", provider() if provider is not None else "")
     html = environment.get_template(template).render(request=request, **context)
     return HTMLResponse(html, status_code=status)
