@@ -93,8 +93,7 @@ def landing(request: Request, f: Format = None):
             link(f"{base}/areas", "related", HTML, "Quartiersprofile / area profiles"),
             link(f"{base}/reports", "related", HTML, "Integrationsberichte / integration reports"),
             link(f"{base}/api/coverage?f=html", "related", HTML, "Datenabdeckung / coverage"),
-            link(f"{base}/maps/indices/mss_2021_gesamtindex", "related", HTML, "Gesamtindex-Karte / overall index map"),
-        ] + [link(f"{base}/maps/indicators/{code}", "related", HTML, f"Karte {code}") for code in ("S1", "S3", "S4")],
+        ],
     }
     if wants_html(request, f):
         return render("landing.html", request, page_title="district-monitor", landing=body, levels=levels)
