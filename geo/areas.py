@@ -38,3 +38,11 @@ def list_children(conn: Connection, area: dict) -> list[dict]:
           AND {valid_at("c", ":at")}
         ORDER BY c.key"""), {"level": area["level_code"], "key": area["key"], "at": area["valid_from"]})
     return [dict(r._mapping) for r in rows]
+
+
+def area_sizes(conn: Connection, level: str, at: date) -> dict[str, float]:
+    """Area in km² of every area of a boundary version, by key (for densities: counts per km²)."""
+    rows = conn.execute(sa.text(f"""
+        SELECT a.key, a.area_m2 / 1e6 FROM area a WHERE a.level_code = :level AND {valid_at("a", ":at")}"""),
+        {"level": level, "at": at})
+    return {key: float(km2) for key, km2 in rows if km2}

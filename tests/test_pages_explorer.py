@@ -183,3 +183,18 @@ def test_the_map_exports_as_a_sheet_with_title_legend_source_and_date(client):
         assert f"{row['label_de']} ({row['count']} Gebiete)" in flat, row
     attention = len(twin["index"]["attention"])
     assert f"Aufmerksamkeitsbedarf ({attention})" in flat
+
+
+def test_counts_are_mapped_as_densities_per_square_kilometre(client, demo_engine):
+    twin = client.get("/explorer", params={"indicator": "EW", "level": "bzr", "f": "json"}).json()
+    assert twin["title_de"].startswith("Einwohnerinnen und Einwohner in Personen je km²")
+    with demo_engine.connect() as conn:
+        km2 = dict(conn.execute(sa.text("SELECT key, area_m2 / 1e6 FROM area WHERE level_code = 'bzr' "
+                                        "AND valid_to IS NULL")).all())
+    for area in twin["areas"]:
+        if area["count"] is not None:
+            assert area["value"] == pytest.approx(area["count"] / km2[area["key"]], abs=0.05), area
+    ranked = sorted((a for a in twin["areas"] if a["value"] is not None), key=lambda a: a["rank"])
+    assert [a["value"] for a in ranked] == sorted((a["value"] for a in ranked), reverse=True)
+    page = client.get("/explorer", params={"indicator": "EW", "level": "bzr"}).text
+    assert "als Dichte je km²" in page

@@ -17,6 +17,7 @@ import folium
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from geo.areas import area_sizes
 from geo.features import level_extent
 from geo.levels import Level, get_level, list_levels
 from indicators.catalogue import get_indicator, indicators_with_values, list_indicators, list_periods
@@ -47,8 +48,8 @@ SCHEME_LABELS = {
 }
 MAX_ZOOM = 16
 # Tooltip and popup of an area: (property set by _add_tooltip_properties, label)
-DETAIL_ROWS = [("name", "Name"), ("key", "Schlüssel"), ("wert", "Wert"), ("rang", "Rang"), ("klasse", "Klasse"),
-               ("index", "Index")]
+DETAIL_ROWS = [("name", "Name"), ("key", "Schlüssel"), ("wert", "Wert"), ("anzahl", "Anzahl"), ("rang", "Rang"),
+               ("klasse", "Klasse"), ("index", "Index")]
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,8 @@ class ExplorerData:
 def table_records(data: ExplorerData) -> list[dict]:
     records = []
     for key, row in data.table.iterrows():
-        item = {"key": key, "name": row["name"], "value": _num(row["value"]), "flag": row["flag"],
+        item = {"key": key, "name": row["name"], "value": _num(row["value"]),
+                **({"count": _num(row["count"])} if "count" in row.index else {}), "flag": row["flag"],
                 "reason": row["missing_text"] if pd.isna(row["value"]) else None, "rank": _int(row["rank"]),
                 "n": _int(row["n"]), "class": _int(row["klass"])}
         result = data.index_results.get(key)
@@ -238,6 +240,11 @@ def change_unit(unit: str) -> str:
     return "Prozentpunkten" if unit == "%" else unit
 
 
+def density_unit(unit: str | None) -> str:
+    """A count's unit on a map: per km² of the area ("Personen je km²")."""
+    return f"{unit} je km²" if unit else "je km²"
+
+
 def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool) -> ExplorerData:
     indicator = get_indicator(conn, state.indicator)
     level = get_level(conn, state.level)
@@ -255,6 +262,11 @@ def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool) ->
             text if pd.isna(now) else f"kein Wert am {state.compare.strftime('%d.%m.%Y')}: {flag_text(f, r)}"
             for text, now, f, r in zip(table["missing_text"], table["base_value"], before["flag"],
                                        before["flag_reason"])]
+    if indicator["kind"] == "count":  # counts as densities: a large area would otherwise look like a high value
+        sizes = pd.Series(area_sizes(conn, state.level, at), dtype=float).reindex(table.index)
+        table["count"] = table["value"]
+        table["value"] = (table["value"].astype(float) / sizes).round(1)
+        indicator = {**indicator, "unit": density_unit(indicator["unit"]), "density_of": indicator["unit"]}
     values = table["value"].astype(float)
     table["rank"] = values.rank(ascending=False, method="min")
     table["n"] = int(values.notna().sum())
@@ -446,6 +458,8 @@ def area_details(data: ExplorerData) -> dict[str, dict]:
                              f"{value_text(float(row['base_value']), unit)})")
         else:
             props["wert"] = value_text(float(row["value"]), unit)
+        if "count" in row.index and not pd.isna(row["count"]):
+            props["anzahl"] = value_text(float(row["count"]), data.indicator["density_of"])
         if not pd.isna(row["rank"]):
             props["rang"] = f"{int(row['rank'])} von {int(row['n'])} (1 = höchster Wert)"
         if not pd.isna(row["klass"]):

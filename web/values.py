@@ -19,6 +19,8 @@ def flag_text(flag: str | None, reason: str | None) -> str:
 
 
 def decimals_for(unit: str | None) -> int:
+    if unit and unit.endswith("je km²"):  # densities of counts on maps
+        return 1
     return 0 if unit in COUNT_UNITS else 2
 
 
