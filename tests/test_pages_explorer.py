@@ -198,3 +198,19 @@ def test_counts_are_mapped_as_densities_per_square_kilometre(client, demo_engine
     assert [a["value"] for a in ranked] == sorted((a["value"] for a in ranked), reverse=True)
     page = client.get("/explorer", params={"indicator": "EW", "level": "bzr"}).text
     assert "als Dichte je km²" in page
+
+
+def test_the_gesamtindex_legend_is_the_status_by_dynamics_grid_with_counts(client):
+    html = client.get("/maps/indices/mss_2021_gesamtindex").text
+    grid = html.split('<table class="grid"')[1].split("</table>")[0]
+    rows = re.findall(r'<tr><th scope="row">(\d)', grid)
+    cells = re.findall(r'<span class="cell"[^>]*>([^<]+)</span> <span class="count">(\d+)</span>', grid)
+    assert rows == ["1", "2", "3", "4"] and len(cells) == 12
+    assert [code for code, _n in cells[:3]] == ["1+", "1+/-", "1-"]
+    results = client.get("/api/indices/mss_2021_gesamtindex/results", params={"f": "json"}).json()
+    areas = results.get("areas") or results.get("results") or results
+    counted = {}
+    for area in areas:
+        if area.get("class"):
+            counted[area["class"]] = counted.get(area["class"], 0) + 1
+    assert {code: int(n) for code, n in cells if int(n)} == counted

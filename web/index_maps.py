@@ -89,8 +89,46 @@ def index_map(feature_collection: dict, *, title: str, fill: dict[str, str], ent
     if no_class_count:
         extra.append(f'<div><span class="swatch" style="background:{NO_CLASS_COLOUR};border-style:dashed"></span>'
                      f'ohne Zuordnung <span class="count">({no_class_count})</span></div>')
-    fmap.get_root().html.add_child(RawHtml(legend_html(title, entries, extra)))
+    if set(fill) == set(GESAMTINDEX_COLOURS):
+        fmap.get_root().html.add_child(RawHtml(legend_html(title, [], [gesamtindex_grid(entries), *extra])))
+    else:
+        fmap.get_root().html.add_child(RawHtml(legend_html(title, entries, extra)))
     return map_page(fmap)
+
+
+STATUS_ROWS = [("1", "hoch"), ("2", "mittel"), ("3", "niedrig"), ("4", "sehr niedrig")]
+DYNAMICS_COLUMNS = [("+", "positiv"), ("+/-", "stabil"), ("-", "negativ")]
+
+
+def _dark(colour: str) -> bool:
+    """Whether white text reads better than black on `colour` (#rrggbb; relative luminance below 0.18)."""
+    red, green, blue = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (red, green, blue)]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2] < 0.18
+
+
+def gesamtindex_grid(entries: list[LegendEntry]) -> str:
+    """The Gesamtindex legend as the MSS draws it: status (rows, 1 high to 4 very low) by dynamics (columns,
+    positive, stable, negative), each cell its colour and count, the full label as the cell's title."""
+    colour_code = {colour: code for code, colour in GESAMTINDEX_COLOURS.items()}
+    by_code = {colour_code[entry.colour]: entry for entry in entries if entry.colour in colour_code}
+    head = "".join(f'<th scope="col">{escape(sign)}<br><span class="count">{escape(word)}</span></th>'
+                   for sign, word in DYNAMICS_COLUMNS)
+    rows = []
+    for status, word in STATUS_ROWS:
+        cells = []
+        for sign, _word in DYNAMICS_COLUMNS:
+            code = f"{status}{sign}"
+            entry = by_code.get(code)
+            label, count = (entry.label, entry.count) if entry else (code, 0)
+            colour = GESAMTINDEX_COLOURS[code]
+            ink = "#ffffff" if _dark(colour) else "#000000"
+            cells.append(f'<td title="{escape(label)}"><span class="cell" style="background:{colour};color:{ink}">'
+                         f'{escape(code)}</span> <span class="count">{count}</span></td>')
+        rows.append(f'<tr><th scope="row">{escape(status)} <span class="count">{escape(word)}</span></th>'
+                    f'{"".join(cells)}</tr>')
+    return ('<table class="grid" aria-label="Gesamtindex: Status (Zeilen) mal Dynamik (Spalten), Zahl der Gebiete">'
+            f'<tr><th scope="col">Status / Dynamik</th>{head}</tr>{"".join(rows)}</table>')
 
 
 def hotspot_map(feature_collection: dict, *, title: str, counts: dict[str, int], excluded_count: int,
@@ -138,5 +176,10 @@ def legend_html(title: str, entries: list[LegendEntry], extra: list[str]) -> str
   #legend .swatch {{ display: inline-block; width: 14px; height: 14px; margin-right: 6px; vertical-align: -2px;
                     border: 1px solid #777; box-sizing: border-box; }}
   #legend .count {{ color: #555; }}
+  #legend table.grid {{ border-collapse: collapse; margin: 4px 0; }}
+  #legend table.grid th, #legend table.grid td {{ padding: 2px 4px; text-align: left; font-weight: normal;
+                                                 font-size: 12px; white-space: nowrap; }}
+  #legend table.grid .cell {{ display: inline-block; min-width: 30px; padding: 1px 3px; border: 1px solid #777;
+                             text-align: center; font-size: 11px; }}
 </style>
 <div id="legend" role="region" aria-label="Legende"><strong>{escape(title)}</strong>{rows}{"".join(extra)}</div>"""
