@@ -197,16 +197,24 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium driven by Playwright (no browser download)."""
+def playwright_driver():
+    """One Playwright driver per test process: its sync API refuses a second one started beside it."""
     from playwright.sync_api import sync_playwright
 
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    instance = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield instance
+    instance.close()
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,8 @@ def test_gesamtindex_map_draws_the_groups_and_outlines_attention_areas(browser, 
                                          "ps => ps.filter(p => p.getAttribute('stroke-width') === '2.5').length")
     assert outlined == 129  # Gebiete mit besonderem Aufmerksamkeitsbedarf
     legend = page.locator("#legend").inner_text()
-    assert "2+/- Status mittel, Dynamik stabil (296)" in legend
+    cell = page.locator('#legend td[title="2+/- Status mittel, Dynamik stabil"]')  # the 4x3 grid's cell
+    assert cell.inner_text().split() == ["2+/-", "296"]
     assert "besonderem Aufmerksamkeitsbedarf" in legend and "ohne Zuordnung (6)" in legend
     page.screenshot(path=str(artifacts / "map_gesamtindex.png"))
     page.close()

@@ -56,22 +56,21 @@ def other_origin(live_server, tmp_path):
     server.shutdown()
 
 
-def test_maplibre_on_another_origin_draws_the_vector_tiles_and_the_geojson(other_origin, live_server):
-    from playwright.sync_api import sync_playwright
-
+def test_maplibre_on_another_origin_draws_the_vector_tiles_and_the_geojson(other_origin, live_server,
+                                                                          playwright_driver):
     assert other_origin.split(":")[-1] != live_server.split(":")[-1]  # a different origin
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=WEBGL_ARGS)
-        try:
-            page = browser.new_page()
-            cross_origin = []
-            page.on("response", lambda r: cross_origin.append(r) if r.url.startswith(live_server) else None)
-            page.goto(f"{other_origin}/index.html")
-            page.wait_for_function("window.drawn !== undefined || window.errors.length > 0", timeout=90_000)
-            drawn = page.evaluate("window.drawn")
-            errors = page.evaluate("window.errors")
-        finally:
-            browser.close()
+    # a Chromium of its own (WebGL switches), from the process's one Playwright driver
+    browser = playwright_driver.chromium.launch(executable_path=shutil.which("chromium"), args=WEBGL_ARGS)
+    try:
+        page = browser.new_page()
+        cross_origin = []
+        page.on("response", lambda r: cross_origin.append(r) if r.url.startswith(live_server) else None)
+        page.goto(f"{other_origin}/index.html")
+        page.wait_for_function("window.drawn !== undefined || window.errors.length > 0", timeout=90_000)
+        drawn = page.evaluate("window.drawn")
+        errors = page.evaluate("window.errors")
+    finally:
+        browser.close()
     assert not errors, errors
     assert drawn["tiles"] > 10, drawn  # Planungsräume from the vector tiles
     assert drawn["geojson"] > 0 and "Mitte" in drawn["names"], drawn  # districts from the GeoJSON items
