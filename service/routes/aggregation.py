@@ -15,12 +15,12 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
-from geo.aggregation import (AggregationInputError, CostLimits, cache_key, cached, check_cost, circle_target,
-                             current_version, finest_level, parse_target, stored_target)
+from geo.aggregation import (CostLimits, cache_key, cached, check_cost, circle_target, current_version,
+                             parse_target, stored_target)
 from geo.crs import FORMS_TEXT
 from geo.features import FeatureQuery, feature_texts, level_extent
 from geo.grid import grid_to_areas, list_grid_layers
-from geo.levels import get_level, list_levels
+from geo.levels import finest_level, require_level
 from geo.points import list_point_layers, points_feature_collection, points_outside, points_per_area
 from indicators.classify import classify
 from indicators.interpolation import InterpolationRequest, interpolate
@@ -38,30 +38,18 @@ from indicators.values import boundary_date_for
 from service.audit import record
 from service.auth import Principal, current_principal, require_role
 from service.errors import ProblemError
-from service.http import HTML, connection, csv_response, json_response, wants_html
+from service.formats import TABLE_FORMATS, Format, all_fields, offers, table_response
+from service.http import HTML, connection, json_response
+from service.params import DerivedLevel, Level, OptionalLevel
 from web.aggregation_views import evaluation_chart, supply_map
 from web.templates import render
 
 router = APIRouter(tags=["aggregation"])
 Conn = Annotated[Connection, Depends(connection)]
 Caller = Annotated[Principal, Depends(current_principal)]
-Format = Annotated[str | None, Query(pattern="^(json|csv|html)$", description="Response format.")]
 # Targets with fewer estimated inhabitants are refused (statistical confidentiality of small groups).
 MIN_POPULATION = 100.0
 SUPPLY_TITLES = {("kitas", "e_platz", "EW_U6", 100): "Kita-Plätze je 100 Kinder unter 6 Jahren"}
-
-
-def _problem(exc: AggregationInputError) -> ProblemError:
-    titles = {400: "Bad Request", 404: "Not Found", 409: "Conflict", 413: "Content Too Large",
-              422: "Unprocessable Content"}
-    return ProblemError(exc.status, titles.get(exc.status, "Bad Request"), str(exc), field=exc.field, **exc.extra)
-
-
-def _level(conn: Connection, code: str | None, field: str = "level") -> str | None:
-    if code is not None and get_level(conn, code) is None:
-        raise ProblemError(404, "Not Found", f"unknown level {code!r}", field=field,
-                           available=[lv.code for lv in list_levels(conn)])
-    return code
 
 
 def _date(text: str | None, field: str) -> date | None:
@@ -101,12 +89,11 @@ def _respond(result: Any, hit: bool) -> Response:
 
 # -- roll-up rules ------------------------------------------------------------------------------
 @router.get("/api/aggregate/derivations", summary="How the values of a level were derived (roll-up rules)")
-def derivations(conn: Conn, caller: Caller, level: Annotated[str, Query(description="Area level.")] = "bez",
-                indicator: str | None = None, period: str | None = None, f: Format = None):
-    _level(conn, level)
+def derivations(conn: Conn, caller: Caller, level: DerivedLevel, fmt: Format,
+                indicator: str | None = None, period: str | None = None):
     rows = list_derivations(conn, level, indicator, _date(period, "period"), caller.sees_unsuppressed)
-    if f == "csv":
-        return csv_response(rows, list(rows[0].keys()) if rows else ["key"], f"ableitungen_{level}.csv")
+    if fmt in TABLE_FORMATS:
+        return table_response(fmt, rows, all_fields(rows) or ["key"], f"ableitungen_{level}")
     return json_response({"level": level, "count": len(rows), "items": rows,
                           "rules": {"sum": "counts added up", "ratio_of_sums": "scale * sum(numerators) / "
                                     "sum(denominators)", "weighted_mean": "population-weighted mean of the shares "
@@ -123,23 +110,19 @@ def aggregate_polygon(
                                                   '{"layer": "...", "key": "..."} for a stored polygon.')] = None,
     crs: Annotated[str | None, Query(description="CRS of the coordinates: CRS84 (default), EPSG:4326, EPSG:25832, "
                                                  f"EPSG:25833 or EPSG:3035, written as {FORMS_TEXT}.")] = None,
-    level: Annotated[str | None, Query(description="Source level (default: the finest).")] = None,
+    level: OptionalLevel = None,
 ):
     if body is None:
         raise ProblemError(400, "Bad Request", "send a GeoJSON polygon as the JSON body", field="geometry")
-    _level(conn, level)
     limits = _cost_limits(http, caller)
-    try:
-        if "layer" in body and "type" not in body:
-            target = stored_target(conn, str(body.get("layer")), str(body.get("key")))
-        else:
-            target = parse_target(conn, body, crs, limits)
-        _check_cost(conn, target, level, limits)
-        request = InterpolationRequest(target, level, caller.sees_unsuppressed, MIN_POPULATION)
-        result, hit = _cached(conn, "polygon", lambda: interpolate(conn, request), wkb=target.wkb, level=level,
-                              unsuppressed=caller.sees_unsuppressed, notes=target.notes, source=target.source)
-    except AggregationInputError as exc:
-        raise _problem(exc) from None
+    if "layer" in body and "type" not in body:
+        target = stored_target(conn, str(body.get("layer")), str(body.get("key")))
+    else:
+        target = parse_target(conn, body, crs, limits)
+    _check_cost(conn, target, level, limits)
+    request = InterpolationRequest(target, level, caller.sees_unsuppressed, MIN_POPULATION)
+    result, hit = _cached(conn, "polygon", lambda: interpolate(conn, request), wkb=target.wkb, level=level,
+                          unsuppressed=caller.sees_unsuppressed, notes=target.notes, source=target.source)
     return _respond(result, hit)
 
 
@@ -150,39 +133,31 @@ def aggregate_radius(
     y: Annotated[float, Query(description="Latitude (CRS84) or northing.")],
     radius: Annotated[float, Query(description="Radius in metres (storage CRS), above 0 and at most 50,000.")],
     crs: Annotated[str | None, Query(description="CRS of x/y (default CRS84).")] = None,
-    level: str | None = None,
+    level: OptionalLevel = None,
 ):
-    _level(conn, level)
-    try:
-        target = circle_target(conn, x, y, radius, crs)
-        _check_cost(conn, target, level, _cost_limits(http, caller))
-        request = InterpolationRequest(target, level, caller.sees_unsuppressed, MIN_POPULATION)
-        result, hit = _cached(conn, "radius", lambda: interpolate(conn, request), x=x, y=y, radius=radius, crs=crs,
-                              level=level, unsuppressed=caller.sees_unsuppressed)
-    except AggregationInputError as exc:
-        raise _problem(exc) from None
+    target = circle_target(conn, x, y, radius, crs)
+    _check_cost(conn, target, level, _cost_limits(http, caller))
+    request = InterpolationRequest(target, level, caller.sees_unsuppressed, MIN_POPULATION)
+    result, hit = _cached(conn, "radius", lambda: interpolate(conn, request), x=x, y=y, radius=radius, crs=crs,
+                          level=level, unsuppressed=caller.sees_unsuppressed)
     return _respond(result, hit)
 
 
 @router.get("/api/aggregate/catchments", summary="Population within a radius around each facility of a layer")
 def aggregate_catchments(
-    conn: Conn, caller: Caller,
+    conn: Conn, caller: Caller, fmt: Format,
     layer: Annotated[str, Query(description="Point layer, e.g. kitas.")],
     radius: Annotated[float, Query(description="Radius in metres, above 0 and at most 50,000.")],
     indicator: Annotated[str, Query(description="Count indicator to estimate, e.g. EW or EW_U6.")] = "EW",
     period: str | None = None,
     capacity: Annotated[str | None, Query(description="Capacity attribute, e.g. e_platz.")] = None,
-    f: Format = None,
 ):
     request = CatchmentRequest(layer, radius, indicator, _date(period, "period"), capacity,
                                unsuppressed=caller.sees_unsuppressed, min_population=MIN_POPULATION)
-    try:
-        result, hit = _cached(conn, "catchments", lambda: catchments(conn, request), request=request.__dict__)
-    except AggregationInputError as exc:
-        raise _problem(exc) from None
-    if f == "csv":
+    result, hit = _cached(conn, "catchments", lambda: catchments(conn, request), request=request.__dict__)
+    if fmt in TABLE_FORMATS:
         fields = ["key", "name", "population", "flag", "coverage", "areas", "areas_missing", "capacity", "supply"]
-        return csv_response(result["items"], fields, f"einzugsbereiche_{layer}_{radius:g}m.csv")
+        return table_response(fmt, result["items"], fields, f"einzugsbereiche_{layer}_{radius:g}m")
     return _respond(result, hit)
 
 
@@ -195,14 +170,11 @@ def point_layers(conn: Conn):
 
 @router.get("/api/aggregate/points", summary="Number of points and sums of an attribute per area")
 def aggregate_points(
-    conn: Conn,
+    conn: Conn, level: Level, fmt: Format,
     layer: Annotated[str, Query(description="Point layer, e.g. kitas.")],
-    level: Annotated[str, Query(description="Area level.")] = "plr",
     sum_fields: Annotated[list[str] | None, Query(alias="sum", description="Numeric attribute(s) to sum, "
                                                                           "e.g. e_platz.")] = None,
-    f: Format = None,
 ):
-    _level(conn, level)
     fields = sum_fields or []
     at = boundary_date_for(conn, level, None)
 
@@ -211,13 +183,10 @@ def aggregate_points(
         return {"layer": layer, "level": level, "boundary_version": at.isoformat(), "sums": fields,
                 "points_outside": points_outside(conn, layer, level, at), "count": len(items), "items": items}
 
-    try:
-        result, hit = _cached(conn, "points", compute, layer=layer, level=level, fields=fields)
-    except AggregationInputError as exc:
-        raise _problem(exc) from None
-    if f == "csv":
+    result, hit = _cached(conn, "points", compute, layer=layer, level=level, fields=fields)
+    if fmt in TABLE_FORMATS:
         columns = ["key", "name", "count"] + [f"{n}_sum" for n in fields] + [f"{n}_not_numeric" for n in fields]
-        return csv_response(result["items"], columns, f"{layer}_{level}.csv")
+        return table_response(fmt, result["items"], columns, f"{layer}_{level}")
     return _respond(result, hit)
 
 
@@ -235,32 +204,24 @@ SupplyPopulation = Annotated[str, Query(description="Count indicator of the popu
 
 
 @router.get("/api/aggregate/supply", summary="Supply ratio per area, e.g. Kita places per 100 children under 6")
-def supply(conn: Conn, caller: Caller, layer: SupplyLayer = "kitas", capacity: SupplyCapacity = "e_platz",
-           population: SupplyPopulation = "EW_U6", period: str | None = None, level: str = "plr", per: float = 100,
-           f: Format = None):
-    _level(conn, level)
+def supply(conn: Conn, caller: Caller, level: Level, fmt: Format, layer: SupplyLayer = "kitas",
+           capacity: SupplyCapacity = "e_platz", population: SupplyPopulation = "EW_U6", period: str | None = None,
+           per: float = 100):
     request = _supply_request(caller, layer, capacity, population, period, level, per)
-    try:
-        result, hit = _cached(conn, "supply", lambda: supply_per_area(conn, request), request=request.__dict__)
-    except AggregationInputError as exc:
-        raise _problem(exc) from None
-    if f == "csv":
+    result, hit = _cached(conn, "supply", lambda: supply_per_area(conn, request), request=request.__dict__)
+    if fmt in TABLE_FORMATS:
         fields = ["key", "name", "facilities", "capacity", "population", "population_flag", "supply", "flag"]
-        return csv_response(result["items"], fields, f"versorgung_{layer}_{level}.csv")
+        return table_response(fmt, result["items"], fields, f"versorgung_{layer}_{level}")
     return _respond(result, hit)
 
 
 @router.get("/maps/supply", summary="Map of a supply ratio per area (HTML)", response_class=Response)
-def supply_map_page(request: Request, conn: Conn, caller: Caller, layer: SupplyLayer = "kitas",
+def supply_map_page(request: Request, conn: Conn, caller: Caller, level: Level, layer: SupplyLayer = "kitas",
                     capacity: SupplyCapacity = "e_platz", population: SupplyPopulation = "EW_U6",
-                    period: str | None = None, level: str = "plr", per: float = 100):
-    _level(conn, level)
+                    period: str | None = None, per: float = 100):
     supply_request = _supply_request(caller, layer, capacity, population, period, level, per)
-    try:
-        result, _hit = _cached(conn, "supply", lambda: supply_per_area(conn, supply_request),
-                               request=supply_request.__dict__)
-    except AggregationInputError as exc:
-        raise _problem(exc) from None
+    result, _hit = _cached(conn, "supply", lambda: supply_per_area(conn, supply_request),
+                           request=supply_request.__dict__)
     at = date.fromisoformat(result["boundary_version"])
     by_key = {item["key"]: item for item in result["items"]}
     texts = feature_texts(conn, FeatureQuery(level=level, at=at, limit=100_000, precision=5, simplify_m=5.0),
@@ -295,16 +256,12 @@ def grid_layers(conn: Conn):
 
 
 @router.get("/api/aggregate/grid", summary="Sum of a grid variable per area (cell centre in area)")
-def aggregate_grid(conn: Conn, layer: str, variable: str, level: str = "plr", f: Format = None):
-    _level(conn, level)
+def aggregate_grid(conn: Conn, level: Level, fmt: Format, layer: str, variable: str):
     at = boundary_date_for(conn, level, None)
-    try:
-        result, hit = _cached(conn, "grid", lambda: grid_to_areas(conn, layer, variable, level, at), layer=layer,
-                              variable=variable, level=level)
-    except AggregationInputError as exc:
-        raise _problem(exc) from None
-    if f == "csv":
-        return csv_response(result["items"], ["key", "name", "cells", "value"], f"{layer}_{variable}_{level}.csv")
+    result, hit = _cached(conn, "grid", lambda: grid_to_areas(conn, layer, variable, level, at), layer=layer,
+                          variable=variable, level=level)
+    if fmt in TABLE_FORMATS:
+        return table_response(fmt, result["items"], ["key", "name", "cells", "value"], f"{layer}_{variable}_{level}")
     return _respond(result, hit)
 
 
@@ -331,33 +288,28 @@ def programme_create(
     definition = ProgrammeDefinition(str(body.get("id", "")), str(body.get("name", "")), start,
                                      body.get("level"), tuple(keys) if keys else None, body.get("polygon_layer"),
                                      body.get("polygon_key"))
-    with request.app.state.engine.connect() as conn:
-        try:
-            with conn.begin():
-                _level(conn, definition.level)
-                wkb = srid = None
-                if body.get("geometry") is not None:
-                    target = parse_target(conn, body["geometry"], body.get("crs"))
-                    wkb, srid = target.wkb, target.srid
-                created = create_programme(conn, definition, principal.name, wkb, srid)
-                record(conn, principal, "create", "programme", definition.id, after=created)
-        except AggregationInputError as exc:
-            raise _problem(exc) from None
+    with request.app.state.engine.begin() as conn:
+        if definition.level is not None:
+            require_level(conn, definition.level)
+        wkb = srid = None
+        if body.get("geometry") is not None:
+            target = parse_target(conn, body["geometry"], body.get("crs"))
+            wkb, srid = target.wkb, target.srid
+        created = create_programme(conn, definition, principal.name, wkb, srid)
+        record(conn, principal, "create", "programme", definition.id, after=created)
     return json_response(created, status=201)
 
 
 @router.get("/api/programmes/{programme_id}/evaluation",
             summary="Difference in differences: programme vs. rest of the city and matched areas")
-def programme_evaluation(request: Request, conn: Conn, caller: Caller, programme_id: str, f: Format = None):
-    try:
-        result, hit = _cached(conn, "programme", lambda: evaluate_programme(conn, programme_id,
-                                                                            caller.sees_unsuppressed),
-                              programme=programme_id, unsuppressed=caller.sees_unsuppressed)
-    except AggregationInputError as exc:
-        raise _problem(exc) from None
-    if f == "csv":
-        return csv_response(evaluation_rows(result), EVALUATION_CSV_FIELDS, f"evaluation_{programme_id}.csv")
-    if wants_html(request, f):
+def programme_evaluation(request: Request, conn: Conn, caller: Caller, programme_id: str,
+                         fmt: Annotated[str, offers("json", *TABLE_FORMATS, "html")]):
+    result, hit = _cached(conn, "programme", lambda: evaluate_programme(conn, programme_id,
+                                                                        caller.sees_unsuppressed),
+                          programme=programme_id, unsuppressed=caller.sees_unsuppressed)
+    if fmt in TABLE_FORMATS:
+        return table_response(fmt, evaluation_rows(result), EVALUATION_CSV_FIELDS, f"evaluation_{programme_id}")
+    if fmt == "html":
         return render("programme_evaluation.html", request, page_title=f"Evaluation {result['programme']['name']}",
                       result=result)
     return _respond(result, hit)
@@ -366,10 +318,7 @@ def programme_evaluation(request: Request, conn: Conn, caller: Caller, programme
 @router.get("/api/programmes/{programme_id}/evaluation.svg", summary="Chart of the programme evaluation (SVG)",
             response_class=Response)
 def programme_chart(conn: Conn, caller: Caller, programme_id: str):
-    try:
-        result, _hit = _cached(conn, "programme", lambda: evaluate_programme(conn, programme_id,
-                                                                             caller.sees_unsuppressed),
-                               programme=programme_id, unsuppressed=caller.sees_unsuppressed)
-    except AggregationInputError as exc:
-        raise _problem(exc) from None
+    result, _hit = _cached(conn, "programme", lambda: evaluate_programme(conn, programme_id,
+                                                                         caller.sees_unsuppressed),
+                           programme=programme_id, unsuppressed=caller.sees_unsuppressed)
     return Response(evaluation_chart(result), media_type="image/svg+xml")
