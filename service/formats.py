@@ -52,6 +52,8 @@ def _xlsx_value(value: Any) -> Any:
     if isinstance(value, dict | list):
         value = orjson.dumps(value, default=str).decode()
     cell = spreadsheet_cell(value)
+    if cell == "":
+        return None  # an empty cell, not an empty text
     if isinstance(cell, dt.datetime):
         return cell.astimezone(dt.UTC).replace(tzinfo=None) if cell.tzinfo else cell  # xlsx has no time zone
     if isinstance(cell, bool | int | float | decimal.Decimal | dt.date):
