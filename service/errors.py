@@ -20,6 +20,7 @@ from geo.levels import UnknownLevel
 from indicators.catalogue import DefinitionError, UnknownIndicator
 from indicators.clusters import ClusterInputError
 from indicators.composite import IndexDefinitionError
+from indicators.disclosure import PartitionError
 from indicators.import_undo import BatchNotFound, UndoRefused
 from indicators.index_definitions import DefinitionConflict, IndexNotFound
 from indicators.ingest.options import OptionError
@@ -100,6 +101,7 @@ DOMAIN_ERRORS: dict[type[Exception], DomainProblem] = {
     DefinitionConflict: DomainProblem(409),
     DefinitionError: DomainProblem(_definition_status, _definition_detail, lambda e: {"errors": e.errors}),
     OptionError: DomainProblem(400, lambda e: f"option {e.field!r}: {e.message}", lambda e: {"field": e.field}),
+    PartitionError: DomainProblem(400),
     BatchNotFound: DomainProblem(404),
     UndoRefused: DomainProblem(409),
 }

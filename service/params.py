@@ -10,6 +10,7 @@ here: the level a request does not name is the finest level of the loaded bounda
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query
@@ -18,11 +19,12 @@ from sqlalchemy.engine import Connection
 from geo.levels import UnknownLevel, finest_level, require_level
 from indicators.catalogue import require_indicator
 from service.auth import Principal, current_principal
+from service.errors import bad_request
 from service.formats import Format, PageFormat, offers
 from service.http import connection, read_connection
 
 __all__ = ["Format", "PageFormat", "offers", "Level", "OptionalLevel", "PageLevel", "DerivedLevel", "Period",
-           "OptionalIndicator", "Lang", "default_level"]
+           "OptionalIndicator", "Lang", "default_level", "parse_date"]
 
 LEVEL_TEXT = "Area level code (GET /collections lists them); default: the finest level of the loaded data."
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL bytes
@@ -84,3 +86,13 @@ def _indicator(conn: Annotated[Connection, Depends(connection)],
 
 OptionalIndicator = Annotated[str | None, Depends(_indicator)]  # checked (and visible to the caller) if given
 Lang = Annotated[Literal["de", "en"], Query(description="Language of names and labels: de (default) or en.")]
+
+
+def parse_date(text: str | None, field: str) -> date | None:
+    """A YYYY-MM-DD text of a query or body member as a date; 400 naming `field` if it is none."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise bad_request(f"{field} {text!r} is not a date: write YYYY-MM-DD", field=field) from None
