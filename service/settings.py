@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     storage_srid: int = Field(default=25833, description="Projected CRS in which geometries are stored.")
     host: str = "127.0.0.1"
     port: int = 8000
-    load_demo: bool = Field(default=True, description="Load the shipped Berlin demo data into an empty database.")
+    load_demo: bool = Field(default=True, description="Load the shipped demo data into an empty database.")
     pool_size: int = 8
     statement_timeout_ms: int = 30_000
     pool_timeout_s: float = Field(default=10.0, description="Wait at most this long for a pooled connection (then 503).")
