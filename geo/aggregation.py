@@ -223,16 +223,49 @@ def check_cost(conn: Connection, target: Target, level: str, at: date, limits: C
             "(split it, or send a token)", "geometry", status=413, limit="area_km2", maximum=limits.max_area_km2)
     if limits.max_intersections is None:
         return
-    needed = conn.execute(sa.text(f"""
-        WITH piece AS ({PIECES_SQL})
-        SELECT count(*) FROM area a JOIN piece p ON a.geom && p.geom WHERE {VERSION_FILTER}"""),
-        {"wkb": target.wkb, "srid": target.srid, "vertices": SUBDIVIDE_VERTICES, "level": level, "at": at}
-    ).scalar_one()
-    if needed > limits.max_intersections:
+    needed = _bounded_piece_count(conn, target, level, at)
+    if needed is None or needed > limits.max_intersections:
+        counted = (f"its pieces cannot even be counted within {COUNT_BUDGET_MS} ms" if needed is None
+                   else f"{needed:,} intersections of its pieces with the areas of level {level!r}")
         raise AggregationInputError(
-            f"the target is too complex: {needed:,} intersections of its pieces with the areas of level {level!r}, "
+            f"the target is too complex: {counted}, "
             f"at most {limits.max_intersections:,} are computed (simplify the outline, make it smaller, or send a "
             "token)", "geometry", status=413, limit="intersections", maximum=limits.max_intersections)
+
+
+# Counting the pieces is itself work: ST_Subdivide cuts a spiky outline into one piece per spike (a 5,000-vertex
+# star: 4,723 pieces, 0.8 s), so a refusal cost as much as a small answer and a client sending such outlines
+# over and over used half the machine. The count gets this long; an outline that cannot be cut in that time is
+# too complex by definition (an ordinary district outline needs a few milliseconds).
+COUNT_BUDGET_MS = 150
+
+
+def _bounded_piece_count(conn: Connection, target: Target, level: str, at: date) -> int | None:
+    """Intersections of the target's pieces with the areas' bounding boxes, or None if counting them takes
+    longer than COUNT_BUDGET_MS. Runs in a savepoint with its own statement timeout, so a cancelled count
+    leaves the caller's transaction and timeout as they were."""
+    import psycopg.errors
+
+    try:
+        with conn.begin_nested():
+            conn.execute(sa.text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(COUNT_BUDGET_MS)})
+            needed = conn.execute(sa.text(f"""
+                WITH piece AS ({PIECES_SQL})
+                SELECT count(*) FROM area a JOIN piece p ON a.geom && p.geom WHERE {VERSION_FILTER}"""),
+                {"wkb": target.wkb, "srid": target.srid, "vertices": SUBDIVIDE_VERTICES, "level": level, "at": at}
+            ).scalar_one()
+            raise _CountDone(needed)  # roll the savepoint back: the caller's statement timeout comes back
+    except _CountDone as done:
+        return done.count
+    except sa.exc.OperationalError as exc:
+        if isinstance(exc.orig, psycopg.errors.QueryCanceled) and "statement timeout" in str(exc.orig):
+            return None
+        raise
+
+
+class _CountDone(Exception):
+    def __init__(self, count: int):
+        self.count = count
 
 
 def overlap(conn: Connection, target: Target, level: str, at: date) -> Overlap:

@@ -17,11 +17,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from geo.aggregation import cache_key, cached
 from geo.crs import CRS84
 from geo.features import ALL, FeatureQuery
 from geo.features import feature_texts as geo_feature_texts
 from geo.versions import level_valid_at
-from indicators.hotspots import QUADRANTS, local_morans
+from indicators.hotspots import NOT_SIGNIFICANT, QUADRANTS, local_morans
 from indicators.index_methods import method_for
 from indicators.index_results import latest_run
 from indicators.observation_source import observation_source
@@ -95,10 +96,11 @@ def analyse(conn: Connection, request: ClusterRequest) -> dict[str, Any]:
     at, frame = read_values(conn, request)
     if frame.empty:
         raise LookupError(f"there are no areas on level {request.level!r} at {request.period}")
-    geometries = read_geometries(conn, request.level, at)
-    result = local_morans(geometries, frame["value"], permutations=request.permutations, seed=request.seed,
-                          alpha=request.alpha)
-    local = result.local
+    result = _permutation_result(conn, request, at, frame)
+    local = pd.DataFrame.from_dict(result["local"], orient="index", columns=["Is", "p_sim", "q"])
+    local["quadrant"] = [QUADRANTS[int(q)] if p_sim < request.alpha else NOT_SIGNIFICANT
+                         for q, p_sim in zip(local["q"], local["p_sim"])]
+    excluded = result["excluded"]
     areas = []
     for key, row in frame.iterrows():
         if key in local.index:
@@ -109,19 +111,36 @@ def analyse(conn: Connection, request: ClusterRequest) -> dict[str, Any]:
         else:
             areas.append({"key": key, "name": row["name"], "value": None if pd.isna(row["value"]) else float(row["value"]),
                           "Is": None, "p_sim": None, "q": None, "quadrant": None, "significant": False,
-                          "excluded": str(result.excluded.get(key, "no geometry"))})
+                          "excluded": str(excluded.get(key, "no geometry"))})
     counts = local["quadrant"].value_counts()
     return {
         "variable": {"indicator": request.indicator} if request.indicator else {"index": request.index_id},
         "level": request.level, "period": request.period, "boundaries_at": at,
         "method": "local Moran's I (Anselin 1995), PySAL esda; queen contiguity, row-standardised weights; "
                   "conditional permutation inference",
-        "permutations": result.permutations, "seed": result.seed, "alpha": result.alpha,
-        "global": {"I": result.I, "EI": result.EI, "p_sim": result.p_sim, "z_sim": result.z_sim},
-        "counts": {label: int(counts.get(label, 0)) for label in (*QUADRANTS.values(), "not significant")},
-        "n_analysed": len(local), "excluded": {str(k): str(v) for k, v in result.excluded.items()},
+        "permutations": request.permutations, "seed": request.seed, "alpha": request.alpha,
+        "global": result["global"],
+        "counts": {label: int(counts.get(label, 0)) for label in (*QUADRANTS.values(), NOT_SIGNIFICANT)},
+        "n_analysed": len(local), "excluded": excluded,
         "areas": areas,
     }
+
+
+def _permutation_result(conn: Connection, request: ClusterRequest, at: date, frame: pd.DataFrame) -> dict:
+    """The permutation test (the expensive part: about a second for 999 permutations on 542 areas), cached per
+    data_version without the significance level: a new `alpha` only re-reads which areas count as significant,
+    so trying significance levels costs no new permutations (a client sending fresh levels in a loop made the
+    service compute one permutation test after the other)."""
+    def compute() -> dict:
+        geometries = read_geometries(conn, request.level, at)
+        result = local_morans(geometries, frame["value"], permutations=request.permutations, seed=request.seed)
+        return {"local": {key: [float(row.Is), float(row.p_sim), int(row.q)] for key, row in result.local.iterrows()},
+                "global": {"I": result.I, "EI": result.EI, "p_sim": result.p_sim, "z_sim": result.z_sim},
+                "excluded": {str(k): str(v) for k, v in result.excluded.items()}}
+
+    without_alpha = {name: value for name, value in request.__dict__.items() if name != "alpha"}
+    result, _hit = cached(conn, cache_key("lisa", **without_alpha), compute)
+    return result
 
 
 def feature_texts(conn: Connection, level: str, at: date, areas: list[dict], precision: int = 6,

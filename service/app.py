@@ -14,8 +14,8 @@ from service.db import create_engine
 from service.disconnects import DisconnectGuard, registry_for
 from service.errors import document_problems, install_error_handlers
 from service.middleware import ContentSecurityPolicyMiddleware, install_middleware, tile_origins
-from service.routes import (admin, aggregation, exports, health, imports, indicators, indices, notes, ogc, pages,
-                            tiles)
+from service.routes import (admin, aggregation, exports, health, imports, indicators, indices, map_geometry, notes,
+                            ogc, pages, tiles)
 from service.settings import Settings, get_settings
 from web.templates import STATIC_DIR
 
@@ -67,7 +67,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     document_problems(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (health.router, ogc.router, indicators.router, imports.router, indices.router, tiles.router,
-                   exports.router, aggregation.router, notes.router, admin.router, pages.router):
+                   exports.router, aggregation.router, notes.router, admin.router, pages.router, map_geometry.router):
         app.include_router(router)
     return app
 

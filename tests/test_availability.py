@@ -130,6 +130,21 @@ def test_public_hot_spots_have_capped_permutations_a_fixed_seed_and_are_computed
     again = client.get("/api/hotspots", params={**params, "permutations": 199, "alpha": 0.1})
     assert first.status_code == again.status_code == 200 and first.json() == again.json()
     assert cached_runs() == before + 1
+
+    def permutation_tests() -> int:
+        with demo_engine.connect() as conn:
+            return conn.execute(sa.text("SELECT count(*) FROM aggregation_cache WHERE cache_key LIKE 'lisa:%'"
+                                        )).scalar_one()
+
+    tests_before = permutation_tests()
+    stricter = client.get("/api/hotspots", params={**params, "permutations": 199, "alpha": 0.01})
+    assert stricter.status_code == 200 and permutation_tests() == tests_before, \
+        "a new significance level reuses the permutation test"
+    assert [a["p_sim"] for a in stricter.json()["areas"]] == [a["p_sim"] for a in first.json()["areas"]]
+    significant = {alpha: sum(a["significant"] for a in answer.json()["areas"])
+                   for alpha, answer in ((0.01, stricter), (0.1, first))}
+    assert significant[0.01] < significant[0.1]
+    assert all(a["p_sim"] < 0.01 for a in stricter.json()["areas"] if a["significant"])
     chosen = client.get("/api/hotspots", params={**params, "permutations": 199, "seed": 4711},
                         headers=bearer(demo_engine, "reader"))
     assert chosen.status_code == 200 and chosen.json()["seed"] == 4711, "with a token the seed is free"

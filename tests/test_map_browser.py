@@ -15,13 +15,21 @@ def fills(page) -> list[str]:
 def open_explorer(browser, url):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(url, wait_until="load")
-    page.wait_for_function(f"document.querySelectorAll('{POLYGONS}').length >= 542", timeout=20_000)
+    page.wait_for_selector("body[data-map-ready='542']", state="attached", timeout=20_000)
     return page
 
 
-def test_the_explorer_draws_542_planungsraeume_and_recolours_when_the_indicator_changes(browser, live_server,
-                                                                                        artifacts):
+def drawn(page, wanted: str) -> None:
+    """Wait until explorer.js has drawn a state whose geometry URL or address contains `wanted` (it sets
+    data-map-state when the map is drawn; a selector, since the pages' policy forbids evaluating strings)."""
+    page.wait_for_selector(f"body[data-map-state*='{wanted}']", state="attached", timeout=20_000)
+
+
+def test_the_explorer_draws_542_planungsraeume_and_recolours_in_place_when_the_indicator_changes(
+        browser, live_server, artifacts):
     page = open_explorer(browser, f"{live_server}/explorer?indicator=S1&period=2020-12-31")
+    shapes, pages = [], []
+    page.on("request", lambda r: (shapes if "/maps/geometry/" in r.url else pages).append(r.url))
     assert page.locator(POLYGONS).count() == 542
     legend = page.locator("#legend").inner_text()
     assert "Arbeitslosigkeit" in legend and "kein Wert" in legend and "Gebiete" in legend
@@ -29,13 +37,39 @@ def test_the_explorer_draws_542_planungsraeume_and_recolours_when_the_indicator_
     assert len(set(before)) >= 6  # 5 classes + missing
     page.screenshot(path=str(artifacts / "explorer_s1.png"))
     page.screenshot(path=str(artifacts / "map_s1.png"))
-    with page.expect_navigation():
-        page.select_option("select[name=indicator]", "KI_16")
-    page.wait_for_function(f"document.querySelectorAll('{POLYGONS}').length >= 542", timeout=20_000)
+    page.evaluate("document.querySelector('.folium-map').dataset.untouched = 'yes'")
+    page.select_option("select[name=indicator]", "KI_16")
+    drawn(page, "indicator=KI_16")
     assert "indicator=KI_16" in page.url  # the state is in the shareable URL
+    assert page.locator("#legend").inner_text() != legend and "KI_16" in page.locator("#panel").inner_text()
     after = fills(page)
     assert len(after) == 542
     assert sum(1 for a, b in zip(before, after) if a != b) > 100
+    assert page.evaluate("document.querySelector('.folium-map').dataset.untouched") == "yes", \
+        "the map stays; only the panel and the colours change"
+    assert shapes == [], "the shapes of the level are not loaded again for another indicator"
+    assert len(pages) == 1
+    page.go_back()  # the browser's back button returns to S1, drawn as before
+    drawn(page, "indicator=S1")
+    assert page.locator("select[name=indicator]").input_value() == "S1"
+    assert fills(page) == before
+    page.go_forward()
+    drawn(page, "indicator=KI_16")
+    assert fills(page) == after
+    page.reload()
+    page.wait_for_selector("body[data-map-ready='542']", state="attached", timeout=20_000)
+    assert page.locator("select[name=indicator]").input_value() == "KI_16" and fills(page) == after
+    page.close()
+
+
+def test_a_new_level_loads_its_shapes_and_back_returns_to_the_finer_one(browser, live_server):
+    page = open_explorer(browser, f"{live_server}/explorer?indicator=S1&period=2020-12-31")
+    page.select_option("select[name=level]", "bzr")
+    drawn(page, "/maps/geometry/bzr?")
+    assert page.locator(POLYGONS).count() == 143 and "Bezirksregionen" in page.locator("#panel").inner_text()
+    page.go_back()
+    drawn(page, "/maps/geometry/plr?")
+    assert page.locator(POLYGONS).count() == 542
     page.close()
 
 

@@ -2,6 +2,8 @@
 
 import csv
 import io
+import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -54,10 +56,38 @@ def test_the_csv_twin_is_a_table_of_the_areas(client):
     assert len(rows) == 542 and {"key", "name", "value", "rank", "class"} <= set(rows[0])
 
 
+def geometry_urls(page: str) -> list[str]:
+    return [url.replace("\\u0026", "&") for url in re.findall(r'"(/maps/geometry/[^"]+)"', page)]
+
+
+def test_the_page_carries_values_and_colours_and_loads_the_shapes_separately(client):
+    page = client.get("/explorer", params={"indicator": "S1"})
+    areas_url, outline_url = geometry_urls(page.text)
+    assert "detail=map" in areas_url and "/plr?" in areas_url and "detail=outline" in outline_url
+    assert len(page.content) < 300_000, "no geometry in the page"
+    shapes = client.get(areas_url)
+    assert shapes.status_code == 200 and shapes.headers["content-type"].startswith("application/geo+json")
+    features = shapes.json()["features"]
+    assert len(features) == 542 and set(features[0]["properties"]) == {"name"}, "shapes and names, no values"
+    drawing = json.loads(re.search(r'id="explorer-drawing">(.*?)</script>', page.text, re.S).group(1))
+    assert {f["id"] for f in features} >= set(drawing["areas"])
+    other = client.get("/explorer", params={"indicator": "S3"})
+    assert geometry_urls(other.text)[0] == areas_url, "every indicator of a level shares one geometry URL"
+
+
 def test_simplified_map_geometry_is_much_lighter_than_the_stored_geometry(client):
-    simplified = client.get("/explorer", params={"indicator": "S1"})
-    full = client.get("/explorer", params={"indicator": "S1", "detail": "full"})
+    simplified = client.get(geometry_urls(client.get("/explorer", params={"indicator": "S1"}).text)[0])
+    full = client.get(geometry_urls(client.get("/explorer", params={"indicator": "S1", "detail": "full"}).text)[0])
     assert len(simplified.content) < 0.4 * len(full.content)
+
+
+@pytest.mark.parametrize("path, status", [("/maps/geometry/kiez?at=2021-01-01", 404),
+                                          ("/maps/geometry/plr?at=1999-01-01", 404),
+                                          ("/maps/geometry/plr?at=gestern", 400),
+                                          ("/maps/geometry/plr?at=2021-01-01&detail=huge", 400)])
+def test_bad_geometry_requests_get_a_problem(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status and response.headers["content-type"] == "application/problem+json"
 
 
 @pytest.mark.parametrize("params, expected", [

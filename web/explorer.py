@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from datetime import date
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import folium
 import pandas as pd
-from folium.utilities import JsCode
 from sqlalchemy.engine import Connection
 
 from geo.features import level_extent
@@ -30,7 +29,6 @@ from web.maps import (
     base_map,
     control_label,
     diverging_colours,
-    drawn_features,
     map_page,
     palette,
     script_json,
@@ -45,11 +43,6 @@ SCHEME_LABELS = {
     "equal_interval": ("Gleiche Intervalle", "equal intervals"),
     "mss_sd": ("MSS-Indexklassen (±1 / 1,5 SD)", "MSS index classes (±1 / 1.5 SD)"),
 }
-# Geometry for the map: simplified in the storage CRS (metres), coordinates rounded. At zoom 15 (the most a
-# Planungsraum map needs) one pixel is ~3 m in Berlin, so 5 m tolerance and 1e-5 degrees (~1 m) cannot be seen.
-MAP_GEOMETRY = {"simplify_m": 5.0, "precision": 5}
-FULL_GEOMETRY = {"simplify_m": None, "precision": 7}
-OUTLINE_GEOMETRY = {"simplify_m": 20.0, "precision": 4}
 MAX_ZOOM = 16
 # Tooltip and popup of an area: (property set by _add_tooltip_properties, label)
 DETAIL_ROWS = [("name", "Name"), ("key", "Schlüssel"), ("wert", "Wert"), ("rang", "Rang"), ("klasse", "Klasse"),
@@ -285,56 +278,67 @@ def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool) ->
 
 def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, tile_url: str | None,
                    storage_srid: int, data_version: int | None = None) -> str:
-    """The explorer page (a complete HTML document). `data_version` keys this worker's copy of the drawn
-    geometry (`web.maps.drawn_features`; None: read anew)."""
+    """The explorer page (a complete HTML document): the panel, an empty map, and the areas' values, colours and
+    details as a JSON block; /static/explorer.js draws them on the level's geometry, which it loads from
+    /maps/geometry/... (the same for every indicator, period and class scheme, so the browser keeps it).
+    `data_version` names the geometry's version in its URL."""
     data = explorer_data(conn, state, unsuppressed)
-    geometry = FULL_GEOMETRY if state.detail == "full" else MAP_GEOMETRY
-    features = drawn_features(conn, state.level, data.at, storage_srid, **geometry, version=data_version)
-    _add_tooltip_properties(features, data)
     outline_level = _outline_level(conn, state.level)
-    outlines = []
-    if outline_level is not None:
-        outlines = drawn_features(conn, outline_level.code, boundary_date_for(conn, outline_level.code, None),
-                                  storage_srid, **OUTLINE_GEOMETRY, version=data_version)
     fmap = base_map(level_extent(conn, state.level, data.at), tile_url,
                     title=f"Kartenexplorer: {title_de(data)} – district-monitor", max_zoom=MAX_ZOOM,
                     prefer_canvas=False, zoom_snap=0.25)
-    fill = {key: (None if pd.isna(c) else data.colours[int(c)]) for key, c in data.table["klass"].items()}
-    layer = folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name=control_label(data.indicator["name_de"]),
-        style_function=lambda f: _style(fill.get(f["id"])),
-        highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
-        on_each_feature=JsCode(f"function (feature, layer) {{ dmExplorer.bind(feature, layer, "
-                               f"{script_json(state.level)}, {script_json(DETAIL_ROWS)}); }}"),
-        control=True,
-    ).add_to(fmap)
-    if outlines:
-        folium.GeoJson({"type": "FeatureCollection", "features": outlines}, name=control_label(outline_level.plural_de),
-                       style_function=lambda _f: {"fill": False, "color": "#222222", "weight": 1.6, "opacity": 0.9},
-                       interactive=False, control=True).add_to(fmap)
-    attention_keys = {a["key"] for a in data.attention}
-    if attention_keys:
-        folium.GeoJson({"type": "FeatureCollection", "features": [f for f in features if f["id"] in attention_keys]},
-                       name=control_label("Gebiete mit Aufmerksamkeitsbedarf"),
-                       style_function=lambda _f: {"fill": False, "color": "#000000", "weight": 3.2,
-                                                  "dashArray": "6 3"},
-                       interactive=False, control=True).add_to(fmap)
-    folium.LayerControl(collapsed=True).add_to(fmap)
+    control = folium.LayerControl(collapsed=True)
+    control.add_to(fmap)
+    drawing = explorer_drawing(conn, data, outline_level, data_version)
     panel = environment.get_template("explorer_panel.html").render(
         data=data, state=state, title=title_de(data), scheme_labels=SCHEME_LABELS,
         schemes=schemes_for(data.indicator["kind"]),
         indicators=_mappable(conn, state, unsuppressed), levels=list_levels(conn),
         periods=list_periods(conn, state.level, state.indicator, unsuppressed),
         available_indices=indices.available(conn), legend=legend_rows(data), missing_colour=MISSING_COLOUR,
-        outline_level=outline_level)
+        outline_level=outline_level, drawing=script_json(drawing))
     root = fmap.get_root()
     root.header.add_child(RawHtml('<link rel="stylesheet" href="/static/explorer.css">'))
     root.html.add_child(RawHtml(panel))
     root.script.add_child(RawHtml(f"window.addEventListener('DOMContentLoaded', function () {{ "
-                                  f"dmExplorer.ready({layer.get_name()}, {fmap.get_name()}); }});"))
+                                  f"dmExplorer.ready({fmap.get_name()}, {control.get_name()}); }});"))
     root.header.add_child(RawHtml('<script src="/static/explorer.js"></script>'))
     return map_page(fmap)
+
+
+def geometry_url(level: str, at: date, detail: str, data_version: int | None) -> str:
+    """Where a map page loads a level's drawn geometry (service.routes.map_geometry); the data_version in the
+    URL keeps a browser from mixing geometry of two versions."""
+    params = {"at": at.isoformat(), "detail": detail}
+    if data_version is not None:
+        params["v"] = str(data_version)
+    return f"/maps/geometry/{quote(level, safe='')}?" + urlencode(params)
+
+
+def explorer_drawing(conn: Connection, data: ExplorerData, outline_level: Level | None,
+                     data_version: int | None) -> dict:
+    """What explorer.js needs to draw the map: geometry URLs, layer names (escaped: Leaflet's layer control
+    writes them as HTML), per area its fill colour and its details (shown as text), and the attention areas."""
+    state = data.state
+    outline = None
+    if outline_level is not None:
+        at = boundary_date_for(conn, outline_level.code, None)
+        outline = {"url": geometry_url(outline_level.code, at, "outline", data_version),
+                   "name": control_label(outline_level.plural_de), "style": OUTLINE_STYLE}
+    attention = sorted(a["key"] for a in data.attention)
+    fill = {key: (None if pd.isna(c) else data.colours[int(c)]) for key, c in data.table["klass"].items()}
+    return {
+        "level": state.level, "rows": DETAIL_ROWS, "title": title_de(data),
+        "geometry": geometry_url(state.level, data.at, state.detail, data_version),
+        "name": control_label(data.indicator["name_de"]),
+        "styles": {"value": AREA_STYLE, "missing": MISSING_STYLE, "highlight": HIGHLIGHT_STYLE},
+        "absent": "kein Wert: Gebiet hat zu diesem Zeitpunkt keine Daten",
+        "areas": {key: {"fill": fill.get(key), "details": details}
+                  for key, details in area_details(data).items()},
+        "outline": outline,
+        "attention": {"name": control_label("Gebiete mit Aufmerksamkeitsbedarf"), "keys": attention,
+                      "style": ATTENTION_STYLE} if attention else None,
+    }
 
 
 def _mappable(conn: Connection, state: ExplorerState, unsuppressed: bool) -> list[dict]:
@@ -350,10 +354,11 @@ def legend_rows(data: ExplorerData) -> list[dict]:
             for i in range(data.classes.k)]
 
 
-def _style(colour: str | None) -> dict:
-    if colour is None:
-        return {"fillColor": MISSING_COLOUR, "color": "#666666", "weight": 0.5, "fillOpacity": 0.5, "dashArray": "3"}
-    return {"fillColor": colour, "color": "#555555", "weight": 0.5, "fillOpacity": 0.8}
+AREA_STYLE = {"color": "#555555", "weight": 0.5, "fillOpacity": 0.8}
+MISSING_STYLE = {"fillColor": MISSING_COLOUR, "color": "#666666", "weight": 0.5, "fillOpacity": 0.5, "dashArray": "3"}
+HIGHLIGHT_STYLE = {"weight": 2.5, "color": "#000000"}
+OUTLINE_STYLE = {"fill": False, "color": "#222222", "weight": 1.6, "opacity": 0.9, "interactive": False}
+ATTENTION_STYLE = {"fill": False, "color": "#000000", "weight": 3.2, "dashArray": "6 3", "interactive": False}
 
 
 def _outline_level(conn: Connection, level: str) -> Level | None:
@@ -368,18 +373,13 @@ def _outline_level(conn: Connection, level: str) -> Level | None:
     return below_top
 
 
-def _add_tooltip_properties(features: list[dict], data: ExplorerData) -> None:
-    """Short German texts per feature for tooltip and popup (rendered as text, never as HTML)."""
+def area_details(data: ExplorerData) -> dict[str, dict]:
+    """Short German texts per area for tooltip and popup (rendered as text, never as HTML)."""
     unit = data.indicator["unit"]
     k = data.classes.k if data.classes is not None else 0
-    for feature in features:
-        key = feature["id"]
-        props = {"key": key, "name": feature["properties"]["name"]}
-        if key not in data.table.index:
-            props["wert"] = "kein Wert: Gebiet hat zu diesem Zeitpunkt keine Daten"
-            feature["properties"] = props
-            continue
-        row = data.table.loc[key]
+    details = {}
+    for key, row in data.table.iterrows():
+        props = {"key": key, "name": row["name"]}
         if pd.isna(row["value"]):
             props["wert"] = "kein Wert: " + row["missing_text"]
         elif data.state.compare:
@@ -398,4 +398,5 @@ def _add_tooltip_properties(features: list[dict], data: ExplorerData) -> None:
         if result is not None:
             label = result["class_label_de"] or f"ohne Zuordnung ({result['reason']})"
             props["index"] = label + (" – Aufmerksamkeitsbedarf" if result["attention"] else "")
-        feature["properties"] = props
+        details[key] = props
+    return details

@@ -20,6 +20,7 @@ from html import escape
 from typing import Any
 
 import folium
+import orjson
 from branca.element import Element, MacroElement
 from branca.utilities import color_brewer
 from folium.utilities import JsCode
@@ -167,6 +168,36 @@ def diverging_colours(lowest: float, bins: tuple[float, ...], direction: str) ->
         for rank, i in enumerate(above):
             colours[i] = shades[rank]
     return colours
+
+
+# Geometry for drawing, by detail: simplified in the storage CRS (metres), coordinates rounded. At zoom 15 (the
+# most a small-area map needs) one pixel is ~3 m at German latitudes, so 5 m tolerance and 1e-5 degrees (~1 m)
+# cannot be seen; outlines drawn over a finer level take 20 m; "full" is the stored geometry (comparisons).
+GEOMETRY_DETAILS = {"map": {"simplify_m": 5.0, "precision": 5},
+                    "full": {"simplify_m": None, "precision": 7},
+                    "outline": {"simplify_m": 20.0, "precision": 4}}
+
+
+def drawn_geometry(conn: Connection, level: str, at: date, storage_srid: int, detail: str,
+                   version: int | None) -> bytes:
+    """A level's drawn geometry as a GeoJSON FeatureCollection (id = key, properties: name), serialised once per
+    worker and data_version: the map pages load it separately (/maps/geometry/...), so that a browser keeps it
+    while the indicator, period or classes change and a page carries only its values and colours."""
+    key = ("bytes", level, at, storage_srid, detail, version)
+    with _DRAWN_LOCK:
+        kept = _DRAWN.get(key) if version is not None else None
+    if kept is not None:
+        return kept
+    features = [{"type": "Feature", "id": f["id"], "geometry": f["geometry"],
+                 "properties": {"name": f["properties"]["name"]}}
+                for f in drawn_features(conn, level, at, storage_srid, **GEOMETRY_DETAILS[detail], version=version)]
+    body = orjson.dumps({"type": "FeatureCollection", "features": features})
+    if version is not None:
+        with _DRAWN_LOCK:
+            _DRAWN[key] = body
+            while len(_DRAWN) > DRAWN_KEPT:
+                _DRAWN.popitem(last=False)
+    return body
 
 
 # Drawn features per worker: a map page embeds its level's geometry, and reading and parsing it again for every
