@@ -6,7 +6,8 @@ the Berlin demo in a throwaway PostGIS cluster, with the default limits (rate li
 asyncio + httpx on loopback only. Each client has an address of its own (127.0.1.n), as users do; the abuser
 has 127.0.2.1. The mix follows what the users do: planners open maps and move around (map pages, vector tiles),
 GIS tools page through features, neighbourhood teams open area profiles, and browsers revalidate what they
-have (If-None-Match -> 304). Each client is a person or a GIS tool, not a loop: between two requests it waits a
+have (If-None-Match -> 304); a map page is followed by its shapes (/maps/geometry/..., revalidated once
+the client has them, as a browser does). Each client is a person or a GIS tool, not a loop: between two requests it waits a
 think time drawn from an exponential distribution (mean `--think-ms`, default 1,000 ms; the trust review's
 baseline of p95 17 ms for the other users is only reachable on two cores with clients that pause). `--think-ms 0`
 turns the clients into a closed loop that saturates the machine: then the figures measure capacity
@@ -31,6 +32,7 @@ import asyncio
 import math
 import os
 import random
+import re
 import resource
 import shutil
 import socket
@@ -137,6 +139,27 @@ async def client(base: str, data: dict, seed: int, until: float, results: dict, 
                 errors.append(f"{kind} {path}: {response.status_code} {response.text[:120]}")
                 continue
             results[kind].append(elapsed)
+            if kind == "map":  # a browser then asks for the level's shapes, revalidating what it keeps
+                await shapes(http, response.text, etags, results, errors)
+
+
+async def shapes(http: httpx.AsyncClient, page: str, etags: dict, results: dict, errors: list) -> None:
+    for url in dict.fromkeys(re.findall(r'"(/maps/geometry/[^"]+)"', page)):
+        url = url.replace("\\u0026", "&")
+        headers = {"If-None-Match": etags[url]} if url in etags else {}
+        started = time.perf_counter()
+        try:
+            response = await http.get(url, headers=headers)
+            await response.aread()
+        except httpx.HTTPError as exc:
+            errors.append(f"map shapes {url}: {exc!r}")
+            continue
+        if response.status_code not in (200, 304):
+            errors.append(f"map shapes {url}: {response.status_code}")
+            continue
+        if response.status_code == 200 and "etag" in response.headers:
+            etags[url] = response.headers["etag"]
+        results["map shapes" if headers else "map shapes (first)"].append(time.perf_counter() - started)
 
 
 def star(rng: random.Random, vertices: int, radius_km: float) -> dict:

@@ -24,6 +24,7 @@ from datetime import date
 import orjson
 from sqlalchemy.engine import Connection
 
+from geo.cql2 import SqlFilter, SqlOrder
 from geo.crs import CRS84, Crs
 from geo.simplify import simplified_coverage
 from geo.versions import LEVEL_VALID_AT_DRIVER
@@ -44,6 +45,9 @@ class FeatureQuery:
     crs: Crs = CRS84  # output CRS
     simplify_m: float | None = None  # coverage simplification tolerance in storage-CRS metres (geo.simplify)
     select: tuple[str, ...] | None = None  # property names to keep; None = all
+    keys: tuple[str, ...] | None = None  # the properties written, in this order, null where an area has none
+    where: SqlFilter | None = None  # a compiled CQL2 filter (geo.cql2)
+    order: SqlOrder | None = None  # sort keys (geo.cql2); the area key breaks ties and is the default
     filters: dict = field(default_factory=dict)  # property -> value, equality (jsonb containment)
     key: str | None = None  # one feature only
     precision: int | None = None  # decimals written; None = the output CRS's default
@@ -64,7 +68,10 @@ def _params(query: FeatureQuery, extra: dict | None, conn: Connection | None = N
     params = {"level": query.level, "at": query.at, "limit": query.limit, "offset": query.offset,
               "precision": query.decimals, "srid": query.crs.srid,
               "storage_srid": query.storage_srid, "key": query.key, "keep": list(query.select or ()),
-              "filter": orjson.dumps(query.filters).decode()}
+              "filter": orjson.dumps(query.filters).decode(), "keys": list(query.keys or ())}
+    for compiled in (query.where, query.order):
+        if compiled is not None:
+            params.update(compiled.params)
     if query.bbox:
         params.update(dict(zip(("minx", "miny", "maxx", "maxy"), query.bbox)))
         params["bbox_srid"] = query.bbox_crs.srid
@@ -84,6 +91,8 @@ def _where(query: FeatureQuery) -> str:
                            "%(maxx)s, %(maxy)s, %(bbox_srid)s), 100), %(storage_srid)s::integer))")
     if query.filters:
         clauses.append("p.properties @> CAST(%(filter)s AS jsonb)")
+    if query.where is not None:
+        clauses.append(query.where.sql)
     if query.key is not None:
         clauses.append("a.key = %(key)s")
     if query.only_with_properties:
@@ -92,14 +101,19 @@ def _where(query: FeatureQuery) -> str:
 
 
 def _joins_properties(query: FeatureQuery) -> bool:
-    """Whether the WHERE clause refers to the properties `p` (filters, or only areas that have properties)."""
-    return bool(query.filters) or query.only_with_properties
+    """Whether the page's WHERE or ORDER BY refers to the properties `p` (filters, sort keys, or only areas
+    that have properties)."""
+    return (bool(query.filters) or query.only_with_properties
+            or any(c is not None and c.uses_properties for c in (query.where, query.order)))
 
 
 def geometry_json_sql(geom: str, precision: str, lat_first: bool = False) -> str:
     """SQL writing the GeoJSON text of the geometry expression `geom` (already in the output CRS) with
     `precision` decimals (an integer or a bind parameter), northing/latitude first when the CRS says so,
-    and no 'crs' member (options 0; GeoJSON states its CRS in the response, not in each geometry)."""
+    and no 'crs' member (options 0; GeoJSON states its CRS in the response, not in each geometry).
+    Polygon rings are written as RFC 7946 asks: exterior counter-clockwise, holes clockwise (in x/y of the CRS,
+    before a flip to northing first)."""
+    geom = f"ST_ForcePolygonCCW({geom})"
     if lat_first:
         geom = f"ST_FlipCoordinates({geom})"
     return f"ST_AsGeoJSON({geom}, {precision}, 0)"
@@ -124,6 +138,9 @@ def _geometry_sql(query: FeatureQuery, wkb: bool = False) -> str:
 def _properties_sql(query: FeatureQuery, has_properties: bool) -> str:
     """The properties text of a feature (area `a`, properties `p`)."""
     source = f"coalesce(p.properties, {BASE_PROPERTIES})" if has_properties else BASE_PROPERTIES
+    if query.keys is not None:  # json (not jsonb) keeps the order; a key the area lacks is written as null
+        return (f"coalesce((SELECT json_object_agg(k.name, {source} -> k.name ORDER BY k.ord) "
+                "FROM unnest(CAST(%(keys)s AS text[])) WITH ORDINALITY AS k(name, ord)), '{}'::json)::text")
     if query.select is not None:
         return (f"coalesce((SELECT jsonb_object_agg(e.k, e.v) FROM jsonb_each({source}) e(k, v) "
                 "WHERE e.k = ANY(%(keep)s)), '{}'::jsonb)::text")
@@ -145,7 +162,7 @@ def count_features(conn: Connection, query: FeatureQuery, properties_sql: str | 
 
 
 def feature_sql(query: FeatureQuery, properties_sql: str | None) -> str:
-    """One row per Feature, as GeoJSON text, in key order, for the page the query asks for.
+    """One row per Feature, as GeoJSON text, in key order (or the sort keys'), for the page the query asks for.
 
     The page is cut on narrow rows (ids) first, then joined to geometries and properties: PostgreSQL would
     otherwise carry (and detoast) the geometry of every row an OFFSET skips.
@@ -155,15 +172,33 @@ def feature_sql(query: FeatureQuery, properties_sql: str | None) -> str:
                || ',"geometry":' || coalesce({_geometry_sql(query)}, 'null')
                || ',"properties":' || {_properties_sql(query, properties_sql is not None)} || '}}'
         FROM {_page_sql(query, properties_sql)}
-        ORDER BY a.key"""
+        ORDER BY {_outer_order(query)}"""
+
+
+def _inner_order(query: FeatureQuery) -> tuple[str, str]:
+    """(extra select list, ORDER BY) of the page: the sort keys (nulls last either way), then the area key."""
+    if query.order is None:
+        return "", "a.key"
+    columns = "".join(f", {expr} AS s{i}" for i, (expr, _) in enumerate(query.order.keys))
+    order = ", ".join(f"s{i} {'DESC' if desc else 'ASC'} NULLS LAST" for i, (_, desc) in enumerate(query.order.keys))
+    return columns, f"{order}, a.key"
+
+
+def _outer_order(query: FeatureQuery) -> str:
+    if query.order is None:
+        return "a.key"
+    order = ", ".join(f"page.s{i} {'DESC' if desc else 'ASC'} NULLS LAST"
+                      for i, (_, desc) in enumerate(query.order.keys))
+    return f"{order}, a.key"
 
 
 def _page_sql(query: FeatureQuery, properties_sql: str | None) -> str:
     """FROM clause: the ids of the page (LIMIT/OFFSET), joined to area `a` and the properties `p`."""
+    columns, order = _inner_order(query)
     page = f"""(
-            SELECT a.id FROM {_from(properties_sql if _joins_properties(query) else None)}
+            SELECT a.id{columns} FROM {_from(properties_sql if _joins_properties(query) else None)}
             WHERE {_where(query)}
-            ORDER BY a.key
+            ORDER BY {order}
             LIMIT %(limit)s OFFSET %(offset)s) page"""
     joined = f"{page} JOIN area a ON a.id = page.id"
     if properties_sql is not None:
@@ -216,7 +251,7 @@ def feature_records(conn: Connection, query: FeatureQuery, properties_sql: str |
     sql = f"""
         SELECT a.key, {_properties_sql(query, properties_sql is not None)}, {_geometry_sql(query, wkb=True)}
         FROM {_page_sql(query, properties_sql)}
-        ORDER BY a.key"""
+        ORDER BY {_outer_order(query)}"""
     for key, properties, wkb in conn.exec_driver_sql(sql, _params(query, extra_params, conn)):
         yield key, orjson.loads(properties), wkb
 

@@ -1,5 +1,6 @@
-"""The projected CRS geometries are stored in: fixed per database when it is first migrated (`dm_setting`,
-default EPSG:25833, set from `Settings.storage_srid` by migration 0001)."""
+"""The projected CRS geometries are stored in: fixed per database when it is first migrated (`dm_setting`, set
+by migration 0001 from `Settings.storage_srid`, or from the `storage_crs` of the set-up manifest that creates the
+database, docs/setup.md). Everything else reads it from the database, never from a constant."""
 
 from __future__ import annotations
 

@@ -106,15 +106,20 @@ class Catalogue(BaseModel):
 
 
 def read_catalogue(path: Path) -> Catalogue:
+    return parse_catalogue(path.read_text(encoding="utf-8"), path.name)
+
+
+def parse_catalogue(text: str, name: str) -> Catalogue:
+    """A catalogue from its YAML text; CatalogueError naming `name` (the file) and the field otherwise."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
         return Catalogue.model_validate(data)
     except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path.name}: not valid YAML ({exc})") from exc
+        raise CatalogueError(f"{name}: not valid YAML ({exc})") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise CatalogueError(f"{path.name}: {where}: {first['msg']}") from exc
+        raise CatalogueError(f"{name}: {where}: {first['msg']}") from exc
 
 
 def load_catalogue(conn: Connection, catalogue: Catalogue, updated_by: str = "catalogue") -> int:

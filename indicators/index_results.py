@@ -24,9 +24,10 @@ from indicators.index_definitions import IndexDefinition
 from indicators.values import boundary_date_for
 
 NO_CLASS = {"de": "ohne Zuordnung", "en": "without class"}
-NO_CLASS_PLR = {"de": "Planungsraum ohne Zuordnung", "en": "planning area without class"}
 RUN_COLUMNS = """r.id, r.index_id, r.definition_version, r.level_code AS level, r.period, r.inputs_hash, r.computed_at,
-                 r.computed_by, r.confirmed_at, r.summary, r.parameters"""
+                 r.computed_by, r.confirmed_at, r.summary, r.parameters,
+                 (SELECT l.name_de FROM area_level l WHERE l.code = r.level_code) AS level_name_de,
+                 (SELECT l.name_en FROM area_level l WHERE l.code = r.level_code) AS level_name_en"""
 LATEST_FIRST = "greatest(r.computed_at, coalesce(r.confirmed_at, r.computed_at)) DESC, r.id DESC"
 """Order of the runs of one index, level and period: the one last computed or confirmed first."""
 RUN_FIELDS = ("id", "index_id", "definition_version", "level", "period", "inputs_hash", "computed_at", "computed_by",
@@ -55,10 +56,20 @@ class IndexRun:
     definition: IndexDefinition
     boundaries_at: date | None
     components: dict[str, int] = field(default_factory=dict)
+    level_name_de: str | None = None  # the level's names (area_level), for labels such as "Planungsraum ohne
+    level_name_en: str | None = None  # Zuordnung"
 
     @property
     def class_labels(self) -> dict[str, dict[str, str]]:
         return self.summary.get("class_labels", {})
+
+    @property
+    def no_class(self) -> dict[str, str]:
+        """The label of an area that does not take part: named after its level, as the MSS does ("Planungsraum
+        ohne Zuordnung")."""
+        if not self.level_name_de or not self.level_name_en:
+            return NO_CLASS
+        return {"de": f"{self.level_name_de} {NO_CLASS['de']}", "en": f"{self.level_name_en.lower()} {NO_CLASS['en']}"}
 
 
 def run_from_row(row: Mapping[str, Any]) -> IndexRun:
@@ -68,6 +79,7 @@ def run_from_row(row: Mapping[str, Any]) -> IndexRun:
     at = parameters.get("boundaries_at")
     return IndexRun(**item, definition=IndexDefinition.model_validate(parameters["definition"]),
                     boundaries_at=date.fromisoformat(at) if at else None,
+                    level_name_de=row.get("level_name_de"), level_name_en=row.get("level_name_en"),
                     components={role: int(run_id) for role, run_id in (parameters.get("components") or {}).items()})
 
 
@@ -105,7 +117,7 @@ def class_label(run: IndexRun, code: str | None, participating: bool) -> dict[st
     if code is None:
         if participating:
             return {"de": None, "en": None}
-        return NO_CLASS_PLR if run.level == "plr" else NO_CLASS
+        return run.no_class
     return run.class_labels.get(code, {"de": code, "en": code})
 
 
@@ -364,7 +376,7 @@ def result_feature_texts(conn: Connection, run: IndexRun, *, only_attention: boo
                          simplify_m: float | None = None) -> Iterator[str]:
     """GeoJSON Feature texts of a run's areas (CRS84, `precision` decimals), on the boundary version the run
     used, written by the one feature builder (`geo.features`; simplified as a coverage with `simplify_m`)."""
-    no_class = NO_CLASS_PLR if run.level == "plr" else NO_CLASS
+    no_class = run.no_class
     properties_sql = """
         SELECT r.area_id, jsonb_build_object(
                 'key', a.key, 'name', a.name, 'level', a.level_code, 'index', CAST(%(ir_index)s AS text),

@@ -14,8 +14,10 @@ from service.db import create_engine
 from service.disconnects import DisconnectGuard, registry_for
 from service.errors import document_problems, install_error_handlers
 from service.middleware import ContentSecurityPolicyMiddleware, install_middleware, tile_origins
+from service.openapi import install_openapi
 from service.routes import (admin, aggregation, exports, health, imports, indicators, indices, map_geometry, notes,
-                            ogc, pages, tiles)
+                            ogc, pages, search, tiles)
+from service.routes import setup as setup_routes
 from service.settings import Settings, get_settings
 from web.templates import STATIC_DIR
 
@@ -67,8 +69,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     document_problems(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (health.router, ogc.router, indicators.router, imports.router, indices.router, tiles.router,
-                   exports.router, aggregation.router, notes.router, admin.router, pages.router, map_geometry.router):
+                   exports.router, aggregation.router, notes.router, admin.router, pages.router, map_geometry.router,
+                   search.router, setup_routes.router):
         app.include_router(router)
+    install_openapi(app)  # per-collection paths with their queryables, media type of OpenAPI 3.1
     return app
 
 

@@ -1,4 +1,4 @@
-"""The `district-monitor` command line (Typer + Rich): serve, db upgrade, demo load, import ...
+"""The `district-monitor` command line (Typer + Rich): serve, db upgrade, load, demo load, level, catalogue, import ...
 
 Errors a user can fix are printed as one line that says what to do, never as a traceback.
 """
@@ -20,12 +20,13 @@ from service.audit import record
 from service.auth import cli_principal
 from service.cli_common import console, database, fail, progress_bar
 from service.import_cli import import_app
+from service.setup_cli import catalogue_app, level_app, load_command, load_with_progress, settings_for
 from service.settings import get_settings
 
 app = typer.Typer(help="district-monitor: small-area social monitoring (Sozialmonitoring) on PostGIS.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-demo_app = typer.Typer(help="The shipped Berlin demo data.", no_args_is_help=True)
+demo_app = typer.Typer(help="The shipped demo data (one manifest per folder of data/demo/).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 tokens_app = typer.Typer(help="API tokens (roles: reader, editor, data_steward, statistics_office = Statistikstelle, "
@@ -37,12 +38,17 @@ app.add_typer(compute_app, name="compute")
 audit_app = typer.Typer(help="The audit log (append-only, hash-chained).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(aggregate_app, name="aggregate")
+app.command("load")(load_command)
+app.add_typer(level_app, name="level")
+app.add_typer(catalogue_app, name="catalogue")
 
 
 @app.command()
 def serve(host: str = typer.Option(None, help="Interface to bind (default 127.0.0.1)."),
           port: int = typer.Option(None, help="TCP port (default 8000)."),
           load_demo: bool = typer.Option(None, "--demo/--no-demo", help="Load the demo data into an empty database."),
+          demo_name: str = typer.Option(None, "--demo-name", help="Which demo: a folder of data/demo/ "
+                                                                   "(default DM_DEMO)."),
           workers: int = typer.Option(None, min=1, help="Worker processes (default DM_WORKERS, 1); with more than "
                                                         "one, the rate limit is shared through the database.")):
     """Start the web service; without DATABASE_URL on a private PostGIS cluster under .data/."""
@@ -58,9 +64,13 @@ def serve(host: str = typer.Option(None, help="Interface to bind (default 127.0.
     port = port or settings.port
     workers = workers or settings.workers
     _check_port_free(host, port)
+    name = demo_name or settings.demo
+    wants_demo = settings.load_demo if load_demo is None else load_demo
+    if wants_demo:
+        settings = settings_for(_demo_manifest(name))  # a new database stores in the demo's CRS
     with database(settings, stop_embedded=True) as (engine, where):
-        if (settings.load_demo if load_demo is None else load_demo) and database_is_empty(engine):
-            _load_demo_with_progress(engine)
+        if wants_demo and database_is_empty(engine):
+            _load_demo_with_progress(engine, name)
         console.print(f"database: {where}")
         console.print(f"[bold green]district-monitor[/] on http://{host}:{port}/  ({workers} worker process"
                       f"{'es' if workers > 1 else ''}; Ctrl-C stops)")
@@ -109,27 +119,27 @@ def db_downgrade(revision: str = typer.Argument(..., help='Revision to go back t
 
 
 @demo_app.command("load")
-def demo_load():
-    """Load the Berlin demo data into the configured database (idempotent)."""
-    with database(get_settings(), stop_embedded=True) as (engine, _where):
-        _load_demo_with_progress(engine)
+def demo_load(name: str = typer.Argument(None, help="A folder of data/demo/ (default DM_DEMO).")):
+    """Load a shipped demo into the configured database (idempotent); the same as `load data/demo/NAME/...`."""
+    name = name or get_settings().demo
+    manifest = _demo_manifest(name)
+    with database(settings_for(manifest), stop_embedded=True) as (engine, _where):
+        _load_demo_with_progress(engine, name)
 
 
-def _load_demo_with_progress(engine: Engine) -> None:
-    from service.demo import DemoLoadFailed, load_demo
+def _demo_manifest(name: str):
+    from service.demo import demo_manifest
 
-    with progress_bar() as bar:
-        task = bar.add_task("loading the Berlin demo data", total=None)
+    try:
+        return demo_manifest(name)
+    except KeyError as exc:
+        fail(f"{exc.args[0]}: choose one of them")
 
-        def step(what: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=f"demo: {what}")
 
-        try:
-            summary = load_demo(engine, progress=step)
-        except DemoLoadFailed as exc:
-            fail(str(exc))
-    written = sum(r.rows_written for r in summary.reports)
-    console.print(f"demo data loaded: {written:,} rows written from {len(summary.reports)} files")
+def _load_demo_with_progress(engine: Engine, name: str) -> None:
+    from service.demo import DEMO
+
+    load_with_progress(engine, _demo_manifest(name), DEMO)
 
 
 @audit_app.command("verify")
@@ -200,7 +210,7 @@ def tokens_revoke(token_id: int = typer.Argument(..., help="Id from `tokens list
 @compute_app.command("indices")
 def compute_indices_command(
     index: Optional[str] = typer.Option(None, "--index", help="Index id (default: every index definition)."),
-    level: Optional[str] = typer.Option(None, help="Area level, e.g. plr (default: the definition's levels)."),
+    level: Optional[str] = typer.Option(None, help="Area level code (default: the definition's levels)."),
     period: Optional[str] = typer.Option(None, help="Reference date YYYY-MM-DD (default: every period with data)."),
 ):
     """Compute composite indices with provenance; unchanged inputs reuse the stored run. Audited as

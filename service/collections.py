@@ -8,6 +8,8 @@ one that writes the page. Connections are opened only on a cache miss.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -22,13 +24,16 @@ from geo.features import boundary_versions, level_extent
 from geo.levels import Level, list_levels
 from geo.simplify import ladder_tolerance
 from geo.storage_crs import storage_srid
-from indicators.catalogue import list_periods
+from indicators.catalogue import list_indicators, list_periods
 from indicators.values import (PeriodNotFound, boundary_date_for, cached_properties_sql, ensure_properties_cache,
                                period_properties_sql, property_schema, resolve_period)
 from service.errors import ProblemError, bad_request, not_found
 from service.http import read_engine, reads_from_replica
 
 WEB_MERCATOR_METRES_PER_PIXEL = 156_543.033928  # at zoom 0 on the equator, 256-pixel tiles
+BASE_QUERYABLES = (("key", "Schlüssel / key"), ("name", "Name"), ("level", "Raumebene / level"),
+                   ("parent_key", "Schlüssel der übergeordneten Ebene / parent key"), ("period", "Zeitpunkt / period"))
+FILTERED_COUNTS = 1024  # numberMatched of filtered queries kept per data_version
 CANNOT_WRITE = {"25006", "53100"}  # read-only transaction, disk full: reads must go on without the cache
 
 
@@ -113,26 +118,83 @@ class Catalog:
         return Selection(level, period, at, unsuppressed, self.storage_srid(), cached)
 
     def queryables(self, selection: Selection) -> list[dict]:
-        base = [{"name": "key", "type": "string", "title": "Schlüssel / key"},
-                {"name": "name", "type": "string", "title": "Name"},
-                {"name": "parent_key", "type": "string", "title": "Schlüssel der übergeordneten Ebene / parent key"}]
-        if selection.period is None:
-            return base
-        rows = self._cached(("queryables", selection.level.code, selection.period, selection.unsuppressed),
-                            lambda conn: property_schema(conn, selection.level.code, selection.period,
-                                                         selection.unsuppressed))
-        return base + [row for row in rows if row["name"] not in ("key", "name", "parent_key", "level", "period")]
+        """The properties of the collection (name, JSON type, title), the same for every period: every property
+        any period has (a feature of a period without it carries null), in the order key, name, level,
+        parent_key, period, then the catalogue's order (each indicator followed by its flag), then index
+        classes. Counts are integers."""
+        return self._cached(("collection schema", selection.level.code, selection.unsuppressed),
+                            lambda conn: self._collection_schema(conn, selection.level.code, selection.unsuppressed))
+
+    def _collection_schema(self, conn: Connection, level: str, unsuppressed: bool) -> list[dict]:
+        found: dict[str, dict] = {name: {"name": name, "type": "string", "title": title}
+                                  for name, title in BASE_QUERYABLES}
+        for period in self.periods(level, unsuppressed):
+            selection = self.select(level, period.isoformat(), unsuppressed)
+            for row in property_schema(conn, level, selection.period, unsuppressed) if selection.cached else []:
+                known = found.setdefault(row["name"], dict(row))
+                if row["type"] == "number":
+                    known["type"] = "number"
+                known["title"] = known["title"] or row["title"]
+        catalogue = {row["code"]: (index, row["kind"]) for index, row in enumerate(list_indicators(conn))}
+        for name, entry in found.items():
+            if catalogue.get(name, (0, ""))[1] == "count" and entry["type"] == "number":
+                entry["type"] = "integer"
+        fixed = [name for name, _ in BASE_QUERYABLES]
+
+        def order(name: str) -> tuple:
+            if name in fixed:
+                return (0, fixed.index(name), 0, name)
+            code, flag = (name[:-5], 1) if name.endswith("_flag") else (name, 0)
+            if code in catalogue:
+                return (1, catalogue[code][0], flag, name)
+            return (2, 0, 0, name)
+
+        return [found[name] for name in sorted(found, key=order)]
 
     def property_names(self, selection: Selection) -> list[str]:
-        return ["level", "period"] + [q["name"] for q in self.queryables(selection)]
+        """Every property a feature of the collection carries, in the order written."""
+        return [q["name"] for q in self.queryables(selection)]
 
     def cached_count(self, selection: Selection, compute: Callable[[Connection], int]) -> int:
         return self._cached(("count", selection.level.code, selection.at, selection.period, selection.unsuppressed),
                             compute)
 
+    def filtered_count(self, selection: Selection, condition: tuple, compute: Callable[[Connection], int]) -> int:
+        """numberMatched of a filtered query (bbox, equality filters, CQL2), memoised like the other metadata
+        until data_version changes, for the most recent FILTERED_COUNTS conditions (a client paging through a
+        filtered result pays the count once; a client sending ever new filters cannot fill the memory)."""
+        counts = self.cache.get(("filtered counts",), lambda: _Recent(FILTERED_COUNTS))
+        key = (selection.level.code, selection.at, selection.period, selection.unsuppressed, condition)
+        found = counts.get(key)
+        if found is None:
+            found = self.run(compute)
+            counts.put(key, found)
+        return found
+
     def run(self, compute: Callable[[Connection], Any]) -> Any:
         with self.engine.connect() as conn:
             return compute(conn)
+
+
+class _Recent:
+    """The most recently used `size` entries (thread-safe)."""
+
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key: Any, value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
 
 
 def _resolve(conn: Connection, level: str, requested: str | None, unsuppressed: bool) -> date | None | PeriodNotFound:

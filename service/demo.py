@@ -1,42 +1,36 @@
-"""Loading the shipped Berlin demo (data/demo/berlin/demo.yaml) through the ordinary import functions."""
+"""The shipped demos: each is a set-up manifest in a folder of data/demo/ (`manifest.yaml`, or `demo.yaml`),
+loaded by `service.setup` through the ordinary import functions. Which one `serve` loads into an empty database
+is a setting (`DM_DEMO`); the demos themselves are data, named by their folders."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
-import yaml
 from sqlalchemy.engine import Engine
 
-from geo.boundaries import BoundaryImportOptions
-from geo.import_report import ImportReport
-from geo.levels import Level, upsert_levels
-from geo.points import PointImportOptions, import_points
-from indicators.catalogue import load_catalogue, read_catalogue
-from indicators.disclosure import set_partition
-from indicators.index_runs import compute_demo_indices
-from indicators.ingest.observations import ObservationImportOptions, import_observations
-from indicators.refresh import import_boundaries, refresh_after_write
-from service.audit import import_audit
 from service.auth import Principal
-from service.db import refresh_statistics
-from service.settings import PROJECT_ROOT
+from service.settings import PROJECT_ROOT, Settings
+from service.setup import ManifestRefused, SetupSummary, load_manifest
 
-DEMO_MANIFEST = PROJECT_ROOT / "data" / "demo" / "berlin" / "demo.yaml"
+DEMO_ROOT = PROJECT_ROOT / "data" / "demo"
+MANIFEST_NAMES = ("manifest.yaml", "demo.yaml")
+DEMOS = {folder.name: next(folder / name for name in MANIFEST_NAMES if (folder / name).is_file())
+         for folder in sorted(DEMO_ROOT.iterdir())
+         if folder.is_dir() and any((folder / name).is_file() for name in MANIFEST_NAMES)}
+DEMO_MANIFEST = DEMOS[Settings.model_fields["demo"].default]  # the default demo
 DEMO = Principal("demo", "admin")  # who the demo's imports are recorded and audited as
 
-
-class DemoLoadFailed(RuntimeError):
-    def __init__(self, report: ImportReport):
-        lines = [p.as_text() for p in report.errors[:10]]
-        super().__init__(f"demo file {report.file} was refused:\n  " + "\n  ".join(lines))
-        self.report = report
+DemoLoadFailed = ManifestRefused  # the name callers knew
+DemoSummary = SetupSummary
 
 
-@dataclass
-class DemoSummary:
-    reports: list[ImportReport] = field(default_factory=list)
+def demo_manifest(name: str) -> Path:
+    """The manifest of the shipped demo `name`; KeyError naming the known ones."""
+    try:
+        return DEMOS[name]
+    except KeyError:
+        raise KeyError(f"unknown demo {name!r}; shipped: {', '.join(DEMOS)}") from None
 
 
 def database_is_empty(engine: Engine) -> bool:
@@ -44,64 +38,8 @@ def database_is_empty(engine: Engine) -> bool:
         return conn.execute(sa.text("SELECT NOT EXISTS (SELECT 1 FROM area)")).scalar_one()
 
 
-def load_demo(engine: Engine, manifest: Path = DEMO_MANIFEST, progress=None) -> DemoSummary:
-    """Import levels, catalogue, boundaries and observations of the demo, in manifest order.
-
-    Every file goes through the same import code as a user's file; each import is its own transaction,
-    and loading twice changes nothing.
-    """
-    spec = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    base = manifest.parent
-    summary = DemoSummary()
-    steps = (len(spec["boundaries"]) + len(spec["observations"]) + len(spec.get("points", [])) + 1
-             + bool(spec.get("indices")))
-    done = 0
-
-    def advance(what: str) -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(what, done, steps)
-
-    with engine.begin() as conn:
-        upsert_levels(conn, [Level(**item) for item in spec["levels"]])
-        for path in spec["catalogues"]:
-            load_catalogue(conn, read_catalogue((base / path).resolve()))
-        for item in spec.get("disclosure_partitions", []):
-            set_partition(conn, item["name"], item["total"], item["parts"])
-        refresh_after_write(conn)
-    advance("catalogue")
-    for item in spec["boundaries"]:
-        options = BoundaryImportOptions(**{k: v for k, v in item.items() if k != "file"})
-        with engine.connect() as conn:
-            report = import_boundaries(conn, base / item["file"], options, created_by=DEMO.name,
-                                       before_commit=import_audit(DEMO, "boundaries", item))
-        _check(report, summary)
-        advance(item["file"])
-    refresh_statistics(engine)  # the observation imports' roll-ups join the areas
-    for item in spec["observations"]:
-        options = ObservationImportOptions(**{k: v for k, v in item.items() if k != "file"})
-        with engine.connect() as conn:
-            report = import_observations(conn, base / item["file"], options, created_by=DEMO.name,
-                                         before_commit=import_audit(DEMO, "observations", item))
-        _check(report, summary)
-        advance(item["file"])
-    refresh_statistics(engine)
-    for item in spec.get("points", []):
-        options = PointImportOptions(**{k: v for k, v in item.items() if k != "file"})
-        with engine.connect() as conn:
-            report = import_points(conn, base / item["file"], options, created_by=DEMO.name,
-                                   before_commit=import_audit(DEMO, "points", item))
-        _check(report, summary)
-        advance(item["file"])
-    if spec.get("indices"):
-        with engine.begin() as conn:
-            compute_demo_indices(conn, spec["indices"])
-        advance("indices")
-    return summary
-
-
-def _check(report: ImportReport, summary: DemoSummary) -> None:
-    if not report.ok:
-        raise DemoLoadFailed(report)
-    summary.reports.append(report)
+def load_demo(engine: Engine, manifest: Path = DEMO_MANIFEST, progress=None,
+              only_levels: set[str] | None = None) -> SetupSummary:
+    """Load a demo manifest (default: the default demo): levels, catalogues, boundaries, observations, points, indices, in
+    manifest order, each file through the same import code as a user's file; loading twice changes nothing."""
+    return load_manifest(engine, manifest, principal=DEMO, progress=progress, only_levels=only_levels)

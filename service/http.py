@@ -30,17 +30,83 @@ def csv_response(rows: Iterable[Mapping[str, Any]], fields: Sequence[str], filen
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+def accepted_types(accept: str) -> list[tuple[str, float, int, dict]]:
+    """The media ranges of an Accept header as (type, q, position, parameters); unreadable q-values count as
+    0 (not acceptable)."""
+    ranges = []
+    for position, item in enumerate(accept.split(",")):
+        parts = [part.strip() for part in item.split(";")]
+        media = parts[0].lower()
+        if not media:
+            continue
+        quality, parameters = 1.0, {}
+        for parameter in parts[1:]:
+            name, _, value = parameter.partition("=")
+            name, value = name.strip().lower(), value.strip().strip('"')
+            if name == "q":
+                try:
+                    quality = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    quality = 0.0
+            elif name:
+                parameters[name] = value
+        ranges.append((media, quality, position, parameters))
+    return ranges
+
+
+def quality_of(media_type: str, ranges: list) -> tuple[float, int, int]:
+    """(q, specificity, -position) of the most specific range matching `media_type` (RFC 9110 12.5.1: a range
+    with parameters matches only a type with those parameters); q=0 if no range matches."""
+    main, *rest = [part.strip() for part in media_type.lower().split(";")]
+    offered = dict((p.split("=", 1) + [""])[:2] for p in rest if p)
+    kind, _, sub = main.partition("/")
+    best = (0.0, -1, 0)
+    for media, quality, position, parameters in ranges:
+        range_kind, _, range_sub = media.partition("/")
+        if media == main and parameters:
+            if any(offered.get(k) != v for k, v in parameters.items()):
+                continue
+            specificity = 3
+        elif media == main:
+            specificity = 2
+        elif range_kind == kind and range_sub == "*":
+            specificity = 1
+        elif media in ("*/*", "*"):
+            specificity = 0
+        else:
+            continue
+        if specificity > best[1]:
+            best = (quality, specificity, -position)
+    return best if best[1] >= 0 else (0.0, -1, 0)
+
+
+def preferred(accept: str | None, offered: Sequence[str]) -> str | None:
+    """The offered media type the Accept header prefers (highest q, then the more specific range, then the
+    earlier in the header, then the earlier offered); None if none is acceptable. No header: the first offered."""
+    if not accept or not accept.strip():
+        return offered[0] if offered else None
+    ranges = accepted_types(accept)
+    scored = [(quality_of(media, ranges), -index, media) for index, media in enumerate(offered)]
+    acceptable = [(q, order, media) for q, order, media in scored if q[0] > 0]
+    if not acceptable:
+        return None
+    (quality, _, position), order, media = max(acceptable, key=lambda s: (s[0][0], s[0][2], s[1]))
+    return media
+
+
 def wants_html(request: Request, f: str | None) -> bool:
-    """`f=html|json` wins; otherwise a browser's Accept header (text/html before JSON) asks for HTML."""
+    """`f=html|json` wins; otherwise the Accept header's q-values decide between HTML and JSON (q=0 means
+    not acceptable; ties go to the range named first, and to JSON when neither is named explicitly)."""
     if f:
         return f.lower() == "html"
     accept = request.headers.get("accept", "")
-    if "text/html" not in accept:
+    if not accept.strip():
         return False
-    html_at = accept.find("text/html")
-    json_at = min((accept.find(t) for t in ("application/json", "application/geo+json") if t in accept),
-                  default=len(accept) + 1)
-    return html_at < json_at
+    choice = preferred(accept, ("application/json", "application/geo+json", "text/html"))
+    if choice != "text/html":
+        return False
+    ranges = accepted_types(accept)
+    return quality_of("text/html", ranges)[1] > 0  # named (text/html or text/*), not only through */*
 
 
 def base_url(request: Request) -> str:

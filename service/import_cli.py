@@ -23,7 +23,8 @@ from service.cli_common import console, database, fail, progress_bar
 from service.db import refresh_statistics
 from service.settings import get_settings
 
-import_app = typer.Typer(help="Import boundaries, observations and point, grid and polygon layers (validated, atomic), "
+import_app = typer.Typer(help="Import boundaries, observations, point, grid and polygon layers and the address register "
+                              "(validated, atomic), "
                               "or take a batch back.",
                          no_args_is_help=True)
 
@@ -88,14 +89,14 @@ DRY_RUN = typer.Option(False, "--dry-run", help="Validate and report; write noth
 @import_app.command("boundaries")
 def import_boundaries_command(
     files: list[Path] = typer.Argument(..., help="GeoJSON, GeoPackage, FlatGeobuf or zipped Shapefile."),
-    level: str = typer.Option(..., help="Area level code, e.g. plr."),
+    level: str = typer.Option(..., help="Area level code (`district-monitor level list`)."),
     key_field: str = typer.Option(..., help="Field holding the official key (text)."),
     name_field: str = typer.Option(..., help="Field holding the area name."),
     valid_from: str = typer.Option(..., help="First day the boundaries are valid (YYYY-MM-DD)."),
     parent_field: Optional[str] = typer.Option(None, help="Field holding the parent key."),
     parent_key_length: Optional[int] = typer.Option(None, help="Parent key = first N characters of the key."),
     parent_key: Optional[str] = typer.Option(None, help="One parent key for all areas."),
-    crs: Optional[str] = typer.Option(None, help="CRS for files that declare none, e.g. EPSG:25833."),
+    crs: Optional[str] = typer.Option(None, help="CRS for files that declare none, e.g. EPSG:25832."),
     layer: Optional[str] = typer.Option(None, help="Layer of a multi-layer file."),
     encoding: Optional[str] = typer.Option(None, help="Attribute encoding of a shapefile without .cpg, e.g. UTF-8."),
     allow_overlaps: bool = typer.Option(False, "--allow-overlaps", help="Accept siblings that overlap and areas "
@@ -114,7 +115,7 @@ def import_boundaries_command(
 @import_app.command("observations")
 def import_observations_command(
     files: list[Path] = typer.Argument(..., help="CSV (any separator, decimal comma or point) or XLSX."),
-    level: str = typer.Option(..., help="Area level the keys belong to, e.g. plr."),
+    level: str = typer.Option(..., help="Area level the keys belong to (`district-monitor level list`)."),
     layout: str = typer.Option("long", help="long (area, indicator, period, value) or wide (a column per indicator)."),
     key_column: str = typer.Option("area", help="Column holding the area key."),
     indicator_column: str = typer.Option("indicator", help="long layout: column holding the indicator code."),
@@ -152,7 +153,7 @@ def import_points_command(
     key_field: str = typer.Option(..., help="Field holding the facility's key (text)."),
     name_field: Optional[str] = typer.Option(None, help="Field holding the facility's name."),
     name_de: Optional[str] = typer.Option(None, help="German name of the layer, e.g. Kindertagesstätten."),
-    crs: Optional[str] = typer.Option(None, help="CRS for files that declare none, e.g. EPSG:25833."),
+    crs: Optional[str] = typer.Option(None, help="CRS for files that declare none, e.g. EPSG:25832."),
     dry_run: bool = DRY_RUN,
 ):
     """Import a point layer (facilities), validated and atomic; features missing from the file are removed."""
@@ -184,6 +185,26 @@ def import_polygons_command(
     """Import a polygon layer (e.g. programme areas) to aggregate to or to define programmes with."""
     run_import("polygons", files, {"layer": layer, "key_field": key_field, "name_field": name_field, "crs": crs},
                dry_run)
+
+
+@import_app.command("addresses")
+def import_addresses_command(
+    files: list[Path] = typer.Argument(..., help="CSV (or .csv.gz) of the address register, one address per row."),
+    level: str = typer.Option(..., help="Level of the area keys, e.g. the finest one."),
+    street_field: str = typer.Option("street", help="Column of the street."),
+    number_field: str = typer.Option("house_number", help="Column of the house number (may be empty: squares)."),
+    area_field: str = typer.Option("area_key", help="Column of the key of the area the address lies in."),
+    suffix_field: Optional[str] = typer.Option(None, help="Column of the house number suffix (A, B, ...)."),
+    postcode_field: Optional[str] = typer.Option(None, help="Column of the postcode."),
+    locality_field: Optional[str] = typer.Option(None, help="Column of the locality (Ortsteil)."),
+    separator: Optional[str] = typer.Option(None, help="Column separator: ',' (default), ';', '|' or 'tab'."),
+    dry_run: bool = DRY_RUN,
+):
+    """Import the address register (for the search box): replaces the level's addresses, validated and atomic."""
+    run_import("addresses", files, {"level": level, "street_field": street_field, "number_field": number_field,
+                                    "area_field": area_field, "suffix_field": suffix_field,
+                                    "postcode_field": postcode_field, "locality_field": locality_field,
+                                    "separator": separator}, dry_run)
 
 
 @import_app.command("undo")

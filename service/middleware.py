@@ -1,6 +1,6 @@
 """Request-level protection: request ids, the public origin of links (never the client's Host header),
 security headers (including the Content-Security-Policy of every answer), body size limits and read deadline,
-the rate limit (`service.ratelimit`), and CORS (closed by default). Everything refused here answers RFC 9457
+the rate limit (`service.ratelimit`), and CORS (open read-only for any origin by default, writes closed). Everything refused here answers RFC 9457
 problem+json.
 
 Pure ASGI middleware (no BaseHTTPMiddleware), so streamed responses stay streamed. Starlette has a
@@ -275,6 +275,99 @@ class ContentSecurityPolicyMiddleware:
         await self.app(scope, receive, send_with_policy)
 
 
+class HeadMiddleware:
+    """HEAD on every GET route (RFC 9110 9.3.2): the request is answered as a GET and the body is dropped, so
+    the status and headers (Content-Length, ETag, Content-Type) are those of the GET. FastAPI's routes answer
+    only the methods they declare; this is the one place that gives them HEAD."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        finished = False
+
+        async def send_without_body(message: Message) -> None:
+            nonlocal finished
+            if message["type"] == "http.response.start":
+                await send(message)
+            elif message["type"] == "http.response.body":
+                if not finished and not message.get("more_body", False):
+                    finished = True
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+            else:
+                await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
+CORS_READ_HEADERS = ["Accept", "Accept-Language", "If-None-Match", "If-Modified-Since", "X-Request-ID"]
+CORS_EXPOSED = ["ETag", "Link", "Retry-After", "X-Request-ID", "Content-Crs", "Content-Disposition",
+                "OGC-Limit-Capped"]
+
+
+class PublicReadCorsMiddleware:
+    """Open, read-only CORS (DM_CORS_PUBLIC_READS, on by default): any origin may GET and HEAD the public
+    answers (`Access-Control-Allow-Origin: *`, no credentials, so a token is never sent cross-origin), and a
+    preflight for GET/HEAD is answered 204. Every other method stays closed cross-origin: its preflight is
+    refused (403 problem) and its answers carry no CORS header. Origins listed in DM_CORS_ORIGINS go to the
+    configured CORS middleware behind this one (which may also allow writes with a token)."""
+
+    def __init__(self, app: ASGIApp, configured_origins: tuple[str, ...] = ()):
+        self.app = app
+        self.configured = set(configured_origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if origin is None or origin in self.configured:
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        requested = headers.get("access-control-request-method")
+        if method == "OPTIONS" and requested is not None:
+            await self._preflight(scope, receive, send, requested.upper(),
+                                  headers.get("access-control-request-headers", ""))
+            return
+        if method not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                response_headers["access-control-allow-origin"] = "*"
+                response_headers["access-control-expose-headers"] = ", ".join(CORS_EXPOSED)
+                # a page on another origin may read (and a map draw) the answer: that is what it is for
+                response_headers["cross-origin-resource-policy"] = "cross-origin"
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    async def _preflight(self, scope: Scope, receive: Receive, send: Send, method: str, requested: str) -> None:
+        wanted = {h.strip().lower() for h in requested.split(",") if h.strip()}
+        allowed = {h.lower() for h in CORS_READ_HEADERS}
+        if method not in ("GET", "HEAD") or not wanted <= allowed:
+            response = problem_response(403, "Forbidden", "cross-origin requests may only read (GET, HEAD) without "
+                                        "credentials; writes are not open to other origins",
+                                        instance=scope["path"])
+            await response(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 204, "headers": [
+            (b"access-control-allow-origin", b"*"),
+            (b"access-control-allow-methods", ", ".join(READ_METHODS).encode()),
+            (b"access-control-allow-headers", ", ".join(CORS_READ_HEADERS).encode()),
+            (b"access-control-max-age", b"600"),
+            (b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
+        ]})
+        await send({"type": "http.response.body", "body": b""})
+
+
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int):
         super().__init__(413, f"the request body is larger than {_human(limit)}; split the upload or ask an admin "
@@ -367,7 +460,7 @@ class BodyLimitMiddleware:
 
 def install_middleware(app: FastAPI, settings: Settings, engine: Engine) -> None:
     """Register in this order; the last added runs first: request context outermost, then the public origin
-    (before the HTTP cache, whose ETags include the host), CORS, the rate limit (before the HTTP cache, so cheap
+    (before the HTTP cache, whose ETags include the host), HEAD as GET, CORS (open reads, configured origins), the rate limit (before the HTTP cache, so cheap
     304s count too), and the body limit. With several worker processes the rate limit's buckets live in the
     database (`engine`), so that the limit holds across them."""
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
@@ -381,10 +474,12 @@ def install_middleware(app: FastAPI, settings: Settings, engine: Engine) -> None
         app.add_middleware(
             CORSMiddleware, allow_origins=origins, allow_credentials=False,
             allow_methods=READ_METHODS + (WRITE_METHODS if settings.cors_allow_writes else []),
-            allow_headers=["Accept", "Accept-Language", "If-None-Match", "Content-Type", "X-Request-ID"]
+            allow_headers=CORS_READ_HEADERS + ["Content-Type"]
             + (["Authorization"] if settings.cors_allow_writes else []),
-            expose_headers=["ETag", "Link", "Retry-After", "X-Request-ID", "Content-Crs", "Content-Disposition"],
-            max_age=600)
+            expose_headers=CORS_EXPOSED, max_age=600)
+    if settings.cors_public_reads:
+        app.add_middleware(PublicReadCorsMiddleware, configured_origins=tuple(origins))
+    app.add_middleware(HeadMiddleware)  # outside the HTTP cache: a HEAD has the GET's ETag
     app.add_middleware(PublicOriginMiddleware, public_base_url=settings.public_base_url,
                        trusted_proxies=settings.trusted_proxies)
     app.add_middleware(RequestContextMiddleware)

@@ -30,12 +30,17 @@ class Settings(BaseSettings):
     storage_srid: int = Field(default=25833, description="Projected CRS in which geometries are stored.")
     host: str = "127.0.0.1"
     port: int = 8000
-    load_demo: bool = Field(default=True, description="Load the shipped demo data into an empty database.")
+    load_demo: bool = Field(default=True, description="Load the shipped demo (`demo`) into an empty database.")
+    demo: str = Field(default="berlin", description="Which shipped demo `serve` and `demo load` load: a folder "
+                      "of data/demo/ holding a set-up manifest.")
     pool_size: int = 8
     statement_timeout_ms: int = 30_000
     pool_timeout_s: float = Field(default=10.0, description="Wait at most this long for a pooled connection (then 503).")
     cors_origins: str = Field(default="", description="Comma-separated origins allowed to read cross-origin "
                               "(e.g. https://geoportal.example.de); empty = no CORS.")
+    cors_public_reads: bool = Field(default=True, description="Any origin may read public answers cross-origin "
+                                    "(GET/HEAD, Access-Control-Allow-Origin: *, no credentials), so web maps on "
+                                    "other sites can use the features and tiles; false = only DM_CORS_ORIGINS.")
     cors_allow_writes: bool = Field(default=False, description="Also allow writes (with a token) cross-origin.")
     max_body_bytes: int = Field(default=1024 * 1024, description="Largest request body outside imports.")
     # The one upload limit: every import route (HTTP), the body limit of those routes, and the size of a file

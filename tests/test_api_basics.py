@@ -86,8 +86,8 @@ def test_unknown_names_answer_404_problem_json(client, url):
     assert body["status"] == 404 and body["detail"] and "Traceback" not in response.text
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=1000000000", "bbox=1,2,3", "bbox=3,2,1,4", "bbox=a,b,c,d",
-                                   "bbox=nan,52,13,53", "offset=-1", "offset=600", "period=1999-12-31"])
+@pytest.mark.parametrize("query", ["limit=0", "limit=-3", "bbox=1,2,3", "bbox=3,2,1,4", "bbox=a,b,c,d",
+                                   "bbox=nan,52,13,53", "offset=-1", "offset=1e3", "period=1999-12-31"])
 def test_malformed_item_requests_answer_400_problem_json(client, query):
     response = client.get(f"/collections/plr/items?{query}")
     assert response.status_code == 400, response.text
@@ -147,3 +147,14 @@ def test_every_page_linked_from_the_landing_page_answers(client):
 def test_the_html_view_of_an_area_links_to_its_profile(client):
     html = client.get("/collections/plr/items/01100101?f=html").text
     assert 'href="/areas/plr/01100101"' in html
+
+
+def test_search_finds_areas_of_every_level_best_first_and_reads_wildcards_literally(client):
+    hits = client.get("/api/search", params={"q": "stülerSTRASSE".replace("SS", "ß").lower()}).json()["hits"]
+    assert [(h["level"], h["key"], h["exact"]) for h in hits] == [("plr", "01100101", True)]
+    by_key = client.get("/api/search", params={"q": "0110"}).json()["hits"]
+    assert by_key[0]["key"] == "0110" and all(h["key"].startswith("0110") or "0110" in h["name"] for h in by_key)
+    assert client.get("/api/search", params={"q": "%"}).json()["hits"] == []
+    assert client.get("/api/search", params={"q": "_"}).json()["hits"] == []
+    assert client.get("/api/search", params={"q": ""}).status_code == 400
+    assert client.get("/api/search", params={"q": "x" * 101}).status_code == 400

@@ -2,6 +2,8 @@
 indicator, explains an area on click and finds areas by name; the profile shows its chart; screenshots
 of each page go to docs/screenshots for the README."""
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -73,6 +75,50 @@ def test_a_new_level_loads_its_shapes_and_back_returns_to_the_finer_one(browser,
     page.close()
 
 
+def test_the_map_extent_is_in_the_link_and_survives_a_reload_and_a_change(browser, live_server):
+    page = open_explorer(browser, f"{live_server}/explorer?indicator=S1&period=2020-12-31")
+    assert "#map=" not in page.url
+    page.click(".leaflet-control-zoom-in")  # zoom in, as a user does; the address follows when the zoom ends
+    page.wait_for_url("**#map=*", timeout=10_000)
+    zoomed = page.url.split("#map=")[1]
+    assert float(zoomed.split(",")[2]) > 10
+    page.reload()
+    page.wait_for_selector("body[data-map-ready='542']", state="attached", timeout=20_000)
+    assert page.url.split("#map=")[1].split(",")[2] == zoomed.split(",")[2], "a reload keeps the zoom"
+    page.select_option("select[name=indicator]", "S3")
+    drawn(page, "indicator=S3")
+    assert "indicator=S3" in page.url
+    assert page.url.split("#map=")[1].split(",")[2] == zoomed.split(",")[2], "a new indicator keeps the extent"
+    page.click("#copy-link")  # copied, or (no clipboard on plain http) shown to copy by hand
+    page.locator("#copy-result", has_text=re.compile("#map=|kopiert")).wait_for(timeout=5_000)
+    page.close()
+
+
+def test_a_click_drills_down_to_the_finer_level_and_the_timeline_moves_the_period(browser, live_server, artifacts):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_server}/explorer?indicator=S1&level=bez&period=2020-12-31", wait_until="load")
+    page.wait_for_selector("body[data-map-ready='12']", state="attached", timeout=20_000)
+    box = page.locator(POLYGONS).nth(3).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+    page.click("text=Prognoseräume darin zeigen")
+    drawn(page, "/maps/geometry/pgr?")
+    assert "level=pgr" in page.url and "#map=" in page.url
+    assert page.locator("select[name=level]").input_value() == "pgr"
+    assert page.locator(POLYGONS).count() == 58
+    page.screenshot(path=str(artifacts / "explorer_drilled.png"))
+    page.locator("#period-slider").fill("0")  # the oldest period: the slider runs oldest -> newest
+    drawn(page, "period=2018-12-31")
+    assert page.locator("select[name=period]").input_value() == "2018-12-31"
+    assert "31.12.2018" in page.locator("#map-title").inner_text()
+    page.go_back()
+    drawn(page, "period=2020-12-31")
+    page.go_back()
+    drawn(page, "/maps/geometry/bez?")
+    assert page.locator(POLYGONS).count() == 12
+    page.close()
+
+
 def test_a_click_on_a_polygon_shows_name_key_value_rank_and_class(browser, live_server):
     page = open_explorer(browser, f"{live_server}/explorer?indicator=S3")
     box = page.locator(POLYGONS).nth(100).bounding_box()
@@ -90,6 +136,33 @@ def test_the_search_box_finds_an_area_by_name_and_opens_it(browser, live_server)
     page.click("#search-form button")
     page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
     assert "01100101" in page.locator(".leaflet-popup-content").inner_text()
+    page.close()
+
+
+def test_the_search_covers_every_level_lists_its_hits_and_outlines_the_one_shown(browser, live_server, client):
+    hits = client.get("/api/search", params={"q": "Neukölln"}).json()["hits"]
+    assert hits[0]["level"] == "bez" and hits[0]["exact"], "the coarser exact match first"
+    page = open_explorer(browser, f"{live_server}/explorer?indicator=S1&period=2020-12-31")
+    page.fill("#search-input", "Neukölln")
+    page.click("#search-form button")
+    drawn(page, "/maps/geometry/bez?")  # the hit is a Bezirk: the map switches to Bezirke, zoomed to it
+    page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+    assert "Neukölln" in page.locator(".leaflet-popup-content").inner_text()
+    listed = page.locator("#search-hits button").all_inner_texts()
+    assert len(listed) == len(hits) and listed[0].startswith("Neukölln – ")
+    widths = page.eval_on_selector_all(POLYGONS, "ps => ps.map(p => p.getAttribute('stroke-width'))")
+    assert widths.count("4") == 1, "the hit is outlined"
+    page.locator("#search-hits button").nth(1).click()  # another hit from the list
+    page.wait_for_selector(f"body[data-map-state*='/maps/geometry/{hits[1]['level']}?']", state="attached")
+    shown = page.locator(".leaflet-popup-content", has_text=hits[1]["key"])  # the old popup may still fade out
+    shown.wait_for(timeout=5_000)
+    assert hits[1]["name"] in shown.inner_text()
+    page.fill("#search-input", "Karl-Marx-Str. 100")  # an address: its Planungsraum, as a neighbourhood team asks
+    page.click("#search-form button")
+    drawn(page, "/maps/geometry/plr?")
+    found = page.locator(".leaflet-popup-content", has_text="08100206")
+    found.wait_for(timeout=5_000)
+    assert "Karl-Marx-Straße 100" in page.locator("#search-result").inner_text()
     page.close()
 
 

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import re
+import subprocess
 
 import pytest
 import sqlalchemy as sa
@@ -160,3 +161,25 @@ def test_the_indicator_list_offers_only_indicators_with_values_on_the_level(clie
     page = client.get("/explorer", params={"indicator": "S1", "level": "bez"}).text
     assert without, "the demo should have an indicator without values on the Bezirk level"
     assert not [code for code in without if f'<option value="{code}"' in page]
+
+
+def test_the_map_exports_as_a_sheet_with_title_legend_source_and_date(client):
+    params = {"indicator": "S1", "period": "2020-12-31", "compare": "2018-12-31", "index": "mss_2021_gesamtindex"}
+    twin = client.get("/explorer", params={**params, "f": "json"}).json()
+    png = client.get("/explorer", params={**params, "f": "png"})
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert 'filename="karte_S1_plr_2020-12-31.png"' in png.headers["content-disposition"]
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png.content))
+    assert image.size == (2338, 1654), "A4 landscape at 200 dpi"
+    pdf = client.get("/explorer", params={**params, "f": "pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True
+                          ).stdout.decode()
+    flat = " ".join(text.split())
+    assert twin["title_de"] in flat and "Quelle:" in flat and "Gebietsstand" in flat and "Erstellt am" in flat
+    for row in twin["legend"]:
+        assert f"{row['label_de']} ({row['count']} Gebiete)" in flat, row
+    attention = len(twin["index"]["attention"])
+    assert f"Aufmerksamkeitsbedarf ({attention})" in flat

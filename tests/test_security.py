@@ -256,15 +256,20 @@ def test_responses_carry_a_request_id_and_security_headers(client):
     assert re.fullmatch(r"[0-9a-f]{32}", odd)
 
 
-def test_cors_is_closed_by_default(client):
+def test_cors_is_open_for_reads_and_closed_for_writes_by_default(client):
     preflight = client.options("/api/notes", headers={"Origin": "https://evil.example",
                                                       "Access-Control-Request-Method": "POST"})
-    assert "access-control-allow-origin" not in preflight.headers
-    assert "access-control-allow-origin" not in client.get("/collections", headers={"Origin": "https://x.example"}).headers
+    assert "access-control-allow-origin" not in preflight.headers and preflight.status_code == 403
+    read = client.get("/collections", headers={"Origin": "https://x.example"})
+    assert read.headers["access-control-allow-origin"] == "*" and "access-control-allow-credentials" not in read.headers
+    with_token = client.options("/collections", headers={"Origin": "https://x.example",
+                                                         "Access-Control-Request-Method": "GET",
+                                                         "Access-Control-Request-Headers": "authorization"})
+    assert with_token.status_code == 403  # a token is never sent cross-origin
 
 
 def test_configured_origins_may_read_but_not_write(demo_engine):
-    settings = make_settings(cors_origins="https://geoportal.example.de")
+    settings = make_settings(cors_origins="https://geoportal.example.de", cors_public_reads=False)
     with TestClient(create_app(settings, engine=demo_engine)) as cors:
         read = cors.get("/collections", headers={"Origin": "https://geoportal.example.de"})
         assert read.headers["access-control-allow-origin"] == "https://geoportal.example.de"

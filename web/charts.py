@@ -96,10 +96,20 @@ def _polygon_path(geometry: dict) -> MplPath | None:
     return MplPath(vertices, codes) if vertices else None
 
 
-def _map_axes(figure: Figure):
+def lon_lat_aspect(paths: Sequence[MplPath | None]) -> float:
+    """The axes aspect that draws lon/lat without distortion where the paths lie: one degree of longitude is
+    cos(latitude) of a degree of latitude (0.61 in Berlin, 0.69 in Munich, 0.57 in Flensburg)."""
+    import math
+
+    latitudes = [p.vertices[:, 1].mean() for p in paths if p is not None and len(p.vertices)]
+    middle = sum(latitudes) / len(latitudes) if latitudes else 51.0
+    return 1 / math.cos(math.radians(middle))
+
+
+def _map_axes(figure: Figure, paths: Sequence[MplPath | None]):
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_axis_off()
-    axes.set_aspect(1 / 0.61)  # lon/lat at 52.5° N: one degree of longitude is cos(52.5°) ≈ 0.61 of latitude
+    axes.set_aspect(lon_lat_aspect(paths))
     return axes
 
 
@@ -111,8 +121,8 @@ def locator_svg(background: Sequence[dict], highlight: dict, size_in: float = 2.
     from matplotlib.patches import PathPatch
 
     figure = Figure(figsize=(size_in, size_in * 0.8), dpi=100)
-    axes = _map_axes(figure)
     paths = [p for p in (_polygon_path(g) for g in background) if p is not None]
+    axes = _map_axes(figure, paths)
     axes.add_collection(PatchCollection([PathPatch(p) for p in paths], facecolor="#f2f2f2", edgecolor="#888888",
                                         linewidth=0.5))
     own = _polygon_path(highlight)
@@ -140,7 +150,7 @@ def choropleth_png(paths: Sequence[MplPath | None], colours: Sequence[str], outl
     figure = Figure(figsize=(width_in, width_in * 0.95), dpi=dpi)
     axes = figure.add_axes((0, 0.22, 1, 0.70))
     axes.set_axis_off()
-    axes.set_aspect(1 / 0.61)
+    axes.set_aspect(lon_lat_aspect(paths))
     drawn = [(path, colour) for path, colour in zip(paths, colours) if path is not None]
     axes.add_collection(PathCollection([p for p, _c in drawn], facecolors=[c for _p, c in drawn],
                                        edgecolors="#777777", linewidths=0.15, transform=axes.transData))
@@ -153,4 +163,47 @@ def choropleth_png(paths: Sequence[MplPath | None], colours: Sequence[str], outl
                   bbox_to_anchor=(0.5, 0.0))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def map_sheet(paths: Sequence[MplPath | None], colours: Sequence[str], outlines: Sequence[MplPath | None],
+              highlighted: Sequence[MplPath | None], title: str, legend_title: str,
+              legend: Sequence[tuple[str, str, str]], footer: Sequence[str], fmt: str) -> bytes:
+    """A map to hand on (A4 landscape): title, the filled areas with outlines and highlighted areas (dashed),
+    the legend (label, colour, line style: "fill", "line" or "dashed"), and a footer (source, Gebietsstand,
+    classification, date). `fmt` "png" (200 dpi) or "pdf" (vector)."""
+    configure_matplotlib()
+    from matplotlib.collections import PathCollection
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    figure = Figure(figsize=(11.69, 8.27), dpi=200)
+    figure.text(0.03, 0.965, textwrap.fill(title, 95), fontsize=15, fontweight="bold", va="top")
+    axes = figure.add_axes((0.02, 0.11, 0.68, 0.78))
+    axes.set_axis_off()
+    axes.set_aspect(lon_lat_aspect(paths))
+    drawn = [(path, colour) for path, colour in zip(paths, colours) if path is not None]
+    axes.add_collection(PathCollection([p for p, _c in drawn], facecolors=[c for _p, c in drawn],
+                                       edgecolors="#666666", linewidths=0.2, transform=axes.transData))
+    axes.add_collection(PathCollection([p for p in outlines if p is not None], facecolors="none",
+                                       edgecolors="#222222", linewidths=0.9, transform=axes.transData))
+    axes.add_collection(PathCollection([p for p in highlighted if p is not None], facecolors="none",
+                                       edgecolors="#000000", linewidths=1.8, linestyles=(0, (4, 2)),
+                                       transform=axes.transData))
+    axes.autoscale_view()
+    handles = []
+    for label, colour, style in legend:
+        label = textwrap.fill(label, 42)
+        if style == "fill":
+            handles.append(Patch(facecolor=colour, edgecolor="#666666", label=label))
+        else:
+            handles.append(Line2D([0], [0], color=colour, linewidth=1.8 if style == "dashed" else 1.0,
+                                  linestyle=(0, (4, 2)) if style == "dashed" else "-", label=label))
+    figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.72, 0.88), frameon=False, fontsize=9.5,
+                  title=textwrap.fill(legend_title, 40), title_fontsize=10, alignment="left")
+    figure.text(0.03, 0.025, "\n".join(textwrap.fill(line, 150) for line in footer), fontsize=7.5, va="bottom",
+                color="#333333")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, metadata={"Title": title} if fmt == "pdf" else None)
     return buffer.getvalue()

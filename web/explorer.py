@@ -24,11 +24,13 @@ from indicators.classify import SCHEMES, Classification, classify, schemes_for
 from indicators.values import boundary_date_for, indicator_values
 from web import indices
 from web.maps import (
+    GEOMETRY_DETAILS,
     MISSING_COLOUR,
     RawHtml,
     base_map,
     control_label,
     diverging_colours,
+    drawn_features,
     map_page,
     palette,
     script_json,
@@ -284,12 +286,19 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
     `data_version` names the geometry's version in its URL."""
     data = explorer_data(conn, state, unsuppressed)
     outline_level = _outline_level(conn, state.level)
-    fmap = base_map(level_extent(conn, state.level, data.at), tile_url,
-                    title=f"Kartenexplorer: {title_de(data)} – district-monitor", max_zoom=MAX_ZOOM,
-                    prefer_canvas=False, zoom_snap=0.25)
+    extent = level_extent(conn, state.level, data.at)
+    # explorer.js sets the view: the extent of the address (#map=...) or else these bounds. A fit by Folium
+    # starts a zoom animation, and Leaflet drops any other view asked for while one runs.
+    fmap = base_map(extent, tile_url, title=f"Kartenexplorer: {title_de(data)} – district-monitor",
+                    fit=False, max_zoom=MAX_ZOOM, prefer_canvas=False, zoom_snap=0.25)
     control = folium.LayerControl(collapsed=True)
     control.add_to(fmap)
     drawing = explorer_drawing(conn, data, outline_level, data_version)
+    child = next((lv for lv in list_levels(conn) if lv.parent_code == state.level), None)
+    # drill-down: a click on an area offers the finer level, zoomed to the area (explorer.js)
+    drawing["drill"] = ({"url": "/explorer?" + state.query(level=child.code, compare=None),
+                         "label": f"{child.plural_de} darin zeigen"} if child is not None else None)
+    drawing["bounds"] = [[extent[1], extent[0]], [extent[3], extent[2]]] if extent else None
     panel = environment.get_template("explorer_panel.html").render(
         data=data, state=state, title=title_de(data), scheme_labels=SCHEME_LABELS,
         schemes=schemes_for(data.indicator["kind"]),
@@ -331,7 +340,8 @@ def explorer_drawing(conn: Connection, data: ExplorerData, outline_level: Level 
         "level": state.level, "rows": DETAIL_ROWS, "title": title_de(data),
         "geometry": geometry_url(state.level, data.at, state.detail, data_version),
         "name": control_label(data.indicator["name_de"]),
-        "styles": {"value": AREA_STYLE, "missing": MISSING_STYLE, "highlight": HIGHLIGHT_STYLE},
+        "styles": {"value": AREA_STYLE, "missing": MISSING_STYLE, "highlight": HIGHLIGHT_STYLE,
+                   "selected": SELECTED_STYLE},
         "absent": "kein Wert: Gebiet hat zu diesem Zeitpunkt keine Daten",
         "areas": {key: {"fill": fill.get(key), "details": details}
                   for key, details in area_details(data).items()},
@@ -339,6 +349,52 @@ def explorer_drawing(conn: Connection, data: ExplorerData, outline_level: Level 
         "attention": {"name": control_label("Gebiete mit Aufmerksamkeitsbedarf"), "keys": attention,
                       "style": ATTENTION_STYLE} if attention else None,
     }
+
+
+EXPORT_MEDIA = {"png": "image/png", "pdf": "application/pdf"}
+
+
+def explorer_export(conn: Connection, state: ExplorerState, unsuppressed: bool, storage_srid: int,
+                    data_version: int | None, fmt: str) -> bytes:
+    """The map on screen as a sheet to hand on (PNG or PDF, A4 landscape): title, legend with the counts per
+    class, outlines and attention areas as drawn, and a footer with source, Gebietsstand (the boundary version),
+    classification, date and the service. The same values and colours as the page: nothing hidden on the page
+    appears here."""
+    from web.charts import map_paths, map_sheet
+
+    data = explorer_data(conn, state, unsuppressed)
+    features = drawn_features(conn, state.level, data.at, storage_srid, **GEOMETRY_DETAILS[state.detail],
+                              version=data_version)
+    fill = {key: (None if pd.isna(c) else data.colours[int(c)]) for key, c in data.table["klass"].items()}
+    colours = [fill.get(f["id"]) or MISSING_COLOUR for f in features]
+    outline_level = _outline_level(conn, state.level)
+    outlines = []
+    if outline_level is not None:
+        outlines = drawn_features(conn, outline_level.code, boundary_date_for(conn, outline_level.code, None),
+                                  storage_srid, **GEOMETRY_DETAILS["outline"], version=data_version)
+    attention = {a["key"] for a in data.attention}
+    legend = [(f"{row['label']} ({row['count']} Gebiete)", row["colour"], "fill") for row in legend_rows(data)]
+    missing = int(data.table["value"].isna().sum()) + sum(1 for f in features if f["id"] not in data.table.index)
+    if missing:
+        legend.append((f"kein Wert ({missing} Gebiete)", MISSING_COLOUR, "fill"))
+    if outline_level is not None:
+        legend.append((f"Grenzen der {outline_level.plural_de}", "#222222", "line"))
+    if attention:
+        legend.append((f"{data.index_name}: Aufmerksamkeitsbedarf ({len(attention)})", "#000000", "dashed"))
+    unit = data.indicator["unit"]
+    legend_title = data.indicator["name_de"] + (f" ({unit})" if unit else "")
+    if state.compare:
+        legend_title = (f"{data.indicator['name_de']}: Veränderung {state.compare.strftime('%d.%m.%Y')} → "
+                        f"{state.period.strftime('%d.%m.%Y')}" + (f" ({change_unit(unit)})" if unit else ""))
+    footer = [f"Quelle: {data.indicator['source']}" if data.indicator.get("source") else "Quelle: siehe Katalog",
+              f"Raumebene: {data.level.plural_de}, Gebietsstand {data.at.strftime('%d.%m.%Y')}; "
+              f"Klassifikation: {SCHEME_LABELS[state.scheme][0]}, {data.classes.k if data.classes else 0} Klassen. "
+              f"Erstellt am {date.today().strftime('%d.%m.%Y')} mit district-monitor.",
+              "Ansicht: /explorer?" + state.query()]
+    return map_sheet(map_paths([f["geometry"] for f in features]), colours,
+                     map_paths([f["geometry"] for f in outlines]),
+                     map_paths([f["geometry"] for f in features if f["id"] in attention]),
+                     title_de(data), legend_title, legend, footer, fmt)
 
 
 def _mappable(conn: Connection, state: ExplorerState, unsuppressed: bool) -> list[dict]:
@@ -357,6 +413,7 @@ def legend_rows(data: ExplorerData) -> list[dict]:
 AREA_STYLE = {"color": "#555555", "weight": 0.5, "fillOpacity": 0.8}
 MISSING_STYLE = {"fillColor": MISSING_COLOUR, "color": "#666666", "weight": 0.5, "fillOpacity": 0.5, "dashArray": "3"}
 HIGHLIGHT_STYLE = {"weight": 2.5, "color": "#000000"}
+SELECTED_STYLE = {"weight": 4, "color": "#000000", "dashArray": None}
 OUTLINE_STYLE = {"fill": False, "color": "#222222", "weight": 1.6, "opacity": 0.9, "interactive": False}
 ATTENTION_STYLE = {"fill": False, "color": "#000000", "weight": 3.2, "dashArray": "6 3", "interactive": False}
 

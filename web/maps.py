@@ -85,12 +85,14 @@ def _render_macro_once(self: MacroElement, **kwargs) -> None:
 MacroElement.render = _render_macro_once
 
 
-def map_page(fmap: folium.Map) -> str:
-    """The complete HTML document of a map page (every map page is rendered here)."""
-    return FOLIUM_VIEWPORT.sub(VIEWPORT, fmap.get_root().render())
+def map_page(fmap: folium.Map, lang: str = "de") -> str:
+    """The complete HTML document of a map page (every map page is rendered here), with the page's language
+    (Folium's template has none; screen readers need it)."""
+    page = FOLIUM_VIEWPORT.sub(VIEWPORT, fmap.get_root().render())
+    return page.replace("<html>", f'<html lang="{escape(lang)}">', 1)
 
 
-def base_map(bounds: list[float] | None, tile_url: str | None, *, title: str | None = None,
+def base_map(bounds: list[float] | None, tile_url: str | None, *, title: str | None = None, fit: bool = True,
              **options: Any) -> folium.Map:
     """An empty Folium map on vendored Leaflet showing `bounds` (minLon, minLat, maxLon, maxLat), with the
     configured background tiles (none by default, so that no page asks a third party for anything) and the
@@ -99,7 +101,7 @@ def base_map(bounds: list[float] | None, tile_url: str | None, *, title: str | N
     fmap = folium.Map(location=centre, zoom_start=10 if bounds else 6, tiles=None, control_scale=True, **options)
     fmap.default_js = LEAFLET_JS
     fmap.default_css = LEAFLET_CSS
-    if bounds:
+    if bounds and fit:  # fit=False: the page's own script sets the view (see explorer.js)
         fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=TILE_ATTRIBUTION, name="Hintergrundkarte",

@@ -1,5 +1,5 @@
-"""The one entry point of every import, shared by the command line and the HTTP API: a registry of the five
-kinds (boundaries, observations, points, grid, polygons), each with its option parser and its import.
+"""The one entry point of every import, shared by the command line and the HTTP API: a registry of the six
+kinds (boundaries, observations, points, grid, polygons, addresses), each with its option parser and its import.
 
 An import (`ImportKind.run`) reads and validates the file (a dry run stops there and reports), then applies
 it in one all-or-nothing transaction (`geo.import_report.run_in_import_transaction`) and returns the one
@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from geo.addresses import import_addresses
 from geo.grid import import_grid
 from geo.import_report import BeforeCommit, ImportLimits, ImportReport
 from geo.points import import_points
@@ -24,6 +25,7 @@ from geo.polygons import import_polygons
 from indicators.ingest.observations import import_observations
 from indicators.ingest.options import (
     Fields,
+    address_options,
     boundary_options,
     grid_options,
     observation_options,
@@ -65,6 +67,7 @@ IMPORT_KINDS: dict[str, ImportKind] = {kind.name: kind for kind in (
     ImportKind("points", "data_steward", point_options, import_points),
     ImportKind("grid", "data_steward", grid_options, import_grid, bounded_by_limits=False),
     ImportKind("polygons", "data_steward", polygon_options, import_polygons),
+    ImportKind("addresses", "data_steward", address_options, import_addresses),
 )}
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from geo.addresses import AddressImportOptions
 from geo.boundaries import BoundaryImportOptions
 from geo.crs import source_crs_name
 from geo.grid import GridImportOptions
@@ -265,3 +266,18 @@ def grid_options(fields: Fields) -> GridImportOptions:
                              variables=variables or None, name_de=given.text("name_de"),
                              name_en=given.text("name_en"), separator=given.separator(),
                              decimal=given.choice("decimal", (",", "."), "use ',' (German) or '.'"))
+
+
+# -- the address register ----------------------------------------------------------------------------------
+ADDRESS_FIELDS = {"level", "street_field", "number_field", "suffix_field", "postcode_field", "locality_field",
+                  "area_field", "separator"}
+
+
+def address_options(fields: Fields) -> AddressImportOptions:
+    given = OptionFields(fields, ADDRESS_FIELDS)
+    return AddressImportOptions(
+        level=given.required("level", "the level of the area keys, e.g. the finest one"),
+        street_field=given.text("street_field") or "street", number_field=given.text("number_field") or "house_number",
+        area_field=given.text("area_field") or "area_key", suffix_field=given.text("suffix_field"),
+        postcode_field=given.text("postcode_field"), locality_field=given.text("locality_field"),
+        separator=given.separator() or ",")

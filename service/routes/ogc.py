@@ -1,4 +1,5 @@
-"""OGC API - Features (Part 1 Core/GeoJSON/HTML/OAS30, Part 2 CRS, Part 3 queryables as query parameters).
+"""OGC API - Features (Part 1 Core/GeoJSON/HTML, Part 2 CRS, Part 3 queryables, query parameters and CQL2
+filters; `sortby`).
 
 Collections are area levels; a feature is an area with every indicator value (and index class) of the
 requested period (`datetime`) as a flat property. Items are written by PostgreSQL and streamed.
@@ -13,13 +14,14 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from geo.crs import CRS84_URI, FORMS_TEXT, Crs, crs_uris, storage_crs_uri
+from geo.cql2 import GEOMETRY, LANGUAGES, FilterError, SqlFilter, SqlOrder, compile_filter, compile_sortby
+from geo.crs import CRS84, CRS84_URI, FORMS_TEXT, Crs, crs_uris, storage_crs_uri
 from geo.features import FeatureQuery, count_features, feature_texts, stream_feature_collection
 from geo.levels import Level
 from service.auth import Principal
 from service.collections import Catalog, Selection, bbox_param, crs_param, simplification_m
 from service.disconnects import database_stream_response
-from service.errors import bad_request, not_found
+from service.errors import ProblemError, bad_request, not_found
 from service.http import GEOJSON, HTML, JSON, base_url, caller, json_response, link, wants_html
 from web.templates import render
 
@@ -28,11 +30,12 @@ Caller = Annotated[Principal, Depends(caller)]
 Format = Annotated[str | None, Query(pattern="^(json|html|geojson)$",
                                      description="Response format; default by Accept header.")]
 MAX_LIMIT = 10_000
-OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.1"  # FastAPI writes OpenAPI 3.1.0
+LIMIT_CAPPED = "OGC-Limit-Capped"  # header naming the limit applied when the requested one was above MAX_LIMIT
 SCHEMA = "application/schema+json"
 TEMPORAL_TRS = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 ITEM_PARAMETERS = {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "period", "properties", "f", "zoom",
-                   "simplify"}
+                   "simplify", "filter", "filter-lang", "filter-crs", "sortby"}
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
@@ -40,10 +43,18 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
@@ -126,7 +137,7 @@ def _collection(catalog: Catalog, level: Level, base: str, unsuppressed: bool) -
             link(f"{url}/items?f=html", "items", HTML, f"{level.plural_de} (Tabelle / HTML)"),
             link(f"{url}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA,
                  "Filterbare Attribute / queryables"),
-            link(f"{url}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/vectortiles", JSON,
+            link(f"{url}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON,
                  "Vektorkacheln / vector tiles"),
         ] + [link(f"{url}/download?format={fmt}", "enclosure", media, f"Download {label}")
              for fmt, media, label in (("geojson", GEOJSON, "GeoJSON"),
@@ -160,22 +171,27 @@ def collection(request: Request, who: Caller, collection_id: str, f: Format = No
     return json_response(body)
 
 
-@router.get("/collections/{collection_id}/queryables", summary="Properties usable as equality filters (JSON Schema)")
+@router.get("/collections/{collection_id}/queryables", summary="Properties usable in filters and sortby (JSON Schema)")
 def queryables(request: Request, who: Caller, collection_id: str,
-               datetime: Annotated[str | None, Query(description="Period whose properties are listed.")] = None,
+               datetime: Annotated[str | None, Query(description="Accepted for compatibility: the queryables are "
+                                                                  "the same for every period.")] = None,
                f: Format = None):
     catalog = Catalog(request)
     selection = catalog.select(collection_id, datetime, who.sees_unsuppressed)
     url = f"{base_url(request)}/collections/{collection_id}/queryables"
+    properties = {q["name"]: {"type": q["type"], **({"title": q["title"]} if q["title"] else {})}
+                  for q in _queryable_rows(catalog, selection)}
+    properties[GEOMETRY] = {"title": "Geometrie / geometry", "format": "geometry-polygon-or-multipolygon",
+                            "x-ogc-role": "primary-geometry"}
     body = {
         "$schema": "https://json-schema.org/draft/2019-09/schema",
         "$id": url,
         "type": "object",
         "title": f"{selection.level.plural_de}: filterbare Attribute / queryables",
-        "description": "Each property may be used as a query parameter of /items for an equality filter, "
-                       "e.g. ?parent_key=011001.",
-        "properties": {q["name"]: {"type": q["type"], **({"title": q["title"]} if q["title"] else {})}
-                       for q in catalog.queryables(selection)},
+        "description": "The same for every period. Each property may be used as a query parameter of /items for "
+                       "an equality filter (?parent_key=011001), in a CQL2 filter (?filter=S1 > 5 AND "
+                       "S_INTERSECTS(geometry, BBOX(13.3,52.5,13.4,52.6))) and in sortby (?sortby=-S1).",
+        "properties": properties,
         "additionalProperties": False,
     }
     if wants_html(request, f):
@@ -183,16 +199,39 @@ def queryables(request: Request, who: Caller, collection_id: str,
     return json_response(body, media_type=SCHEMA)
 
 
+def _queryable_rows(catalog: Catalog, selection: Selection) -> list[dict]:
+    """The queryables a query of this selection can use: without values only the area's own columns."""
+    rows = catalog.queryables(selection)
+    if selection.properties_sql is None:
+        return [q for q in rows if q["name"] in ("key", "name", "parent_key")]
+    return rows
+
+
+def _types(catalog: Catalog, selection: Selection) -> dict[str, str]:
+    return {**{q["name"]: q["type"] for q in _queryable_rows(catalog, selection)}, GEOMETRY: GEOMETRY}
+
+
+def _single(request: Request, name: str) -> str | None:
+    """The one value of a query parameter; a repeated parameter is a 400 (its values would otherwise be
+    silently dropped, or combined in a way the caller did not say)."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise bad_request(f"parameter {name!r} is given {len(values)} times; give it once (combine conditions "
+                          "with a CQL2 filter, e.g. filter=parent_key IN ('011001','011002'))", parameter=name)
+    return values[0] if values else None
+
+
 def _filters(request: Request, catalog: Catalog, selection: Selection) -> dict:
-    schema = {q["name"]: q["type"] for q in catalog.queryables(selection)}
+    schema = {q["name"]: q["type"] for q in _queryable_rows(catalog, selection)}
     filters = {}
-    for name, value in request.query_params.items():
+    for name in dict.fromkeys(request.query_params.keys()):
+        value = _single(request, name)
         if name in ITEM_PARAMETERS:
             continue
         if name not in schema:
             raise bad_request(f"{name!r} is neither a parameter nor a queryable property; see the queryables",
                               parameter=name, queryables=list(schema))
-        if schema[name] == "number":
+        if schema[name] in ("number", "integer"):
             try:
                 filters[name] = float(value)
             except ValueError:
@@ -202,11 +241,41 @@ def _filters(request: Request, catalog: Catalog, selection: Selection) -> dict:
     return filters
 
 
+def _cql2(text: str | None, language: str | None, filter_crs: str | None, catalog: Catalog,
+          selection: Selection) -> SqlFilter | None:
+    if text is None:
+        if language is not None:
+            raise bad_request("filter-lang without filter", parameter="filter-lang")
+        return None
+    if filter_crs is not None and crs_param(filter_crs, "filter-crs").srid != CRS84.srid:
+        raise bad_request("filter geometries are read in CRS84 (longitude, latitude) only", parameter="filter-crs",
+                          supported=[CRS84_URI])
+    try:
+        return compile_filter(text, language, _types(catalog, selection))
+    except FilterError as exc:
+        raise _filter_problem(exc, "filter") from None
+
+
+def _sortby(text: str | None, catalog: Catalog, selection: Selection) -> SqlOrder | None:
+    if text is None:
+        return None
+    try:
+        return compile_sortby(text, _types(catalog, selection))
+    except FilterError as exc:
+        raise _filter_problem(exc, "sortby") from None
+
+
+def _filter_problem(exc: FilterError, parameter: str) -> ProblemError:
+    position = {key: value for key, value in (("position", exc.position), ("line", exc.line),
+                                              ("column", exc.column)) if value is not None}
+    return bad_request(str(exc), parameter=parameter, **position)
+
+
 def _selected_properties(text: str | None, catalog: Catalog, selection: Selection) -> tuple[str, ...] | None:
     if text is None:
         return None
     wanted = tuple(name.strip() for name in text.split(",") if name.strip())
-    known = set(catalog.property_names(selection))
+    known = set(catalog.property_names(selection)) | {"level", "period"}
     unknown = [name for name in wanted if name not in known]
     if unknown:
         raise bad_request(f"unknown properties: {', '.join(unknown)}", parameter="properties",
@@ -214,7 +283,8 @@ def _selected_properties(text: str | None, catalog: Catalog, selection: Selectio
     return wanted
 
 
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Features per page (1-10,000).")]
+Limit = Annotated[int, Query(ge=1, description="Features per page; above 10,000 the page has "
+                                                                  "10,000 (header OGC-Limit-Capped).")]
 Offset = Annotated[int, Query(ge=0, le=100_000_000, description="Features to skip.")]
 Datetime = Annotated[str | None, Query(description="The period of the values: 2020-12-31, 2020, an interval "
                                                    "(latest period inside) or 'latest' (default).")]
@@ -241,25 +311,41 @@ def items(
     properties: Annotated[str | None, Query(description="Comma-separated property names to return.")] = None,
     zoom: Zoom = None,
     simplify: Simplify = None,
+    filter: Annotated[str | None, Query(description="CQL2 filter (OGC API - Features Part 3), e.g. "
+                                                    "S1 > 5 AND parent_key IN ('011001','011002').")] = None,
+    filter_lang: Annotated[str | None, Query(alias="filter-lang", description="Language of filter.",
+                                             json_schema_extra={"enum": list(LANGUAGES)})] = None,
+    filter_crs: Annotated[str | None, Query(alias="filter-crs", description="CRS of the filter's geometries "
+                                                                            "(CRS84 only).")] = None,
+    sortby: Annotated[str | None, Query(description="Sort keys: queryables, comma-separated, - for descending "
+                                                    "(e.g. -S1,name); nulls last.")] = None,
     f: Format = None,
 ):
     catalog = Catalog(request)
     output_crs = crs_param(crs, "crs")
     bounds = bbox_param(bbox, crs_param(bbox_crs, "bbox-crs"))
     selection = catalog.select(collection_id, datetime or period, who.sees_unsuppressed)
+    applied = min(limit, MAX_LIMIT)
+    where = _cql2(filter, filter_lang, filter_crs, catalog, selection)
     query = FeatureQuery(level=selection.level.code, at=selection.at, storage_srid=selection.storage_srid,
-                         limit=limit, offset=offset, bbox=bounds, bbox_crs=crs_param(bbox_crs, "bbox-crs"),
+                         limit=applied, offset=offset, bbox=bounds, bbox_crs=crs_param(bbox_crs, "bbox-crs"),
                          crs=output_crs, simplify_m=simplification_m(zoom, simplify),
-                         select=_selected_properties(properties, catalog, selection),
-                         filters=_filters(request, catalog, selection))
+                         select=(selected := _selected_properties(properties, catalog, selection)),
+                         keys=_keys(selected, catalog, selection),
+                         filters=_filters(request, catalog, selection), where=where,
+                         order=_sortby(sortby, catalog, selection))
 
     def count(conn) -> int:
         return count_features(conn, query, selection.properties_sql, selection.params)
 
-    matched = catalog.run(count) if (bounds or query.filters) else catalog.cached_count(selection, count)
-    if offset > 0 and offset >= matched:
-        raise bad_request(f"offset {offset} is beyond the {matched} matching features", parameter="offset",
-                          numberMatched=matched)
+    if bounds or query.filters or where is not None:
+        condition = (bounds, crs_param(bbox_crs, "bbox-crs").srid, tuple(sorted(query.filters.items())),
+                     filter, filter_lang)
+        matched = catalog.filtered_count(selection, condition, count)
+    else:
+        matched = catalog.cached_count(selection, count)
+    headers = {LIMIT_CAPPED: str(applied)} if applied < limit else {}
+    limit = applied
     base = base_url(request)
     links = _paging_links(request, base, collection_id, offset, limit, matched)
     if wants_html(request, f):
@@ -270,11 +356,25 @@ def items(
     head = {"type": "FeatureCollection", "numberMatched": matched, "links": links}
     if selection.period:
         head["period"] = selection.period.isoformat()
+    if headers:
+        head["limitCapped"] = {"requested": int(request.query_params["limit"]), "applied": applied,
+                               "note": f"limit is at most {MAX_LIMIT:,}; follow the next link for more"}
     # connects and runs the query before the 200 goes out (an outage becomes a 503 here); released on disconnect
     return database_stream_response(
         request, catalog.engine,
         lambda conn: stream_feature_collection(conn, query, selection.properties_sql, head, selection.params),
-        media_type=GEOJSON, headers=_crs_header(output_crs))
+        media_type=GEOJSON, headers={**_crs_header(output_crs), **headers})
+
+
+def _keys(selected: tuple[str, ...] | None, catalog: Catalog, selection: Selection) -> tuple[str, ...] | None:
+    """The properties written, in the collection's order (every period alike, null where missing)."""
+    if selection.properties_sql is None:
+        return None
+    names = catalog.property_names(selection)
+    if selected is None:
+        return tuple(names)
+    wanted = set(selected)
+    return tuple(name for name in names if name in wanted)
 
 
 def _crs_header(crs: Crs) -> dict:
@@ -296,8 +396,9 @@ def _paging_links(request: Request, base: str, collection_id: str, offset: int, 
              link(f"{base}/collections/{collection_id}", "collection", JSON, "Raumebene / collection")]
     if offset + returned < matched:
         links.append(link(page(offset + limit), "next", GEOJSON, "Nächste Seite / next page"))
-    if offset > 0:
-        links.append(link(page(max(0, offset - limit)), "prev", GEOJSON, "Vorige Seite / previous page"))
+    if offset > 0:  # past the end, prev is the last page
+        previous = max(0, min(offset - limit, matched - limit))
+        links.append(link(page(previous), "prev", GEOJSON, "Vorige Seite / previous page"))
     return links
 
 
@@ -312,7 +413,8 @@ def item(request: Request, who: Caller, collection_id: str, feature_id: str, dat
     selection = catalog.select(collection_id, datetime or period, who.sees_unsuppressed)
     query = FeatureQuery(level=selection.level.code, at=selection.at, storage_srid=selection.storage_srid, limit=1,
                          crs=output_crs, simplify_m=simplification_m(zoom, simplify), key=feature_id,
-                         select=_selected_properties(properties, catalog, selection))
+                         select=(selected := _selected_properties(properties, catalog, selection)),
+                         keys=_keys(selected, catalog, selection))
     texts = catalog.run(lambda conn: feature_texts(conn, query, selection.properties_sql, selection.params))
     if not texts:
         raise not_found(f"no area {feature_id!r} in collection {collection_id!r}")

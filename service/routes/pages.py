@@ -20,9 +20,11 @@ from service.formats import TABLE_FORMATS, all_fields, choose_format, offers, ta
 from service.http import json_response, read_connection
 from service.params import PageLevel
 from web.explorer import (
+    EXPORT_MEDIA,
     Choices,
     build_explorer,
     explorer_data,
+    explorer_export,
     resolve_state,
     table_records,
 )
@@ -81,8 +83,10 @@ def api_docs(request: Request):
     return render("api_docs.html", request, page_title="API-Dokumentation", openapi_url=request.app.openapi_url)
 
 
-@router.get("/explorer", summary="Map explorer: indicator, period, level, classes, change map (HTML, JSON, CSV)")
-def explorer(request: Request, conn: Conn, caller: Caller, level: PageLevel, fmt: PageFormat,
+@router.get("/explorer", summary="Map explorer: indicator, period, level, classes, change map (HTML, JSON, "
+                                "tables; the map as PNG or PDF)")
+def explorer(request: Request, conn: Conn, caller: Caller, level: PageLevel,
+             fmt: Annotated[str, offers("html", "json", *TABLE_FORMATS, *EXPORT_MEDIA)],
              indicator: Annotated[str | None, Query(max_length=40, description="Indicator code; default: first "
                                                                                "status indicator.")] = None,
              period: Annotated[str | None, Query(max_length=40, description="Reference date or year; default: "
@@ -105,6 +109,12 @@ def explorer(request: Request, conn: Conn, caller: Caller, level: PageLevel, fmt
         rows = table_records(explorer_data(conn, state, caller.sees_unsuppressed))
         return table_response(fmt, rows, all_fields(rows), f"karte_{state.indicator}_{state.level}_{state.period}")
     settings = request.app.state.settings
+    if fmt in EXPORT_MEDIA:  # the map as a sheet to hand on, with title, legend, source and date
+        content = explorer_export(conn, state, caller.sees_unsuppressed, settings.storage_srid,
+                                  data_version(request), fmt)
+        name = f"karte_{state.indicator}_{state.level}_{state.period}.{fmt}"
+        return Response(content, media_type=EXPORT_MEDIA[fmt],
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return HTMLResponse(build_explorer(conn, state, caller.sees_unsuppressed, settings.map_tiles or None,
                                        settings.storage_srid, data_version(request)))
 

@@ -13,6 +13,8 @@ window.dmExplorer = (function () {
   var shapes = {};          // geometry URL -> Promise of its FeatureCollection
   var drawing = null;       // the #explorer-drawing of the state on screen
   var sequence = 0;         // the latest navigation; older answers are dropped
+  var selected = null;      // the area found by the search (outlined)
+  var pending = null;       // a hit on another level, selected once that level is drawn
 
   function geometry(url) {
     if (!shapes[url]) {
@@ -37,9 +39,11 @@ window.dmExplorer = (function () {
 
   function styleOf(key) {
     var area = drawing.areas[key];
-    if (!area || !area.fill) { return copy(drawing.styles.missing); }
-    var style = copy(drawing.styles.value);
-    style.fillColor = area.fill;
+    var style = copy(area && area.fill ? drawing.styles.value : drawing.styles.missing);
+    if (area && area.fill) { style.fillColor = area.fill; }
+    if (key === selected) {
+      Object.keys(drawing.styles.selected).forEach(function (name) { style[name] = drawing.styles.selected[name]; });
+    }
     return style;
   }
 
@@ -51,8 +55,9 @@ window.dmExplorer = (function () {
   }
 
   function drawAreas(collection) {
-    if (shown.areas) { control.removeLayer(shown.areas); map.removeLayer(shown.areas); }
+    if (shown.areas) { map.closePopup(); control.removeLayer(shown.areas); map.removeLayer(shown.areas); }
     layers = {};
+    selected = null;
     var level = drawing.level;
     var rows = drawing.rows;
     var layer = L.geoJSON(collection, {
@@ -60,7 +65,7 @@ window.dmExplorer = (function () {
       onEachFeature: function (feature, areaLayer) {
         layers[feature.id] = areaLayer;
         feature.properties = details(feature);
-        dmMaps.bindDetails(feature, areaLayer, rows, {popup: rows, profileLevel: level});
+        dmMaps.bindDetails(feature, areaLayer, rows, {popup: rows, profileLevel: level, more: drillLinks});
         areaLayer.on("mouseover", function () { areaLayer.setStyle(drawing.styles.highlight); });
         areaLayer.on("mouseout", function () { areaLayer.setStyle(styleOf(feature.id)); });
       }
@@ -68,6 +73,21 @@ window.dmExplorer = (function () {
     layer.addTo(map);
     control.addOverlay(layer, drawing.name);
     shown.areas = layer;
+  }
+
+  // "Planungsräume darin zeigen": the finer level, zoomed to the clicked area, in place (back returns)
+  function drillLinks(feature, areaLayer) {
+    if (!drawing.drill) { return []; }
+    var bounds = areaLayer.getBounds();
+    var centre = bounds.getCenter();
+    var zoom = Math.min(map.getBoundsZoom(bounds), 15);
+    var href = drawing.drill.url + "#map=" + centre.lat.toFixed(5) + "," + centre.lng.toFixed(5) + "," + zoom;
+    return [{text: drawing.drill.label, href: href, onclick: function (event) {
+      event.preventDefault();
+      map.closePopup();
+      map.fitBounds(bounds, {animate: false, maxZoom: 15});
+      go(href, true);
+    }}];
   }
 
   function recolour() {
@@ -108,7 +128,7 @@ window.dmExplorer = (function () {
       var newLevel = drawing.geometry !== shown.areasUrl;
       if (newLevel) {
         drawAreas(got[0]);
-        if (shown.areasUrl !== null) { map.fitBounds(shown.areas.getBounds()); }
+        if (shown.areasUrl !== null && !extentFromAddress()) { map.fitBounds(shown.areas.getBounds()); }
         shown.areasUrl = drawing.geometry;
       } else {
         recolour();
@@ -116,6 +136,8 @@ window.dmExplorer = (function () {
       if (outlineUrl !== shown.outlineUrl) { drawOutline(got[1]); shown.outlineUrl = outlineUrl; }
       if (shown.outline) { shown.outline.bringToFront(); }
       drawAttention();
+      if (pending && layers[pending]) { select(pending); }
+      pending = null;
       document.body.setAttribute("data-map-ready", String(Object.keys(layers).length));
       document.body.setAttribute("data-map-state", drawing.geometry + "|" + location.search);
     });
@@ -135,7 +157,7 @@ window.dmExplorer = (function () {
   function stateUrl(form) {
     var params = new URLSearchParams();
     new FormData(form).forEach(function (value, name) { if (value) { params.append(name, value); } });
-    return form.getAttribute("action") + "?" + params.toString();
+    return form.getAttribute("action") + "?" + params.toString() + location.hash;
   }
 
   // fetch the page of another state, take its panel and drawing; anything unexpected (an unknown name gives
@@ -151,7 +173,13 @@ window.dmExplorer = (function () {
       var next = new DOMParser().parseFromString(text, "text/html");
       var panel = next.getElementById("panel");
       if (!panel || !next.getElementById("explorer-drawing")) { throw new Error("no explorer page"); }
+      var searched = document.getElementById("search-input").value;  // the search stays: text, result, hits
+      var result = document.getElementById("search-result");
+      var hits = document.getElementById("search-hits");
       document.getElementById("panel").replaceWith(document.importNode(panel, true));
+      document.getElementById("search-input").value = searched;
+      document.getElementById("search-result").replaceWith(result);
+      document.getElementById("search-hits").replaceWith(hits);
       document.title = next.title;
       if (push) { history.pushState({explorer: true}, "", url); }
       drawing = readDrawing();
@@ -164,25 +192,94 @@ window.dmExplorer = (function () {
     });
   }
 
-  function find(text) {
-    var wanted = text.trim().toLowerCase();
-    if (!wanted) { return null; }
-    var inParens = wanted.match(/\(([^()]+)\)\s*$/);
-    if (inParens && layers[inParens[1]]) { return layers[inParens[1]]; }
-    if (layers[wanted]) { return layers[wanted]; }
-    var ids = Object.keys(layers);
-    for (var i = 0; i < ids.length; i++) {
-      if (String(layers[ids[i]].feature.properties.name).toLowerCase() === wanted) { return layers[ids[i]]; }
-    }
-    for (var j = 0; j < ids.length; j++) {
-      var props = layers[ids[j]].feature.properties;
-      if (String(props.name).toLowerCase().indexOf(wanted) >= 0 || ids[j].indexOf(wanted) === 0) { return layers[ids[j]]; }
-    }
-    return null;
+  // search over every level (GET /api/search): a list of hits; an exact first hit is shown at once. A hit on
+  // another level switches the map to that level, zoomed to the hit; the hit is outlined and its popup opened.
+  function select(key) {
+    var layer = layers[key];
+    if (!layer) { return; }
+    var before = selected;
+    selected = key;
+    if (before && layers[before]) { layers[before].setStyle(styleOf(before)); }
+    layer.setStyle(styleOf(key));
+    layer.bringToFront();
+    map.fitBounds(layer.getBounds(), {maxZoom: 14, animate: false});
+    layer.openPopup(layer.getBounds().getCenter());
+  }
+
+  // an area: "Neukölln – Bezirk 08"; an address: "Ackerstraße 1A, 10115 Mitte → Planungsraum Oranienburger Straße"
+  function describe(hit) {
+    if (hit.kind === "address") { return hit.label + " → " + hit.level_name_de + " " + hit.name + " (" + hit.key + ")"; }
+    return hit.name + " – " + hit.level_name_de + " " + hit.key + (hit.parent_name ? " (" + hit.parent_name + ")" : "");
+  }
+
+  function show(hit) {
+    var out = document.getElementById("search-result");
+    out.textContent = describe(hit);
+    if (hit.level === drawing.level) { select(hit.key); return; }
+    pending = hit.key;
+    var url = new URL(stateUrl(document.getElementById("state")), location.href);
+    url.searchParams.set("level", hit.level);
+    url.searchParams.delete("compare");
+    var bounds = L.latLngBounds([[hit.bbox[1], hit.bbox[0]], [hit.bbox[3], hit.bbox[2]]]);
+    var centre = bounds.getCenter();
+    url.hash = "map=" + centre.lat.toFixed(5) + "," + centre.lng.toFixed(5) + "," + Math.min(map.getBoundsZoom(bounds), 14);
+    go(url.pathname + url.search + url.hash, true);
+  }
+
+  function search(text) {
+    var out = document.getElementById("search-result");
+    var list = document.getElementById("search-hits");
+    list.textContent = "";
+    if (!text.trim()) { return; }
+    out.textContent = "Suche …";
+    fetch("/api/search?" + new URLSearchParams({q: text.trim(), limit: "12"}), {credentials: "same-origin"})
+      .then(function (response) { return response.ok ? response.json() : {hits: []}; })
+      .then(function (answer) {
+        if (!answer.hits.length) { out.textContent = "Kein Gebiet gefunden: " + text; return; }
+        out.textContent = answer.hits.length + (answer.hits.length === 1 ? " Treffer" : " Treffer, der beste zuerst");
+        answer.hits.forEach(function (hit) {
+          var item = document.createElement("li");
+          var button = document.createElement("button");
+          button.type = "button";
+          button.className = "hit";
+          button.textContent = describe(hit);
+          button.addEventListener("click", function () { show(hit); });
+          item.appendChild(button);
+          list.appendChild(item);
+        });
+        if (answer.hits[0].exact || answer.hits.length === 1) { show(answer.hits[0]); }
+      }, function () { out.textContent = "Die Suche ist gerade nicht erreichbar."; });
+  }
+
+  // the table alternative to the map: every area of the drawing with its texts, sorted by rank, links to the
+  // profiles; built when opened (as text, like the tooltips)
+  function fillTable() {
+    var body = document.querySelector("#area-table tbody");
+    if (!body || body.childElementCount) { return; }
+    var rows = Object.keys(drawing.areas).map(function (key) { return drawing.areas[key].details; });
+    var rank = function (details) { return details.rang ? parseInt(details.rang, 10) : Infinity; };
+    rows.sort(function (a, b) { return rank(a) - rank(b) || String(a.name).localeCompare(String(b.name), "de"); });
+    rows.forEach(function (details) {
+      var tr = document.createElement("tr");
+      var name = document.createElement("td");
+      var link = document.createElement("a");
+      link.href = "/areas/" + encodeURIComponent(drawing.level) + "/" + encodeURIComponent(details.key);
+      link.textContent = details.name;
+      name.appendChild(link);
+      tr.appendChild(name);
+      [details.key, details.wert, details.rang ? String(rank(details)) : "–", details.klasse || "–"].forEach(function (text) {
+        var td = document.createElement("td");
+        td.textContent = text;
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
   }
 
   function bindPanel() {
     var form = document.getElementById("state");
+    var table = document.getElementById("area-table");
+    if (table) { table.addEventListener("toggle", function () { if (table.open) { fillTable(); } }); }
     Array.prototype.forEach.call(form.querySelectorAll("select"), function (select) {
       select.addEventListener("change", function () { go(stateUrl(form), true); });
     });
@@ -190,23 +287,66 @@ window.dmExplorer = (function () {
       event.preventDefault();
       go(stateUrl(form), true);
     });
+    var slider = document.getElementById("period-slider");
+    if (slider) {  // the timeline: oldest left; the period list is newest first
+      var periods = form.querySelector("select[name=period]");
+      var periodAt = function () { return periods.options[periods.options.length - 1 - Number(slider.value)]; };
+      slider.addEventListener("input", function () { slider.setAttribute("aria-valuetext", periodAt().text); });
+      slider.addEventListener("change", function () {
+        periods.value = periodAt().value;
+        go(stateUrl(form), true);
+      });
+    }
+    document.getElementById("copy-link").addEventListener("click", copyLink);
     document.getElementById("search-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var text = document.getElementById("search-input").value;
-      var layer = find(text);
-      var out = document.getElementById("search-result");
-      if (!layer) { out.textContent = "Kein Gebiet gefunden: " + text; return; }
-      out.textContent = layer.feature.properties.name + " (" + layer.feature.id + ")";
-      map.fitBounds(layer.getBounds(), {maxZoom: 14});
-      layer.openPopup(layer.getBounds().getCenter());
+      var inList = /\(([^()]+)\)\s*$/.exec(text);  // a name picked from the list: "Name (key)"
+      if (inList && layers[inList[1]]) { select(inList[1]); return; }
+      search(text);
     });
+  }
+
+  // the map's extent lives in the address's fragment (#map=lat,lon,zoom): shared with the link, kept on reload,
+  // never sent to the server (pages and their caches stay one per state)
+  function extentFromAddress() {
+    var found = /map=(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?),(\d+(?:\.\d+)?)/.exec(location.hash);
+    if (!found) { return null; }
+    var lat = parseFloat(found[1]), lon = parseFloat(found[2]), zoom = parseFloat(found[3]);
+    if (Math.abs(lat) > 90 || Math.abs(lon) > 180 || zoom > 20) { return null; }
+    return {centre: [lat, lon], zoom: zoom};
+  }
+
+  function extentToAddress() {
+    var centre = map.getCenter();
+    var fragment = "#map=" + centre.lat.toFixed(5) + "," + centre.lng.toFixed(5) + "," + map.getZoom();
+    history.replaceState(history.state, "", location.pathname + location.search + fragment);
+  }
+
+  function copyLink() {
+    var out = document.getElementById("copy-result");
+    var link = location.href;
+    var done = function () { out.textContent = "Link kopiert."; };
+    var shown = function () { out.textContent = link; };  // no clipboard (e.g. plain http): show it to copy by hand
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(link).then(done, shown);
+    } else {
+      shown();
+    }
   }
 
   function ready(leafletMap, layerControl) {
     map = leafletMap;
     control = layerControl;
     map.invalidateSize();
+    var extent = extentFromAddress();
     drawing = readDrawing();
+    if (extent) {
+      map.setView(extent.centre, extent.zoom, {animate: false});
+    } else if (drawing.bounds) {
+      map.fitBounds(drawing.bounds, {animate: false});
+    }
+    map.on("moveend", extentToAddress);
     history.replaceState({explorer: true}, "", location.href);
     window.addEventListener("popstate", function () { go(location.href, false); });
     bindPanel();

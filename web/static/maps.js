@@ -24,18 +24,32 @@ window.dmMaps = (function () {
     return node;
   }
 
-  // options: {popup: rows or null, profileLevel: level code (popup links to the area's profile) or null}
+  // options: {popup: rows or null, profileLevel: level code (popup links to the area's profile) or null,
+  //           more: function (feature, layer) giving further links [{text, href, onclick}] or null}
   function bindDetails(feature, layer, rows, options) {
+    // not one tab stop per polygon (hundreds, without names): areas are reached by search, list and table
+    layer.on("add", function () {
+      var element = layer.getElement && layer.getElement();
+      if (element) { element.setAttribute("tabindex", "-1"); }
+    });
     layer.bindTooltip(function () { return table(feature.properties, rows); }, {sticky: true});
     if (!options.popup) { return; }
     layer.bindPopup(function () {
       var node = table(feature.properties, options.popup);
+      var links = [];
       if (options.profileLevel) {
-        var link = document.createElement("a");
-        link.href = "/areas/" + encodeURIComponent(options.profileLevel) + "/" + encodeURIComponent(feature.id);
-        link.textContent = "Quartiersprofil öffnen";
-        node.appendChild(link);
+        links.push({text: "Quartiersprofil öffnen",
+                    href: "/areas/" + encodeURIComponent(options.profileLevel) + "/" + encodeURIComponent(feature.id)});
       }
+      if (options.more) { links = links.concat(options.more(feature, layer)); }
+      links.forEach(function (item) {
+        var link = document.createElement("a");
+        link.href = item.href;
+        link.textContent = item.text;
+        link.className = "dm-popup-link";
+        if (item.onclick) { link.addEventListener("click", item.onclick); }
+        node.appendChild(link);
+      });
       return node;
     });
   }

@@ -1,0 +1,211 @@
+"""OGC API - Features Part 3: CQL2 filters (text and JSON) and sortby, checked against the unfiltered features,
+with suppressed cells behaving as null for callers who may not see them, and malformed filters as 400s."""
+
+from urllib.parse import quote
+
+import orjson
+import pytest
+import sqlalchemy as sa
+from shapely.geometry import box, shape
+
+from geo.cql2 import FilterError, compile_filter
+from tests.conftest import client_as
+
+BOX = (13.36, 52.50, 13.42, 52.53)
+
+
+@pytest.fixture(scope="module")
+def every_plr(client) -> list[dict]:
+    body = orjson.loads(client.get("/collections/plr/items?datetime=2020&limit=10000").content)
+    assert body["numberReturned"] == 542
+    return body["features"]
+
+
+def ids(client, query: str, **params) -> list[str]:
+    extra = "".join(f"&{k.replace('_', '-')}={quote(str(v))}" for k, v in params.items())
+    response = client.get(f"/collections/plr/items?datetime=2020&limit=10000&filter={quote(query)}{extra}")
+    assert response.status_code == 200, response.text
+    body = orjson.loads(response.content)
+    assert body["numberMatched"] == body["numberReturned"]
+    return [f["id"] for f in body["features"]]
+
+
+def expected(features: list[dict], predicate) -> list[str]:
+    return [f["id"] for f in features if predicate(f["properties"])]
+
+
+@pytest.mark.parametrize("text, predicate", [
+    ("S1 > 5", lambda p: p["S1"] is not None and p["S1"] > 5),
+    ("S1 <= 2.5 AND EW >= 5000", lambda p: None not in (p["S1"], p["EW"]) and p["S1"] <= 2.5 and p["EW"] >= 5000),
+    ("S1 BETWEEN 3 AND 4", lambda p: p["S1"] is not None and 3 <= p["S1"] <= 4),
+    ("parent_key IN ('011001', '011002', '020101')", lambda p: p["parent_key"] in ("011001", "011002", "020101")),
+    ("name LIKE 'Alt%'", lambda p: p["name"].startswith("Alt")),
+    ("name LIKE '%straße' OR name LIKE '%park'", lambda p: p["name"].endswith(("straße", "park"))),
+    ("S1 IS NULL", lambda p: p["S1"] is None),
+    ("NOT (S1 > 5) AND S1 IS NOT NULL", lambda p: p["S1"] is not None and not p["S1"] > 5),
+    ("key <> '01100101' AND parent_key = '011001'", lambda p: p["parent_key"] == "011001" and p["key"] != "01100101"),
+])
+def test_cql2_text_selects_what_the_predicate_selects(client, every_plr, text, predicate):
+    wanted = expected(every_plr, predicate)
+    assert wanted, "the case should select something"
+    assert ids(client, text) == wanted
+
+
+def test_cql2_json_selects_the_same_as_text(client, every_plr):
+    document = {"op": "and", "args": [
+        {"op": ">", "args": [{"property": "S1"}, 3]},
+        {"op": "in", "args": [{"property": "parent_key"}, ["011001", "011002", "020101", "040101"]]}]}
+    as_json = ids(client, orjson.dumps(document).decode(), filter_lang="cql2-json")
+    as_text = ids(client, "S1 > 3 AND parent_key IN ('011001', '011002', '020101', '040101')")
+    assert as_json == as_text and as_json
+
+
+def test_s_intersects_matches_the_bbox_parameter_and_shapely(client, every_plr):
+    west, south, east, north = BOX
+    polygon = f"POLYGON(({west} {south}, {east} {south}, {east} {north}, {west} {north}, {west} {south}))"
+    by_filter = ids(client, f"S_INTERSECTS(geometry, {polygon})")
+    by_bbox_function = ids(client, f"S_INTERSECTS(geometry, BBOX({west}, {south}, {east}, {north}))")
+    body = orjson.loads(client.get(f"/collections/plr/items?datetime=2020&limit=1000&bbox={west},{south},{east},"
+                                   f"{north}").content)
+    by_shapely = [f["id"] for f in every_plr if shape(f["geometry"]).intersects(box(*BOX))]
+    assert by_filter == by_bbox_function == [f["id"] for f in body["features"]] == by_shapely
+    combined = ids(client, f"S_INTERSECTS(geometry, {polygon}) AND S1 > 4")
+    s1 = {f["id"]: f["properties"]["S1"] for f in every_plr}
+    assert combined == [i for i in by_filter if (s1[i] or 0) > 4] and 0 < len(combined) < len(by_filter)
+    as_json = ids(client, orjson.dumps({"op": "s_intersects", "args": [
+        {"property": "geometry"}, {"type": "Polygon", "coordinates": [[[west, south], [east, south], [east, north],
+                                                                       [west, north], [west, south]]]}]}).decode(),
+        filter_lang="cql2-json")
+    assert as_json == by_filter
+
+
+def test_values_are_bound_parameters_never_sql_text():
+    hostile = "x' OR '1'='1"
+    document = {"op": "and", "args": [{"op": "=", "args": [{"property": "name"}, hostile]},
+                                      {"op": ">", "args": [{"property": "S1"}, 1000]}]}
+    compiled = compile_filter(orjson.dumps(document).decode(), "cql2-json", {"name": "string", "S1": "number"})
+    assert hostile in compiled.params.values() and 1000.0 in compiled.params.values() and "S1" in compiled.params.values()
+    assert "OR" not in compiled.sql and "1000" not in compiled.sql and "'" not in compiled.sql
+
+
+def test_a_hostile_string_is_just_a_string(client):
+    document = {"op": "=", "args": [{"property": "name"}, "x' OR '1'='1"]}
+    assert ids(client, orjson.dumps(document).decode(), filter_lang="cql2-json") == []
+    assert ids(client, "name = 'x OR 1=1; DROP TABLE area'") == []
+    assert ids(client, "name = 'Stülerstraße'") == ["01100101"]
+
+
+@pytest.mark.parametrize("query, fragment", [
+    ("S1 >", "column 4"),
+    ("S1 = = 3", "column 6"),
+    ("name = 'unclosed", "cannot be read"),
+    ("nope = 3", "unknown property 'nope'"),
+    ("S1 = 'abc'", "cannot be compared"),
+    ("name > 3", "cannot be compared"),
+    ("upper(name) = 'X'", "function 'upper' is not supported"),
+    ("S_INTERSECTS(S1, POINT(13 52))", "not a geometry"),
+    ("geometry = 3", "spatial predicate"),
+    ("name LIKE 3", "LIKE"),
+])
+def test_malformed_filters_are_400_problems_naming_the_error(client, query, fragment):
+    response = client.get(f"/collections/plr/items?filter={quote(query)}")
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert fragment in body["description"] and body["parameter"] == "filter"
+
+
+def test_syntax_errors_carry_their_position(client):
+    body = client.get(f"/collections/plr/items?filter={quote('S1 > 5 AND S3 < < 2')}").json()
+    assert body["position"] == 17 and body["line"] == 1 and body["column"] == 17
+    broken = quote('{"op": ')
+    bad_json = client.get(f"/collections/plr/items?filter-lang=cql2-json&filter={broken}").json()
+    assert bad_json["status"] == 400 and bad_json["position"] == 8
+
+
+@pytest.mark.parametrize("query", ["filter-lang=cql-text&filter=S1>1", "filter-lang=cql2-text",
+                                   "filter=S1>1&filter-crs=EPSG:25833", "sortby=nope", "sortby=geometry",
+                                   "sortby=,", "filter-lang=cql2-json&filter=" + quote('{"op": "nope", "args": []}')])
+def test_other_bad_filter_parameters_are_400(client, query):
+    assert client.get(f"/collections/plr/items?{query}").status_code == 400
+
+
+def test_sortby_orders_by_queryables_with_nulls_last(client, every_plr):
+    body = orjson.loads(client.get("/collections/plr/items?datetime=2020&limit=10000&sortby=-S1,name").content)
+    values = [f["properties"]["S1"] for f in body["features"]]
+    present = [v for v in values if v is not None]
+    assert present == sorted(present, reverse=True) and values[len(present):] == [None] * (len(values) - len(present))
+    ascending = orjson.loads(client.get("/collections/plr/items?datetime=2020&limit=5&sortby=%2BS1").content)
+    assert [f["properties"]["S1"] for f in ascending["features"]] == sorted(present)[:5]
+    page = orjson.loads(client.get("/collections/plr/items?datetime=2020&limit=5&offset=5&sortby=name").content)
+    names = sorted((f["properties"]["name"], f["id"]) for f in every_plr)
+    assert [f["id"] for f in page["features"]] == [key for _, key in names[5:10]]
+
+
+def test_sortby_and_filter_follow_the_next_links(client):
+    url = "/collections/plr/items?datetime=2020&limit=50&sortby=-EW&filter=" + quote("S1 > 2")
+    seen, values = [], []
+    while url:
+        body = orjson.loads(client.get(url).content)
+        seen += [f["id"] for f in body["features"]]
+        values += [f["properties"]["EW"] for f in body["features"]]
+        url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
+    assert len(seen) == len(set(seen)) == body["numberMatched"] > 50
+    present = [v for v in values if v is not None]
+    assert present == sorted(present, reverse=True)
+
+
+@pytest.fixture(scope="module")
+def strict(pg_server, demo_template):
+    """A private demo copy in which small counts of children under 6 are suppressed; yields (anonymous client,
+    engine, (area key, indicator, period, true value) of one suppressed plr cell)."""
+    from fastapi.testclient import TestClient
+
+    from indicators.disclosure import refresh_disclosure
+    from service.app import create_app
+    from tests.conftest import make_settings, private_engine
+
+    with private_engine(pg_server, demo_template, "dm_test_filter") as engine:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE indicator SET min_numerator = 5, min_denominator = NULL "
+                                 "WHERE code = 'EW_U6'"))
+            refresh_disclosure(conn)
+            row = conn.execute(sa.text("""
+                SELECT a.key, o.indicator_code, o.period, c.value FROM observation_public o
+                JOIN observation_current c ON c.id = o.id JOIN area a ON a.id = o.area_id
+                WHERE o.flag = 'suppressed' AND a.level_code = 'plr' AND c.value IS NOT NULL
+                ORDER BY a.key LIMIT 1""")).one()
+        with TestClient(create_app(make_settings(), engine=engine)) as anonymous:
+            yield anonymous, engine, (row[0], row[1], row[2].isoformat(), float(row[3]))
+
+
+def period_ids(client, period: str, query: str) -> list[str]:
+    response = client.get(f"/collections/plr/items?datetime={period}&limit=10000&filter={quote(query)}")
+    assert response.status_code == 200, response.text
+    return [f["id"] for f in orjson.loads(response.content)["features"]]
+
+
+def test_a_suppressed_cell_behaves_as_null_for_readers(strict):
+    client, engine, (key, code, period, value) = strict
+    around = f"{code} BETWEEN {value - 1e-6} AND {value + 1e-6}"
+    assert key not in period_ids(client, period, around)
+    assert key not in period_ids(client, period, f"{code} >= {value - 1e-6} AND {code} <= {value + 1e-6}")
+    assert key not in period_ids(client, period, f"NOT ({code} < {value - 1e-6})")
+    assert key in period_ids(client, period, f"{code} IS NULL")
+    ordered = orjson.loads(client.get(f"/collections/plr/items?datetime={period}&limit=10000&sortby=-{code}").content)
+    position = [f["id"] for f in ordered["features"]].index(key)
+    assert all(f["properties"][code] is None for f in ordered["features"][position:])
+    with client_as(engine, "statistics_office") as office:
+        assert key in period_ids(office, period, around)
+        assert key not in period_ids(office, period, f"{code} IS NULL")
+
+
+def test_filter_on_a_level_without_values_uses_the_area_columns(client):
+    response = client.get(f"/collections/plr/items?limit=3&filter={quote('parent_key = ' + repr('011001'))}")
+    assert response.status_code == 200
+
+
+def test_filter_error_has_a_position_in_the_library_too():
+    with pytest.raises(FilterError) as caught:
+        compile_filter("S1 >> 2", None, {"S1": "number"})
+    assert caught.value.position == 5

@@ -1,0 +1,345 @@
+"""Setting a municipality up from a manifest (docs/setup.md): the command line into a new database, a manifest
+with errors (clear messages, nothing written), the admin API (ZIP upload, unpacked safely), levels and catalogues
+one at a time."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import yaml
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.db import create_engine
+from tests.conftest import bearer, make_settings, table_fingerprint
+from tests.test_cli import run_cli
+
+
+def cli(url: str, *args: str):
+    """The command line in this process (a subprocess costs seconds of imports): exit code and what it printed."""
+    import os
+
+    from typer.testing import CliRunner
+
+    from service.cli import app
+    from service.settings import get_settings
+
+    from service.cli_common import console
+
+    before = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    width = console._width  # the console was made when service.cli was first imported, maybe by another test
+    console.width = 300  # wide, so that no table cell wraps a message
+    try:
+        result = CliRunner().invoke(app, list(args), env={"COLUMNS": "300"})
+    finally:
+        console._width = width
+        if before is None:
+            del os.environ["DATABASE_URL"]
+        else:
+            os.environ["DATABASE_URL"] = before
+        get_settings.cache_clear()
+    return result
+
+X0, Y0 = 13.05, 52.38  # a small town near Potsdam, in the default import extent (Germany)
+
+
+def square(x0: float, y0: float, x1: float, y1: float) -> dict:
+    return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
+
+
+def features(items: list[tuple[str, str, dict]]) -> str:
+    return json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"key": key, "name": name}, "geometry": geometry}
+        for key, name, geometry in items]})
+
+
+CATALOGUE = {
+    "catalogue": "kleinstadt", "version": 1,
+    "topics": [{"code": "bevoelkerung", "name_de": "Bevölkerung", "name_en": "Population"}],
+    "indicators": [{"code": "EINW", "name_de": "Einwohner", "name_en": "Inhabitants", "topic": "bevoelkerung",
+                    "role": "population", "kind": "count", "unit": "Personen", "direction": "neutral",
+                    "aggregation": "sum"}],
+}
+MANIFEST = {
+    "name": "kleinstadt",
+    "title_de": "Kleinstadt",
+    "storage_crs": "EPSG:25833",
+    "levels": [
+        {"code": "gemeinde", "name_de": "Gemeinde", "name_en": "Municipality", "plural_de": "Gemeinden",
+         "plural_en": "Municipalities", "rank": 10, "parent_code": None, "key_length": 8},
+        {"code": "ortsteil", "name_de": "Ortsteil", "name_en": "Locality", "plural_de": "Ortsteile",
+         "plural_en": "Localities", "rank": 5, "parent_code": "gemeinde", "key_length": 11},
+    ],
+    "catalogues": ["katalog.yaml"],
+    "boundaries": [
+        {"file": "gemeinde.geojson", "level": "gemeinde", "key_field": "key", "name_field": "name",
+         "valid_from": "2024-01-01"},
+        {"file": "ortsteile.geojson", "level": "ortsteil", "key_field": "key", "name_field": "name",
+         "parent_key_length": 8, "valid_from": "2024-01-01"},
+    ],
+    "observations": [
+        {"file": "einwohner.csv", "level": "ortsteil", "layout": "wide", "key_column": "schluessel",
+         "period": "2024-12-31", "columns": {"Einwohner": "EINW"}},
+    ],
+}
+
+
+def write_town(folder: Path, manifest: dict = MANIFEST, key: str = "12054999", dx: float = 0.0,
+               people: tuple[int, int] = (1200, 850)) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    x0 = X0 + dx
+    (folder / "gemeinde.geojson").write_text(features([
+        (key, "Kleinstadt", square(x0, Y0, x0 + 0.04, Y0 + 0.02))]), encoding="utf-8")
+    (folder / "ortsteile.geojson").write_text(features([
+        (f"{key}001", "Altstadt", square(x0, Y0, x0 + 0.02, Y0 + 0.02)),
+        (f"{key}002", "Neustadt", square(x0 + 0.02, Y0, x0 + 0.04, Y0 + 0.02))]), encoding="utf-8")
+    (folder / "einwohner.csv").write_text(f"schluessel;Einwohner\n{key}001;{people[0]}\n{key}002;{people[1]}\n",
+                                          encoding="utf-8")
+    (folder / "katalog.yaml").write_text(yaml.safe_dump(CATALOGUE, allow_unicode=True), encoding="utf-8")
+    path = folder / "manifest.yaml"
+    path.write_text(yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def town_db(pg_server, tmp_path_factory):
+    """A new, empty database set up from the small manifest by `district-monitor load` (once per module)."""
+    name = "dm_test_setup_town"
+    url = pg_server.create(name)
+    manifest = write_town(tmp_path_factory.mktemp("town"))
+    dry = cli(url, "load", str(manifest), "--dry-run")
+    loaded = run_cli("load", str(manifest), env={"DATABASE_URL": url}, timeout=180)
+    engine = create_engine(url, make_settings())
+    yield engine, url, manifest, dry, loaded
+    engine.dispose()
+    pg_server.drop(name)
+
+
+def test_the_command_line_sets_a_new_database_up_from_a_manifest(town_db):
+    engine, _url, _manifest, dry, loaded = town_db
+    assert dry.exit_code == 0, dry.output
+    assert "dry run, nothing written" in dry.stderr
+    assert loaded.returncode == 0, loaded.stderr
+    assert "Traceback" not in loaded.stderr and "loaded;" in loaded.stderr
+    with engine.connect() as conn:
+        areas = dict(conn.execute(sa.text("SELECT key, parent_key FROM area ORDER BY key")).all())
+        levels = dict(conn.execute(sa.text("SELECT code, parent_code FROM area_level")).all())
+        values = dict(conn.execute(sa.text("""
+            SELECT a.key, o.value FROM observation o JOIN area a ON a.id = o.area_id
+            WHERE o.indicator_code = 'EINW' AND o.superseded_at IS NULL""")).all())
+        srid = conn.execute(sa.text("SELECT value FROM dm_setting WHERE key = 'storage_srid'")).scalar_one()
+        audited = conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE action LIKE 'import.%' "
+                                       "OR action = 'setup.definitions'")).scalar_one()
+    assert levels == {"gemeinde": None, "ortsteil": "gemeinde"}
+    assert areas == {"12054999": None, "12054999001": "12054999", "12054999002": "12054999"}
+    assert values["12054999001"] == 1200 and values["12054999002"] == 850
+    assert values["12054999"] == 2050  # rolled up by the ordinary roll-up rule (sum)
+    assert int(srid) == 25833  # the manifest's storage CRS for the new database
+    assert audited == 4  # definitions and three files
+
+
+def test_loading_the_manifest_again_changes_nothing(town_db):
+    engine, url, manifest, _dry, _loaded = town_db
+    before = table_fingerprint(engine)
+    again = cli(url, "load", str(manifest))
+    assert again.exit_code == 0, again.output
+    after = table_fingerprint(engine)
+    assert {k: v for k, v in after.items() if k != "indicator"} == {k: v for k, v in before.items() if k != "indicator"}
+    assert "0 rows written" in again.stderr  # definitions are upserted again (their updated_at), nothing else
+
+
+def test_a_manifest_with_errors_names_key_and_fix_and_writes_nothing(town_db, tmp_path):
+    engine, url, _manifest, _dry, _loaded = town_db
+    broken = json.loads(json.dumps(MANIFEST))
+    broken["levels"][1]["code"] = "ortsteile_neu"
+    broken["boundaries"][1]["file"] = "fehlt.geojson"  # missing file
+    broken["boundaries"][1]["level"] = "quartier"  # unknown level
+    broken["observations"][0]["columns"] = {"Einwohner": "UNBEKANNT"}  # unknown indicator
+    broken["boundary"] = []  # a typo of a top-level key
+    path = write_town(tmp_path / "broken", broken)
+    before = table_fingerprint(engine)
+    result = cli(url, "load", str(path))
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
+    out = " ".join(result.stderr.split())  # Rich wraps at the terminal's width (longer tmp paths under xdist)
+    assert "boundary" in out and "remove it or use one of" in out
+    assert table_fingerprint(engine) == before
+    del broken["boundary"]
+    path.write_text(yaml.safe_dump(broken, sort_keys=False), encoding="utf-8")
+    result = run_cli("load", str(path), env={"DATABASE_URL": url, "COLUMNS": "400"}, timeout=180)
+    out = result.stderr
+    assert result.returncode == 1 and "Traceback" not in out
+    for expected in ("boundaries[1].file", "file not found", "boundaries[1].level", "unknown level 'quartier'",
+                     "declare it under levels:", "observations[0].columns", "unknown indicator 'UNBEKANNT'",
+                     "refused, nothing written"):
+        assert expected in out, (expected, out)
+    assert table_fingerprint(engine) == before
+
+
+def test_the_check_reports_in_german_too(tmp_path):
+    from service.setup import check_manifest
+
+    broken = json.loads(json.dumps(MANIFEST))
+    broken["boundaries"][0]["valid_from"] = "gestern"
+    checked, report = check_manifest(None, write_town(tmp_path, broken))
+    assert checked is None
+    problem = report.errors[0]
+    assert problem.column == "boundaries[0].valid_from" and "YYYY-MM-DD" in problem.message
+    assert problem.message_de and problem.fix_de
+
+
+def zipped(folder: Path, extra: dict[str, bytes] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.iterdir()):
+            archive.write(path, path.name)
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def admin_client(town_db):
+    engine = town_db[0]
+    with TestClient(create_app(make_settings(max_upload_bytes=2 << 20), engine=engine)) as client:
+        yield client, engine
+
+
+ZIP = {"Content-Type": "application/zip"}
+
+
+def second_town(folder: Path) -> Path:
+    """The neighbouring town delivered as a partial set-up: same levels, its own areas (complete: false keeps the
+    first town's areas current)."""
+    manifest = json.loads(json.dumps(MANIFEST))
+    for item in manifest["boundaries"]:
+        item["complete"] = False
+    return write_town(folder, manifest, key="12054998", dx=0.04, people=(300, 400))
+
+
+def test_an_admin_sets_up_over_http_from_a_zip(admin_client, tmp_path):
+    client, engine = admin_client
+    body = zipped(second_town(tmp_path / "town2").parent)
+    assert client.post("/api/admin/setup", content=body, headers=ZIP).status_code == 401
+    steward = bearer(engine, "data_steward")
+    assert client.post("/api/admin/setup", content=body, headers={**ZIP, **steward}).status_code == 403
+    admin = {**ZIP, **bearer(engine, "admin")}
+    dry = client.post("/api/admin/setup?dry_run=true", content=body, headers=admin)
+    assert dry.status_code == 200, dry.text
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM area WHERE key LIKE '12054998%'")).scalar_one() == 0
+    done = client.post("/api/admin/setup", content=body, headers=admin)
+    assert done.status_code == 201, done.text
+    assert done.json()["rows_written"] > 0
+    with engine.connect() as conn:
+        current = conn.execute(sa.text("SELECT count(*) FROM area WHERE level_code = 'ortsteil' "
+                                       "AND valid_to IS NULL")).scalar_one()
+    assert current == 4
+    area = client.get("/api/areas/12054998", headers=bearer(engine, "reader"))
+    assert area.status_code == 200 and area.json()["level"] == "gemeinde"
+    assert {v["value"] for v in area.json()["values"] if v.get("indicator", v.get("code")) == "EINW"} == {700}
+
+
+@pytest.mark.parametrize("member", ["../boese.yaml", "/etc/boese.yaml", "sub/../../boese.yaml", "C:\\boese.yaml"])
+def test_an_archive_with_paths_leading_outside_is_refused(admin_client, tmp_path, member):
+    client, engine = admin_client
+    body = zipped(write_town(tmp_path / "town").parent, {member: b"x: 1\n"})
+    answer = client.post("/api/admin/setup", content=body, headers={**ZIP, **bearer(engine, "admin")})
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_manifest_naming_files_outside_the_archive_is_refused(admin_client, tmp_path):
+    client, engine = admin_client
+    outside = json.loads(json.dumps(MANIFEST))
+    outside["boundaries"][0]["file"] = "../../../../etc/passwd"
+    outside["catalogues"] = ["berlin_mss_2021"]  # shipped catalogues by name: command line only
+    before = table_fingerprint(engine)
+    body = zipped(write_town(tmp_path / "town", outside).parent)
+    answer = client.post("/api/admin/setup", content=body, headers={**ZIP, **bearer(engine, "admin")})
+    assert answer.status_code == 422
+    columns = {p["column"] for p in answer.json()["report"]["problems"]}
+    assert {"boundaries[0].file", "catalogues[0]"} <= columns
+    assert table_fingerprint(engine) == before
+
+
+def test_an_archive_above_the_upload_limit_is_refused(admin_client, tmp_path):
+    client, engine = admin_client
+    big = zipped(write_town(tmp_path / "town").parent, {"gross.bin": bytes(3 << 20)})
+    answer = client.post("/api/admin/setup", content=big, headers={**ZIP, **bearer(engine, "admin")})
+    assert answer.status_code == 413
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.yaml", b"levels: []\n")
+        archive.writestr("bombe.csv", bytes(1 << 20))  # within the limit, but 1000-fold compressed
+    answer = client.post("/api/admin/setup", content=bomb.getvalue(), headers={**ZIP, **bearer(engine, "admin")})
+    assert answer.status_code == 400 and "ZIP bomb" in answer.json()["detail"]
+
+
+def test_levels_and_catalogues_one_at_a_time(admin_client):
+    client, engine = admin_client
+    admin = bearer(engine, "admin")
+    level = {"name_de": "Wohnblock", "name_en": "Block", "plural_de": "Wohnblöcke", "rank": -1}
+    assert client.put("/api/admin/levels/block", json=level, headers=admin).status_code == 400  # rank >= 0
+    level["rank"], level["parent_code"] = 0, "gibtsnicht"
+    answer = client.put("/api/admin/levels/block", json=level, headers=admin)
+    assert answer.status_code == 422 and "unknown parent level" in answer.json()["detail"]
+    level["parent_code"], level["rank"] = "ortsteil", 7
+    answer = client.put("/api/admin/levels/block", json=level, headers=admin)
+    assert answer.status_code == 422 and "lower rank" in answer.json()["detail"]  # ortsteil has rank 5
+    level["parent_code"], level["rank"] = "gemeinde", 5
+    answer = client.put("/api/admin/levels/block", json=level, headers=admin)
+    assert answer.status_code == 422 and "rank 5 is taken by level 'ortsteil'" in answer.json()["detail"]
+    level["parent_code"] = "ortsteil"
+    level["rank"] = 3
+    assert client.put("/api/admin/levels/wohnblock", json=level, headers=admin).status_code == 200
+    levels = client.get("/api/admin/levels", headers=admin).json()["levels"]
+    assert {row["code"]: row["key_length"] for row in levels}["ortsteil"] == 11  # from the data
+    catalogue = yaml.safe_dump(CATALOGUE, allow_unicode=True).encode()
+    assert client.post("/api/admin/catalogues?dry_run=true", content=catalogue, headers=admin).status_code == 200
+    done = client.post("/api/admin/catalogues", content=catalogue, headers=admin)
+    assert done.status_code == 201 and done.json()["indicators"] == ["EINW"]
+    assert client.get("/api/indicators/EINW").status_code == 200
+    bad = client.post("/api/admin/catalogues", content=b"catalogue: x\nversion: 1\ntopics: []\nindicators: [{}]\n",
+                      headers=admin)
+    assert bad.status_code == 422 and "indicators.0" in bad.json()["detail"]
+
+
+def test_level_and_catalogue_commands(town_db, tmp_path):
+    _engine, url, _manifest, _dry, _loaded = town_db
+    added = cli(url, "level", "add", "block", "--name-de", "Baublock", "--name-en", "Block", "--rank", "1",
+                "--parent", "ortsteil", "--key-length", "14")
+    assert added.exit_code == 0, added.output
+    wrong = cli(url, "level", "add", "hof", "--name-de", "Hof", "--name-en", "Yard", "--rank", "0",
+                "--parent", "ortsteil", "--key-length", "4")
+    assert wrong.exit_code == 2 and "key_length" in wrong.stderr
+    taken = cli(url, "level", "add", "hof", "--name-de", "Hof", "--name-en", "Yard", "--rank", "1",
+                "--parent", "ortsteil")
+    assert taken.exit_code == 2 and "rank 1 is taken by level 'block'" in taken.stderr
+    listed = cli(url, "level", "list")
+    assert "block" in listed.stderr and "ortsteil" in listed.stderr
+    path = tmp_path / "katalog.yaml"
+    path.write_text(yaml.safe_dump({**CATALOGUE, "version": 2}, allow_unicode=True), encoding="utf-8")
+    assert cli(url, "catalogue", "add", str(path)).exit_code == 0
+    path.write_text("catalogue: x\n", encoding="utf-8")
+    refused = cli(url, "catalogue", "add", str(path))
+    assert refused.exit_code == 2 and "version" in refused.stderr
+
+
+def test_keys_of_the_wrong_length_are_found_before_anything_is_imported(tmp_path):
+    from service.setup import check_manifest
+
+    path = write_town(tmp_path)
+    (tmp_path / "einwohner.csv").write_text("schluessel;Einwohner\n12054999001;1200\n2054999002;850\n",
+                                            encoding="utf-8")
+    checked, report = check_manifest(None, path)
+    assert checked is None
+    problem = report.errors[0]
+    assert problem.column == "observations[0]" and problem.row == 2 and problem.value == "2054999002"
+    assert "leading zero" in problem.fix and "führende Null" in problem.fix_de
