@@ -1,8 +1,8 @@
 """The one format layer: which formats a route offers, which one a request gets, and the renderers of tables.
 
 A route declares what it offers with `offers(...)` (a FastAPI dependency for `f=`); `choose_format` picks the
-format from `f=` or else the Accept header (HTML by `service.http.wants_html`, other media types in the order
-the client lists them); tables go out through `table_response`, whatever the format. Every tabular endpoint
+format from `f=` or else the Accept header (`service.http.wants_html`, `service.http.preferred`: q-values);
+tables go out through `table_response`, whatever the format. Every tabular endpoint
 offers `TABLE_FORMATS` (CSV, German CSV, XLSX): a new table format is one `Renderer` in `RENDERERS`, and every
 such endpoint offers it from then on.
 
@@ -24,7 +24,7 @@ from fastapi import Depends, Query, Request
 from starlette.responses import Response
 
 from service.errors import ProblemError, bad_request
-from service.http import GEOJSON, HTML, JSON, wants_html
+from service.http import GEOJSON, HTML, JSON, preferred, wants_html
 from web.tabular_export import GERMAN, STANDARD, csv_text, spreadsheet_cell
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -90,20 +90,23 @@ MEDIA_TYPES = {"json": JSON, "geojson": GEOJSON, "html": HTML.split(";")[0], "cs
 
 
 def choose_format(request: Request, f: str | None, offered: Sequence[str]) -> str:
-    """The format of the answer: `f=` if given (one of `offered`, else 400), else HTML if the route offers it
-    and the browser asks for it (service.http.wants_html), else the offered media type listed first in
-    Accept, else the route's first (default) format."""
+    """The format of the answer: `f=` if given (one of `offered`, else 400); else, on a route whose default is
+    not HTML, HTML if a browser asks for it (service.http.wants_html); else the offered media type the Accept
+    header prefers (service.http.preferred: q-values, specificity, order); else the route's first (default)
+    format (also when Accept names nothing offered: the answer it always gave, not a 406)."""
     if f:
         if f not in offered:
             raise bad_request(f"f={f!r} is not offered here; use one of {', '.join(offered)}", parameter="f",
                               offered=list(offered))
         return f
-    if "html" in offered and wants_html(request, None):
+    if "html" in offered and offered[0] != "html" and wants_html(request, None):
         return "html"
-    accept = request.headers.get("accept", "")
-    listed = [(accept.find(MEDIA_TYPES[name]), name) for name in offered
-              if name in MEDIA_TYPES and name != "html" and MEDIA_TYPES[name] in accept]
-    return min(listed)[1] if listed else offered[0]
+    names = [name for name in offered if name in MEDIA_TYPES and (name != "html" or offered[0] == "html")]
+    if not names or names[0] != offered[0]:
+        names = [offered[0], *names]  # the default leads, whatever its media type
+    media = [MEDIA_TYPES.get(name, "application/octet-stream") for name in names]
+    choice = preferred(request.headers.get("accept"), media)
+    return names[media.index(choice)] if choice is not None else offered[0]
 
 
 def offers(*offered: str) -> Any:

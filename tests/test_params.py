@@ -84,3 +84,17 @@ def test_every_domain_error_in_the_table_is_a_client_error():
         Exception.__init__(exc, "message")
         problem = domain_problem(exc)
         assert 400 <= problem.status < 500, cls
+
+
+@pytest.mark.parametrize(("path", "accept", "expected"), [
+    ("/api/indicators", "text/csv;q=0.5, application/json", "application/json"),
+    ("/api/indicators", "application/json;q=0.5, text/csv", "text/csv"),
+    ("/api/indicators", "application/json, text/plain, */*", "application/json"),
+    ("/areas", "*/*", "text/html"),
+    ("/areas", "application/json", "application/json"),
+    ("/api/indices/mss_2021_gesamtindex/results", "application/geo+json", "application/geo+json"),
+])
+def test_accept_q_values_choose_among_the_offered_formats(client, path, accept, expected):
+    response = client.get(path, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(expected)
