@@ -42,3 +42,31 @@ def list_levels(conn: Connection) -> list[Level]:
 
 def get_level(conn: Connection, code: str) -> Level | None:
     return next((level for level in list_levels(conn) if level.code == code), None)
+
+
+class UnknownLevel(LookupError):
+    """A level code that is not in `area_level`; `available` lists the codes that are."""
+
+    def __init__(self, code: str, available: list[str]):
+        super().__init__(f"unknown level {code!r}")
+        self.code = code
+        self.available = available
+
+
+def require_level(conn: Connection, code: str) -> Level:
+    """The level `code`, or UnknownLevel naming the levels that exist."""
+    levels = list_levels(conn)
+    found = next((level for level in levels if level.code == code), None)
+    if found is None:
+        raise UnknownLevel(code, [level.code for level in levels])
+    return found
+
+
+def finest_level(conn: Connection) -> str | None:
+    """The finest level of the loaded data: the lowest rank among levels that have areas (a level declared
+    without boundaries is skipped), else the lowest rank declared; None without any level. This is the
+    default level of every request that names none: no code is written into the service."""
+    return conn.execute(sa.text("""
+        SELECT code FROM area_level l
+        ORDER BY NOT EXISTS (SELECT 1 FROM area a WHERE a.level_code = l.code), rank, code
+        LIMIT 1""")).scalar()

@@ -179,6 +179,23 @@ def get_indicator(conn: Connection, code: str) -> dict | None:
     return next((i for i in list_indicators(conn) if i["code"] == code), None)
 
 
+class UnknownIndicator(LookupError):
+    """An indicator code that does not exist, or that the reader may not see (unpublished, no draft rights)."""
+
+    def __init__(self, code: str):
+        super().__init__(f"no indicator {code!r}; /api/indicators lists them")
+        self.code = code
+
+
+def require_indicator(conn: Connection, code: str, drafts: bool = True) -> dict:
+    """The indicator `code` as `get_indicator` reads it; UnknownIndicator if it is missing, or unpublished and
+    the reader sees no drafts."""
+    item = get_indicator(conn, code)
+    if item is None or not (item["published"] or drafts):
+        raise UnknownIndicator(code)
+    return item
+
+
 def list_topics(conn: Connection) -> list[dict]:
     return [dict(r._mapping) for r in conn.execute(sa.text("SELECT code, name_de, name_en FROM topic ORDER BY sort"))]
 

@@ -290,18 +290,22 @@ def hidden_weights(conn: Connection) -> set[int]:
                                    WHERE rule = 'weighted_mean')""")).scalars())
 
 
+class PartitionError(ValueError):
+    """A partition that cannot be declared (its total among its parts, fewer than two parts, unknown codes)."""
+
+
 def set_partition(conn: Connection, name: str, total_code: str, part_codes: Sequence[str]) -> None:
     """Declare that the indicators `part_codes` sum to `total_code` (in every area and period). Replaces an
     earlier partition of the same name; the caller recomputes disclosure (`refresh_after_write`)."""
     if total_code in part_codes:
-        raise ValueError(f"partition {name!r}: the total {total_code} cannot also be one of its parts")
+        raise PartitionError(f"partition {name!r}: the total {total_code} cannot also be one of its parts")
     if len(part_codes) < 2:
-        raise ValueError(f"partition {name!r}: needs at least two parts")
+        raise PartitionError(f"partition {name!r}: needs at least two parts")
     known = set(conn.execute(sa.text("SELECT code FROM indicator WHERE code = ANY(:codes)"),
                              {"codes": [total_code, *part_codes]}).scalars())
     unknown = sorted({total_code, *part_codes} - known)
     if unknown:
-        raise ValueError(f"partition {name!r}: unknown indicators {', '.join(unknown)}; load the catalogue first")
+        raise PartitionError(f"partition {name!r}: unknown indicators {', '.join(unknown)}; load the catalogue first")
     conn.execute(sa.text("DELETE FROM indicator_partition WHERE name = :name"), {"name": name})
     conn.execute(sa.text("""
         INSERT INTO indicator_partition (name, total_code, part_code)

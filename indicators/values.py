@@ -117,10 +117,15 @@ def property_schema(conn: Connection, level: str, period: date, unsuppressed: bo
 
 
 class PeriodNotFound(LookupError):
-    def __init__(self, requested: str, available: list[date]):
+    """No data for the requested period; `indicator` and `level` say where it was looked for (if one was named)."""
+
+    def __init__(self, requested: str, available: list[date], indicator: str | None = None,
+                 level: str | None = None):
         super().__init__(f"no data for period {requested!r}")
         self.requested = requested
         self.available = available
+        self.indicator = indicator
+        self.level = level
 
 
 def resolve_period(conn: Connection, level: str, requested: str | None, indicator_code: str | None = None,
@@ -129,7 +134,7 @@ def resolve_period(conn: Connection, level: str, requested: str | None, indicato
     ('2020-01-01/2020-12-31', open ends '..'; the latest period inside) or None (latest)."""
     available = list_periods(conn, level, indicator_code, unsuppressed)
     if not available:
-        raise PeriodNotFound(requested or "latest", available)
+        raise PeriodNotFound(requested or "latest", available, indicator_code, level)
     if requested is None or requested == "latest":
         return available[0]
     text = requested.strip()
@@ -148,7 +153,7 @@ def resolve_period(conn: Connection, level: str, requested: str | None, indicato
         in_year = [p for p in available if p.year == int(text)]
         if in_year:
             return in_year[0]
-    raise PeriodNotFound(requested, available)
+    raise PeriodNotFound(requested, available, indicator_code, level)
 
 
 def _instant(text: str, first: bool) -> date | None | bool:

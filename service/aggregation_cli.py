@@ -30,6 +30,7 @@ def _print_json(data) -> None:
 def _run(compute):
     """Run `compute(conn)` on the configured database; domain input errors become one-line messages."""
     from geo.aggregation import AggregationInputError
+    from geo.levels import UnknownLevel
     from service.settings import get_settings
 
     with database(get_settings(), stop_embedded=True) as (engine, _where):
@@ -38,6 +39,8 @@ def _run(compute):
                 return compute(conn)
             except AggregationInputError as exc:
                 fail(f"{exc.field}: {exc}")
+            except UnknownLevel as exc:
+                fail(f"level: {exc}; the levels are {', '.join(exc.available)}")
 
 
 def _principal():
@@ -138,6 +141,13 @@ def catchments_command(layer: str = typer.Option(..., help="Point layer, e.g. ki
     _output(result, result["items"], csv_out)
 
 
+def _level(conn, code: str | None) -> str:
+    """The level asked for, or the finest loaded level (never a code written here)."""
+    from geo.levels import finest_level, require_level
+
+    return require_level(conn, code).code if code else finest_level(conn)
+
+
 def _output(result: dict, rows: list[dict], csv_out: Path | None) -> None:
     if csv_out is None:
         _print_json(result)
@@ -150,39 +160,49 @@ def _output(result: dict, rows: list[dict], csv_out: Path | None) -> None:
 
 @aggregate_app.command("points")
 def points_command(layer: str = typer.Option(..., help="Point layer."),
-                   level: str = typer.Option("plr", help="Area level."),
+                   level: Optional[str] = typer.Option(None, help="Area level (default: the finest loaded level)."),
                    sum_field: list[str] = typer.Option([], "--sum", help="Numeric attribute to sum, repeatable."),
                    csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV file.")):
     """Count the points (and sum attributes) per area."""
     from geo.points import points_per_area
     from indicators.values import boundary_date_for
 
-    rows = _run(lambda conn: points_per_area(conn, layer, level, boundary_date_for(conn, level, None), sum_field))
-    _output({"layer": layer, "level": level, "items": rows}, rows, csv_out)
+    def work(conn) -> dict:
+        chosen = _level(conn, level)
+        items = points_per_area(conn, layer, chosen, boundary_date_for(conn, chosen, None), sum_field)
+        return {"layer": layer, "level": chosen, "items": items}
+
+    result = _run(work)
+    _output(result, result["items"], csv_out)
 
 
 @aggregate_app.command("supply")
 def supply_command(layer: str = typer.Option("kitas"), capacity: str = typer.Option("e_platz"),
                    population: str = typer.Option("EW_U6"), period: Optional[str] = typer.Option(None),
-                   level: str = typer.Option("plr"), per: float = typer.Option(100.0),
+                   level: Optional[str] = typer.Option(None, help="Area level (default: the finest loaded level)."), per: float = typer.Option(100.0),
                    csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV file.")):
     """Supply ratio per area, e.g. Kita places per 100 children under 6 (EW_U6)."""
     from indicators.supply import SupplyRequest, supply_per_area
 
-    request = SupplyRequest(layer, capacity, population, _parse_date(period, "--period"), level, per, True)
-    result = _run(lambda conn: supply_per_area(conn, request))
+    when = _parse_date(period, "--period")
+    result = _run(lambda conn: supply_per_area(conn, SupplyRequest(layer, capacity, population, when,
+                                                                   _level(conn, level), per, True)))
     _output(result, result["items"], csv_out)
 
 
 @aggregate_app.command("grid")
 def grid_command(layer: str = typer.Option(..., help="Grid layer."), variable: str = typer.Option(...),
-                 level: str = typer.Option("plr"),
+                 level: Optional[str] = typer.Option(None, help="Area level (default: the finest loaded level)."),
                  csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV file.")):
     """Sum a grid variable per area (a cell belongs to the area containing its centre)."""
     from geo.grid import grid_to_areas
     from indicators.values import boundary_date_for
 
-    result = _run(lambda conn: grid_to_areas(conn, layer, variable, level, boundary_date_for(conn, level, None)))
+    def work(conn) -> dict:
+        chosen = _level(conn, level)
+        return grid_to_areas(conn, layer, variable, chosen, boundary_date_for(conn, chosen, None))
+
+    result = _run(work)
     _output(result, result["items"], csv_out)
 
 

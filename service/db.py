@@ -101,6 +101,13 @@ def is_up_to_date(conn: Connection) -> bool:
     return set(MigrationContext.configure(conn).get_current_heads()) == heads
 
 
+def accepts_changes(engine: Engine) -> bool:
+    """Whether the database takes writes (a replica or a read-only maintenance mode does not); raises if it
+    cannot be reached."""
+    with engine.connect() as conn:
+        return not conn.execute(sa.text("SELECT current_setting('transaction_read_only') = 'on'")).scalar_one()
+
+
 def refresh_statistics(engine: Engine) -> None:
     """ANALYZE the tables imports fill, after an import has committed (maintenance, outside its transaction).
 

@@ -121,3 +121,98 @@ def test_only_text_cells_are_neutralised_in_both_styles():
     fields = ["name", "value", "count", "empty", "plain"]
     assert rows_of(csv_text(rows, fields, STANDARD))[1] == ["'-2+3", "-2.5", "-3", "", "Mitte"]
     assert rows_of(csv_text(rows, fields, GERMAN))[1] == ["'-2+3", "-2,5", "-3", "", "Mitte"]
+
+
+# -- one format layer: every tabular endpoint offers the same tables ------------------------------------------
+# Each endpoint whose `f` (or `format`) offers xlsx, by its path template, with a URL that has rows. A new
+# tabular route fails test_every_tabular_endpoint_is_walked until it is listed here.
+TABULAR = {
+    "/explorer": "/explorer?indicator=S1&period=2020-12-31&compare=2018-12-31",
+    "/areas": "/areas",
+    "/areas/{level}/{key}": "/areas/plr/01100101",
+    "/api/indicators": "/api/indicators",
+    "/api/indicators/{code}": "/api/indicators/S1",
+    "/api/coverage": "/api/coverage",
+    "/api/areas/{key}/history": "/api/areas/01100101/history?level=plr",
+    "/api/indices/{index_id}/results": "/api/indices/mss_2021_gesamtindex/results",
+    "/api/indices/{index_id}/attention-areas": "/api/indices/mss_2021_gesamtindex/attention-areas",
+    "/api/aggregate/derivations": "/api/aggregate/derivations?level=bez",
+    "/api/aggregate/catchments": "/api/aggregate/catchments?layer=kitas&radius=500&indicator=EW_U6&capacity=e_platz",
+    "/api/aggregate/points": "/api/aggregate/points?layer=kitas&sum=e_platz",
+    "/api/aggregate/supply": "/api/aggregate/supply",
+    "/api/aggregate/grid": "/api/aggregate/grid?layer=zensus_1km&variable=Einwohner",
+    "/api/programmes/{programme_id}/evaluation": "/api/programmes/hostile/evaluation",
+    "/collections/{collection_id}/download": "/collections/plr/download",
+}
+
+
+def _same(cell) -> str:
+    """A cell as all three formats must agree on it: numbers by value, dates by day, text as text."""
+    import datetime as dt
+
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return str(cell)
+    if isinstance(cell, dt.datetime | dt.date):
+        return cell.isoformat()[:10]
+    if isinstance(cell, int | float):
+        return repr(round(float(cell), 6))
+    text = str(cell).replace("\r", "\n")  # XML (inside XLSX) reads a carriage return as a line feed
+    try:
+        return repr(round(float(text.replace(",", ".")), 6)) if text.strip() not in ("", "nan") else text
+    except ValueError:
+        return text[:10] if len(text) >= 10 and text[4:5] == "-" and text[7:8] == "-" and text[:4].isdigit() else text
+
+
+def _table(client, url: str, fmt: str) -> list[list[str]]:
+    import openpyxl
+
+    key = "format" if url.startswith("/collections/") else "f"
+    response = client.get(url + ("&" if "?" in url else "?") + f"{key}={fmt}")
+    assert response.status_code == 200, (url, fmt, response.text[:300])
+    if fmt == "xlsx":
+        assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+        assert response.headers["content-disposition"].endswith('.xlsx"')
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).active
+        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    else:
+        assert response.headers["content-type"].startswith("text/csv")
+        text = response.content.decode("utf-8")
+        assert text.startswith("\ufeff") == (fmt == "csv-de")
+        rows = rows_of(text)
+    table = [[_same(cell) for cell in row] for row in rows]
+    width = len(table[0])  # a spreadsheet stores no trailing empty cells: pad every row to the header's width
+    return [row + [""] * (width - len(row)) for row in table]
+
+
+@pytest.mark.parametrize("url", TABULAR.values(), ids=TABULAR.keys())
+def test_every_tabular_endpoint_gives_the_same_rows_as_csv_german_csv_and_xlsx(hostile, url):
+    _engine, client = hostile
+    standard = _table(client, url, "csv")
+    assert len(standard) > 1, f"{url}: no rows, so the comparison proves nothing"
+    assert _table(client, url, "csv-de") == standard
+    xlsx = _table(client, url, "xlsx")
+    assert xlsx == standard
+
+
+def test_every_tabular_endpoint_is_walked(hostile):
+    _engine, client = hostile
+    offering = set()
+    for path, item in client.get("/api/openapi.json").json()["paths"].items():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter["name"] in ("f", "format") and "xlsx" in str(parameter.get("schema")):
+                    offering.add(path)
+    assert offering == set(TABULAR)
+
+
+def test_xlsx_cells_are_neutralised_and_typed():
+    import openpyxl
+
+    from service.formats import RENDERERS
+
+    rows = [{"name": "=1+1", "value": -2.5, "count": 3, "empty": None, "nested": {"a": 1}}]
+    book = openpyxl.load_workbook(io.BytesIO(RENDERERS["xlsx"].write(rows, list(rows[0]))))
+    assert [c.value for c in book.active[2]] == ["'=1+1", -2.5, 3, None, '{"a":1}']
+    assert all(c.data_type != "f" for row in book.active.iter_rows() for c in row)

@@ -1,13 +1,22 @@
 """Presentation of aggregation results: the supply map (Folium, vendored Leaflet) and the programme evaluation
-chart (matplotlib SVG). Receives finished results; runs no SQL.
+chart (matplotlib SVG). Receives finished results; the supply map reads its area geometries through
+`geo.features` (the one GeoJSON builder) and writes no SQL of its own beyond the empty properties fragment.
 """
 
 from __future__ import annotations
 
 import io
+from datetime import date
 from html import escape
 
 import folium
+import orjson
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from geo.features import FeatureQuery, feature_texts, level_extent
+from geo.points import points_feature_collection
+from indicators.classify import classify
 
 from web.charts import configure_matplotlib
 from web.maps import MISSING_COLOUR, RawHtml, base_map, control_label, feature_details, map_page, palette
@@ -15,6 +24,38 @@ from web.templates import german_number
 
 GROUP_LABELS = {"programme": "Programmgebiet", "rest": "übrige Stadt", "matched": "Vergleichsgebiete"}
 GROUP_COLOURS = {"programme": "#bd0026", "rest": "#777777", "matched": "#2b8cbe"}
+
+
+# Titles of well-known supply ratios (layer, capacity, population, per); any other gets a generic title.
+SUPPLY_TITLES = {("kitas", "e_platz", "EW_U6", 100): "Kita-Plätze je 100 Kinder unter 6 Jahren"}
+NO_PROPERTIES = "SELECT NULL::bigint AS area_id, NULL::jsonb AS properties WHERE false"
+
+
+def supply_map_page(conn: Connection, result: dict, *, level: str, layer: str, capacity: str, population: str,
+                    per: float, tile_url: str | None) -> str:
+    """The map page of a supply result (`indicators.supply.supply_per_area`): areas coloured by quintile of
+    the ratio, the facilities as dots, German labels."""
+    at = date.fromisoformat(result["boundary_version"])
+    by_key = {item["key"]: item for item in result["items"]}
+    texts = feature_texts(conn, FeatureQuery(level=level, at=at, limit=100_000, precision=5, simplify_m=5.0),
+                          NO_PROPERTIES)
+    features = []
+    for text in texts:
+        feature = orjson.loads(text)
+        item = by_key.get(feature["id"], {})
+        value = item.get("supply")
+        feature["properties"].update({
+            "supply": value, "wert": "kein Wert" if value is None else f"{value:.1f}".replace(".", ","),
+            "plaetze": f"{item.get('capacity', 0):.0f}", "kinder": "–" if item.get("population") is None
+            else f"{item['population']:.0f}"})
+        features.append(feature)
+    values = pd.Series([i["supply"] for i in result["items"] if i["supply"] is not None], dtype=float)
+    breaks = list(classify(values, "quantiles", k=5).bins[:-1]) if len(values) >= 5 else []
+    points = points_feature_collection(conn, layer, capacity)
+    reference = date.fromisoformat(result["population_period"]).strftime("%d.%m.%Y")
+    title = SUPPLY_TITLES.get((layer, capacity, population, per), f"Plätze ({layer}) je {per:g} {population}")
+    return supply_map({"type": "FeatureCollection", "features": features}, title=f"{title}, {reference}",
+                      breaks=breaks, points=points, tile_url=tile_url, bounds=level_extent(conn, level, at))
 
 
 def supply_map(feature_collection: dict, *, title: str, breaks: list[float], points: dict | None,

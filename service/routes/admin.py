@@ -18,7 +18,7 @@ from indicators.disclosure import disclosure_summary, list_partitions, set_parti
 from indicators.refresh import refresh_after_write
 from service.audit import list_entries, record
 from service.auth import Principal, create_token, list_tokens, require_role, revoke_token
-from service.errors import bad_request, not_found
+from service.errors import not_found
 from service.http import connection, json_response
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -160,10 +160,7 @@ def put_partition(request: Request, name: Annotated[str, Path(min_length=1, max_
                   payload: PartitionIn, caller: StatisticsOffice):
     with request.app.state.engine.begin() as conn:
         before = next((p for p in list_partitions(conn) if p["name"] == name), None)
-        try:
-            set_partition(conn, name, payload.total, payload.parts)
-        except ValueError as exc:
-            raise bad_request(str(exc)) from None
+        set_partition(conn, name, payload.total, payload.parts)  # a PartitionError answers 400
         refresh_after_write(conn)
         after = next(p for p in list_partitions(conn) if p["name"] == name)
         record(conn, caller, "update" if before else "create", "indicator_partition", name, before, after)

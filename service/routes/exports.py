@@ -1,8 +1,9 @@
-"""Downloads of a whole collection (area level) at one period: GeoJSON, GeoPackage, FlatGeobuf, CSV.
+"""Downloads of a whole collection (area level) at one period: GeoJSON, GeoPackage, FlatGeobuf, CSV, XLSX.
 
 GeoJSON is streamed straight from PostgreSQL. GeoPackage and FlatGeobuf are written by pyogrio (GDAL) to a
-temporary file, which is deleted once sent. CSV carries the attributes only; `csv_style=de` makes it open
-correctly in a German spreadsheet: `;` as separator, decimal comma, UTF-8 with byte order mark.
+temporary file, which is deleted once sent. The tables (CSV, German CSV, XLSX: service.formats) carry the
+attributes only; `format=csv-de` (or `format=csv&csv_style=de`) makes the CSV open correctly in a German
+spreadsheet: `;` as separator, decimal comma, UTF-8 with byte order mark.
 """
 
 from __future__ import annotations
@@ -21,24 +22,25 @@ from geo.features import FeatureQuery, feature_records, stream_feature_collectio
 from service.auth import Principal
 from service.collections import Catalog, crs_param
 from service.disconnects import database_stream_response
-from service.http import GEOJSON, caller, csv_response
-from web.tabular_export import GERMAN, STANDARD
+from service.formats import RENDERERS, TABLE_FORMATS, table_response
+from service.http import GEOJSON, caller
 
 router = APIRouter(tags=["Downloads"])
 Caller = Annotated[Principal, Depends(caller)]
 ALL = 100_000_000
 FILE_FORMATS = {"gpkg": ("GPKG", "application/geopackage+sqlite3"), "fgb": ("FlatGeobuf", "application/flatgeobuf")}
+FORMATS = ("geojson", *FILE_FORMATS, *TABLE_FORMATS)
 
 
 @router.get("/collections/{collection_id}/download", summary="Download a collection at one period",
             response_class=Response,
-            responses={200: {"content": {GEOJSON: {}, "application/geopackage+sqlite3": {},
-                                         "application/flatgeobuf": {}, "text/csv": {}}}})
+            responses={200: {"content": {GEOJSON: {}, **{media: {} for _, media in FILE_FORMATS.values()},
+                                         **{r.media_type.split(";")[0]: {} for r in RENDERERS.values()}}}})
 def download(
     request: Request,
     who: Caller,
     collection_id: str,
-    format: Annotated[str, Query(pattern="^(geojson|gpkg|fgb|csv)$", description="File format.")] = "geojson",
+    format: Annotated[str, Query(pattern="^(" + "|".join(FORMATS) + ")$", description="File format.")] = "geojson",
     datetime: Annotated[str | None, Query(description="Period of the values; default latest.")] = None,
     crs: Annotated[str | None, Query(description="CRS of the geometries (URI); default CRS84.")] = None,
     csv_style: Annotated[str, Query(pattern="^(standard|de)$",
@@ -58,8 +60,8 @@ def download(
     records = catalog.run(lambda conn: list(feature_records(conn, query, selection.properties_sql, selection.params)))
     columns = ["key"] + [name for name in catalog.property_names(selection) if name != "key"]
     rows = [props for _, props, _ in records]
-    if format == "csv":
-        return csv_response(rows, columns, f"{stem}.csv", GERMAN if csv_style == "de" else STANDARD)
+    if format in TABLE_FORMATS:
+        return table_response("csv-de" if format == "csv" and csv_style == "de" else format, rows, columns, stem)
     import geopandas as gpd  # imported on first use: slow to import, and only file downloads need it
 
     table = pd.DataFrame(rows, columns=columns)

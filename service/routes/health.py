@@ -2,8 +2,8 @@
 accepts changes). Neither is cached, neither needs a token."""
 
 from fastapi import APIRouter, Request
-from sqlalchemy import text
 
+from service.db import accepts_changes
 from service.http import json_response
 
 router = APIRouter(tags=["health"])
@@ -17,10 +17,9 @@ def healthz():
 @router.get("/readyz", summary="The database answers (503 while it does not)")
 def readyz(request: Request):
     try:
-        with request.app.state.engine.connect() as conn:
-            read_only = conn.execute(text("SELECT current_setting('transaction_read_only') = 'on'")).scalar_one()
+        writable = accepts_changes(request.app.state.engine)
     except Exception:  # any database failure means: not ready
         return json_response({"status": "unavailable", "database": "down"}, status=503,
                              headers={"Retry-After": "5", "Cache-Control": "no-store"})
-    return json_response({"status": "ok", "database": "up", "writable": not read_only},
+    return json_response({"status": "ok", "database": "up", "writable": writable},
                          headers={"Cache-Control": "no-store"})

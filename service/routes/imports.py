@@ -34,9 +34,9 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.responses import Response
 
 from geo.import_report import ImportReport, begin_import, get_batch, list_batches
-from indicators.import_undo import BatchNotFound, UndoRefused, undo_batch
+from indicators.import_undo import undo_batch
 from indicators.ingest.kinds import IMPORT_KINDS, ImportKind
-from indicators.ingest.options import Fields, OptionError
+from indicators.ingest.options import Fields
 from service.audit import import_audit, record
 from service.auth import Principal, require_role
 from service.db import refresh_statistics
@@ -166,10 +166,7 @@ async def _run(request: Request, principal: Principal, kind: ImportKind, given: 
         path, name, fields = await _receive(request, Path(tmp))
         dry_run = _dry_run(fields)
         fields.update(given or {})  # path parameters (the layer) win over form fields
-        try:
-            options = kind.parse(fields)
-        except OptionError as exc:
-            raise bad_request(f"option {exc.field!r}: {exc.message}", field=exc.field) from None
+        options = kind.parse(fields)  # an OptionError answers 400 naming the field (service.errors)
 
         def work() -> ImportReport:  # the import sets its own long statement timeout (begin_import)
             with request.app.state.engine.connect() as conn:
@@ -259,14 +256,9 @@ def batch(conn: Conn, _principal: StatisticsOffice, batch_id: int):
              "removed, what it replaced current again, roll-ups and disclosure recomputed (data steward)")
 def undo(request: Request, principal: StatisticsOffice, batch_id: int):
     with request.app.state.engine.connect() as conn:
-        try:
-            with begin_import(conn):  # one transaction, with the long statement timeout of an import
-                result = undo_batch(conn, batch_id, principal.name)
-                record(conn, principal, "import.undone", "import_batch", str(batch_id), after=result.as_dict())
-        except BatchNotFound as exc:
-            raise not_found(str(exc)) from None
-        except UndoRefused as exc:
-            raise ProblemError(409, "Conflict", str(exc)) from None
+        with begin_import(conn):  # one transaction, with the long statement timeout of an import
+            result = undo_batch(conn, batch_id, principal.name)
+            record(conn, principal, "import.undone", "import_batch", str(batch_id), after=result.as_dict())
     response = json_response(result.as_dict())
     response.background = BackgroundTask(refresh_statistics, request.app.state.engine)  # as after an import
     return response

@@ -10,9 +10,9 @@ from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from geo.areas import find_areas, get_parent, list_children
-from geo.levels import get_level, list_levels
+from geo.levels import get_level, list_levels, require_level
 from indicators.catalogue import (DefinitionError, Disclosure, IndicatorDefinition, definition_of, get_indicator,
-                                  list_indicators, save_indicator, validate_definition)
+                                  list_indicators, require_indicator, save_indicator, validate_definition)
 from indicators.coverage import CoverageQuery, coverage_gaps, coverage_summary
 from indicators.observation_flags import OBSERVATION_FLAGS
 from indicators.observations import observation_history
@@ -20,15 +20,16 @@ from indicators.refresh import refresh_after_write
 from indicators.values import area_values
 from service.audit import record
 from service.auth import Principal, current_principal, require_role
-from service.errors import ProblemError, bad_request, not_found
-from service.http import base_url, connection, csv_response, json_response, wants_html
+from service.errors import ProblemError, not_found
+from service.formats import TABLE_FORMATS, PageFormat, offers, table_response
+from service.http import base_url, connection, json_response
+from service.params import OptionalIndicator, OptionalLevel
 from web.templates import render
 
 router = APIRouter(prefix="/api", tags=["indicators"])
 Conn = Annotated[Connection, Depends(connection)]
 Caller = Annotated[Principal, Depends(current_principal)]
 Steward = Annotated[Principal, Depends(require_role("data_steward"))]
-Format = Annotated[str | None, Query(pattern="^(json|csv|html)$", description="Output format (default: by Accept).")]
 CATALOGUE_FIELDS = ["code", "name_de", "name_en", "topic_code", "topic_name_de", "topic_name_en", "role", "kind",
                     "unit", "direction", "aggregation", "change_of", "description_de", "description_en",
                     "rationale_de", "rationale_en", "numerator_de", "denominator_de", "weight_indicator", "source",
@@ -42,12 +43,12 @@ DIRECTIONS_DE = {"higher_is_worse": "höher ist ungünstiger", "higher_is_better
 
 # -- catalogue ------------------------------------------------------------------------------------
 @router.get("/indicators", summary="The indicator catalogue (JSON, CSV, HTML grouped by Handlungsfeld)")
-def indicators(request: Request, conn: Conn, caller: Caller, f: Format = None):
+def indicators(request: Request, conn: Conn, caller: Caller, fmt: PageFormat):
     items = [{k: item[k] for k in CATALOGUE_FIELDS}
              for item in list_indicators(conn, published_only=not caller.sees_drafts)]
-    if f == "csv":
-        return csv_response(items, CATALOGUE_FIELDS, "indikatoren.csv")
-    if wants_html(request, f):
+    if fmt in TABLE_FORMATS:
+        return table_response(fmt, items, CATALOGUE_FIELDS, "indikatoren")
+    if fmt == "html":
         topics: dict[str, list[dict]] = {}
         for item in items:
             topics.setdefault(item["topic_name_de"] or "Ohne Handlungsfeld", []).append(item)
@@ -57,26 +58,16 @@ def indicators(request: Request, conn: Conn, caller: Caller, f: Format = None):
 
 
 @router.get("/indicators/{code}", summary="One indicator definition")
-def indicator(request: Request, conn: Conn, caller: Caller, code: str, f: Format = None):
-    item = get_indicator(conn, code)
-    if item is None or not (item["published"] or caller.sees_drafts):
-        raise not_found(f"no indicator {code!r}; /api/indicators lists them")
+def indicator(request: Request, conn: Conn, caller: Caller, code: str, fmt: PageFormat):
+    item = require_indicator(conn, code, caller.sees_drafts)
     body = {k: item[k] for k in CATALOGUE_FIELDS}
-    if f == "csv":
-        return csv_response([body], CATALOGUE_FIELDS, f"indikator_{code}.csv")
-    if wants_html(request, f):
+    if fmt in TABLE_FORMATS:
+        return table_response(fmt, [body], CATALOGUE_FIELDS, f"indikator_{code}")
+    if fmt == "html":
         topic = item["topic_name_de"] or "Ohne Handlungsfeld"
         return render("indicators.html", request, page_title=f"Indikator {code}", topics={topic: [body]},
                       directions=DIRECTIONS_DE, caller=caller)
     return json_response(body)
-
-
-def _definition_problem(exc: DefinitionError) -> ProblemError:
-    fields = ", ".join(sorted({e["field"] for e in exc.errors}))
-    if exc.conflict:
-        return ProblemError(409, "Conflict", str(exc), errors=exc.errors)
-    return ProblemError(422, "Unprocessable Content", f"invalid indicator definition ({fields}): {exc}",
-                        errors=exc.errors)
 
 
 def _write_indicator(request: Request, principal: Principal, payload: Any, *, create: bool,
@@ -88,19 +79,16 @@ def _write_indicator(request: Request, principal: Principal, payload: Any, *, cr
         data = payload
         if merge:
             if not isinstance(payload, dict):
-                raise _definition_problem(DefinitionError([{"field": "(body)", "message": "expected a JSON object"}]))
+                raise DefinitionError([{"field": "(body)", "message": "expected a JSON object"}])
             data = _merge_patch(definition_of(before), payload)
         if code is not None and isinstance(data, dict) and data.get("code", code) != code:
-            raise _definition_problem(DefinitionError([{"field": "code", "message": f"must be {code!r} as in the URL;"
-                                                        " codes cannot be renamed"}]))
+            raise DefinitionError([{"field": "code", "message": f"must be {code!r} as in the URL; codes cannot be "
+                                    "renamed"}])
         if code is not None and isinstance(data, dict):
             data = {**data, "code": code}
-        try:
-            definition = validate_definition(data)
-            _check_disclosure_change(principal, before, definition)
-            after = save_indicator(conn, definition, principal.name, create=create)
-        except DefinitionError as exc:
-            raise _definition_problem(exc) from None
+        definition = validate_definition(data)
+        _check_disclosure_change(principal, before, definition)
+        after = save_indicator(conn, definition, principal.name, create=create)
         if before is not None and any(before[f] != after[f] for f in RULE_FIELDS):
             refresh_after_write(conn)  # thresholds, publication, weights and changes apply before anyone reads
         action = "indicator.created" if create else "indicator.updated"
@@ -164,26 +152,19 @@ GAP_FIELDS = ["key", "name", "status", "flag", "flag_label_de", "flag_reason"]
 
 
 @router.get("/coverage", summary="How many areas have a value, are missing, suppressed or have no row at all")
-def coverage(request: Request, conn: Conn, caller: Caller, f: Format = None,
-             indicator: Annotated[str | None, Query(description="Indicator code; default: all.")] = None,
-             level: Annotated[str | None, Query(description="Area level code; default: all.")] = None,
+def coverage(request: Request, conn: Conn, caller: Caller, fmt: PageFormat, indicator: OptionalIndicator,
+             level: OptionalLevel,
              period: Annotated[date | None, Query(description="Reference date (YYYY-MM-DD); default: all.")] = None):
-    if level is not None and get_level(conn, level) is None:
-        raise not_found(f"unknown level {level!r}", available=[lv.code for lv in list_levels(conn)])
-    if indicator is not None:
-        item = get_indicator(conn, indicator)
-        if item is None or not (item["published"] or caller.sees_drafts):
-            raise not_found(f"no indicator {indicator!r}; /api/indicators lists them")
     query = CoverageQuery(indicator=indicator, level=level, period=period, unsuppressed=caller.sees_unsuppressed)
     rows = coverage_summary(conn, query)
     gaps = coverage_gaps(conn, query) if indicator and level and period else None
-    if f == "csv":
+    if fmt in TABLE_FORMATS:
         if gaps is not None:
-            return csv_response(gaps, GAP_FIELDS, f"luecken_{indicator}_{level}_{period}.csv")
+            return table_response(fmt, gaps, GAP_FIELDS, f"luecken_{indicator}_{level}_{period}")
         flat = [{**r, "missing_by_flag": "; ".join(f"{k}={v}" for k, v in r["missing_by_flag"].items())}
                 for r in rows]
-        return csv_response(flat, COVERAGE_FIELDS, "abdeckung.csv")
-    if wants_html(request, f):
+        return table_response(fmt, flat, COVERAGE_FIELDS, "abdeckung")
+    if fmt == "html":
         return render("coverage.html", request, page_title="Datenabdeckung", rows=rows, gaps=gaps, query=query,
                       flags=OBSERVATION_FLAGS, levels=list_levels(conn),
                       indicators=list_indicators(conn, published_only=not caller.sees_drafts))
@@ -195,8 +176,8 @@ def coverage(request: Request, conn: Conn, caller: Caller, f: Format = None,
 
 # -- areas ----------------------------------------------------------------------------------------
 def _one_area(conn: Connection, key: str, level: str | None) -> dict:
-    if level is not None and get_level(conn, level) is None:
-        raise not_found(f"unknown level {level!r}", available=[lv.code for lv in list_levels(conn)])
+    if level is not None:
+        require_level(conn, level)
     found = find_areas(conn, key, level)
     if not found:
         raise not_found(f"no area with key {key!r}" + (f" on level {level!r}" if level else ""))
@@ -233,19 +214,15 @@ HISTORY_FIELDS = ["indicator", "period", "value", "numerator", "denominator", "f
 
 
 @router.get("/areas/{key}/history", summary="Current and superseded values of one area, with their import batches")
-def area_history(request: Request, conn: Conn, caller: Caller, key: str, f: Format = None,
+def area_history(conn: Conn, caller: Caller, key: str, fmt: Annotated[str, offers("json", *TABLE_FORMATS)],
                  level: Annotated[str | None, Query(description="Area level, if the key exists on two levels.")] = None,
                  indicator: Annotated[str | None, Query(description="Only this indicator.")] = None,
                  period: Annotated[date | None, Query(description="Only this reference date.")] = None):
     item = _one_area(conn, key, level)
     if indicator is not None:
-        found = get_indicator(conn, indicator)
-        if found is None or not (found["published"] or caller.sees_drafts):
-            raise not_found(f"no indicator {indicator!r}; /api/indicators lists them")
+        require_indicator(conn, indicator, caller.sees_drafts)
     rows = observation_history(conn, item["level_code"], item["key"], indicator, period, caller.sees_unsuppressed)
-    if f == "csv":
-        return csv_response(rows, HISTORY_FIELDS, f"verlauf_{key}.csv")
-    if f is not None and f == "html":
-        raise bad_request("the history is available as f=json or f=csv")
+    if fmt in TABLE_FORMATS:
+        return table_response(fmt, rows, HISTORY_FIELDS, f"verlauf_{key}")
     return json_response({"key": item["key"], "name": item["name"], "level": item["level_code"],
                           "history": rows, "count": len(rows)})

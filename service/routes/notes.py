@@ -20,6 +20,7 @@ from service.audit import record
 from service.auth import Principal, require_role
 from service.errors import bad_request, not_found
 from service.http import base_url, connection, json_response
+from service.params import OptionalLevel
 
 router = APIRouter(prefix="/api/notes", tags=["notes"])
 Conn = Annotated[Connection, Depends(connection)]
@@ -58,12 +59,9 @@ def _with_links(request: Request, note: dict) -> dict:
 
 
 @router.get("", summary="Editors' notes, filtered by area and period")
-def notes(request: Request, conn: Conn,
-          level: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
+def notes(request: Request, conn: Conn, level: OptionalLevel,
           area_key: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
           period: Annotated[date | None, Query(description="Notes of this period and undated notes.")] = None):
-    if level is not None and get_level(conn, level) is None:
-        raise not_found(f"unknown level {level!r}", available=[lv.code for lv in list_levels(conn)])
     items = [_with_links(request, n) for n in list_notes(conn, level, area_key, period)]
     return json_response({"notes": items, "count": len(items)})
 

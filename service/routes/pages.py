@@ -16,7 +16,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from geo.area_list import list_areas
 from geo.levels import get_level, list_levels
 from service.auth import Principal, current_principal
-from service.http import csv_response, json_response, read_connection
+from service.formats import TABLE_FORMATS, all_fields, choose_format, offers, table_response
+from service.http import json_response, read_connection
+from service.params import PageLevel
 from web.explorer import (
     EXPORT_MEDIA,
     Choices,
@@ -48,7 +50,7 @@ from web.templates import render
 router = APIRouter(tags=["pages"])
 Conn = Annotated[Connection, Depends(read_connection)]  # pages only read: public ones from the replica
 Caller = Annotated[Principal, Depends(current_principal)]
-PageFormat = Annotated[str | None, Query(pattern="^(html|json|csv)$", description="html (default), json or csv.")]
+PageFormat = Annotated[str, offers("html", "json", *TABLE_FORMATS)]  # the page, and its data twins
 
 
 def not_found_page(request: Request, message: str, choices: list[tuple[str, str]]) -> HTMLResponse:
@@ -75,22 +77,18 @@ def data_version(request: Request) -> int | None:
     return None if holder is None else holder.value
 
 
-def table_response(rows: list[dict], filename: str) -> Response:
-    """The CSV twin of a page: every key of any row is a column."""
-    return csv_response(rows, list(dict.fromkeys(k for row in rows for k in row)), filename)
-
-
 @router.get("/api/docs", include_in_schema=False)
 def api_docs(request: Request):
     """The API documentation: vendored Swagger UI 5 (OpenAPI 3.1) on this service's own document."""
     return render("api_docs.html", request, page_title="API-Dokumentation", openapi_url=request.app.openapi_url)
 
 
-@router.get("/explorer", summary="Map explorer: indicator, period, level, classes, change map (HTML, JSON, CSV)")
-def explorer(request: Request, conn: Conn, caller: Caller,
+@router.get("/explorer", summary="Map explorer: indicator, period, level, classes, change map (HTML, JSON, "
+                                "tables; the map as PNG or PDF)")
+def explorer(request: Request, conn: Conn, caller: Caller, level: PageLevel,
+             fmt: Annotated[str, offers("html", "json", *TABLE_FORMATS, *EXPORT_MEDIA)],
              indicator: Annotated[str | None, Query(max_length=40, description="Indicator code; default: first "
                                                                                "status indicator.")] = None,
-             level: Annotated[str, Query(max_length=40, description="Area level code.")] = "plr",
              period: Annotated[str | None, Query(max_length=40, description="Reference date or year; default: "
                                                                             "latest.")] = None,
              scheme: Annotated[str, Query(max_length=40, description="Class scheme.")] = "quantiles",
@@ -99,33 +97,30 @@ def explorer(request: Request, conn: Conn, caller: Caller,
                                                                              "since then.")] = None,
              index: Annotated[str | None, Query(max_length=80, description="Composite index whose attention "
                                                                            "areas are highlighted.")] = None,
-             detail: Annotated[str, Query(max_length=10, description="Geometry: map (simplified) or full.")] = "map",
-             f: Annotated[str | None, Query(pattern="^(html|json|csv|png|pdf)$",
-                                            description="html (default), json, csv, or the map as png or pdf.")
-                          ] = None):
+             detail: Annotated[str, Query(max_length=10, description="Geometry: map (simplified) or full.")] = "map"):
     state = resolve_state(conn, indicator=indicator, level=level, period=period, scheme=scheme, k=k,
                           compare=compare or None, index=index or None, detail=detail,
                           unsuppressed=caller.sees_unsuppressed)
     if isinstance(state, Choices):
         return not_found_page(request, state.message, state.choices)
-    if f == "json":
+    if fmt == "json":
         return json_response(explorer_data(conn, state, caller.sees_unsuppressed).as_json())
-    if f == "csv":
-        data = explorer_data(conn, state, caller.sees_unsuppressed)
-        return table_response(table_records(data), f"karte_{state.indicator}_{state.level}_{state.period}.csv")
+    if fmt in TABLE_FORMATS:
+        rows = table_records(explorer_data(conn, state, caller.sees_unsuppressed))
+        return table_response(fmt, rows, all_fields(rows), f"karte_{state.indicator}_{state.level}_{state.period}")
     settings = request.app.state.settings
-    if f in EXPORT_MEDIA:  # the map as a sheet to hand on, with title, legend, source and date
+    if fmt in EXPORT_MEDIA:  # the map as a sheet to hand on, with title, legend, source and date
         content = explorer_export(conn, state, caller.sees_unsuppressed, settings.storage_srid,
-                                  data_version(request), f)
-        name = f"karte_{state.indicator}_{state.level}_{state.period}.{f}"
-        return Response(content, media_type=EXPORT_MEDIA[f],
+                                  data_version(request), fmt)
+        name = f"karte_{state.indicator}_{state.level}_{state.period}.{fmt}"
+        return Response(content, media_type=EXPORT_MEDIA[fmt],
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return HTMLResponse(build_explorer(conn, state, caller.sees_unsuppressed, settings.map_tiles or None,
                                        settings.storage_srid, data_version(request)))
 
 
 @router.get("/maps/indicators/{code}", summary="The map of one indicator (opens the map explorer)")
-def indicator_map(code: str, level: str = "plr", period: str | None = None, scheme: str = "quantiles",
+def indicator_map(code: str, level: PageLevel, period: str | None = None, scheme: str = "quantiles",
                   k: Annotated[int, Query(ge=2, le=9)] = 5):
     params = {"indicator": code, "level": level, "scheme": scheme, "k": k}
     if period:
@@ -134,10 +129,8 @@ def indicator_map(code: str, level: str = "plr", period: str | None = None, sche
 
 
 @router.get("/areas", summary="Area profiles: pick a level and an area (HTML, JSON, CSV)")
-def areas(request: Request, conn: Conn,
-          level: Annotated[str, Query(max_length=40)] = "plr",
-          q: Annotated[str | None, Query(max_length=100, description="Part of a name or key.")] = None,
-          f: PageFormat = None):
+def areas(request: Request, conn: Conn, level: PageLevel, fmt: PageFormat,
+          q: Annotated[str | None, Query(max_length=100, description="Part of a name or key.")] = None):
     lvl = get_level(conn, level)
     if lvl is None:
         return not_found_page(request, f"Die Raumebene „{level}“ gibt es nicht.",
@@ -147,27 +140,32 @@ def areas(request: Request, conn: Conn,
         wanted = q.strip().casefold()
         found = [a for a in found if wanted in a["name"].casefold() or a["key"].startswith(wanted)]
     rows = [{**a, "level": level, "profile": f"/areas/{level}/{a['key']}"} for a in found]
-    if f == "json":
+    if fmt == "json":
         return json_response({"level": level, "areas": rows, "count": len(rows)})
-    if f == "csv":
-        return table_response(rows, f"gebiete_{level}.csv")
+    if fmt in TABLE_FORMATS:
+        return table_response(fmt, rows, all_fields(rows), f"gebiete_{level}")
     return render("areas.html", request, page_title="Quartiersprofile", levels=list_levels(conn), level=lvl,
                   areas=found, q=q)
 
 
-@router.get("/areas/{level}/{key}", summary="Area profile (Quartiersprofil): HTML, JSON, CSV or PDF "
-                                            "(also as /areas/{level}/{key}.json|.csv|.pdf)")
+PROFILE_FORMATS = ("html", "json", *TABLE_FORMATS, "pdf")
+
+
+@router.get("/areas/{level}/{key}", summary="Area profile (Quartiersprofil): HTML, JSON, CSV, XLSX or PDF "
+                                            "(also as /areas/{level}/{key}.json|.csv|.xlsx|.pdf)")
 def profile(request: Request, conn: Conn, caller: Caller, level: str, key: str,
-            f: Annotated[str | None, Query(pattern="^(html|json|csv|pdf)$")] = None):
-    key, f = split_suffix(key, f, ("json", "csv", "pdf", "html"))
+            f: Annotated[str | None, Query(pattern="^(" + "|".join(PROFILE_FORMATS) + ")$")] = None):
+    key, f = split_suffix(key, f, PROFILE_FORMATS)
+    f = choose_format(request, f, PROFILE_FORMATS)
     area = find_profile_area(conn, level, key)
     if isinstance(area, Missing):
         return not_found_page(request, area.message, area.choices)
     data = area_profile(conn, area, caller.sees_unsuppressed)
     if f == "json":
         return json_response(data)
-    if f == "csv":
-        return table_response(profile_csv_rows(data), f"profil_{level}_{key}.csv")
+    if f in TABLE_FORMATS:
+        rows = profile_csv_rows(data)
+        return table_response(f, rows, all_fields(rows), f"profil_{level}_{key}")
     settings = request.app.state.settings
     locator = locator_map(conn, data, area, settings.storage_srid, data_version(request))
     html = render_profile(data, profile_charts(data), locator, for_print=f == "pdf")
@@ -177,9 +175,9 @@ def profile(request: Request, conn: Conn, caller: Caller, level: str, key: str,
 
 
 @router.get("/reports", summary="Integration reports: one per period (HTML, JSON)")
-def reports(request: Request, conn: Conn, caller: Caller, f: PageFormat = None):
+def reports(request: Request, conn: Conn, caller: Caller, fmt: Annotated[str, offers("html", "json")]):
     periods = report_periods(conn, caller.sees_unsuppressed)
-    if f == "json":
+    if fmt == "json":
         return json_response({"reports": [{"period": p, "html": f"/reports/{p.isoformat()}",
                                            "pdf": f"/reports/{p.isoformat()}.pdf"} for p in periods]})
     return render("reports.html", request, page_title="Integrationsberichte", periods=periods)
