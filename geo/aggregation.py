@@ -291,7 +291,13 @@ def overlap(conn: Connection, target: Target, level: str, at: date) -> Overlap:
 
 
 def finest_level(conn: Connection) -> str:
-    return conn.execute(sa.text("SELECT code FROM area_level ORDER BY rank LIMIT 1")).scalar_one()
+    """The finest level of the loaded data (`geo.levels.finest_level`, the one definition)."""
+    from geo.levels import finest_level as loaded_finest
+
+    found = loaded_finest(conn)
+    if found is None:
+        raise AggregationInputError("no area level is defined yet", "level", status=404)
+    return found
 
 
 def current_version(conn: Connection, level: str) -> date:

@@ -1,8 +1,8 @@
-"""Response helpers shared by the routers: orjson bodies, CSV downloads, content negotiation, links, connections."""
+"""Response helpers shared by the routers: orjson bodies, content negotiation (q-values), links, connections."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -11,7 +11,6 @@ from sqlalchemy.engine import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from web.tabular_export import STANDARD, CsvStyle, csv_text
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -21,13 +20,6 @@ HTML = "text/html; charset=utf-8"
 def json_response(data: Any, status: int = 200, media_type: str = JSON, headers: dict | None = None) -> Response:
     return Response(orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS), status_code=status,
                     media_type=media_type, headers=headers)
-
-
-def csv_response(rows: Iterable[Mapping[str, Any]], fields: Sequence[str], filename: str,
-                 style: CsvStyle = STANDARD) -> Response:
-    """Rows as a CSV download; every CSV answer goes through here (cells neutralised by web.tabular_export)."""
-    return Response(csv_text(rows, fields, style).encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def accepted_types(accept: str) -> list[tuple[str, float, int, dict]]:

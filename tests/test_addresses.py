@@ -87,3 +87,23 @@ def test_a_register_replaces_the_level_atomically_and_the_same_file_again_change
     assert again.ok and again.batch_id is None and again.rows_written == 0 and "nothing changed" in again.notes[0]
     with fresh_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT value FROM dm_setting WHERE key = 'data_version'")).scalar_one() == version
+
+
+def test_a_data_steward_uploads_a_register_over_http_and_reads_the_dry_run(fresh_engine, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from tests.conftest import bearer, make_settings
+
+    body = "strasse,hnr,plr\nAckerstraße,1,01100309\nAckerstraße,3,99999999\n".encode()
+    with TestClient(create_app(make_settings(), engine=fresh_engine)) as http:
+        fields = {"level": "plr", "street_field": "strasse", "number_field": "hnr", "area_field": "plr",
+                  "dry_run": "true"}
+        refused = http.post("/api/imports/addresses", data=fields, files={"file": ("register.csv", body, "text/csv")},
+                            headers=bearer(fresh_engine, "data_steward"))
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()["report"]["problems"][0]
+        assert (problem["row"], problem["column"], problem["value"]) == (2, "area_key", "99999999")
+        anonymous = http.post("/api/imports/addresses", data=fields, files={"file": ("r.csv", body, "text/csv")})
+        assert anonymous.status_code == 401
+    assert len(register(fresh_engine)) == 401_032

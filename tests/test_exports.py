@@ -30,6 +30,19 @@ def test_geopackage_in_a_projected_crs(client, tmp_path):
     assert frame.crs.to_epsg() == 25833 and frame.area.sum() == pytest.approx(891.1e6, rel=0.01)
 
 
+def test_the_geopackage_is_version_1_3_which_debian_12_gdal_reads_without_warning(client, tmp_path):
+    import sqlite3
+    import subprocess
+
+    path = tmp_path / "bez.gpkg"
+    path.write_bytes(client.get("/collections/bez/download?format=gpkg").content)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # "GPKG"
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10300
+    checked = subprocess.run(["ogrinfo", "-so", "-al", str(path)], capture_output=True, text=True, check=True)
+    assert "Warning" not in checked.stderr and "Feature Count: 12" in checked.stdout
+
+
 def test_geojson_download_streams_the_whole_collection(client):
     response = client.get("/collections/bzr/download?format=geojson")
     body = orjson.loads(response.content)

@@ -71,7 +71,9 @@ def download(
     handle, path = tempfile.mkstemp(suffix=f".{format}", prefix="dm-export-")
     os.close(handle)
     os.unlink(path)  # GDAL creates the file itself
-    frame.to_file(path, driver=driver, layer=collection_id, engine="pyogrio")
+    # GeoPackage 1.3: the wheel's newer GDAL writes 1.4, which Debian 12's GDAL 3.6 (and QGIS on it) warns about
+    options = {"dataset_options": {"VERSION": "1.3"}} if driver == "GPKG" else {}
+    frame.to_file(path, driver=driver, layer=collection_id, engine="pyogrio", **options)
     return FileResponse(path, media_type=media_type, filename=f"{stem}.{format}",
                         background=BackgroundTask(os.unlink, path))
 

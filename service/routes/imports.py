@@ -190,7 +190,8 @@ def _form(required: list[str], properties: dict[str, dict]) -> dict:
 
 
 TEXT, FLAG, TEXTS = {"type": "string"}, {"type": "boolean"}, {"type": "array", "items": {"type": "string"}}
-OBSERVATIONS, BOUNDARIES, POINTS, GRID = (IMPORT_KINDS[k] for k in ("observations", "boundaries", "points", "grid"))
+OBSERVATIONS, BOUNDARIES, POINTS, GRID, ADDRESSES = (IMPORT_KINDS[k] for k in ("observations", "boundaries", "points",
+                                                                              "grid", "addresses"))
 
 
 @router.post("/api/imports/observations",
@@ -215,6 +216,17 @@ async def import_observations(request: Request,
 async def import_boundaries(request: Request,
                             principal: Annotated[Principal, Depends(require_role(BOUNDARIES.role))]):
     return await _run(request, principal, BOUNDARIES)
+
+
+@router.post("/api/imports/addresses",
+             summary="Import the address register (street, number, area key) for the search (data steward)",
+             openapi_extra=_form(["level"], {
+                 "level": TEXT, "street_field": TEXT, "number_field": TEXT, "area_field": TEXT, "suffix_field": TEXT,
+                 "postcode_field": TEXT, "locality_field": TEXT, "separator": TEXT}))
+@accepts_uploads
+async def import_addresses(request: Request,
+                           principal: Annotated[Principal, Depends(require_role(ADDRESSES.role))]):
+    return await _run(request, principal, ADDRESSES)
 
 
 @router.post("/api/layers/points/{layer}", tags=["aggregation"],

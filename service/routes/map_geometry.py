@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from geo.features import boundary_versions
-from geo.levels import get_level
+from geo.levels import require_level
 from service.errors import not_found
 from service.http import GEOJSON, read_connection
 from web.maps import GEOMETRY_DETAILS, drawn_geometry
@@ -32,8 +32,7 @@ def map_geometry(request: Request, conn: Conn, level: str,
                                               description="map (simplified), outline (coarser) or full.")] = "map",
                  v: Annotated[int | None, Query(ge=0, description="data_version the page was made for "
                                                                   "(names the answer for caches only).")] = None):
-    if get_level(conn, level) is None:
-        raise not_found(f"there is no area level {level!r}", parameter="level")
+    require_level(conn, level)  # unknown: 404 through the error table, naming the levels that exist
     if at not in boundary_versions(conn, level):
         raise not_found(f"level {level!r} has no boundary version valid from {at.isoformat()}", parameter="at")
     holder = getattr(request.app.state, "data_version", None)
