@@ -174,7 +174,8 @@ class DatabaseBuckets:
 
     A worker takes a small lease (a twentieth of the burst, at least the request's cost) from its client's bucket
     and spends it on its own; it asks the database again when the lease is spent. The limit thus holds across
-    workers up to one lease per worker, and the database is asked about once in twenty requests, not for each."""
+    workers up to one lease per worker, and the database is asked about once in twenty requests, not for each;
+    a client over its budget is refused from what the last answer said (`refused_here`), not asked about again."""
 
     RETRY_AFTER_FAILURE_S = 5.0
     FORGET_EVERY_S = 60.0
@@ -188,6 +189,9 @@ class DatabaseBuckets:
                                                      "options": "-c statement_timeout=1000"})
         self.fallback = ProcessBuckets()
         self.leases: dict[str, tuple[float, float]] = {}  # key -> (tokens leased, when)
+        # key -> (tokens the shared bucket held at the last answer, when): the most it can hold now is that plus
+        # the refill (other workers only take), so a request costing more is refused here without asking
+        self.known: dict[str, tuple[float, float]] = {}
         self.lock = threading.Lock()
         self.unavailable_until = 0.0
         self.forgotten_at = time.monotonic()
@@ -202,6 +206,15 @@ class DatabaseBuckets:
                 self.leases[key] = (leased - cost, since)
                 return True
             return False
+
+    def refused_here(self, key: str, cost: float, rate: float, capacity: float) -> float:
+        """Seconds to wait if the shared bucket certainly cannot pay `cost` (0 when it may): a client over its
+        budget is refused without a database round trip per request (a loop of refused requests cost one
+        UPSERT each, in every worker)."""
+        with self.lock:
+            tokens, when = self.known.get(key, (capacity, 0.0))
+        most = min(capacity, tokens + (time.monotonic() - when) * rate)
+        return 0.0 if most >= cost else (cost - most) / rate
 
     def take(self, key: str, cost: float, rate: float, capacity: float) -> float:
         now = time.monotonic()
@@ -221,6 +234,10 @@ class DatabaseBuckets:
                         self.RETRY_AFTER_FAILURE_S)
             self.unavailable_until = now + self.RETRY_AFTER_FAILURE_S
             return self.fallback.take(key, cost, rate, capacity)
+        with self.lock:
+            self.known[key] = (float(tokens), now)
+            if len(self.known) > ProcessBuckets.MAX_CLIENTS:
+                self.known.clear()
         if taken <= 0:
             return (cost - tokens) / rate
         with self.lock:
@@ -262,8 +279,10 @@ class RateLimitMiddleware:
         if isinstance(self.store, DatabaseBuckets):
             wait = 0.0
             if not self.store.take_leased(key, cost, self.rate * factor, capacity):
-                wait = await anyio.to_thread.run_sync(self.store.take, key, cost, self.rate * factor, capacity,
-                                                      limiter=self.store.limiter)
+                wait = self.store.refused_here(key, cost, self.rate * factor, capacity)
+                if wait == 0.0:
+                    wait = await anyio.to_thread.run_sync(self.store.take, key, cost, self.rate * factor, capacity,
+                                                          limiter=self.store.limiter)
         else:
             wait = self.store.take(key, cost, self.rate * factor, capacity)
         if wait > 0:

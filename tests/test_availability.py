@@ -322,3 +322,27 @@ def test_the_workers_of_one_service_give_the_same_etag_so_revalidation_works_whi
             with httpx.Client(base_url=base, timeout=60) as http:
                 statuses.append(http.get("/collections", headers={"If-None-Match": tag}).status_code)
         assert set(statuses) == {304}, statuses
+
+
+def test_a_client_over_its_shared_budget_is_refused_without_asking_the_database_again(fresh_engine):
+    """With several workers the buckets live in PostgreSQL; once a client is over its budget, each worker refuses
+    it from the last answer (a loop of refused requests cost one UPSERT each before)."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(workers=2, rate_limit_per_minute=1, rate_limit_burst=4)  # a unit a minute: no refill
+    with TestClient(create_app(settings, engine=fresh_engine)) as http:
+        answers = [http.get("/collections/plr/items/01100101?f=json").status_code for _ in range(6)]
+        assert answers == [200] * 4 + [429] * 2  # a feature costs 1 of a burst of 4
+
+        def bucket():
+            with fresh_engine.connect() as conn:
+                return conn.execute(sa.text("SELECT tokens, updated FROM rate_bucket WHERE client LIKE 'testclient|%'"
+                                            )).all()
+
+        before = bucket()
+        refused = [http.get("/collections/plr/items/01100101?f=json") for _ in range(30)]
+        assert {r.status_code for r in refused} == {429} and all(r.headers["Retry-After"] for r in refused)
+        assert bucket() == before, "refused from the worker's memory: the shared bucket was not asked again"
