@@ -139,11 +139,22 @@ def map_paths(geometries: Sequence[dict]) -> list[MplPath | None]:
     return [_polygon_path(g) for g in geometries]
 
 
+def _draw_areas(axes, paths: Sequence[MplPath | None], colours: Sequence[str], outlines: Sequence[MplPath | None],
+                *, edge: tuple[str, float], outline_width: float) -> None:
+    """Filled areas (thin edges) and the outlines of a coarser level on top: the body of every choropleth."""
+    from matplotlib.collections import PathCollection
+
+    drawn = [(path, colour) for path, colour in zip(paths, colours) if path is not None]
+    axes.add_collection(PathCollection([p for p, _c in drawn], facecolors=[c for _p, c in drawn],
+                                       edgecolors=edge[0], linewidths=edge[1], transform=axes.transData))
+    axes.add_collection(PathCollection([p for p in outlines if p is not None], facecolors="none",
+                                       edgecolors="#222222", linewidths=outline_width, transform=axes.transData))
+
+
 def choropleth_png(paths: Sequence[MplPath | None], colours: Sequence[str], outlines: Sequence[MplPath | None],
                    title: str, legend: Sequence[tuple[str, str]], width_in: float = 3.4, dpi: int = 100) -> bytes:
     """A small static choropleth for print: filled areas, thicker outlines on top, legend below."""
     configure_matplotlib()
-    from matplotlib.collections import PathCollection
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
@@ -151,11 +162,7 @@ def choropleth_png(paths: Sequence[MplPath | None], colours: Sequence[str], outl
     axes = figure.add_axes((0, 0.22, 1, 0.70))
     axes.set_axis_off()
     axes.set_aspect(lon_lat_aspect(paths))
-    drawn = [(path, colour) for path, colour in zip(paths, colours) if path is not None]
-    axes.add_collection(PathCollection([p for p, _c in drawn], facecolors=[c for _p, c in drawn],
-                                       edgecolors="#777777", linewidths=0.15, transform=axes.transData))
-    axes.add_collection(PathCollection([p for p in outlines if p is not None], facecolors="none",
-                                       edgecolors="#222222", linewidths=0.6, transform=axes.transData))
+    _draw_areas(axes, paths, colours, outlines, edge=("#777777", 0.15), outline_width=0.6)
     axes.autoscale_view()
     figure.suptitle(textwrap.fill(title, 52), fontsize=7.5, y=0.99, va="top")
     handles = [Patch(facecolor=colour, edgecolor="#777777", label=label) for label, colour in legend]
@@ -183,11 +190,7 @@ def map_sheet(paths: Sequence[MplPath | None], colours: Sequence[str], outlines:
     axes = figure.add_axes((0.02, 0.11, 0.68, 0.78))
     axes.set_axis_off()
     axes.set_aspect(lon_lat_aspect(paths))
-    drawn = [(path, colour) for path, colour in zip(paths, colours) if path is not None]
-    axes.add_collection(PathCollection([p for p, _c in drawn], facecolors=[c for _p, c in drawn],
-                                       edgecolors="#666666", linewidths=0.2, transform=axes.transData))
-    axes.add_collection(PathCollection([p for p in outlines if p is not None], facecolors="none",
-                                       edgecolors="#222222", linewidths=0.9, transform=axes.transData))
+    _draw_areas(axes, paths, colours, outlines, edge=("#666666", 0.2), outline_width=0.9)
     axes.add_collection(PathCollection([p for p in highlighted if p is not None], facecolors="none",
                                        edgecolors="#000000", linewidths=1.8, linestyles=(0, (4, 2)),
                                        transform=axes.transData))
