@@ -204,6 +204,9 @@ window.dmExplorer = (function () {
     layer.bringToFront();
     map.fitBounds(layer.getBounds(), {maxZoom: 14, animate: false});
     layer.openPopup(layer.getBounds().getCenter());
+    if (window.matchMedia("(max-width: 720px)").matches) {  // phones: the map is above the panel; show it
+      map.getContainer().scrollIntoView({block: "start"});
+    }
   }
 
   // an area: "Neukölln – Bezirk 08"; an address: "Ackerstraße 1A, 10115 Mitte → Planungsraum Oranienburger Straße"
