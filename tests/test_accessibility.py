@@ -27,6 +27,8 @@ def test_the_explorer_has_a_skip_link_and_a_table_of_every_area_in_rank_order(br
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{live_server}/explorer?indicator=S1&period=2020-12-31")
     page.wait_for_selector("body[data-map-ready='542']", state="attached", timeout=30_000)
+    pages = []
+    page.on("request", lambda r: pages.append(r.url) if "/explorer" in r.url else None)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Zur Gebietssuche springen"
     page.keyboard.press("Enter")
@@ -39,4 +41,5 @@ def test_the_explorer_has_a_skip_link_and_a_table_of_every_area_in_rank_order(br
     first = rows.first.locator("td").all_inner_texts()
     assert first[0] == best["name"] and first[1] == best["key"] and first[3] == "1"
     assert rows.first.locator("a").get_attribute("href") == f"/areas/plr/{best['key']}"
+    assert pages == [], "the skip link's fragment is not another state (the panel was fetched and swapped)"
     page.close()

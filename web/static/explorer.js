@@ -15,6 +15,7 @@ window.dmExplorer = (function () {
   var sequence = 0;         // the latest navigation; older answers are dropped
   var selected = null;      // the area found by the search (outlined)
   var pending = null;       // a hit on another level, selected once that level is drawn
+  var shownPage = location.pathname + location.search;  // the state on screen (without its fragment)
 
   function geometry(url) {
     if (!shapes[url]) {
@@ -182,6 +183,7 @@ window.dmExplorer = (function () {
       document.getElementById("search-hits").replaceWith(hits);
       document.title = next.title;
       if (push) { history.pushState({explorer: true}, "", url); }
+      shownPage = location.pathname + location.search;
       drawing = readDrawing();
       bindPanel();
       return draw(mine);
@@ -351,7 +353,11 @@ window.dmExplorer = (function () {
     }
     map.on("moveend", extentToAddress);
     history.replaceState({explorer: true}, "", location.href);
-    window.addEventListener("popstate", function () { go(location.href, false); });
+    window.addEventListener("popstate", function () {
+      // a fragment of its own (the skip link, the map extent) is not another state: nothing to fetch
+      if (location.pathname + location.search === shownPage) { return; }
+      go(location.href, false);
+    });
     bindPanel();
     var mine = ++sequence;
     setBusy(true);
