@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.import_report import (BeforeCommit, ImportFailed, ImportLimits, ImportReport, file_sha256, finish_batch,
-                               reader_message, record_batch, run_in_import_transaction)
+                               reader_message, record_batch, refuse_oversized, run_in_import_transaction)
 from geo.versions import valid_at
 
 MAX_ROWS_LISTED = 20
@@ -54,9 +54,7 @@ def import_addresses(conn: Connection, path: Path, options: AddressImportOptions
     """Validate and (unless dry_run or on error) replace the address register of `options.level`."""
     report = ImportReport(kind="addresses", file=display_name or path.name, dry_run=dry_run)
     step = progress or (lambda _what, _done, _total: None)
-    if limits.max_file_bytes is not None and path.stat().st_size > limits.max_file_bytes:
-        report.error(f"the file has {path.stat().st_size:,} bytes, at most {limits.max_file_bytes:,} are accepted",
-                     "split the register or compress it (.csv.gz)")
+    if refuse_oversized(path.stat().st_size, limits, report, "split the register or compress it (.csv.gz)"):
         return report
     frame = _read(path, options, report)
     if frame is None:
@@ -141,8 +139,8 @@ def _stage(conn: Connection, frame: pd.DataFrame) -> None:
         CREATE TEMP TABLE staging_address (row integer, street text, house_number text, suffix text, postcode text,
                                            locality text, area_key text) ON COMMIT DROP"""))
     raw = conn.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(
-            "COPY staging_address (row, street, house_number, suffix, postcode, locality, area_key) FROM STDIN") as copy:
+    columns = ", ".join(("row", *COLUMNS))
+    with raw.cursor() as cursor, cursor.copy(f"COPY staging_address ({columns}) FROM STDIN") as copy:
         for record in frame[["row", *COLUMNS]].itertuples(index=False, name=None):
             copy.write_row(record)
 
@@ -179,7 +177,8 @@ def _apply(conn: Connection, level: str, report: ImportReport) -> None:
         return
     conn.execute(sa.text("""
         DELETE FROM address a WHERE a.level_code = :level AND NOT EXISTS (
-            SELECT 1 FROM staging_address s WHERE (s.street, s.house_number, s.suffix, s.postcode, s.locality, s.area_key)
+            SELECT 1 FROM staging_address s
+            WHERE (s.street, s.house_number, s.suffix, s.postcode, s.locality, s.area_key)
                 = (a.street, a.house_number, a.suffix, a.postcode, a.locality, a.area_key))"""), params)
     report.rows_written = conn.execute(sa.text("""
         INSERT INTO address (level_code, area_key, street, house_number, suffix, postcode, locality, import_batch_id)

@@ -38,6 +38,14 @@ class ImportLimits:
     max_file_bytes: int | None = None  # the file as delivered (the service: its one upload limit)
 
 
+def refuse_oversized(size: int, limits: ImportLimits, report: ImportReport, fix: str) -> bool:
+    """Report a delivered file larger than the limits allow (True: refused), before anything reads it."""
+    if limits.max_file_bytes is None or size <= limits.max_file_bytes:
+        return False
+    report.error(f"the file has {size:,} bytes, more than the {limits.max_file_bytes:,} accepted", fix)
+    return True
+
+
 @dataclass(frozen=True)
 class Problem:
     """One finding. `row` is the 1-based data row (header not counted) or feature number; None = whole file."""

@@ -18,6 +18,12 @@ from sqlalchemy.engine import Connection
 from geo.versions import valid_at
 
 MAX_HITS = 50
+BBOX_SQL = "ARRAY[ST_XMin(a.geom_4326), ST_YMin(a.geom_4326), ST_XMax(a.geom_4326), ST_YMax(a.geom_4326)] AS bbox"
+
+
+def _bbox(value: list | None) -> list[float] | None:
+    """The area's bounding box in CRS84 (min lon, min lat, max lon, max lat), rounded to 6 decimals."""
+    return [round(float(v), 6) for v in value] if value and value[0] is not None else None
 
 
 def _literal(text: str) -> str:
@@ -34,7 +40,7 @@ def search_areas(conn: Connection, text: str, limit: int = 20, at: date | None =
     rows = conn.execute(sa.text(f"""
         SELECT a.level_code AS level, l.name_de AS level_name_de, l.name_en AS level_name_en, a.key, a.name,
                p.name AS parent_name,
-               ARRAY[ST_XMin(a.geom_4326), ST_YMin(a.geom_4326), ST_XMax(a.geom_4326), ST_YMax(a.geom_4326)] AS bbox,
+               {BBOX_SQL},
                CASE WHEN a.key = :text THEN 0
                     WHEN lower(a.name) = lower(:text) THEN 1
                     WHEN a.name ILIKE :prefix ESCAPE '\\' THEN 2
@@ -49,8 +55,7 @@ def search_areas(conn: Connection, text: str, limit: int = 20, at: date | None =
         {"text": wanted, "prefix": literal + "%", "word": "% " + literal + "%", "after_dash": "%-" + literal + "%",
          "key_prefix": literal + "%", "contains": "%" + literal + "%", "at": at or date.today(),
          "limit": min(max(limit, 1), MAX_HITS)})
-    return [{**dict(r._mapping), "bbox": [round(float(v), 6) for v in r.bbox] if r.bbox[0] is not None else None,
-             "exact": r.score <= 1} for r in rows]
+    return [{**dict(r._mapping), "bbox": _bbox(r.bbox), "exact": r.score <= 1} for r in rows]
 
 
 # "Ackerstraße 12", "Ackerstr. 12a", "ackerstrasse 12 A", "Ackerstraße, 12": the street, then a house number
@@ -79,7 +84,7 @@ def search_addresses(conn: Connection, text: str, limit: int = 20, at: date | No
     rows = conn.execute(sa.text(f"""
         SELECT ad.street, ad.house_number, ad.suffix, ad.postcode, ad.locality, ad.level_code AS level,
                l.name_de AS level_name_de, l.name_en AS level_name_en, a.key, a.name,
-               ARRAY[ST_XMin(a.geom_4326), ST_YMin(a.geom_4326), ST_XMax(a.geom_4326), ST_YMax(a.geom_4326)] AS bbox
+               {BBOX_SQL}
         FROM address ad JOIN area_level l ON l.code = ad.level_code
         JOIN area a ON a.level_code = ad.level_code AND a.key = ad.area_key AND {valid_at("a", ":at")}
         WHERE lower(ad.street) LIKE :street ESCAPE '\\'
@@ -100,7 +105,7 @@ def search_addresses(conn: Connection, text: str, limit: int = 20, at: date | No
         hits.append({"kind": "address", "label": label + (f", {place}" if place else ""), "level": r.level,
                      "level_name_de": r.level_name_de, "level_name_en": r.level_name_en, "key": r.key,
                      "name": r.name, "parent_name": None,
-                     "bbox": [round(float(v), 6) for v in r.bbox] if r.bbox[0] is not None else None,
+                     "bbox": _bbox(r.bbox),
                      "score": 1 if number is not None else 3, "exact": number is not None})
         if len(hits) >= limit:
             break

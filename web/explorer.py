@@ -347,7 +347,7 @@ def explorer_drawing(conn: Connection, data: ExplorerData, outline_level: Level 
         outline = {"url": geometry_url(outline_level.code, at, "outline", data_version),
                    "name": control_label(outline_level.plural_de), "style": OUTLINE_STYLE}
     attention = sorted(a["key"] for a in data.attention)
-    fill = {key: (None if pd.isna(c) else data.colours[int(c)]) for key, c in data.table["klass"].items()}
+    fill = area_fills(data)
     return {
         "level": state.level, "rows": DETAIL_ROWS, "title": title_de(data),
         "geometry": geometry_url(state.level, data.at, state.detail, data_version),
@@ -377,7 +377,7 @@ def explorer_export(conn: Connection, state: ExplorerState, unsuppressed: bool, 
     data = explorer_data(conn, state, unsuppressed)
     features = drawn_features(conn, state.level, data.at, storage_srid, **GEOMETRY_DETAILS[state.detail],
                               version=data_version)
-    fill = {key: (None if pd.isna(c) else data.colours[int(c)]) for key, c in data.table["klass"].items()}
+    fill = area_fills(data)
     colours = [fill.get(f["id"]) or MISSING_COLOUR for f in features]
     outline_level = _outline_level(conn, state.level)
     outlines = []
@@ -413,6 +413,11 @@ def _mappable(conn: Connection, state: ExplorerState, unsuppressed: bool) -> lis
     """The catalogue's indicators that have values on the map's level (no choice that leads to an empty map)."""
     with_values = indicators_with_values(conn, state.level, unsuppressed)
     return [i for i in list_indicators(conn) if i["code"] in with_values or i["code"] == state.indicator]
+
+
+def area_fills(data: ExplorerData) -> dict[str, str | None]:
+    """Fill colour per area key (None: no value), as the page and the exported sheet draw it."""
+    return {key: (None if pd.isna(c) else data.colours[int(c)]) for key, c in data.table["klass"].items()}
 
 
 def legend_rows(data: ExplorerData) -> list[dict]:

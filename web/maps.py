@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date
 from html import escape
 from typing import Any
@@ -180,50 +181,51 @@ GEOMETRY_DETAILS = {"map": {"simplify_m": 5.0, "precision": 5},
                     "outline": {"simplify_m": 20.0, "precision": 4}}
 
 
+# Drawn features per worker: a map page embeds its level's geometry, and reading and parsing it again for every
+# indicator, class scheme or profile cost more than the rest of the page. Kept while the data_version stays (an
+# import or a boundary change moves it); a handful of levels and tolerances at most.
+_DRAWN: OrderedDict[tuple, Any] = OrderedDict()
+_DRAWN_LOCK = threading.Lock()
+DRAWN_KEPT = 24
+
+
+def _remembered(key: tuple, version: int | None, compute: Callable[[], Any]) -> Any:
+    """This worker's copy of `compute()` for `key` while `version` (the data_version) is unchanged, the least
+    recently used dropped first; None computes anew."""
+    if version is None:
+        return compute()
+    key = (*key, version)
+    with _DRAWN_LOCK:
+        kept = _DRAWN.get(key)
+        if kept is not None:
+            _DRAWN.move_to_end(key)
+            return kept
+    kept = compute()
+    with _DRAWN_LOCK:
+        _DRAWN[key] = kept
+        while len(_DRAWN) > DRAWN_KEPT:
+            _DRAWN.popitem(last=False)
+    return kept
+
+
 def drawn_geometry(conn: Connection, level: str, at: date, storage_srid: int, detail: str,
                    version: int | None) -> bytes:
     """A level's drawn geometry as a GeoJSON FeatureCollection (id = key, properties: name), serialised once per
     worker and data_version: the map pages load it separately (/maps/geometry/...), so that a browser keeps it
     while the indicator, period or classes change and a page carries only its values and colours."""
-    key = ("bytes", level, at, storage_srid, detail, version)
-    with _DRAWN_LOCK:
-        kept = _DRAWN.get(key) if version is not None else None
-    if kept is not None:
-        return kept
-    features = [{"type": "Feature", "id": f["id"], "geometry": f["geometry"],
-                 "properties": {"name": f["properties"]["name"]}}
-                for f in drawn_features(conn, level, at, storage_srid, **GEOMETRY_DETAILS[detail], version=version)]
-    body = orjson.dumps({"type": "FeatureCollection", "features": features})
-    if version is not None:
-        with _DRAWN_LOCK:
-            _DRAWN[key] = body
-            while len(_DRAWN) > DRAWN_KEPT:
-                _DRAWN.popitem(last=False)
-    return body
+    def serialise() -> bytes:
+        features = drawn_features(conn, level, at, storage_srid, **GEOMETRY_DETAILS[detail], version=version)
+        return orjson.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": f["id"], "geometry": f["geometry"],
+             "properties": {"name": f["properties"]["name"]}} for f in features]})
 
-
-# Drawn features per worker: a map page embeds its level's geometry, and reading and parsing it again for every
-# indicator, class scheme or profile cost more than the rest of the page. Kept while the data_version stays (an
-# import or a boundary change moves it); a handful of levels and tolerances at most.
-_DRAWN: OrderedDict[tuple, list[dict]] = OrderedDict()
-_DRAWN_LOCK = threading.Lock()
-DRAWN_KEPT = 24
+    return _remembered(("bytes", level, at, storage_srid, detail), version, serialise)
 
 
 def drawn_features(conn: Connection, level: str, at: date, storage_srid: int, *, simplify_m: float | None,
                    precision: int, version: int | None) -> list[dict]:
     """`geo.features.area_features` for drawing, from this worker's copy while `version` (the data_version) is
     unchanged; None reads anew. Each caller gets its own feature dicts (it may replace their properties)."""
-    key = (level, at, storage_srid, simplify_m, precision, version)
-    with _DRAWN_LOCK:
-        kept = _DRAWN.get(key) if version is not None else None
-        if kept is not None:
-            _DRAWN.move_to_end(key)
-    if kept is None:
-        kept = area_features(conn, level, at, storage_srid, simplify_m, precision)
-        if version is not None:
-            with _DRAWN_LOCK:
-                _DRAWN[key] = kept
-                while len(_DRAWN) > DRAWN_KEPT:
-                    _DRAWN.popitem(last=False)
+    kept = _remembered(("features", level, at, storage_srid, simplify_m, precision), version,
+                       lambda: area_features(conn, level, at, storage_srid, simplify_m, precision))
     return [{**feature, "properties": dict(feature["properties"])} for feature in kept]

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.import_report import ImportLimits, ImportReport, reader_message
+from geo.import_report import ImportLimits, ImportReport, reader_message, refuse_oversized
 
 MAX_LINE_BYTES = 1 << 20  # a table row of a statistics office is a few hundred bytes
 SEPARATORS = (";", ",", "\t", "|")
@@ -81,9 +81,7 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
     if size == 0:
         report.error("the file is empty", "export the table again, with a header row and data rows")
         return None
-    if limits.max_file_bytes is not None and size > limits.max_file_bytes:
-        report.error(f"the file has {size:,} bytes, more than the {limits.max_file_bytes:,} accepted",
-                     "split the file by period or indicator")
+    if refuse_oversized(size, limits, report, "split the file by period or indicator"):
         return None
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, report, sheet, decimal, thousands, text_columns, limits)
