@@ -7,7 +7,6 @@ import re
 import httpx
 import orjson
 import pytest
-from shapely.geometry import shape
 
 from tests.conftest import serving
 
