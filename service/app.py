@@ -80,5 +80,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """The app of one worker process of `district-monitor serve` (uvicorn factory): settings and DATABASE_URL
-    from the environment, an engine of its own."""
-    return create_app(get_settings())
+    from the environment, an engine of its own. Settings are read afresh: `serve` sets DATABASE_URL (the
+    embedded cluster it started) after it read the settings once, in this very process when it runs one worker."""
+    return create_app(Settings())

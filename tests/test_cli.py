@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,38 @@ def test_import_of_a_missing_file_names_the_file(tmp_path: Path, pg_server, demo
     assert "missing.csv" in result.stderr and "file not found" in result.stderr
     assert "Traceback" not in result.stderr
     pg_server.drop("dm_test_cli")
+
+
+def test_serve_without_database_url_starts_its_own_cluster_and_answers():
+    """The README's first command: no DATABASE_URL, so `serve` starts a private PostGIS cluster and every worker
+    must find it (a worker that read the settings before the cluster existed would refuse to start)."""
+    import httpx
+
+    data = Path(tempfile.mkdtemp(prefix="dm-test-serve-")) / "data"
+    data.parent.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([*CLI, "serve", "--no-demo", "--port", str(port)], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, env={**env, "DM_DATA_DIR": str(data),
+                                                                        "COLUMNS": "200"})
+    try:
+        for line in server.stdout:  # the condition: the server says it listens (or exits, ending the output)
+            if "district-monitor on http" in line:
+                break
+        answered = None
+        for _ in range(600):  # then the port accepts connections (uvicorn binds right after that line)
+            if server.poll() is not None:
+                break
+            try:
+                answered = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)  # polls a condition; the loop's bound is 60 s
+        assert server.poll() is None, "serve exited"
+        assert answered is not None and answered.status_code == 200, answered
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        shutil.rmtree(data.parent, ignore_errors=True)
