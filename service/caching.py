@@ -39,6 +39,8 @@ from sqlalchemy.engine import Engine
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.auth import carries_credentials
+
 log = logging.getLogger("district_monitor.caching")
 CHANNEL = "dm_data_version"
 VERSION_SQL = "SELECT value::bigint FROM dm_setting WHERE key = 'data_version'"
@@ -259,7 +261,7 @@ class ConditionalGetMiddleware:
             await self.app(scope, receive, _with_cache_headers(send, None, NO_STORE))
             return
         headers = Headers(scope=scope)
-        anonymous = "authorization" not in headers
+        anonymous = not carries_credentials(headers)
         version = (self.replica_version if anonymous and self.replica_version else self.version).value
         if version is None:
             await self.app(scope, receive, _with_cache_headers(send, None, NO_STORE))
@@ -275,7 +277,7 @@ class ConditionalGetMiddleware:
         if replayed is not None:
             await send({"type": "http.response.start", "status": 304,
                         "headers": [(b"etag", etag.encode()), (b"cache-control", cache_control.encode()),
-                                    (b"vary", b"Accept, Accept-Encoding, Authorization"), *replayed]})
+                                    (b"vary", b"Accept, Accept-Encoding, Authorization, Cookie"), *replayed]})
             await send({"type": "http.response.body", "body": b""})
             return
         send = _with_cache_headers(send, etag, cache_control, self.replayed)
@@ -301,6 +303,7 @@ def _with_cache_headers(send: Send, etag: str | None, cache_control: str,
                 headers["ETag"] = etag  # replaces e.g. FileResponse's, which names a temporary file
                 headers.add_vary_header("Accept")
                 headers.add_vary_header("Authorization")
+                headers.add_vary_header("Cookie")
                 if replayed is not None:
                     replayed.remember(etag, headers)
             if "cache-control" not in headers:
@@ -347,10 +350,15 @@ def install_http_caching(app: FastAPI, engine: Engine, response_cache_bytes: int
     from starlette.requests import Request
 
     def resolve_role(scope: Scope) -> str:
+        """The caller as the ETag sees it: the role, and for a browser session also whose session it is (its
+        pages show the person and carry the session's CSRF token, so another session must not revalidate them)."""
+        request = Request(scope)
         try:
-            return current_principal(Request(scope)).role
+            principal = current_principal(request)
         except ProblemError:
             return "invalid-token"  # the application answers 401 itself
+        session = getattr(request.state, "session_csrf", None)
+        return principal.role if session is None else f"{principal.role}:{session[:16]}"
 
     version = DataVersion(engine)
     app.state.data_version = version

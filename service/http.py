@@ -116,9 +116,9 @@ def link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
 
 async def caller(request: Request):
     """FastAPI dependency: the caller, without a worker-thread hop for anonymous requests (the hot path)."""
-    from service.auth import ANONYMOUS, current_principal
+    from service.auth import ANONYMOUS, carries_credentials, current_principal
 
-    if "authorization" not in request.headers:
+    if not carries_credentials(request.headers):
         return ANONYMOUS
     return await run_in_threadpool(current_principal, request)
 
@@ -132,7 +132,9 @@ def connection(request: Request) -> Iterator[Connection]:
 def reads_from_replica(request: Request) -> bool:
     """Anonymous reads go to the read replica if one is configured; a caller with a token (a steward checking
     their own writes) always reads the primary."""
-    return request.app.state.replica_engine is not None and "authorization" not in request.headers
+    from service.auth import carries_credentials
+
+    return request.app.state.replica_engine is not None and not carries_credentials(request.headers)
 
 
 def read_engine(request: Request) -> Engine:

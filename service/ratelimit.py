@@ -34,6 +34,7 @@ from starlette.datastructures import Headers
 from starlette.routing import Route, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.auth import carries_credentials
 from service.errors import problem_response
 
 log = logging.getLogger("district_monitor.ratelimit")
@@ -269,7 +270,7 @@ class RateLimitMiddleware:
         if cost == 0:
             await self.app(scope, receive, send)
             return
-        authenticated = "authorization" in Headers(scope=scope)
+        authenticated = carries_credentials(Headers(scope=scope))
         factor = AUTHENTICATED_FACTOR if authenticated else 1
         client = (scope.get("client") or ("unknown", 0))[0]
         # a bucket per client, kind of caller and budget (changing the budget starts afresh)

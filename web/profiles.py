@@ -22,7 +22,7 @@ from indicators.values import area_values
 from web import indices
 from web.charts import data_uri, locator_svg, trend_svg
 from web.maps import drawn_features
-from web.templates import environment
+from web.templates import environment, page_context
 from web.values import decimals_for, flag_text, value_text
 
 LOCATOR_GEOMETRY = {"simplify_m": 10.0, "precision": 4}
@@ -215,7 +215,9 @@ def locator_map(conn: Connection, profile: dict, area: dict, storage_srid: int, 
     return data_uri(locator_svg([f["geometry"] for f in background], geometry), "image/svg+xml")
 
 
-def render_profile(profile: dict, charts: dict[str, str], locator: str | None, *, for_print: bool = False) -> str:
-    return environment.get_template("profile.html").render(
-        page_title=f"Quartiersprofil {profile['area']['name']}", p=profile, charts=charts, locator=locator,
-        for_print=for_print, value_text=value_text, decimals_for=decimals_for)
+def render_profile(profile: dict, charts: dict[str, str], locator: str | None, *, for_print: bool = False,
+                   request=None) -> str:
+    """The profile page in the site's frame (footer, signed-in person; `request` None: a frame for print)."""
+    return environment.get_template("profile.html").render(**page_context(
+        request, page_title=f"Quartiersprofil {profile['area']['name']}", p=profile, charts=charts, locator=locator,
+        for_print=for_print, value_text=value_text, decimals_for=decimals_for))

@@ -26,10 +26,22 @@ def german_number(value: float | None, decimals: int = 1) -> str:
 environment.filters["de"] = german_number
 
 
-def render(template: str, request: Request | None, status: int = 200, **context) -> HTMLResponse:
-    """A page of the site. The footer names the data's publishers: `request.app.state.site_attribution()` (set
-    by the service from the loaded manifests)."""
+def page_context(request: Request | None, **context) -> dict:
+    """What every page's frame shows besides its own content: the data's publishers in the footer
+    (`request.app.state.site_attribution()`, set by the service from the loaded manifests), the signed-in person
+    in the header (`request.state.principal`, resolved by the service before the page is built) and, for a
+    browser session, the CSRF token its writes send (`request.state.session_csrf`)."""
+    state = request.state if request is not None else None
     provider = getattr(request.app.state, "site_attribution", None) if request is not None else None
     context.setdefault("attribution", provider() if provider is not None else "")
-    html = environment.get_template(template).render(request=request, **context)
+    viewer = getattr(state, "principal", None)
+    context.setdefault("viewer", viewer if viewer is not None and viewer.role != "anonymous" else None)
+    context.setdefault("csrf_token", getattr(state, "session_csrf", None))
+    context.setdefault("request", request)
+    return context
+
+
+def render(template: str, request: Request | None, status: int = 200, **context) -> HTMLResponse:
+    """A page of the site, in its frame (`page_context`)."""
+    html = environment.get_template(template).render(**page_context(request, **context))
     return HTMLResponse(html, status_code=status)

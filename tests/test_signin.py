@@ -1,0 +1,165 @@
+"""Signing in in the browser (issue 18): a token becomes an HttpOnly session cookie, pages know the person,
+writes from pages need the session's CSRF token and the own origin, and signed-in pages are never shared."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from service.auth import SESSION_COOKIE, create_token, revoke_token
+from tests.conftest import private_engine, serving
+
+
+@pytest.fixture(scope="module")
+def site(pg_server, demo_template):
+    with private_engine(pg_server, demo_template, prefix="dm_test_signin") as engine:
+        with serving(engine) as url:
+            yield engine, url
+
+
+def token_for(engine, role: str, name: str) -> tuple[int, str]:
+    with engine.begin() as conn:
+        return create_token(conn, name, role, created_by="test")
+
+
+def some_area(engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT key FROM area WHERE level_code = 'plr' AND valid_to IS NULL "
+                                    "ORDER BY key LIMIT 1")).scalar_one()
+
+
+@contextmanager
+def signed_in(url: str, token: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=url, follow_redirects=False, timeout=30) as client:
+        answer = client.post("/anmelden", data={"token": token, "next": "/konto"})
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"] == "/konto"
+        cookie = answer.headers["set-cookie"].lower()
+        assert f"{SESSION_COOKIE}=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+        yield client
+
+
+def csrf_of(client: httpx.Client, path: str = "/konto") -> str:
+    page = client.get(path).text
+    marker = '<meta name="csrf-token" content="'
+    assert marker in page
+    return page.split(marker, 1)[1].split('"', 1)[0]
+
+
+def test_a_wrong_token_is_refused_with_a_german_message(site):
+    _engine, url = site
+    answer = httpx.post(f"{url}/anmelden", data={"token": "dm_nonsense", "next": "/konto"})
+    assert answer.status_code == 401
+    assert "unbekannt, abgelaufen oder widerrufen" in answer.text
+    assert SESSION_COOKIE not in answer.headers.get("set-cookie", "")
+
+
+def test_writes_with_a_session_need_the_csrf_token_and_the_own_origin(site):
+    engine, url = site
+    _id, token = token_for(engine, "editor", "Erika Redaktion")
+    key = some_area(engine)
+    note = {"level": "plr", "area_key": key, "title": "Begehung", "body": "Spielplatz saniert"}
+    with signed_in(url, token) as client:
+        assert client.post("/api/notes", json=note).status_code == 403  # no CSRF token
+        assert client.post("/api/notes", json=note, headers={"X-CSRF-Token": "0" * 64}).status_code == 403
+        csrf = csrf_of(client)
+        foreign = client.post("/api/notes", json=note, headers={"X-CSRF-Token": csrf, "Origin": "https://evil.example"})
+        assert foreign.status_code == 403 and "evil.example" in foreign.json()["detail"]
+        written = client.post("/api/notes", json=note, headers={"X-CSRF-Token": csrf, "Origin": url})
+        assert written.status_code == 201, written.text
+        assert written.json()["author"] == "Erika Redaktion"
+
+
+def test_signed_in_pages_are_private_and_revalidate_per_session(site):
+    engine, url = site
+    _id, token = token_for(engine, "editor", "Paul Privat")
+    anonymous = httpx.get(f"{url}/konto", follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/anmelden")
+    public = httpx.get(f"{url}/areas")
+    assert "public" in public.headers["cache-control"] and "Anmelden" in public.text
+    with signed_in(url, token) as client:
+        page = client.get("/areas")
+        assert "private" in page.headers["cache-control"]
+        assert "Cookie" in page.headers["vary"]
+        assert page.headers["etag"] != public.headers["etag"]
+        assert "Paul Privat" in page.text and '<meta name="csrf-token"' in page.text
+        # the anonymous page's ETag does not revalidate the signed-in page (and the other way round)
+        assert client.get("/areas", headers={"If-None-Match": public.headers["etag"]}).status_code == 200
+        with signed_in(url, token) as second:  # another session of the same person: its own CSRF token
+            assert csrf_of(second) != csrf_of(client)
+
+
+def test_a_revoked_token_ends_its_sessions_and_sign_out_ends_the_session(site):
+    engine, url = site
+    token_id, token = token_for(engine, "editor", "Rita Widerruf")
+    with signed_in(url, token) as client:
+        assert client.get("/konto").status_code == 200
+        with engine.begin() as conn:
+            revoke_token(conn, token_id)
+        assert client.get("/konto").status_code == 303  # anonymous again: back to the sign-in page
+    _id, token = token_for(engine, "editor", "Otto Abmelden")
+    with signed_in(url, token) as client:
+        csrf = csrf_of(client)
+        out = client.post("/abmelden", data={"csrf": csrf})
+        assert out.status_code == 303 and f'{SESSION_COOKIE}=""' in out.headers["set-cookie"]
+        session = client.cookies.get(SESSION_COOKIE)
+        assert session is None or session == ""
+    with engine.connect() as conn:
+        ended = conn.execute(sa.text("SELECT count(*) FROM web_session s JOIN api_token t ON t.id = s.token_id "
+                                     "WHERE t.name = 'Otto Abmelden' AND s.ended_at IS NOT NULL")).scalar_one()
+    assert ended == 1
+
+
+def test_sign_in_goes_only_to_pages_of_this_site_and_only_from_its_own_pages(site):
+    engine, url = site
+    _id, token = token_for(engine, "reader", "Lea Lesen")
+    for target in ("//evil.example/x", "https://evil.example/", "javascript:alert(1)", "/\\evil.example"):
+        answer = httpx.post(f"{url}/anmelden", data={"token": token, "next": target}, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/konto", target
+    foreign = httpx.post(f"{url}/anmelden", data={"token": token, "next": "/konto"},
+                         headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    assert foreign.status_code == 403 and SESSION_COOKIE not in foreign.headers.get("set-cookie", "")
+
+
+@pytest.mark.browser
+def test_an_editor_signs_in_writes_a_note_on_a_profile_and_signs_out(site, browser, artifacts):
+    """As a neighbourhood manager would: open the profile, sign in from there, come back to it, write a note,
+    reload and go back (the note and the session stay), look at it on a phone, sign out."""
+    engine, url = site
+    _id, token = token_for(engine, "editor", "Nora Quartiersmanagement")
+    key = some_area(engine)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    page.goto(f"{url}/areas/plr/{key}")
+    page.get_by_role("link", name="Anmelden", exact=True).first.click()
+    page.wait_for_selector("#signin-token")
+    page.fill("#signin-token", token)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_selector("form.note-form")
+    assert page.url.endswith(f"/areas/plr/{key}")  # back where they started
+    assert page.locator("header.site .signed").inner_text() == "Nora Quartiersmanagement"
+    page.fill("#note-title", "Neuer Nachbarschaftstreff")
+    page.fill("#note-body", "Eröffnung im Frühjahr; <b>kein HTML</b>")
+    page.get_by_role("button", name="Notiz speichern").click()
+    page.wait_for_selector("article.note-card h3:text('Neuer Nachbarschaftstreff')")
+    assert "<b>kein HTML</b>" in page.locator("article.note-card .body").first.inner_text()  # shown as text
+    page.reload()
+    page.wait_for_selector("article.note-card h3:text('Neuer Nachbarschaftstreff')")
+    page.goto(f"{url}/areas")
+    page.go_back()
+    page.wait_for_selector("form.note-form")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator("form.note-form").scroll_into_view_if_needed()
+    box = page.locator("#note-body").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390  # the form fits the phone
+    page.screenshot(path=str(artifacts / "signin-note-phone.png"))
+    page.goto(f"{url}/konto")
+    page.get_by_role("button", name="Abmelden").click()
+    page.wait_for_selector("header.site .signed a:text('Anmelden')")
+    page.goto(f"{url}/areas/plr/{key}")
+    assert page.locator("form.note-form").count() == 0
+    context.close()
