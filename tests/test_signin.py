@@ -163,3 +163,54 @@ def test_an_editor_signs_in_writes_a_note_on_a_profile_and_signs_out(site, brows
     page.goto(f"{url}/areas/plr/{key}")
     assert page.locator("form.note-form").count() == 0
     context.close()
+
+
+@pytest.mark.browser
+def test_the_statistics_office_checks_a_file_in_the_browser_then_imports_it(site, browser, tmp_path):
+    """The import page as the statistics office uses it: a faulty file is checked and refused with a table that
+    names row, column, value and fix, nothing written; the corrected file passes the dry run and is imported."""
+    engine, url = site
+    _id, token = token_for(engine, "statistics_office", "Sven Statistik")
+    with engine.connect() as conn:
+        keys = conn.execute(sa.text("SELECT key FROM area WHERE level_code = 'plr' AND valid_to IS NULL "
+                                    "ORDER BY key LIMIT 3")).scalars().all()
+    bad = tmp_path / "einwohner_fehler.csv"
+    bad.write_text(f"PLR_ID;Einwohner\n{keys[0]};1200\n99999999;300\n{keys[2]};viele\n", encoding="utf-8")
+    good = tmp_path / "einwohner.csv"
+    good.write_text("PLR_ID;Einwohner\n" + "".join(f"{k};{1000 + i}\n" for i, k in enumerate(keys)), encoding="utf-8")
+
+    def count() -> int:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT count(*) FROM observation o JOIN area a ON a.id = o.area_id "
+                                        "WHERE o.period = '2031-12-31' AND o.superseded_at IS NULL "
+                                        "AND a.level_code = 'plr'")).scalar_one()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{url}/daten/import")
+    page.fill("#signin-token", token)  # the page sends the visitor to sign in first, and back afterwards
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_selector("#import-form")
+    page.select_option("#import-kind", "observations")
+    page.select_option("#import-level", "plr")
+    page.fill("#obs-key", "PLR_ID")
+    page.fill("#obs-period", "2031-12-31")
+    page.fill("#obs-columns", "Einwohner=EW")
+    page.get_by_text("Weitere Optionen").click()
+    page.fill("#import-more", "separator=;\nallow_future_periods=true")
+    page.set_input_files("#import-file", str(bad))
+    page.get_by_role("button", name="Prüfen (Probelauf)").click()
+    page.wait_for_selector("#import-report:not([hidden]) table.problems tbody tr")
+    assert "nichts wurde geschrieben" in page.locator("#import-report-title").inner_text()
+    rows = page.locator("table.problems tbody tr").all_inner_texts()
+    assert any("99999999" in row for row in rows) and any("viele" in row for row in rows), rows
+    assert page.locator("#import-apply").is_disabled()
+    assert count() == 0
+    page.set_input_files("#import-file", str(good))
+    page.get_by_role("button", name="Prüfen (Probelauf)").click()
+    page.wait_for_selector("#import-report-title:text('Probelauf ohne Fehler')")
+    assert count() == 0  # a dry run writes nothing
+    page.get_by_role("button", name="Importieren").click()
+    page.wait_for_selector("#import-report-title:text('Importiert')")
+    assert count() == 3
+    context.close()

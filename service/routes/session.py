@@ -38,8 +38,8 @@ Caller = Annotated[Principal, Depends(current_principal)]
 # What each role may do in the browser, shown on /konto (docs/web.md "Signing in").
 ROLE_ABILITIES_DE = {
     "reader": ["alle veröffentlichten Seiten lesen"],
-    "editor": ["Notizen zu Gebieten schreiben (im Quartiersprofil)", "Berichtsentwürfe schreiben"],
-    "data_steward": ["Notizen schreiben", "Berichte schreiben und zur Prüfung einreichen", "Kataloge pflegen"],
+    "editor": ["Notizen zu Gebieten schreiben und löschen (im Quartiersprofil)"],
+    "data_steward": ["unveröffentlichte Indikatoren und Indizes sehen"],
     "statistics_office": ["Daten importieren (mit Probelauf)", "Zahlen prüfen und Berichte freigeben",
                           "geheim gehaltene Werte sehen"],
     "admin": ["alles, auch Zugänge (Tokens) verwalten"],
