@@ -40,6 +40,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth import carries_credentials
+from service.http import requested_language
 
 log = logging.getLogger("district_monitor.caching")
 CHANNEL = "dm_data_version"
@@ -154,7 +155,8 @@ class VersionedCache:
 def etag_for(version: int, scope: Scope, headers: Headers, role: str) -> str:
     query = scope.get("query_string", b"").decode("latin-1")
     material = "\x1f".join((PROCESS_TAG, str(version), role, scope["method"], headers.get("host", ""),
-                            scope.get("root_path", "") + scope["path"], query, headers.get("accept", "")))
+                            scope.get("root_path", "") + scope["path"], query, headers.get("accept", ""),
+                            requested_language(query, headers)))
     return 'W/"' + hashlib.blake2b(material.encode(), digest_size=12).hexdigest() + '"'
 
 

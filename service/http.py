@@ -101,6 +101,26 @@ def wants_html(request: Request, f: str | None) -> bool:
     return quality_of("text/html", ranges)[1] > 0  # named (text/html or text/*), not only through */*
 
 
+LANGUAGES = ("de", "en")  # German first; English for every fixed text of the pages (web/locale/)
+LANG_COOKIE = "dm_lang"  # the visitor's last explicit choice (?lang=), so that every following page keeps it
+
+
+def requested_language(query_string: str, headers) -> str:
+    """The language of a page: `?lang=de|en` wins, then the visitor's earlier choice (cookie), else German.
+    German first, for everyone: the browser's Accept-Language does not switch a municipal site to English (many
+    office browsers send en-US); one function for the pages and for the ETag."""
+    from urllib.parse import parse_qs
+
+    asked = parse_qs(query_string).get("lang", [""])[-1].lower()
+    if asked in LANGUAGES:
+        return asked
+    for part in headers.get("cookie", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == LANG_COOKIE and value in LANGUAGES:
+            return value
+    return "de"
+
+
 def base_url(request: Request) -> str:
     """The service's public base URL without trailing slash, as PublicOriginMiddleware decided it (configured,
     or from a trusted proxy, or the address the request arrived on; never from the client's Host header)."""

@@ -30,6 +30,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.http import LANG_COOKIE, requested_language
 from service.errors import problem_response
 from service.ratelimit import RateLimitMiddleware
 from service.settings import Settings
@@ -55,7 +56,9 @@ WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 
 class RequestContextMiddleware:
     """Gives every request an id (the caller's X-Request-ID if it is sane, else a new one), exposes it to
-    logs and the audit log through `REQUEST_ID`, and adds it and the security headers to the response."""
+    logs and the audit log through `REQUEST_ID`, and adds it and the security headers to the response. It also
+    settles the page language (`request.state.lang`, service.http.requested_language) and remembers an explicit
+    `?lang=` choice in a cookie."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -74,11 +77,19 @@ class RequestContextMiddleware:
         request_id = incoming if _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         token = REQUEST_ID.set(request_id)
+        request_headers = Headers(scope=scope)
+        query = scope.get("query_string", b"").decode("latin-1")
+        language = scope["state"]["lang"] = requested_language(query, request_headers)
+        remember_language = f"lang={language}" in query.lower() and f"{LANG_COOKIE}={language}" not in \
+            request_headers.get("cookie", "")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["x-request-id"] = request_id
+                if remember_language:  # an explicit choice holds for the following pages
+                    headers.append("set-cookie", f"{LANG_COOKIE}={language}; Path=/; Max-Age=31536000; "
+                                                 "SameSite=Lax")
                 for name, value in SECURITY_HEADERS:
                     headers.setdefault(name.decode(), value.decode())
                 # Answers made by the middleware (problems) get the API policy. A 304 gets none here: browsers

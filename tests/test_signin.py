@@ -141,7 +141,7 @@ def test_an_editor_signs_in_writes_a_note_on_a_profile_and_signs_out(site, brows
     page.get_by_role("button", name="Anmelden").click()
     page.wait_for_selector("form.note-form")
     assert page.url.endswith(f"/areas/plr/{key}")  # back where they started
-    assert page.locator("header.site .signed").inner_text() == "Nora Quartiersmanagement"
+    assert page.locator("header.site .signed a[href='/konto']").inner_text() == "Nora Quartiersmanagement"
     page.fill("#note-title", "Neuer Nachbarschaftstreff")
     page.fill("#note-body", "Eröffnung im Frühjahr; <b>kein HTML</b>")
     page.get_by_role("button", name="Notiz speichern").click()
