@@ -93,7 +93,8 @@ def import_boundaries(
         level = get_level(conn, options.level)
         if level is None:
             known = [r[0] for r in conn.execute(sa.text("SELECT code FROM area_level ORDER BY rank"))]
-            report.error(f"unknown area level {options.level!r}", f"use one of {known}", column="level")
+            report.error(f"unknown area level {options.level!r}", f"use one of {known}", column="level",
+                         message_de=f"unbekannte Gebietsebene {options.level!r}", fix_de=f"eine von {known} angeben")
             raise ImportFailed(report)
         frame = _validate_features(frame, options, _expected_region(conn, level, options, limits), report)
         if not report.ok:
@@ -140,7 +141,10 @@ def _warn_on_mojibake(frame: gpd.GeoDataFrame, options: BoundaryImportOptions, r
     if not garbled.empty:
         report.warning(f"{len(garbled)} names look like UTF-8 read as {options.encoding or 'ISO-8859-1'} "
                        f"(e.g. {garbled.iloc[0]!r})", "give the file's encoding (--encoding UTF-8) or add a .cpg file",
-                       row=int(garbled.index[0]) + 1, column=options.name_field, value=str(garbled.iloc[0]))
+                       row=int(garbled.index[0]) + 1, column=options.name_field, value=str(garbled.iloc[0]),
+                       message_de=f"{len(garbled)} Namen sehen nach UTF-8 aus, das als "
+                                  f"{options.encoding or 'ISO-8859-1'} gelesen wurde (z. B. {garbled.iloc[0]!r})",
+                       fix_de="die Zeichenkodierung der Datei angeben (--encoding UTF-8) oder eine .cpg-Datei beilegen")
 
 
 # -- per-feature validation -----------------------------------------------------------------------
@@ -170,28 +174,41 @@ def _validate_features(frame: gpd.GeoDataFrame, options: BoundaryImportOptions, 
     keys = frame[options.key_field].astype("string").str.strip()
     names = frame[options.name_field].astype("string").str.strip()
     for i in frame.index[keys.isna() | (keys == "")]:
-        report.error("feature without key", f"fill {options.key_field!r}", row=int(rows[i]), column=options.key_field)
+        report.error("feature without key", f"fill {options.key_field!r}", row=int(rows[i]), column=options.key_field,
+                     message_de="Objekt ohne Schlüssel", fix_de=f"{options.key_field!r} füllen")
     for i in frame.index[names.isna() | (names == "")]:
         report.error("feature without name", f"fill {options.name_field!r}", row=int(rows[i]),
-                     column=options.name_field, keys=(str(keys[i]),))
+                     column=options.name_field, keys=(str(keys[i]),), message_de="Objekt ohne Namen",
+                     fix_de=f"{options.name_field!r} füllen")
     odd = keys.notna() & (keys != "") & ~keys.str.fullmatch(KEY_PATTERN).fillna(False).astype(bool)
     for i in frame.index[odd]:
         report.error("the key contains characters that official area keys never have (spaces, quotes, ';' ...)",
                      "keys are letters, digits and - _ . / only; check that the right field was chosen",
-                     row=int(rows[i]), column=options.key_field, value=str(keys[i])[:80])
+                     row=int(rows[i]), column=options.key_field, value=str(keys[i])[:80],
+                     message_de="der Schlüssel enthält Zeichen, die amtliche Gebietsschlüssel nie haben (Leerzeichen, "
+                                "Anführungszeichen, ';' ...)",
+                     fix_de="Schlüssel bestehen nur aus Buchstaben, Ziffern und - _ . /; prüfen, ob das richtige Feld "
+                            "gewählt wurde")
     duplicated = keys[keys.duplicated(keep=False) & keys.notna()]
     for key, group in duplicated.groupby(duplicated):
         report.error(f"key {key} occurs {len(group)} times (rows {', '.join(str(rows[i]) for i in group.index)})",
                      "each area must occur once per file; merge or renumber the features",
-                     row=int(rows[group.index[0]]), column=options.key_field, value=str(key), keys=(str(key),))
+                     row=int(rows[group.index[0]]), column=options.key_field, value=str(key), keys=(str(key),),
+                     message_de=f"Schlüssel {key} kommt {len(group)}-mal vor (Zeilen "
+                                f"{', '.join(str(rows[i]) for i in group.index)})",
+                     fix_de="jedes Gebiet darf je Datei nur einmal vorkommen; Objekte zusammenführen oder neu "
+                            "nummerieren")
     geometry = frame.geometry
     for i in frame.index[geometry.isna() | geometry.is_empty]:
         report.error("feature without geometry", "draw the area or remove the feature", row=int(rows[i]),
-                     keys=(str(keys[i]),))
+                     keys=(str(keys[i]),), message_de="Objekt ohne Geometrie",
+                     fix_de="das Gebiet zeichnen oder das Objekt entfernen")
     polygonal = geometry.geom_type.isin(["Polygon", "MultiPolygon"])
     for i in frame.index[~polygonal & geometry.notna() & ~geometry.is_empty]:
         report.error(f"geometry is a {geometry[i].geom_type}, not a polygon", "deliver area boundaries as polygons",
-                     row=int(rows[i]), keys=(str(keys[i]),))
+                     row=int(rows[i]), keys=(str(keys[i]),),
+                     message_de=f"die Geometrie ist ein {geometry[i].geom_type}, kein Polygon",
+                     fix_de="Gebietsgrenzen als Polygone liefern")
     if not report.ok:
         return frame
     if not check_finite(geometry, rows, keys, report) or not check_region(frame, region, rows, keys, report):
@@ -254,7 +271,10 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
         ORDER BY s.row LIMIT 20"""), params).all()
     for key, valid_from in newer:
         report.error(f"area {key} already has a newer boundary version from {valid_from}",
-                     "import boundary versions in chronological order, or give a later --valid-from", keys=(key,))
+                     "import boundary versions in chronological order, or give a later --valid-from", keys=(key,),
+                     message_de=f"Gebiet {key} hat schon einen neueren Gebietsstand vom {valid_from}",
+                     fix_de="Gebietsstände in zeitlicher Reihenfolge importieren oder ein späteres --valid-from "
+                            "angeben")
     if level.parent_code is None:
         return
     missing = conn.execute(sa.text(f"""
@@ -266,7 +286,10 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
     for row, key, parent_key in missing:
         report.error(f"parent {parent_key!r} of area {key} does not exist on level {level.parent_code!r} "
                      f"at {options.valid_from}", "import the parent level first, or correct the parent key",
-                     row=row, value=parent_key, keys=(key, str(parent_key)))
+                     row=row, value=parent_key, keys=(key, str(parent_key)),
+                     message_de=f"das Elterngebiet {parent_key!r} von Gebiet {key} gibt es auf Ebene "
+                                f"{level.parent_code!r} zum {options.valid_from} nicht",
+                     fix_de="erst die Elternebene importieren oder den Elternschlüssel korrigieren")
     if missing:
         return
     # one pass over the children: the part of each inside its parent (ST_Within is cheap for the usual case)

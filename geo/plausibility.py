@@ -67,7 +67,9 @@ def assign_crs(frame: gpd.GeoDataFrame, crs: str | None, report: ImportReport) -
     try:
         given = CRS.from_user_input(source_crs_name(crs))  # the API's CRS vocabulary, any EPSG code
     except CRSError:
-        report.error(f"unknown CRS {crs!r}", "give an EPSG code such as EPSG:25833", column="crs")
+        report.error(f"unknown CRS {crs!r}", "give an EPSG code such as EPSG:25833", column="crs",
+                     message_de=f"unbekanntes Koordinatenreferenzsystem {crs!r}",
+                     fix_de="einen EPSG-Code wie EPSG:25833 angeben")
         return None
     if frame.crs is None:
         report.notes.append(f"no CRS in the file; assumed {crs} as requested")
