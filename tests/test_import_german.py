@@ -187,3 +187,22 @@ def test_a_dry_run_of_a_bad_file_reports_in_german(engine, kind, name, options):
         assert problem.message_de in text and f"Lösung: {problem.fix_de}" in text
     as_json = report.as_dict()["problems"][0]
     assert as_json["message_de"] and as_json["fix_de"]
+
+
+def test_the_command_line_prints_the_report_in_german_when_asked(monkeypatch):
+    from service.cli_common import console
+    from service.import_cli import REPORT_LANG_ENV, print_report
+
+    report = ImportReport(kind="observations", file="werte.csv", dry_run=True)
+    report.error("unknown area key '999'", "correct the key", row=3, column="area", value="999",
+                 message_de="unbekannter Gebietsschlüssel '999'", fix_de="den Schlüssel korrigieren")
+    monkeypatch.setattr(console, "width", 200)  # no folding inside the words looked for
+    monkeypatch.setenv(REPORT_LANG_ENV, "de")
+    with console.capture() as german:
+        print_report(report)
+    monkeypatch.delenv(REPORT_LANG_ENV)
+    with console.capture() as english:
+        print_report(report)
+    for words in ("Lösung", "Fehler", "unbekannter Gebietsschlüssel", "den Schlüssel korrigieren", "Probelauf"):
+        assert words in german.get(), german.get()
+    assert "unknown area key" in english.get() and "dry run" in english.get() and "Lösung" not in english.get()
