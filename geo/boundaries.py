@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 from geo.import_report import (BeforeCommit, ImportFailed, ImportLimits, ImportReport, file_sha256, finish_batch,
                                record_batch, run_in_import_transaction)
+from geo.import_report import de_number
 from geo.levels import Level, get_level
 from geo.plausibility import Region, check_finite, check_region, configured_extent, repair_outlines
 from geo.storage_crs import storage_srid
@@ -306,6 +307,8 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
         WHERE area > 0 AND 1 - inside / area > :tolerance ORDER BY row"""),
         {"tolerance": OUTSIDE_PARENT_TOLERANCE}).all()
     allow = "allowed (--allow-overlaps)" if options.allow_overlaps else "refused unless allowed (--allow-overlaps)"
+    allow_de = ("zugelassen (--allow-overlaps)" if options.allow_overlaps
+                else "abgelehnt, sofern nicht zugelassen (--allow-overlaps)")
     for row, key, parent_key, share in outside:
         if share >= 1:  # not even touching its parent: a wrong parent key or coordinates
             report.error(f"area {key} lies entirely outside its parent {parent_key}",
@@ -316,7 +319,8 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
         _topology_problem(report, options.allow_overlaps,
                           f"area {key} lies {share:.1%} outside its parent {parent_key} ({allow})",
                           "check that the parent key and both outlines are right",
-                          f"Gebiet {key} liegt zu {share:.1%} außerhalb seines Elterngebiets {parent_key}",
+                          f"Gebiet {key} liegt zu {de_number(share, '.1%')} außerhalb seines Elterngebiets "
+                          f"{parent_key} ({allow_de})",
                           "Elternschlüssel und beide Umrisse prüfen", row=row, keys=(key, parent_key))
     overlaps = conn.execute(sa.text("""
         SELECT a.key, b.key, ST_Area(ST_Intersection(a.geom, b.geom)) AS overlap
@@ -328,7 +332,8 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
         _topology_problem(report, options.allow_overlaps,
                           f"areas {key_a} and {key_b} overlap by {overlap:,.0f} m² ({allow})",
                           "neighbouring areas should share their border; correct the outlines",
-                          f"die Gebiete {key_a} und {key_b} überlappen sich um {overlap:,.0f} m²",
+                          f"die Gebiete {key_a} und {key_b} überlappen sich um {de_number(overlap, ',.0f')} m² "
+                          f"({allow_de})",
                           "benachbarte Gebiete sollen eine gemeinsame Grenze haben; Umrisse korrigieren",
                           keys=(key_a, key_b))
     # uncovered part of each parent = its area minus the parts of its children inside it (overlaps are
@@ -350,11 +355,14 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
         HAVING max(parent_area) - sum(inside) > :share * max(parent_area)
         ORDER BY parent_key"""), {**params, "complete": options.complete, "share": GAP_TOLERANCE_SHARE}).all()
     allowed = "allowed (--allow-gaps)" if options.allow_gaps else "refused unless allowed (--allow-gaps)"
+    allowed_de = ("zugelassen (--allow-gaps)" if options.allow_gaps
+                  else "abgelehnt, sofern nicht zugelassen (--allow-gaps)")
     for parent_key, gap, parent_area in gaps:
         _topology_problem(report, options.allow_gaps,
                           f"the areas in {parent_key} leave {gap:,.0f} m² ({gap / parent_area:.1%}) of it uncovered "
                           f"({allowed})", "check for missing areas or outlines that do not reach the parent border",
-                          f"die Gebiete in {parent_key} lassen {gap:,.0f} m² ({gap / parent_area:.1%}) davon frei",
+                          f"die Gebiete in {parent_key} lassen {de_number(gap, ',.0f')} m² "
+                          f"({de_number(gap / parent_area, '.1%')}) davon unbedeckt ({allowed_de})",
                           "fehlende Gebiete oder Umrisse suchen, die die Grenze des Elterngebiets nicht erreichen",
                           keys=(parent_key,))
 

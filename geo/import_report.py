@@ -38,9 +38,11 @@ class ImportLimits:
     max_file_bytes: int | None = None  # the file as delivered (the service: its one upload limit)
 
 
-def de_number(value: float) -> str:
-    """A number as German texts write it: 1.234.567 and 0,5 (the English texts use `:,`, 1,234,567)."""
-    return f"{value:,}".translate(_DE_DIGIT_MARKS)
+def de_number(value: float, spec: str = ",") -> str:
+    """A number as German texts write it, formatted by `spec` as in the English text and the marks exchanged:
+    1.234.567 and 12,5 % where English has 1,234,567 and 12.5%."""
+    text = f"{value:{spec}}".translate(_DE_DIGIT_MARKS)
+    return text[:-1] + " %" if spec.endswith("%") else text
 
 
 _DE_DIGIT_MARKS = str.maketrans(",.", ".,")
