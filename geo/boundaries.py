@@ -289,7 +289,7 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
                      f"at {options.valid_from}", "import the parent level first, or correct the parent key",
                      row=row, value=parent_key, keys=(key, str(parent_key)),
                      message_de=f"das Elterngebiet {parent_key!r} von Gebiet {key} gibt es auf Ebene "
-                                f"{level.parent_code!r} zum {options.valid_from} nicht",
+                                f"{level.parent_code!r} zum Stichtag {options.valid_from} nicht",
                      fix_de="erst die Elternebene importieren oder den Elternschlüssel korrigieren")
     if missing:
         return
