@@ -2,7 +2,7 @@
 and fix in German and English).
 
 A source scan finds every place in geo/, indicators/ and service/ that creates an import problem - a call of
-`Problem(...)`, of `report.error(...)`/`report.warning(...)` (any receiver named like a report), of a name bound to
+`Problem(...)`, of `.error(...)`/`.warning(...)` on anything but a logger, of a name bound to
 one of those methods (`add = report.warning if allowed else report.error`), and of a helper whose parameters take
 the German text (`refuse_oversized(..., fix_de)`) - and asserts that it passes `message_de` and `fix_de`. A call
 site without German is a bug. The few places that only hand on a Problem built elsewhere are listed in
@@ -36,10 +36,13 @@ PASS_THROUGH = {
 BAD = ROOT / "tests" / "data" / "bad"
 
 
+LOGGERS = {"log", "logger", "LOG", "LOGGER", "logging", "_log", "_logger"}
+
+
 def _is_report(node: ast.expr) -> bool:
-    """A receiver named like an import report: report, self.report, scratch_report, manifest.report ..."""
+    """A receiver of .error()/.warning() that is not a logger: an ImportReport, whatever its name."""
     name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
-    return "report" in name.lower() or name in {"scratch", "again"}
+    return name not in LOGGERS and not name.lower().endswith("logger")
 
 
 def _german_helpers(trees: dict[str, ast.Module]) -> dict[str, set[str]]:
