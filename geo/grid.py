@@ -64,6 +64,14 @@ def parse_cell_id(text: str) -> GridCell:
     return GridCell(cell_id, resolution, east + resolution / 2, north + resolution / 2)
 
 
+_CELL_ID_ERRORS_DE = {  # the errors parse_cell_ids gives, for German reports
+    "not an INSPIRE grid id like CRS3035RES100mN3268400E4553900":
+        "keine INSPIRE-Gitterzellen-ID wie CRS3035RES100mN3268400E4553900",
+    "names a CRS other than EPSG:3035": "nennt ein anderes Koordinatenreferenzsystem als EPSG:3035",
+    "the corner is not a multiple of the resolution": "die Ecke ist kein Vielfaches der Auflösung",
+}
+
+
 def parse_cell_ids(ids: pd.Series) -> pd.DataFrame:
     """Vectorised parse: columns resolution_m, x, y (NaN where the id does not parse) and error (text or None)."""
     text = ids.fillna("").astype(str).str.strip()
@@ -188,7 +196,8 @@ def _validate(table: pd.DataFrame, options: GridImportOptions,
         report.error(f"grid id does not parse: {parsed.at[i, 'error']}",
                      "write ids as CRS3035RES100mN3268400E4553900 (or the Zensus short form 100mN32684E45539)",
                      row=int(lines[i]), column=id_column, value=str(table.at[i, id_column])[:60],
-                     message_de=f"Gitterzellen-ID nicht lesbar: {parsed.at[i, 'error']}",
+                     message_de=f"Gitterzellen-ID nicht lesbar: "
+                                f"{_CELL_ID_ERRORS_DE.get(parsed.at[i, 'error'], parsed.at[i, 'error'])}",
                      fix_de="IDs als CRS3035RES100mN3268400E4553900 schreiben (oder in der Zensus-Kurzform "
                             "100mN32684E45539)")
     if bad.sum() > MAX_ROWS_LISTED:

@@ -209,3 +209,14 @@ def test_the_command_line_prints_the_report_in_german_when_asked(monkeypatch):
     for words in ("Lösung", "Fehler", "unbekannter Gebietsschlüssel", "den Schlüssel korrigieren", "Probelauf"):
         assert words in german.get(), german.get()
     assert "unknown area key" in english.get() and "dry run" in english.get() and "Lösung" not in english.get()
+
+
+def test_every_grid_id_error_has_german():
+    import pandas as pd
+
+    from geo.grid import _CELL_ID_ERRORS_DE, parse_cell_ids
+
+    ids = pd.Series(["Zelle 7", "CRS4326RES100mN3268400E4553900", "CRS3035RES100mN3268450E4553900",
+                     "CRS3035RES100mN3268400E4553900"])
+    errors = set(parse_cell_ids(ids)["error"].dropna())
+    assert len(errors) == 3 and errors <= set(_CELL_ID_ERRORS_DE), errors
