@@ -26,6 +26,8 @@ from geo.versions import valid_at
 
 MAX_ROWS_LISTED = 20
 COLUMNS = ("street", "house_number", "suffix", "postcode", "locality", "area_key")  # the register's own names
+COLUMNS_DE = {"street": "Straße", "house_number": "Hausnummer", "suffix": "Hausnummernzusatz",
+              "postcode": "Postleitzahl", "locality": "Ort", "area_key": "Gebietsschlüssel"}  # for German reports
 Progress = Callable[[str, int, int], None]
 
 
@@ -54,7 +56,8 @@ def import_addresses(conn: Connection, path: Path, options: AddressImportOptions
     """Validate and (unless dry_run or on error) replace the address register of `options.level`."""
     report = ImportReport(kind="addresses", file=display_name or path.name, dry_run=dry_run)
     step = progress or (lambda _what, _done, _total: None)
-    if refuse_oversized(path.stat().st_size, limits, report, "split the register or compress it (.csv.gz)"):
+    if refuse_oversized(path.stat().st_size, limits, report, "split the register or compress it (.csv.gz)",
+                        "das Verzeichnis aufteilen oder komprimieren (.csv.gz)"):
         return report
     frame = _read(path, options, report)
     if frame is None:
@@ -84,14 +87,18 @@ def import_addresses(conn: Connection, path: Path, options: AddressImportOptions
 def _read(path: Path, options: AddressImportOptions, report: ImportReport) -> pd.DataFrame | None:
     """The file's columns under the register's own names, all text, or None with the problem reported."""
     if not path.name.lower().endswith((".csv", ".csv.gz", ".txt")):
-        report.error(f"{path.name} is not a CSV file", "deliver the register as .csv or .csv.gz")
+        report.error(f"{path.name} is not a CSV file", "deliver the register as .csv or .csv.gz",
+                     message_de=f"{path.name} ist keine CSV-Datei",
+                     fix_de="das Adressverzeichnis als .csv oder .csv.gz liefern")
         return None
     try:
         raw = pd.read_csv(path, sep=options.separator, dtype=str, keep_default_na=False, encoding="utf-8-sig",
                           compression="infer")
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         report.error(f"the file cannot be read as CSV: {reader_message(exc, path, report.file)}",
-                     "save it as UTF-8 CSV with a header row (separator: --separator)")
+                     "save it as UTF-8 CSV with a header row (separator: --separator)",
+                     message_de=f"die Datei ist als CSV nicht lesbar: {reader_message(exc, path, report.file)}",
+                     fix_de="als UTF-8-CSV mit Kopfzeile speichern (Trennzeichen: --separator)")
         return None
     wanted = {column: source for column, source in options.fields().items() if source}
     missing = [source for source in wanted.values() if source not in raw.columns]
@@ -99,7 +106,10 @@ def _read(path: Path, options: AddressImportOptions, report: ImportReport) -> pd
         name = next(column for column, given in wanted.items() if given == source)
         report.error(f"column {source!r} ({name}) is not in the file; it has {', '.join(map(repr, raw.columns))}",
                      f"name the column that holds the {name.replace('_', ' ')} (option {name}_field)",
-                     column=source)
+                     column=source,
+                     message_de=f"die Spalte {source!r} ({COLUMNS_DE.get(name, name)}) fehlt in der Datei; sie hat "
+                                f"{', '.join(map(repr, raw.columns))}",
+                     fix_de=f"die Spalte mit {COLUMNS_DE.get(name, name)} angeben (Option {name}_field)")
     if missing:
         return None
     frame = pd.DataFrame({column: raw[source].str.strip() if source else "" for column, source in
@@ -109,14 +119,19 @@ def _read(path: Path, options: AddressImportOptions, report: ImportReport) -> pd
 
 
 def _validate(frame: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
-    for column, fix in (("street", "fill in the street or remove the row"),  # a number may be empty: squares
-                        ("area_key", "fill in the key of the area the address lies in")):
+    for column, fix, fix_de in (
+            ("street", "fill in the street or remove the row",  # a number may be empty: squares
+             "die Straße eintragen oder die Zeile entfernen"),
+            ("area_key", "fill in the key of the area the address lies in",
+             "den Schlüssel des Gebiets eintragen, in dem die Adresse liegt")):
         empty = frame[frame[column] == ""]
         for row in empty["row"][:MAX_ROWS_LISTED]:
-            report.error(f"no {column.replace('_', ' ')}", fix, row=int(row), column=column)
+            report.error(f"no {column.replace('_', ' ')}", fix, row=int(row), column=column,
+                         message_de=f"{COLUMNS_DE[column]} fehlt", fix_de=fix_de)
         if len(empty) > MAX_ROWS_LISTED:
             report.error(f"{len(empty) - MAX_ROWS_LISTED} more rows without {column.replace('_', ' ')}", fix,
-                         column=column)
+                         column=column, message_de=f"{len(empty) - MAX_ROWS_LISTED} weitere Zeilen ohne "
+                                                   f"{COLUMNS_DE[column]}", fix_de=fix_de)
     address = ["street", "house_number", "suffix", "postcode"]
     twice = frame[frame.duplicated(address, keep=False)]
     if not twice.empty:
@@ -127,10 +142,14 @@ def _validate(frame: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
             if areas[key] > 1:
                 report.error(f"address {text} lies in {areas[key]} areas ({', '.join(sorted(set(group['area_key'])))}"
                              f"; rows {rows})", "keep the row with the right area", row=int(group["row"].iloc[0]),
-                             value=text)
+                             value=text, message_de=f"die Adresse {text} liegt in {areas[key]} Gebieten "
+                                                    f"({', '.join(sorted(set(group['area_key'])))}; Zeilen {rows})",
+                             fix_de="die Zeile mit dem richtigen Gebiet behalten")
             else:
                 report.warning(f"address {text} occurs {len(group)} times (rows {rows})", "kept once",
-                               row=int(group["row"].iloc[0]), value=text)
+                               row=int(group["row"].iloc[0]), value=text,
+                               message_de=f"die Adresse {text} kommt {len(group)}-mal vor (Zeilen {rows})",
+                               fix_de="einmal übernommen")
     return frame.drop_duplicates(address)
 
 
@@ -148,7 +167,9 @@ def _stage(conn: Connection, frame: pd.DataFrame) -> None:
 def _check_areas(conn: Connection, level: str, report: ImportReport) -> None:
     if not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM area_level WHERE code = :level)"),
                         {"level": level}).scalar_one():
-        report.error(f"there is no area level {level!r}", "name a level that exists (district-monitor level list)")
+        report.error(f"there is no area level {level!r}", "name a level that exists (district-monitor level list)",
+                     message_de=f"es gibt keine Gebietsebene {level!r}",
+                     fix_de="eine vorhandene Ebene angeben (district-monitor level list)")
         return
     unknown = conn.execute(sa.text(f"""
         SELECT s.area_key, min(s.row) AS first_row, count(*) AS rows FROM staging_address s
@@ -158,10 +179,14 @@ def _check_areas(conn: Connection, level: str, report: ImportReport) -> None:
     for key, first_row, rows in unknown[:MAX_ROWS_LISTED]:
         report.error(f"area {key!r} is not an area of level {level!r} valid today ({rows} address(es))",
                      "correct the key, or import the boundaries of the level first", row=first_row,
-                     column="area_key", value=key)
+                     column="area_key", value=key,
+                     message_de=f"{key!r} ist kein heute gültiges Gebiet der Ebene {level!r} ({rows} Adresse(n))",
+                     fix_de="den Schlüssel korrigieren oder zuerst die Gebietsgrenzen der Ebene importieren")
     if len(unknown) > MAX_ROWS_LISTED:
         report.error(f"{len(unknown) - MAX_ROWS_LISTED} more unknown area keys",
-                     "correct the keys, or import the boundaries of the level first", column="area_key")
+                     "correct the keys, or import the boundaries of the level first", column="area_key",
+                     message_de=f"{len(unknown) - MAX_ROWS_LISTED} weitere unbekannte Gebietsschlüssel",
+                     fix_de="die Schlüssel korrigieren oder zuerst die Gebietsgrenzen der Ebene importieren")
 
 
 def _apply(conn: Connection, level: str, report: ImportReport) -> None:

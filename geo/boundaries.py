@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 from geo.import_report import (BeforeCommit, ImportFailed, ImportLimits, ImportReport, file_sha256, finish_batch,
                                record_batch, run_in_import_transaction)
+from geo.import_report import de_number
 from geo.levels import Level, get_level
 from geo.plausibility import Region, check_finite, check_region, configured_extent, repair_outlines
 from geo.storage_crs import storage_srid
@@ -93,7 +94,8 @@ def import_boundaries(
         level = get_level(conn, options.level)
         if level is None:
             known = [r[0] for r in conn.execute(sa.text("SELECT code FROM area_level ORDER BY rank"))]
-            report.error(f"unknown area level {options.level!r}", f"use one of {known}", column="level")
+            report.error(f"unknown area level {options.level!r}", f"use one of {known}", column="level",
+                         message_de=f"unbekannte Gebietsebene {options.level!r}", fix_de=f"eine von {known} angeben")
             raise ImportFailed(report)
         frame = _validate_features(frame, options, _expected_region(conn, level, options, limits), report)
         if not report.ok:
@@ -140,7 +142,10 @@ def _warn_on_mojibake(frame: gpd.GeoDataFrame, options: BoundaryImportOptions, r
     if not garbled.empty:
         report.warning(f"{len(garbled)} names look like UTF-8 read as {options.encoding or 'ISO-8859-1'} "
                        f"(e.g. {garbled.iloc[0]!r})", "give the file's encoding (--encoding UTF-8) or add a .cpg file",
-                       row=int(garbled.index[0]) + 1, column=options.name_field, value=str(garbled.iloc[0]))
+                       row=int(garbled.index[0]) + 1, column=options.name_field, value=str(garbled.iloc[0]),
+                       message_de=f"{len(garbled)} Namen sehen nach UTF-8 aus, das als "
+                                  f"{options.encoding or 'ISO-8859-1'} gelesen wurde (z. B. {garbled.iloc[0]!r})",
+                       fix_de="die Zeichenkodierung der Datei angeben (--encoding UTF-8) oder eine .cpg-Datei beilegen")
 
 
 # -- per-feature validation -----------------------------------------------------------------------
@@ -170,28 +175,41 @@ def _validate_features(frame: gpd.GeoDataFrame, options: BoundaryImportOptions, 
     keys = frame[options.key_field].astype("string").str.strip()
     names = frame[options.name_field].astype("string").str.strip()
     for i in frame.index[keys.isna() | (keys == "")]:
-        report.error("feature without key", f"fill {options.key_field!r}", row=int(rows[i]), column=options.key_field)
+        report.error("feature without key", f"fill {options.key_field!r}", row=int(rows[i]), column=options.key_field,
+                     message_de="Objekt ohne Schlüssel", fix_de=f"{options.key_field!r} füllen")
     for i in frame.index[names.isna() | (names == "")]:
         report.error("feature without name", f"fill {options.name_field!r}", row=int(rows[i]),
-                     column=options.name_field, keys=(str(keys[i]),))
+                     column=options.name_field, keys=(str(keys[i]),), message_de="Objekt ohne Namen",
+                     fix_de=f"{options.name_field!r} füllen")
     odd = keys.notna() & (keys != "") & ~keys.str.fullmatch(KEY_PATTERN).fillna(False).astype(bool)
     for i in frame.index[odd]:
         report.error("the key contains characters that official area keys never have (spaces, quotes, ';' ...)",
                      "keys are letters, digits and - _ . / only; check that the right field was chosen",
-                     row=int(rows[i]), column=options.key_field, value=str(keys[i])[:80])
+                     row=int(rows[i]), column=options.key_field, value=str(keys[i])[:80],
+                     message_de="der Schlüssel enthält Zeichen, die amtliche Gebietsschlüssel nie haben (Leerzeichen, "
+                                "Anführungszeichen, ';' ...)",
+                     fix_de="Schlüssel bestehen nur aus Buchstaben, Ziffern und - _ . /; prüfen, ob das richtige Feld "
+                            "gewählt wurde")
     duplicated = keys[keys.duplicated(keep=False) & keys.notna()]
     for key, group in duplicated.groupby(duplicated):
         report.error(f"key {key} occurs {len(group)} times (rows {', '.join(str(rows[i]) for i in group.index)})",
                      "each area must occur once per file; merge or renumber the features",
-                     row=int(rows[group.index[0]]), column=options.key_field, value=str(key), keys=(str(key),))
+                     row=int(rows[group.index[0]]), column=options.key_field, value=str(key), keys=(str(key),),
+                     message_de=f"Schlüssel {key} kommt {len(group)}-mal vor (Zeilen "
+                                f"{', '.join(str(rows[i]) for i in group.index)})",
+                     fix_de="jedes Gebiet darf je Datei nur einmal vorkommen; Objekte zusammenführen oder neu "
+                            "nummerieren")
     geometry = frame.geometry
     for i in frame.index[geometry.isna() | geometry.is_empty]:
         report.error("feature without geometry", "draw the area or remove the feature", row=int(rows[i]),
-                     keys=(str(keys[i]),))
+                     keys=(str(keys[i]),), message_de="Objekt ohne Geometrie",
+                     fix_de="das Gebiet zeichnen oder das Objekt entfernen")
     polygonal = geometry.geom_type.isin(["Polygon", "MultiPolygon"])
     for i in frame.index[~polygonal & geometry.notna() & ~geometry.is_empty]:
         report.error(f"geometry is a {geometry[i].geom_type}, not a polygon", "deliver area boundaries as polygons",
-                     row=int(rows[i]), keys=(str(keys[i]),))
+                     row=int(rows[i]), keys=(str(keys[i]),),
+                     message_de=f"die Geometrie ist ein {geometry[i].geom_type}, kein Polygon",
+                     fix_de="Gebietsgrenzen als Polygone liefern")
     if not report.ok:
         return frame
     if not check_finite(geometry, rows, keys, report) or not check_region(frame, region, rows, keys, report):
@@ -254,7 +272,10 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
         ORDER BY s.row LIMIT 20"""), params).all()
     for key, valid_from in newer:
         report.error(f"area {key} already has a newer boundary version from {valid_from}",
-                     "import boundary versions in chronological order, or give a later --valid-from", keys=(key,))
+                     "import boundary versions in chronological order, or give a later --valid-from", keys=(key,),
+                     message_de=f"Gebiet {key} hat schon einen neueren Gebietsstand vom {valid_from}",
+                     fix_de="Gebietsstände in zeitlicher Reihenfolge importieren oder ein späteres --valid-from "
+                            "angeben")
     if level.parent_code is None:
         return
     missing = conn.execute(sa.text(f"""
@@ -266,7 +287,10 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
     for row, key, parent_key in missing:
         report.error(f"parent {parent_key!r} of area {key} does not exist on level {level.parent_code!r} "
                      f"at {options.valid_from}", "import the parent level first, or correct the parent key",
-                     row=row, value=parent_key, keys=(key, str(parent_key)))
+                     row=row, value=parent_key, keys=(key, str(parent_key)),
+                     message_de=f"das Elterngebiet {parent_key!r} von Gebiet {key} gibt es auf Ebene "
+                                f"{level.parent_code!r} zum Stichtag {options.valid_from} nicht",
+                     fix_de="erst die Elternebene importieren oder den Elternschlüssel korrigieren")
     if missing:
         return
     # one pass over the children: the part of each inside its parent (ST_Within is cheap for the usual case)
@@ -283,6 +307,8 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
         WHERE area > 0 AND 1 - inside / area > :tolerance ORDER BY row"""),
         {"tolerance": OUTSIDE_PARENT_TOLERANCE}).all()
     allow = "allowed (--allow-overlaps)" if options.allow_overlaps else "refused unless allowed (--allow-overlaps)"
+    allow_de = ("zugelassen (--allow-overlaps)" if options.allow_overlaps
+                else "abgelehnt, sofern nicht zugelassen (--allow-overlaps)")
     for row, key, parent_key, share in outside:
         if share >= 1:  # not even touching its parent: a wrong parent key or coordinates
             report.error(f"area {key} lies entirely outside its parent {parent_key}",
@@ -293,7 +319,8 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
         _topology_problem(report, options.allow_overlaps,
                           f"area {key} lies {share:.1%} outside its parent {parent_key} ({allow})",
                           "check that the parent key and both outlines are right",
-                          f"Gebiet {key} liegt zu {share:.1%} außerhalb seines Elterngebiets {parent_key}",
+                          f"Gebiet {key} liegt zu {de_number(share, '.1%')} außerhalb seines Elterngebiets "
+                          f"{parent_key} ({allow_de})",
                           "Elternschlüssel und beide Umrisse prüfen", row=row, keys=(key, parent_key))
     overlaps = conn.execute(sa.text("""
         SELECT a.key, b.key, ST_Area(ST_Intersection(a.geom, b.geom)) AS overlap
@@ -305,7 +332,8 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
         _topology_problem(report, options.allow_overlaps,
                           f"areas {key_a} and {key_b} overlap by {overlap:,.0f} m² ({allow})",
                           "neighbouring areas should share their border; correct the outlines",
-                          f"die Gebiete {key_a} und {key_b} überlappen sich um {overlap:,.0f} m²",
+                          f"die Gebiete {key_a} und {key_b} überlappen sich um {de_number(overlap, ',.0f')} m² "
+                          f"({allow_de})",
                           "benachbarte Gebiete sollen eine gemeinsame Grenze haben; Umrisse korrigieren",
                           keys=(key_a, key_b))
     # uncovered part of each parent = its area minus the parts of its children inside it (overlaps are
@@ -327,11 +355,14 @@ def _check_against_stored(conn: Connection, options: BoundaryImportOptions, repo
         HAVING max(parent_area) - sum(inside) > :share * max(parent_area)
         ORDER BY parent_key"""), {**params, "complete": options.complete, "share": GAP_TOLERANCE_SHARE}).all()
     allowed = "allowed (--allow-gaps)" if options.allow_gaps else "refused unless allowed (--allow-gaps)"
+    allowed_de = ("zugelassen (--allow-gaps)" if options.allow_gaps
+                  else "abgelehnt, sofern nicht zugelassen (--allow-gaps)")
     for parent_key, gap, parent_area in gaps:
         _topology_problem(report, options.allow_gaps,
                           f"the areas in {parent_key} leave {gap:,.0f} m² ({gap / parent_area:.1%}) of it uncovered "
                           f"({allowed})", "check for missing areas or outlines that do not reach the parent border",
-                          f"die Gebiete in {parent_key} lassen {gap:,.0f} m² ({gap / parent_area:.1%}) davon frei",
+                          f"die Gebiete in {parent_key} lassen {de_number(gap, ',.0f')} m² "
+                          f"({de_number(gap / parent_area, '.1%')}) davon unbedeckt ({allowed_de})",
                           "fehlende Gebiete oder Umrisse suchen, die die Grenze des Elterngebiets nicht erreichen",
                           keys=(parent_key,))
 

@@ -64,6 +64,14 @@ def parse_cell_id(text: str) -> GridCell:
     return GridCell(cell_id, resolution, east + resolution / 2, north + resolution / 2)
 
 
+_CELL_ID_ERRORS_DE = {  # the errors parse_cell_ids gives, for German reports
+    "not an INSPIRE grid id like CRS3035RES100mN3268400E4553900":
+        "keine INSPIRE-Gitterzellen-ID wie CRS3035RES100mN3268400E4553900",
+    "names a CRS other than EPSG:3035": "nennt ein anderes Koordinatenreferenzsystem als EPSG:3035",
+    "the corner is not a multiple of the resolution": "die Ecke ist kein Vielfaches der Auflösung",
+}
+
+
 def parse_cell_ids(ids: pd.Series) -> pd.DataFrame:
     """Vectorised parse: columns resolution_m, x, y (NaN where the id does not parse) and error (text or None)."""
     text = ids.fillna("").astype(str).str.strip()
@@ -107,7 +115,8 @@ def import_grid(conn: Connection, path: Path, options: GridImportOptions, *, dry
     step = progress or (lambda _what, _done, _total: None)
     if not re.fullmatch(LAYER_CODE_PATTERN, options.layer):
         report.error(f"layer code {options.layer!r} is not allowed", "use lower-case letters, digits and _",
-                     column="layer")
+                     column="layer", message_de=f"der Ebenen-Code {options.layer!r} ist nicht zulässig",
+                     fix_de="Kleinbuchstaben, Ziffern und _ verwenden")
         return report
     table = _read(path, options, report)
     if table is None:
@@ -130,10 +139,11 @@ def import_grid(conn: Connection, path: Path, options: GridImportOptions, *, dry
 
 def _read(path: Path, options: GridImportOptions, report: ImportReport) -> pd.DataFrame | None:
     if not path.exists():
-        report.error("file not found", "check the path")
+        report.error("file not found", "check the path", message_de="Datei nicht gefunden", fix_de="den Pfad prüfen")
         return None
     if path.stat().st_size == 0:
-        report.error("the file is empty", "export the table again")
+        report.error("the file is empty", "export the table again", message_de="die Datei ist leer",
+                     fix_de="die Tabelle erneut exportieren")
         return None
     raw = path.read_bytes()
     try:
@@ -148,7 +158,9 @@ def _read(path: Path, options: GridImportOptions, report: ImportReport) -> pd.Da
         table = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
         report.error(f"cannot read the file as a table ({reader_message(exc, path, report.file)})",
-                     "save it as CSV with one header row")
+                     "save it as CSV with one header row",
+                     message_de=f"die Datei ist als Tabelle nicht lesbar ({reader_message(exc, path, report.file)})",
+                     fix_de="als CSV mit einer Kopfzeile speichern")
         return None
     table.attrs["decimal"] = decimal
     return table
@@ -160,15 +172,21 @@ def _validate(table: pd.DataFrame, options: GridImportOptions,
         (c for c in table.columns if "gitter" in c.lower() or c.lower().endswith("id")), None)
     if id_column is None or id_column not in table.columns:
         report.error(f"no grid id column {options.id_column or ''!r}".replace(" ''", ""),
-                     f"name it with --id-column; found {list(table.columns)}", row=1, column=options.id_column)
+                     f"name it with --id-column; found {list(table.columns)}", row=1, column=options.id_column,
+                     message_de=f"keine Spalte mit der Gitterzellen-ID {options.id_column or ''!r}".replace(" ''", ""),
+                     fix_de=f"mit --id-column angeben; vorhanden sind {list(table.columns)}")
         return pd.DataFrame(), pd.DataFrame()
     variables = list(options.variables or [c for c in table.columns if c != id_column
                                            and not re.fullmatch(r"[xy]_mp_\d+k?m", c)])
     for name in variables:
         if name not in table.columns:
-            report.error(f"variable column {name!r} is missing", f"found {list(table.columns)}", row=1, column=name)
+            report.error(f"variable column {name!r} is missing", f"found {list(table.columns)}", row=1, column=name,
+                         message_de=f"die Merkmalsspalte {name!r} fehlt",
+                         fix_de=f"vorhanden sind {list(table.columns)}")
     if not variables:
-        report.error("the table has no value column", "add a column of counts (e.g. Einwohner)", row=1)
+        report.error("the table has no value column", "add a column of counts (e.g. Einwohner)", row=1,
+                     message_de="die Tabelle hat keine Wertespalte",
+                     fix_de="eine Spalte mit Anzahlen ergänzen (z. B. Einwohner)")
     if not report.ok:
         return pd.DataFrame(), pd.DataFrame()
     lines = pd.Series(np.arange(1, len(table) + 1), index=table.index)
@@ -177,18 +195,30 @@ def _validate(table: pd.DataFrame, options: GridImportOptions,
     for i in table.index[bad][:MAX_ROWS_LISTED]:
         report.error(f"grid id does not parse: {parsed.at[i, 'error']}",
                      "write ids as CRS3035RES100mN3268400E4553900 (or the Zensus short form 100mN32684E45539)",
-                     row=int(lines[i]), column=id_column, value=str(table.at[i, id_column])[:60])
+                     row=int(lines[i]), column=id_column, value=str(table.at[i, id_column])[:60],
+                     message_de=f"Gitterzellen-ID nicht lesbar: "
+                                f"{_CELL_ID_ERRORS_DE.get(parsed.at[i, 'error'], parsed.at[i, 'error'])}",
+                     fix_de="IDs als CRS3035RES100mN3268400E4553900 schreiben (oder in der Zensus-Kurzform "
+                            "100mN32684E45539)")
     if bad.sum() > MAX_ROWS_LISTED:
-        report.error(f"{int(bad.sum()) - MAX_ROWS_LISTED} more grid ids do not parse", "correct the id column")
+        report.error(f"{int(bad.sum()) - MAX_ROWS_LISTED} more grid ids do not parse", "correct the id column",
+                     message_de=f"{int(bad.sum()) - MAX_ROWS_LISTED} weitere Gitterzellen-IDs sind nicht lesbar",
+                     fix_de="die ID-Spalte korrigieren")
     resolutions = parsed.loc[~bad, "resolution_m"].unique()
     if len(resolutions) > 1:
         first = {r: int(lines[parsed.index[parsed["resolution_m"] == r][0]]) for r in resolutions}
         report.error(f"the table mixes resolutions {sorted(int(r) for r in resolutions)} m (first rows {first})",
-                     "import each resolution as its own layer", column=id_column)
+                     "import each resolution as its own layer", column=id_column,
+                     message_de=f"die Tabelle mischt die Auflösungen {sorted(int(r) for r in resolutions)} m "
+                                f"(erste Zeilen {first})",
+                     fix_de="jede Auflösung als eigene Ebene importieren")
     duplicated = table[id_column].duplicated(keep=False) & ~bad
     for cell_id, group in list(table[duplicated].groupby(id_column))[:MAX_ROWS_LISTED]:
         report.error(f"grid id {cell_id} occurs in rows {', '.join(str(lines[i]) for i in group.index)}",
-                     "keep one row per cell", row=int(lines[group.index[1]]), column=id_column, value=cell_id)
+                     "keep one row per cell", row=int(lines[group.index[1]]), column=id_column, value=cell_id,
+                     message_de=f"die Gitterzellen-ID {cell_id} kommt in den Zeilen "
+                                f"{', '.join(str(lines[i]) for i in group.index)} vor",
+                     fix_de="je Gitterzelle eine Zeile behalten")
     decimal = table.attrs.get("decimal", ".")
     frames = []
     for name in variables:
@@ -201,7 +231,9 @@ def _validate(table: pd.DataFrame, options: GridImportOptions,
         wrong = numbers.isna() & ~missing
         for i in table.index[wrong][:MAX_ROWS_LISTED]:
             report.error("text in a number column", "write counts as numbers; '-' or empty for no value",
-                         row=int(lines[i]), column=name, value=str(table.at[i, name])[:40])
+                         row=int(lines[i]), column=name, value=str(table.at[i, name])[:40],
+                         message_de="Text in einer Zahlenspalte",
+                         fix_de="Anzahlen als Zahlen schreiben; '-' oder leer für keinen Wert")
         frames.append(pd.DataFrame({"cell_id": table[id_column].str.strip(), "variable": name,
                                     "value": numbers}).loc[numbers.notna()])
     cells = pd.DataFrame({"cell_id": table[id_column].str.strip(), "x": parsed["x"], "y": parsed["y"],
@@ -231,7 +263,10 @@ def _store(conn: Connection, options: GridImportOptions, cells: pd.DataFrame, va
     existing = conn.execute(sa.text("SELECT resolution_m FROM grid_layer WHERE code = :layer"), params).scalar()
     if existing is not None and existing != resolution:
         report.error(f"layer {options.layer!r} holds {existing} m cells, the file {resolution} m cells",
-                     "import each resolution as its own layer (--layer ...)", column="layer")
+                     "import each resolution as its own layer (--layer ...)", column="layer",
+                     message_de=f"die Ebene {options.layer!r} enthält Gitterzellen zu {existing} m, die Datei zu "
+                                f"{resolution} m",
+                     fix_de="jede Auflösung als eigene Ebene importieren (--layer ...)")
         raise ImportFailed(report)
     conn.execute(sa.text("""
         INSERT INTO grid_layer (code, name_de, name_en, resolution_m, import_batch_id)

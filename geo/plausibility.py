@@ -20,7 +20,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from geo.crs import source_crs_name
-from geo.import_report import ImportLimits, ImportReport
+from geo.import_report import ImportLimits, ImportReport, de_number
 
 if TYPE_CHECKING:
     import geopandas as gpd  # annotations only: GeoPandas is slow to import
@@ -67,7 +67,9 @@ def assign_crs(frame: gpd.GeoDataFrame, crs: str | None, report: ImportReport) -
     try:
         given = CRS.from_user_input(source_crs_name(crs))  # the API's CRS vocabulary, any EPSG code
     except CRSError:
-        report.error(f"unknown CRS {crs!r}", "give an EPSG code such as EPSG:25833", column="crs")
+        report.error(f"unknown CRS {crs!r}", "give an EPSG code such as EPSG:25833", column="crs",
+                     message_de=f"unbekanntes Koordinatenreferenzsystem {crs!r}",
+                     fix_de="einen EPSG-Code wie EPSG:25833 angeben")
         return None
     if frame.crs is None:
         report.notes.append(f"no CRS in the file; assumed {crs} as requested")
@@ -94,7 +96,8 @@ def check_finite(geometry: gpd.GeoSeries, rows: Sequence[int], keys: Sequence[st
                      "check the coordinates and the CRS of the file; every coordinate must be a number",
                      row=int(rows[i]), keys=(str(keys[i]),),
                      message_de=f"die Geometrie hat Koordinaten, die keine endlichen Zahlen sind{when_de}",
-                     fix_de="Koordinaten und Koordinatenreferenzsystem der Datei prüfen")
+                     fix_de="Koordinaten und Koordinatenreferenzsystem der Datei prüfen; jede Koordinate muss "
+                            "eine Zahl sein")
     return len(bad) == 0
 
 
@@ -119,16 +122,19 @@ def check_region(frame: gpd.GeoDataFrame, region: Region, rows: Sequence[int], k
     where = f"{raw[0][0]:,.6g} / {raw[0][1]:,.6g}"
     fits = _fitting_candidates(raw, frame.crs, region)
     declared = _crs_name(frame.crs)
+    declared_de = declared
     if frame.crs.is_geographic:
         declared += " (longitude/latitude; also what a GeoJSON without a \"crs\" member means)"
+        declared_de += " (Länge/Breite; so gilt auch ein GeoJSON ohne \"crs\"-Element)"
     if fits == ["swapped"]:
         axes = "latitude/longitude" if frame.crs.is_geographic else "x and y (easting/northing)"
+        axes_de = "Breite/Länge" if frame.crs.is_geographic else "x und y (Rechts-/Hochwert)"
         report.error(f"{axes} look swapped: exchanged, the features lie in {region.described()}, as written "
                      f"({declared}) they do not",
                      "write x = longitude (easting) first and y = latitude (northing) second, as GeoJSON requires",
                      value=where, column="crs",
-                     message_de=f"x und y scheinen vertauscht: getauscht lägen die Objekte innerhalb {region.name_de}, "
-                                "so wie geschrieben nicht",
+                     message_de=f"{axes_de} scheinen vertauscht: getauscht lägen die Objekte innerhalb "
+                                f"{region.name_de}, so wie geschrieben ({declared_de}) nicht",
                      fix_de="x = Länge (Rechtswert) zuerst, y = Breite (Hochwert) danach schreiben, wie GeoJSON "
                             "es verlangt")
     elif fits:
@@ -138,15 +144,18 @@ def check_region(frame: gpd.GeoDataFrame, region: Region, rows: Sequence[int], k
                      f"give the CRS of the coordinates: {options} (HTTP: crs=...); it overrides what the file says",
                      value=where, column="crs",
                      message_de=f"die Koordinaten sehen nach {'/'.join(fits)} aus, die Datei nennt aber "
-                                f"{_crs_name(frame.crs)}; so gelesen liegen sie außerhalb {region.name_de}",
-                     fix_de=f"das System der Koordinaten angeben: {options} (HTTP: crs=...); es ersetzt die "
+                                f"{declared_de}; so gelesen liegen die Objekte außerhalb {region.name_de}",
+                     fix_de=f"das Koordinatenreferenzsystem der Koordinaten angeben: "
+                            f"{' oder '.join(f'--crs {f}' for f in fits)} (HTTP: crs=...); es ersetzt die "
                             "Angabe der Datei")
     else:
         report.error(f"every feature lies outside {region.described()} where the file's CRS {declared} puts them",
                      "check the coordinates and the CRS (--crs overrides the file's CRS); the region is the "
                      "parent areas, or for a first import DM_IMPORT_EXTENT", value=where, column="crs",
-                     message_de=f"alle Objekte liegen außerhalb {region.name_de}",
-                     fix_de="Koordinaten und Koordinatenreferenzsystem prüfen (--crs ersetzt das der Datei)")
+                     message_de=f"alle Objekte liegen außerhalb {region.name_de}, wenn man sie im "
+                                f"Koordinatenreferenzsystem der Datei ({declared_de}) liest",
+                     fix_de="Koordinaten und Koordinatenreferenzsystem prüfen (--crs ersetzt das der Datei); das "
+                            "Gebiet sind die Elterngebiete oder, beim ersten Import, DM_IMPORT_EXTENT")
     return False
 
 
@@ -206,7 +215,8 @@ def repair_outlines(geometry: gpd.GeoSeries, rows: Sequence[int], keys: Sequence
             report.error("the polygon intersects itself so that no area is left after repair",
                          "redraw the outline in a GIS (it folds onto itself)",
                          message_de="das Polygon schneidet sich selbst so, dass nach einer Reparatur keine Fläche "
-                                    "bleibt", fix_de="den Umriss im GIS neu zeichnen", **where)
+                                    "bleibt", fix_de="den Umriss im GIS neu zeichnen (er faltet sich auf sich selbst)",
+                         **where)
             continue
         change = abs(after.area - before.area) / max(after.area, before.area)
         if change > REPAIR_AREA_TOLERANCE:
@@ -214,8 +224,10 @@ def repair_outlines(geometry: gpd.GeoSeries, rows: Sequence[int], keys: Sequence
                          f"({before.area:,.6g} -> {after.area:,.6g}), so it is not repaired silently",
                          "redraw the outline in a GIS so that its ring does not cross itself (e.g. a bow-tie)",
                          message_de=f"ungültiger Umriss ({reason}); eine Reparatur würde seine Fläche um "
-                                    f"{change:.0%} ändern",
-                         fix_de="den Umriss im GIS so neu zeichnen, dass sich der Ring nicht selbst kreuzt", **where)
+                                    f"{de_number(change, '.0%')} ändern ({de_number(before.area, ',.6g')} -> "
+                                    f"{de_number(after.area, ',.6g')}), daher wird er nicht stillschweigend repariert",
+                         fix_de="den Umriss im GIS so neu zeichnen, dass sich sein Ring nicht selbst kreuzt (z. B. "
+                                "eine Acht)", **where)
         else:
             report.warning(f"invalid geometry repaired ({reason})", "check the repaired outline in a GIS",
                            message_de=f"ungültige Geometrie repariert ({reason})",

@@ -61,7 +61,9 @@ def import_points(conn: Connection, path: Path, options: PointImportOptions, *, 
     step = progress or (lambda _what, _done, _total: None)
     if not pd.Series([options.layer]).str.fullmatch(LAYER_CODE_PATTERN).iloc[0]:
         report.error(f"layer code {options.layer!r} is not allowed",
-                     "use lower-case letters, digits and _ (e.g. kitas)", column="layer")
+                     "use lower-case letters, digits and _ (e.g. kitas)", column="layer",
+                     message_de=f"der Ebenen-Code {options.layer!r} ist nicht zulässig",
+                     fix_de="Kleinbuchstaben, Ziffern und _ verwenden (z. B. kitas)")
         return report
     frame = read_layer_file(path, options, report)
     if frame is None:
@@ -105,23 +107,31 @@ def _validate(frame: gpd.GeoDataFrame, options: PointImportOptions, limits: Impo
     rows = pd.Series(range(1, len(frame) + 1), index=frame.index)
     keys = frame[options.key_field].astype("string").str.strip()
     for i in frame.index[keys.isna() | (keys == "")][:MAX_ROWS_LISTED]:
-        report.error("feature without key", f"fill {options.key_field!r}", row=int(rows[i]), column=options.key_field)
+        report.error("feature without key", f"fill {options.key_field!r}", row=int(rows[i]), column=options.key_field,
+                     message_de="Objekt ohne Schlüssel", fix_de=f"{options.key_field!r} füllen")
     duplicated = keys[keys.duplicated(keep=False) & keys.notna()]
     for key, group in list(duplicated.groupby(duplicated))[:MAX_ROWS_LISTED]:
         report.error(f"key {key} occurs {len(group)} times (rows {', '.join(str(rows[i]) for i in group.index)})",
                      "each facility must occur once; renumber or merge the features", row=int(rows[group.index[0]]),
-                     column=options.key_field, value=str(key))
+                     column=options.key_field, value=str(key),
+                     message_de=f"Schlüssel {key} kommt {len(group)}-mal vor (Zeilen "
+                                f"{', '.join(str(rows[i]) for i in group.index)})",
+                     fix_de="jede Einrichtung darf nur einmal vorkommen; Objekte neu nummerieren oder "
+                            "zusammenführen")
     geometry = frame.geometry
     for i in frame.index[geometry.isna() | geometry.is_empty][:MAX_ROWS_LISTED]:
         report.error("feature without coordinates", "geocode the facility or remove the row", row=int(rows[i]),
-                     keys=(str(keys[i]),))
+                     keys=(str(keys[i]),), message_de="Objekt ohne Koordinaten",
+                     fix_de="die Einrichtung geokodieren oder die Zeile entfernen")
     present = geometry.notna() & ~geometry.is_empty
     single = geometry.copy()
     multi = present & (geometry.geom_type == "MultiPoint")
     single[multi] = [g.geoms[0] if len(g.geoms) == 1 else g for g in geometry[multi]]
     for i in frame.index[present & (single.geom_type != "Point")][:MAX_ROWS_LISTED]:
         report.error(f"geometry is a {single[i].geom_type}, not a point", "deliver facilities as points",
-                     row=int(rows[i]), keys=(str(keys[i]),))
+                     row=int(rows[i]), keys=(str(keys[i]),),
+                     message_de=f"die Geometrie ist ein {single[i].geom_type}, kein Punkt",
+                     fix_de="Einrichtungen als Punkte liefern")
     if not report.ok:
         return frame
     points = gpd.GeoDataFrame(geometry=single, crs=frame.crs)
@@ -159,10 +169,13 @@ def _check_outside(conn: Connection, report: ImportReport) -> None:
         ORDER BY s.row""")).all()
     for row, key in outside[:MAX_ROWS_LISTED]:
         report.warning(f"point {key} lies outside every area", "check its coordinates and the file's CRS",
-                       row=row, keys=(key,))
+                       row=row, keys=(key,), message_de=f"der Punkt {key} liegt außerhalb aller Gebiete",
+                       fix_de="seine Koordinaten und das Koordinatenreferenzsystem der Datei prüfen")
     if len(outside) > MAX_ROWS_LISTED:
         report.warning(f"{len(outside) - MAX_ROWS_LISTED} more points lie outside every area",
-                       "check the coordinates and the file's CRS")
+                       "check the coordinates and the file's CRS",
+                       message_de=f"{len(outside) - MAX_ROWS_LISTED} weitere Punkte liegen außerhalb aller Gebiete",
+                       fix_de="die Koordinaten und das Koordinatenreferenzsystem der Datei prüfen")
 
 
 def _apply(conn: Connection, options: PointImportOptions, report: ImportReport) -> None:

@@ -45,7 +45,8 @@ def import_polygons(conn: Connection, path: Path, options: PolygonImportOptions,
     step = progress or (lambda _what, _done, _total: None)
     if not pd.Series([options.layer]).str.fullmatch(LAYER_CODE_PATTERN).iloc[0]:
         report.error(f"layer code {options.layer!r} is not allowed", "use lower-case letters, digits and _",
-                     column="layer")
+                     column="layer", message_de=f"der Ebenen-Code {options.layer!r} ist nicht zulässig",
+                     fix_de="Kleinbuchstaben, Ziffern und _ verwenden")
         return report
     frame = read_layer_file(path, options, report)
     if frame is None:
@@ -56,13 +57,19 @@ def import_polygons(conn: Connection, path: Path, options: PolygonImportOptions,
     rows = range(1, len(frame) + 1)
     for row, key, geom in zip(rows, keys, frame.geometry):
         if pd.isna(key) or key == "":
-            report.error("feature without key", f"fill {options.key_field!r}", row=row, column=options.key_field)
+            report.error("feature without key", f"fill {options.key_field!r}", row=row, column=options.key_field,
+                         message_de="Objekt ohne Schlüssel", fix_de=f"{options.key_field!r} füllen")
         if geom is None or geom.is_empty:
-            report.error("feature without geometry", "draw the polygon or remove the feature", row=row)
+            report.error("feature without geometry", "draw the polygon or remove the feature", row=row,
+                         message_de="Objekt ohne Geometrie", fix_de="das Polygon zeichnen oder das Objekt entfernen")
         elif geom.geom_type not in ("Polygon", "MultiPolygon"):
-            report.error(f"geometry is a {geom.geom_type}, not a polygon", "deliver areas as polygons", row=row)
+            report.error(f"geometry is a {geom.geom_type}, not a polygon", "deliver areas as polygons", row=row,
+                         message_de=f"die Geometrie ist ein {geom.geom_type}, kein Polygon",
+                         fix_de="Flächen als Polygone liefern")
     for key in keys[keys.duplicated() & keys.notna()].unique()[:MAX_ROWS_LISTED]:
-        report.error(f"key {key} occurs more than once", "each feature needs its own key", value=str(key))
+        report.error(f"key {key} occurs more than once", "each feature needs its own key", value=str(key),
+                     message_de=f"Schlüssel {key} kommt mehrfach vor",
+                     fix_de="jedes Objekt braucht einen eigenen Schlüssel")
     if not report.ok:
         return report
     frame = frame.reset_index(drop=True)
@@ -78,7 +85,9 @@ def import_polygons(conn: Connection, path: Path, options: PolygonImportOptions,
         srid = storage_srid(conn)
         source_srid = frame.crs.to_epsg()
         if source_srid is None:
-            report.error("the file's CRS has no EPSG code", "reproject the file to an EPSG CRS", column="crs")
+            report.error("the file's CRS has no EPSG code", "reproject the file to an EPSG CRS", column="crs",
+                         message_de="das Koordinatenreferenzsystem der Datei hat keinen EPSG-Code",
+                         fix_de="die Datei in ein Koordinatenreferenzsystem mit EPSG-Code umprojizieren")
             raise ImportFailed(report)
         report.batch_id = record_batch(conn, report, created_by, asdict(options))
         conn.execute(sa.text("""

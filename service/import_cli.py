@@ -8,13 +8,14 @@ recorded and audited as the operating-system user (`cli:<user>`), inside the imp
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 from rich.table import Table
 
-from geo.import_report import ImportReport, begin_import
+from geo.import_report import ImportReport, begin_import, de_number
 from indicators.ingest.kinds import import_kind
 from indicators.ingest.options import Fields, OptionError
 from service.audit import import_audit, record
@@ -65,17 +66,40 @@ def run_import(kind_name: str, files: list[Path], given: dict[str, Any], dry_run
         raise typer.Exit(code=1)
 
 
-def print_report(report: ImportReport) -> None:
+REPORT_LANG_ENV = "DM_REPORT_LANG"  # "de": the problem table in German (the import's own text, message_de/fix_de)
+_TABLE_DE = {"title": "{count} Problem(e) in {file}", "error": "Fehler", "warning": "Warnung",
+             "columns": ("Art", "Zeile", "Spalte", "Wert", "Problem", "Lösung")}
+
+
+def report_lang() -> str:
+    """The language of printed problems: DM_REPORT_LANG=de for German, English otherwise."""
+    return "de" if os.environ.get(REPORT_LANG_ENV, "").strip().lower().startswith("de") else "en"
+
+
+def print_report(report: ImportReport, lang: str | None = None) -> None:
+    german = (lang or report_lang()) == "de"
     if report.problems:
-        table = Table(title=f"{len(report.problems)} problem(s) in {report.file}", show_lines=False)
-        for column in ("severity", "row", "column", "value", "problem", "fix"):
+        title = (_TABLE_DE["title"].format(count=len(report.problems), file=report.file) if german
+                 else f"{len(report.problems)} problem(s) in {report.file}")
+        table = Table(title=title, show_lines=False)
+        for column in (_TABLE_DE["columns"] if german else ("severity", "row", "column", "value", "problem", "fix")):
             table.add_column(column, overflow="fold")
         for p in report.problems:
-            table.add_row(p.severity, "" if p.row is None else str(p.row), p.column or "", p.value or "",
-                          p.message, p.fix)
+            table.add_row(_TABLE_DE[p.severity] if german else p.severity, "" if p.row is None else str(p.row),
+                          p.column or "", p.value or "", (p.message_de or p.message) if german else p.message,
+                          (p.fix_de or p.fix) if german else p.fix)
         console.print(table)
     for note in report.notes:
         console.print(f"note: {note}")
+    if german:
+        verdict = "[green]ok[/]" if report.ok else "[red]abgelehnt, nichts geschrieben[/]"
+        mode = "Probelauf, nichts geschrieben" if report.dry_run else (
+            f"Lieferung {report.batch_id}" if report.batch_id else "keine Änderung")
+        counts = [de_number(n) for n in (report.rows_read, report.rows_written, report.rows_unchanged,
+                                         report.rows_superseded)]
+        console.print(f"{report.file}: {verdict}; {counts[0]} Zeilen gelesen, {counts[1]} geschrieben, "
+                      f"{counts[2]} unverändert, {counts[3]} ersetzt ({mode})")
+        return
     verdict = "[green]ok[/]" if report.ok else "[red]refused, nothing written[/]"
     mode = "dry run, nothing written" if report.dry_run else (
         f"batch {report.batch_id}" if report.batch_id else "no change")

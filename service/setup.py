@@ -182,7 +182,8 @@ def read_manifest(path: Path, report: ImportReport) -> Manifest | None:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         report.error(f"cannot read the manifest ({exc.__class__.__name__})", "save it as UTF-8 text",
-                     message_de="das Manifest ist nicht lesbar", fix_de="als UTF-8-Text speichern")
+                     message_de=f"das Manifest ist nicht lesbar ({exc.__class__.__name__})",
+                     fix_de="als UTF-8-Text speichern")
         return None
     try:
         data = yaml.safe_load(text)
@@ -190,7 +191,8 @@ def read_manifest(path: Path, report: ImportReport) -> Manifest | None:
         mark = getattr(exc, "problem_mark", None)
         report.error(f"not valid YAML ({getattr(exc, 'problem', None) or exc})",
                      "check indentation and quotes at this line", row=mark.line + 1 if mark else None,
-                     message_de="kein gültiges YAML", fix_de="Einrückung und Anführungszeichen in dieser Zeile prüfen")
+                     message_de=f"kein gültiges YAML ({getattr(exc, 'problem', None) or exc})",
+                     fix_de="Einrückung und Anführungszeichen in dieser Zeile prüfen")
         return None
     if not isinstance(data, dict):
         report.error("the manifest is not a mapping of keys (levels:, boundaries:, ...)",
@@ -246,12 +248,15 @@ def check_manifest(engine: Engine | None, path: Path, *, confine: bool = False,
             report.warning(f"this database stores geometries in EPSG:{srid} (fixed when it was created), not "
                            f"{manifest.storage_crs}", "nothing to do: the files are transformed to EPSG:"
                            f"{srid}; for {manifest.storage_crs} set up a new database", column="storage_crs",
-                           message_de=f"diese Datenbank speichert Geometrien in EPSG:{srid}",
-                           fix_de=f"nichts zu tun: die Dateien werden nach EPSG:{srid} umgerechnet")
+                           message_de=f"diese Datenbank speichert Geometrien in EPSG:{srid} (beim Anlegen "
+                                      f"festgelegt), nicht in {manifest.storage_crs}",
+                           fix_de=f"nichts zu tun: die Dateien werden nach EPSG:{srid} umgerechnet; für "
+                                  f"{manifest.storage_crs} eine neue Datenbank einrichten")
     if manifest.storage_crs is not None and manifest.storage_epsg is None:
         report.error(f"storage_crs {manifest.storage_crs!r} is not an EPSG code", "write it as EPSG:25832",
                      column="storage_crs", value=manifest.storage_crs,
-                     message_de="storage_crs ist kein EPSG-Code", fix_de="als EPSG:25832 schreiben")
+                     message_de=f"storage_crs {manifest.storage_crs!r} ist kein EPSG-Code",
+                     fix_de="als EPSG:25832 schreiben")
     levels = checked.levels = _check_levels(manifest, stored_levels, report)
     indicators = stored_indicators | _check_catalogues(checked, confine, report)
     for i, item in enumerate(manifest.disclosure_partitions):
@@ -287,8 +292,10 @@ def _check_levels(manifest: Manifest, stored: dict[str, Level], report: ImportRe
         if same_rank:
             report.error(f"rank {spec.rank} is taken by level {same_rank[0]!r}", "give every level its own rank "
                          f"(used: {sorted({level.rank for level in known.values()})})", column=f"{where}.rank",
-                         value=str(spec.rank), message_de=f"Rang {spec.rank} hat schon Ebene {same_rank[0]!r}",
-                         fix_de="jeder Ebene einen eigenen Rang geben")
+                         value=str(spec.rank),
+                         message_de=f"Rang {spec.rank} ist schon an Ebene {same_rank[0]!r} vergeben",
+                         fix_de="jeder Ebene einen eigenen Rang geben "
+                                f"(vergeben: {sorted({level.rank for level in known.values()})})")
         if codes.count(spec.code) > 1:
             report.error(f"level {spec.code!r} is declared twice", "declare each level once", column=where,
                          value=spec.code, message_de=f"Ebene {spec.code!r} ist doppelt angelegt",
@@ -301,13 +308,17 @@ def _check_levels(manifest: Manifest, stored: dict[str, Level], report: ImportRe
         elif parent.rank <= spec.rank:
             report.error(f"the parent {spec.parent_code!r} (rank {parent.rank}) must rank above {spec.code!r} "
                          f"(rank {spec.rank})", "give coarser levels higher ranks", column=f"{where}.rank",
-                         value=str(spec.rank), message_de="die Elternebene muss einen höheren Rang haben",
+                         value=str(spec.rank),
+                         message_de=f"die Elternebene {spec.parent_code!r} (Rang {parent.rank}) muss einen höheren "
+                                    f"Rang haben als {spec.code!r} (Rang {spec.rank})",
                          fix_de="gröberen Ebenen höhere Ränge geben")
         elif (isinstance(parent, LevelSpec) and parent.key_length and spec.key_length
               and parent.key_length > spec.key_length):
             report.error(f"keys of {spec.code!r} ({spec.key_length} characters) are shorter than its parent's "
                          f"({parent.key_length})", "check key_length of both levels", column=f"{where}.key_length",
-                         value=str(spec.key_length), message_de="Schlüssel kürzer als die der Elternebene",
+                         value=str(spec.key_length),
+                         message_de=f"die Schlüssel von {spec.code!r} ({spec.key_length} Zeichen) sind kürzer als "
+                                    f"die der Elternebene ({parent.key_length})",
                          fix_de="key_length beider Ebenen prüfen")
     return known
 
@@ -329,7 +340,8 @@ def _check_catalogues(checked: CheckedManifest, confine: bool, report: ImportRep
             catalogue = read_catalogue(path)
         except CatalogueError as exc:
             report.error(f"catalogue refused: {exc}", "correct the catalogue (see docs/catalogue.md)", column=where,
-                         value=name, message_de=f"Katalog abgelehnt: {exc}", fix_de="den Katalog korrigieren")
+                         value=name, message_de=f"Katalog abgelehnt: {exc}",
+                         fix_de="den Katalog korrigieren (siehe docs/catalogue.md)")
             continue
         checked.catalogues.append(catalogue)
         codes |= {item.code for item in catalogue.indicators}
@@ -383,7 +395,8 @@ def _check_file(checked: CheckedManifest, kind: str, i: int, spec: FileSpec, lev
             _missing_file(report, f"{where}.file", spec.file)
         elif limits.max_file_bytes is not None and path.stat().st_size > limits.max_file_bytes:
             report.error(f"the file is larger than {limits.max_file_bytes / 1048576:.0f} MB", "split it",
-                         column=f"{where}.file", value=spec.file, message_de="die Datei ist zu groß",
+                         column=f"{where}.file", value=spec.file,
+                         message_de=f"die Datei ist größer als {limits.max_file_bytes / 1048576:.0f} MB",
                          fix_de="sie aufteilen")
     try:
         options = import_kind(kind).parse(as_fields(kind, spec))
@@ -405,13 +418,16 @@ def _check_file(checked: CheckedManifest, kind: str, i: int, spec: FileSpec, lev
             report.error(f"parent_key_length {options.parent_key_length} does not match the key length of level "
                          f"{parent.code!r} ({parent_length})", f"write parent_key_length: {parent_length}",
                          column=f"{where}.parent_key_length", value=str(options.parent_key_length),
-                         message_de="parent_key_length passt nicht zur Schlüssellänge der Elternebene",
+                         message_de=f"parent_key_length {options.parent_key_length} passt nicht zur "
+                                    f"Schlüssellänge der Ebene {parent.code!r} ({parent_length})",
                          fix_de=f"parent_key_length: {parent_length} schreiben")
         if parent is None and (options.parent_key or options.parent_key_length or options.parent_field):
             report.error(f"level {level!r} has no parent level, but a parent key is given",
                          "remove parent_key / parent_key_length / parent_field, or give the level a parent_code",
-                         column=where, message_de=f"Ebene {level!r} hat keine Elternebene",
-                         fix_de="Elternschlüssel entfernen oder der Ebene eine parent_code geben")
+                         column=where,
+                         message_de=f"Ebene {level!r} hat keine Elternebene, aber ein Elternschlüssel ist angegeben",
+                         fix_de="parent_key / parent_key_length / parent_field entfernen oder der Ebene einen "
+                                "parent_code geben")
     spec_level = levels[level] if level is not None else None
     if path is not None and path.is_file() and isinstance(spec_level, LevelSpec) and spec_level.key_length:
         _check_key_lengths(path, kind, where, options, spec_level, report)
@@ -458,9 +474,11 @@ def _check_key_lengths(path: Path, kind: str, where: str, options: Any, level: L
                  f"{level.code!r} (e.g. {', '.join(map(str, wrong.iloc[:3]))})", hint, column=where,
                  value=example, row=int(wrong.index[0]) + 1,
                  message_de=f"{len(wrong)} von {len(keys)} Schlüsseln haben nicht die {level.key_length} Zeichen "
-                            f"der Ebene {level.code!r}",
-                 fix_de=("Schlüssel hat die führende Null verloren: Schlüssel als Text speichern" if lost_zero else
-                         "Schlüsselspalte und key_length prüfen"))
+                            f"der Ebene {level.code!r} (z. B. {', '.join(map(str, wrong.iloc[:3]))})",
+                 fix_de=(f"ein Schlüssel hat seine führende Null verloren ({example} statt 0{example}): Schlüssel "
+                         "als Text speichern" if lost_zero else
+                         f"die Schlüsselspalte ({getattr(options, 'key_field', None) or options.key_column}) und "
+                         "key_length prüfen"))
 
 
 # -- applying ----------------------------------------------------------------------------------------------

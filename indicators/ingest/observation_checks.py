@@ -55,7 +55,9 @@ def parse_periods(rows: pd.DataFrame, options: ObservationImportOptions, report:
     listed = rows.iloc[unreadable].drop_duplicates("line").head(MAX_ROWS_LISTED_PER_PROBLEM)
     for line, text in zip(listed["line"].tolist(), listed["period_text"].astype(str).tolist()):
         report.error("cannot read the period", "write periods as 2020-12-31, 31.12.2020, 202012 or 2020",
-                     row=int(line), column=options.period_column, value=text[:40])
+                     row=int(line), column=options.period_column, value=text[:40],
+                     message_de="der Zeitpunkt ist nicht lesbar",
+                     fix_de="Zeitpunkte als 2020-12-31, 31.12.2020, 202012 oder 2020 schreiben")
     if len(unreadable):
         keep = ~np.isnat(periods)
         rows, periods, period_codes = rows[keep], periods[keep], period_codes[keep]
@@ -142,10 +144,16 @@ def drop_duplicates(rows: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
         if item.distinct > 1:
             report.error(f"area {key}, indicator {code}, period {period} occurs in rows {item.lines} with "
                          "different values", "keep one row per area, indicator and period",
-                         row=int(item.lines[1]), keys=(str(key), str(code)))
+                         row=int(item.lines[1]), keys=(str(key), str(code)),
+                         message_de=f"Gebiet {key}, Indikator {code}, Zeitpunkt {period} kommt in den Zeilen "
+                                    f"{item.lines} mit verschiedenen Werten vor",
+                         fix_de="je Gebiet, Indikator und Zeitpunkt eine Zeile behalten")
         else:
             report.warning(f"area {key}, indicator {code}, period {period} repeats in rows {item.lines}",
-                           "remove the repeated rows", row=int(item.lines[1]), keys=(str(key), str(code)))
+                           "remove the repeated rows", row=int(item.lines[1]), keys=(str(key), str(code)),
+                           message_de=f"Gebiet {key}, Indikator {code}, Zeitpunkt {period} wiederholt sich in den "
+                                      f"Zeilen {item.lines}",
+                           fix_de="die wiederholten Zeilen entfernen")
     return rows[~pd.Series(combined).duplicated(keep="first").to_numpy()]
 
 
@@ -230,21 +238,34 @@ def _report_unresolved(unresolved: pd.DataFrame, versions: pd.DataFrame, options
                          index=False)]
             report.error(f"area {key} has no boundary version valid at {pd.Timestamp(period).date()} (versions: {spans})",
                          "give the boundary version the data refers to (--boundaries-at YYYY-MM-DD)",
-                         row=line, column=options.key_column, value=key, keys=(key,))
+                         row=line, column=options.key_column, value=key, keys=(key,),
+                         message_de=f"Gebiet {key} hat keinen zum {pd.Timestamp(period).date()} gültigen "
+                                    f"Gebietsstand (Gebietsstände: {spans})",
+                         fix_de="den Gebietsstand angeben, auf den sich die Daten beziehen "
+                                "(--boundaries-at JJJJ-MM-TT)")
         elif looks_like_formula(pd.Series([key])).iloc[0]:
             report.error("the area key looks like a spreadsheet formula", "remove formulas; keys are plain text",
-                         row=line, column=options.key_column, value=key[:80])
+                         row=line, column=options.key_column, value=key[:80],
+                         message_de="der Gebietsschlüssel sieht wie eine Tabellenkalkulationsformel aus",
+                         fix_de="Formeln entfernen; Schlüssel sind reiner Text")
         elif key == "":
             report.error("the area key is empty", f"fill the column {options.key_column!r} in every row",
-                         row=line, column=options.key_column, value="")
+                         row=line, column=options.key_column, value="",
+                         message_de="der Gebietsschlüssel ist leer",
+                         fix_de=f"die Spalte {options.key_column!r} in jeder Zeile füllen")
         elif re.fullmatch(r"\d+", key) and key in without_zeros:
             report.error(f"area key {key} lost its leading zero(s)",
                          "format the key column as text in the spreadsheet (e.g. '01100101')",
-                         row=line, column=options.key_column, value=key, keys=(key,))
+                         row=line, column=options.key_column, value=key, keys=(key,),
+                         message_de=f"der Gebietsschlüssel {key} hat seine führende(n) Null(en) verloren",
+                         fix_de="die Schlüsselspalte in der Tabellenkalkulation als Text formatieren "
+                                "(z. B. '01100101')")
         else:
             report.error(f"unknown area key {key[:40]!r} on level {options.level!r}",
                          "correct the key or import the boundaries first", row=line, column=options.key_column,
-                         value=key[:80], keys=(key[:40],))
+                         value=key[:80], keys=(key[:40],),
+                         message_de=f"unbekannter Gebietsschlüssel {key[:40]!r} auf Ebene {options.level!r}",
+                         fix_de="den Schlüssel korrigieren oder zuerst die Gebietsgrenzen importieren")
         if len(report.problems) > 200:
             break
 

@@ -52,9 +52,12 @@ def long_parts(table: Table, options: ObservationImportOptions, indicators: dict
     for column in required:
         if column not in frame.columns:
             report.error(f"column {column!r} is missing", f"name it in the header; found {list(frame.columns)}",
-                         row=1, column=column)
+                         row=1, column=column, message_de=f"die Spalte {column!r} fehlt",
+                         fix_de=f"sie in der Kopfzeile benennen; vorhanden sind {list(frame.columns)}")
     if options.flag_reason_column and options.flag_reason_column not in frame.columns:
-        report.error(f"column {options.flag_reason_column!r} is missing", "correct --flag-reason-column", row=1)
+        report.error(f"column {options.flag_reason_column!r} is missing", "correct --flag-reason-column", row=1,
+                     message_de=f"die Spalte {options.flag_reason_column!r} fehlt",
+                     fix_de="--flag-reason-column korrigieren")
     if not report.ok:
         return None
     if options.layout == "long":
@@ -71,12 +74,15 @@ def long_parts(table: Table, options: ObservationImportOptions, indicators: dict
         if not mapping:
             report.error("no column is named like a known indicator code",
                          "map columns to indicator codes (--column S1=Arbeitslose) or load the catalogue first",
-                         row=1)
+                         row=1, message_de="keine Spalte heißt wie ein bekannter Indikator-Code",
+                         fix_de="Spalten Indikator-Codes zuordnen (--column S1=Arbeitslose) oder zuerst den Katalog "
+                                "laden")
             return None
         for source in mapping:
             if source not in frame.columns:
                 report.error(f"mapped column {source!r} is missing", f"found {list(frame.columns)}", row=1,
-                             column=source)
+                             column=source, message_de=f"die zugeordnete Spalte {source!r} fehlt",
+                             fix_de=f"vorhanden sind {list(frame.columns)}")
         if not report.ok:
             return None
         groups = [(code, None, source) for source, code in mapping.items()]
@@ -178,11 +184,17 @@ def _report_text_in_numbers(frame: pd.DataFrame, first_row: int, bad: list[tuple
         formula = looks_like_formula(pd.Series([cell])).iloc[0]
         report.error("a spreadsheet formula in a number column" if formula else "text in a number column",
                      "write numbers only (decimal comma or point); use '.', '-', 'x', '/' or leave empty for "
-                     "missing values", row=first_row + row, column=column, value=cell[:80])
+                     "missing values", row=first_row + row, column=column, value=cell[:80],
+                     message_de="eine Tabellenkalkulationsformel in einer Zahlenspalte" if formula
+                     else "Text in einer Zahlenspalte",
+                     fix_de="nur Zahlen schreiben (Dezimalkomma oder -punkt); für fehlende Werte '.', '-', 'x', '/' "
+                            "verwenden oder leer lassen")
     more = sum(len(rows) for rows, _ in bad) - MAX_ROWS_LISTED_PER_PROBLEM
     if more > 0:
         report.error(f"{more} more cells with text in number columns",
-                     "correct the cells listed above and check the rest of the column")
+                     "correct the cells listed above and check the rest of the column",
+                     message_de=f"{more} weitere Zellen mit Text in Zahlenspalten",
+                     fix_de="die oben genannten Zellen korrigieren und den Rest der Spalte prüfen")
 
 
 def _report_unknown_indicators(indicator: pd.Categorical, lines: np.ndarray, options: ObservationImportOptions,
@@ -196,5 +208,7 @@ def _report_unknown_indicators(indicator: pd.Categorical, lines: np.ndarray, opt
     for i in sorted((i for i in unknown if i in first_of), key=lambda i: str(indicator.categories[i])):
         code = str(indicator.categories[i])
         report.error(f"unknown indicator {code!r}", "add it to the indicator catalogue first, or correct the code",
-                     row=int(lines[first_of[i]]), column=options.indicator_column, value=code)
+                     row=int(lines[first_of[i]]), column=options.indicator_column, value=code,
+                     message_de=f"unbekannter Indikator {code!r}",
+                     fix_de="ihn zuerst in den Indikatorenkatalog aufnehmen oder den Code korrigieren")
     return True

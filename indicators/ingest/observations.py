@@ -77,7 +77,8 @@ def import_observations(
     def work() -> None:
         if get_level(conn, options.level) is None:
             known = [r[0] for r in conn.execute(sa.text("SELECT code FROM area_level ORDER BY rank"))]
-            report.error(f"unknown area level {options.level!r}", f"use one of {known}", column="level")
+            report.error(f"unknown area level {options.level!r}", f"use one of {known}", column="level",
+                         message_de=f"unbekannte Gebietsebene {options.level!r}", fix_de=f"eine von {known} angeben")
             raise ImportFailed(report)
         checks = RowChecks.load(conn, options)
         report.batch_id = record_batch(conn, report, created_by, _options_json(options))

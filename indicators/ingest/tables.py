@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.import_report import ImportLimits, ImportReport, reader_message, refuse_oversized
+from geo.import_report import ImportLimits, ImportReport, de_number, reader_message, refuse_oversized
 
 MAX_LINE_BYTES = 1 << 20  # a table row of a statistics office is a few hundred bytes
 SEPARATORS = (";", ",", "\t", "|")
@@ -75,13 +75,16 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
     cells show ("12,5", "1.234,5"). A file that shows none and has a cell like "1.709" (1709, or 1.709?) is
     refused with that question: nothing is guessed. `limits` bounds a workbook before it is parsed."""
     if not path.exists():
-        report.error("file not found", "check the path")
+        report.error("file not found", "check the path", message_de="Datei nicht gefunden", fix_de="den Pfad prüfen")
         return None
     size = path.stat().st_size
     if size == 0:
-        report.error("the file is empty", "export the table again, with a header row and data rows")
+        report.error("the file is empty", "export the table again, with a header row and data rows",
+                     message_de="die Datei ist leer",
+                     fix_de="die Tabelle erneut exportieren, mit Kopfzeile und Datenzeilen")
         return None
-    if refuse_oversized(size, limits, report, "split the file by period or indicator"):
+    if refuse_oversized(size, limits, report, "split the file by period or indicator",
+                        "die Datei nach Zeitpunkt oder Indikator aufteilen"):
         return None
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, report, sheet, decimal, thousands, text_columns, limits)
@@ -90,13 +93,16 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
         encoding = "utf-16"  # Excel's "Unicode text" export
     elif b"\x00" in raw[:65536] and not (encoding or "").lower().startswith("utf-16"):
         report.error("the file is binary, not a text table (it contains NUL bytes)",
-                     "export the table as CSV (UTF-8 or Windows-1252) or as .xlsx")
+                     "export the table as CSV (UTF-8 or Windows-1252) or as .xlsx",
+                     message_de="die Datei ist binär, keine Texttabelle (sie enthält NUL-Bytes)",
+                     fix_de="die Tabelle als CSV (UTF-8 oder Windows-1252) oder als .xlsx exportieren")
         return None
     too_long = _first_overlong_line(raw)
     if too_long is not None:
         line_no, length = too_long
         report.error(f"row {line_no} is {length:,} bytes long", "check that the file is a table with line breaks",
-                     row=line_no)
+                     row=line_no, message_de=f"Zeile {line_no} ist {de_number(length)} Bytes lang",
+                     fix_de="prüfen, ob die Datei eine Tabelle mit Zeilenumbrüchen ist")
         return None
     text, used_encoding = _decode(raw, encoding, report)
     if text is None:
@@ -104,13 +110,19 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
     lines = _first_nonblank_lines(text, 50)
     if len(lines) < 2:
         report.error("the file has a header but no data rows" if lines else "the file has no rows",
-                     "export the table with its data rows")
+                     "export the table with its data rows",
+                     message_de="die Datei hat eine Kopfzeile, aber keine Datenzeilen" if lines
+                     else "die Datei hat keine Zeilen",
+                     fix_de="die Tabelle mit ihren Datenzeilen exportieren")
         return None
     sep = separator or _sniff_separator(lines)
     if sep is None:
         report.error("cannot tell the column separator: the header has only one column",
                      "separate columns with ';' (German Excel) or ',' and give --separator if unusual", row=1,
-                     value=lines[0][:80])
+                     value=lines[0][:80],
+                     message_de="das Spaltentrennzeichen ist nicht erkennbar: die Kopfzeile hat nur eine Spalte",
+                     fix_de="Spalten mit ';' (deutsches Excel) oder ',' trennen und bei anderen Zeichen --separator "
+                            "angeben")
         return None
     try:
         sample = _read_csv(_head(text, 201), sep, dtype=object, nrows=200)
@@ -134,7 +146,9 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
     if not isinstance(frame.index, pd.RangeIndex):  # pandas made an index of the extra leading fields
         line = _first_longer_row(text, sep, len(header))
         report.error(f"the table is ragged (row {line} has more fields than the header's {len(header)})",
-                     "every row must have as many columns as the header; check quotes and separators", row=line)
+                     "every row must have as many columns as the header; check quotes and separators", row=line,
+                     message_de=f"die Tabelle ist ungleichmäßig (Zeile {line} hat mehr Felder als die "
+                                f"{len(header)} der Kopfzeile)", fix_de=_RAGGED_FIX_DE)
         return None
     frame.columns = [str(c).strip() for c in frame.columns]  # the header itself was checked on the sample
     if decimal is None:
@@ -196,18 +210,26 @@ def _report_ragged(exc: Exception, report: ImportReport) -> None:
     quote = re.search(r"EOF inside string starting at row (\d+)", str(exc))  # counted from 0, header included
     report.error(f"the table is ragged ({str(exc).strip()})",
                  "every row must have as many columns as the header; check quotes and separators",
-                 row=int(line.group(1)) if line else (int(quote.group(1)) + 1 if quote else None))
+                 row=int(line.group(1)) if line else (int(quote.group(1)) + 1 if quote else None),
+                 message_de=f"die Tabelle ist ungleichmäßig ({str(exc).strip()})", fix_de=_RAGGED_FIX_DE)
+
+
+_RAGGED_FIX_DE = "jede Zeile muss so viele Spalten haben wie die Kopfzeile; Anführungszeichen und Trennzeichen prüfen"
 
 
 def _checked_columns(frame: pd.DataFrame, separator: str | None, report: ImportReport) -> bool:
     """Strip the header names; False (with the problem reported) for one column or a repeated header."""
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame.columns) < 2:
-        report.error(f"only one column found with separator {separator!r}", "give the right --separator", row=1)
+        report.error(f"only one column found with separator {separator!r}", "give the right --separator", row=1,
+                     message_de=f"mit dem Trennzeichen {separator!r} nur eine Spalte gefunden",
+                     fix_de="das richtige --separator angeben")
         return False
     duplicates = [c for c in frame.columns if re.search(r"\.\d+$", c) and c.rsplit(".", 1)[0] in frame.columns]
     if duplicates:
-        report.error(f"the header repeats the columns {duplicates}", "give every column a distinct name", row=1)
+        report.error(f"the header repeats the columns {duplicates}", "give every column a distinct name", row=1,
+                     message_de=f"die Kopfzeile wiederholt die Spalten {duplicates}",
+                     fix_de="jeder Spalte einen eigenen Namen geben")
         return False
     return True
 
@@ -258,7 +280,9 @@ def _decode(raw: bytes, encoding: str | None, report: ImportReport) -> tuple[str
         try:
             return raw.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as exc:
-            report.error(f"the file is not valid {encoding} ({exc})", "give the right --encoding")
+            report.error(f"the file is not valid {encoding} ({exc})", "give the right --encoding",
+                         message_de=f"die Datei ist kein gültiges {encoding} ({exc})",
+                         fix_de="die richtige Zeichenkodierung angeben (--encoding)")
             return None, encoding
     if raw.startswith(b"\xef\xbb\xbf"):
         encoding = "utf-8-sig"
@@ -268,7 +292,9 @@ def _decode(raw: bytes, encoding: str | None, report: ImportReport) -> tuple[str
         if encoding == "utf-8-sig" or _has_utf8_multibyte(raw):
             line_no = raw[: exc.start].count(b"\n") + 1
             report.error("the file mixes encodings: parts are UTF-8, others not", "save the whole file as UTF-8",
-                         row=line_no, value=raw[max(0, exc.start - 10): exc.start + 10].decode("latin-1"))
+                         row=line_no, value=raw[max(0, exc.start - 10): exc.start + 10].decode("latin-1"),
+                         message_de="die Datei mischt Zeichenkodierungen: Teile sind UTF-8, andere nicht",
+                         fix_de="die ganze Datei als UTF-8 speichern")
             return None, "utf-8"
     try:
         return raw.decode("cp1252"), "cp1252"
@@ -351,6 +377,7 @@ def _decimal_of_whole(frame: pd.DataFrame, text_columns: Collection[str] | None,
     other = THOUSANDS[mark]
     whole, fraction = text.replace(mark, ""), text.replace(mark, ".")
     more = f"; {notation.ambiguous - 1:,} more cells like it" if notation.ambiguous > 1 else ""
+    more_de = f"; {de_number(notation.ambiguous - 1)} weitere solche Zellen" if notation.ambiguous > 1 else ""
     report.error(f"{text!r} may be {int(whole)} ({mark!r} as thousands separator) or {fraction} ({mark!r} as "
                  f"decimal separator), and nothing in the file says which{more}",
                  f"say how the file writes numbers: --decimal {other!r} if {text} means {int(whole)}, --decimal "
@@ -358,7 +385,7 @@ def _decimal_of_whole(frame: pd.DataFrame, text_columns: Collection[str] | None,
                  "separator (--thousands . / , / none)",
                  row=first_row + position, column=column, value=text,
                  message_de=f"{text!r} kann {whole} ({mark!r} als Tausendertrennzeichen) oder {fraction} ({mark!r} "
-                            "als Dezimaltrennzeichen) bedeuten, und nichts in der Datei sagt, was gilt",
+                            f"als Dezimaltrennzeichen) bedeuten, und nichts in der Datei sagt, was gilt{more_de}",
                  fix_de=f"angeben, wie die Datei Zahlen schreibt: --decimal {other!r}, wenn {text} {whole} bedeutet, "
                         f"--decimal {mark!r}, wenn es {fraction} bedeutet (HTTP: decimal=...); oder das "
                         "Tausendertrennzeichen nennen (--thousands)")
@@ -375,7 +402,9 @@ def _read_xlsx(path: Path, report: ImportReport, sheet: str | None, decimal: str
     while rows and all(cell is None or cell == "" for cell in rows[-1]):
         rows.pop()
     if len(rows) < 2:
-        report.error("the sheet has a header but no data rows", "fill the sheet or choose another with --sheet")
+        report.error("the sheet has a header but no data rows", "fill the sheet or choose another with --sheet",
+                     message_de="das Tabellenblatt hat eine Kopfzeile, aber keine Datenzeilen",
+                     fix_de="das Tabellenblatt füllen oder mit --sheet ein anderes wählen")
         return None
     width = max(len(row) for row in rows)
     header = [f"Unnamed: {i}" if cell is None or str(cell).strip() == "" else _cell_text(cell, ".").strip()
@@ -403,31 +432,40 @@ def _xlsx_rows(path: Path, report: ImportReport, sheet: str | None, limits: Impo
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())
     except zipfile.BadZipFile:
-        report.error("cannot read the workbook (it is not an .xlsx file)", "save it as .xlsx from Excel or LibreOffice")
+        report.error("cannot read the workbook (it is not an .xlsx file)", "save it as .xlsx from Excel or LibreOffice",
+                     message_de="die Arbeitsmappe ist nicht lesbar (sie ist keine .xlsx-Datei)",
+                     fix_de="sie aus Excel oder LibreOffice als .xlsx speichern")
         return None
     too_big = "deliver big tables as CSV, or ask an administrator to raise DM_MAX_XLSX_BYTES / DM_MAX_XLSX_ROWS"
+    too_big_de = ("große Tabellen als CSV liefern oder die Administration bitten, DM_MAX_XLSX_BYTES / "
+                  "DM_MAX_XLSX_ROWS zu erhöhen")
     if unpacked > limits.max_xlsx_bytes:
         report.error(f"the workbook unpacks to {unpacked:,} bytes, more than the {limits.max_xlsx_bytes:,} accepted",
-                     too_big, message_de=f"die Arbeitsmappe entpackt sich auf {unpacked:,} Bytes, mehr als die "
-                     f"zulässigen {limits.max_xlsx_bytes:,}", fix_de="große Tabellen als CSV liefern")
+                     too_big, message_de=f"die Arbeitsmappe entpackt sich auf {de_number(unpacked)} Bytes, mehr als "
+                     f"die zulässigen {de_number(limits.max_xlsx_bytes)}", fix_de=too_big_de)
         return None
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises InvalidFileException, KeyError, BadZipFile ...
         report.error(f"cannot read the workbook ({reader_message(exc, path, report.file)})",
-                     "save it as .xlsx from Excel or LibreOffice")
+                     "save it as .xlsx from Excel or LibreOffice",
+                     message_de=f"die Arbeitsmappe ist nicht lesbar ({reader_message(exc, path, report.file)})",
+                     fix_de="sie aus Excel oder LibreOffice als .xlsx speichern")
         return None
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
             report.error(f"the workbook has no sheet {sheet!r}", f"choose one of {workbook.sheetnames} (--sheet)",
-                         column="sheet")
+                         column="sheet", message_de=f"die Arbeitsmappe hat kein Tabellenblatt {sheet!r}",
+                         fix_de=f"eines von {workbook.sheetnames} wählen (--sheet)")
             return None
         worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
         over = (f"the sheet has more than the {limits.max_xlsx_rows:,} rows accepted", too_big)
-        german = {"message_de": f"das Tabellenblatt hat mehr als die zulässigen {limits.max_xlsx_rows:,} Zeilen",
-                  "fix_de": "große Tabellen als CSV liefern"}
+        german = {"message_de": f"das Tabellenblatt hat mehr als die zulässigen {de_number(limits.max_xlsx_rows)} "
+                                "Zeilen", "fix_de": too_big_de}
         if (worksheet.max_row or 0) - 1 > limits.max_xlsx_rows:  # the dimension the sheet declares
-            report.error(f"{over[0]} (it declares {worksheet.max_row:,})", over[1], **german)
+            report.error(f"{over[0]} (it declares {worksheet.max_row:,})", over[1],
+                         message_de=f"{german['message_de']} (es gibt {de_number(worksheet.max_row)} an)",
+                         fix_de=german["fix_de"])
             return None
         worksheet.reset_dimensions()  # a declared dimension may also be too small: read what is there
         rows = []
