@@ -28,6 +28,13 @@ def test_on_a_phone_the_map_comes_first_and_fills_most_of_the_screen(browser, li
     if panel.count():  # the explorer's controls follow the map instead of squeezing it
         assert panel.bounding_box()["y"] >= box["y"] + box["height"] - 1
         assert panel.bounding_box()["width"] >= PHONE["width"] - 20
+    legend = page.locator("details#legend")  # the index maps' legend (the explorer's has its own panel)
+    if legend.count():  # the legend starts folded to its title and covers little of the map; a tap opens it
+        folded = legend.bounding_box()
+        assert folded["height"] <= 0.12 * PHONE["height"], folded
+        legend.locator("summary").tap()
+        assert legend.get_attribute("open") is not None
+        assert legend.bounding_box()["height"] <= 0.45 * PHONE["height"] + 1
     if path.startswith("/explorer"):
         page.screenshot(path=str(artifacts / "explorer_phone.png"))
     context.close()

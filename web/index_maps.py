@@ -181,5 +181,10 @@ def legend_html(title: str, entries: list[LegendEntry], extra: list[str]) -> str
                                                  font-size: 12px; white-space: nowrap; }}
   #legend table.grid .cell {{ display: inline-block; min-width: 30px; padding: 1px 3px; border: 1px solid #777;
                              text-align: center; font-size: 11px; }}
+  #legend summary {{ cursor: pointer; }}
+  @media (max-width: 600px) {{  /* phones: the legend folds to its title (maps.js) and never hides the map */
+    #legend {{ left: 8px; right: 8px; bottom: 40px; max-width: none; max-height: 42vh; overflow: auto;
+              font-size: 12px; padding: 6px 8px; }}
+  }}
 </style>
-<div id="legend" role="region" aria-label="Legende"><strong>{escape(title)}</strong>{rows}{"".join(extra)}</div>"""
+<details id="legend" open role="region" aria-label="Legende"><summary><strong>{escape(title)}</strong></summary>{rows}{"".join(extra)}</details>"""

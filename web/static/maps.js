@@ -56,3 +56,12 @@ window.dmMaps = (function () {
 
   return {bindDetails: bindDetails};
 })();
+
+// On a phone the legend starts folded to its title (a tap opens it), so that the map stays visible.
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  var legend = document.getElementById("legend");
+  if (legend && legend.tagName === "DETAILS" && window.matchMedia("(max-width: 600px)").matches) {
+    legend.open = false;
+  }
+});
