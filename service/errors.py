@@ -24,6 +24,7 @@ from indicators.disclosure import PartitionError
 from indicators.import_undo import BatchNotFound, UndoRefused
 from indicators.index_definitions import DefinitionConflict, IndexNotFound
 from indicators.ingest.options import OptionError
+from indicators.segregation import SegregationInputError
 from indicators.values import PeriodNotFound
 
 log = logging.getLogger("district_monitor")
@@ -104,6 +105,8 @@ DOMAIN_ERRORS: dict[type[Exception], DomainProblem] = {
     PartitionError: DomainProblem(400),
     BatchNotFound: DomainProblem(404),
     UndoRefused: DomainProblem(409),
+    SegregationInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, **(
+        {"available": e.available} if e.available else {})}),
 }
 
 

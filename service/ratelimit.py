@@ -50,6 +50,8 @@ ROUTE_COSTS = {
     "/maps/hotspots": 30,
     "/maps/supply": 10,
     "/api/hotspots": 30,
+    "/api/segregation": 10,
+    "/api/segregation/local": 5,
     "/api/aggregate/polygon": 20,
     "/api/aggregate/radius": 10,
     "/api/aggregate/catchments": 20,
