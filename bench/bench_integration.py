@@ -1,0 +1,141 @@
+"""Benchmark of integration monitoring (docs/integration.md) on the demo database.
+
+1. Residential segregation, foreigners (EW_AUSL) vs the rest of the inhabitants (EW): every measure (4 two-group
+   measures and 4 spatial variants) for the whole city and each area of the level above the parent chain's
+   top-but-one (Berlin: the 12 Bezirke), over the Planungsräume, in every period with data; target < 5 s for
+   542 areas and 20 periods. The demo holds as many periods as are loaded (one until the 2015-2024 series is
+   merged), so the time per period is printed as well. Then the same for the 8 age groups (multigroup measures).
+2. The dissimilarity index of foreigners vs Germans per period for the city and, for the latest period, for
+   each borough, as a table.
+3. Wilson confidence intervals and the reliability rule for every share with numerator and denominator the
+   demo can form (each count indicator over the total it is part of), per area and period.
+
+Run: DATABASE_URL=postgresql+psycopg://... .venv/bin/python bench/bench_integration.py (a database holding the
+demo); without DATABASE_URL, a throwaway cluster is built with the demo first (about a minute).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from indicators.segregation import SegregationRequest, segregation  # noqa: E402
+from service.db import create_engine, upgrade  # noqa: E402
+from service.settings import Settings  # noqa: E402
+
+SETTINGS = Settings(_env_file=None, load_demo=False, map_tiles="", statement_timeout_ms=600_000)
+REPEATS = 3
+AGES = ("EW_U6", "EW_6_15", "EW_15_18", "EW_18_27", "EW_27_45", "EW_45_55", "EW_55_65", "EW_65PLUS")
+
+
+def database() -> tuple[sa.Engine, callable]:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        engine = create_engine(url, SETTINGS)
+        return engine, engine.dispose
+    from service.demo import load_demo
+    from service.embedded import EmbeddedCluster
+
+    root = Path(tempfile.mkdtemp(prefix="dm-bench-integration-"))
+    cluster = EmbeddedCluster(root, durable=False)
+    cluster.ensure_running()
+    admin = create_engine(cluster.url("postgres"), SETTINGS).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("CREATE DATABASE dm_bench_integration"))
+    admin.dispose()
+    engine = create_engine(cluster.url("dm_bench_integration"), SETTINGS)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+    print("loading the demo into a throwaway cluster ...", flush=True)
+    upgrade(engine, SETTINGS.storage_srid)
+    load_demo(engine)
+
+    def cleanup() -> None:
+        engine.dispose()
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+    return engine, cleanup
+
+
+def timed(function, repeats: int = REPEATS):
+    timings, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings), result
+
+
+def parent_levels(conn) -> tuple[str, str]:
+    """(finest level, the level below the top): Berlin plr and bez, Germany gemeinde and land."""
+    levels = conn.execute(sa.text("SELECT code, parent_code FROM area_level ORDER BY rank")).all()
+    finest = conn.execute(sa.text("""
+        SELECT l.code FROM area_level l WHERE EXISTS (SELECT 1 FROM area a WHERE a.level_code = l.code)
+        ORDER BY l.rank LIMIT 1""")).scalar_one()
+    parents = {code: parent for code, parent in levels}
+    chain = [finest]
+    while parents[chain[-1]] is not None:
+        chain.append(parents[chain[-1]])
+    return finest, chain[-2] if len(chain) > 1 else finest
+
+
+def bench_segregation(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        level, within = parent_levels(conn)
+        request = SegregationRequest(groups=("EW_AUSL",), total="EW", level=level, period="all", within=within)
+        start = time.perf_counter()
+        segregation(conn, request, {})  # first call: imports (numba) and queen weights
+        print(f"first call (imports, weights): {time.perf_counter() - start:.2f} s")
+        cache: dict = {}
+        segregation(conn, request, cache)
+        seconds, body = timed(lambda: segregation(conn, request, cache))
+        periods = len(body["periods"])
+        areas = max(r["areas"] for r in body["rows"] if r["scope_key"] is None)
+        scopes = len({(r["period"], r["scope_key"]) for r in body["rows"]})
+        print(f"segregation EW_AUSL vs rest, {areas} areas of {level!r}, city + each {within!r}, {periods} period(s), "
+              f"{len(body['rows'])} measures in {scopes} scopes: {seconds:.2f} s "
+              f"({seconds / periods:.2f} s per period; 20 periods: about {20 * seconds / periods:.1f} s)")
+        ages = SegregationRequest(groups=AGES, total="EW", level=level, period="all", within=within)
+        seconds, ages_body = timed(lambda: segregation(conn, ages, cache), repeats=1)
+        print(f"segregation of the 8 age groups (each vs the rest, and multigroup), {len(ages_body['rows'])} "
+              f"measures: {seconds:.2f} s")
+    print()
+    print("Dissimilarity index D, foreigners (EW_AUSL) vs Germans (EW - EW_AUSL), city, per period:")
+    print(f"{'period':<12} {'areas':>6} {'D':>7} {'spatial D':>10} {'D(adj)':>7}")
+    for period in body["periods"]:
+        rows = {r["measure"]: r for r in body["rows"] if r["period"] == period and r["scope_key"] is None}
+        print(f"{period.isoformat():<12} {rows['dissimilarity']['areas']:>6} {rows['dissimilarity']['value']:>7.4f} "
+              f"{rows['spatial_dissimilarity']['value']:>10.4f} {rows['adjusted_dissimilarity']['value']:>7.4f}")
+    latest = body["periods"][0]
+    print()
+    print(f"Dissimilarity index D, foreigners vs Germans, per {within!r} in {latest}:")
+    print(f"{'key':<6} {'name':<30} {'areas':>6} {'D':>7} {'spatial D':>10}")
+    for row in body["rows"]:
+        if row["period"] == latest and row["scope_key"] and row["measure"] == "dissimilarity":
+            spatial = next(r["value"] for r in body["rows"] if r["period"] == latest
+                           and r["scope_key"] == row["scope_key"] and r["measure"] == "spatial_dissimilarity")
+            print(f"{row['scope_key']:<6} {row['scope_name']:<30} {row['areas']:>6} {row['value']:>7.4f} {spatial:>10.4f}")
+
+
+def main() -> None:
+    engine, cleanup = database()
+    try:
+        bench_segregation(engine)
+    finally:
+        cleanup()
+
+
+if __name__ == "__main__":
+    main()
