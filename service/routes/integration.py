@@ -13,10 +13,12 @@ from geo.aggregation import cache_key, cached
 from indicators.clusters import feature_texts as area_feature_texts
 from indicators.segregation import (SegregationInputError, SegregationRequest, default_total, local_measures,
                                     segregation)
+from indicators.uncertainty import RateRequest, rate_table
+from indicators.values import resolve_period
 from service.auth import Principal, current_principal
 from service.formats import TABLE_FORMATS, offers, table_response
 from service.http import connection, json_response
-from service.params import Level, Period
+from service.params import Level, OptionalIndicator, Period
 from service.routes.index_lookup import feature_collection
 
 router = APIRouter(prefix="/api", tags=["integration"])
@@ -75,4 +77,29 @@ def segregation_local(conn: Conn, caller: Caller, groups: GroupsQuery, level: Le
         head = {key: value for key, value in body.items() if key != "areas"}
         return feature_collection(area_feature_texts(conn, level, body["boundaries_at"], body["areas"]),
                                   orjson.loads(orjson.dumps(head, default=str)))
+    return json_response(body)
+
+
+INTERVAL_FIELDS = ["key", "name", "numerator", "denominator", "value", "ci_low", "ci_high", "unreliable",
+                   "reliability", "flag", "smoothed"]
+CountQuery = Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
+                                         description="Count indicator (with `numerator`/`denominator`: a share "
+                                                     "formed from two counts, e.g. EW_AUSL over EW).")]
+
+
+@router.get("/intervals", summary="Confidence intervals (95 % Wilson) and the reliability mark ('statistisch "
+                                  "unsicher') of a share or rate per area; optional Empirical Bayes smoothing")
+def rate_intervals(conn: Conn, caller: Caller, level: Level, indicator: OptionalIndicator = None,
+                   numerator: CountQuery = None, denominator: CountQuery = None, period: Period = None,
+                   smooth: Annotated[str | None, Query(pattern="^(eb|spatial_eb)$", description="eb or spatial_eb: "
+                                                       "smoothed values for maps (labelled as smoothed).")] = None,
+                   fmt: Annotated[str, offers("json", *TABLE_FORMATS)] = "json"):
+    code = indicator or numerator
+    resolved = resolve_period(conn, level, period, code, caller.sees_unsuppressed) if code else None
+    request = RateRequest(level=level, period=resolved, indicator=indicator, numerator=numerator,
+                          denominator=denominator, smooth=smooth, unsuppressed=caller.sees_unsuppressed)
+    body = rate_table(conn, request)
+    if fmt in TABLE_FORMATS:
+        return table_response(fmt, body["areas"], INTERVAL_FIELDS if smooth else INTERVAL_FIELDS[:-1],
+                              f"intervalle_{code or 'rate'}_{level}")
     return json_response(body)
