@@ -25,6 +25,7 @@ from indicators.import_undo import BatchNotFound, UndoRefused
 from indicators.index_definitions import DefinitionConflict, IndexNotFound
 from indicators.ingest.options import OptionError
 from indicators.segregation import SegregationInputError
+from indicators.templates import TemplateError
 from indicators.uncertainty import RateInputError
 from indicators.values import PeriodNotFound
 
@@ -106,6 +107,8 @@ DOMAIN_ERRORS: dict[type[Exception], DomainProblem] = {
     PartitionError: DomainProblem(400),
     BatchNotFound: DomainProblem(404),
     UndoRefused: DomainProblem(409),
+    TemplateError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.errors[0]["field"],
+                                                                     "errors": e.errors}),
     RateInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field}),
     SegregationInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, **(
         {"available": e.available} if e.available else {})}),

@@ -3,23 +3,29 @@ every period) and its local measures per area (docs/integration.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+import sqlalchemy as sa
+from fastapi import APIRouter, Body, Depends, Query, Request
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import cache_key, cached
 from indicators.clusters import feature_texts as area_feature_texts
 from indicators.segregation import (SegregationInputError, SegregationRequest, default_total, local_measures,
                                     segregation)
+from indicators.templates import (LOWEST_LEVELS, Mapping, TemplateError, coverage_table, get_template,
+                                  list_templates, parse_mapping, read_mapping, shipped_mappings, template_coverage,
+                                  validate_mapping)
 from indicators.uncertainty import RateRequest, rate_table
 from indicators.values import resolve_period
-from service.auth import Principal, current_principal
-from service.formats import TABLE_FORMATS, offers, table_response
+from service.audit import record
+from service.auth import Principal, current_principal, require_role
+from service.formats import TABLE_FORMATS, Format, offers, table_response
 from service.http import connection, json_response
 from service.params import Level, OptionalIndicator, Period
 from service.routes.index_lookup import feature_collection
+from web.templates import render
 
 router = APIRouter(prefix="/api", tags=["integration"])
 Conn = Annotated[Connection, Depends(connection)]
@@ -103,3 +109,84 @@ def rate_intervals(conn: Conn, caller: Caller, level: Level, indicator: Optional
         return table_response(fmt, body["areas"], INTERVAL_FIELDS if smooth else INTERVAL_FIELDS[:-1],
                               f"intervalle_{code or 'rate'}_{level}")
     return json_response(body)
+
+
+# -- indicator sets as templates ------------------------------------------------------------------
+TEMPLATE_FIELDS = ["code", "field", "kind", "name_de", "name_en", "definition_de", "numerator_de", "denominator_de",
+                   "source_statistic", "lowest_level", "direction", "value_type", "by_group"]
+TEMPLATE_COVERAGE_FIELDS = ["template_indicator", "name_de", "field_name_de", "kind", "lowest_level", "indicator",
+                            "status", "note_de", "level", "periods", "areas", "with_value"]
+MAPPING_SETTING = "template_mapping."
+Steward = Annotated[Principal, Depends(require_role("data_steward"))]
+
+
+@router.get("/templates", summary="Indicator sets shipped as templates (KGSt, Länder integration monitoring)")
+def templates(fmt: Format):
+    items = [{"template": t.template, "title_de": t.title_de, "title_en": t.title_en, "publisher": t.publisher,
+              "reference": t.reference, "indicators": len(t.indicators),
+              "mappings": list(shipped_mappings(t.template))} for t in list_templates()]
+    if fmt in TABLE_FORMATS:
+        return table_response(fmt, [{**i, "mappings": "; ".join(i["mappings"])} for i in items], list(items[0]),
+                              "vorlagen")
+    return json_response({"templates": items})
+
+
+@router.get("/templates/{name}", summary="One template: its fields and indicators")
+def template(name: str, fmt: Format):
+    found = get_template(name)
+    rows = [{**i.model_dump(), "by_group": "; ".join(i.by_group)} for i in found.indicators]
+    if fmt in TABLE_FORMATS:
+        return table_response(fmt, rows, TEMPLATE_FIELDS, f"vorlage_{name}")
+    return json_response(found.model_dump())
+
+
+def _adopted(conn: Connection, name: str, mapping: str | None) -> tuple[str, Mapping]:
+    """The mapping of a coverage request: the shipped one named, else the one adopted (stored), else the only
+    shipped mapping of the template whose indicators all exist here."""
+    if mapping is not None:
+        return mapping, read_mapping(mapping, name)
+    stored = conn.execute(sa.text("SELECT value FROM dm_setting WHERE key = :key"),
+                          {"key": MAPPING_SETTING + name}).scalar()
+    if stored is not None:
+        return "adopted", parse_mapping(orjson.loads(stored))
+    known = set(conn.execute(sa.text("SELECT code FROM indicator")).scalars())
+    fitting = [stem for stem in shipped_mappings(name)
+               if {e.indicator for e in read_mapping(stem, name).entries} <= known]
+    if len(fitting) != 1:
+        raise TemplateError([{"field": "mapping", "message": "name the mapping (?mapping=): "
+                              + (f"shipped for this catalogue: {', '.join(fitting)}" if fitting else
+                                 "no shipped mapping fits this catalogue; adopt one with PUT "
+                                 f"/api/templates/{name}/mapping")}], 400)
+    return fitting[0], read_mapping(fitting[0], name)
+
+
+@router.get("/templates/{name}/coverage", summary="Which indicators of the set the municipality can report, on "
+                                                   "which levels and periods, and which are missing")
+def template_coverage_view(request: Request, conn: Conn, caller: Caller, name: str,
+                           mapping: Annotated[str | None, Query(max_length=80, pattern=r"^[a-z0-9_]+$",
+                                                                description="A shipped mapping; default: the "
+                                                                            "adopted one.")] = None,
+                           fmt: Annotated[str, offers("json", *TABLE_FORMATS, "html")] = "json"):
+    found = get_template(name)
+    mapping_name, chosen = _adopted(conn, name, mapping)
+    body = template_coverage(conn, found, chosen, caller.sees_unsuppressed)
+    if fmt in TABLE_FORMATS:
+        return table_response(fmt, coverage_table(body), TEMPLATE_COVERAGE_FIELDS, f"abdeckung_{name}")
+    if fmt == "html":
+        return render("integration_coverage.html", request, page_title=found.title_de, body=body,
+                      mapping_name=mapping_name, lowest_levels=LOWEST_LEVELS)
+    return json_response({**body, "mapping": mapping_name})
+
+
+@router.put("/templates/{name}/mapping", summary="Adopt a template: store the mapping of this municipality's "
+                                                 "indicators onto it (data steward)")
+def adopt_template(request: Request, principal: Steward, name: str, payload: Annotated[Any, Body()] = None):
+    found = get_template(name)
+    chosen = parse_mapping(payload)
+    with request.app.state.engine.begin() as conn:
+        validate_mapping(conn, found, chosen, drafts=True)
+        conn.execute(sa.text("""INSERT INTO dm_setting (key, value) VALUES (:key, :value)
+                                ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"""),
+                     {"key": MAPPING_SETTING + name, "value": orjson.dumps(chosen.model_dump()).decode()})
+        record(conn, principal, "template.adopted", "template", name, before=None, after=chosen.model_dump())
+    return json_response({"template": name, "entries": len(chosen.entries), "adopted": True})
