@@ -143,6 +143,12 @@ TABULAR = {
     "/api/aggregate/grid": "/api/aggregate/grid?layer=zensus_1km&variable=Einwohner",
     "/api/programmes/{programme_id}/evaluation": "/api/programmes/hostile/evaluation",
     "/collections/{collection_id}/download": "/collections/plr/download",
+    "/api/segregation": "/api/segregation?groups=EW_AUSL&level=plr&within=bez",
+    "/api/segregation/local": "/api/segregation/local?groups=EW_AUSL&level=plr",
+    "/api/intervals": "/api/intervals?numerator=EW_AUSL&denominator=EW&level=plr",
+    "/api/templates": "/api/templates",
+    "/api/templates/{name}": "/api/templates/kgst_integrationsmonitoring_2020",
+    "/api/templates/{name}/coverage": "/api/templates/kgst_integrationsmonitoring_2020/coverage",
 }
 
 
