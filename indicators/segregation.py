@@ -416,6 +416,9 @@ def local_measures(conn: Connection, request: SegregationRequest) -> dict[str, A
     period = resolve_periods(conn, request)[0]
     counts = read_counts(conn, request, period)
     frame = counts.frame
+    if frame.empty:
+        raise SegregationInputError("groups", f"no area of level {request.level!r} has public values of "
+                                    f"{', '.join(request.groups)} and {request.total} in {period}")
     data = pd.DataFrame(frame[counts.categories].astype(float)).reset_index(drop=True)
     cats = list(counts.categories)
     if len(cats) < 2:

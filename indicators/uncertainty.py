@@ -198,6 +198,8 @@ def rate_table(conn: Connection, request: RateRequest) -> dict[str, Any]:
         raise RateInputError("smooth", f"unknown smoothing {request.smooth!r}; use one of {', '.join(SMOOTHING)}", 400)
     scale, frame = read_rates(conn, request)
     table = intervals(frame, scale)
+    if request.smooth and not (table["denominator"] > 0).any():
+        raise RateInputError("smooth", "no area has a public numerator and a positive denominator to smooth")
     if request.smooth:
         geometries = None
         if request.smooth == "spatial_eb":
