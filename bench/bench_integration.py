@@ -129,10 +129,46 @@ def bench_segregation(engine: sa.Engine) -> None:
             print(f"{row['scope_key']:<6} {row['scope_name']:<30} {row['areas']:>6} {row['value']:>7.4f} {spatial:>10.4f}")
 
 
+def bench_intervals(engine: sa.Engine) -> None:
+    """Intervals and the reliability mark for every share the demo can form: each count indicator over each count
+    indicator it is a part of (declared partitions, else the catalogue's weight indicator), on every level and in
+    every period both have values; plus the shares and rates stored with numerator and denominator."""
+    from indicators.segregation import default_total
+    from indicators.uncertainty import RateRequest, rate_table
+
+    with engine.connect() as conn:
+        counts = conn.execute(sa.text("SELECT code FROM indicator WHERE kind = 'count' ORDER BY sort")).scalars().all()
+        pairs = [(code, default_total(conn, [code])) for code in counts]
+        pairs = [(n, d) for n, d in pairs if d and d != n]
+        combos = conn.execute(sa.text("""
+            SELECT DISTINCT o.indicator_code, a.level_code, o.period FROM observation_public o
+            JOIN area a ON a.id = o.area_id WHERE o.value IS NOT NULL""")).all()
+        have = {(c, lv, p) for c, lv, p in combos}
+        stored = conn.execute(sa.text("""
+            SELECT DISTINCT o.indicator_code, a.level_code, o.period FROM observation_public o
+            JOIN area a ON a.id = o.area_id JOIN indicator i ON i.code = o.indicator_code
+            WHERE i.kind IN ('share', 'rate') AND o.numerator IS NOT NULL AND o.denominator IS NOT NULL""")).all()
+        jobs = [RateRequest(level=lv, period=p, numerator=n, denominator=d)
+                for n, d in pairs for (c, lv, p) in sorted(have) if c == n and (d, lv, p) in have]
+        jobs += [RateRequest(level=lv, period=p, indicator=c) for c, lv, p in stored]
+        start = time.perf_counter()
+        cells = unreliable = 0
+        for job in jobs:
+            body = rate_table(conn, job)
+            cells += body["with_interval"]
+            unreliable += body["unreliable"]
+        seconds = time.perf_counter() - start
+    print(f"intervals for every share of the demo: {len(jobs)} tables (indicator x level x period; "
+          f"{len(stored)} stored with numerator and denominator), {cells} cells with an interval, {unreliable} marked "
+          f"'statistisch unsicher': {seconds:.2f} s")
+
+
 def main() -> None:
     engine, cleanup = database()
     try:
         bench_segregation(engine)
+        print()
+        bench_intervals(engine)
     finally:
         cleanup()
 
