@@ -9,6 +9,7 @@
    each borough, as a table.
 3. Wilson confidence intervals and the reliability rule for every share with numerator and denominator the
    demo can form (each count indicator over the total it is part of), per area and period.
+4. The typology (k-means, k = 5) of the areas of the finest level and "areas like this one".
 
 Run: DATABASE_URL=postgresql+psycopg://... .venv/bin/python bench/bench_integration.py (a database holding the
 demo); without DATABASE_URL, a throwaway cluster is built with the demo first (about a minute).
@@ -163,12 +164,33 @@ def bench_intervals(engine: sa.Engine) -> None:
           f"'statistisch unsicher': {seconds:.2f} s")
 
 
+def bench_typology(engine: sa.Engine) -> None:
+    """k-means types (k = 5, default indicators) and "areas like this one" for every area of the finest level."""
+    from indicators.typology import TypologyRequest, default_period, similar_areas, typology
+
+    with engine.connect() as conn:
+        level, _within = parent_levels(conn)
+        request = TypologyRequest(level=level, period=default_period(conn, level))
+        start = time.perf_counter()
+        typology(conn, request)  # imports scikit-learn
+        first = time.perf_counter() - start
+        seconds, body = timed(lambda: typology(conn, request))
+        print(f"typology of {len(body['areas'])} areas of {level!r} on {len(body['indicators'])} indicators, k = 5: "
+              f"{seconds:.2f} s (first call with the import: {first:.2f} s); sizes "
+              f"{[t['areas'] for t in body['types']]}")
+        key = body["areas"][0]["key"]
+        seconds, _similar = timed(lambda: similar_areas(conn, request, key))
+        print(f"areas like {key}: {seconds:.2f} s")
+
+
 def main() -> None:
     engine, cleanup = database()
     try:
         bench_segregation(engine)
         print()
         bench_intervals(engine)
+        print()
+        bench_typology(engine)
     finally:
         cleanup()
 

@@ -26,6 +26,7 @@ from indicators.index_definitions import DefinitionConflict, IndexNotFound
 from indicators.ingest.options import OptionError
 from indicators.segregation import SegregationInputError
 from indicators.templates import TemplateError
+from indicators.typology import TypologyInputError
 from indicators.uncertainty import RateInputError
 from indicators.values import PeriodNotFound
 
@@ -109,6 +110,7 @@ DOMAIN_ERRORS: dict[type[Exception], DomainProblem] = {
     UndoRefused: DomainProblem(409),
     TemplateError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.errors[0]["field"],
                                                                      "errors": e.errors}),
+    TypologyInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field}),
     RateInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field}),
     SegregationInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, **(
         {"available": e.available} if e.available else {})}),

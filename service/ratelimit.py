@@ -52,6 +52,7 @@ ROUTE_COSTS = {
     "/api/hotspots": 30,
     "/api/segregation": 10,
     "/api/segregation/local": 5,
+    "/api/typology": 10,
     "/api/aggregate/polygon": 20,
     "/api/aggregate/radius": 10,
     "/api/aggregate/catchments": 20,

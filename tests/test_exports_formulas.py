@@ -149,6 +149,8 @@ TABULAR = {
     "/api/templates": "/api/templates",
     "/api/templates/{name}": "/api/templates/kgst_integrationsmonitoring_2020",
     "/api/templates/{name}/coverage": "/api/templates/kgst_integrationsmonitoring_2020/coverage",
+    "/api/typology": "/api/typology?level=plr",
+    "/api/typology/{key}/similar": "/api/typology/01100101/similar?level=plr",
 }
 
 

@@ -17,8 +17,9 @@ from indicators.segregation import (SegregationInputError, SegregationRequest, d
 from indicators.templates import (LOWEST_LEVELS, Mapping, TemplateError, coverage_table, get_template,
                                   list_templates, parse_mapping, read_mapping, shipped_mappings, template_coverage,
                                   validate_mapping)
+from indicators.typology import DEFAULT_SEED, TypologyRequest, default_period, similar_areas, typology
 from indicators.uncertainty import RateRequest, rate_table
-from indicators.values import resolve_period
+from indicators.values import boundary_date_for, resolve_period
 from service.audit import record
 from service.auth import Principal, current_principal, require_role
 from service.formats import TABLE_FORMATS, Format, offers, table_response
@@ -190,3 +191,53 @@ def adopt_template(request: Request, principal: Steward, name: str, payload: Ann
                      {"key": MAPPING_SETTING + name, "value": orjson.dumps(chosen.model_dump()).decode()})
         record(conn, principal, "template.adopted", "template", name, before=None, after=chosen.model_dump())
     return json_response({"template": name, "entries": len(chosen.entries), "adopted": True})
+
+
+# -- area types and similar areas -----------------------------------------------------------------
+IndicatorsQuery = Annotated[str | None, Query(max_length=400, pattern=r"^[A-Za-z][A-Za-z0-9_]*(,[A-Za-z][A-Za-z0-9_]*)*$",
+                                              description="Comma-separated shares or rates; default: those with "
+                                                          "values for at least 90 % of the areas.")]
+
+
+def _typology_request(conn: Connection, caller: Principal, level: str, period: str | None, indicators: str | None,
+                      k: int = 5, seed: int = DEFAULT_SEED) -> TypologyRequest:
+    codes = tuple(indicators.split(",")) if indicators else ()
+    resolved = None if period or codes else default_period(conn, level, caller.sees_unsuppressed)
+    if resolved is None:
+        resolved = resolve_period(conn, level, period, codes[0] if codes else None, caller.sees_unsuppressed)
+    return TypologyRequest(level=level, period=resolved, indicators=codes, k=k, seed=seed,
+                           unsuppressed=caller.sees_unsuppressed)
+
+
+@router.get("/typology", summary="Area types: k-means on standardised indicators (fixed seed)")
+def area_typology(conn: Conn, caller: Caller, level: Level, period: Period = None, indicators: IndicatorsQuery = None,
+                  k: Annotated[int, Query(ge=2, le=20, description="Number of types.")] = 5,
+                  seed: Annotated[int, Query(ge=0, le=2**32 - 1, description="Random seed (same seed, same "
+                                                                              "types).")] = DEFAULT_SEED,
+                  fmt: Annotated[str, offers("json", *TABLE_FORMATS, "geojson")] = "json"):
+    request = _typology_request(conn, caller, level, period, indicators, k, seed)
+    body, _hit = cached(conn, cache_key("typology", **request.__dict__), lambda: typology(conn, request))
+    if fmt in TABLE_FORMATS:
+        return table_response(fmt, body["areas"], ["key", "name", "type"], f"gebietstypen_{level}")
+    if fmt == "geojson":
+        at = boundary_date_for(conn, level, request.period)
+        head = {key: value for key, value in body.items() if key != "areas"}
+        return feature_collection(area_feature_texts(conn, level, at, body["areas"]),
+                                  orjson.loads(orjson.dumps(head, default=str)))
+    return json_response(body)
+
+
+@router.get("/typology/{key}/similar", summary="Areas like this one: the nearest areas in standardised indicator "
+                                               "space, with the indicators that make them similar")
+def areas_like(conn: Conn, caller: Caller, key: str, level: Level, period: Period = None,
+               indicators: IndicatorsQuery = None,
+               n: Annotated[int, Query(ge=1, le=50, description="How many areas.")] = 5,
+               fmt: Annotated[str, offers("json", *TABLE_FORMATS)] = "json"):
+    request = _typology_request(conn, caller, level, period, indicators)
+    body = similar_areas(conn, request, key, n)
+    if fmt in TABLE_FORMATS:
+        rows = [{"key": s["key"], "name": s["name"], "distance": s["distance"],
+                 "similar_in": "; ".join(f"{w['indicator']} ({w['value']:g} / {w['this_value']:g})"
+                                         for w in s["similar_in"])} for s in body["similar"]]
+        return table_response(fmt, rows, ["key", "name", "distance", "similar_in"], f"aehnliche_gebiete_{key}")
+    return json_response(body)
