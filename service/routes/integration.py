@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from geo.aggregation import cache_key, cached
 from indicators.clusters import feature_texts as area_feature_texts
+from indicators.gaps import GapRequest, gap_table
 from indicators.segregation import (SegregationInputError, SegregationRequest, default_total, local_measures,
                                     segregation)
 from indicators.templates import (LOWEST_LEVELS, Mapping, TemplateError, coverage_table, get_template,
@@ -240,4 +241,25 @@ def areas_like(conn: Conn, caller: Caller, key: str, level: Level, period: Perio
                  "similar_in": "; ".join(f"{w['indicator']} ({w['value']:g} / {w['this_value']:g})"
                                          for w in s["similar_in"])} for s in body["similar"]]
         return table_response(fmt, rows, ["key", "name", "distance", "similar_in"], f"aehnliche_gebiete_{key}")
+    return json_response(body)
+
+
+# -- gaps between groups --------------------------------------------------------------------------
+GAP_FIELDS = ["key", "name", "numerator", "denominator", "group_numerator", "group_denominator", "rate_all",
+              "rate_group", "group_ci_low", "group_ci_high", "group_reliability", "rate_rest", "rest_ci_low",
+              "rest_ci_high", "rest_reliability", "difference", "ratio", "reason"]
+CountCode = Annotated[str, Query(max_length=40, pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="A count indicator.")]
+
+
+@router.get("/gaps", summary="Gap between a group and the rest: the group's and the rest's rate per area, with "
+                             "intervals, their difference (percentage points) and ratio")
+def group_gaps(conn: Conn, caller: Caller, level: Level, numerator: CountCode, denominator: CountCode,
+               group_numerator: CountCode, group_denominator: CountCode, period: Period = None,
+               fmt: Annotated[str, offers("json", *TABLE_FORMATS)] = "json"):
+    resolved = resolve_period(conn, level, period, group_numerator, caller.sees_unsuppressed)
+    body = gap_table(conn, GapRequest(numerator=numerator, denominator=denominator, group_numerator=group_numerator,
+                                      group_denominator=group_denominator, level=level, period=resolved,
+                                      unsuppressed=caller.sees_unsuppressed))
+    if fmt in TABLE_FORMATS:
+        return table_response(fmt, body["areas"], GAP_FIELDS, f"luecken_{group_numerator}_{level}")
     return json_response(body)
