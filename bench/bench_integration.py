@@ -1,8 +1,8 @@
 """Benchmark of integration monitoring (docs/integration.md) on the demo database.
 
 1. Residential segregation, foreigners (EW_AUSL) vs the rest of the inhabitants (EW): every measure (4 two-group
-   measures and 4 spatial variants) for the whole city and each area of the level above the parent chain's
-   top-but-one (Berlin: the 12 Bezirke), over the Planungsräume, in every period with data; target < 5 s for
+   measures and 4 spatial variants) for the whole city and each area of the level just below the top of the
+   hierarchy (Berlin: the 12 Bezirke), over the areas of the finest level (Berlin: 542 Planungsräume), in every period with data; target < 5 s for
    542 areas and 20 periods. The demo holds as many periods as are loaded (one until the 2015-2024 series is
    merged), so the time per period is printed as well. Then the same for the 8 age groups (multigroup measures).
 2. The dissimilarity index of foreigners vs Germans per period for the city and, for the latest period, for
