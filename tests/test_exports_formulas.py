@@ -151,6 +151,8 @@ TABULAR = {
     "/api/templates/{name}/coverage": "/api/templates/kgst_integrationsmonitoring_2020/coverage",
     "/api/typology": "/api/typology?level=plr",
     "/api/typology/{key}/similar": "/api/typology/01100101/similar?level=plr",
+    # the demo has no counts by group: four counts of the right shape, for the formats only
+    "/api/gaps": "/api/gaps?level=plr&numerator=EW_27_45&denominator=EW&group_numerator=EW_15_18&group_denominator=EW_W",
 }
 
 
