@@ -11,6 +11,9 @@
    demo can form (each count indicator over the total it is part of), per area and period.
 4. The typology (k-means, k = 5) of the areas of the finest level and "areas like this one".
 
+5. With HISTORY_CSV=<the Berlin population series 2015-2024 CSV>: the same measures for its 20 half-years, read
+   from the file (a preview until the series is imported into the demo), and the table per period and borough.
+
 Run: DATABASE_URL=postgresql+psycopg://... .venv/bin/python bench/bench_integration.py (a database holding the
 demo); without DATABASE_URL, a throwaway cluster is built with the demo first (about a minute).
 """
@@ -183,6 +186,60 @@ def bench_typology(engine: sa.Engine) -> None:
         print(f"areas like {key}: {seconds:.2f} s")
 
 
+def bench_history(engine: sa.Engine, path: Path) -> None:
+    """A preview until the population series is in the demo (branch `history`): the same measures
+    (`scope_measures`) on the series' counts read straight from its CSV (columns period/stand, PLR_ID, EW,
+    Auslaender), 20 half-years 2015-2024; spatial variants where the planning areas are those of the database's
+    boundaries (LOR from 2021), without them before. Boroughs are the first two digits of the key (Berlin's LOR
+    keys; the service itself follows parent keys). Not through `observation_public`: the series has no hidden
+    cells, and these are the published register counts."""
+    import pandas as pd
+
+    from indicators.clusters import read_geometries
+    from indicators.hotspots import queen_weights
+    from indicators.segregation import local_environment, scope_measures
+
+    series = pd.read_csv(path, dtype={"PLR_ID": str})
+    with engine.connect() as conn:
+        level, _within = parent_levels(conn)
+        at = conn.execute(sa.text("SELECT max(valid_from) FROM area WHERE level_code = :l"), {"l": level}).scalar()
+        geometries = read_geometries(conn, level, at)
+    weights = queen_weights(geometries)
+    start = time.perf_counter()
+    table = []
+    for stand, part in series.groupby("stand"):
+        counts = pd.DataFrame({"EW_AUSL": part["Auslaender"].to_numpy(float), "total": part["EW"].to_numpy(float)},
+                              index=part["PLR_ID"].to_numpy())
+        counts["rest"] = counts["total"] - counts["EW_AUSL"]
+        spatial = set(counts.index) <= set(geometries.index)
+        environment = local_environment(counts, ["EW_AUSL", "rest", "total"], weights) if spatial else None
+        scopes = [(None, counts)] + [(b, counts[counts.index.str[:2] == b]) for b in sorted({k[:2] for k in counts.index})]
+        for scope, frame in scopes:
+            rows = scope_measures(frame, ["EW_AUSL"], ["EW_AUSL", "rest"], environment,
+                                  geometries if spatial else None, weights if spatial else None)
+            table.append({"stand": stand, "scope": scope, "areas": len(frame), "lor": part["lor_system"].iloc[0],
+                          **{r["measure"]: r["value"] for r in rows}})
+    seconds = time.perf_counter() - start
+    stands = sorted({r["stand"] for r in table})
+    print(f"history preview {path.name}: {len(stands)} periods, city + boroughs, all measures "
+          f"(spatial from 2021): {seconds:.2f} s")
+    print()
+    print("Dissimilarity index D, foreigners vs Germans, Berlin (Planungsräume of the LOR valid then):")
+    print(f"{'reference date':<15} {'LOR':<24} {'areas':>6} {'D':>7} {'isolation':>10} {'spatial D':>10}")
+    for row in table:
+        if row["scope"] is None:
+            spatial = f"{row['spatial_dissimilarity']:.4f}" if "spatial_dissimilarity" in row else "-"
+            print(f"{row['stand']:<15} {row['lor']:<24} {row['areas']:>6} {row['dissimilarity']:>7.4f} "
+                  f"{row['isolation']:>10.4f} {spatial:>10}")
+    latest = stands[-1]
+    print()
+    print(f"Dissimilarity index D, foreigners vs Germans, per borough (first two digits of the key), {latest}:")
+    print(f"{'borough':<8} {'areas':>6} {'D':>7} {'spatial D':>10}")
+    for row in table:
+        if row["stand"] == latest and row["scope"] is not None:
+            print(f"{row['scope']:<8} {row['areas']:>6} {row['dissimilarity']:>7.4f} {row['spatial_dissimilarity']:>10.4f}")
+
+
 def main() -> None:
     engine, cleanup = database()
     try:
@@ -191,6 +248,10 @@ def main() -> None:
         bench_intervals(engine)
         print()
         bench_typology(engine)
+        history = os.environ.get("HISTORY_CSV")
+        if history and Path(history).is_file():
+            print()
+            bench_history(engine, Path(history))
     finally:
         cleanup()
 
