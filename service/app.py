@@ -15,9 +15,9 @@ from service.disconnects import DisconnectGuard, registry_for
 from service.errors import document_problems, install_error_handlers
 from service.middleware import ContentSecurityPolicyMiddleware, install_middleware, tile_origins
 from service.openapi import install_openapi
+from service.routes import integration as integration_routes
 from service.routes import (admin, aggregation, exports, health, imports, indicators, indices, map_geometry, notes,
                             ogc, pages, search, tiles)
-from service.routes import integration
 from service.routes import setup as setup_routes
 from service.attribution import SiteAttribution
 from service.settings import Settings, get_settings
@@ -73,8 +73,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (health.router, ogc.router, indicators.router, imports.router, indices.router, tiles.router,
                    exports.router, aggregation.router, notes.router, admin.router, pages.router, map_geometry.router,
-                   search.router, setup_routes.router, integration.router):
+                   search.router, setup_routes.router):
         app.include_router(router)
+    app.include_router(integration_routes.router)  # integration monitoring (docs/integration.md)
     install_openapi(app)  # per-collection paths with their queryables, media type of OpenAPI 3.1
     return app
 
