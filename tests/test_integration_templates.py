@@ -81,6 +81,7 @@ def test_adopting_a_mapping(own_engine: sa.Engine):
     entries = [{"indicator": "KI_16", "template_indicator": "KGST_02"},
                {"indicator": "EW_AUSL", "template_indicator": "KGST_05"}]
     with client_as(own_engine, "data_steward") as client:
+        assert client.get(f"/api/templates/{KGST}/coverage").json()["mapping"] == "berlin_kgst"  # cached, then
         assert client.put(f"/api/templates/{KGST}/mapping", json={"template": KGST, "entries": entries}).status_code == 200
         body = client.get(f"/api/templates/{KGST}/coverage").json()
     assert body["mapping"] == "adopted" and body["reported"] == 2

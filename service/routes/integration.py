@@ -190,6 +190,8 @@ def adopt_template(request: Request, principal: Steward, name: str, payload: Ann
         conn.execute(sa.text("""INSERT INTO dm_setting (key, value) VALUES (:key, :value)
                                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"""),
                      {"key": MAPPING_SETTING + name, "value": orjson.dumps(chosen.model_dump()).decode()})
+        # the coverage answers change: a new data version (cached answers and ETags are per version)
+        conn.execute(sa.text("UPDATE dm_setting SET value = (value::bigint + 1)::text WHERE key = 'data_version'"))
         record(conn, principal, "template.adopted", "template", name, before=None, after=chosen.model_dump())
     return json_response({"template": name, "entries": len(chosen.entries), "adopted": True})
 
