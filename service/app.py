@@ -15,6 +15,7 @@ from service.disconnects import DisconnectGuard, registry_for
 from service.errors import document_problems, install_error_handlers
 from service.middleware import ContentSecurityPolicyMiddleware, install_middleware, tile_origins
 from service.openapi import install_openapi
+from service.routes import integration as integration_routes
 from service.routes import (admin, aggregation, exports, health, imports, indicators, indices, map_geometry, notes,
                             ogc, pages, search, tiles)
 from service.routes import import_page
@@ -77,6 +78,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                    search.router, setup_routes.router, session_routes.router,
                    import_page.router):
         app.include_router(router)
+    app.include_router(integration_routes.router)  # integration monitoring (docs/integration.md)
     install_openapi(app)  # per-collection paths with their queryables, media type of OpenAPI 3.1
     return app
 

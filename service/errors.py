@@ -24,6 +24,11 @@ from indicators.disclosure import PartitionError
 from indicators.import_undo import BatchNotFound, UndoRefused
 from indicators.index_definitions import DefinitionConflict, IndexNotFound
 from indicators.ingest.options import OptionError
+from indicators.gaps import GapInputError
+from indicators.segregation import SegregationInputError
+from indicators.templates import TemplateError
+from indicators.typology import TypologyInputError
+from indicators.uncertainty import RateInputError
 from indicators.values import PeriodNotFound
 
 log = logging.getLogger("district_monitor")
@@ -104,6 +109,13 @@ DOMAIN_ERRORS: dict[type[Exception], DomainProblem] = {
     PartitionError: DomainProblem(400),
     BatchNotFound: DomainProblem(404),
     UndoRefused: DomainProblem(409),
+    TemplateError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.errors[0]["field"],
+                                                                     "errors": e.errors}),
+    GapInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field}),
+    TypologyInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field}),
+    RateInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field}),
+    SegregationInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, **(
+        {"available": e.available} if e.available else {})}),
 }
 
 

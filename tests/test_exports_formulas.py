@@ -143,6 +143,16 @@ TABULAR = {
     "/api/aggregate/grid": "/api/aggregate/grid?layer=zensus_1km&variable=Einwohner",
     "/api/programmes/{programme_id}/evaluation": "/api/programmes/hostile/evaluation",
     "/collections/{collection_id}/download": "/collections/plr/download",
+    "/api/segregation": "/api/segregation?groups=EW_AUSL&level=plr&within=bez",
+    "/api/segregation/local": "/api/segregation/local?groups=EW_AUSL&level=plr",
+    "/api/intervals": "/api/intervals?numerator=EW_AUSL&denominator=EW&level=plr",
+    "/api/templates": "/api/templates",
+    "/api/templates/{name}": "/api/templates/kgst_integrationsmonitoring_2020",
+    "/api/templates/{name}/coverage": "/api/templates/kgst_integrationsmonitoring_2020/coverage",
+    "/api/typology": "/api/typology?level=plr",
+    "/api/typology/{key}/similar": "/api/typology/01100101/similar?level=plr",
+    # the demo has no counts by group: four counts of the right shape, for the formats only
+    "/api/gaps": "/api/gaps?level=plr&numerator=EW_27_45&denominator=EW&group_numerator=EW_15_18&group_denominator=EW_W",
 }
 
 
