@@ -17,6 +17,7 @@ from service.middleware import ContentSecurityPolicyMiddleware, install_middlewa
 from service.openapi import install_openapi
 from service.routes import (admin, aggregation, exports, health, imports, indicators, indices, map_geometry, notes,
                             ogc, pages, search, tiles)
+from service.routes import reports as report_routes
 from service.routes import setup as setup_routes
 from service.attribution import SiteAttribution
 from service.settings import Settings, get_settings
@@ -72,7 +73,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (health.router, ogc.router, indicators.router, imports.router, indices.router, tiles.router,
                    exports.router, aggregation.router, notes.router, admin.router, pages.router, map_geometry.router,
-                   search.router, setup_routes.router):
+                   search.router, setup_routes.router, report_routes.router):
         app.include_router(router)
     install_openapi(app)  # per-collection paths with their queryables, media type of OpenAPI 3.1
     return app

@@ -21,9 +21,11 @@ from indicators.catalogue import DefinitionError, UnknownIndicator
 from indicators.clusters import ClusterInputError
 from indicators.composite import IndexDefinitionError
 from indicators.disclosure import PartitionError
+from indicators.findings import FindingError
 from indicators.import_undo import BatchNotFound, UndoRefused
 from indicators.index_definitions import DefinitionConflict, IndexNotFound
 from indicators.ingest.options import OptionError
+from indicators.report_lifecycle import ReportError
 from indicators.values import PeriodNotFound
 
 log = logging.getLogger("district_monitor")
@@ -104,6 +106,8 @@ DOMAIN_ERRORS: dict[type[Exception], DomainProblem] = {
     PartitionError: DomainProblem(400),
     BatchNotFound: DomainProblem(404),
     UndoRefused: DomainProblem(409),
+    ReportError: DomainProblem(lambda e: e.status, extra=lambda e: {"detail_de": e.de, **e.extra}),
+    FindingError: DomainProblem(422, extra=lambda e: {"field": e.field, "detail_de": e.de}),
 }
 
 
