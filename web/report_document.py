@@ -197,9 +197,14 @@ def period_document(figures: dict, lang: str) -> dict:
 def build(conn: Connection, document: dict, storage_srid: int, *, lang: str = "de", for_print: bool = False,
           links: dict | None = None, figures: dict | None = None, editor: dict | None = None) -> tuple[dict, str]:
     """Figures (computed unless given), maps and the HTML of a document."""
+    figures, maps = figures_and_maps(conn, document, storage_srid, figures)
+    return figures, render_document(document, figures, maps, lang=lang, for_print=for_print, links=links,
+                                    editor=editor)
+
+
+def figures_and_maps(conn: Connection, document: dict, storage_srid: int,
+                     figures: dict | None = None) -> tuple[dict, dict]:
     if figures is None:
         figures = document_figures(conn, period=document["period"], level=document.get("level"),
                                    area_keys=document.get("area_keys"))
-    maps = report_maps(conn, figures, storage_srid, None, False)
-    return figures, render_document(document, figures, maps, lang=lang, for_print=for_print, links=links,
-                                    editor=editor)
+    return figures, report_maps(conn, figures, storage_srid, None, False)

@@ -3,7 +3,7 @@
 areas, editors' notes and the indicator definitions as an appendix. HTML for the browser, A4 PDF for print.
 
 `integration_report` assembles the data (the JSON twin) through `geo` and `indicators`; `report_maps`
-draws the static maps; `render_report` writes the page. This module runs no SQL of its own.
+draws the static maps (SVG); `web.report_document` writes the document. This module runs no SQL of its own.
 """
 
 from __future__ import annotations
@@ -30,11 +30,10 @@ from web import indices
 from web.charts import data_uri
 from web.maps import MISSING_COLOUR, palette
 from web.profiles import Missing, area_profile, find_profile_area
-from web.templates import environment
 from web.values import decimals_for
 
 REPORT_GEOMETRY = {"simplify_m": 40.0, "precision": 4}  # the Gesamtindex map, 15 cm wide: 40 m is 0.15 mm
-SMALL_MAP_GEOMETRY = {"simplify_m": 150.0, "precision": 4}  # the maps per topic, 8 cm wide: 0.3 mm
+SMALL_MAP_UNITS = 320.0  # the maps per topic, 8 cm wide: one unit of the drawing is 0.25 mm
 OUTLINE_GEOMETRY = {"simplify_m": 40.0, "precision": 4}
 DEFAULT_PROFILES = 3
 ATTENTION_TERM = ("Gebiete mit besonderem Aufmerksamkeitsbedarf", "Areas requiring special attention")
@@ -113,10 +112,12 @@ def integration_report(conn: Connection, period: date, unsuppressed: bool,
     previous = next((p for p in available if p < period), None)
     values = pd.DataFrame(level_period_values(conn, level.code, period, unsuppressed))
     city_values = pd.DataFrame(level_period_values(conn, top.code, period, unsuppressed))
-    catalogue = [i for i in list_indicators(conn) if not values.empty and i["code"] in set(values["indicator"])]
+    present = set(values["indicator"]) if not values.empty else set()
+    catalogue = [i for i in list_indicators(conn) if i["code"] in present]
+    by_indicator = dict(tuple(values.groupby("indicator"))) if not values.empty else {}
     summary = []
     for indicator in catalogue:
-        rows = values[values["indicator"] == indicator["code"]]
+        rows = by_indicator[indicator["code"]]
         observed = rows["value"].dropna().astype(float)
         city = city_values[city_values["indicator"] == indicator["code"]]["value"] if not city_values.empty else []
         summary.append({
@@ -245,9 +246,8 @@ class SvgCanvas:
     reused by every map of a report; each map is then only a fill per area. Written by hand because drawing
     twenty matplotlib figures of 500 areas took 7 s per report; the result is vector graphics at any print size."""
 
-    WIDTH = 1000.0
-
-    def __init__(self, geometries: list[dict], outlines: list[dict]):
+    def __init__(self, geometries: list[dict], outlines: list[dict], width: float = 1000.0):
+        self.WIDTH = width
         rings = [ring for g in geometries + outlines for ring in _rings(g)]
         lons = [x for ring in rings for x, _y in ring] or [0.0, 1.0]
         lats = [y for ring in rings for _x, y in ring] or [0.0, 1.0]
@@ -263,7 +263,9 @@ class SvgCanvas:
         parts = []
         for ring in _rings(geometry):
             points: list[str] = []
-            for x, y in ring[:-1]:  # whole units (0.1 mm on paper); repeated points after rounding are dropped
+            # whole units; repeated points after rounding are dropped: a coarser canvas is a cheap simplification that
+            # keeps the shared edges of neighbours identical (both round the same vertices the same way)
+            for x, y in ring[:-1]:
                 point = f"{round((x - self.x0) * self.kx * self.scale)},{round((self.y1 - y) * self.scale)}"
                 if not points or points[-1] != point:
                     points.append(point)
@@ -278,11 +280,12 @@ class SvgCanvas:
                 by_fill.setdefault(fill, []).append(d)
         body = [f'<path d="{"".join(ds)}" fill="{fill}"/>' for fill, ds in by_fill.items()]
         marked = "".join(d for d, on in zip(self.paths, highlight or []) if on and d)
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-4 -4 {self.WIDTH + 8:.0f} {self.height + 8:.0f}" '
+        k = self.WIDTH / 1000  # line widths in units of the drawing
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{-4 * k:.1f} {-4 * k:.1f} {self.WIDTH + 8 * k:.0f} {self.height + 8 * k:.0f}" '
                 f'role="img"><title>{escape(title)}</title>'
-                f'<g stroke="#8c8c8c" stroke-width="0.6" stroke-linejoin="round">{"".join(body)}</g>'
-                f'<path d="{self.outlines}" fill="none" stroke="#222" stroke-width="1.8"/>'
-                + (f'<path d="{marked}" fill="none" stroke="#000" stroke-width="2.6"/>' if marked else "")
+                f'<g stroke="#8c8c8c" stroke-width="{0.6 * k:.2f}" stroke-linejoin="round">{"".join(body)}</g>'
+                f'<path d="{self.outlines}" fill="none" stroke="#222" stroke-width="{1.8 * k:.2f}"/>'
+                + (f'<path d="{marked}" fill="none" stroke="#000" stroke-width="{2.6 * k:.2f}"/>' if marked else "")
                 + "</svg>")
 
 
@@ -319,8 +322,7 @@ def report_maps(conn: Connection, report: dict, storage_srid: int, data_version:
         outline_geometries = [f["geometry"] for f in area_features(conn, outline.code, outline_at, storage_srid,
                                                                     **OUTLINE_GEOMETRY)]
     keys = [f["id"] for f in features]
-    small = {f["id"]: f["geometry"] for f in area_features(conn, level, at, storage_srid, **SMALL_MAP_GEOMETRY)}
-    canvas = SvgCanvas([small.get(k) for k in keys], outline_geometries)
+    canvas = SvgCanvas([f["geometry"] for f in features], outline_geometries, width=SMALL_MAP_UNITS)
     large = SvgCanvas([f["geometry"] for f in features], outline_geometries)
     values = pd.DataFrame(level_period_values(conn, level, period, unsuppressed))
     catalogue = {i["code"]: i for i in list_indicators(conn)}
@@ -362,9 +364,3 @@ def report_maps(conn: Connection, report: dict, storage_srid: int, data_version:
                                "no_class": sum(1 for f in fills if f == NO_CLASS_COLOUR),
                                "attention": sum(flagged)}
     return maps
-
-
-def render_report(report: dict, maps: dict[str, str], *, for_print: bool = False) -> str:
-    return environment.get_template("report.html").render(
-        page_title=f"Integrationsbericht {report['period'].strftime('%d.%m.%Y')}", r=report, maps=maps,
-        for_print=for_print, decimals_for=decimals_for)

@@ -36,7 +36,7 @@ from service.errors import bad_request
 from service.http import connection, json_response
 from service.params import Lang
 from web.pdf import html_to_pdf
-from web.report_document import build, municipality_name
+from web.report_document import build, figures_and_maps, municipality_name, render_document
 from web.reports import report_periods
 
 router = APIRouter(tags=["reports"])
@@ -176,10 +176,11 @@ def freeze(conn: Connection, report: dict, storage_srid: int) -> Frozen:
 
     approver = next((h["actor"] for h in reversed(report["history"]) if h["to_state"] == "approved"), None)
     document = document_of(report, published_at=datetime.now(UTC), approved_by=approver)
-    figures, html = build(conn, document, storage_srid, for_print=True)
-    _figures, screen = build(conn, document, storage_srid, figures=figures,
+    figures, maps = figures_and_maps(conn, document, storage_srid)
+    printed = render_document(document, figures, maps, for_print=True)
+    screen = render_document(document, figures, maps,
                              links={"PDF (A4)": f"/reports/documents/{report['id']}/v{report['version']}.pdf"})
-    return Frozen(figures=figures, html=screen, pdf=html_to_pdf(html))
+    return Frozen(figures=figures, html=screen, pdf=html_to_pdf(printed))
 
 
 @router.get("/api/findings", summary="Qualitative findings per area and topic")
