@@ -26,6 +26,7 @@ from indicators.import_undo import BatchNotFound, UndoRefused
 from indicators.index_definitions import DefinitionConflict, IndexNotFound
 from indicators.ingest.options import OptionError
 from indicators.report_lifecycle import ReportError
+from indicators.targets import TargetError
 from indicators.values import PeriodNotFound
 
 log = logging.getLogger("district_monitor")
@@ -108,6 +109,7 @@ DOMAIN_ERRORS: dict[type[Exception], DomainProblem] = {
     UndoRefused: DomainProblem(409),
     ReportError: DomainProblem(lambda e: e.status, extra=lambda e: {"detail_de": e.de, **e.extra}),
     FindingError: DomainProblem(422, extra=lambda e: {"field": e.field, "detail_de": e.de}),
+    TargetError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, "detail_de": e.de}),
 }
 
 

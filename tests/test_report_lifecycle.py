@@ -171,3 +171,42 @@ def test_findings_are_data_shown_in_the_profiles(steward, editor):
     assert made.status_code == 201 and made.json()["stance_de"] == "stellt die Indexklasse in Frage"
     figures = steward.get(f"/reports/{PERIOD}.json", params={"areas": "01100101"}).json()
     assert figures["profiles"][0]["findings"][0]["sample_size"] == 212
+
+
+def test_targets_need_data_and_show_their_progress(steward):
+    none = steward.post("/api/targets", json={
+        "indicator": "S1", "level": "plr", "area_key": "99999999", "base_value": 10, "base_year": 2018,
+        "target_value": 8, "target_year": 2025, "direction": "decrease"})
+    assert none.status_code == 422 and none.json()["field"] == "indicator"
+    wrong_way = steward.post("/api/targets", json={
+        "indicator": "S1", "level": "plr", "area_key": "01100101", "base_value": 10, "base_year": 2018,
+        "target_value": 12, "target_year": 2025, "direction": "decrease"})
+    assert wrong_way.status_code == 422 and wrong_way.json()["field"] == "target_value"
+    made = steward.post("/api/targets", json={
+        "indicator": "S1", "level": "plr", "area_key": "01100101", "base_value": 10, "base_year": 2018,
+        "target_value": 8, "target_year": 2025, "direction": "decrease"})
+    assert made.status_code == 201, made.text
+    target = made.json()
+    assert target["latest_value"] is not None
+    assert target["progress"] == pytest.approx((target["latest_value"] - 10) / (8 - 10), abs=1e-3)
+    figures = steward.get(f"/reports/{PERIOD}.json", params={"areas": "01100101"}).json()
+    assert figures["profiles"][0]["targets"][0]["indicator"] == "S1"
+
+
+def test_measures_are_a_register_with_ordered_dates_and_their_evaluation(steward, editor):
+    created = editor.post("/api/programmes", json={"id": "qm-test", "name": "Quartiersmanagement Test",
+                                                   "start_date": "2019-01-01", "level": "plr",
+                                                   "area_keys": ["01100101", "01100102"]})
+    assert created.status_code == 201, created.text
+    reversed_dates = steward.put("/api/measures/qm-test", json={"end_date": "2018-12-31"})
+    assert reversed_dates.status_code == 422 and reversed_dates.json()["field"] == "end_date"
+    assert "vertauscht" in reversed_dates.json()["detail_de"]
+    register = steward.put("/api/measures/qm-test", json={
+        "responsible_office": "Bezirksamt Mitte, Sozialraumorientierte Planungskoordination",
+        "end_date": "2024-12-31", "budget_eur": 250000, "indicators": ["S1", "S4"]})
+    assert register.status_code == 200 and register.json()["budget_eur"] == 250000
+    figures = steward.get(f"/reports/{PERIOD}.json", params={"areas": "01100101"}).json()
+    measure = next(m for m in figures["measures"] if m["id"] == "qm-test")
+    assert measure["areas_profiled"] == ["01100101"]
+    assert measure["evaluation"]["caveat_de"].startswith("Deskriptiver Vergleich")
+    assert {row["indicator"] for row in measure["evaluation"]["indicators"]} <= {"S1", "S4"}

@@ -10,6 +10,7 @@ Figures are always the public values: a report goes to the council and the publi
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from functools import cache
 
@@ -19,6 +20,7 @@ from geo.aggregation import AggregationInputError
 from indicators.findings import list_findings
 from indicators.programmes import evaluate_programme, list_programmes
 from indicators.report_lifecycle import SECTION_KINDS, SECTION_LABELS, STATE_LABELS
+from indicators.targets import list_targets
 from web.reports import integration_report, report_maps, sentences
 from web.templates import environment
 from web.values import decimals_for
@@ -78,6 +80,8 @@ TEXTS = {
     "profiles_given": ("Vom Integrationsbüro ausgewählte Gebiete.", "Areas chosen by the integration office."),
     "notes": ("Notizen der Redaktion", "Editors' notes"),
     "parent": ("übergeordnet", "parent"),
+    "targets": ("Ziele", "Targets"), "base": ("Basis", "base"), "latest": ("zuletzt", "latest"),
+    "progress": ("Fortschritt", "progress"), "reached": ("erreicht", "reached"),
     "borough": ("Bezirk", "Borough"), "count": ("Anzahl", "Number"),
     "change_words": ("„neu“, „weiterhin“ oder „nicht mehr“.", "“neu” (new), “weiterhin” (still) or “nicht mehr” "
                      "(no longer)."),
@@ -111,6 +115,9 @@ def narrative_html(text: str) -> str:
     if not text.strip():
         return ""
     rendered = _markdown().render(text)
+    # headings of the narrative sit below the section's own heading (h2): # and ## become h3, the rest h4
+    # (markdown-it escapes typed tags, so every <hN> here is its own)
+    rendered = re.sub(r"<(/?)h([1-6])>", lambda m: f"<{m[1]}h{3 if m[2] in '12' else 4}>", rendered)
     return nh3.clean(rendered, tags={"p", "em", "strong", "ul", "ol", "li", "a", "h3", "h4", "blockquote", "code",
                                      "pre", "table", "thead", "tbody", "tr", "th", "td", "br", "hr"},
                      attributes={"a": {"href"}}, url_schemes={"http", "https", "mailto"},
@@ -164,8 +171,10 @@ def document_figures(conn: Connection, *, period: date, level: str | None = None
     level_code = figures["level"]["code"]
     findings = list_findings(conn, level_code, sorted(keys))
     figures["findings"] = findings
+    targets = list_targets(conn, level_code, sorted(keys))
     for profile in figures["profiles"]:
         profile["findings"] = [f for f in findings if f["area_key"] == profile["area"]["key"]]
+        profile["targets"] = [t for t in targets if t["area_key"] == profile["area"]["key"]]
     figures["measures"] = measures(conn, level_code, {p["area"]["key"] for p in figures["profiles"]})
     figures["sources"] = attribution_lines(conn)
     figures["municipality"] = municipality_name(conn)

@@ -1,7 +1,8 @@
 """Reports as documents (issue 17): the API under /api/reports (JSON) and the document pages under
 /reports/documents. The integration office (data_steward) creates, writes and submits, the statistics office
 checks and approves or returns, publishing freezes figures, HTML and PDF (docs/reports.md). Findings
-(qualitative assessments per area) under /api/findings.
+(qualitative assessments per area) under /api/findings, targets under /api/targets, the register fields of a
+programme (measure) under /api/measures.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.responses import HTMLResponse, Response
 from geo.areas import find_areas
 from geo.levels import require_level
 from indicators.findings import create_finding, list_findings
+from indicators.programmes import update_register
 from indicators.report_lifecycle import (
     SECTION_KINDS,
     TRANSITIONS,
@@ -30,6 +32,7 @@ from indicators.report_lifecycle import (
     save_section,
     transition,
 )
+from indicators.targets import create_target, list_targets
 from service.audit import record
 from service.auth import Principal, current_principal, require_role
 from service.errors import bad_request
@@ -198,6 +201,52 @@ def finding_create(request: Request, payload: FindingIn, caller: Editor):
         created = create_finding(conn, **payload.model_dump(), created_by=caller.name)
         record(conn, caller, "create", "finding", str(created["id"]), None, {"area_key": created["area_key"]})
     return json_response(created, status=201)
+
+
+class TargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    indicator: str = Field(min_length=1, max_length=40, pattern=NO_NUL)
+    level: str = Field(min_length=1, max_length=40, pattern=NO_NUL)
+    area_key: str = Field(min_length=1, max_length=40, pattern=NO_NUL)
+    base_value: float
+    base_year: int = Field(ge=1900, le=2200)
+    target_value: float
+    target_year: int = Field(ge=1900, le=2200)
+    direction: Literal["decrease", "increase"]
+
+
+class MeasureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    responsible_office: str | None = Field(default=None, max_length=300, pattern=NO_NUL)
+    end_date: date | None = None
+    budget_eur: float | None = Field(default=None, ge=0, le=1e12)
+    indicators: list[Annotated[str, Field(max_length=40, pattern=NO_NUL)]] = Field(default_factory=list, max_length=50)
+
+
+@router.get("/api/targets", summary="Targets per indicator and area with their progress")
+def targets(conn: Conn, level: str | None = None, area_key: str | None = None):
+    items = list_targets(conn, level, [area_key] if area_key else None)
+    return json_response({"count": len(items), "targets": items})
+
+
+@router.post("/api/targets", status_code=201, summary="Set a target for an indicator in an area (integration "
+                                                      "office); refused for an indicator without data there")
+def target_create(request: Request, payload: TargetIn, caller: Writer):
+    with request.app.state.engine.begin() as conn:
+        require_level(conn, payload.level)
+        created = create_target(conn, **payload.model_dump(), created_by=caller.name)
+        record(conn, caller, "create", "target", str(created["id"]), None, {"indicator": created["indicator"]})
+    return json_response(created, status=201)
+
+
+@router.put("/api/measures/{programme_id}", summary="The register fields of a programme as a measure: responsible "
+                                                    "office, end date, budget, targeted indicators")
+def measure_update(request: Request, programme_id: Annotated[str, Path(max_length=60)], payload: MeasureIn,
+                   caller: Writer):
+    with request.app.state.engine.begin() as conn:
+        changed = update_register(conn, programme_id, **payload.model_dump())
+        record(conn, caller, "update", "programme", programme_id, None, payload.model_dump(mode="json"))
+    return json_response(changed)
 
 
 # --- pages ---------------------------------------------------------------------------------------------------
