@@ -97,6 +97,9 @@ def test_narrative_html_and_script_are_rendered_inert(steward, report):
     assert "<strong>Lage</strong>" in narrative and "<h2>" not in narrative or True
     assert "<script" not in narrative and "<img" not in narrative and 'href="javascript' not in narrative
     assert "&lt;script&gt;" in narrative  # shown as text
+    editor_panel = page.text.split('id="report-editor"', 1)[1]
+    assert 'data-to="review"' in editor_panel and 'data-to="approved"' not in editor_panel  # the writer's buttons
+    assert page.text.count('class="section-editor"') == 4 and '/static/report-editor.js' in page.text
 
 
 def test_the_life_cycle_follows_the_role_table(steward, statistics, editor, engine, report):
@@ -104,6 +107,8 @@ def test_the_life_cycle_follows_the_role_table(steward, statistics, editor, engi
     refused = steward.post(url, json={"to": "approved"})
     assert refused.status_code == 409 and refused.json()["possible"] == ["review"]
     assert steward.post(url, json={"to": "review"}).json()["state"] == "review"
+    checking = statistics.get(f"/reports/documents/{report['id']}").text  # the statistics office's page
+    assert 'data-to="approved"' in checking and 'data-to="draft"' in checking and "section-editor" not in checking
     editing = steward.put(f"/api/reports/{report['id']}/sections/summary", json={"narrative": "x", "revision": 3})
     assert editing.status_code == 409 and "nur ein Entwurf" in editing.json()["detail_de"]
     approving = editor.post(url, json={"to": "approved"})
@@ -171,6 +176,8 @@ def test_findings_are_data_shown_in_the_profiles(steward, editor):
     assert made.status_code == 201 and made.json()["stance_de"] == "stellt die Indexklasse in Frage"
     figures = steward.get(f"/reports/{PERIOD}.json", params={"areas": "01100101"}).json()
     assert figures["profiles"][0]["findings"][0]["sample_size"] == 212
+    profile = steward.get("/areas/plr/01100101")
+    assert "stabiler Nachbarschaft" in profile.text and "n = 212" in profile.text
 
 
 def test_targets_need_data_and_show_their_progress(steward):

@@ -20,7 +20,6 @@ from geo.aggregation import AggregationInputError
 from indicators.findings import list_findings
 from indicators.programmes import evaluate_programme, list_programmes
 from indicators.report_lifecycle import SECTION_KINDS, SECTION_LABELS, STATE_LABELS
-from indicators.targets import list_targets
 from web.reports import integration_report, report_maps, sentences
 from web.templates import environment
 from web.values import decimals_for
@@ -66,6 +65,7 @@ TEXTS = {
                          "group. Outlined black: areas requiring special attention."),
     "no_index": ("Zu diesem Zeitpunkt liegen keine Indexergebnisse vor.", "There are no index results at this date."),
     "findings": ("Qualitative Befunde", "Qualitative findings"),
+    "assessments": ("Einordnung vor Ort: bestätigt oder in Frage gestellt", "Local assessment: confirmed or questioned"),
     "no_findings": ("Keine qualitativen Befunde erfasst.", "No qualitative findings recorded."),
     "measures": ("Maßnahmen und Programme", "Measures and programmes"),
     "no_measures": ("Keine Maßnahmen erfasst.", "No measures recorded."),
@@ -171,10 +171,7 @@ def document_figures(conn: Connection, *, period: date, level: str | None = None
     level_code = figures["level"]["code"]
     findings = list_findings(conn, level_code, sorted(keys))
     figures["findings"] = findings
-    targets = list_targets(conn, level_code, sorted(keys))
-    for profile in figures["profiles"]:
-        profile["findings"] = [f for f in findings if f["area_key"] == profile["area"]["key"]]
-        profile["targets"] = [t for t in targets if t["area_key"] == profile["area"]["key"]]
+
     figures["measures"] = measures(conn, level_code, {p["area"]["key"] for p in figures["profiles"]})
     figures["sources"] = attribution_lines(conn)
     figures["municipality"] = municipality_name(conn)

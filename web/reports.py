@@ -238,7 +238,7 @@ def _profile_digest(profile: dict, period: date) -> dict:
     return {"area": profile["area"], "parent": profile["parent"], "city": profile["city"], "values": rows,
             "indices": [{k: ix[k] for k in ("name_de", "period", "class_label_de", "attention", "reason")}
                         for ix in profile["indices"]],
-            "notes": profile["notes"]}
+            "notes": profile["notes"], "findings": profile.get("findings", []), "targets": profile.get("targets", [])}
 
 
 class SvgCanvas:
