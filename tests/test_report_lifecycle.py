@@ -162,6 +162,8 @@ def test_the_public_sees_published_reports_only(engine, steward, report):
         page = anonymous.get(f"/reports/documents/{report['id']}")
         assert page.status_code == 200 and "Integrationsbericht 2020" in page.text
         assert anonymous.post(f"/api/reports/{draft['id']}/transitions", json={"to": "review"}).status_code == 401
+        listing = anonymous.get("/reports").text
+        assert f'href="/reports/documents/{report["id"]}/v1.pdf"' in listing and "Entwurf" not in listing
 
 
 def test_findings_are_data_shown_in_the_profiles(steward, editor):

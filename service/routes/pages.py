@@ -38,6 +38,7 @@ from web.profiles import (
     profile_csv_rows,
     render_profile,
 )
+from indicators.report_lifecycle import list_reports
 from web.report_document import build as build_document
 from web.report_document import document_figures, period_document
 from web.reports import report_periods, resolve_report_period
@@ -176,7 +177,8 @@ def reports(request: Request, conn: Conn, caller: Caller, fmt: Annotated[str, of
     if fmt == "json":
         return json_response({"reports": [{"period": p, "html": f"/reports/{p.isoformat()}",
                                            "pdf": f"/reports/{p.isoformat()}.pdf"} for p in periods]})
-    return render("reports.html", request, page_title="Integrationsberichte", periods=periods)
+    return render("reports.html", request, page_title="Integrationsberichte", periods=periods,
+                  documents=list_reports(conn, sees_drafts=caller.sees_drafts))
 
 
 @router.get("/reports/{period}", summary="Integration report of one period, generated from the data (all sections, "

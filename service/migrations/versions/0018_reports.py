@@ -102,6 +102,15 @@ def upgrade() -> None:
             created_at timestamptz NOT NULL DEFAULT now(),
             UNIQUE (indicator_code, level_code, area_key, target_year)
         )""")
+    # what anonymous readers see is cached by data_version (service/caching.py): published versions, the state
+    # and title of reports, findings and targets bump it; saving a draft's sections (autosave) does not
+    for table in ("report_version", "finding", "target"):
+        op.execute(f"""
+            CREATE TRIGGER {table}_bumps_data_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION bump_data_version()""")
+    op.execute("""
+        CREATE TRIGGER report_bumps_data_version AFTER INSERT OR DELETE OR UPDATE OF state, title ON report
+        FOR EACH STATEMENT EXECUTE FUNCTION bump_data_version()""")
     op.execute("""
         ALTER TABLE programme
             ADD COLUMN responsible_office text,
