@@ -298,7 +298,7 @@ def _rings(geometry: dict | None) -> list[list[list[float]]]:
 
 def report_maps(conn: Connection, report: dict, storage_srid: int, data_version: int | None,
                 unsuppressed: bool) -> dict[str, dict]:
-    """The report's maps as SVG (vector) data URIs with their legends, keyed by indicator code, plus
+    """The report's maps as SVG (vector; `svg` inline for pages, `src` a data URI for print) with their legends, keyed by indicator code, plus
     "gesamtindex" (groups of the Gesamtindex, attention areas outlined) when there is such an index at the period.
     Counts are never mapped as such: they are mapped as densities (per km²). `data_version` is accepted for the
     callers (geo.simplify keys its cache by the rows)."""
@@ -347,7 +347,8 @@ def report_maps(conn: Connection, report: dict, storage_srid: int, data_version:
         if classes.n_missing:
             legend.append(("kein Wert", MISSING_COLOUR))
         title = f"{item['code']} {item['name_de']}" + (" (Dichte)" if density else "")
-        maps[item["code"]] = {"src": data_uri(canvas.svg(fills, title=title), "image/svg+xml"), "title": title,
+        drawing = canvas.svg(fills, title=title)
+        maps[item["code"]] = {"src": data_uri(drawing, "image/svg+xml"), "svg": drawing, "title": title,
                               "unit": unit, "legend": legend, "density": density}
     gesamt = next((ix for ix in report["attention"] if ix["gesamtindex"]), None)
     if gesamt is not None:
@@ -359,7 +360,8 @@ def report_maps(conn: Connection, report: dict, storage_srid: int, data_version:
             if result["class"] in GESAMTINDEX_COLOURS:
                 counts[result["class"]] = counts.get(result["class"], 0) + 1
         entries = [LegendEntry(code, colour, counts.get(code, 0)) for code, colour in GESAMTINDEX_COLOURS.items()]
-        maps["gesamtindex"] = {"src": data_uri(large.svg(fills, flagged, gesamt["name_de"]), "image/svg+xml"),
+        drawing = large.svg(fills, flagged, gesamt["name_de"])
+        maps["gesamtindex"] = {"src": data_uri(drawing, "image/svg+xml"), "svg": drawing,
                                "title": gesamt["name_de"], "grid": gesamtindex_grid(entries),
                                "no_class": sum(1 for f in fills if f == NO_CLASS_COLOUR),
                                "attention": sum(flagged)}
