@@ -104,20 +104,44 @@ def create_programme(conn: Connection, definition: ProgrammeDefinition, created_
     return get_programme(conn, definition.id)
 
 
+PROGRAMME_COLUMNS = ("id, name, start_date, level_code AS level, area_keys, polygon_layer, polygon_key, created_by, "
+                     "created_at, responsible_office, end_date, budget_eur::float8 AS budget_eur, indicators")
+
+
 def get_programme(conn: Connection, programme_id: str) -> dict:
-    row = conn.execute(sa.text("""
-        SELECT id, name, start_date, level_code AS level, area_keys, polygon_layer, polygon_key, created_by, created_at
-        FROM programme WHERE id = :id"""), {"id": programme_id}).mappings().one_or_none()
+    row = conn.execute(sa.text(f"SELECT {PROGRAMME_COLUMNS} FROM programme WHERE id = :id"),
+                       {"id": programme_id}).mappings().one_or_none()
     if row is None:
         raise AggregationInputError(f"no programme {programme_id!r}", "id", status=404)
     return dict(row)
 
 
 def list_programmes(conn: Connection) -> list[dict]:
-    rows = conn.execute(sa.text("""
-        SELECT id, name, start_date, level_code AS level, area_keys, polygon_layer, polygon_key, created_by, created_at
-        FROM programme ORDER BY id"""))
+    rows = conn.execute(sa.text(f"SELECT {PROGRAMME_COLUMNS} FROM programme ORDER BY id"))
     return [dict(r._mapping) for r in rows]
+
+
+def update_register(conn: Connection, programme_id: str, *, responsible_office: str | None, end_date: date | None,
+                    budget_eur: float | None, indicators: list[str]) -> dict:
+    """The register fields of a programme as a measure: responsible office, end (not before the start), budget,
+    the indicators it targets (each must exist)."""
+    programme = get_programme(conn, programme_id)
+    if end_date is not None and end_date < programme["start_date"]:
+        raise AggregationInputError(f"end_date {end_date} lies before start_date {programme['start_date']}: the dates "
+                                    "are reversed", "end_date", status=422,
+                                    detail_de="Das Ende liegt vor dem Beginn: die Daten sind vertauscht.")
+    if budget_eur is not None and budget_eur < 0:
+        raise AggregationInputError("budget_eur must not be negative", "budget_eur", status=422)
+    known = {r[0] for r in conn.execute(sa.text("SELECT code FROM indicator WHERE code = ANY(:codes)"),
+                                        {"codes": indicators})}
+    unknown = [code for code in indicators if code not in known]
+    if unknown:
+        raise AggregationInputError(f"unknown indicators: {unknown}", "indicators", status=422)
+    conn.execute(sa.text("""
+        UPDATE programme SET responsible_office = :office, end_date = :end, budget_eur = :budget, indicators = :codes
+        WHERE id = :id"""), {"office": responsible_office, "end": end_date, "budget": budget_eur,
+                             "codes": indicators, "id": programme_id})
+    return get_programme(conn, programme_id)
 
 
 def programme_areas(conn: Connection, programme: dict, level: str, at: date) -> list[int]:

@@ -19,6 +19,7 @@ from service.routes import integration as integration_routes
 from service.routes import (admin, aggregation, exports, health, imports, indicators, indices, map_geometry, notes,
                             ogc, pages, search, tiles)
 from service.routes import import_page
+from service.routes import reports as report_routes
 from service.routes import session as session_routes
 from service.routes import setup as setup_routes
 from service.attribution import SiteAttribution
@@ -76,9 +77,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for router in (health.router, ogc.router, indicators.router, imports.router, indices.router, tiles.router,
                    exports.router, aggregation.router, notes.router, admin.router, pages.router, map_geometry.router,
                    search.router, setup_routes.router, session_routes.router,
-                   import_page.router):
+                   import_page.router, report_routes.router, integration_routes.router):
         app.include_router(router)
-    app.include_router(integration_routes.router)  # integration monitoring (docs/integration.md)
     install_openapi(app)  # per-collection paths with their queryables, media type of OpenAPI 3.1
     return app
 

@@ -21,11 +21,14 @@ from indicators.catalogue import DefinitionError, UnknownIndicator
 from indicators.clusters import ClusterInputError
 from indicators.composite import IndexDefinitionError
 from indicators.disclosure import PartitionError
+from indicators.findings import FindingError
 from indicators.import_undo import BatchNotFound, UndoRefused
 from indicators.index_definitions import DefinitionConflict, IndexNotFound
 from indicators.ingest.options import OptionError
 from indicators.gaps import GapInputError
+from indicators.report_lifecycle import ReportError
 from indicators.segregation import SegregationInputError
+from indicators.targets import TargetError
 from indicators.templates import TemplateError
 from indicators.typology import TypologyInputError
 from indicators.uncertainty import RateInputError
@@ -116,6 +119,9 @@ DOMAIN_ERRORS: dict[type[Exception], DomainProblem] = {
     RateInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field}),
     SegregationInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, **(
         {"available": e.available} if e.available else {})}),
+    ReportError: DomainProblem(lambda e: e.status, extra=lambda e: {"detail_de": e.de, **e.extra}),
+    FindingError: DomainProblem(422, extra=lambda e: {"field": e.field, "detail_de": e.de}),
+    TargetError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, "detail_de": e.de}),
 }
 
 

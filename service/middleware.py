@@ -447,9 +447,12 @@ class BodyLimitMiddleware:
                 return
         received = 0
         started = time.monotonic()
+        complete = False  # the whole body arrived: later receives wait for a disconnect, which has no deadline
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, complete
+            if complete:
+                return await receive()
             deadline = started + self.grace_s + received / self.min_bytes_per_s
             with anyio.move_on_after(max(deadline - time.monotonic(), 0)) as waited:
                 message = await receive()
@@ -459,6 +462,7 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise BodyTooLarge(limit)
+                complete = not message.get("more_body", False)
             return message
 
         await self.app(scope, limited_receive, send)

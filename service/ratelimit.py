@@ -47,6 +47,8 @@ ROUTE_COSTS = {
     "/api/areas/{key}/history": 2,
     "/explorer": 5,
     "/reports/{period}": 30,
+    "/reports/documents/{report_id}": 30,  # a working copy is rendered (published versions come from storage)
+    "/api/reports/{report_id}/transitions": 30,  # publishing renders the PDF
     "/maps/indices/{index_id}": 5,
     "/maps/hotspots": 30,
     "/maps/supply": 10,

@@ -16,8 +16,10 @@ from sqlalchemy.engine import Connection
 from geo.areas import find_areas, get_parent, list_children
 from geo.levels import get_level, list_levels
 from indicators.catalogue import list_indicators
+from indicators.findings import list_findings
 from indicators.notes import NOTE_KINDS, list_notes
 from indicators.standing import area_standing
+from indicators.targets import list_targets
 from indicators.values import area_values
 from web import indices
 from web.charts import data_uri, locator_svg, trend_svg
@@ -111,6 +113,9 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
         "indices": _index_results(conn, area, unsuppressed),
         "notes": [{**n, "kind_de": NOTE_KINDS.get(n["kind"], (n["kind"],))[0]}
                   for n in list_notes(conn, area["level_code"], area["key"])],
+        # qualitative findings and targets (docs/reports.md)
+        "findings": list_findings(conn, area["level_code"], [area["key"]]),
+        "targets": list_targets(conn, area["level_code"], [area["key"]]),
     }
 
 

@@ -18,7 +18,7 @@ from geo.levels import get_level, list_levels
 from service.auth import Principal, current_principal
 from service.formats import TABLE_FORMATS, all_fields, choose_format, offers, table_response
 from service.http import json_response, read_connection
-from service.params import PageLevel
+from service.params import Lang, PageLevel
 from web.explorer import (
     EXPORT_MEDIA,
     Choices,
@@ -38,13 +38,10 @@ from web.profiles import (
     profile_csv_rows,
     render_profile,
 )
-from web.reports import (
-    integration_report,
-    render_report,
-    report_maps,
-    report_periods,
-    resolve_report_period,
-)
+from indicators.report_lifecycle import list_reports
+from web.report_document import build as build_document
+from web.report_document import document_figures, period_document
+from web.reports import report_periods, resolve_report_period
 from web.templates import render
 
 router = APIRouter(tags=["pages"])
@@ -180,26 +177,30 @@ def reports(request: Request, conn: Conn, caller: Caller, fmt: Annotated[str, of
     if fmt == "json":
         return json_response({"reports": [{"period": p, "html": f"/reports/{p.isoformat()}",
                                            "pdf": f"/reports/{p.isoformat()}.pdf"} for p in periods]})
-    return render("reports.html", request, page_title="Integrationsberichte", periods=periods)
+    return render("reports.html", request, page_title="Integrationsberichte", periods=periods,
+                  documents=list_reports(conn, sees_drafts=caller.sees_drafts))
 
 
-@router.get("/reports/{period}", summary="Integration report of one period: HTML, JSON or A4 PDF "
-                                         "(also as /reports/{period}.pdf|.json)")
-def report(request: Request, conn: Conn, caller: Caller, period: str,
+@router.get("/reports/{period}", summary="Integration report of one period, generated from the data (all sections, "
+                                         "no narrative): HTML, JSON or A4 PDF (also as /reports/{period}.pdf|.json); "
+                                         "written and published reports: /api/reports")
+def report(request: Request, conn: Conn, caller: Caller, period: str, lang: Lang = "de",
            areas: Annotated[str | None, Query(max_length=2000, description="Comma-separated keys of the "
                                                                            "areas to profile.")] = None,
            f: Annotated[str | None, Query(pattern="^(html|json|pdf)$")] = None):
     period, f = split_suffix(period, f, ("json", "pdf", "html"))
-    chosen = resolve_report_period(conn, period, caller.sees_unsuppressed)
+    chosen = resolve_report_period(conn, period, False)  # a report shows the public figures (docs/reports.md)
     if isinstance(chosen, Missing):
         return not_found_page(request, chosen.message, chosen.choices)
     selected = [k.strip() for k in areas.split(",") if k.strip()] if areas else None
-    data = integration_report(conn, chosen, caller.sees_unsuppressed, selected)
+    figures = document_figures(conn, period=chosen, area_keys=selected)
     if f == "json":
-        return json_response(data)
-    settings = request.app.state.settings
-    maps = report_maps(conn, data, settings.storage_srid, data_version(request), caller.sees_unsuppressed)
-    html = render_report(data, maps, for_print=f == "pdf")
+        return json_response(figures)
+    stem = f"/reports/{chosen.isoformat()}"
+    _figures, html = build_document(conn, period_document(figures, lang), request.app.state.settings.storage_srid,
+                                    lang=lang, for_print=f == "pdf", figures=figures,
+                                    links={"PDF (A4)": f"{stem}.pdf", "JSON": f"{stem}.json",
+                                           "English" if lang == "de" else "Deutsch": f"{stem}?lang={'en' if lang == 'de' else 'de'}"})
     if f == "pdf":
         return pdf_response(html_to_pdf(html), f"integrationsbericht_{chosen.isoformat()}.pdf")
     return HTMLResponse(html)

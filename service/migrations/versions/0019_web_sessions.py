@@ -4,12 +4,12 @@ session belongs to its token (revoking or expiring the token ends its sessions) 
 after `expires_at` (service/sessions.py).
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0018
 """
 from alembic import op
 
 revision = "0019"
-down_revision = "0015"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,69 @@
+// Editing a report document in the browser: each section's Markdown is saved with the revision it started from
+// (PUT /api/reports/{id}/sections/{kind}); a 409 keeps the writer's text and shows the current one beside it.
+// Autosave 4 s after the last keystroke. Writes send X-CSRF-Token from <meta name="csrf-token"> when the page
+// has one (browser sign-in), and the session cookie (same origin).
+(function () {
+  "use strict";
+  var panel = document.getElementById("report-editor");
+  if (!panel) { return; }
+  var reportId = panel.dataset.report;
+  function headers() {
+    var h = { "Content-Type": "application/json", "Accept": "application/json" };
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta && meta.content) { h["X-CSRF-Token"] = meta.content; }
+    return h;
+  }
+  function detail(body) {
+    if (!body) { return ""; }
+    return (document.documentElement.lang === "en" ? body.detail : (body.detail_de || body.detail)) || "";
+  }
+  document.querySelectorAll("form.section-editor").forEach(function (form) {
+    var area = form.querySelector("textarea[name=narrative]");
+    var status = form.querySelector(".status");
+    var timer = null;
+    var saved = area.value;
+    function save() {
+      if (area.value === saved) { return; }
+      var text = area.value;
+      status.textContent = "speichert …";
+      fetch("/api/reports/" + reportId + "/sections/" + form.dataset.kind, {
+        method: "PUT", credentials: "same-origin", headers: headers(),
+        body: JSON.stringify({ narrative: text, revision: Number(form.dataset.revision) })
+      }).then(function (response) {
+        return response.json().catch(function () { return null; }).then(function (body) {
+          if (response.ok) {
+            form.dataset.revision = body.revision; saved = text;
+            status.textContent = "gespeichert (Stand " + body.revision + ")";
+            form.querySelector(".conflict").hidden = true;
+          } else if (response.status === 409 && body && body.current) {
+            form.dataset.revision = body.current.revision;  // the next save builds on the current text
+            var box = form.querySelector(".conflict");
+            box.hidden = false; box.querySelector("textarea").value = body.current.narrative;
+            status.textContent = detail(body);
+          } else {
+            status.textContent = "nicht gespeichert: " + (detail(body) || response.status);
+          }
+        });
+      }).catch(function () { status.textContent = "nicht gespeichert: keine Verbindung"; });
+    }
+    form.addEventListener("submit", function (event) { event.preventDefault(); clearTimeout(timer); save(); });
+    area.addEventListener("input", function () { clearTimeout(timer); status.textContent = "nicht gespeichert";
+      timer = setTimeout(save, 4000); });
+  });
+  panel.querySelectorAll("button.transition").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var status = panel.querySelector(".status");
+      status.textContent = button.dataset.to === "published" ? "wird erstellt … (PDF und eingefrorene Zahlen)" : "…";
+      button.disabled = true;
+      fetch("/api/reports/" + reportId + "/transitions", {
+        method: "POST", credentials: "same-origin", headers: headers(),
+        body: JSON.stringify({ to: button.dataset.to, revision: Number(panel.dataset.revision) })
+      }).then(function (response) {
+        return response.json().catch(function () { return null; }).then(function (body) {
+          if (response.ok) { window.location.reload(); return; }
+          button.disabled = false; status.textContent = detail(body) || String(response.status);
+        });
+      }).catch(function () { button.disabled = false; status.textContent = "keine Verbindung"; });
+    });
+  });
+}());
