@@ -214,3 +214,21 @@ def test_the_statistics_office_checks_a_file_in_the_browser_then_imports_it(site
     page.wait_for_selector("#import-report-title:text('Importiert')")
     assert count() == 3
     context.close()
+
+
+@pytest.mark.browser
+def test_the_integration_office_creates_a_report_draft_from_the_reports_page(site, browser):
+    engine, url = site
+    _id, token = token_for(engine, "data_steward", "Ines Integration")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{url}/anmelden?next=/reports")
+    page.fill("#signin-token", token)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_selector("#new-report-name")
+    page.fill("#new-report-name", "Integrationsbericht Probe")
+    page.get_by_role("button", name="Entwurf anlegen").click()
+    page.get_by_role("link", name="Integrationsbericht Probe").click()
+    page.wait_for_selector("h1")
+    assert "/reports/documents/" in page.url
+    context.close()

@@ -38,8 +38,9 @@ Caller = Annotated[Principal, Depends(current_principal)]
 # What each role may do in the browser, shown on /konto (docs/web.md "Signing in").
 ROLE_ABILITIES_DE = {
     "reader": ["alle veröffentlichten Seiten lesen"],
-    "editor": ["Notizen zu Gebieten schreiben und löschen (im Quartiersprofil)"],
-    "data_steward": ["unveröffentlichte Indikatoren und Indizes sehen"],
+    "editor": ["Notizen zu Gebieten schreiben und löschen (im Quartiersprofil)", "qualitative Befunde erfassen"],
+    "data_steward": ["Berichte anlegen, schreiben und zur Prüfung einreichen",
+                     "Ziele und qualitative Befunde erfassen", "unveröffentlichte Indikatoren und Indizes sehen"],
     "statistics_office": ["Daten importieren (mit Probelauf)", "Zahlen prüfen und Berichte freigeben",
                           "geheim gehaltene Werte sehen"],
     "admin": ["alles, auch Zugänge (Tokens) verwalten"],
