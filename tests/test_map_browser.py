@@ -188,7 +188,7 @@ def test_the_profile_page_shows_its_chart_and_locator(browser, live_server, arti
 def test_the_report_and_the_area_list_render(browser, live_server, artifacts):
     page = browser.new_page(viewport={"width": 1280, "height": 1400})
     page.goto(f"{live_server}/reports/2020-12-31", wait_until="load")
-    assert page.locator("table.maps img").count() >= 10
+    assert page.locator("table.map-grid td.small-map svg").count() >= 10  # vector maps, one per indicator
     page.screenshot(path=str(artifacts / "report_2020.png"))
     page.goto(f"{live_server}/areas?level=bez", wait_until="load")
     assert page.locator(".area-list li").count() == 12

@@ -80,7 +80,8 @@ def test_every_domain_error_in_the_table_is_a_client_error():
     samples = {cls: cls.__new__(cls) for cls in DOMAIN_ERRORS}
     for cls, exc in samples.items():  # attributes as the constructors set them
         exc.__dict__.update(field="x", message="m", status=422, extra={}, available=[], errors=[
-            {"field": "x", "message": "m"}], conflict=False, requested="2020", indicator=None, level=None, code="c")
+            {"field": "x", "message": "m"}], conflict=False, requested="2020", indicator=None, level=None, code="c",
+            de="d")
         Exception.__init__(exc, "message")
         problem = domain_problem(exc)
         assert 400 <= problem.status < 500, cls

@@ -38,10 +38,16 @@ def fuzz_target(pg_server, demo_template):
     pg_server.drop(name)
 
 
+# The browser's sign-in forms answer a wrong token with 401 by design and end the fuzzer's session; they are
+# tested as people use them (tests/test_signin.py).
+SIGN_IN_FORMS = {"/anmelden", "/abmelden"}
+
+
 def test_no_operation_answers_a_server_error_or_violates_its_schema(fuzz_target):
     app, token = fuzz_target
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
-    operations = sorted((result.ok() for result in schema.get_all_operations()),
+    operations = sorted((op for op in (result.ok() for result in schema.get_all_operations())
+                         if op.path not in SIGN_IN_FORMS),
                         key=lambda op: (op.method.upper() == "DELETE", op.path))  # deletions last
     assert len(operations) >= 20
     failures: list[str] = []
