@@ -181,9 +181,12 @@ def _validate_features(frame: gpd.GeoDataFrame, options: BoundaryImportOptions, 
                      row=int(rows[i]), column=options.key_field, value=str(keys[i])[:80])
     duplicated = keys[keys.duplicated(keep=False) & keys.notna()]
     for key, group in duplicated.groupby(duplicated):
-        report.error(f"key {key} occurs {len(group)} times (rows {', '.join(str(rows[i]) for i in group.index)})",
+        listed = ", ".join(str(rows[i]) for i in group.index)
+        report.error(f"key {key} occurs {len(group)} times (rows {listed})",
                      "each area must occur once per file; merge or renumber the features",
-                     row=int(rows[group.index[0]]), column=options.key_field, value=str(key), keys=(str(key),))
+                     row=int(rows[group.index[0]]), column=options.key_field, value=str(key), keys=(str(key),),
+                     message_de=f"Schlüssel {key} kommt {len(group)}-mal vor (Zeilen {listed})",
+                     fix_de="jedes Gebiet darf je Datei nur einmal vorkommen; Objekte zusammenführen oder umnummerieren")
     geometry = frame.geometry
     for i in frame.index[geometry.isna() | geometry.is_empty]:
         report.error("feature without geometry", "draw the area or remove the feature", row=int(rows[i]),
