@@ -76,3 +76,28 @@ def compare_editions(conn: Connection, published_path: Path) -> list[EditionComp
             differing = int((both["published"].fillna("") != both["reproduced"].fillna("")).sum())
             out.append(EditionComparison(edition, kind, _counts(theirs), _counts(reproduced), differing, len(both)))
     return out
+
+
+MIN_SHARE_SHOWN = 0.05  # an earlier area covering less than this share of the area is left out of its profile
+
+
+def edition_classes_for_area(conn: Connection, area_id: int) -> list[dict]:
+    """The Gesamtindex class of every published edition for one area, also across boundary reforms: for each
+    combination index run of the area's level (latest run per index and period), the areas of that run's
+    boundary version that cover at least 5 % of this area, with the share covered (1.0: the same area).
+    Classes of published indices are what readers see on the maps too; nothing else is read."""
+    rows = conn.execute(sa.text(f"""
+        WITH me AS (SELECT id, level_code, geom, area_m2 FROM area WHERE id = :id),
+        runs AS (
+            SELECT DISTINCT ON (ir.index_id, ir.period) ir.id, ir.index_id, ir.period, d.name_de
+            FROM index_run ir JOIN index_definition d ON d.id = ir.index_id AND d.published
+                 AND d.method = 'combination'
+            WHERE ir.level_code = (SELECT level_code FROM me)
+            ORDER BY ir.index_id, ir.period, greatest(ir.computed_at, ir.confirmed_at) DESC, ir.id DESC)
+        SELECT runs.index_id, runs.name_de, runs.period, a.key, a.name, a.valid_from, r.class, r.attention,
+               r.participating, r.reason, least(1.0, ST_Area(ST_Intersection(a.geom, me.geom)) / me.area_m2) AS share
+        FROM runs JOIN index_result r ON r.run_id = runs.id JOIN area a ON a.id = r.area_id CROSS JOIN me
+        WHERE a.geom && me.geom AND ST_Intersects(a.geom, me.geom)
+          AND ST_Area(ST_Intersection(a.geom, me.geom)) >= {MIN_SHARE_SHOWN} * me.area_m2
+        ORDER BY runs.period DESC, share DESC"""), {"id": area_id}).all()
+    return [dict(r._mapping) for r in rows]

@@ -13,7 +13,14 @@ import pandas as pd
 import pytest
 
 from indicators.editions import compare_editions
-from indicators.harmonise import crosswalk, denominator_codes, move_counts, move_rate, public_values, version_areas
+from indicators.harmonise import (
+    crosswalk,
+    denominator_codes,
+    move_counts,
+    move_rate,
+    public_values,
+    version_areas,
+)
 
 PUBLISHED = Path(__file__).resolve().parent.parent / "data" / "demo" / "berlin" / "history" / "mss_index_plr_2013_2019.csv"
 
@@ -69,3 +76,15 @@ def test_rebuilt_shares_of_2018_are_close_to_the_publishers_own(demo_engine, wal
     both = pd.concat([estimate["value"], published], axis=1, keys=["est", "pub"]).dropna()
     assert len(both) > 400  # assessed in both editions
     assert (both["est"] - both["pub"]).abs().mean() < 1.0  # percentage points (measured: bench/bench_history.py)
+
+
+def test_the_profile_lists_the_gesamtindex_of_every_edition_across_the_reforms(client):
+    """Allende II (09401433 from 2021) lay in Kietzer Feld/Nachtheide (09041301) until 2018: the profile names
+    that area and its class for MSS 2013-2019, and the area's own class for MSS 2021."""
+    body = client.get("/areas/plr/09401433?f=json").json()
+    editions = {e["period"]: e for e in body["editions"]}
+    assert set(editions) == {"2012-12-31", "2014-12-31", "2016-12-31", "2018-12-31", "2020-12-31"}
+    assert editions["2020-12-31"]["key"] == "09401433" and editions["2020-12-31"]["share"] == pytest.approx(1, abs=1e-3)
+    assert editions["2018-12-31"]["key"] == "09041301" and editions["2018-12-31"]["share"] > 0.95
+    html = client.get("/areas/plr/09401433").text
+    assert "Gesamtindex je Ausgabe" in html and "Kietzer Feld/Nachtheide (09041301" in html
