@@ -116,3 +116,24 @@ def test_refused_history_deliveries_name_file_row_and_fix_and_write_nothing(demo
     problem = next(p for p in report.errors if "no boundary version valid at 2005-12-31" in p.message)
     assert problem.file == "einwohner_2005.csv" and problem.row and "--boundaries-at" in problem.fix
     assert table_fingerprint(fresh_engine) == before
+
+
+def test_roll_ups_never_add_two_key_systems_of_the_same_period(demo_engine):
+    """31.12.2020 has inhabitants on the 448 areas (register) and on the 542 areas (MSS 2021): the city and the
+    boroughs get one of them (the newer boundaries), never the sum of both; 30.06.2019 (448 areas only) sums up."""
+    with demo_engine.connect() as conn:
+        def city(period):
+            return conn.execute(sa.text("""
+                SELECT o.value FROM observation_current o JOIN area a ON a.id = o.area_id
+                WHERE a.level_code = 'stadt' AND o.indicator_code = 'EW' AND o.period = :p"""), {"p": period}).scalar_one()
+
+        def plr_sum(period, valid_from):
+            return conn.execute(sa.text("""
+                SELECT sum(o.value) FROM observation_current o JOIN area a ON a.id = o.area_id
+                WHERE a.level_code = 'plr' AND a.valid_from = :v AND o.indicator_code = 'EW' AND o.period = :p"""),
+                {"p": period, "v": valid_from}).scalar_one()
+
+        assert city("2020-12-31") == pytest.approx(plr_sum("2020-12-31", "2021-01-01"))
+        assert 3_600_000 < city("2020-12-31") < 3_800_000
+        assert city("2019-06-30") == pytest.approx(plr_sum("2019-06-30", "2019-01-01"))
+        assert city("2012-12-31") == pytest.approx(plr_sum("2012-12-31", "2012-01-01"))

@@ -29,7 +29,8 @@ def derived(engine, level, code, period) -> pd.DataFrame:
 def plr_values(engine, code, period) -> pd.Series:
     return frame(engine, """
         SELECT a.key, o.value FROM observation o JOIN area a ON a.id = o.area_id AND a.level_code = 'plr'
-        WHERE o.indicator_code = :code AND o.period = :period AND o.superseded_at IS NULL""",
+        WHERE o.indicator_code = :code AND o.period = :period AND o.superseded_at IS NULL
+          AND a.valid_to IS NULL""",  # the current Planungsräume (older versions: docs/history.md)
                  code=code, period=period).set_index("key")["value"]
 
 
