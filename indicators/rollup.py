@@ -234,12 +234,13 @@ def refresh_rollups(conn: Connection) -> int:
 
 # One derived row per (indicator, parent area, period). A parent whose validity spans two boundary versions of
 # its children (Berlin's boroughs over the forecast areas until 2020 and from 2021) gets one candidate per child
-# version; summing across versions would count the same people twice (docs/history.md). The candidate with more
-# children used wins, then the newer child version. Done after each step, before the next level reads it.
+# version; summing across versions would count the same people twice (docs/history.md). The newer child version
+# wins (children of different versions are not comparable by number). Done after each step, before the next level
+# reads it.
 _KEEP_ONE = """
     DELETE FROM rollup_new n USING (
         SELECT ctid, row_number() OVER (PARTITION BY indicator_code, area_id, period
-                                        ORDER BY children_used DESC, child_version DESC NULLS LAST) AS rank
+                                        ORDER BY child_version DESC NULLS LAST, children_used DESC) AS rank
         FROM rollup_new WHERE level_code = :level) d
     WHERE n.ctid = d.ctid AND d.rank > 1"""
 
@@ -318,7 +319,7 @@ def _apply(conn: Connection) -> int:
     conn.execute(sa.text("""
         DELETE FROM rollup_new n USING (
             SELECT ctid, row_number() OVER (PARTITION BY indicator_code, area_id, period
-                                            ORDER BY children_used DESC, child_version DESC NULLS LAST) AS rank
+                                            ORDER BY child_version DESC NULLS LAST, children_used DESC) AS rank
             FROM rollup_new) d
         WHERE n.ctid = d.ctid AND d.rank > 1"""))
     conn.execute(sa.text("CREATE INDEX ON rollup_new (indicator_code, area_id, period)"))

@@ -41,8 +41,9 @@ def test_the_demo_load_rolls_every_indicator_up_to_every_level(demo_engine):
         JOIN area a ON a.id = o.area_id GROUP BY 1""").set_index("level_code")
     assert set(counts.index) == {"bzr", "pgr", "bez", "stadt"}
     assert counts.loc["stadt", "n"] == counts.loc["stadt", "series"]
-    # 16 shares and rates 2020 + EW 2020 and 2022 + 10 groups 2022 + S1/S3/S4 2018 + D1/D3/D4 = 34 series
-    assert counts.loc["stadt", "series"] == 34
+    # 16 shares and rates 2020 + EW 2020 and 2022 + 10 groups 2022 + S1/S3/S4 2018 + D1/D3/D4 = 34 series, and
+    # the history (docs/history.md): MSS 2013-2019 and the register every half year 2015-2024 = 324 series
+    assert counts.loc["stadt", "series"] == 324
 
 
 def test_counts_are_summed_and_complete(demo_engine):
