@@ -192,13 +192,12 @@ def _validate_features(frame: gpd.GeoDataFrame, options: BoundaryImportOptions, 
                             "gewählt wurde")
     duplicated = keys[keys.duplicated(keep=False) & keys.notna()]
     for key, group in duplicated.groupby(duplicated):
-        report.error(f"key {key} occurs {len(group)} times (rows {', '.join(str(rows[i]) for i in group.index)})",
+        listed = ", ".join(str(rows[i]) for i in group.index)
+        report.error(f"key {key} occurs {len(group)} times (rows {listed})",
                      "each area must occur once per file; merge or renumber the features",
                      row=int(rows[group.index[0]]), column=options.key_field, value=str(key), keys=(str(key),),
-                     message_de=f"Schlüssel {key} kommt {len(group)}-mal vor (Zeilen "
-                                f"{', '.join(str(rows[i]) for i in group.index)})",
-                     fix_de="jedes Gebiet darf je Datei nur einmal vorkommen; Objekte zusammenführen oder neu "
-                            "nummerieren")
+                     message_de=f"Schlüssel {key} kommt {len(group)}-mal vor (Zeilen {listed})",
+                     fix_de="jedes Gebiet darf je Datei nur einmal vorkommen; Objekte zusammenführen oder umnummerieren")
     geometry = frame.geometry
     for i in frame.index[geometry.isna() | geometry.is_empty]:
         report.error("feature without geometry", "draw the area or remove the feature", row=int(rows[i]),
@@ -266,9 +265,15 @@ def _stage(conn: Connection, frame: gpd.GeoDataFrame, options: BoundaryImportOpt
 def _check_against_stored(conn: Connection, options: BoundaryImportOptions, report: ImportReport) -> None:
     level = get_level(conn, options.level)
     params = {"level": options.level, "valid_from": options.valid_from, "parent_level": level.parent_code}
+    # a key with a later version may only be delivered again for a version it already has (a re-import or a
+    # correction in place); a new row there would overlap the later one. Keys recur across key systems (the
+    # forecast area 1210 of Berlin's LOR until 2020 and of the LOR from 2021), so loading a manifest twice
+    # re-imports older versions whose keys have newer ones.
     newer = conn.execute(sa.text("""
         SELECT s.key, a.valid_from FROM staging_area s
         JOIN area a ON a.level_code = :level AND a.key = s.key AND a.valid_from > :valid_from
+        WHERE NOT EXISTS (SELECT 1 FROM area same WHERE same.level_code = :level AND same.key = s.key
+                            AND same.valid_from = :valid_from)
         ORDER BY s.row LIMIT 20"""), params).all()
     for key, valid_from in newer:
         report.error(f"area {key} already has a newer boundary version from {valid_from}",

@@ -42,7 +42,8 @@ _NEW_TABLE = """
         level_code text, indicator_code text, area_id bigint, period date, value double precision,
         numerator double precision, denominator double precision, flag text, flag_reason text, rule text,
         source_level text, weight_indicator text, weight_period date, base_period date,
-        children_total integer, children_used integer, complete boolean, weight_sum double precision
+        children_total integer, children_used integer, complete boolean, weight_sum double precision,
+        child_version date
     ) ON COMMIT DROP"""
 
 # The tables one step (child level -> parent level) works on, made once per step as temporary tables and
@@ -88,7 +89,7 @@ _NOT_PUBLISHED = """NOT EXISTS (SELECT 1 FROM published_parent pp WHERE pp.indic
 
 _INSERT = """INSERT INTO rollup_new (level_code, indicator_code, area_id, period, value, numerator, denominator, flag,
                                 flag_reason, rule, source_level, weight_indicator, weight_period, base_period,
-                                children_total, children_used, complete, weight_sum)"""
+                                children_total, children_used, complete, weight_sum, child_version)"""
 
 _SUMS = f"""
     {_INSERT}
@@ -101,13 +102,13 @@ _SUMS = f"""
                       count(v.value), f.n, CASE WHEN bool_and(v.complete) THEN '' ELSE ', some of them incomplete' END)
            END,
            'sum', :child, NULL, NULL, NULL, f.n, count(v.value)::int,
-           count(v.value) = f.n AND bool_and(v.complete), NULL
+           count(v.value) = f.n AND bool_and(v.complete), NULL, l.version
     FROM child_values v
     JOIN indicator i ON i.code = v.indicator_code AND i.aggregation = 'sum'
     JOIN link l ON l.child_id = v.area_id
     JOIN family f ON f.parent_id = l.parent_id AND f.version = l.version
     WHERE {_NOT_PUBLISHED}
-    GROUP BY v.indicator_code, l.parent_id, v.period, f.n
+    GROUP BY v.indicator_code, l.parent_id, v.period, l.version, f.n
     HAVING count(v.value) > 0"""
 
 _RATIOS = f"""
@@ -122,7 +123,7 @@ _RATIOS = f"""
     SELECT :parent, v.indicator_code, l.parent_id, v.period,
            s.factor * sum(v.numerator) / sum(v.denominator), sum(v.numerator), sum(v.denominator), NULL, NULL,
            'ratio_of_sums', :child, NULL, NULL, NULL, f.n, count(v.value)::int,
-           count(v.value) = f.n AND bool_and(v.complete), NULL
+           count(v.value) = f.n AND bool_and(v.complete), NULL, l.version
     FROM child_values v
     JOIN indicator i ON i.code = v.indicator_code AND i.aggregation IN ('ratio', 'weighted_mean')
          AND i.kind IN ('share', 'rate')
@@ -130,7 +131,7 @@ _RATIOS = f"""
     JOIN link l ON l.child_id = v.area_id
     JOIN family f ON f.parent_id = l.parent_id AND f.version = l.version
     WHERE {_NOT_PUBLISHED}
-    GROUP BY v.indicator_code, l.parent_id, v.period, f.n, s.factor
+    GROUP BY v.indicator_code, l.parent_id, v.period, l.version, f.n, s.factor
     HAVING count(v.value) > 0 AND count(v.value) = count(v.numerator) AND count(v.value) = count(v.denominator)
        AND sum(v.denominator) > 0"""
 
@@ -142,7 +143,9 @@ _WEIGHTED_MEANS = f"""
                     ELSE w.value END AS weight,
                rw.weight_indicator, rw.weight_period
         FROM child_values v
+        JOIN link lv ON lv.child_id = v.area_id
         JOIN rollup_weight rw ON rw.indicator_code = v.indicator_code AND rw.period = v.period
+             AND rw.version = lv.version
         JOIN child_values w ON w.indicator_code = rw.weight_indicator AND w.period = rw.weight_period
              AND w.area_id = v.area_id
         LEFT JOIN rollup_hidden_weight h ON h.indicator_code = w.indicator_code AND h.area_id = w.area_id
@@ -157,14 +160,14 @@ _WEIGHTED_MEANS = f"""
            count(*) FILTER (WHERE (v.value IS NOT NULL AND v.weight IS NOT NULL) OR v.weight = 0)::int,
            count(*) FILTER (WHERE (v.value IS NOT NULL AND v.weight IS NOT NULL) OR v.weight = 0) = f.n
                AND bool_and(v.complete),
-           sum(v.weight) FILTER (WHERE v.value IS NOT NULL)
+           sum(v.weight) FILTER (WHERE v.value IS NOT NULL), l.version
     FROM used v
     JOIN link l ON l.child_id = v.area_id
     JOIN family f ON f.parent_id = l.parent_id AND f.version = l.version
     WHERE {_NOT_PUBLISHED}
       AND NOT EXISTS (SELECT 1 FROM rollup_new n WHERE n.indicator_code = v.indicator_code
                       AND n.area_id = l.parent_id AND n.period = v.period)
-    GROUP BY v.indicator_code, l.parent_id, v.period, f.n, v.weight_indicator, v.weight_period
+    GROUP BY v.indicator_code, l.parent_id, v.period, l.version, f.n, v.weight_indicator, v.weight_period
     HAVING sum(v.weight) FILTER (WHERE v.value IS NOT NULL) > 0"""
 
 # The weight cells disclosure control hides, by key (a weight rolled up in this refresh has no id yet).
@@ -191,7 +194,7 @@ _DIFFERENCES = f"""
     {_INSERT}
     SELECT :parent, :change, t.parent_id, :period, now_.value - base.value, NULL, NULL, NULL, NULL,
            'difference', :child, NULL, NULL, :base, t.n, coalesce(least(now_.used, base.used), t.n),
-           now_.complete AND base.complete, NULL
+           now_.complete AND base.complete, NULL, NULL
     FROM targets t
     JOIN parent_values now_ ON now_.area_id = t.parent_id AND now_.indicator_code = :of AND now_.period = :period
     JOIN parent_values base ON base.area_id = t.parent_id AND base.indicator_code = :of AND base.period = :base
@@ -210,7 +213,7 @@ def refresh_rollups(conn: Connection) -> int:
     conn.execute(sa.text(_NEW_TABLE))
     conn.execute(sa.text("DROP TABLE IF EXISTS rollup_weight"))
     conn.execute(sa.text("""
-        CREATE TEMP TABLE rollup_weight (indicator_code text, period date, weight_indicator text,
+        CREATE TEMP TABLE rollup_weight (indicator_code text, period date, version date, weight_indicator text,
                                          weight_period date) ON COMMIT DROP"""))
     conn.execute(sa.text("DROP TABLE IF EXISTS rollup_hidden_weight"))
     conn.execute(sa.text(_HIDDEN_WEIGHTS), {"default": DEFAULT_WEIGHT})
@@ -221,10 +224,29 @@ def refresh_rollups(conn: Connection) -> int:
         conn.execute(sa.text(_RATIOS), params)
         _choose_weight_periods(conn, child)
         conn.execute(sa.text(_WEIGHTED_MEANS), params)
+        _keep_one_per_value(conn, parent)
         for change, of, period, base in _change_bases(conn):
             conn.execute(sa.text(_DIFFERENCES), {**params, "change": change, "of": of, "period": period,
                                                  "base": base})
+        _keep_one_per_value(conn, parent)
     return _apply(conn)
+
+
+# One derived row per (indicator, parent area, period). A parent whose validity spans two boundary versions of
+# its children (Berlin's boroughs over the forecast areas until 2020 and from 2021) gets one candidate per child
+# version; summing across versions would count the same people twice (docs/history.md). The newer child version
+# wins (children of different versions are not comparable by number). Done after each step, before the next level
+# reads it.
+_KEEP_ONE = """
+    DELETE FROM rollup_new n USING (
+        SELECT ctid, row_number() OVER (PARTITION BY indicator_code, area_id, period
+                                        ORDER BY child_version DESC NULLS LAST, children_used DESC) AS rank
+        FROM rollup_new WHERE level_code = :level) d
+    WHERE n.ctid = d.ctid AND d.rank > 1"""
+
+
+def _keep_one_per_value(conn: Connection, level: str) -> None:
+    conn.execute(sa.text(_KEEP_ONE), {"level": level})
 
 
 def _level_steps(conn: Connection) -> list[tuple[str, str]]:
@@ -234,11 +256,14 @@ def _level_steps(conn: Connection) -> list[tuple[str, str]]:
     return [(code, parent) for code, parent in rows]
 
 
-def _child_periods(conn: Connection) -> dict[str, list[date]]:
-    rows = conn.execute(sa.text("SELECT DISTINCT indicator_code, period FROM child_values")).all()
-    periods: dict[str, list[date]] = {}
-    for code, period in rows:
-        periods.setdefault(code, []).append(period)
+def _child_periods(conn: Connection) -> dict[tuple[str, date], list[date]]:
+    """Periods per (indicator, child boundary version): weights are chosen on the version of the values."""
+    rows = conn.execute(sa.text("""
+        SELECT DISTINCT v.indicator_code, l.version, v.period FROM child_values v
+        JOIN link l ON l.child_id = v.area_id""")).all()
+    periods: dict[tuple[str, date], list[date]] = {}
+    for code, version, period in rows:
+        periods.setdefault((code, version), []).append(period)
     return periods
 
 
@@ -252,15 +277,19 @@ def _choose_weight_periods(conn: Connection, child: str) -> None:
         WHERE aggregation IN ('ratio', 'weighted_mean') AND kind IN ('share', 'rate')"""),
         {"default": DEFAULT_WEIGHT}).all()
     chosen = []
+    versions = {version for _code, version in periods}
     for code, weight in rows:
-        available = periods.get(weight, [])
-        if not available:
-            continue
-        for period in periods.get(code, []):
-            nearest = min(available, key=lambda p: (abs((p - period).days), -p.toordinal()))
-            chosen.append({"code": code, "period": period, "weight": weight, "weight_period": nearest})
+        for version in versions:
+            available = periods.get((weight, version), [])
+            if not available:
+                continue
+            for period in periods.get((code, version), []):
+                nearest = min(available, key=lambda p: (abs((p - period).days), -p.toordinal()))
+                chosen.append({"code": code, "period": period, "version": version, "weight": weight,
+                               "weight_period": nearest})
     if chosen:
-        conn.execute(sa.text("INSERT INTO rollup_weight VALUES (:code, :period, :weight, :weight_period)"), chosen)
+        conn.execute(sa.text("INSERT INTO rollup_weight VALUES (:code, :period, :version, :weight, :weight_period)"),
+                     chosen)
 
 
 def _change_bases(conn: Connection) -> list[tuple[str, str, date, date]]:
@@ -290,7 +319,8 @@ def _apply(conn: Connection) -> int:
     conn.execute(sa.text("""
         DELETE FROM rollup_new n USING (
             SELECT ctid, row_number() OVER (PARTITION BY indicator_code, area_id, period
-                                            ORDER BY children_used DESC) AS rank FROM rollup_new) d
+                                            ORDER BY child_version DESC NULLS LAST, children_used DESC) AS rank
+            FROM rollup_new) d
         WHERE n.ctid = d.ctid AND d.rank > 1"""))
     conn.execute(sa.text("CREATE INDEX ON rollup_new (indicator_code, area_id, period)"))
     stale = """

@@ -89,7 +89,7 @@ def test_a_period_without_data_lists_every_area_as_a_gap(api):
 
 def test_all_periods_and_levels_of_an_indicator(api):
     rows = api.get("/api/coverage?indicator=S1&level=plr").json()["coverage"]
-    assert {r["period"] for r in rows} == {"2020-12-31", "2018-12-31"}
+    assert {r["period"] for r in rows} == {"2020-12-31", "2018-12-31", "2016-12-31", "2014-12-31", "2012-12-31"}
     assert all(r["with_value"] + r["missing"] + r["suppressed"] + r["no_row"] == r["areas"] for r in rows)
 
 

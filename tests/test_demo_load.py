@@ -12,19 +12,27 @@ def scalar(engine, sql, **params):
 
 def test_every_level_has_its_published_number_of_areas(demo_engine):
     with demo_engine.connect() as conn:
-        counts = dict(conn.execute(sa.text("SELECT level_code, count(*) FROM area GROUP BY 1")).all())
+        counts = dict(conn.execute(sa.text(
+            "SELECT level_code, count(*) FROM area WHERE valid_to IS NULL GROUP BY 1")).all())
+        history = dict(conn.execute(sa.text(
+            "SELECT level_code || ' ' || valid_from, count(*) FROM area WHERE valid_to IS NOT NULL GROUP BY 1")).all())
     assert counts == {"plr": 542, "bzr": 143, "pgr": 58, "bez": 12, "stadt": 1}
+    # the LOR until 2020 (docs/history.md): 447 Planungsräume until 2018, 448 in 2019-2020
+    assert history == {"plr 2012-01-01": 447, "plr 2019-01-01": 448, "bzr 2012-01-01": 138, "bzr 2019-01-01": 138,
+                       "pgr 2012-01-01": 60}
 
 
 def test_every_planungsraum_lies_inside_its_parent(demo_engine):
     outside = scalar(demo_engine, """
         SELECT count(*) FROM area c JOIN area p ON p.level_code = 'bzr' AND p.key = c.parent_key
+             AND p.valid_from <= c.valid_from AND (p.valid_to IS NULL OR p.valid_to > c.valid_from)
         WHERE c.level_code = 'plr'
           AND ST_Area(ST_Difference(c.geom, p.geom)) > 0.005 * ST_Area(c.geom)""")
     orphans = scalar(demo_engine, """
         SELECT count(*) FROM area c WHERE c.level_code <> 'stadt' AND NOT EXISTS (
             SELECT 1 FROM area p JOIN area_level l ON l.code = c.level_code
-            WHERE p.level_code = l.parent_code AND p.key = c.parent_key)""")
+            WHERE p.level_code = l.parent_code AND p.key = c.parent_key
+              AND p.valid_from <= c.valid_from AND (p.valid_to IS NULL OR p.valid_to > c.valid_from))""")
     assert outside == 0
     assert orphans == 0
 

@@ -49,6 +49,9 @@ def german(value: float, decimals: int) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
+MAX_DATE_TICKS = 5  # date labels of a trend chart: more overlap at its width and cost drawing time
+
+
 def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]], unit: str, decimals: int = 1,
               target: tuple[int, float] | None = None) -> str:
     """A line per series (label, [(period, value)]) over the periods; gaps where a value is missing.
@@ -69,7 +72,9 @@ def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]],
     axes.set_ylabel(unit)
     axes.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: german(v, decimals)))
     periods = sorted({p for _label, points in series for p, v in points if v is not None})
-    axes.set_xticks(periods, [p.strftime("%d.%m.%Y") for p in periods], fontsize=7)
+    step = -(-len(periods) // MAX_DATE_TICKS)  # long series (the register every half year): every step-th date
+    shown = periods[::step] if periods[-1] in periods[::step] else [*periods[::step], periods[-1]]
+    axes.set_xticks(shown, [p.strftime("%d.%m.%Y") for p in shown], fontsize=7)
     if len(periods) == 1:
         axes.set_xlim(periods[0] - timedelta(days=365), periods[0] + timedelta(days=365))
     axes.grid(axis="y", color="#e0e0e0", linewidth=0.6)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from geo.areas import find_areas, get_parent, list_children
 from geo.levels import get_level, list_levels
 from indicators.catalogue import list_indicators
+from indicators.editions import edition_classes_for_area
 from indicators.findings import list_findings
 from indicators.notes import NOTE_KINDS, list_notes
 from indicators.standing import area_standing
@@ -111,6 +112,7 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
         "children": [{"level": c["level_code"], "key": c["key"], "name": c["name"]} for c in list_children(conn, area)],
         "indicators": items,
         "indices": _index_results(conn, area, unsuppressed),
+        "editions": edition_classes_for_area(conn, area["id"]),
         "notes": [{**n, "kind_de": NOTE_KINDS.get(n["kind"], (n["kind"],))[0]}
                   for n in list_notes(conn, area["level_code"], area["key"])],
         # qualitative findings and targets (docs/reports.md)

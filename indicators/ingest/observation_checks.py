@@ -185,6 +185,7 @@ def resolve_areas(rows: pd.DataFrame, versions: BoundaryVersions, options: Obser
     unresolved = area_id < 0
     if not unresolved.any():
         return rows.assign(area_id=area_id)
+    _report_key_system(rows, key_ids, unresolved, versions, options, report)
     _report_unresolved(rows[unresolved], versions.frame, options, report)
     return rows[~unresolved].assign(area_id=area_id[~unresolved])
 
@@ -223,6 +224,36 @@ class BoundaryVersions:
 
     def _days(self, dates: np.ndarray) -> np.ndarray:
         return dates.astype("datetime64[D]").astype(np.int64) + self.DAY_SPAN // 2  # non-negative
+
+
+def _report_key_system(rows: pd.DataFrame, key_ids: np.ndarray, unresolved: np.ndarray,
+                       versions: BoundaryVersions, options: ObservationImportOptions, report: ImportReport) -> None:
+    """Keys that belong to another boundary version (key system) than the one declared: name the version(s)
+    in which every key of the file resolves, so the fix is one option, not a key-by-key search. Keys of two
+    systems can coincide (Berlin's 09041402 names different areas before and after 2019), so the one key that
+    does not resolve is the whole evidence; the rows that did resolve must not be joined silently."""
+    present = np.unique(key_ids)
+    if len(present) == 0 or (present < 0).any():
+        return  # keys no version has: reported one by one
+    starts = sorted(set(versions.frame["valid_from"].dropna()))
+    fitting = [start for start in starts
+               if (versions.valid_at(present, np.full(len(present), np.datetime64(start, "ns"))) >= 0).all()]
+    if not fitting:
+        return
+    first = rows[unresolved].iloc[0]
+    declared = (f"boundaries_at {options.boundaries_at}" if options.boundaries_at is not None
+                else "the periods of the rows")
+    dates = ", ".join(str(pd.Timestamp(start).date()) for start in fitting)
+    choice = dates if len(fitting) == 1 else f"one of {dates}"
+    report.error(f"the file's keys belong to another key system than {declared}: all {len(present)} keys are "
+                 f"those of the boundary version valid from {dates}",
+                 f"give boundaries_at: {choice} (--boundaries-at), or deliver the data on the boundaries valid at "
+                 f"their period",
+                 row=int(first["line"]), column=options.key_column, value=str(first["key"]),
+                 message_de=f"die Schlüssel der Datei gehören zu einem anderen Schlüsselsystem als {declared}: alle "
+                            f"{len(present)} Schlüssel sind die der Gebietsstand-Version ab {dates}",
+                 fix_de=f"boundaries_at: {choice} angeben (--boundaries-at) oder die "
+                        f"Daten auf dem zum Stichtag gültigen Gebietsstand liefern")
 
 
 def _report_unresolved(unresolved: pd.DataFrame, versions: pd.DataFrame, options: ObservationImportOptions,

@@ -1,0 +1,103 @@
+"""Published MSS editions against the service's own computation (issue 15): per edition, the class counts of
+the status and dynamics index as published and as reproduced by the stored index runs, and the areas whose
+class differs.
+
+The published classes of MSS 2013-2019 are columns of the published tables (data/demo/berlin/history/
+mss_index_plr_2013_2019.csv: `status_index` 1-4, `dynamik_index` + / +/- / -); MSS 2021 publishes them in
+its report only as counts (docs/indices.md), so that edition is compared by counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+# edition -> (data date, status index id, dynamics index id)
+EDITIONS = {
+    "MSS2013": ("2012-12-31", "mss_2013_status", "mss_2013_dynamics"),
+    "MSS2015": ("2014-12-31", "mss_2015_status", "mss_2015_dynamics"),
+    "MSS2017": ("2016-12-31", "mss_2017_status", "mss_2017_dynamics"),
+    "MSS2019": ("2018-12-31", "mss_2019_status", "mss_2019_dynamics"),
+    "MSS2021": ("2020-12-31", "mss_2021_status", "mss_2021_dynamics"),
+}
+# MSS 2021 report (Tabelle 3/4): status hoch, mittel, niedrig, sehr niedrig; dynamics positiv, stabil, negativ
+PUBLISHED_2021_COUNTS = {"status": {"1": 75, "2": 366, "3": 46, "4": 49}, "dynamics": {"+": 48, "+/-": 436, "-": 52}}
+
+
+@dataclass(frozen=True)
+class EditionComparison:
+    edition: str
+    kind: str  # status | dynamics
+    published: dict[str, int]
+    reproduced: dict[str, int]
+    differing: int | None  # areas whose class differs (None: the edition publishes counts only)
+    compared: int  # areas with a class in either
+
+
+def stored_classes(conn: Connection, index_id: str, period: str, level: str = "plr") -> pd.Series:
+    """Class per area key of the latest run of `index_id` for (level, period); empty when there is none."""
+    rows = conn.execute(sa.text("""
+        WITH run AS (SELECT id FROM index_run WHERE index_id = :index AND level_code = :level AND period = :period
+                     ORDER BY greatest(computed_at, confirmed_at) DESC, id DESC LIMIT 1)
+        SELECT a.key, r.class FROM index_result r JOIN run ON run.id = r.run_id JOIN area a ON a.id = r.area_id
+        WHERE r.class IS NOT NULL"""), {"index": index_id, "level": level, "period": period}).all()
+    return pd.Series({key: cls for key, cls in rows}, dtype=object)
+
+
+def published_classes(path: Path) -> pd.DataFrame:
+    """edition, key, status ("1".."4"), dynamics ("+", "+/-", "-") of the assessed areas of MSS 2013-2019."""
+    table = pd.read_csv(path, dtype={"PLR_ID": str, "status_index": str, "dynamik_index": str})
+    table = table[table["status_index"].notna()]
+    return pd.DataFrame({"edition": table["edition"], "key": table["PLR_ID"],
+                         "status": table["status_index"].str.replace(".0", "", regex=False),
+                         "dynamics": table["dynamik_index"]})
+
+
+def _counts(classes: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in sorted(classes.value_counts().items())}
+
+
+def compare_editions(conn: Connection, published_path: Path) -> list[EditionComparison]:
+    published = published_classes(published_path)
+    out = []
+    for edition, (period, status_id, dynamics_id) in EDITIONS.items():
+        for kind, index_id in (("status", status_id), ("dynamics", dynamics_id)):
+            reproduced = stored_classes(conn, index_id, period)
+            if edition == "MSS2021":
+                out.append(EditionComparison(edition, kind, PUBLISHED_2021_COUNTS[kind], _counts(reproduced), None,
+                                             len(reproduced)))
+                continue
+            theirs = published[published["edition"] == edition].set_index("key")[kind]
+            both = pd.concat({"published": theirs, "reproduced": reproduced}, axis=1)
+            differing = int((both["published"].fillna("") != both["reproduced"].fillna("")).sum())
+            out.append(EditionComparison(edition, kind, _counts(theirs), _counts(reproduced), differing, len(both)))
+    return out
+
+
+MIN_SHARE_SHOWN = 0.05  # an earlier area covering less than this share of the area is left out of its profile
+
+
+def edition_classes_for_area(conn: Connection, area_id: int) -> list[dict]:
+    """The Gesamtindex class of every published edition for one area, also across boundary reforms: for each
+    combination index run of the area's level (latest run per index and period), the areas of that run's
+    boundary version that cover at least 5 % of this area, with the share covered (1.0: the same area).
+    Classes of published indices are what readers see on the maps too; nothing else is read."""
+    rows = conn.execute(sa.text(f"""
+        WITH me AS (SELECT id, level_code, geom, area_m2 FROM area WHERE id = :id),
+        runs AS (
+            SELECT DISTINCT ON (ir.index_id, ir.period) ir.id, ir.index_id, ir.period, d.name_de
+            FROM index_run ir JOIN index_definition d ON d.id = ir.index_id AND d.published
+                 AND d.method = 'combination'
+            WHERE ir.level_code = (SELECT level_code FROM me)
+            ORDER BY ir.index_id, ir.period, greatest(ir.computed_at, ir.confirmed_at) DESC, ir.id DESC)
+        SELECT runs.index_id, runs.name_de, runs.period, a.key, a.name, a.valid_from, r.class, r.attention,
+               r.participating, r.reason, least(1.0, ST_Area(ST_Intersection(a.geom, me.geom)) / me.area_m2) AS share
+        FROM runs JOIN index_result r ON r.run_id = runs.id JOIN area a ON a.id = r.area_id CROSS JOIN me
+        WHERE a.geom && me.geom AND ST_Intersects(a.geom, me.geom)
+          AND ST_Area(ST_Intersection(a.geom, me.geom)) >= {MIN_SHARE_SHOWN} * me.area_m2
+        ORDER BY runs.period DESC, share DESC"""), {"id": area_id}).all()
+    return [dict(r._mapping) for r in rows]

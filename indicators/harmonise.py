@@ -1,0 +1,202 @@
+"""Harmonised series: values published on older boundary versions estimated for the areas of another version
+(issue 15: Berlin's 447 and 448 planning areas onto today's 542).
+
+Areal interpolation with the PySAL `tobler` package: its area table (`_area_tables_binning`, the intersection
+area of every source with every target area, sparse) is the one piece of geometry; the weights are built here
+because tobler offers area weighting only, and target-density weighting (Schroeder 2007) needs the target's
+population inside each intersection:
+
+- `area` (tobler's area weighting): a source area's count goes to the targets in proportion to the area of the
+  intersection; assumes people spread evenly over a planning area (parks, rail yards and lakes included).
+- `population` (target-density weighting): the population of an intersection piece is estimated as the
+  target's population (the register on the target boundaries) times the piece's share of the target's area; a
+  source's count goes to its pieces in proportion to these populations. Where a source holds no register
+  population the area weights are used.
+
+Counts (extensive) are moved; rates are never averaged: the numerator (rate x denominator) and the
+denominator are moved separately and the rate is rebuilt from them. Each estimate carries `share_estimated`,
+the part of it that comes from source areas split between targets (0 = a sum of whole source areas, exact).
+
+Confidentiality: inputs are read through `observation_source(False)`, the public view, so an estimate is
+derived from public values only; a hidden source cell is a missing input, and a target whose value would
+need it gets no value rather than a sum without it (nothing suppressed can be recovered by differencing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from geo.versions import level_valid_at
+from indicators.observation_source import observation_source
+
+METHODS = ("area", "population")
+WHOLE = 0.999  # a source area with at least this share of itself inside one target counts as whole there
+# Denominators of the MSS shares as register counts (MSS booklet: S1 per inhabitants 15 to retirement age,
+# approximated by 15-65; S4 per under-15s; S3 and the rest per inhabitant).
+DENOMINATORS = {
+    "S1": ("EW_15_18", "EW_18_27", "EW_27_45", "EW_45_55", "EW_55_65"),
+    "S2": ("EW_15_18", "EW_18_27", "EW_27_45", "EW_45_55", "EW_55_65"),
+    "S4": ("EW_U6", "EW_6_15"),
+}
+DEFAULT_DENOMINATOR = ("EW",)
+
+
+@dataclass(frozen=True)
+class Crosswalk:
+    """Weights from the source areas (rows) to the target areas (columns) of two boundary versions."""
+
+    source_keys: pd.Index
+    target_keys: pd.Index
+    weights: np.ndarray  # dense (n_source, n_target); each row sums to the part of the source inside the targets
+    whole: np.ndarray  # bool (n_source, n_target): the source lies (almost) entirely in that target
+    method: str
+
+
+def version_areas(conn: Connection, level: str, at: date):
+    """The areas of `level` valid at `at` as a GeoDataFrame (key, id, geometry in the storage CRS)."""
+    import geopandas as gpd
+
+    rows = conn.execute(sa.text(f"""
+        SELECT a.id, a.key, ST_AsBinary(a.geom) AS wkb, ST_SRID(a.geom) AS srid FROM area a
+        WHERE {level_valid_at("a")} ORDER BY a.key"""), {"level": level, "at": at}).all()
+    if not rows:
+        return gpd.GeoDataFrame({"id": [], "key": []}, geometry=[])
+    return gpd.GeoDataFrame({"id": [r.id for r in rows], "key": [r.key for r in rows]},
+                            geometry=gpd.GeoSeries.from_wkb([bytes(r.wkb) for r in rows]), crs=rows[0].srid)
+
+
+def crosswalk(source, target, method: str = "population", target_population: pd.Series | None = None) -> Crosswalk:
+    """Weights from `source` to `target` (GeoDataFrames with `key`); `target_population` by target key for the
+    population method."""
+    from tobler.area_weighted import _area_tables_binning
+
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; one of {METHODS}")
+    pieces = _area_tables_binning(source, target, "auto").toarray()  # m² of source i inside target j
+    source_area = source.geometry.area.to_numpy()
+    area_weights = pieces / source_area[:, None]
+    weights = area_weights
+    if method == "population":
+        if target_population is None:
+            raise ValueError("the population method needs the target areas' population")
+        density = (target_population.reindex(target["key"]).fillna(0).to_numpy()
+                   / target.geometry.area.to_numpy())
+        piece_population = pieces * density[None, :]
+        total = piece_population.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            weights = np.where(total[:, None] > 0, piece_population / total[:, None], area_weights)
+    return Crosswalk(pd.Index(source["key"]), pd.Index(target["key"]), weights, area_weights >= WHOLE, method)
+
+
+def move_counts(walk: Crosswalk, counts: pd.Series) -> pd.DataFrame:
+    """Counts by source key -> estimate and share_estimated by target key. A target that receives anything from
+    a source without a value gets no estimate (it would be too low, and a difference could reveal the cell)."""
+    x = counts.reindex(walk.source_keys).to_numpy(dtype=float)
+    missing = np.isnan(x)
+    touched_by_missing = (walk.weights[missing] > 1e-9).any(axis=0)
+    x0 = np.where(missing, 0.0, x)
+    estimate = x0 @ walk.weights
+    split = x0 @ np.where(walk.whole, 0.0, walk.weights)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(estimate > 0, split / estimate, 0.0)
+    estimate = np.where(touched_by_missing, np.nan, estimate)
+    return pd.DataFrame({"value": estimate, "share_estimated": np.where(touched_by_missing, np.nan, share)},
+                        index=walk.target_keys)
+
+
+def move_rate(walk: Crosswalk, rate: pd.Series, denominator: pd.Series, per: float = 100.0) -> pd.DataFrame:
+    """A rate (per `per`) rebuilt on the targets from its moved numerator and denominator."""
+    numerator = rate * denominator.reindex(rate.index) / per
+    num = move_counts(walk, numerator)
+    den = move_counts(walk, denominator.reindex(rate.index))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(den["value"] > 0, num["value"] / den["value"] * per, np.nan)
+    return pd.DataFrame({"value": value, "numerator": num["value"], "denominator": den["value"],
+                         "share_estimated": np.fmax(num["share_estimated"], den["share_estimated"])},
+                        index=walk.target_keys)
+
+
+def public_values(conn: Connection, level: str, at: date, codes: list[str], period: date) -> pd.DataFrame:
+    """Public values (readers' view) of `codes` at `period` on the boundary version valid at `at`: key x code."""
+    rows = conn.execute(sa.text(f"""
+        SELECT a.key, o.indicator_code, o.value FROM {observation_source(False)} o JOIN area a ON a.id = o.area_id
+        WHERE {level_valid_at("a")} AND o.period = :period AND o.indicator_code = ANY(:codes)"""),
+        {"level": level, "at": at, "period": period, "codes": codes}).all()
+    frame = pd.DataFrame(rows, columns=["key", "code", "value"])
+    return frame.pivot(index="key", columns="code", values="value").reindex(columns=codes)
+
+
+def denominator_codes(indicator: str) -> tuple[str, ...]:
+    return DENOMINATORS.get(indicator, DEFAULT_DENOMINATOR)
+
+
+def indicator_kind(conn: Connection, code: str) -> str:
+    return conn.execute(sa.text("SELECT kind FROM indicator WHERE code = :code"), {"code": code}).scalar_one()
+
+
+def periods_by_version(conn: Connection, level: str, code: str) -> list[tuple[date, date]]:
+    """(period, valid_from of the version its public values lie on) for every period of `code` on `level`."""
+    return [(p, v) for p, v in conn.execute(sa.text(f"""
+        SELECT DISTINCT o.period, a.valid_from FROM {observation_source(False)} o JOIN area a ON a.id = o.area_id
+        WHERE a.level_code = :level AND o.indicator_code = :code ORDER BY 1, 2"""), {"level": level, "code": code})]
+
+
+def nearest_register_period(conn: Connection, level: str, version_from: date, period: date) -> date | None:
+    """The period of EW on the boundary version starting `version_from` nearest to `period` (for denominators)."""
+    return conn.execute(sa.text(f"""
+        SELECT o.period FROM {observation_source(False)} o JOIN area a ON a.id = o.area_id
+        WHERE a.level_code = :level AND a.valid_from = :from AND o.indicator_code = 'EW' AND o.value IS NOT NULL
+        GROUP BY o.period ORDER BY abs(o.period - CAST(:period AS date)), o.period DESC LIMIT 1"""),
+        {"level": level, "from": version_from, "period": period}).scalar()
+
+
+def harmonise(conn: Connection, code: str, *, level: str = "plr", target_at: date, method: str = "population",
+              population_period: date | None = None) -> pd.DataFrame:
+    """Every period of `code` on `level` on the boundary version valid at `target_at`: published values where they
+    lie on it (share_estimated 0, method "published"), estimates from every other version otherwise. Long frame:
+    key, period, value, share_estimated, method, source_version."""
+    target = version_areas(conn, level, target_at)
+    target_from = conn.execute(sa.text(f"SELECT min(valid_from) FROM area a WHERE {level_valid_at('a')}"),
+                               {"level": level, "at": target_at}).scalar_one()
+    population = None
+    if method == "population":
+        when = population_period or nearest_register_period(conn, level, target_from, target_at)
+        population = public_values(conn, level, target_at, ["EW"], when)["EW"] if when else None
+        if population is None:
+            method = "area"
+    kind = indicator_kind(conn, code)
+    walks: dict[date, tuple[Crosswalk, object]] = {}
+    out = []
+    for period, version_from in periods_by_version(conn, level, code):
+        values = public_values(conn, level, version_from, [code], period)[code]
+        if version_from == target_from:
+            out.append(pd.DataFrame({"key": values.index, "period": period, "value": values.to_numpy(),
+                                     "share_estimated": 0.0, "method": "published", "source_version": version_from}))
+            continue
+        if version_from not in walks:
+            source = version_areas(conn, level, version_from)
+            walks[version_from] = (crosswalk(source, target, method, population), source)
+        walk, _source = walks[version_from]
+        if kind == "count":
+            moved = move_counts(walk, values)
+        elif kind in ("share", "rate"):
+            parts = denominator_codes(code)
+            when = nearest_register_period(conn, level, version_from, period)
+            if when is None:
+                continue  # no denominator on that version: no estimate rather than an average of rates
+            denominator = public_values(conn, level, version_from, list(parts), when).sum(axis=1, min_count=len(parts))
+            moved = move_rate(walk, values, denominator)
+        else:
+            continue  # changes are differences on the same boundaries: not interpolated
+        out.append(pd.DataFrame({"key": moved.index, "period": period, "value": moved["value"].to_numpy(),
+                                 "share_estimated": moved["share_estimated"].to_numpy(),
+                                 "method": f"tobler {walk.method}-weighted", "source_version": version_from}))
+    if not out:
+        return pd.DataFrame(columns=["key", "period", "value", "share_estimated", "method", "source_version"])
+    return pd.concat(out, ignore_index=True)
