@@ -8,8 +8,9 @@
     values unchanged, context codes K01 -> KI_01 as in MSS 2021; an indicator an edition did not publish at all
     (S2/D2 in 2019, K10-K13 after 2013, ...) is left out instead of being stored as 447 missing values; the areas
     not assessed get -9999 with the reason (KOM);
-  * the register every half year (history/einwohner_plr_2015_2024_halbjahr.csv), columns renamed to the
-    catalogue's codes, without 30.06.2022: that period is imported from the publisher's own table
+  * the register every half year (history/einwohner_plr_2015_2024_halbjahr.csv): total, foreigners and
+    migration background (the age groups and female counts: derived/history_plr_register_detail.csv, not loaded
+    by the demo, see REGISTER_LOADED), columns renamed to the catalogue's codes, without 30.06.2022: that period is imported from the publisher's own table
     (indicators/einwohner_2022-06_plr.csv, identical counts, with its "–" for nil).
   One file, so that the demo load recomputes roll-ups and disclosure once for all of it (each import does).
 - derived/planungsraeume_447.geojson: the 447 planning areas of the old LOR system as used by MSS 2013-2019
@@ -64,6 +65,12 @@ REGISTER_COLUMNS = {"EW": "EW", "EW_weiblich": "EW_W", "EW_unter6": "EW_U6", "EW
                     "EW_15_18": "EW_15_18", "EW_18_27": "EW_18_27", "EW_27_45": "EW_27_45", "EW_45_55": "EW_45_55",
                     "EW_55_65": "EW_55_65", "EW_65plus": "EW_65PLUS", "Auslaender": "EW_AUSL", "EW_mit_MH": "EW_MH"}
 REGISTER_PERIOD_FROM_OWN_TABLE = "2022-06-30"
+# Loaded by the demo: the totals the trends, the segregation measures and the integration indicators read. The
+# age groups and the female count of the 19 half-years (82,458 values, a disclosure partition of eight parts per
+# area and period) go to derived/history_plr_register_detail.csv, which the demo does not load: with them every
+# write of the demo recomputed roll-ups and the partition's disclosure over 20 periods, and the test suite ran
+# twice as long. Load them with `district-monitor import observations` (docs/history.md).
+REGISTER_LOADED = ("EW", "EW_AUSL", "EW_MH")
 
 
 def derive_history_long() -> None:
@@ -87,7 +94,13 @@ def derive_history_long() -> None:
                            value_name="value")
     counts["indicator"] = counts["indicator"].map(REGISTER_COLUMNS)
     counts["reason"] = ""
-    rows.append(counts.rename(columns={"stand": "data_date"}))
+    counts = counts.rename(columns={"stand": "data_date"})
+    detail = counts[~counts["indicator"].isin(REGISTER_LOADED)].rename(columns={"PLR_ID": "area",
+                                                                                "data_date": "period"})
+    detail = detail.sort_values(["period", "indicator", "area"], kind="stable")
+    detail[["area", "indicator", "period", "value", "reason"]].to_csv(
+        HERE / "derived/history_plr_register_detail.csv", index=False)
+    rows.append(counts[counts["indicator"].isin(REGISTER_LOADED)])
     out = pd.concat(rows).rename(columns={"PLR_ID": "area", "data_date": "period"})
     out = out.sort_values(["period", "indicator", "area"], kind="stable")
     out[["area", "indicator", "period", "value", "reason"]].to_csv(HERE / "derived/history_plr.csv", index=False)
