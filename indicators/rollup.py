@@ -180,17 +180,19 @@ _HIDDEN_WEIGHTS = """
         WHERE aggregation IN ('ratio', 'weighted_mean') AND kind IN ('share', 'rate'))"""
 
 # Values of X on the parent level (published or just derived) for C = X(p) - X(q).
+# Made once per step (before the differences, which read only non-change values), not once per change and period.
+_PARENT_VALUES = """
+    CREATE TEMP TABLE parent_values ON COMMIT DROP AS
+    SELECT o.indicator_code, o.area_id, o.period, o.value, TRUE AS complete, NULL::int AS used
+    FROM observation o JOIN published_parent pp ON pp.indicator_code = o.indicator_code
+         AND pp.area_id = o.area_id AND pp.period = o.period
+    WHERE o.superseded_at IS NULL AND o.indicator_code IN (SELECT change_of FROM indicator)
+    UNION ALL
+    SELECT n.indicator_code, n.area_id, n.period, n.value, n.complete, n.children_used
+    FROM rollup_new n WHERE n.level_code = :parent AND n.indicator_code IN (SELECT change_of FROM indicator)"""
+
 _DIFFERENCES = f"""
-    WITH parent_values AS (
-        SELECT o.indicator_code, o.area_id, o.period, o.value, TRUE AS complete, NULL::int AS used
-        FROM observation o JOIN published_parent pp ON pp.indicator_code = o.indicator_code
-             AND pp.area_id = o.area_id AND pp.period = o.period
-        WHERE o.superseded_at IS NULL
-        UNION ALL
-        SELECT n.indicator_code, n.area_id, n.period, n.value, n.complete, n.children_used
-        FROM rollup_new n WHERE n.level_code = :parent
-    ),
-    targets AS (SELECT DISTINCT l.parent_id, f.n FROM link l JOIN family f USING (parent_id, version))
+    WITH targets AS (SELECT DISTINCT l.parent_id, f.n FROM link l JOIN family f USING (parent_id, version))
     {_INSERT}
     SELECT :parent, :change, t.parent_id, :period, now_.value - base.value, NULL, NULL, NULL, NULL,
            'difference', :child, NULL, NULL, :base, t.n, coalesce(least(now_.used, base.used), t.n),
@@ -211,6 +213,10 @@ def refresh_rollups(conn: Connection) -> int:
     analyse_new_partitions(conn)  # partitions this import loaded are joined below
     conn.execute(sa.text("DROP TABLE IF EXISTS rollup_new"))
     conn.execute(sa.text(_NEW_TABLE))
+    # Each step's queries ask "is this value derived already?" of everything derived so far: without an index and
+    # fresh statistics the planner takes rollup_new for empty and scans it once per candidate row (a minute on
+    # the Berlin demo with its history; seconds with both).
+    conn.execute(sa.text("CREATE INDEX ON rollup_new (indicator_code, area_id, period)"))
     conn.execute(sa.text("DROP TABLE IF EXISTS rollup_weight"))
     conn.execute(sa.text("""
         CREATE TEMP TABLE rollup_weight (indicator_code text, period date, version date, weight_indicator text,
@@ -223,9 +229,16 @@ def refresh_rollups(conn: Connection) -> int:
         conn.execute(sa.text(_SUMS), params)
         conn.execute(sa.text(_RATIOS), params)
         _choose_weight_periods(conn, child)
+        conn.execute(sa.text("ANALYZE rollup_new"))
         conn.execute(sa.text(_WEIGHTED_MEANS), params)
         _keep_one_per_value(conn, parent)
-        for change, of, period, base in _change_bases(conn):
+        bases = _change_bases(conn)
+        if bases:
+            conn.execute(sa.text("DROP TABLE IF EXISTS parent_values"))
+            conn.execute(sa.text(_PARENT_VALUES), params)
+            conn.execute(sa.text("CREATE INDEX ON parent_values (indicator_code, period, area_id)"))
+            conn.execute(sa.text("ANALYZE parent_values"))
+        for change, of, period, base in bases:
             conn.execute(sa.text(_DIFFERENCES), {**params, "change": change, "of": of, "period": period,
                                                  "base": base})
         _keep_one_per_value(conn, parent)
@@ -322,7 +335,7 @@ def _apply(conn: Connection) -> int:
                                             ORDER BY child_version DESC NULLS LAST, children_used DESC) AS rank
             FROM rollup_new) d
         WHERE n.ctid = d.ctid AND d.rank > 1"""))
-    conn.execute(sa.text("CREATE INDEX ON rollup_new (indicator_code, area_id, period)"))
+    conn.execute(sa.text("ANALYZE rollup_new"))
     stale = """
         FROM observation o JOIN import_batch b ON b.id = o.import_batch_id AND b.kind = 'rollup'
         WHERE o.superseded_at IS NOT NULL OR NOT EXISTS (
