@@ -47,13 +47,22 @@ class TypologyRequest:
 
 
 def default_period(conn: Connection, level: str, unsuppressed: bool = False) -> date | None:
-    """The latest period in which at least two shares or rates have values on the level."""
+    """The latest period in which `read_matrix` finds at least two default indicators: published shares or rates
+    with values for MIN_COVERAGE of the areas that have any value on the level in that period (a period holding
+    only register counts, or one share for a few areas, has no type)."""
+    published = "" if unsuppressed else "AND i.published"
     return conn.execute(sa.text(f"""
-        SELECT o.period FROM {observation_source(unsuppressed)} o JOIN area a ON a.id = o.area_id
-        JOIN indicator i ON i.code = o.indicator_code AND i.kind IN ('share', 'rate')
-        WHERE a.level_code = :level AND o.value IS NOT NULL
-        GROUP BY o.period HAVING count(DISTINCT o.indicator_code) >= 2 ORDER BY o.period DESC LIMIT 1"""),
-        {"level": level}).scalar()
+        WITH cells AS (
+            SELECT o.period, o.area_id, o.indicator_code, o.value, i.kind FROM {observation_source(unsuppressed)} o
+            JOIN area a ON a.id = o.area_id AND a.level_code = :level
+            JOIN indicator i ON i.code = o.indicator_code {published}),
+        areas AS (SELECT period, count(DISTINCT area_id) AS n FROM cells GROUP BY period),
+        covered AS (
+            SELECT c.period, c.indicator_code FROM cells c JOIN areas USING (period)
+            WHERE c.kind IN ('share', 'rate') AND c.value IS NOT NULL
+            GROUP BY c.period, c.indicator_code, areas.n HAVING count(DISTINCT c.area_id) >= :coverage * areas.n)
+        SELECT period FROM covered GROUP BY period HAVING count(*) >= 2 ORDER BY period DESC LIMIT 1"""),
+        {"level": level, "coverage": MIN_COVERAGE}).scalar()
 
 
 def read_matrix(conn: Connection, request: TypologyRequest) -> tuple[list[str], pd.DataFrame, pd.Series, dict]:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from html import escape
 
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.area_list import list_areas
@@ -24,6 +25,7 @@ from geo.levels import Level, list_levels
 from indicators.catalogue import list_indicators, list_periods
 from indicators.classify import classify
 from indicators.notes import NOTE_KINDS, list_notes
+from indicators.observation_source import observation_source
 from indicators.standing import level_period_values
 from indicators.values import boundary_date_for
 from web import indices
@@ -82,6 +84,20 @@ def report_periods(conn: Connection, unsuppressed: bool) -> list[date]:
     return list_periods(conn, finest_level(conn).code, None, unsuppressed)
 
 
+def _previous_period(conn: Connection, level: str, period: date, codes: set[str], earlier: list[date],
+                     unsuppressed: bool) -> date | None:
+    """The latest earlier period that holds at least half of this report's indicators: the previous edition (a
+    half-yearly register count between two MSS editions is not the report's previous period)."""
+    if not codes or not earlier:
+        return None
+    counts = dict(conn.execute(sa.text(f"""
+        SELECT o.period, count(DISTINCT o.indicator_code) FROM {observation_source(unsuppressed)} o
+        JOIN area a ON a.id = o.area_id AND a.level_code = :level
+        WHERE o.indicator_code = ANY(:codes) AND o.period < :period AND o.value IS NOT NULL
+        GROUP BY o.period"""), {"level": level, "codes": sorted(codes), "period": period}).all())
+    return next((p for p in earlier if 2 * counts.get(p, 0) >= len(codes)), None)
+
+
 def resolve_report_period(conn: Connection, text: str, unsuppressed: bool) -> date | Missing:
     available = report_periods(conn, unsuppressed)
     wanted = None
@@ -109,8 +125,9 @@ def integration_report(conn: Connection, period: date, unsuppressed: bool,
     levels = {lv.code: lv for lv in list_levels(conn)}
     top = max(levels.values(), key=lambda lv: lv.rank)
     available = report_periods(conn, unsuppressed)
-    previous = next((p for p in available if p < period), None)
     values = pd.DataFrame(level_period_values(conn, level.code, period, unsuppressed))
+    previous = _previous_period(conn, level.code, period, set(values["indicator"]) if not values.empty else set(),
+                                [p for p in available if p < period], unsuppressed)
     city_values = pd.DataFrame(level_period_values(conn, top.code, period, unsuppressed))
     present = set(values["indicator"]) if not values.empty else set()
     catalogue = [i for i in list_indicators(conn) if i["code"] in present]
