@@ -44,8 +44,11 @@ def test_a_borough_outline_reproduces_the_borough_population(mitte, demo_engine)
     assert ew["method"] == "areal_weighting"
     assert ew["value"] == pytest.approx(derived_value(demo_engine, "bez", "01", "EW", "2020-12-31"), rel=0.005)
     assert mitte["coverage"] == pytest.approx(1.0, abs=0.005)
+    with demo_engine.connect() as conn:
+        latest = conn.execute(sa.text("SELECT max(period) FROM observation WHERE indicator_code = 'EW'")).scalar()
+    assert mitte["population"]["period"] == latest.isoformat()
     assert mitte["population"]["value"] == pytest.approx(
-        derived_value(demo_engine, "bez", "01", "EW", "2022-06-30"), rel=0.005)
+        derived_value(demo_engine, "bez", "01", "EW", latest.isoformat()), rel=0.005)
 
 
 def test_shares_are_population_weighted_and_say_which_weight(mitte, demo_engine):
@@ -166,7 +169,7 @@ def test_results_are_cached_until_the_data_changes(pg_server, demo_template, tmp
             with engine.begin() as conn:
                 conn.execute(sa.text("""
                     UPDATE observation SET value = value * 2 WHERE indicator_code = 'EW' AND superseded_at IS NULL
-                      AND period = '2022-06-30'"""))
+                      AND period = :period"""), {"period": first.json()["population"]["period"]})
             third = client.get("/api/aggregate/radius", params=params)
             assert third.headers["x-cache"] == "miss"
             assert third.json()["population"]["value"] == pytest.approx(2 * first.json()["population"]["value"])

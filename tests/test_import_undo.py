@@ -73,7 +73,7 @@ def undo(client, batch_id: int):
 def test_undoing_an_observation_batch_restores_every_level_and_the_public_view(database, steward, tmp_path):
     before = state(database)
     batch = observations(database, tmp_path, "area;indicator;period;value\n01100101;EW;2022-06-30;3600\n"
-                         "01100102;EW;2022-06-30;2000\n01100101;EW;2023-12-31;3650\n")
+                         "01100102;EW;2022-06-30;2000\n01100101;EW;2023-09-30;3650\n")
     changed = state(database)
     assert changed["current"] != before["current"] and changed["public"] != before["public"]
     response = undo(steward, batch)

@@ -46,7 +46,8 @@ def test_coverage_of_the_berlin_demo(client: TestClient):
     foreigners = rows["KGST_02"]
     assert foreigners["indicator"] == "KI_16" and foreigners["status"] == "reported"
     plr = next(lv for lv in foreigners["levels"] if lv["level"] == "plr")
-    assert plr["periods"] == ["2020-12-31"] and plr["areas"] == 542
+    # MSS 2015-2021 (KI_16 since the 2015 edition), the most areas in one period: the 542 of today
+    assert plr["periods"] == ["2014-12-31", "2016-12-31", "2018-12-31", "2020-12-31"] and plr["areas"] == 542
     assert rows["KGST_19"]["status"] == "missing" and rows["KGST_19"]["indicator"] is None
     assert {lv["level"] for lv in rows["KGST_05"]["levels"]} >= {"plr", "bez"}  # EW_AUSL, rolled up
     table = list(csv.DictReader(io.StringIO(client.get(f"/api/templates/{KGST}/coverage?f=csv").text)))

@@ -8,6 +8,7 @@ import io
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from scipy.stats import binomtest
 
@@ -33,9 +34,14 @@ def test_reliability_rule():
     assert np.isnan(wilson_interval([1], [0])[0][0])
 
 
-def test_intervals_of_a_share_formed_from_two_counts(client: TestClient):
+def test_intervals_of_a_share_formed_from_two_counts(client: TestClient, demo_engine):
     body = client.get(f"/api/intervals?{SHARE}").json()
-    assert body["period"] == "2022-06-30" and body["scale"] == 100
+    with demo_engine.connect() as conn:  # the default period: the latest in which both counts exist
+        latest = conn.execute(sa.text("""
+            SELECT max(n.period) FROM observation n JOIN observation d ON d.period = n.period
+              AND d.area_id = n.area_id AND d.indicator_code = 'EW'
+            WHERE n.indicator_code = 'EW_AUSL'""")).scalar()
+    assert body["period"] == latest.isoformat() and body["scale"] == 100
     areas = [a for a in body["areas"] if a["ci_low"] is not None]
     assert len(areas) == body["with_interval"] > 500
     for area in areas:

@@ -43,11 +43,13 @@ def panel(engine, code):
     with engine.connect() as conn:
         ew = dict(conn.execute(sa.text("""
             SELECT a.key, o.value FROM observation_public o JOIN area a ON a.id = o.area_id AND a.level_code = 'plr'
+                 AND a.valid_from = '2021-01-01'
             WHERE o.indicator_code = 'EW' AND o.period = '2020-12-31'""")).all())
         s = pd.DataFrame(conn.execute(sa.text("""
             SELECT a.key, o.period::text AS period, o.value FROM observation_public o
-            JOIN area a ON a.id = o.area_id AND a.level_code = 'plr'
-            WHERE o.indicator_code = :code AND o.value IS NOT NULL"""), {"code": code}).all(),
+            JOIN area a ON a.id = o.area_id AND a.level_code = 'plr' AND a.valid_from = '2021-01-01'
+            WHERE o.indicator_code = :code AND o.value IS NOT NULL
+              AND o.period IN ('2018-12-31', '2020-12-31')"""), {"code": code}).all(),
             columns=["key", "period", "value"])
     wide = s.pivot(index="key", columns="period", values="value").dropna()
     wide["w"] = pd.Series(ew).reindex(wide.index)
