@@ -25,6 +25,7 @@ from geo.versions import level_valid_at
 from indicators.hotspots import NOT_SIGNIFICANT, QUADRANTS, local_morans
 from indicators.index_methods import method_for
 from indicators.index_results import latest_run
+from indicators.input_errors import FieldInputError
 from indicators.observation_source import observation_source
 from indicators.values import boundary_date_for
 
@@ -34,13 +35,8 @@ if TYPE_CHECKING:
 VERSION_FILTER = level_valid_at("a")
 
 
-class ClusterInputError(ValueError):
-    """The chosen variable cannot be analysed (e.g. an index without numeric values); `field` names the parameter."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class ClusterInputError(FieldInputError):
+    """The chosen variable cannot be analysed (e.g. an index without numeric values)."""
 
 
 @dataclass(frozen=True)

@@ -28,18 +28,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.versions import level_valid_at
+from indicators.input_errors import FieldInputError
 from indicators.observation_source import observation_source
 from indicators.uncertainty import UNRELIABLE_DE, unreliable, wilson_interval
 
 FIELDS = ("numerator", "denominator", "group_numerator", "group_denominator")
 
 
-class GapInputError(ValueError):
-    def __init__(self, field: str, message: str, status: int = 422) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-        self.status = status
+class GapInputError(FieldInputError):
+    """A request member the analysis cannot use (indicators.input_errors)."""
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 
 from geo.levels import list_levels
 from geo.versions import level_valid_at
+from indicators.input_errors import FieldInputError
 from indicators.observation_source import observation_source
 
 if TYPE_CHECKING:
@@ -69,15 +70,8 @@ MULTI_GROUP_SPATIAL = (
 MEASURES = {name: text for name, _cls, text in (*TWO_GROUP, *TWO_GROUP_SPATIAL, *MULTI_GROUP, *MULTI_GROUP_SPATIAL)}
 
 
-class SegregationInputError(ValueError):
-    """A request that cannot be computed; `field` names the parameter, `available` what would work."""
-
-    def __init__(self, field: str, message: str, status: int = 422, available: Sequence[Any] = ()) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-        self.status = status
-        self.available = [a.isoformat() if isinstance(a, date) else a for a in available]
+class SegregationInputError(FieldInputError):
+    """A segregation request that cannot be computed."""
 
 
 @dataclass(frozen=True)
@@ -161,7 +155,7 @@ def resolve_periods(conn: Connection, request: SegregationRequest) -> list[date]
     common = sorted(set.intersection(*(set(p) for p in by_code.values())), reverse=True)
     if not common:
         raise SegregationInputError("groups", f"{', '.join(request.groups)} and {request.total} have no period in "
-                                    f"common on level {request.level!r}", available=[])
+                                    f"common on level {request.level!r}")
     text = (request.period or "").strip()
     if not text or text == "latest":
         return common[:1]

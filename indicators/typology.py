@@ -22,18 +22,15 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from indicators.input_errors import FieldInputError
 from indicators.observation_source import observation_source
 
 DEFAULT_SEED = 12345
 MIN_COVERAGE = 0.9  # a default indicator must have values for this share of the areas
 
 
-class TypologyInputError(ValueError):
-    def __init__(self, field: str, message: str, status: int = 422) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-        self.status = status
+class TypologyInputError(FieldInputError):
+    """A request member the analysis cannot use (indicators.input_errors)."""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.versions import level_valid_at
+from indicators.input_errors import FieldInputError
 from indicators.observation_source import observation_source
 
 Z95 = 1.959963984540054  # the 97.5 % quantile of the standard normal distribution
@@ -50,14 +51,8 @@ SMOOTHING = {"eb": "Empirical Bayes (esda.Empirical_Bayes): towards the mean of 
 SMOOTHED_DE = "geglättet (Empirical Bayes), nur für Karten"
 
 
-class RateInputError(ValueError):
-    """A rate that cannot be formed; `field` names the parameter or column."""
-
-    def __init__(self, field: str, message: str, status: int = 422) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-        self.status = status
+class RateInputError(FieldInputError):
+    """A rate that cannot be formed."""
 
 
 def wilson_interval(numerator: Any, denominator: Any, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:

@@ -18,20 +18,16 @@ from starlette.responses import Response
 from geo.aggregation import AggregationInputError
 from geo.levels import UnknownLevel
 from indicators.catalogue import DefinitionError, UnknownIndicator
-from indicators.clusters import ClusterInputError
 from indicators.composite import IndexDefinitionError
 from indicators.disclosure import PartitionError
 from indicators.findings import FindingError
 from indicators.import_undo import BatchNotFound, UndoRefused
 from indicators.index_definitions import DefinitionConflict, IndexNotFound
 from indicators.ingest.options import OptionError
-from indicators.gaps import GapInputError
+from indicators.input_errors import FieldInputError
 from indicators.report_lifecycle import ReportError
-from indicators.segregation import SegregationInputError
 from indicators.targets import TargetError
 from indicators.templates import TemplateError
-from indicators.typology import TypologyInputError
-from indicators.uncertainty import RateInputError
 from indicators.values import PeriodNotFound
 
 log = logging.getLogger("district_monitor")
@@ -102,7 +98,7 @@ DOMAIN_ERRORS: dict[type[Exception], DomainProblem] = {
     PeriodNotFound: DomainProblem(404, _period_detail,
                                   lambda e: {"available": [p.isoformat() for p in e.available]}),
     AggregationInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, **e.extra}),
-    ClusterInputError: DomainProblem(422, extra=lambda e: {"field": e.field}),
+    FieldInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, **e.extra}),
     IndexDefinitionError: DomainProblem(422, extra=lambda e: {"field": e.field, "errors": [
         {"field": e.field, "message": e.message}]}),
     IndexNotFound: DomainProblem(404),
@@ -114,11 +110,6 @@ DOMAIN_ERRORS: dict[type[Exception], DomainProblem] = {
     UndoRefused: DomainProblem(409),
     TemplateError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.errors[0]["field"],
                                                                      "errors": e.errors}),
-    GapInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field}),
-    TypologyInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field}),
-    RateInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field}),
-    SegregationInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, **(
-        {"available": e.available} if e.available else {})}),
     ReportError: DomainProblem(lambda e: e.status, extra=lambda e: {"detail_de": e.de, **e.extra}),
     FindingError: DomainProblem(422, extra=lambda e: {"field": e.field, "detail_de": e.de}),
     TargetError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, "detail_de": e.de}),
