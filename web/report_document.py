@@ -55,10 +55,10 @@ TEXTS = {
     "key": ("Schlüssel", "Key"), "class": ("Gruppe", "Group"), "previous_class": ("vorher", "before"),
     "change": ("Veränderung", "Change"), "areas": ("Gebiete", "areas"),
     "maps_note": ("Quantile (je Klasse etwa gleich viele Gebiete); dunkler = ungünstiger, bei Indikatoren ohne "
-                  "Wertungsrichtung neutral; grau = kein Wert; Linien: Bezirksgrenzen. Anzahlen werden als Dichte "
-                  "je km² gezeigt, nie als absolute Werte.",
+                  "Wertungsrichtung neutral; grau = kein Wert; Linien: Grenzen der übergeordneten Gebiete. Anzahlen "
+                  "werden als Dichte je km² gezeigt, nie als absolute Werte.",
                   "Quantiles (about equally many areas per class); darker = less favourable; grey = no value; lines: "
-                  "borough boundaries. Counts are shown as densities per km², never as absolute numbers."),
+                  "boundaries of the parent areas. Counts are shown as densities per km², never as absolute numbers."),
     "gesamtindex_note": ("Gesamtindex: Status (Zeilen, 1 hoch bis 4 sehr niedrig) mal Dynamik (Spalten); Zahl der "
                          "Gebiete je Gruppe. Schwarz umrandet: Gebiete mit besonderem Aufmerksamkeitsbedarf.",
                          "Gesamtindex: status (rows, 1 high to 4 very low) by dynamics (columns); number of areas per "
@@ -82,7 +82,7 @@ TEXTS = {
     "parent": ("übergeordnet", "parent"),
     "targets": ("Ziele", "Targets"), "base": ("Basis", "base"), "latest": ("zuletzt", "latest"),
     "progress": ("Fortschritt", "progress"), "reached": ("erreicht", "reached"),
-    "borough": ("Bezirk", "Borough"), "count": ("Anzahl", "Number"),
+    "count": ("Anzahl", "Number"),
     "change_words": ("„neu“, „weiterhin“ oder „nicht mehr“.", "“neu” (new), “weiterhin” (still) or “nicht mehr” "
                      "(no longer)."),
     "flagged": ("von der Regel des Index markiert", "flagged by the index rule"),

@@ -41,15 +41,28 @@ DEFAULT_PROFILES = 3
 ATTENTION_TERM = ("Gebiete mit besonderem Aufmerksamkeitsbedarf", "Areas requiring special attention")
 
 
-def parent_names(conn: Connection, level: str) -> dict[str, str]:
-    """key -> name of the area's ancestor on the level just below the whole municipality (Berlin: the Bezirk),
-    walked up by parent keys; {} when the level has no such ancestor."""
+def _grouping_chain(conn: Connection, level: str) -> tuple[dict[str, Level], list[str]]:
+    """The levels from `level` up to the one just below the whole municipality (Berlin: the Bezirk)."""
     levels = {lv.code: lv for lv in list_levels(conn)}
     top = max(levels.values(), key=lambda lv: lv.rank)
     chain = [level]
     while levels[chain[-1]].parent_code not in (None, top.code):
         chain.append(levels[chain[-1]].parent_code)
-    if len(chain) < 2 and levels[level].parent_code == top.code:
+    return levels, chain
+
+
+def grouping_level(conn: Connection, level: str) -> Level | None:
+    """The level by which attention areas are grouped (the one just below the whole municipality); None when
+    `level` itself is that level."""
+    levels, chain = _grouping_chain(conn, level)
+    return levels[chain[-1]] if len(chain) > 1 else None
+
+
+def parent_names(conn: Connection, level: str) -> dict[str, str]:
+    """key -> name of the area's ancestor on the grouping level, walked up by parent keys; {} when the level has
+    no such ancestor."""
+    levels, chain = _grouping_chain(conn, level)
+    if len(chain) < 2:
         return {}
     lookup = {code: {a["key"]: a for a in list_areas(conn, code)} for code in chain}
     result = {}
@@ -59,7 +72,7 @@ def parent_names(conn: Connection, level: str) -> dict[str, str]:
             current = lookup[code].get(current, {}).get("parent_key")
             if current is None:
                 break
-        if current is not None and current in lookup[chain[-1]] and len(chain) > 1:
+        if current is not None and current in lookup[chain[-1]]:
             result[key] = lookup[chain[-1]][current]["name"]
     return result
 
@@ -74,6 +87,10 @@ def sentences(*parts: str | None) -> str:
         text = text.rstrip(".").rstrip() if text.endswith(".") and not text.endswith("...") else text
         out.append(text if text[-1] in "?!…" else text + ".")
     return " ".join(out)
+
+
+def _level_names(level: Level | None) -> dict | None:
+    return None if level is None else {"code": level.code, "name_de": level.name_de, "name_en": level.name_en}
 
 
 def finest_level(conn: Connection) -> Level:
@@ -158,6 +175,7 @@ def integration_report(conn: Connection, period: date, unsuppressed: bool,
     area_names = {(lv, a["key"]): a["name"] for lv in {n["level"] for n in notes} for a in list_areas(conn, lv)}
     return {
         "period": period, "previous_period": previous, "level": {"code": level.code, "name_de": level.plural_de},
+        "grouping_level": _level_names(grouping_level(conn, level.code)),
         "generated_at": datetime.now(UTC).replace(microsecond=0),
         "summary": summary, "topics": _topics(summary), "attention": attention,
         "profiles": profiles, "profile_selection": "given" if selected is not None else "automatic",
