@@ -15,10 +15,18 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from geo.area_list import list_areas
 from geo.levels import get_level, list_levels
+from indicators.report_lifecycle import list_reports
 from service.auth import Principal, current_principal
-from service.formats import TABLE_FORMATS, all_fields, choose_format, offers, table_response
+from service.formats import (
+    TABLE_FORMATS,
+    all_fields,
+    choose_format,
+    offers,
+    table_response,
+)
 from service.http import json_response, read_connection
 from service.params import Lang, PageLevel
+from web.compare import comparison_data, comparison_page_context, resolve_comparison
 from web.explorer import (
     EXPORT_MEDIA,
     Choices,
@@ -38,7 +46,6 @@ from web.profiles import (
     profile_csv_rows,
     render_profile,
 )
-from indicators.report_lifecycle import list_reports
 from web.report_document import build as build_document
 from web.report_document import document_figures, period_document
 from web.reports import report_periods, resolve_report_period
@@ -114,6 +121,32 @@ def explorer(request: Request, conn: Conn, caller: Caller, level: PageLevel,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return HTMLResponse(build_explorer(conn, state, caller.sees_unsuppressed, settings.map_tiles or None,
                                        settings.storage_srid, data_version(request)))
+
+
+@router.get("/explorer/vergleich", summary="Two maps side by side with linked pans: one indicator at two periods "
+                                          "(common classes) or two indicators (HTML, JSON)")
+def explorer_comparison(
+        request: Request, conn: Conn, caller: Caller, level: PageLevel,
+        fmt: Annotated[str, offers("html", "json")],
+        indicator: Annotated[str | None, Query(max_length=40, description="Indicator of the left map (and of "
+                                                                          "both, without indicator_right).")] = None,
+        indicator_right: Annotated[str | None, Query(max_length=40, description="Indicator of the right map.")] = None,
+        left: Annotated[str | None, Query(max_length=40, description="Period of the left map; default: the one "
+                                                                     "before the right map's.")] = None,
+        right: Annotated[str | None, Query(max_length=40, description="Period of the right map; default: "
+                                                                      "latest.")] = None,
+        scheme: Annotated[str, Query(max_length=40, description="Class scheme.")] = "quantiles",
+        k: Annotated[int, Query(ge=2, le=9, description="Number of classes.")] = 5):
+    states = resolve_comparison(conn, indicator=indicator, indicator_right=indicator_right or None, level=level,
+                                left=left or None, right=right or None, scheme=scheme, k=k,
+                                unsuppressed=caller.sees_unsuppressed)
+    if isinstance(states, Choices):
+        return not_found_page(request, states.message, states.choices)
+    comparison = comparison_data(conn, *states, caller.sees_unsuppressed)
+    if fmt == "json":
+        return json_response(comparison.as_json())
+    return render("compare.html", request, page_title="Kartenvergleich",
+                  **comparison_page_context(conn, comparison, data_version(request)))
 
 
 @router.get("/maps/indicators/{code}", summary="The map of one indicator (opens the map explorer)")

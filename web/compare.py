@@ -1,0 +1,131 @@
+"""Two maps side by side ("Kartenvergleich"): one indicator at two periods, or two indicators at one period, on
+the same level, with linked pans (/static/compare.js).
+
+Two periods of one indicator are classified together: the class limits come from the values of both maps, so
+that one colour means the same range on the left and on the right (classified apart, a district that did not
+change could change colour only because the others did). Two different indicators keep their own classes and
+legends (their units differ). Each side is an ordinary explorer state (`web.explorer.resolve_state`), so the
+checks, defaults and "no dead end" answers are the explorer's; this module runs no SQL of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from geo.features import level_extent
+from geo.levels import list_levels
+from indicators.catalogue import list_periods
+from indicators.classify import classify
+from web.explorer import (
+    SCHEME_LABELS,
+    Choices,
+    ExplorerData,
+    ExplorerState,
+    _mappable,
+    _outline_level,
+    area_details,
+    area_fills,
+    explorer_data,
+    explorer_drawing,
+    legend_rows,
+    resolve_state,
+    title_de,
+)
+from web.maps import MISSING_COLOUR, palette, script_json
+from web.values import decimals_for
+
+
+@dataclass
+class Comparison:
+    left: ExplorerData
+    right: ExplorerData
+    shared_classes: bool  # one legend for both maps (same indicator)
+
+    def as_json(self) -> dict:
+        return {"shared_classes": self.shared_classes,
+                "left": self.left.as_json(), "right": self.right.as_json()}
+
+
+def resolve_comparison(conn: Connection, *, indicator: str | None, indicator_right: str | None, level: str,
+                       left: str | None, right: str | None, scheme: str, k: int,
+                       unsuppressed: bool) -> tuple[ExplorerState, ExplorerState] | Choices:
+    """Both sides' states. Defaults: the right map shows the latest period, the left one the period before it
+    (for two indicators: both at the right map's period)."""
+    right_state = resolve_state(conn, indicator=indicator_right or indicator, level=level, period=right,
+                                scheme=scheme, k=k, compare=None, index=None, detail="map", unsuppressed=unsuppressed)
+    if isinstance(right_state, Choices):
+        return right_state
+    code = indicator or right_state.indicator
+    if left is None:
+        earlier = [p for p in list_periods(conn, level, code, unsuppressed) if p < right_state.period]
+        left = (earlier[0] if earlier and code == right_state.indicator else right_state.period).isoformat()
+    left_state = resolve_state(conn, indicator=code, level=level, period=left, scheme=scheme, k=k, compare=None,
+                               index=None, detail="map", unsuppressed=unsuppressed)
+    if isinstance(left_state, Choices):
+        return left_state
+    return left_state, right_state
+
+
+def comparison_data(conn: Connection, left: ExplorerState, right: ExplorerState, unsuppressed: bool) -> Comparison:
+    left_data = explorer_data(conn, left, unsuppressed)
+    right_data = explorer_data(conn, right, unsuppressed)
+    shared = left.indicator == right.indicator
+    if shared:
+        _classify_together(left_data, right_data)
+    return Comparison(left_data, right_data, shared)
+
+
+def _classify_together(left: ExplorerData, right: ExplorerData) -> None:
+    """One classification over the values of both maps, split back onto each side (same limits, same colours)."""
+    pooled = pd.concat([left.table["value"].rename(lambda key: ("L", key)),
+                        right.table["value"].rename(lambda key: ("R", key))]).astype(float)
+    if not pooled.notna().any():
+        return
+    classes = classify(pooled, left.state.scheme, k=left.state.k, decimals=decimals_for(left.indicator["unit"]))
+    colours = palette(left.indicator["direction"], classes.k)
+    for side, data in (("L", left), ("R", right)):
+        mine = classes.yb[[key for key in classes.yb.index if key[0] == side]]
+        mine.index = [key[1] for key in mine.index]
+        data.table["klass"] = mine.reindex(data.table.index)
+        counts = tuple(int((mine == c).sum()) for c in range(classes.k))
+        data.classes = replace(classes, yb=mine, counts=counts, n_missing=int(mine.isna().sum()))
+        data.colours = colours
+
+
+def comparison_page_context(conn: Connection, comparison: Comparison, data_version: int | None) -> dict:
+    """What templates/compare.html renders: both sides' drawings (fills and details per area, geometry URLs),
+    legends, titles and the choices of the form."""
+    left, right = comparison.left, comparison.right
+    outline_level = _outline_level(conn, left.state.level)
+    sides = []
+    for name, data in (("left", left), ("right", right)):
+        drawing = explorer_drawing(conn, data, outline_level, data_version)
+        drawing["areas"] = {key: {"fill": fill, "details": details} for (key, details), fill in
+                            zip(area_details(data).items(), area_fills(data).values())}
+        sides.append({"name": name, "data": data, "title": title_de(data), "drawing_json": script_json(drawing),
+                      "legend": legend_rows(data),
+                      "explorer": "/explorer?" + data.state.query()})
+    extent = level_extent(conn, right.state.level, right.at)
+    state = right.state
+    bounds = [[extent[1], extent[0]], [extent[3], extent[2]]] if extent else None
+    return {
+        "sides": sides, "shared_classes": comparison.shared_classes, "missing_colour": MISSING_COLOUR,
+        "bounds_json": script_json(bounds),
+        "same_boundaries": left.at == right.at,
+        "state": state, "left_state": left.state, "scheme_labels": SCHEME_LABELS,
+        "indicators": _mappable(conn, state, False), "levels": list_levels(conn),
+        "periods_left": list_periods(conn, state.level, left.state.indicator),
+        "periods_right": list_periods(conn, state.level, state.indicator),
+    }
+
+
+def comparison_url(left: ExplorerState, right: ExplorerState) -> str:
+    params = {"indicator": left.indicator, "level": left.level, "left": left.period.isoformat(),
+              "right": right.period.isoformat(), "scheme": left.scheme, "k": left.k}
+    if right.indicator != left.indicator:
+        params["indicator_right"] = right.indicator
+    return "/explorer/vergleich?" + urlencode(params)

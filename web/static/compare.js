@@ -1,0 +1,83 @@
+// Two linked maps (web/compare.py, templates/compare.html). Each side's colours and details come with the page
+// (JSON blocks); the shapes come from /maps/geometry/..., fetched once when both sides use the same boundaries.
+// Moving or zooming one map moves the other (Leaflet has no built-in sync; the plugin for it is not vendored,
+// and the few lines below are all the two maps need). Texts go in as text (dmMaps).
+(function () {
+  "use strict";
+  var shapes = {};
+  var maps = {};
+  var syncing = false;
+
+  function geometry(url) {
+    if (!shapes[url]) {
+      shapes[url] = fetch(url, {credentials: "same-origin"}).then(function (response) {
+        if (!response.ok) { throw new Error("geometry " + response.status); }
+        return response.json();
+      });
+    }
+    return shapes[url];
+  }
+
+  function styleOf(drawing, key) {
+    var area = drawing.areas[key];
+    var style = {};
+    var base = area && area.fill ? drawing.styles.value : drawing.styles.missing;
+    Object.keys(base).forEach(function (name) { style[name] = base[name]; });
+    if (area && area.fill) { style.fillColor = area.fill; }
+    return style;
+  }
+
+  function link(source, target) {
+    source.on("move", function () {
+      if (syncing) { return; }
+      syncing = true;
+      target.setView(source.getCenter(), source.getZoom(), {animate: false});
+      syncing = false;
+    });
+  }
+
+  function draw(name, bounds) {
+    var drawing = JSON.parse(document.getElementById("drawing-" + name).textContent);
+    var element = document.getElementById("map-" + name);
+    var map = L.map(element, {zoomSnap: 0.25, maxZoom: 16, preferCanvas: false});
+    if (bounds) { map.fitBounds(bounds, {animate: false}); } else { map.setView([51.16, 10.45], 6); }
+    L.control.scale({imperial: false}).addTo(map);
+    maps[name] = map;
+    // the view on the element (centre and zoom), for the other map's check and for tests
+    function mark() {
+      var centre = map.getCenter();
+      element.setAttribute("data-view", centre.lat.toFixed(4) + "," + centre.lng.toFixed(4) + "," + map.getZoom());
+    }
+    map.on("moveend", mark);
+    mark();
+    var areas = geometry(drawing.geometry).then(function (collection) {
+      L.geoJSON(collection, {
+        style: function (feature) { return styleOf(drawing, feature.id); },
+        onEachFeature: function (feature, layer) {
+          var area = drawing.areas[feature.id];
+          feature.properties = area ? area.details : {key: feature.id, name: feature.properties.name, wert: drawing.absent};
+          dmMaps.bindDetails(feature, layer, drawing.rows, {popup: drawing.rows, profileLevel: drawing.level});
+          layer.on("mouseover", function () { layer.setStyle(drawing.styles.highlight); });
+          layer.on("mouseout", function () { layer.setStyle(styleOf(drawing, feature.id)); });
+        }
+      }).addTo(map);
+    });
+    var outline = drawing.outline ? geometry(drawing.outline.url).then(function (collection) {
+      L.geoJSON(collection, {style: drawing.outline.style, interactive: false}).addTo(map);
+    }) : Promise.resolve();
+    Promise.all([areas, outline]).then(function () {
+      element.setAttribute("data-ready", String(Object.keys(drawing.areas).length));
+    }, function () {
+      element.setAttribute("data-ready", "error");
+      element.textContent = "Die Karte konnte nicht geladen werden.";
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var bounds = JSON.parse(document.getElementById("compare-bounds").textContent);
+    draw("left", bounds);
+    draw("right", bounds);
+    link(maps.left, maps.right);
+    link(maps.right, maps.left);
+  });
+})();
