@@ -232,3 +232,41 @@ def test_the_integration_office_creates_a_report_draft_from_the_reports_page(sit
     page.wait_for_selector("h1")
     assert "/reports/documents/" in page.url
     context.close()
+
+
+@pytest.mark.browser
+def test_the_admin_creates_a_token_in_the_browser_sees_it_once_and_revokes_it(site, browser, artifacts):
+    """The admin's task: a new access for a colleague, shown once; it works at once; revoked, it stops at once.
+    Another role does not get the page."""
+    engine, url = site
+    _id, admin = token_for(engine, "admin", "Administration")
+    _id, editor = token_for(engine, "editor", "Redaktion")
+    with signed_in(url, editor) as client:
+        assert client.get("/konto/zugaenge").status_code == 403
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    page.goto(f"{url}/anmelden?next=/konto")
+    page.fill("#signin-token", admin)
+    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("link", name="Zugänge verwalten").click()
+    page.wait_for_selector("form.token-form")
+    page.fill("#token-name", "Kollegin Statistik")
+    page.select_option("#token-role", "statistics_office")
+    page.fill("#token-days", "30")
+    page.get_by_role("button", name="Zugang anlegen").click()
+    page.wait_for_selector("#new-token:not(:empty)")
+    new = page.locator("#new-token").inner_text().strip()
+    assert new.startswith("dm_")
+    page.screenshot(path=str(artifacts / "tokens_page.png"))
+    works = httpx.get(f"{url}/api/admin/disclosure", headers={"Authorization": f"Bearer {new}"})
+    assert works.status_code == 200  # a statistics office token, usable at once
+    page.reload()  # the token is not shown again; the list shows the access and its expiry
+    assert page.locator("#new-token").inner_text() == ""
+    row = page.locator("table.tokens tr", has_text="Kollegin Statistik")
+    assert "Statistikstelle" in row.inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Sperren").click()
+    page.wait_for_selector("table.tokens tr:has-text('Kollegin Statistik') :text('gesperrt am')")
+    refused = httpx.get(f"{url}/api/admin/disclosure", headers={"Authorization": f"Bearer {new}"})
+    assert refused.status_code == 401
+    context.close()

@@ -26,6 +26,7 @@ from service.auth import (
     csrf_token,
     current_principal,
     end_session,
+    list_tokens,
     principal_for_session,
     session_id_of,
     start_session,
@@ -111,4 +112,19 @@ def account(request: Request, caller: Caller):
         return RedirectResponse("/anmelden?next=/konto", status_code=303)
     abilities = [item for role, items in ROLE_ABILITIES_DE.items() if caller.has(role) for item in items]
     return render("account.html", request, page_title="Konto", role_label=ROLE_LABELS_DE.get(caller.role, caller.role),
-                  abilities=abilities, can_import=caller.has("statistics_office"))
+                  abilities=abilities, can_import=caller.has("statistics_office"), is_admin=caller.has("admin"))
+
+
+@router.get("/konto/zugaenge", response_class=HTMLResponse, summary="Access tokens: list, create, revoke (admin page)")
+def token_page(request: Request, caller: Caller):
+    """The admin's page for the tokens (the JSON API is /api/admin/tokens; the form writes through it): who has
+    which role until when, when each was last used; a new token is shown once, right after it is made."""
+    if caller is ANONYMOUS or caller.role == "anonymous":
+        return RedirectResponse("/anmelden?next=/konto/zugaenge", status_code=303)
+    if not caller.has("admin"):
+        return render("error.html", request, status=403, page_title="Keine Berechtigung",
+                      heading="Keine Berechtigung",
+                      message="Zugänge verwalten kann nur die Administration.", choices=[("Konto", "/konto")])
+    with request.app.state.engine.connect() as conn:
+        tokens = list_tokens(conn)
+    return render("tokens.html", request, page_title="Zugänge", tokens=tokens, roles=ROLE_LABELS_DE)

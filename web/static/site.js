@@ -38,14 +38,22 @@ document.addEventListener("submit", async (event) => {
   const status = form.querySelector("[data-status]");
   const payload = {};
   for (const [name, value] of new FormData(form).entries()) {
-    if (value !== "") payload[name] = value;
+    if (value === "") continue;
+    const field = form.elements[name];
+    payload[name] = field && field.type === "number" ? Number(value) : value;
   }
   const button = form.querySelector("button[type=submit]");
   if (button) button.disabled = true;
   if (status) status.textContent = "Wird gespeichert …";
   const result = await sendJson(form.dataset.method || "POST", form.dataset.api, payload);
   if (button) button.disabled = false;
-  if (result.ok) {
+  if (result.ok && form.dataset.show) {
+    // something to show once (a new token): shown in the form, not lost to a reload
+    const box = form.querySelector("[data-result]");
+    form.querySelector("[data-result-value]").textContent = (result.body && result.body[form.dataset.show]) || "";
+    if (box) box.hidden = false;
+    if (status) status.textContent = "Gespeichert.";
+  } else if (result.ok) {
     if (status) status.textContent = "Gespeichert.";
     window.location.reload();
   } else if (status) {
