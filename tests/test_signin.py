@@ -270,3 +270,42 @@ def test_the_admin_creates_a_token_in_the_browser_sees_it_once_and_revokes_it(si
     refused = httpx.get(f"{url}/api/admin/disclosure", headers={"Authorization": f"Bearer {new}"})
     assert refused.status_code == 401
     context.close()
+
+
+@pytest.mark.browser
+def test_the_data_steward_adds_an_indicator_and_edits_its_definition_in_the_browser(site, browser):
+    """The catalogue as the integration office keeps it: a new indicator through the form, then its definition
+    corrected and withdrawn from the public on its own page; readers see exactly what was decided."""
+    engine, url = site
+    _id, steward = token_for(engine, "data_steward", "Integrationsbüro")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    page.goto(f"{url}/anmelden?next=/api/indicators?f=html")
+    page.fill("#signin-token", steward)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_selector("details.new-definition")
+    page.locator("details.new-definition summary").click()
+    page.fill("#new-code", "EINB_QUOTE")
+    page.fill("#new-name_de", "Einbürgerungsquote")
+    page.fill("#new-name_en", "Naturalisation rate")
+    page.select_option("#new-kind", "rate")
+    page.select_option("#new-direction", "higher_is_better")
+    page.fill("#new-description_de", "Einbürgerungen je 100 Ausländerinnen und Ausländer mit 8 Jahren Aufenthalt")
+    page.get_by_role("button", name="Indikator anlegen").click()
+    page.wait_for_selector("article#EINB_QUOTE")  # the page reloads and shows it
+    created = httpx.get(f"{url}/api/indicators/EINB_QUOTE?f=json").json()
+    assert (created["kind"], created["direction"], created["published"]) == ("rate", "higher_is_better", True)
+    page.goto(f"{url}/api/indicators/EINB_QUOTE?f=html")
+    page.fill("#edit-name_de", "Einbürgerungsquote (Ausschöpfung)")
+    page.fill("#edit-source", "")  # emptied: removed
+    page.select_option("#edit-published", "false")
+    page.get_by_role("button", name="Definition speichern").click()
+    page.wait_for_selector("h3:has-text('Einbürgerungsquote (Ausschöpfung)')")
+    assert "nicht veröffentlicht" in page.locator("article#EINB_QUOTE h3").inner_text()
+    anonymous = httpx.get(f"{url}/api/indicators?f=json").json()
+    assert "EINB_QUOTE" not in {i["code"] for i in anonymous["indicators"]}  # unpublished: readers do not see it
+    assert httpx.get(f"{url}/api/indicators/EINB_QUOTE?f=json").status_code == 404
+    page.set_viewport_size({"width": 390, "height": 844})
+    box = page.locator("#edit-name_de").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390  # the form fits a phone
+    context.close()

@@ -12,7 +12,8 @@ from starlette.responses import Response
 from geo.areas import find_areas, get_parent, list_children
 from geo.levels import get_level, list_levels, require_level
 from indicators.catalogue import (DefinitionError, Disclosure, IndicatorDefinition, definition_of, get_indicator,
-                                  list_indicators, require_indicator, save_indicator, validate_definition)
+                                  list_indicators, list_topics, require_indicator, save_indicator,
+                                  validate_definition)
 from indicators.coverage import CoverageQuery, coverage_gaps, coverage_summary
 from indicators.observation_flags import OBSERVATION_FLAGS
 from indicators.observations import observation_history
@@ -53,7 +54,7 @@ def indicators(request: Request, conn: Conn, caller: Caller, fmt: PageFormat):
         for item in items:
             topics.setdefault(item["topic_name_de"] or "Ohne Handlungsfeld", []).append(item)
         return render("indicators.html", request, page_title="Indikatorenkatalog", topics=topics,
-                      directions=DIRECTIONS_DE, caller=caller)
+                      directions=DIRECTIONS_DE, caller=caller, all_topics=list_topics(conn), single=False)
     return json_response({"indicators": items, "count": len(items)})
 
 
@@ -66,7 +67,7 @@ def indicator(request: Request, conn: Conn, caller: Caller, code: str, fmt: Page
     if fmt == "html":
         topic = item["topic_name_de"] or "Ohne Handlungsfeld"
         return render("indicators.html", request, page_title=f"Indikator {code}", topics={topic: [body]},
-                      directions=DIRECTIONS_DE, caller=caller)
+                      directions=DIRECTIONS_DE, caller=caller, all_topics=list_topics(conn), single=True)
     return json_response(body)
 
 

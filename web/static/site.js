@@ -38,9 +38,19 @@ document.addEventListener("submit", async (event) => {
   const status = form.querySelector("[data-status]");
   const payload = {};
   for (const [name, value] of new FormData(form).entries()) {
-    if (value === "") continue;
+    if (value === "") {
+      if (form.dataset.empty === "null") payload[name] = null;  // an edit form: an emptied field is removed
+      continue;
+    }
     const field = form.elements[name];
-    payload[name] = field && field.type === "number" ? Number(value) : value;
+    let parsed = value;
+    if (field && field.dataset && "json" in field.dataset) parsed = JSON.parse(value);  // true, false, null, "text"
+    else if (field && field.type === "number") parsed = Number(value);
+    // "disclosure.min_numerator" -> {"disclosure": {"min_numerator": ...}}
+    const path = name.split(".");
+    let target = payload;
+    path.slice(0, -1).forEach((part) => { target = target[part] = target[part] || {}; });
+    target[path[path.length - 1]] = parsed;
   }
   const button = form.querySelector("button[type=submit]");
   if (button) button.disabled = true;
