@@ -161,3 +161,17 @@ def test_a_hidden_cell_drops_its_area_and_enters_nothing(fresh_engine: sa.Engine
         local = client.get(f"/api/segregation/local?{FOREIGNERS}").json()
         assert key not in {a["key"] for a in local["areas"]}
         assert local["dropped"] == {key: "confidential: EW_AUSL"}
+
+
+def test_the_measures_have_a_german_page_with_the_same_numbers(client: TestClient, foreigners: dict):
+    page = client.get(f"/api/segregation?{FOREIGNERS}&within=bez&f=html")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    text = page.text
+    assert "Dissimilarität D" in text and "umziehen müsste" in text and "Bezirke" in text
+    d = measure(foreigners, "dissimilarity")
+    assert f"{d:.3f}".replace(".", ",") in text  # the city's D as the JSON twin gives it, German notation
+    boroughs = {r["scope_name"] for r in foreigners["rows"] if r["scope_key"]}
+    assert len(boroughs) == 12 and all(name in text for name in boroughs)
+    assert "f=csv-de" in text and "/api/segregation/local?" in text
+    english = client.get(f"/api/segregation?{FOREIGNERS}&f=html&lang=en").text
+    assert "Dissimilarity D" in english and "Reference date" in english

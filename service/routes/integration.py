@@ -4,6 +4,7 @@ every period) and its local measures per area (docs/integration.md)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import orjson
 import sqlalchemy as sa
@@ -11,14 +12,37 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import cache_key, cached
+from geo.levels import list_levels
+from indicators.catalogue import list_indicators
 from indicators.clusters import feature_texts as area_feature_texts
 from indicators.gaps import GapRequest, gap_table
-from indicators.segregation import (SegregationInputError, SegregationRequest, default_total, local_measures,
-                                    segregation)
-from indicators.templates import (LOWEST_LEVELS, Mapping, TemplateError, coverage_table, get_template,
-                                  list_templates, parse_mapping, read_mapping, shipped_mappings, template_coverage,
-                                  validate_mapping)
-from indicators.typology import DEFAULT_SEED, TypologyRequest, default_period, similar_areas, typology
+from indicators.segregation import (
+    SegregationInputError,
+    SegregationRequest,
+    default_total,
+    local_measures,
+    segregation,
+)
+from indicators.templates import (
+    LOWEST_LEVELS,
+    Mapping,
+    TemplateError,
+    coverage_table,
+    get_template,
+    list_templates,
+    parse_mapping,
+    read_mapping,
+    shipped_mappings,
+    template_coverage,
+    validate_mapping,
+)
+from indicators.typology import (
+    DEFAULT_SEED,
+    TypologyRequest,
+    default_period,
+    similar_areas,
+    typology,
+)
 from indicators.uncertainty import RateRequest, rate_table
 from indicators.values import boundary_date_for, resolve_period
 from service.audit import record
@@ -27,6 +51,7 @@ from service.formats import TABLE_FORMATS, Format, offers, table_response
 from service.http import connection, json_response
 from service.params import Level, OptionalIndicator, Period
 from service.routes.index_lookup import feature_collection
+from web.segregation_page import page_context as segregation_page_context
 from web.templates import render
 
 router = APIRouter(prefix="/api", tags=["integration"])
@@ -55,7 +80,8 @@ def _request(conn: Connection, caller: Principal, groups: str, total: str | None
 
 @router.get("/segregation", summary="Residential segregation of population groups: dissimilarity, isolation, "
                                     "exposure, entropy/Theil, multigroup and spatial variants, per period and scope")
-def segregation_measures(conn: Conn, caller: Caller, groups: GroupsQuery, level: Level, total: TotalQuery = None,
+def segregation_measures(request: Request, conn: Conn, caller: Caller, groups: GroupsQuery, level: Level,
+                         total: TotalQuery = None,
                          period: Annotated[str | None, Query(max_length=40, description="Reference date or year; "
                                                              "'all' for every period with data; default the latest.")
                                            ] = None,
@@ -63,12 +89,30 @@ def segregation_measures(conn: Conn, caller: Caller, groups: GroupsQuery, level:
                                                              "the measures for each of its areas too (e.g. bez).")
                                            ] = None,
                          spatial: Annotated[bool, Query(description="Also the spatial variants.")] = True,
-                         fmt: Annotated[str, offers("json", *TABLE_FORMATS)] = "json"):
-    request = _request(conn, caller, groups, total, level, period, within, spatial)
-    body, _hit = cached(conn, cache_key("segregation", **request.__dict__), lambda: segregation(conn, request))
+                         fmt: Annotated[str, offers("json", *TABLE_FORMATS, "html")] = "json"):
+    wanted = _request(conn, caller, groups, total, level, period, within, spatial)
+    body, _hit = cached(conn, cache_key("segregation", **wanted.__dict__), lambda: segregation(conn, wanted))
     if fmt in TABLE_FORMATS:
-        return table_response(fmt, body["rows"], SEGREGATION_FIELDS, f"segregation_{'_'.join(request.groups)}")
+        return table_response(fmt, body["rows"], SEGREGATION_FIELDS, f"segregation_{'_'.join(wanted.groups)}")
+    if fmt == "html":
+        return _segregation_page(request, conn, wanted, body)
     return json_response(body)
+
+
+def _segregation_page(request: Request, conn: Connection, wanted: SegregationRequest, body: dict):
+    levels = {lv.code: lv for lv in list_levels(conn)}
+    names = {i["code"]: i["name_de"] for i in list_indicators(conn)}
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("f", "format")]
+    links = {fmt: "?" + urlencode([*query, ("f", fmt)]) for fmt in ("csv-de", "xlsx", "json")}
+    local = [(k, v) for k, v in query if k in ("groups", "total", "level", "period")]
+    context = segregation_page_context(body, levels[wanted.level].plural_de,
+                                       levels[wanted.within].plural_de if wanted.within else None,
+                                       levels[max(levels, key=lambda c: levels[c].rank)].name_de,
+                                       getattr(request.state, "lang", "de"))
+    return render("segregation.html", request, page_title="Segregation",
+                  group_names=", ".join(names.get(g, g) for g in wanted.groups),
+                  links={"csv_de": links["csv-de"], "xlsx": links["xlsx"], "json": links["json"],
+                         "local": "/api/segregation/local?" + urlencode(local)}, **context)
 
 
 @router.get("/segregation/local", summary="Local segregation per area: counts, shares, location quotients, local "
