@@ -254,7 +254,10 @@ def test_two_workers_share_the_limit_and_half_open_connections_do_not_crowd_out_
 def test_sigint_stops_the_service_within_its_grace_period_with_streams_open(private_database, pg_server):
     name, url = private_database
     conninfo = pg_server.url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
-    with serving(url, workers=1, DM_RATE_LIMIT_PER_MINUTE="0", DM_SHUTDOWN_GRACE_S="2", DM_SEND_TIMEOUT_S="600",
+    # The stalled downloads hold their statements (and so a share lock on `area`) until the service gives up on
+    # clients that read nothing (DM_SEND_TIMEOUT_S); only then can the locker below take its exclusive lock. With
+    # 600 s the test spent ten minutes waiting in LOCK TABLE (a 4.8 MB download no longer fits the buffers).
+    with serving(url, workers=1, DM_RATE_LIMIT_PER_MINUTE="0", DM_SHUTDOWN_GRACE_S="2", DM_SEND_TIMEOUT_S="10",
                  DM_POOL_SIZE="4") as (process, _base, port):
         stalled = [open_request(port, DOWNLOAD) for _ in range(6)]
         for sock in stalled:
