@@ -228,7 +228,14 @@ def test_the_integration_office_creates_a_report_draft_from_the_reports_page(sit
     page.wait_for_selector("#new-report-name")
     page.fill("#new-report-name", "Integrationsbericht Probe")
     page.get_by_role("button", name="Entwurf anlegen").click()
-    page.get_by_role("link", name="Integrationsbericht Probe").click()
+    # creating a draft computes its figures (seconds; more on a loaded machine, the first time in a process more
+    # still): wait for the page to show the draft, and say what the form said if it does not
+    link = page.get_by_role("link", name="Integrationsbericht Probe")
+    try:
+        link.wait_for(timeout=120_000)
+    except Exception as exc:
+        raise AssertionError(page.locator("form[data-api='/api/reports'] [data-status]").all_inner_texts()) from exc
+    link.click()
     page.wait_for_selector("h1")
     assert "/reports/documents/" in page.url
     context.close()
