@@ -45,7 +45,9 @@ SIGN_IN_FORMS = {"/anmelden", "/abmelden"}
 
 def test_no_operation_answers_a_server_error_or_violates_its_schema(fuzz_target):
     app, token = fuzz_target
-    schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
+    # the document is built once per app (per-collection paths from the data): on a loaded machine that took more
+    # than the library's default 10 s read timeout, so the deadline is generous (it waits for the answer, no sleep)
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", app, timeout=300)
     operations = sorted((op for op in (result.ok() for result in schema.get_all_operations())
                          if op.path not in SIGN_IN_FORMS),
                         key=lambda op: (op.method.upper() == "DELETE", op.path))  # deletions last
