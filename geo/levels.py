@@ -70,3 +70,21 @@ def finest_level(conn: Connection) -> str | None:
         SELECT code FROM area_level l
         ORDER BY NOT EXISTS (SELECT 1 FROM area a WHERE a.level_code = l.code), rank, code
         LIMIT 1""")).scalar()
+
+
+def grouping_chain(conn: Connection, level: str) -> list[Level]:
+    """`level` and its ancestors up to the level just below the whole territory (Berlin: the Bezirk; a Land's
+    data: the Kreis or Regierungsbezirk), finest first: the level by which maps draw outlines and reports group
+    areas, found by following the hierarchy of `level`, not by picking any child of the top."""
+    levels = {lv.code: lv for lv in list_levels(conn)}
+    top = max(levels.values(), key=lambda lv: lv.rank)
+    chain = [levels[level]]
+    while chain[-1].parent_code not in (None, top.code):
+        chain.append(levels[chain[-1].parent_code])
+    return chain
+
+
+def grouping_level(conn: Connection, level: str) -> Level | None:
+    """The last of `grouping_chain`, when it lies above `level` (None for that level itself and the top)."""
+    chain = grouping_chain(conn, level)
+    return chain[-1] if len(chain) > 1 else None

@@ -11,13 +11,12 @@ checks, defaults and "no dead end" answers are the explorer's; this module runs 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from urllib.parse import urlencode
 
 import pandas as pd
 from sqlalchemy.engine import Connection
 
 from geo.features import level_extent
-from geo.levels import list_levels
+from geo.levels import grouping_level, list_levels
 from indicators.catalogue import list_periods
 from indicators.classify import classify
 from web.explorer import (
@@ -26,9 +25,6 @@ from web.explorer import (
     ExplorerData,
     ExplorerState,
     _mappable,
-    _outline_level,
-    area_details,
-    area_fills,
     explorer_data,
     explorer_drawing,
     legend_rows,
@@ -100,12 +96,11 @@ def comparison_page_context(conn: Connection, comparison: Comparison, data_versi
     """What templates/compare.html renders: both sides' drawings (fills and details per area, geometry URLs),
     legends, titles and the choices of the form."""
     left, right = comparison.left, comparison.right
-    outline_level = _outline_level(conn, left.state.level)
+    outline_level = grouping_level(conn, left.state.level)
     sides = []
     for name, data in (("left", left), ("right", right)):
+        # the drawing reads the fills from `data`, so a shared classification (_classify_together) is drawn as is
         drawing = explorer_drawing(conn, data, outline_level, data_version)
-        drawing["areas"] = {key: {"fill": fill, "details": details} for (key, details), fill in
-                            zip(area_details(data).items(), area_fills(data).values())}
         sides.append({"name": name, "data": data, "title": title_de(data), "drawing_json": script_json(drawing),
                       "legend": legend_rows(data),
                       "explorer": "/explorer?" + data.state.query()})
@@ -122,10 +117,3 @@ def comparison_page_context(conn: Connection, comparison: Comparison, data_versi
         "periods_right": list_periods(conn, state.level, state.indicator),
     }
 
-
-def comparison_url(left: ExplorerState, right: ExplorerState) -> str:
-    params = {"indicator": left.indicator, "level": left.level, "left": left.period.isoformat(),
-              "right": right.period.isoformat(), "scheme": left.scheme, "k": left.k}
-    if right.indicator != left.indicator:
-        params["indicator_right"] = right.indicator
-    return "/explorer/vergleich?" + urlencode(params)

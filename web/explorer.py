@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from geo.areas import area_sizes
 from geo.features import level_extent
-from geo.levels import Level, get_level, list_levels
+from geo.levels import Level, get_level, grouping_level, list_levels
 from indicators.catalogue import get_indicator, indicators_with_values, list_indicators, list_periods
 from indicators.classify import SCHEMES, Classification, classify, schemes_for
 from indicators.values import boundary_date_for, indicator_values
@@ -297,7 +297,7 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
     /maps/geometry/... (the same for every indicator, period and class scheme, so the browser keeps it).
     `data_version` names the geometry's version in its URL."""
     data = explorer_data(conn, state, unsuppressed)
-    outline_level = _outline_level(conn, state.level)
+    outline_level = grouping_level(conn, state.level)
     extent = level_extent(conn, state.level, data.at)
     # explorer.js sets the view: the extent of the address (#map=...) or else these bounds. A fit by Folium
     # starts a zoom animation, and Leaflet drops any other view asked for while one runs.
@@ -379,7 +379,7 @@ def explorer_export(conn: Connection, state: ExplorerState, unsuppressed: bool, 
                               version=data_version)
     fill = area_fills(data)
     colours = [fill.get(f["id"]) or MISSING_COLOUR for f in features]
-    outline_level = _outline_level(conn, state.level)
+    outline_level = grouping_level(conn, state.level)
     outlines = []
     if outline_level is not None:
         outlines = drawn_features(conn, outline_level.code, boundary_date_for(conn, outline_level.code, None),
@@ -433,18 +433,6 @@ HIGHLIGHT_STYLE = {"weight": 2.5, "color": "#000000"}
 SELECTED_STYLE = {"weight": 4, "color": "#000000", "dashArray": None}
 OUTLINE_STYLE = {"fill": False, "color": "#222222", "weight": 1.6, "opacity": 0.9, "interactive": False}
 ATTENTION_STYLE = {"fill": False, "color": "#000000", "weight": 3.2, "dashArray": "6 3", "interactive": False}
-
-
-def _outline_level(conn: Connection, level: str) -> Level | None:
-    """The level drawn as outlines over the map: the one just below the top (Berlin: Bezirke), if finer
-    than what is shown."""
-    levels = list_levels(conn)
-    top = max(levels, key=lambda lv: lv.rank)
-    below_top = next((lv for lv in levels if lv.parent_code == top.code), None)
-    shown = next(lv for lv in levels if lv.code == level)
-    if below_top is None or shown.rank >= below_top.rank:
-        return None
-    return below_top
 
 
 def area_details(data: ExplorerData) -> dict[str, dict]:

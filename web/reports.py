@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from geo.area_list import list_areas
 from geo.areas import area_sizes
 from geo.features import area_features
-from geo.levels import Level, list_levels
+from geo.levels import Level, grouping_chain, grouping_level, list_levels
 from indicators.catalogue import list_indicators, list_periods
 from indicators.classify import classify
 from indicators.notes import NOTE_KINDS, list_notes
@@ -41,27 +41,10 @@ DEFAULT_PROFILES = 3
 ATTENTION_TERM = ("Gebiete mit besonderem Aufmerksamkeitsbedarf", "Areas requiring special attention")
 
 
-def _grouping_chain(conn: Connection, level: str) -> tuple[dict[str, Level], list[str]]:
-    """The levels from `level` up to the one just below the whole municipality (Berlin: the Bezirk)."""
-    levels = {lv.code: lv for lv in list_levels(conn)}
-    top = max(levels.values(), key=lambda lv: lv.rank)
-    chain = [level]
-    while levels[chain[-1]].parent_code not in (None, top.code):
-        chain.append(levels[chain[-1]].parent_code)
-    return levels, chain
-
-
-def grouping_level(conn: Connection, level: str) -> Level | None:
-    """The level by which attention areas are grouped (the one just below the whole municipality); None when
-    `level` itself is that level."""
-    levels, chain = _grouping_chain(conn, level)
-    return levels[chain[-1]] if len(chain) > 1 else None
-
-
 def parent_names(conn: Connection, level: str) -> dict[str, str]:
-    """key -> name of the area's ancestor on the grouping level, walked up by parent keys; {} when the level has
-    no such ancestor."""
-    levels, chain = _grouping_chain(conn, level)
+    """key -> name of the area's ancestor on the grouping level (geo.levels.grouping_chain), walked up by parent
+    keys; {} when the level has no such ancestor."""
+    chain = [lv.code for lv in grouping_chain(conn, level)]
     if len(chain) < 2:
         return {}
     lookup = {code: {a["key"]: a for a in list_areas(conn, code)} for code in chain}
@@ -143,10 +126,10 @@ def integration_report(conn: Connection, period: date, unsuppressed: bool,
     top = max(levels.values(), key=lambda lv: lv.rank)
     available = report_periods(conn, unsuppressed)
     values = pd.DataFrame(level_period_values(conn, level.code, period, unsuppressed))
-    previous = _previous_period(conn, level.code, period, set(values["indicator"]) if not values.empty else set(),
-                                [p for p in available if p < period], unsuppressed)
-    city_values = pd.DataFrame(level_period_values(conn, top.code, period, unsuppressed))
     present = set(values["indicator"]) if not values.empty else set()
+    previous = _previous_period(conn, level.code, period, present, [p for p in available if p < period],
+                                unsuppressed)
+    city_values = pd.DataFrame(level_period_values(conn, top.code, period, unsuppressed))
     catalogue = [i for i in list_indicators(conn) if i["code"] in present]
     by_indicator = dict(tuple(values.groupby("indicator"))) if not values.empty else {}
     summary = []
@@ -348,11 +331,9 @@ def report_maps(conn: Connection, report: dict, storage_srid: int, data_version:
     period = report["period"]
     at = boundary_date_for(conn, level, period)
     features = area_features(conn, level, at, storage_srid, **REPORT_GEOMETRY)
-    levels = list_levels(conn)
-    top = max(levels, key=lambda lv: lv.rank)
-    outline = next((lv for lv in levels if lv.parent_code == top.code), None)
+    outline = grouping_level(conn, level)
     outline_geometries = []
-    if outline is not None and outline.code != level:
+    if outline is not None:
         outline_at = boundary_date_for(conn, outline.code, None)
         outline_geometries = [f["geometry"] for f in area_features(conn, outline.code, outline_at, storage_srid,
                                                                     **OUTLINE_GEOMETRY)]
