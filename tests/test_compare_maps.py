@@ -4,10 +4,9 @@ maps draw, a pan of one moves the other, a reload keeps both, and a phone stacks
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
+from tests.test_disconnects import wait_for
 from web.values import decimals_for
 
 COMPARE = "/explorer/vergleich?indicator=S1&level=plr&left=2018-12-31&right=2020-12-31"
@@ -52,15 +51,6 @@ def test_an_impossible_choice_answers_with_the_ways_that_work(client):
     assert "31.12.2020" in response.text and "/explorer?" in response.text
 
 
-def wait_for(condition, timeout: float = 10.0, detail=None) -> None:
-    """Poll a condition on the page until it holds (a condition with a deadline, not a sleep that hopes)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met in time: {detail() if detail else ''}")
-        time.sleep(0.05)
-
-
 def view(page, side: str) -> tuple[float, ...]:
     """Centre and zoom of one map (compare.js writes them to data-view after every move)."""
     return tuple(float(part) for part in (page.locator(f"#map-{side}").get_attribute("data-view") or "0,0,0").split(","))
@@ -92,7 +82,7 @@ def test_both_maps_draw_move_together_survive_a_reload_and_stack_on_a_phone(brow
     page.mouse.move(box["x"] + box["width"] / 2 - 120, box["y"] + box["height"] / 2 - 60, steps=8)
     page.mouse.up()
     wait_for(lambda: not same_view(view(page, "right"), before) and same_view(view(page, "right"), view(page, "left")),
-             detail=lambda: (before, view(page, "left"), view(page, "right")))
+             "the right map follows the pan of the left one", seconds=10)
     page.screenshot(path=str(artifacts / "compare_maps.png"))
     page.reload(wait_until="load")
     for side in ("left", "right"):

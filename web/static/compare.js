@@ -1,22 +1,12 @@
 // Two linked maps (web/compare.py, templates/compare.html). Each side's colours and details come with the page
-// (JSON blocks); the shapes come from /maps/geometry/..., fetched once when both sides use the same boundaries.
+// (JSON blocks); the shapes come from /maps/geometry/... (dmMaps.geometry: fetched once when both sides use
+// the same boundaries).
 // Moving or zooming one map moves the other (Leaflet has no built-in sync; the plugin for it is not vendored,
 // and the few lines below are all the two maps need). Texts go in as text (dmMaps).
 (function () {
   "use strict";
-  var shapes = {};
   var maps = {};
   var syncing = false;
-
-  function geometry(url) {
-    if (!shapes[url]) {
-      shapes[url] = fetch(url, {credentials: "same-origin"}).then(function (response) {
-        if (!response.ok) { throw new Error("geometry " + response.status); }
-        return response.json();
-      });
-    }
-    return shapes[url];
-  }
 
   function styleOf(drawing, key) {
     var area = drawing.areas[key];
@@ -50,7 +40,7 @@
     }
     map.on("moveend", mark);
     mark();
-    var areas = geometry(drawing.geometry).then(function (collection) {
+    var areas = dmMaps.geometry(drawing.geometry).then(function (collection) {
       L.geoJSON(collection, {
         style: function (feature) { return styleOf(drawing, feature.id); },
         onEachFeature: function (feature, layer) {
@@ -62,7 +52,7 @@
         }
       }).addTo(map);
     });
-    var outline = drawing.outline ? geometry(drawing.outline.url).then(function (collection) {
+    var outline = drawing.outline ? dmMaps.geometry(drawing.outline.url).then(function (collection) {
       L.geoJSON(collection, {style: drawing.outline.style, interactive: false}).addTo(map);
     }) : Promise.resolve();
     Promise.all([areas, outline]).then(function () {

@@ -10,23 +10,13 @@ window.dmExplorer = (function () {
   var control = null;
   var layers = {};          // area key -> Leaflet layer of the drawn level
   var shown = {areas: null, areasUrl: null, outline: null, outlineUrl: null, attention: null};
-  var shapes = {};          // geometry URL -> Promise of its FeatureCollection
   var drawing = null;       // the #explorer-drawing of the state on screen
   var sequence = 0;         // the latest navigation; older answers are dropped
   var selected = null;      // the area found by the search (outlined)
   var pending = null;       // a hit on another level, selected once that level is drawn
   var shownPage = location.pathname + location.search;  // the state on screen (without its fragment)
 
-  function geometry(url) {
-    if (!shapes[url]) {
-      shapes[url] = fetch(url, {credentials: "same-origin"}).then(function (response) {
-        if (!response.ok) { throw new Error("geometry " + response.status); }
-        return response.json();
-      });
-      shapes[url].catch(function () { delete shapes[url]; });
-    }
-    return shapes[url];
-  }
+  function geometry(url) { return dmMaps.geometry(url); }  // shared with the comparison page (maps.js)
 
   function readDrawing() {
     return JSON.parse(document.getElementById("explorer-drawing").textContent);

@@ -54,7 +54,20 @@ window.dmMaps = (function () {
     });
   }
 
-  return {bindDetails: bindDetails};
+  // A level's shapes (/maps/geometry/...), fetched once per page and URL; a failed fetch is tried again next time.
+  var shapes = {};
+  function geometry(url) {
+    if (!shapes[url]) {
+      shapes[url] = fetch(url, {credentials: "same-origin"}).then(function (response) {
+        if (!response.ok) { throw new Error("geometry " + response.status); }
+        return response.json();
+      });
+      shapes[url].catch(function () { delete shapes[url]; });
+    }
+    return shapes[url];
+  }
+
+  return {bindDetails: bindDetails, geometry: geometry};
 })();
 
 // On a phone the legend starts folded to its title (a tap opens it), so that the map stays visible.
