@@ -10,10 +10,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.engine import Connection
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse
 
 from geo.levels import list_levels
 from service.auth import Principal, current_principal
+from service.routes.session import page_refusal
 from service.http import connection
 from web.templates import render
 
@@ -33,12 +34,8 @@ IMPORT_KINDS_DE = [
 @router.get("/daten/import", response_class=HTMLResponse, summary="Import page: upload, dry run, import (statistics "
                                                                   "office)")
 def import_page(request: Request, conn: Conn, caller: Caller):
-    if caller.role == "anonymous":
-        return RedirectResponse("/anmelden?next=/daten/import", status_code=303)
-    if not caller.has("statistics_office"):
-        return render("error.html", request, status=403, page_title="Keine Berechtigung",
-                      heading="Keine Berechtigung",
-                      message="Daten importiert die Statistikstelle. Ihre Rolle darf das nicht; bitte an die "
-                              "Statistikstelle wenden.", choices=[("Konto", "/konto")])
+    if (refused := page_refusal(request, caller, "statistics_office", "Daten importiert die Statistikstelle. Ihre "
+                                "Rolle darf das nicht; bitte an die Statistikstelle wenden.")) is not None:
+        return refused
     levels = [{"code": lv.code, "name": lv.name_de} for lv in sorted(list_levels(conn), key=lambda lv: lv.rank)]
     return render("import.html", request, page_title="Daten importieren", kinds=IMPORT_KINDS_DE, levels=levels)

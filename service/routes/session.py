@@ -10,6 +10,7 @@ service's own pages (Origin), so another site cannot sign a visitor into someone
 from __future__ import annotations
 
 import hmac
+from urllib.parse import quote
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -17,7 +18,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from service.audit import record
 from service.auth import (
-    ANONYMOUS,
     ROLE_LABELS_DE,
     SESSION_COOKIE,
     SESSION_HOURS,
@@ -106,10 +106,21 @@ def signout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -
     return response
 
 
+def page_refusal(request: Request, caller: Principal, role: str, message: str = "") -> Response | None:
+    """The answer to a visitor of a page that needs `role`: the sign-in (coming back here afterwards) for someone
+    not signed in, a 403 page saying who may for a role below it; None when the caller may see the page."""
+    if caller.role == "anonymous":
+        return RedirectResponse(f"/anmelden?next={quote(request.url.path)}", status_code=303)
+    if not caller.has(role):
+        return render("error.html", request, status=403, page_title="Keine Berechtigung",
+                      heading="Keine Berechtigung", message=message, choices=[("Konto", "/konto")])
+    return None
+
+
 @router.get("/konto", response_class=HTMLResponse, summary="Who is signed in and what they may do (page)")
 def account(request: Request, caller: Caller):
-    if caller is ANONYMOUS or caller.role == "anonymous":
-        return RedirectResponse("/anmelden?next=/konto", status_code=303)
+    if (refused := page_refusal(request, caller, "reader")) is not None:
+        return refused
     abilities = [item for role, items in ROLE_ABILITIES_DE.items() if caller.has(role) for item in items]
     return render("account.html", request, page_title="Konto", role_label=ROLE_LABELS_DE.get(caller.role, caller.role),
                   abilities=abilities, can_import=caller.has("statistics_office"), is_admin=caller.has("admin"))
@@ -119,12 +130,9 @@ def account(request: Request, caller: Caller):
 def token_page(request: Request, caller: Caller):
     """The admin's page for the tokens (the JSON API is /api/admin/tokens; the form writes through it): who has
     which role until when, when each was last used; a new token is shown once, right after it is made."""
-    if caller is ANONYMOUS or caller.role == "anonymous":
-        return RedirectResponse("/anmelden?next=/konto/zugaenge", status_code=303)
-    if not caller.has("admin"):
-        return render("error.html", request, status=403, page_title="Keine Berechtigung",
-                      heading="Keine Berechtigung",
-                      message="Zugänge verwalten kann nur die Administration.", choices=[("Konto", "/konto")])
+    refused = page_refusal(request, caller, "admin", "Zugänge verwalten kann nur die Administration.")
+    if refused is not None:
+        return refused
     with request.app.state.engine.connect() as conn:
         tokens = list_tokens(conn)
     return render("tokens.html", request, page_title="Zugänge", tokens=tokens, roles=ROLE_LABELS_DE)
