@@ -32,7 +32,7 @@ LABELS = {
 }
 
 
-def page_context(body: dict, level_name: str, within_name: str | None, whole_name: str, lang: str = "de") -> dict:
+def page_context(body: dict, level_name: str, within_name: str | None, whole_name: str) -> dict:
     """Rows of the JSON body arranged as tables: [(period, [(group, [row...])...])...], each row
     {name, areas, population, measures: {measure: value}}; only measures with a German label, in their order."""
     tables: dict[str, dict[str, dict[tuple, dict]]] = {}
@@ -49,7 +49,6 @@ def page_context(body: dict, level_name: str, within_name: str | None, whole_nam
     periods = [(date.fromisoformat(period), [(group, [lines[s] for s in sorted(lines)])
                                             for group, lines in groups.items()])
                for period, groups in sorted(tables.items(), reverse=True)]
-    shift = 2 if lang == "en" else 0
     return {"periods": periods, "columns": [code for code in LABELS if code in present],
-            "labels": {code: LABELS[code][shift:shift + 2] for code in LABELS if code in present},
+            "labels": {code: LABELS[code] for code in LABELS if code in present},  # the page picks by its language
             "level_name": level_name, "within_name": within_name, "dropped": body.get("dropped", {})}

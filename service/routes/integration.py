@@ -107,8 +107,7 @@ def _segregation_page(request: Request, conn: Connection, wanted: SegregationReq
     local = [(k, v) for k, v in query if k in ("groups", "total", "level", "period")]
     context = segregation_page_context(body, levels[wanted.level].plural_de,
                                        levels[wanted.within].plural_de if wanted.within else None,
-                                       levels[max(levels, key=lambda c: levels[c].rank)].name_de,
-                                       getattr(request.state, "lang", "de"))
+                                       levels[max(levels, key=lambda c: levels[c].rank)].name_de)
     return render("segregation.html", request, page_title="Segregation",
                   group_names=", ".join(names.get(g, g) for g in wanted.groups),
                   links={"csv_de": links["csv-de"], "xlsx": links["xlsx"], "json": links["json"],
