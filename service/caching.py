@@ -7,8 +7,8 @@ re-reads it every few seconds in case a notification was lost with a broken conn
 - `ConditionalGetMiddleware` (pure ASGI, outside gzip and routing) gives every successful GET a weak ETag derived from
   (data_version, method, full URL, Accept, caller's role, process start) and answers If-None-Match with 304
   before routing: no database query for anonymous callers (a token is still checked, since its role is part
-  of the ETag and revocation must bite). After any non-GET request the version is re-read synchronously,
-  so a client that writes and then reads never gets a stale 304. A 304 carries the Content-Security-Policy
+  of the ETag and revocation must bite). Before any non-GET request answers, the version is re-read, so
+  a client that writes and then reads never gets a stale 304. A 304 carries the Content-Security-Policy
   its 200 was sent with (browsers apply a 304's headers to the cached page), so it is only answered for an
   ETag whose policy this process remembers; otherwise the application answers in full.
 - `ResponseCache` keeps complete anonymous answers (as sent: compressed, with their headers) by ETag, so the
@@ -253,10 +253,7 @@ class ConditionalGetMiddleware:
         if self.replica_version is not None and not self.replica_version.started:
             await anyio.to_thread.run_sync(self.replica_version.start)
         if scope["method"] not in ("GET", "HEAD"):
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                await anyio.to_thread.run_sync(self.version.refresh)
+            await self._write(scope, receive, send)
             return
         path = scope["path"]
         if path.startswith(UNCACHED_PREFIXES):
@@ -293,6 +290,27 @@ class ConditionalGetMiddleware:
             await send({"type": "http.response.body", "body": stored[1]})
             return
         await self.app(scope, receive, _storing(send, self.responses, key))
+
+
+    async def _write(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A non-GET request: the version is re-read *before* its answer starts (the application has committed
+        by then). A client reads only after its write has answered (a page reloads itself when its DELETE is
+        done); re-reading after the answer was sent let that read overtake the re-read and get a 304 for the
+        page as it was before the write."""
+        refreshed = False
+
+        async def send_after_refresh(message: Message) -> None:
+            nonlocal refreshed
+            if message["type"] == "http.response.start" and not refreshed:
+                refreshed = True
+                await anyio.to_thread.run_sync(self.version.refresh)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_after_refresh)
+        finally:
+            if not refreshed:  # the application failed before it finished an answer
+                await anyio.to_thread.run_sync(self.version.refresh)
 
 
 def _with_cache_headers(send: Send, etag: str | None, cache_control: str,

@@ -1,7 +1,9 @@
 """HTTP done right: ETag and Cache-Control on GETs, 304 without a query, new ETags after writes, gzip."""
 
+import threading
 import time
 
+import httpx
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -89,3 +91,40 @@ def test_gzip_when_the_client_accepts_it(client):
 def test_errors_are_not_cached(client):
     response = client.get("/collections/plr/items?limit=0")
     assert response.headers["cache-control"] == "no-store" and "etag" not in response.headers
+
+
+def test_a_write_answers_only_once_the_service_knows_the_data_it_changed(fresh_engine, monkeypatch):
+    """A page that reloads itself after its DELETE answered (the token page, the notes) must not get a 304 for
+    the page as it was: the service re-reads the data version before the write's answer starts. The re-read is
+    held here until the test has seen that no answer arrived meanwhile."""
+    from service.caching import DataVersion
+    from tests.conftest import bearer, serving
+
+    original = DataVersion.refresh
+    holding, held, release = threading.Event(), threading.Event(), threading.Event()
+
+    def held_refresh(self):
+        if holding.is_set():
+            held.set()
+            release.wait(120)
+        return original(self)
+
+    monkeypatch.setattr(DataVersion, "refresh", held_refresh)
+    admin = bearer(fresh_engine, "admin")
+    with serving(fresh_engine) as url:
+        created = httpx.post(f"{url}/api/admin/tokens", headers=admin, json={"name": "Kollegin", "role": "reader"})
+        assert created.status_code == 201, created.text
+        answers: list[httpx.Response] = []
+        holding.set()
+        revoke = threading.Thread(target=lambda: answers.append(
+            httpx.delete(f"{url}/api/admin/tokens/{created.json()['id']}", headers=admin, timeout=120)))
+        revoke.start()
+        try:
+            assert held.wait(120), "the write did not re-read the data version"
+            revoke.join(timeout=1)
+            assert not answers, "the write answered before the service knew the new data version"
+        finally:
+            holding.clear()
+            release.set()
+            revoke.join(120)
+        assert answers and answers[0].status_code == 204
