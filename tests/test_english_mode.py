@@ -20,6 +20,9 @@ def test_every_text_the_templates_mark_for_translation_has_its_english():
     marked = {message for _file, _line, message, _comments, _context in
               extract_from_dir(str(PROJECT / "web" / "templates"), method_map=[("**.html", "jinja2")])
               if isinstance(message, str)}
+    # and the texts the pages show from Python (web/explorer.py, web/profiles.py: `_(...)`, `N_(...)`)
+    marked |= {message for _file, _line, message, _comments, _context in
+               extract_from_dir(str(PROJECT / "web"), method_map=[("**.py", "python")]) if isinstance(message, str)}
     assert len(marked) > 50
     english = _catalogue("en")
     missing = sorted(text for text in marked if not english.get(text))
@@ -63,4 +66,85 @@ def test_a_visitor_switches_to_english_and_keeps_it_while_browsing(live_server, 
     assert re.search(r"Small-area social", page.content())
     page.get_by_role("link", name="Deutsch").click()
     page.wait_for_selector("html[lang=de]")
+    context.close()
+
+
+def a_profile_path(client) -> str:
+    """A real Planungsraum of the demo data, as the area list gives it."""
+    first = client.get("/areas", params={"level": "plr", "f": "json"}).json()["areas"][0]
+    return first["profile"]
+
+
+def texts_of(html: str) -> str:
+    """The page's visible text and attributes' texts, without the map's data block and the charts' data URIs."""
+    html = re.sub(r'<script type="application/json" id="explorer-drawing">.*?</script>', "", html, flags=re.S)
+    return re.sub(r'src="data:[^"]*"', "", html)
+
+
+def test_the_map_explorer_and_the_area_profile_in_english(client):
+    explorer = client.get("/explorer", params={"indicator": "S1", "index": "mss_2021_gesamtindex", "lang": "en"},
+                          headers={"Accept": "text/html"})
+    assert explorer.status_code == 200
+    page = texts_of(explorer.text)
+    assert '<html lang="en">' in explorer.text
+    for english in ("<h1>Map explorer</h1>", "Change since", "Classification", "Quantiles (the same number",
+                    "Show map", "Table of all areas", "Copy link", "Boundaries of the boroughs", "Legend",
+                    "Skip to the area search", "Special attention needed", '"openProfile": "Open area profile"'):
+        assert english in page, english
+    for german in ("Kartenexplorer", "Zeitpunkt", "Veränderung seit", "Klassifikation", "Legende", "Karte zeigen",
+                   "Tabelle aller Gebiete", "Link kopieren", "Grenzen der", "Zur Gebietssuche springen",
+                   "Quantile (gleich", "Dunkler = ungünstiger", "Aufmerksamkeitsbedarf", "Quartiersprofil öffnen",
+                   '<span class="en">legend</span>'):
+        assert german not in page, german
+    drawing = re.search(r'id="explorer-drawing">(.*?)</script>', explorer.text, re.S).group(1)
+    assert '"Key"' in drawing and "(1 = highest value)" in drawing and '"Schl\\u00fcssel"' not in drawing
+    german_explorer = client.get("/explorer", params={"indicator": "S1", "lang": "de"}).text
+    assert '<html lang="de">' in german_explorer and "Kartenexplorer" in german_explorer
+    assert "Grenzen der Bezirke" in german_explorer and "Map explorer" not in german_explorer
+
+    path = a_profile_path(client)
+    profile = client.get(path, params={"lang": "en"}, headers={"Accept": "text/html"})
+    assert profile.status_code == 200
+    page = texts_of(profile.text)
+    assert '<html lang="en">' in page and "<h1>Area profile: " in page
+    for english in ("Planungsraum (planning area)", "Gebietsstand (boundary version)", "Indicators", "Rank",
+                    "Percentile", "Index classes", "Notes", "No notes yet.", "Qualitative findings", "Trend",
+                    "Location", " of ", "status, "):
+        assert english in page, english
+    for german in ("Quartiersprofil", "Herunterladen", "Indikatoren", "Perzentil", "Indexklassen", "Notizen",
+                   "Noch keine Notizen", "Qualitative Befunde", "gehört zu", "Verlauf", "Lage von",
+                   "Wie die Klasse zustande kommt", "Gebiet damals", 'class="en">/'):
+        assert german not in page, german
+    assert re.search(r"\d+ of \d+", page) and not re.search(r"\d+ von \d+", page), "ranks: 12 of 536"
+    german_profile = client.get(path, params={"lang": "de"}).text
+    assert "<h1>Quartiersprofil: " in german_profile and "Indexklassen" in german_profile
+    assert "Area profile" not in german_profile and "(planning area)" not in german_profile
+
+
+@pytest.mark.browser
+def test_the_english_explorer_on_a_phone_writes_its_legend_controls_and_popups_in_english(live_server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server}/explorer?indicator=S1&lang=en", wait_until="load")
+    page.wait_for_selector("body[data-map-ready='542']", state="attached", timeout=60_000)
+    legend = page.locator("#legend").inner_text()
+    assert "Legend" in legend and "no value" in legend and "areas)" in legend and "Darker = less favourable" in legend
+    assert "Gebiete" not in legend and "kein Wert" not in legend
+    layers = page.locator(".leaflet-control-layers-overlays").inner_text()  # the layer names explorer.js adds
+    assert "Boroughs" in layers and "Bezirke" not in layers
+    page.locator("#area-table summary").click()  # the table explorer.js fills
+    page.wait_for_selector("#area-table tbody tr", state="attached")
+    table = page.locator("#area-table").inner_text()
+    assert "Key" in table and "Rank" in table and " of 5: " in table and " von " not in table
+    page.fill("#search-input", "Stülerstraße")
+    page.click("#search-form button")
+    popup = page.locator(".leaflet-popup-content", has_text="01100101")
+    popup.wait_for(timeout=10_000)
+    assert "result" in page.locator("#search-result").inner_text() or "Planning area" in \
+        page.locator("#search-result").inner_text()
+    text = popup.inner_text()
+    assert "Key" in text and "Value" in text and "Open area profile" in text and "Schlüssel" not in text
+    popup.get_by_role("link", name="Open area profile").click()  # the profile keeps the language
+    page.wait_for_selector("h1:text('Area profile')")
+    assert page.locator("html").get_attribute("lang") == "en"
     context.close()

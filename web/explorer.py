@@ -36,20 +36,21 @@ from web.maps import (
     palette,
     script_json,
 )
+from web.i18n import N_, translator
 from web.templates import environment
 from web.values import decimals_for, flag_text, value_text
 
-SCHEME_LABELS = {
-    "quantiles": ("Quantile (gleich viele Gebiete je Klasse)", "quantiles"),
-    "fisher_jenks": ("Natürliche Brüche (Fisher-Jenks)", "natural breaks (Fisher-Jenks)"),
-    "std_mean": ("Standardabweichungen (wie im MSS)", "standard deviations (as in the MSS)"),
-    "equal_interval": ("Gleiche Intervalle", "equal intervals"),
-    "mss_sd": ("MSS-Indexklassen (±1 / 1,5 SD)", "MSS index classes (±1 / 1.5 SD)"),
+SCHEME_LABELS = {  # the German names are msgids (web/locale): the explorer shows them in the page's language
+    "quantiles": (N_("Quantile (gleich viele Gebiete je Klasse)"), "quantiles"),
+    "fisher_jenks": (N_("Natürliche Brüche (Fisher-Jenks)"), "natural breaks (Fisher-Jenks)"),
+    "std_mean": (N_("Standardabweichungen (wie im MSS)"), "standard deviations (as in the MSS)"),
+    "equal_interval": (N_("Gleiche Intervalle"), "equal intervals"),
+    "mss_sd": (N_("MSS-Indexklassen (±1 / 1,5 SD)"), "MSS index classes (±1 / 1.5 SD)"),
 }
 MAX_ZOOM = 16
-# Tooltip and popup of an area: (property set by _add_tooltip_properties, label)
-DETAIL_ROWS = [("name", "Name"), ("key", "Schlüssel"), ("wert", "Wert"), ("anzahl", "Anzahl"), ("rang", "Rang"),
-               ("klasse", "Klasse"), ("index", "Index")]
+# Tooltip and popup of an area: (property set by area_details, German label; English from web/locale)
+DETAIL_ROWS = [("name", N_("Name")), ("key", N_("Schlüssel")), ("wert", N_("Wert")), ("anzahl", N_("Anzahl")),
+               ("rang", N_("Rang")), ("klasse", N_("Klasse")), ("index", N_("Index"))]
 
 
 @dataclass(frozen=True)
@@ -226,18 +227,22 @@ def _int(value) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
-def title_de(data: ExplorerData) -> str:
+def title_de(data: ExplorerData, lang: str = "de") -> str:
+    """The map's title: indicator (its catalogue name), unit and period(s); the fixed words in `lang`."""
+    _ = translator(lang)
     ind, state = data.indicator, data.state
     unit = f" in {ind['unit']}" if ind["unit"] else ""
     if state.compare:
-        unit = f" (Veränderung{' in ' + change_unit(ind['unit']) if ind['unit'] else ''})"
+        change = _("Veränderung")
+        unit = f" ({change}{' in ' + change_unit(ind['unit'], lang) if ind['unit'] else ''})"
         return (f"{ind['name_de']}{unit}, {state.compare.strftime('%d.%m.%Y')} → "
                 f"{state.period.strftime('%d.%m.%Y')}")
     return f"{ind['name_de']}{unit}, {state.period.strftime('%d.%m.%Y')}"
 
 
-def change_unit(unit: str) -> str:
-    return "Prozentpunkten" if unit == "%" else unit
+def change_unit(unit: str, lang: str = "de") -> str:
+    """The unit of a change: percentage points for a percentage (the words in `lang`), else the unit itself."""
+    return translator(lang)("Prozentpunkten") if unit == "%" else unit
 
 
 def density_unit(unit: str | None) -> str:
@@ -245,13 +250,16 @@ def density_unit(unit: str | None) -> str:
     return f"{unit} je km²" if unit else "je km²"
 
 
-def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool) -> ExplorerData:
+def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool, lang: str = "de") -> ExplorerData:
+    """Values, ranks, classes and index results of a state; `lang` is the language of the reasons for a
+    missing value (the data twins are German)."""
+    _ = translator(lang)
     indicator = get_indicator(conn, state.indicator)
     level = get_level(conn, state.level)
     at = boundary_date_for(conn, state.level, state.period)
     table = pd.DataFrame(indicator_values(conn, state.level, at, state.indicator, state.period, unsuppressed))
     table = table.set_index("key")
-    table["missing_text"] = [flag_text(f, r) for f, r in zip(table["flag"], table["flag_reason"])]
+    table["missing_text"] = [flag_text(f, r, lang) for f, r in zip(table["flag"], table["flag_reason"])]
     if state.compare:
         before = pd.DataFrame(indicator_values(conn, state.level, at, state.indicator, state.compare, unsuppressed))
         before = before.set_index("key").reindex(table.index)
@@ -259,7 +267,8 @@ def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool) ->
         table["compare_value"] = before["value"]
         table["value"] = table["base_value"] - table["compare_value"]
         table["missing_text"] = [
-            text if pd.isna(now) else f"kein Wert am {state.compare.strftime('%d.%m.%Y')}: {flag_text(f, r)}"
+            text if pd.isna(now) else (_("kein Wert am %(date)s") % {"date": state.compare.strftime('%d.%m.%Y')}
+                                       + f": {flag_text(f, r, lang)}")
             for text, now, f, r in zip(table["missing_text"], table["base_value"], before["flag"],
                                        before["flag_reason"])]
     if indicator["kind"] == "count":  # counts as densities: a large area would otherwise look like a high value
@@ -291,28 +300,35 @@ def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool) ->
 
 
 def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, tile_url: str | None,
-                   storage_srid: int, data_version: int | None = None) -> str:
+                   storage_srid: int, data_version: int | None = None, lang: str = "de") -> str:
     """The explorer page (a complete HTML document): the panel, an empty map, and the areas' values, colours and
     details as a JSON block; /static/explorer.js draws them on the level's geometry, which it loads from
     /maps/geometry/... (the same for every indicator, period and class scheme, so the browser keeps it).
-    `data_version` names the geometry's version in its URL."""
-    data = explorer_data(conn, state, unsuppressed)
+    `data_version` names the geometry's version in its URL; `lang` the language of its fixed texts (web/locale),
+    German by default."""
+    _ = translator(lang)
+    data = explorer_data(conn, state, unsuppressed, lang)
     outline_level = grouping_level(conn, state.level)
     extent = level_extent(conn, state.level, data.at)
     # explorer.js sets the view: the extent of the address (#map=...) or else these bounds. A fit by Folium
     # starts a zoom animation, and Leaflet drops any other view asked for while one runs.
-    fmap = base_map(extent, tile_url, title=f"Kartenexplorer: {title_de(data)} – district-monitor",
+    fmap = base_map(extent, tile_url, title=f"{_('Kartenexplorer')}: {title_de(data, lang)} – district-monitor",
                     fit=False, max_zoom=MAX_ZOOM, prefer_canvas=False, zoom_snap=0.25)
     control = folium.LayerControl(collapsed=True)
     control.add_to(fmap)
-    drawing = explorer_drawing(conn, data, outline_level, data_version)
+    drawing = explorer_drawing(conn, data, outline_level, data_version, lang)
     child = next((lv for lv in list_levels(conn) if lv.parent_code == state.level), None)
     # drill-down: a click on an area offers the finer level, zoomed to the area (explorer.js)
     drawing["drill"] = ({"url": "/explorer?" + state.query(level=child.code, compare=None),
-                         "label": f"{child.plural_de} darin zeigen"} if child is not None else None)
+                         "label": _("%(levels)s darin zeigen") % {"levels": child.plural_en if lang == "en"
+                                                                    else child.plural_de}}
+                        if child is not None else None)
     drawing["bounds"] = [[extent[1], extent[0]], [extent[3], extent[2]]] if extent else None
+    other = "en" if lang == "de" else "de"  # the same view in the other language (the choice is then remembered)
     panel = environment.get_template("explorer_panel.html").render(
-        data=data, state=state, title=title_de(data), scheme_labels=SCHEME_LABELS,
+        _=_, lang=lang, other_language={"lang": other, "label": "English" if other == "en" else "Deutsch",
+                                        "href": "/explorer?" + state.query() + "&lang=" + other},
+        data=data, state=state, title=title_de(data, lang), scheme_labels=SCHEME_LABELS,
         schemes=schemes_for(data.indicator["kind"]),
         indicators=_mappable(conn, state, unsuppressed), levels=list_levels(conn),
         periods=list_periods(conn, state.level, state.indicator, unsuppressed),
@@ -324,7 +340,7 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
     root.script.add_child(RawHtml(f"window.addEventListener('DOMContentLoaded', function () {{ "
                                   f"dmExplorer.ready({fmap.get_name()}, {control.get_name()}); }});"))
     root.header.add_child(RawHtml('<script src="/static/explorer.js"></script>'))
-    return map_page(fmap)
+    return map_page(fmap, lang)
 
 
 def geometry_url(level: str, at: date, detail: str, data_version: int | None) -> str:
@@ -337,28 +353,31 @@ def geometry_url(level: str, at: date, detail: str, data_version: int | None) ->
 
 
 def explorer_drawing(conn: Connection, data: ExplorerData, outline_level: Level | None,
-                     data_version: int | None) -> dict:
+                     data_version: int | None, lang: str = "de") -> dict:
     """What explorer.js needs to draw the map: geometry URLs, layer names (escaped: Leaflet's layer control
-    writes them as HTML), per area its fill colour and its details (shown as text), and the attention areas."""
+    writes them as HTML), per area its fill colour and its details (shown as text), and the attention areas;
+    the fixed texts in `lang`."""
+    _ = translator(lang)
     state = data.state
     outline = None
     if outline_level is not None:
         at = boundary_date_for(conn, outline_level.code, None)
         outline = {"url": geometry_url(outline_level.code, at, "outline", data_version),
-                   "name": control_label(outline_level.plural_de), "style": OUTLINE_STYLE}
+                   "name": control_label(outline_level.plural_en if lang == "en" else outline_level.plural_de),
+                   "style": OUTLINE_STYLE}
     attention = sorted(a["key"] for a in data.attention)
     fill = area_fills(data)
     return {
-        "level": state.level, "rows": DETAIL_ROWS, "title": title_de(data),
+        "level": state.level, "rows": [(name, _(label)) for name, label in DETAIL_ROWS], "title": title_de(data, lang),
         "geometry": geometry_url(state.level, data.at, state.detail, data_version),
         "name": control_label(data.indicator["name_de"]),
         "styles": {"value": AREA_STYLE, "missing": MISSING_STYLE, "highlight": HIGHLIGHT_STYLE,
                    "selected": SELECTED_STYLE},
-        "absent": "kein Wert: Gebiet hat zu diesem Zeitpunkt keine Daten",
+        "absent": _("kein Wert: Gebiet hat zu diesem Zeitpunkt keine Daten"),
         "areas": {key: {"fill": fill.get(key), "details": details}
-                  for key, details in area_details(data).items()},
+                  for key, details in area_details(data, lang).items()},
         "outline": outline,
-        "attention": {"name": control_label("Gebiete mit Aufmerksamkeitsbedarf"), "keys": attention,
+        "attention": {"name": control_label(_("Gebiete mit Aufmerksamkeitsbedarf")), "keys": attention,
                       "style": ATTENTION_STYLE} if attention else None,
     }
 
@@ -435,18 +454,20 @@ OUTLINE_STYLE = {"fill": False, "color": "#222222", "weight": 1.6, "opacity": 0.
 ATTENTION_STYLE = {"fill": False, "color": "#000000", "weight": 3.2, "dashArray": "6 3", "interactive": False}
 
 
-def area_details(data: ExplorerData) -> dict[str, dict]:
-    """Short German texts per area for tooltip and popup (rendered as text, never as HTML)."""
+def area_details(data: ExplorerData, lang: str = "de") -> dict[str, dict]:
+    """Short texts per area for tooltip and popup (rendered as text, never as HTML), in `lang`."""
+    _ = translator(lang)
+    english = lang == "en"
     unit = data.indicator["unit"]
     k = data.classes.k if data.classes is not None else 0
     details = {}
     for key, row in data.table.iterrows():
         props = {"key": key, "name": row["name"]}
         if pd.isna(row["value"]):
-            props["wert"] = "kein Wert: " + row["missing_text"]
+            props["wert"] = _("kein Wert") + ": " + row["missing_text"]
         elif data.state.compare:
             sign = "+" if row["value"] > 0 else ""
-            props["wert"] = (f"{sign}{value_text(float(row['value']), change_unit(unit))} "
+            props["wert"] = (f"{sign}{value_text(float(row['value']), change_unit(unit, lang))} "
                              f"({value_text(float(row['compare_value']), unit)} → "
                              f"{value_text(float(row['base_value']), unit)})")
         else:
@@ -454,13 +475,14 @@ def area_details(data: ExplorerData) -> dict[str, dict]:
         if "count" in row.index and not pd.isna(row["count"]):
             props["anzahl"] = value_text(float(row["count"]), data.indicator["density_of"])
         if not pd.isna(row["rank"]):
-            props["rang"] = f"{int(row['rank'])} von {int(row['n'])} (1 = höchster Wert)"
+            props["rang"] = _("%(rank)s von %(n)s (1 = höchster Wert)") % {"rank": int(row["rank"]), "n": int(row["n"])}
         if not pd.isna(row["klass"]):
             c = int(row["klass"])
-            props["klasse"] = f"{c + 1} von {k}: {data.classes.labels_de[c]}"
+            props["klasse"] = (_("%(rank)s von %(n)s") % {"rank": c + 1, "n": k}) + f": {data.classes.labels_de[c]}"
         result = data.index_results.get(key)
         if result is not None:
-            label = result["class_label_de"] or f"ohne Zuordnung ({result['reason']})"
-            props["index"] = label + (" – Aufmerksamkeitsbedarf" if result["attention"] else "")
+            label = ((result.get("class_label_en") if english else None) or result["class_label_de"]
+                     or _("ohne Zuordnung") + f" ({result['reason']})")
+            props["index"] = label + (" – " + _("Aufmerksamkeitsbedarf") if result["attention"] else "")
         details[key] = props
     return details

@@ -32,3 +32,9 @@ def translator(lang: str) -> Callable[[str], str]:
         return lambda text: text
     catalogue = _catalogue(lang)
     return lambda text: catalogue.get(text, text)
+
+
+def N_(text: str) -> str:
+    """Marks a German text kept in Python for the catalogue (`pybabel extract` finds it); it is translated where
+    it is shown, with the page's `_`."""
+    return text

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from geo.areas import find_areas, get_parent, list_children
 from geo.levels import get_level, list_levels
 from indicators.catalogue import list_indicators
+from indicators.composite import DYNAMICS_LABELS, NO_CLASS_LABEL, STATUS_LABELS
 from indicators.editions import edition_classes_for_area
 from indicators.findings import list_findings
 from indicators.notes import NOTE_KINDS, list_notes
@@ -25,6 +26,7 @@ from indicators.values import area_values
 from web import indices
 from web.charts import data_uri, locator_svg, trend_svg
 from web.maps import drawn_features
+from web.i18n import translator
 from web.templates import environment, page_context
 from web.values import decimals_for, flag_text, value_text
 
@@ -56,15 +58,16 @@ def find_profile_area(conn: Connection, level: str, key: str) -> dict | Missing:
     return found[0]
 
 
-def _area_summary(area: dict, level_names: dict[str, str]) -> dict:
-    return {"level": area["level_code"], "level_name_de": level_names.get(area["level_code"]), "key": area["key"],
+def _area_summary(area: dict, level_names: dict[str, tuple[str, str]]) -> dict:
+    names = level_names.get(area["level_code"], (None, None))
+    return {"level": area["level_code"], "level_name_de": names[0], "level_name_en": names[1], "key": area["key"],
             "name": area["name"]}
 
 
 def area_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
     """Everything the profile shows, as plain data (the JSON twin)."""
     levels = {lv.code: lv for lv in list_levels(conn)}
-    names = {code: lv.name_de for code, lv in levels.items()}
+    names = {code: (lv.name_de, lv.name_en) for code, lv in levels.items()}
     chain, current = [], area
     while True:
         parent = get_parent(conn, current, levels[current["level_code"]].parent_code)
@@ -113,7 +116,8 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
         "indicators": items,
         "indices": _index_results(conn, area, unsuppressed),
         "editions": edition_classes_for_area(conn, area["id"]),
-        "notes": [{**n, "kind_de": NOTE_KINDS.get(n["kind"], (n["kind"],))[0]}
+        "notes": [{**n, "kind_de": NOTE_KINDS.get(n["kind"], (n["kind"],))[0],
+                   "kind_en": NOTE_KINDS.get(n["kind"], (n["kind"], n["kind"]))[1]}
                   for n in list_notes(conn, area["level_code"], area["key"])],
         # qualitative findings and targets (docs/reports.md)
         "findings": list_findings(conn, area["level_code"], [area["key"]]),
@@ -140,26 +144,51 @@ def target_progress(indicator: dict, periods: list[dict]) -> dict | None:
     target = float(indicator["target_value"])
     observed = [p for p in periods if p["value"] is not None]
     result = {"value": target, "year": indicator["target_year"], "note": indicator.get("target_note"),
-              "latest": None, "gap": None, "progress_share": None, "status_de": "kein aktueller Wert"}
+              "latest": None, "gap": None, "progress_share": None, "since": None}
     if not observed:
-        return result
+        return {**result, "status_de": target_status(result, translator("de"))}
     latest, first = observed[0], observed[-1]
     result["latest"] = latest["value"]
     result["gap"] = round(latest["value"] - target, 4)
     wants_lower = indicator["direction"] != "higher_is_better"
     reached = latest["value"] <= target if wants_lower else latest["value"] >= target
     if reached:
-        result["status_de"] = "Ziel erreicht"
         result["progress_share"] = 1.0
     elif len(observed) >= 2 and first["value"] != target:
         share = (first["value"] - latest["value"]) / (first["value"] - target)
         result["progress_share"] = round(share, 3)
-        since = first["period"].strftime("%d.%m.%Y")
-        result["status_de"] = (f"seit {since} {round(share * 100)} % des Weges zum Ziel" if share > 0
-                               else f"seit {since} vom Ziel entfernt")
-    else:
-        result["status_de"] = "Ziel noch nicht erreicht"
+        result["since"] = first["period"]
+    result["reached"] = reached
+    result["status_de"] = target_status(result, translator("de"))
     return result
+
+
+def target_status(target: dict, _) -> str:
+    """How far an area is on the way to its target, in the language of the translator `_` (web.i18n)."""
+    if target["latest"] is None:
+        return _("kein aktueller Wert")
+    if target.get("reached"):
+        return _("Ziel erreicht")
+    if target["since"] is not None:
+        words = {"since": target["since"].strftime("%d.%m.%Y"), "share": round(target["progress_share"] * 100)}
+        return (_("seit %(since)s %(share)s %% des Weges zum Ziel") if target["progress_share"] > 0
+                else _("seit %(since)s vom Ziel entfernt")) % words
+    return _("Ziel noch nicht erreicht")
+
+
+# English names of the index classes of the MSS methods (indicators.composite), for the profile in English
+INDEX_CLASSES_EN = {
+    **{label["de"]: label["en"] for label in (*STATUS_LABELS.values(), *DYNAMICS_LABELS.values(), NO_CLASS_LABEL)},
+    **{f"Status {status['de']}, Dynamik {dynamics['de']}": f"{status['en']} status, {dynamics['en']} dynamics"
+       for status in STATUS_LABELS.values() for dynamics in DYNAMICS_LABELS.values()},
+}
+
+
+def class_label(label_de: str | None, lang: str) -> str | None:
+    """An index class's label in the page's language (German where no English is known)."""
+    if lang != "en" or label_de is None:
+        return label_de
+    return INDEX_CLASSES_EN.get(label_de, label_de)
 
 
 def _index_results(conn: Connection, area: dict, unsuppressed: bool) -> list[dict]:
@@ -225,6 +254,8 @@ def locator_map(conn: Connection, profile: dict, area: dict, storage_srid: int, 
 def render_profile(profile: dict, charts: dict[str, str], locator: str | None, *, for_print: bool = False,
                    request=None) -> str:
     """The profile page in the site's frame (footer, signed-in person; `request` None: a frame for print)."""
+    _ = translator(getattr(request.state, "lang", "de") if request is not None else "de")
     return environment.get_template("profile.html").render(**page_context(
-        request, page_title=f"Quartiersprofil {profile['area']['name']}", p=profile, charts=charts, locator=locator,
-        for_print=for_print, value_text=value_text, decimals_for=decimals_for))
+        request, page_title=_("Quartiersprofil") + " " + profile["area"]["name"], p=profile, charts=charts, locator=locator,
+        for_print=for_print, value_text=value_text, decimals_for=decimals_for, class_label=class_label,
+        target_status=target_status))

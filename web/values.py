@@ -9,12 +9,14 @@ SUPPRESSED = ("gesperrt (statistische Geheimhaltung)", "withheld (statistical co
 COUNT_UNITS = ("Personen", "Anzahl")
 
 
-def flag_text(flag: str | None, reason: str | None) -> str:
-    """Why there is no number: 'nicht bewertet (weniger als 300 Einwohner/innen)'."""
+def flag_text(flag: str | None, reason: str | None, lang: str = "de") -> str:
+    """Why there is no number: 'nicht bewertet (weniger als 300 Einwohner/innen)'; with lang="en" the flag's
+    English name (the reason is data and stays as delivered)."""
+    shown = 1 if lang == "en" else 0
     if flag == "suppressed":
-        label = SUPPRESSED[0]
+        label = SUPPRESSED[shown]
     else:
-        label = OBSERVATION_FLAGS.get(flag or "missing", (flag or "Wert fehlt", flag))[0]
+        label = OBSERVATION_FLAGS.get(flag or "missing", (flag or "Wert fehlt", flag or "value missing"))[shown]
     return f"{label} ({reason})" if reason else label
 
 

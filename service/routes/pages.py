@@ -120,7 +120,8 @@ def explorer(request: Request, conn: Conn, caller: Caller, level: PageLevel,
         return Response(content, media_type=EXPORT_MEDIA[fmt],
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return HTMLResponse(build_explorer(conn, state, caller.sees_unsuppressed, settings.map_tiles or None,
-                                       settings.storage_srid, data_version(request)))
+                                       settings.storage_srid, data_version(request),
+                                       lang=getattr(request.state, "lang", "de")))
 
 
 @router.get("/explorer/vergleich", summary="Two maps side by side with linked pans: one indicator at two periods "

@@ -4,6 +4,8 @@
 // panel and recolours the map in place (no blank map, no second download of the shapes) and puts the state in
 // the address bar (history: back and forward work, a reload or a shared link opens the same view). Without
 // this script the form still works as a plain GET form. Every text goes in as text (dmMaps, textContent).
+// The script's own texts come in the page's language with the panel (the JSON block #explorer-texts, written
+// by templates/explorer_panel.html from web/locale); German where one is missing.
 window.dmExplorer = (function () {
   "use strict";
   var map = null;
@@ -17,6 +19,21 @@ window.dmExplorer = (function () {
   var shownPage = location.pathname + location.search;  // the state on screen (without its fragment)
 
   function geometry(url) { return dmMaps.geometry(url); }  // shared with the comparison page (maps.js)
+
+  var GERMAN = {
+    lang: "de", searching: "Suche …", notFound: "Kein Gebiet gefunden:", oneHit: "1 Treffer",
+    hits: "%(count)s Treffer, der beste zuerst", searchDown: "Die Suche ist gerade nicht erreichbar.",
+    copied: "Link kopiert.", shapesFailed: "Die Gebietsgrenzen konnten nicht geladen werden. Bitte die Seite neu laden.",
+    openProfile: "Quartiersprofil öffnen"
+  };
+
+  // a text of the panel on screen (it changes language with the panel), German as the fallback
+  function say(name) {
+    var block = document.getElementById("explorer-texts");
+    var texts = {};
+    try { texts = block ? JSON.parse(block.textContent) : {}; } catch (error) { texts = {}; }
+    return typeof texts[name] === "string" && texts[name] ? texts[name] : GERMAN[name];
+  }
 
   function readDrawing() {
     return JSON.parse(document.getElementById("explorer-drawing").textContent);
@@ -56,7 +73,8 @@ window.dmExplorer = (function () {
       onEachFeature: function (feature, areaLayer) {
         layers[feature.id] = areaLayer;
         feature.properties = details(feature);
-        dmMaps.bindDetails(feature, areaLayer, rows, {popup: rows, profileLevel: level, more: drillLinks});
+        dmMaps.bindDetails(feature, areaLayer, rows, {popup: rows, profileLevel: level, more: drillLinks,
+                                                      profileText: say("openProfile")});
         areaLayer.on("mouseover", function () { areaLayer.setStyle(drawing.styles.highlight); });
         areaLayer.on("mouseout", function () { areaLayer.setStyle(styleOf(feature.id)); });
       }
@@ -203,8 +221,9 @@ window.dmExplorer = (function () {
 
   // an area: "Neukölln – Bezirk 08"; an address: "Ackerstraße 1A, 10115 Mitte → Planungsraum Oranienburger Straße"
   function describe(hit) {
-    if (hit.kind === "address") { return hit.label + " → " + hit.level_name_de + " " + hit.name + " (" + hit.key + ")"; }
-    return hit.name + " – " + hit.level_name_de + " " + hit.key + (hit.parent_name ? " (" + hit.parent_name + ")" : "");
+    var level = say("lang") === "en" && hit.level_name_en ? hit.level_name_en : hit.level_name_de;
+    if (hit.kind === "address") { return hit.label + " → " + level + " " + hit.name + " (" + hit.key + ")"; }
+    return hit.name + " – " + level + " " + hit.key + (hit.parent_name ? " (" + hit.parent_name + ")" : "");
   }
 
   function show(hit) {
@@ -221,17 +240,18 @@ window.dmExplorer = (function () {
     go(url.pathname + url.search + url.hash, true);
   }
 
-  function search(text) {
+  function search(wanted) {
     var out = document.getElementById("search-result");
     var list = document.getElementById("search-hits");
     list.textContent = "";
-    if (!text.trim()) { return; }
-    out.textContent = "Suche …";
-    fetch("/api/search?" + new URLSearchParams({q: text.trim(), limit: "12"}), {credentials: "same-origin"})
+    if (!wanted.trim()) { return; }
+    out.textContent = say("searching");
+    fetch("/api/search?" + new URLSearchParams({q: wanted.trim(), limit: "12"}), {credentials: "same-origin"})
       .then(function (response) { return response.ok ? response.json() : {hits: []}; })
       .then(function (answer) {
-        if (!answer.hits.length) { out.textContent = "Kein Gebiet gefunden: " + text; return; }
-        out.textContent = answer.hits.length + (answer.hits.length === 1 ? " Treffer" : " Treffer, der beste zuerst");
+        if (!answer.hits.length) { out.textContent = say("notFound") + " " + wanted; return; }
+        out.textContent = answer.hits.length === 1 ? say("oneHit")
+          : say("hits").replace("%(count)s", String(answer.hits.length));
         answer.hits.forEach(function (hit) {
           var item = document.createElement("li");
           var button = document.createElement("button");
@@ -243,7 +263,7 @@ window.dmExplorer = (function () {
           list.appendChild(item);
         });
         if (answer.hits[0].exact || answer.hits.length === 1) { show(answer.hits[0]); }
-      }, function () { out.textContent = "Die Suche ist gerade nicht erreichbar."; });
+      }, function () { out.textContent = say("searchDown"); });
   }
 
   // the table alternative to the map: every area of the drawing with its texts, sorted by rank, links to the
@@ -321,7 +341,7 @@ window.dmExplorer = (function () {
   function copyLink() {
     var out = document.getElementById("copy-result");
     var link = location.href;
-    var done = function () { out.textContent = "Link kopiert."; };
+    var done = function () { out.textContent = say("copied"); };
     var shown = function () { out.textContent = link; };  // no clipboard (e.g. plain http): show it to copy by hand
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(link).then(done, shown);
@@ -352,7 +372,7 @@ window.dmExplorer = (function () {
     var mine = ++sequence;
     setBusy(true);
     draw(mine).then(function () { setBusy(false); },
-                    function () { failed("Die Gebietsgrenzen konnten nicht geladen werden. Bitte die Seite neu laden."); });
+                    function () { failed(say("shapesFailed")); });
   }
 
   return {ready: ready};

@@ -25,7 +25,8 @@ window.dmMaps = (function () {
   }
 
   // options: {popup: rows or null, profileLevel: level code (popup links to the area's profile) or null,
-  //           more: function (feature, layer) giving further links [{text, href, onclick}] or null}
+  //           more: function (feature, layer) giving further links [{text, href, onclick}] or null,
+  //           profileText: the profile link's text in the page's language (German without it)}
   function bindDetails(feature, layer, rows, options) {
     // not one tab stop per polygon (hundreds, without names): areas are reached by search, list and table
     layer.on("add", function () {
@@ -38,7 +39,7 @@ window.dmMaps = (function () {
       var node = table(feature.properties, options.popup);
       var links = [];
       if (options.profileLevel) {
-        links.push({text: "Quartiersprofil öffnen",
+        links.push({text: options.profileText || "Quartiersprofil öffnen",
                     href: "/areas/" + encodeURIComponent(options.profileLevel) + "/" + encodeURIComponent(feature.id)});
       }
       if (options.more) { links = links.concat(options.more(feature, layer)); }
