@@ -6,10 +6,11 @@ run:
 	.venv/bin/district-monitor serve
 
 # One test process per core (pytest-xdist); each has its own throwaway PostGIS cluster, and a file's tests stay
-# together in one process (--dist loadfile), in their order, sharing their module fixtures.
+# together in one process (--dist loadfile), in their order, sharing their module fixtures. Files are handed out
+# in collection order (--no-loadscope-reorder), which tests/conftest.py makes longest first (tests/durations.json).
 test:
 	@sh scripts/bootstrap.sh test
-	.venv/bin/python -m pytest -q -n auto --dist loadfile
+	.venv/bin/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
 # The edit-test loop: the methods (no database), the API and pages read from the demo database (reused from
 # .data/test-cache/ while its inputs are unchanged). Under a minute with the cache warm; nothing that writes

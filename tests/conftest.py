@@ -7,6 +7,7 @@ throwaway cluster it is built once and reused by later runs while its inputs are
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -14,6 +15,7 @@ import threading
 import time
 import uuid
 import warnings
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -223,6 +225,17 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+def _row_digest(conn: sa.Connection, table: str) -> str:
+    """SQL for the md5 of a row of `table` (alias t), its geometries read as bytes: the text form of a geometry
+    is its hex, and writing the demo's outlines as hex took most of a second per fingerprint, twice per test."""
+    columns = conn.execute(sa.text("SELECT column_name, udt_name FROM information_schema.columns"
+                                   " WHERE table_schema = 'public' AND table_name = :table ORDER BY ordinal_position"),
+                           {"table": table}).all()
+    plain = ", ".join(f"t.{name}" for name, udt in columns if udt != "geometry")
+    shapes = "".join(f" || coalesce(md5(t.{name}::bytea), '-')" for name, udt in columns if udt == "geometry")
+    return f"md5(row({plain})::text{shapes})"
+
+
 def table_fingerprint(engine: sa.Engine) -> dict:
     """Row counts and checksums of observations, areas and indicators, and the list of tables (observation has a
     partition per indicator): 'the database exactly as before'."""
@@ -231,7 +244,8 @@ def table_fingerprint(engine: sa.Engine) -> dict:
             "observation": conn.execute(sa.text(
                 "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY id), '')) FROM observation t")).one(),
             "area": conn.execute(sa.text(
-                "SELECT count(*), md5(coalesce(string_agg(md5(t::text), '|' ORDER BY id), '')) FROM area t")).one(),
+                f"SELECT count(*), md5(coalesce(string_agg({_row_digest(conn, 'area')}, '|' ORDER BY id), ''))"
+                " FROM area t")).one(),
             "import_batch": conn.execute(sa.text("SELECT count(*) FROM import_batch")).scalar_one(),
             "indicator": conn.execute(sa.text(
                 "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY code), '')) FROM indicator t")).scalar_one(),
@@ -239,3 +253,35 @@ def table_fingerprint(engine: sa.Engine) -> dict:
                 "SELECT array_agg(relname::text ORDER BY relname) FROM pg_class WHERE relkind IN ('r', 'p') "
                 "AND relnamespace = 'public'::regnamespace")).scalar_one(),
         }
+
+
+# -- order of the files: the longest first ------------------------------------------------------------------
+# `make test` hands whole files to the two test processes (--dist loadfile) in collection order
+# (--no-loadscope-reorder); a long file handed out last keeps one process busy while the other idles. So the
+# files are collected longest first, by the seconds each took in an earlier run (tests/durations.json; refresh
+# it with `DM_TEST_DURATIONS=tests/durations.json make test`). A file missing there counts as typical. xdist
+# has no scheduler by duration; pytest-split and pytest-test-groups split into separate runs, not this.
+DURATIONS = Path(__file__).resolve().parent / "durations.json"
+_seconds_per_file: defaultdict[str, float] = defaultdict(float)
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    known = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+    typical = sorted(known.values())[len(known) // 2] if known else 0.0
+    first_seen = {}
+    for item in items:
+        first_seen.setdefault(item.nodeid.split("::")[0], len(first_seen))
+    items.sort(key=lambda item: (-known.get(item.nodeid.split("::")[0], typical),
+                                 first_seen[item.nodeid.split("::")[0]]))
+
+
+def pytest_runtest_logreport(report) -> None:
+    _seconds_per_file[report.nodeid.split("::")[0]] += report.duration
+
+
+def pytest_sessionfinish(session) -> None:
+    target = os.environ.get("DM_TEST_DURATIONS")
+    if target and not hasattr(session.config, "workerinput") and _seconds_per_file:
+        ordered = dict(sorted(((name, round(seconds, 1)) for name, seconds in _seconds_per_file.items()),
+                              key=lambda pair: -pair[1]))
+        Path(target).write_text(json.dumps(ordered, indent=1) + "\n")
