@@ -173,5 +173,8 @@ def test_the_measures_have_a_german_page_with_the_same_numbers(client: TestClien
     boroughs = {r["scope_name"] for r in foreigners["rows"] if r["scope_key"]}
     assert len(boroughs) == 12 and all(name in text for name in boroughs)
     assert "f=csv-de" in text and "/api/segregation/local?" in text
+    name = next(i["name_de"] for i in client.get("/api/indicators").json()["indicators"]
+                if i["code"] == "EW_AUSL")
+    assert f"<caption>{name} (EW_AUSL)</caption>" in text  # each table says which group, by its name
     english = client.get(f"/api/segregation?{FOREIGNERS}&f=html&lang=en").text
     assert "Dissimilarity D" in english and "Reference date" in english

@@ -109,7 +109,7 @@ def _segregation_page(request: Request, conn: Connection, wanted: SegregationReq
                                        levels[wanted.within].plural_de if wanted.within else None,
                                        levels[max(levels, key=lambda c: levels[c].rank)].name_de)
     return render("segregation.html", request, page_title="Segregation",
-                  group_names=", ".join(names.get(g, g) for g in wanted.groups),
+                  group_names=", ".join(names.get(g, g) for g in wanted.groups), indicator_names=names,
                   links={"csv_de": links["csv-de"], "xlsx": links["xlsx"], "json": links["json"],
                          "local": "/api/segregation/local?" + urlencode(local)}, **context)
 
