@@ -67,19 +67,27 @@ _UNPUBLISHED = """
 # For every change indicator, level and period: the base period q for which the published values come closest
 # to C(t) = X(t) - X(q) (derived changes exactly, delivered ones up to their rounding). The catalogue declares C
 # a change of X, so the best fitting base is taken as the reader would take it, however close it fits.
+# In two steps: the changes with their current state first, counted (ANALYZE), then the candidate bases. In one
+# statement the planner expected 50 change rows instead of 12,000 and looped over the base periods per row (0.6 s
+# per write on the Berlin demo with its history; 0.15 s so).
+_CHANGE_NOW = """
+    CREATE TEMP TABLE dc_change_now AS
+    SELECT c.indicator_code AS change_code, i.change_of, c.area_id, a.level_code, c.period, c.value AS change,
+           x1.value AS now_value
+    FROM observation c
+    JOIN indicator i ON i.code = c.indicator_code AND i.kind = 'change' AND i.change_of IS NOT NULL
+    JOIN area a ON a.id = c.area_id
+    JOIN observation x1 ON x1.indicator_code = i.change_of AND x1.area_id = c.area_id AND x1.period = c.period
+         AND x1.superseded_at IS NULL AND x1.value IS NOT NULL
+    WHERE c.superseded_at IS NULL AND c.value IS NOT NULL"""
 _CHANGE_BASES = """
     INSERT INTO dc_change_base (change_code, level_code, period, base)
     SELECT DISTINCT ON (change_code, level_code, period) change_code, level_code, period, base FROM (
-        SELECT c.indicator_code AS change_code, a.level_code, c.period, x0.period AS base,
-               avg(abs(c.value - (x1.value - x0.value))) AS error
-        FROM observation c
-        JOIN indicator i ON i.code = c.indicator_code AND i.kind = 'change' AND i.change_of IS NOT NULL
-        JOIN area a ON a.id = c.area_id
-        JOIN observation x1 ON x1.indicator_code = i.change_of AND x1.area_id = c.area_id AND x1.period = c.period
-             AND x1.superseded_at IS NULL AND x1.value IS NOT NULL
-        JOIN observation x0 ON x0.indicator_code = i.change_of AND x0.area_id = c.area_id AND x0.period < c.period
+        SELECT n.change_code, n.level_code, n.period, x0.period AS base,
+               avg(abs(n.change - (n.now_value - x0.value))) AS error
+        FROM dc_change_now n
+        JOIN observation x0 ON x0.indicator_code = n.change_of AND x0.area_id = n.area_id AND x0.period < n.period
              AND x0.superseded_at IS NULL AND x0.value IS NOT NULL
-        WHERE c.superseded_at IS NULL AND c.value IS NOT NULL
         GROUP BY 1, 2, 3, 4) candidates
     ORDER BY change_code, level_code, period, error, base DESC"""
 
@@ -198,7 +206,7 @@ _COMPLEMENTS = """
     )
     SELECT DISTINCT obs_id FROM complement"""
 
-_TEMP_TABLES = ("dc_supp", "dc_new", "dc_equation", "dc_member", "dc_change_base")
+_TEMP_TABLES = ("dc_supp", "dc_new", "dc_equation", "dc_member", "dc_change_base", "dc_change_now")
 
 
 def refresh_disclosure(conn: Connection, relations: Sequence[str] = RELATIONS, audit: bool = True) -> int:
@@ -222,6 +230,8 @@ def refresh_disclosure(conn: Connection, relations: Sequence[str] = RELATIONS, a
     conn.execute(sa.text(_PRIMARY))
     conn.execute(sa.text(_UNPUBLISHED))
     if "difference" in relations:
+        conn.execute(sa.text(_CHANGE_NOW))
+        conn.execute(sa.text("ANALYZE dc_change_now"))
         conn.execute(sa.text(_CHANGE_BASES))
     affected = " UNION ALL ".join(_AFFECTED_EQUATIONS[r] for r in relations)
     members = " UNION ALL ".join([_HEADS, *(_MEMBERS[r] for r in relations)])

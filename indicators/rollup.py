@@ -336,11 +336,14 @@ def _apply(conn: Connection) -> int:
             FROM rollup_new) d
         WHERE n.ctid = d.ctid AND d.rank > 1"""))
     conn.execute(sa.text("ANALYZE rollup_new"))
+    # A left join, not "OR NOT EXISTS": the planner scanned every observation partition once per roll-up batch
+    # with the OR (0.7 s per write on the Berlin demo with its history; 0.08 s so). rollup_new holds one row per
+    # key here, so the join adds no rows.
     stale = """
         FROM observation o JOIN import_batch b ON b.id = o.import_batch_id AND b.kind = 'rollup'
-        WHERE o.superseded_at IS NOT NULL OR NOT EXISTS (
-            SELECT 1 FROM rollup_new n WHERE n.indicator_code = o.indicator_code AND n.area_id = o.area_id
-              AND n.period = o.period)"""
+        LEFT JOIN rollup_new n ON n.indicator_code = o.indicator_code AND n.area_id = o.area_id
+             AND n.period = o.period
+        WHERE o.superseded_at IS NOT NULL OR n.area_id IS NULL"""
     removed = conn.execute(sa.text("SELECT count(*) " + stale)).scalar_one()
     if removed:  # a statement that deletes nothing would still bump data_version (statement trigger)
         conn.execute(sa.text("DELETE FROM observation WHERE id IN (SELECT o.id " + stale + ")"))
