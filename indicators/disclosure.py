@@ -264,6 +264,7 @@ def _collect_equations(conn: Connection, affected: str, members: str) -> None:
     conn.execute(sa.text("TRUNCATE dc_equation, dc_member"))
     conn.execute(sa.text(f"INSERT INTO dc_equation (kind, head_id, partition_name)"
                          f" SELECT DISTINCT kind, head_id, partition_name FROM ({affected}) e"))
+    conn.execute(sa.text("ANALYZE dc_equation"))
     conn.execute(sa.text(f"INSERT INTO dc_member (kind, head_id, partition_name, obs_id, preference, value,"
                          f" coefficient) SELECT DISTINCT * FROM ({members}) m"))
     conn.execute(sa.text("ANALYZE dc_member"))
