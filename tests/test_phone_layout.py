@@ -1,6 +1,8 @@
 """Phones: every page lets people pinch-zoom, and the explorer shows its map first and large at 390 px width,
 with the controls below it (issue 18, 'Phones and tablets')."""
 
+import re
+
 import pytest
 
 from tests.test_pages_revisit import PAGES
@@ -51,4 +53,20 @@ def test_the_profile_never_overlaps_its_columns_nor_scrolls_the_page_sideways(br
     apart = (numbers["x"] + numbers["width"] <= side["x"] + 1) or (numbers["y"] + numbers["height"] <= side["y"] + 1)
     assert apart, f"at {width} px the side column lies over the numbers: {numbers} {side}"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), f"sideways at {width} px"
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [360, 390, 768, 1440])
+def test_the_report_never_scrolls_the_page_sideways_its_wide_tables_scroll_in_their_box(browser, live_server, width):
+    """On a phone the council member reads the report: the page keeps its width; a table wider than the screen
+    scrolls within itself, with every column still there."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(live_server + "/reports", wait_until="load")
+    page.get_by_role("link", name=re.compile(r"^Bericht zum")).first.click()  # the newest period's report
+    page.wait_for_selector("table.summary", timeout=120_000)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), f"sideways at {width} px"
+    columns = page.evaluate("() => [...document.querySelectorAll('table.summary thead th')].length")
+    assert columns >= 5  # indicator, city, minimum, median, maximum: none dropped to fit
     context.close()
