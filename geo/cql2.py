@@ -8,7 +8,9 @@ caller wrote is ever spliced into SQL text.
 Supported: comparisons (=, <>, <, <=, >, >=), BETWEEN, IN, LIKE (CQL2 wildcards `%`, `_`, escape `\\`),
 IS NULL, AND/OR/NOT, and the spatial predicates S_INTERSECTS, S_DISJOINT, S_CONTAINS, S_WITHIN, S_TOUCHES,
 S_CROSSES, S_OVERLAPS, S_EQUALS between the geometry and a literal (any WKT/GeoJSON geometry or BBOX) in
-CRS84. Anything else (functions, arithmetic, temporal and array operators, unknown properties, a literal of
+the filter's CRS (`filter-crs`: CRS84 by default, or any CRS of `geo.crs`, coordinates in its axis order, e.g.
+latitude first for EPSG:4326, metres for EPSG:25833), transformed to the stored WGS 84 geometry in SQL.
+Anything else (functions, arithmetic, temporal and array operators, unknown properties, a literal of
 the wrong type) is a `FilterError` that names what is wrong and, for unreadable text, where.
 
 Properties are compared as they are published in the properties fragment: a value the caller may not see is
@@ -26,6 +28,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_json import parse as parse_json
 from pygeofilter.parsers.cql2_text import parse as parse_text
+
+from geo.crs import CRS84, Crs
 
 LANGUAGES = ("cql2-text", "cql2-json")
 GEOMETRY = "geometry"
@@ -94,9 +98,10 @@ def parse_filter(text: str, language: str | None) -> ast.Node:
 
 
 class _Compiler:
-    def __init__(self, queryables: dict[str, str], prefix: str):
+    def __init__(self, queryables: dict[str, str], prefix: str, crs: Crs = CRS84):
         self.queryables = queryables
         self.prefix = prefix
+        self.crs = crs
         self.params: dict[str, Any] = {}
         self.uses_properties = False
 
@@ -161,16 +166,29 @@ class _Compiler:
             return sql
         if isinstance(node, (values.Geometry, values.Envelope)):
             shape = node.geometry if isinstance(node, values.Envelope) else node.geometry
-            return f"ST_SetSRID(ST_GeomFromGeoJSON({self.bind(json.dumps(_plain(shape)))}), 4326)"
+            return self.in_wgs84(f"ST_GeomFromGeoJSON({self.bind(json.dumps(_plain(shape)))})")
         if isinstance(node, ast.Function) and node.name.lower() == "bbox" and len(node.arguments) in (4, 6):
             numbers = node.arguments
             if not all(isinstance(n, (int, float)) for n in numbers):
                 raise FilterError("BBOX takes four (or six) numbers")
             west, south, east, north = (numbers[0], numbers[1], numbers[2], numbers[3]) if len(numbers) == 4 \
                 else (numbers[0], numbers[1], numbers[3], numbers[4])
-            return (f"ST_MakeEnvelope({self.bind(float(west))}, {self.bind(float(south))}, {self.bind(float(east))}, "
-                    f"{self.bind(float(north))}, 4326)")
+            return self.in_wgs84(f"ST_MakeEnvelope({self.bind(float(west))}, {self.bind(float(south))}, "
+                                 f"{self.bind(float(east))}, {self.bind(float(north))})")
         raise FilterError("a spatial predicate compares 'geometry' with a geometry literal (WKT, GeoJSON or BBOX)")
+
+    def in_wgs84(self, literal: str) -> str:
+        """A literal read in the filter's CRS as the stored longitude/latitude geometry: axes swapped where the
+        CRS names northing or latitude first, then transformed (a projected box becomes a quadrilateral with
+        its corners exact; its edges are segmentised to 1 km first so that they follow the projection)."""
+        if self.crs.srid == 4326 and not self.crs.lat_first:
+            return f"ST_SetSRID({literal}, 4326)"
+        shape = f"ST_SetSRID({literal}, {int(self.crs.srid)})"
+        if self.crs.lat_first:
+            shape = f"ST_FlipCoordinates({shape})"
+        if self.crs.srid == 4326:
+            return shape
+        return f"ST_Transform(ST_Segmentize({shape}, 1000), 4326)"
 
     def condition(self, node: Any) -> str:
         if isinstance(node, ast.And):
@@ -238,10 +256,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def compile_filter(text: str, language: str | None, queryables: dict[str, str], prefix: str = "cql") -> SqlFilter:
-    """The SQL condition of a CQL2 filter over the queryables {name: JSON type, or 'geometry'}."""
+def compile_filter(text: str, language: str | None, queryables: dict[str, str], prefix: str = "cql",
+                   crs: Crs = CRS84) -> SqlFilter:
+    """The SQL condition of a CQL2 filter over the queryables {name: JSON type, or 'geometry'}; geometry
+    literals are read in `crs` (filter-crs)."""
     node = parse_filter(text, language)
-    compiler = _Compiler(queryables, prefix)
+    compiler = _Compiler(queryables, prefix, crs)
     sql = compiler.condition(node)
     return SqlFilter(sql, compiler.params, compiler.uses_properties)
 

@@ -124,7 +124,7 @@ def test_syntax_errors_carry_their_position(client):
 
 
 @pytest.mark.parametrize("query", ["filter-lang=cql-text&filter=S1>1", "filter-lang=cql2-text",
-                                   "filter=S1>1&filter-crs=EPSG:25833", "sortby=nope", "sortby=geometry",
+                                   "filter=S1>1&filter-crs=EPSG:99999", "sortby=nope", "sortby=geometry",
                                    "sortby=,", "filter-lang=cql2-json&filter=" + quote('{"op": "nope", "args": []}')])
 def test_other_bad_filter_parameters_are_400(client, query):
     assert client.get(f"/collections/plr/items?{query}").status_code == 400
@@ -209,3 +209,28 @@ def test_filter_error_has_a_position_in_the_library_too():
     with pytest.raises(FilterError) as caught:
         compile_filter("S1 >> 2", None, {"S1": "number"})
     assert caught.value.position == 5
+
+
+def test_a_spatial_filter_reads_its_geometry_in_the_filter_crs_and_its_axis_order(client, demo_engine):
+    """One point inside a planning area, written in CRS84 (lon lat), EPSG:4326 (lat lon) and ETRS89/UTM 33N
+    (metres): the same areas every time, and a point written in the wrong axis order finds nothing here."""
+    with demo_engine.connect() as conn:
+        lon, lat, x, y = conn.execute(sa.text("""
+            SELECT ST_X(p), ST_Y(p), ST_X(ST_Transform(p, 25833)), ST_Y(ST_Transform(p, 25833))
+            FROM (SELECT ST_PointOnSurface(geom_4326) AS p FROM area
+                  WHERE level_code = 'plr' AND key = '01100101' AND valid_to IS NULL) s""")).one()
+
+    def keys(point: str, crs: str | None) -> set[str]:
+        query = f"filter={quote(f'S_INTERSECTS(geometry, POINT({point}))')}&limit=100"
+        if crs:
+            query += f"&filter-crs={quote(crs)}"
+        response = client.get(f"/collections/plr/items?{query}")
+        assert response.status_code == 200, response.text
+        return {f["properties"]["key"] for f in response.json()["features"]}
+
+    found = keys(f"{lon} {lat}", None)
+    assert "01100101" in found
+    assert keys(f"{lon} {lat}", "http://www.opengis.net/def/crs/OGC/1.3/CRS84") == found
+    assert keys(f"{lat} {lon}", "EPSG:4326") == found
+    assert keys(f"{x} {y}", "http://www.opengis.net/def/crs/EPSG/0/25833") == found
+    assert keys(f"{lat} {lon}", None) == set()  # latitude first read as CRS84 lies in the Indian Ocean

@@ -246,11 +246,9 @@ def _cql2(text: str | None, language: str | None, filter_crs: str | None, catalo
         if language is not None:
             raise bad_request("filter-lang without filter", parameter="filter-lang")
         return None
-    if filter_crs is not None and crs_param(filter_crs, "filter-crs").srid != CRS84.srid:
-        raise bad_request("filter geometries are read in CRS84 (longitude, latitude) only", parameter="filter-crs",
-                          supported=[CRS84_URI])
+    crs = CRS84 if filter_crs is None else crs_param(filter_crs, "filter-crs")
     try:
-        return compile_filter(text, language, _types(catalog, selection))
+        return compile_filter(text, language, _types(catalog, selection), crs=crs)
     except FilterError as exc:
         raise _filter_problem(exc, "filter") from None
 
@@ -314,8 +312,8 @@ def items(
                                                     "S1 > 5 AND parent_key IN ('011001','011002').")] = None,
     filter_lang: Annotated[str | None, Query(alias="filter-lang", description="Language of filter.",
                                              json_schema_extra={"enum": list(LANGUAGES)})] = None,
-    filter_crs: Annotated[str | None, Query(alias="filter-crs", description="CRS of the filter's geometries "
-                                                                            "(CRS84 only).")] = None,
+    filter_crs: Annotated[str | None, Query(alias="filter-crs", description="CRS of the filter's geometries, "
+                                                                            "in its axis order (default CRS84).")] = None,
     sortby: Annotated[str | None, Query(description="Sort keys: queryables, comma-separated, - for descending "
                                                     "(e.g. -S1,name); nulls last.")] = None,
     f: Format = None,
