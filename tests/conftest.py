@@ -160,6 +160,15 @@ def client(demo_engine: sa.Engine) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture(autouse=True)
+def _shared_client_forgets_cookies(request) -> Iterator[None]:
+    """The session's `client` is shared by every test of a process: a cookie one test receives (`dm_lang=en` after
+    a `?lang=en` page) must not change what the next test gets."""
+    yield
+    if "client" in request.fixturenames:
+        request.getfixturevalue("client").cookies.clear()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
