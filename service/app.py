@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -27,6 +29,27 @@ from service.settings import Settings
 from web.templates import STATIC_DIR
 
 
+_warm_up_started = threading.Event()  # once per process: compiled kernels are shared by every app in it
+
+
+def start_warm_up() -> None:
+    """Compile the cluster analysis' kernels in a daemon thread (indicators.hotspots.warm_up), once per process;
+    requests are served meanwhile. A failure only costs the first hot-spot map its compile time."""
+    if _warm_up_started.is_set():
+        return
+    _warm_up_started.set()
+
+    def run() -> None:
+        from indicators.hotspots import warm_up
+
+        try:
+            warm_up()
+        except Exception as exc:  # noqa: BLE001 -- an optimisation; the analysis compiles on first use instead
+            logging.getLogger("district_monitor.app").warning("warming up the cluster analysis failed: %s", exc)
+
+    threading.Thread(target=run, name="warm-up-analyses", daemon=True).start()
+
+
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """Build the app; without `engine` it connects to settings.database_url (which must then be set)."""
     owns_engine = engine is None
@@ -37,6 +60,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if settings.warm_up_analyses:
+            start_warm_up()
         yield
         app.state.data_version.stop()
         if replica is not None:

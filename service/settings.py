@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     load_demo: bool = Field(default=True, description="Load the shipped demo (`demo`) into an empty database.")
     demo: str = Field(default="berlin", description="Which shipped demo `serve` and `demo load` load: a folder "
                       "of data/demo/ holding a set-up manifest.")
+    warm_up_analyses: bool = Field(default=True, description="At start, compile the cluster analysis' numba "
+                                   "kernels in a background thread, so the first hot-spot map does not wait ~25 s.")
     pool_size: int = 8
     statement_timeout_ms: int = 30_000
     pool_timeout_s: float = Field(default=10.0, description="Wait at most this long for a pooled connection (then 503).")

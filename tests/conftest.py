@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from tests.demo_cache import DemoCache
 
 TEMPLATE_DB = "dm_test_template"
+# `district-monitor serve` processes the tests start compile no cluster-analysis kernels in the background
+# (25 s of CPU each on a 2-core machine); tests/test_hotspots.py tests the warm-up itself.
+os.environ.setdefault("DM_WARM_UP_ANALYSES", "false")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"  # README shows these
 
 
@@ -70,10 +73,11 @@ class PgServer:
 
 def make_settings(**overrides) -> Settings:
     """Settings for tests: no background tiles (offline), a statement timeout generous enough for a
-    loaded 2-core CI machine (tests assert behaviour, never speed), and no rate limit (one session makes
-    thousands of requests from one address; the tests of the limit set it)."""
+    loaded 2-core CI machine (tests assert behaviour, never speed), no rate limit (one session makes
+    thousands of requests from one address; the tests of the limit set it), and no warm-up of the cluster
+    analysis at every app start (25 s of compiling per process; tests/test_hotspots.py tests it)."""
     values = {"map_tiles": "", "load_demo": False, "statement_timeout_ms": 600_000, "rate_limit_per_minute": 0,
-              **overrides}
+              "warm_up_analyses": False, **overrides}
     return Settings(_env_file=None, **values)
 
 

@@ -1,9 +1,12 @@
 """Specification of local Moran's I clusters in indicators.hotspots (docs/methods.md §4)."""
 
+import threading
+
 import geopandas
 import numpy as np
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from shapely.geometry import box
 
 from indicators.hotspots import local_morans
@@ -85,3 +88,23 @@ def test_an_island_is_reported_not_analysed():
 def test_parameters_are_carried_in_the_result():
     result = local_morans(GRID, VALUES, permutations=99, seed=1, alpha=0.1)
     assert (result.permutations, result.seed, result.alpha) == (99, 1, 0.1)
+
+
+def test_the_service_compiles_the_cluster_analysis_at_start_so_the_first_hot_spot_map_does_not(monkeypatch,
+                                                                                             demo_engine):
+    """Compiling esda's kernels took ~25 s inside the first hot-spot request of a process; the app starts the
+    warm-up in a background thread instead, and the warm-up compiles the kernels the analysis uses."""
+    import esda.crand
+
+    import service.app
+    from indicators.hotspots import warm_up
+    from service.app import create_app
+    from tests.conftest import make_settings
+
+    warm_up()
+    assert esda.crand.compute_chunk.signatures and esda.crand._prepare_univariate.signatures
+    started = threading.Event()
+    monkeypatch.setattr("indicators.hotspots.warm_up", started.set)
+    monkeypatch.setattr(service.app, "_warm_up_started", threading.Event())
+    with TestClient(create_app(make_settings(warm_up_analyses=True), engine=demo_engine)):
+        assert started.wait(60), "the app did not start the warm-up"

@@ -72,7 +72,7 @@ def test_a_page_keeps_styles_scripts_and_data_on_reload_back_and_reopening(brows
     page = context.new_page()
     statuses = raw_statuses(context, page)
 
-    first = page.goto(live_server + path, wait_until="load")
+    first = page.goto(live_server + path, wait_until="load", timeout=180_000)  # a first hot-spot map compiles ~25 s
     assert first.status == 200
     policy = first.header_value("content-security-policy")
     assert policy and "script-src 'self'" in policy, f"{path}: a page needs its own policy, got {policy!r}"

@@ -86,7 +86,9 @@ def open_page(browser, url: str, ready: str | None):
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(url, wait_until="load")
+    # the first hot-spot map of a test process compiles the cluster analysis (~25 s alone, more on a loaded
+    # machine; the service warms it up at start, the tests do not): the load is waited for, not timed
+    page.goto(url, wait_until="load", timeout=180_000)
     if ready:
         page.wait_for_selector(ready, state="attached", timeout=30_000)
     return context, page, dialogs
