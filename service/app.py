@@ -29,6 +29,7 @@ from service.settings import Settings
 from web.templates import STATIC_DIR
 
 
+log = logging.getLogger("district_monitor.app")
 _warm_up_started = threading.Event()  # once per process: compiled kernels are shared by every app in it
 
 
@@ -45,7 +46,7 @@ def start_warm_up() -> None:
         try:
             warm_up()
         except Exception as exc:  # noqa: BLE001 -- an optimisation; the analysis compiles on first use instead
-            logging.getLogger("district_monitor.app").warning("warming up the cluster analysis failed: %s", exc)
+            log.warning("warming up the cluster analysis failed: %s", exc)
 
     threading.Thread(target=run, name="warm-up-analyses", daemon=True).start()
 
