@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 
 from indicators.composite import StatusThresholds, classify_status
+from indicators.notation import format_number, format_range
 
 if TYPE_CHECKING:
     import mapclassify
 
 Scheme = Literal["quantiles", "fisher_jenks", "std_mean", "equal_interval", "mss_sd"]
 SCHEMES: tuple[Scheme, ...] = ("quantiles", "fisher_jenks", "std_mean", "equal_interval", "mss_sd")
-RANGE_SEPARATOR = " – "
 MAX_CLASSES = 9  # the most ColorBrewer (and a reader) can tell apart
 
 
@@ -144,20 +144,6 @@ def range_labels(
         else:
             labels.append(format_range(lower, upper, decimals, language))
     return tuple(labels)
-
-
-def format_range(lower: float, upper: float, decimals: int, language: Literal["de", "en"]) -> str:
-    """A class range as legend text: "3,2 – 5,1" (de) / "3.2 – 5.1" (en)."""
-    return format_number(lower, decimals, language) + RANGE_SEPARATOR + format_number(upper, decimals, language)
-
-
-def format_number(value: float, decimals: int, language: Literal["de", "en"]) -> str:
-    """1234.56 -> "1.234,6" (de) / "1,234.6" (en); never "-0,0"."""
-    rounded = round(value, decimals) + 0.0
-    english = f"{rounded:,.{decimals}f}"
-    if language == "en":
-        return english
-    return english.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
 def _mapclassify_classifier(scheme: Scheme, y: np.ndarray, k: int) -> mapclassify.classifiers.MapClassifier:

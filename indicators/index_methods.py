@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pandas as pd
 
 from indicators.classify import SCHEMES as MAPCLASSIFY_SCHEMES
-from indicators.classify import classify, format_number
+from indicators.classify import classify
+from indicators.notation import format_number
 from indicators.composite import (
     DYNAMICS_CLASSES,
     DYNAMICS_LABELS,

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.versions import level_valid_at
-from indicators.classify import format_number
+from indicators.notation import format_number
 from indicators.composite import IndexDefinitionError, explain_areas
 from indicators.index_definitions import (
     IndexDefinition,

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from indicators.classify import classify, format_number
+from indicators.classify import classify
+from indicators.notation import format_number
 
 
 def series(*values: float) -> pd.Series:

@@ -20,7 +20,7 @@ from indicators.classify import classify
 
 from web.charts import configure_matplotlib
 from web.maps import MISSING_COLOUR, RawHtml, base_map, control_label, feature_details, map_page, palette
-from web.templates import german_number
+from indicators.notation import format_number
 
 GROUP_LABELS = {"programme": "Programmgebiet", "rest": "übrige Stadt", "matched": "Vergleichsgebiete"}
 GROUP_COLOURS = {"programme": "#bd0026", "rest": "#777777", "matched": "#2b8cbe"}
@@ -104,9 +104,9 @@ def supply_map(feature_collection: dict, *, title: str, breaks: list[float], poi
 def _break_labels(breaks: list[float]) -> list[str]:
     if not breaks:
         return ["alle Werte"]
-    labels = [f"bis {german_number(breaks[0])}"]
-    labels += [f"{german_number(lo)} bis {german_number(hi)}" for lo, hi in zip(breaks, breaks[1:])]
-    labels.append(f"über {german_number(breaks[-1])}")
+    labels = [f"bis {format_number(breaks[0], 1)}"]
+    labels += [f"{format_number(lo, 1)} bis {format_number(hi, 1)}" for lo, hi in zip(breaks, breaks[1:])]
+    labels.append(f"über {format_number(breaks[-1], 1)}")
     return labels
 
 
@@ -134,7 +134,7 @@ def evaluation_chart(result: dict) -> str:
         ax.set_xticks(x, [item["pre_period"], item["post_period"]])
         ax.set_xlim(-0.2, 1.2)
         did = item["did_matched"]
-        did_text = "–" if did is None else german_number(did, 2)
+        did_text = "–" if did is None else format_number(did, 2)
         ax.set_title(f"{item['indicator']}: {item['name_de'][:38]}\nDiD ggü. Vergleichsgebieten: {did_text}",
                      fontsize=9, parse_math=False)  # names are text, not TeX
         ax.set_ylabel(item["unit"], fontsize=8, parse_math=False)

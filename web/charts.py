@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
+from indicators.notation import format_day, format_number
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from matplotlib.path import Path as MplPath
@@ -44,16 +46,11 @@ def data_uri(content: bytes | str, media_type: str) -> str:
     return f"data:{media_type};base64,{base64.b64encode(raw).decode()}"
 
 
-def german(value: float, decimals: int) -> str:
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-
-
 MAX_DATE_TICKS = 5  # date labels of a trend chart: more overlap at its width and cost drawing time
 
 
 def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]], unit: str, decimals: int = 1,
-              target: tuple[int, float] | None = None) -> str:
+              target: tuple[int, float] | None = None, lang: str = "de") -> str:
     """A line per series (label, [(period, value)]) over the periods; gaps where a value is missing.
     `target` (year, value) draws the indicator's target as a horizontal line."""
     configure_matplotlib()
@@ -68,13 +65,14 @@ def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]],
         if xs:
             axes.plot(xs, ys, label=label, markersize=4, **style)
     if target is not None:
-        axes.axhline(target[1], color="#009e73", linewidth=1, linestyle="-.", label=f"Ziel {target[0]}")
+        word = "Target" if lang == "en" else "Ziel"
+        axes.axhline(target[1], color="#009e73", linewidth=1, linestyle="-.", label=f"{word} {target[0]}")
     axes.set_ylabel(unit)
-    axes.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: german(v, decimals)))
+    axes.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: format_number(v, decimals, lang)))
     periods = sorted({p for _label, points in series for p, v in points if v is not None})
     step = -(-len(periods) // MAX_DATE_TICKS)  # long series (the register every half year): every step-th date
     shown = periods[::step] if periods[-1] in periods[::step] else [*periods[::step], periods[-1]]
-    axes.set_xticks(shown, [p.strftime("%d.%m.%Y") for p in shown], fontsize=7)
+    axes.set_xticks(shown, [format_day(p, lang) for p in shown], fontsize=7)
     if len(periods) == 1:
         axes.set_xlim(periods[0] - timedelta(days=365), periods[0] + timedelta(days=365))
     axes.grid(axis="y", color="#e0e0e0", linewidth=0.6)

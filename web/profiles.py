@@ -214,8 +214,9 @@ def profile_csv_rows(profile: dict) -> list[dict]:
     return rows
 
 
-def profile_charts(profile: dict) -> dict[str, str]:
-    """Trend chart (SVG data URI) for every indicator with values at two or more periods."""
+def profile_charts(profile: dict, lang: str = "de") -> dict[str, str]:
+    """Trend chart (SVG data URI) for every indicator with values at two or more periods, its axes in the
+    notation of the page's language."""
     charts = {}
     area, parent, city = profile["area"], profile["parent"], profile["city"]
     for item in profile["indicators"]:
@@ -228,7 +229,7 @@ def profile_charts(profile: dict) -> dict[str, str]:
             series.append((city["name"], [(p["period"], p["city_value"]) for p in item["periods"]]))
         target = item["target"]
         svg = trend_svg(series, item["unit"], decimals=1 if decimals_for(item["unit"]) else 0,
-                        target=(target["year"], target["value"]) if target else None)
+                        target=(target["year"], target["value"]) if target else None, lang=lang)
         charts[item["code"]] = data_uri(svg, "image/svg+xml")
     return charts
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from indicators.notation import format_day, format_moment, number_or_dash
 from web.i18n import translator
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -17,15 +19,35 @@ environment = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=sele
                           trim_blocks=True, lstrip_blocks=True)
 
 
-def german_number(value: float | None, decimals: int = 1) -> str:
-    """12345.678 -> '12.345,7' (German thousands dot and decimal comma)."""
-    if value is None:
+def _page_language(context) -> str:
+    return context.get("lang", "de")
+
+
+@pass_context
+def number_filter(context, value: float | None, decimals: int = 1) -> str:
+    """`{{ x|number(2) }}`: the number in the page's notation (12.345,67 / 12,345.67), "–" for none."""
+    return number_or_dash(value, decimals, _page_language(context))
+
+
+@pass_context
+def day_filter(context, value: date | str | None) -> str:
+    """`{{ d|day }}`: 31.12.2020 / 31 Dec 2020; an ISO text is read as a date; "–" for none."""
+    if value is None or value == "":
         return "–"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = value.date()
+    return format_day(value, _page_language(context))
 
 
-environment.filters["de"] = german_number
+@pass_context
+def moment_filter(context, value: datetime | None) -> str:
+    """`{{ t|moment }}`: 31.12.2020 14:05 / 31 Dec 2020 14:05."""
+    return "–" if value is None else format_moment(value, _page_language(context))
+
+
+environment.filters.update(number=number_filter, day=day_filter, moment=moment_filter)
 # pages rendered outside `render` (print frames, panels) still have `_` and a language: German
 environment.globals.update(_=translator("de"), lang="de")
 

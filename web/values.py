@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from indicators.observation_flags import OBSERVATION_FLAGS
-from web.templates import german_number
+from indicators.notation import format_number
 
 SUPPRESSED = ("gesperrt (statistische Geheimhaltung)", "withheld (statistical confidentiality)")
 COUNT_UNITS = ("Personen", "Anzahl")
@@ -26,8 +26,8 @@ def decimals_for(unit: str | None) -> int:
     return 0 if unit in COUNT_UNITS else 2
 
 
-def value_text(value: float | None, unit: str | None) -> str:
-    """'12,34 %', '3.456 Personen'; '–' for None."""
+def value_text(value: float | None, unit: str | None, lang: str = "de") -> str:
+    """'12,34 %', '3.456 Personen' (de) / '12.34 %' (en); '–' for None; the unit is data and stays as delivered."""
     if value is None:
         return "–"
-    return f"{german_number(value, decimals_for(unit))} {unit or ''}".strip()
+    return f"{format_number(value, decimals_for(unit), lang)} {unit or ''}".strip()

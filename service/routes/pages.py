@@ -199,7 +199,8 @@ def profile(request: Request, conn: Conn, caller: Caller, level: str, key: str,
         return table_response(f, rows, all_fields(rows), f"profil_{level}_{key}")
     settings = request.app.state.settings
     locator = locator_map(conn, data, area, settings.storage_srid, data_version(request))
-    html = render_profile(data, profile_charts(data), locator, for_print=f == "pdf", request=request)
+    charts = profile_charts(data, getattr(request.state, "lang", "de"))
+    html = render_profile(data, charts, locator, for_print=f == "pdf", request=request)
     if f == "pdf":
         return pdf_response(html_to_pdf(html), f"quartiersprofil_{level}_{key}.pdf")
     return HTMLResponse(html)
