@@ -276,7 +276,8 @@ class ConditionalGetMiddleware:
         if replayed is not None:
             await send({"type": "http.response.start", "status": 304,
                         "headers": [(b"etag", etag.encode()), (b"cache-control", cache_control.encode()),
-                                    (b"vary", b"Accept, Accept-Encoding, Authorization, Cookie"), *replayed]})
+                                    (b"vary", b"Accept, Accept-Encoding, Accept-Language, Authorization, Cookie"),
+                                    *replayed]})
             await send({"type": "http.response.body", "body": b""})
             return
         send = _with_cache_headers(send, etag, cache_control, self.replayed)
@@ -322,6 +323,7 @@ def _with_cache_headers(send: Send, etag: str | None, cache_control: str,
             if 200 <= status < 300 and etag:
                 headers["ETag"] = etag  # replaces e.g. FileResponse's, which names a temporary file
                 headers.add_vary_header("Accept")
+                headers.add_vary_header("Accept-Language")  # pages follow the browser (http.requested_language)
                 headers.add_vary_header("Authorization")
                 headers.add_vary_header("Cookie")
                 if replayed is not None:

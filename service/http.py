@@ -106,9 +106,10 @@ LANG_COOKIE = "dm_lang"  # the visitor's last explicit choice (?lang=), so that 
 
 
 def requested_language(query_string: str, headers) -> str:
-    """The language of a page: `?lang=de|en` wins, then the visitor's earlier choice (cookie), else German.
-    German first, for everyone: the browser's Accept-Language does not switch a municipal site to English (many
-    office browsers send en-US); one function for the pages and for the ETag."""
+    """The language of a page: `?lang=de|en` wins, then the visitor's earlier choice (cookie), then the browser's
+    Accept-Language, else German. English only where the browser ranks it above German (`en-US,en;q=0.9`, or
+    `en;q=0.9,de;q=0.5`); German for `de-DE,de;q=0.9,en;q=0.8`, for `*`, for no header and on ties: a municipal
+    site speaks German first. One function for the pages and for the ETag."""
     from urllib.parse import parse_qs
 
     asked = parse_qs(query_string).get("lang", [""])[-1].lower()
@@ -118,7 +119,20 @@ def requested_language(query_string: str, headers) -> str:
         name, _, value = part.strip().partition("=")
         if name == LANG_COOKIE and value in LANGUAGES:
             return value
-    return "de"
+    return browser_language(headers.get("accept-language", ""))
+
+
+def browser_language(accept_language: str) -> str:
+    """The page language an Accept-Language header prefers (RFC 9110 12.5.4; same q-value syntax as Accept):
+    "en" if some English tag has a higher q than every German one, else "de"."""
+    if not accept_language.strip():
+        return "de"
+    best = dict.fromkeys(LANGUAGES, 0.0)
+    for tag, quality, _position, _parameters in accepted_types(accept_language):
+        primary = tag.split("-", 1)[0]
+        if primary in best:
+            best[primary] = max(best[primary], quality)
+    return "en" if best["en"] > best["de"] else "de"
 
 
 def base_url(request: Request) -> str:

@@ -224,11 +224,33 @@ def playwright_driver():
         yield playwright
 
 
+class GermanOfficeBrowser:
+    """The browser of the people the tests play: municipal staff whose Chromium asks for German (`de-DE`); a
+    test that plays an English-speaking visitor passes `locale="en-US"`. Headless Chromium otherwise sends
+    `Accept-Language: en-US`, and the pages follow the browser's language (service.http.requested_language)."""
+
+    LOCALE = "de-DE"
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, **options):
+        options.setdefault("locale", self.LOCALE)
+        return self._browser.new_context(**options)
+
+    def new_page(self, **options):
+        options.setdefault("locale", self.LOCALE)
+        return self._browser.new_page(**options)
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
 def browser(playwright_driver):
-    """Debian's Chromium driven by Playwright (no browser download)."""
+    """Debian's Chromium driven by Playwright (no browser download), as a German office's browser."""
     instance = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield instance
+    yield GermanOfficeBrowser(instance)
     instance.close()
 
 
