@@ -52,6 +52,7 @@ class FeatureQuery:
     key: str | None = None  # one feature only
     precision: int | None = None  # decimals written; None = the output CRS's default
     only_with_properties: bool = False  # only the areas the properties fragment returns (inner join)
+    page_ids: tuple[int, ...] | None = None  # the page's areas, in order, already selected (`matching_ids`)
 
     @property
     def decimals(self) -> int:
@@ -68,7 +69,8 @@ def _params(query: FeatureQuery, extra: dict | None, conn: Connection | None = N
     params = {"level": query.level, "at": query.at, "limit": query.limit, "offset": query.offset,
               "precision": query.decimals, "srid": query.crs.srid,
               "storage_srid": query.storage_srid, "key": query.key, "keep": list(query.select or ()),
-              "filter": orjson.dumps(query.filters).decode(), "keys": list(query.keys or ())}
+              "filter": orjson.dumps(query.filters).decode(), "keys": list(query.keys or ()),
+              "page_ids": list(query.page_ids or ())}
     for compiled in (query.where, query.order):
         if compiled is not None:
             params.update(compiled.params)
@@ -161,6 +163,20 @@ def count_features(conn: Connection, query: FeatureQuery, properties_sql: str | 
     return conn.exec_driver_sql(sql, _params(query, extra_params)).scalar_one()
 
 
+def matching_ids(conn: Connection, query: FeatureQuery, properties_sql: str | None, extra_params: dict | None,
+                 at_most: int) -> list[int] | None:
+    """The ids of every area the query's filters select, in the page order (sort keys, then key); None if there
+    are more than `at_most`. A client paging through a filtered result repeats the filter for every page: with
+    these ids, numberMatched is their number and a page is a slice (`FeatureQuery.page_ids`), so the filter is
+    evaluated once, not once per page and once more for the count."""
+    columns, order = _inner_order(query)
+    uses_properties = properties_sql if _joins_properties(query) else None
+    sql = (f"SELECT a.id{columns} FROM {_from(uses_properties)} WHERE {_where(query)} ORDER BY {order} "
+           f"LIMIT {int(at_most) + 1}")
+    ids = [row[0] for row in conn.exec_driver_sql(sql, _params(query, extra_params))]
+    return None if len(ids) > at_most else ids
+
+
 def feature_sql(query: FeatureQuery, properties_sql: str | None) -> str:
     """One row per Feature, as GeoJSON text, in key order (or the sort keys'), for the page the query asks for.
 
@@ -185,6 +201,8 @@ def _inner_order(query: FeatureQuery) -> tuple[str, str]:
 
 
 def _outer_order(query: FeatureQuery) -> str:
+    if query.page_ids is not None:
+        return "page.position"
     if query.order is None:
         return "a.key"
     order = ", ".join(f"page.s{i} {'DESC' if desc else 'ASC'} NULLS LAST"
@@ -193,9 +211,12 @@ def _outer_order(query: FeatureQuery) -> str:
 
 
 def _page_sql(query: FeatureQuery, properties_sql: str | None) -> str:
-    """FROM clause: the ids of the page (LIMIT/OFFSET), joined to area `a` and the properties `p`."""
+    """FROM clause: the ids of the page (LIMIT/OFFSET, or the ids given), joined to area `a` and the properties."""
     columns, order = _inner_order(query)
-    page = f"""(
+    if query.page_ids is not None:
+        page = "unnest(CAST(%(page_ids)s AS bigint[])) WITH ORDINALITY AS page(id, position)"
+    else:
+        page = f"""(
             SELECT a.id{columns} FROM {_from(properties_sql if _joins_properties(query) else None)}
             WHERE {_where(query)}
             ORDER BY {order}

@@ -234,3 +234,52 @@ def test_a_spatial_filter_reads_its_geometry_in_the_filter_crs_and_its_axis_orde
     assert keys(f"{lat} {lon}", "EPSG:4326") == found
     assert keys(f"{x} {y}", "http://www.opengis.net/def/crs/EPSG/0/25833") == found
     assert keys(f"{lat} {lon}", None) == set()  # latitude first read as CRS84 lies in the Indian Ocean
+    # the same filter text in another CRS is another filter (the server keeps matches per filter)
+    assert keys(f"{lon} {lat}", "EPSG:4326") == set()
+
+
+@pytest.mark.parametrize("sortby", [None, "-S1", "name,-EW"])
+def test_the_pages_of_a_filtered_result_are_slices_of_the_whole_result_in_its_order(client, sortby):
+    """The server evaluates a filter once and cuts its pages from the matches it kept: every page, in any
+    order, must be exactly the whole result's slice, and a page past the end is empty."""
+    query = "/collections/plr/items?datetime=2020&filter=" + quote("S1 > 2 OR name LIKE 'A%'")
+    query += f"&sortby={quote(sortby)}" if sortby else ""
+    whole = orjson.loads(client.get(query + "&limit=10000").content)
+    every = [f["id"] for f in whole["features"]]
+    assert whole["numberMatched"] == len(every) > 40
+    for offset in (37, 0, 14, len(every) - 3):  # out of order, as several clients would ask
+        page = orjson.loads(client.get(f"{query}&limit=7&offset={offset}").content)
+        assert page["numberMatched"] == len(every)
+        assert [f["id"] for f in page["features"]] == every[offset:offset + 7]
+        assert all(f["properties"]["key"] == f["id"] for f in page["features"])
+    past = orjson.loads(client.get(f"{query}&limit=7&offset={len(every) + 5}").content)
+    assert past["features"] == [] and past["numberMatched"] == len(every)
+
+
+def test_a_filter_that_outlasts_the_statement_timeout_is_a_503_problem_and_is_not_remembered(demo_engine):
+    """The timing is held by the test: a change holds the area table locked, so the filtered query waits and the
+    service's statement timeout (1.5 s here) cancels it. The client gets a 503 problem with Retry-After, never a
+    500, and the next request, once the lock is gone, gets the answer (a cancelled filter is not memoised)."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.db import create_engine
+    from tests.conftest import make_settings
+
+    impatient = create_engine(demo_engine.url.render_as_string(hide_password=False),
+                              make_settings(statement_timeout_ms=1500))
+    url = "/collections/plr/items?datetime=2020&limit=5&filter=" + quote("EW > 1234 AND name LIKE '%e%'")
+    try:
+        with TestClient(create_app(make_settings(), engine=impatient)) as client:
+            assert client.get("/collections/plr/items?datetime=2020&limit=1").status_code == 200  # caches warm
+            with demo_engine.connect() as holder:
+                holder.execute(sa.text("LOCK TABLE area IN ACCESS EXCLUSIVE MODE"))  # held until rollback
+                refused = client.get(url)
+                holder.rollback()
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            assert "statement timeout" in refused.json()["detail"] and int(refused.headers["retry-after"]) > 0
+            answered = client.get(url)
+            assert answered.status_code == 200 and answered.json()["numberMatched"] > 0
+    finally:
+        impatient.dispose()

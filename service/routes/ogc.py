@@ -7,6 +7,7 @@ requested period (`datetime`) as a flat property. Items are written by PostgreSQ
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -16,7 +17,7 @@ from starlette.responses import Response
 
 from geo.cql2 import GEOMETRY, LANGUAGES, FilterError, SqlFilter, SqlOrder, compile_filter, compile_sortby
 from geo.crs import CRS84, CRS84_URI, FORMS_TEXT, Crs, crs_uris, storage_crs_uri
-from geo.features import FeatureQuery, count_features, feature_texts, stream_feature_collection
+from geo.features import FeatureQuery, count_features, feature_texts, matching_ids, stream_feature_collection
 from geo.levels import Level
 from service.auth import Principal
 from service.collections import Catalog, Selection, bbox_param, crs_param, simplification_m
@@ -336,9 +337,15 @@ def items(
         return count_features(conn, query, selection.properties_sql, selection.params)
 
     if bounds or query.filters or where is not None:
+        # everything that decides which areas match and in which order
         condition = (bounds, crs_param(bbox_crs, "bbox-crs").srid, tuple(sorted(query.filters.items())),
-                     filter, filter_lang)
-        matched = catalog.filtered_count(selection, condition, count)
+                     filter, filter_lang, filter_crs, sortby)
+        matched, ids = catalog.filtered_matches(
+            selection, condition,
+            lambda conn, at_most: matching_ids(conn, query, selection.properties_sql, selection.params, at_most),
+            count)
+        if ids is not None:
+            query = replace(query, page_ids=tuple(ids[offset:offset + applied]))
     else:
         matched = catalog.cached_count(selection, count)
     headers = {LIMIT_CAPPED: str(applied)} if applied < limit else {}
