@@ -166,9 +166,11 @@ def test_an_editor_signs_in_writes_a_note_on_a_profile_and_signs_out(site, brows
 
 
 @pytest.mark.browser
-def test_the_statistics_office_checks_a_file_in_the_browser_then_imports_it(site, browser, tmp_path):
-    """The import page as the statistics office uses it: a faulty file is checked and refused with a table that
-    names row, column, value and fix, nothing written; the corrected file passes the dry run and is imported."""
+@pytest.mark.parametrize(("width", "period"), [(1280, "2031-12-31"), (390, "2032-12-31")], ids=["desktop", "phone"])
+def test_the_statistics_office_checks_a_file_in_the_browser_then_imports_it(site, browser, tmp_path, width, period):
+    """The import page as the statistics office uses it, at desktop and phone width: a faulty file is checked and
+    refused with a table that names row, column, value and fix, nothing written; the corrected file passes the dry
+    run and is imported."""
     engine, url = site
     _id, token = token_for(engine, "statistics_office", "Sven Statistik")
     with engine.connect() as conn:
@@ -182,10 +184,10 @@ def test_the_statistics_office_checks_a_file_in_the_browser_then_imports_it(site
     def count() -> int:
         with engine.connect() as conn:
             return conn.execute(sa.text("SELECT count(*) FROM observation o JOIN area a ON a.id = o.area_id "
-                                        "WHERE o.period = '2031-12-31' AND o.superseded_at IS NULL "
-                                        "AND a.level_code = 'plr'")).scalar_one()
+                                        "WHERE o.period = CAST(:period AS date) AND o.superseded_at IS NULL "
+                                        "AND a.level_code = 'plr'"), {"period": period}).scalar_one()
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     page.goto(f"{url}/daten/import")
     page.fill("#signin-token", token)  # the page sends the visitor to sign in first, and back afterwards
@@ -194,7 +196,7 @@ def test_the_statistics_office_checks_a_file_in_the_browser_then_imports_it(site
     page.select_option("#import-kind", "observations")
     page.select_option("#import-level", "plr")
     page.fill("#obs-key", "PLR_ID")
-    page.fill("#obs-period", "2031-12-31")
+    page.fill("#obs-period", period)
     page.fill("#obs-columns", "Einwohner=EW")
     page.get_by_text("Weitere Optionen").click()
     page.fill("#import-more", "separator=;\nallow_future_periods=true")
@@ -205,6 +207,7 @@ def test_the_statistics_office_checks_a_file_in_the_browser_then_imports_it(site
     rows = page.locator("table.problems tbody tr").all_inner_texts()
     assert any("99999999" in row for row in rows) and any("viele" in row for row in rows), rows
     assert page.locator("#import-apply").is_disabled()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "no sideways scrolling"
     assert count() == 0
     page.set_input_files("#import-file", str(good))
     page.get_by_role("button", name="Prüfen (Probelauf)").click()
