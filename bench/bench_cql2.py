@@ -14,8 +14,10 @@ Two comparisons, interleaved round by round after warm-up, medians:
    Target: within 1.3x of the faster floor.
 2. paging: a filtered 100-feature page (same filter) against the unfiltered 100-feature page, both over HTTP.
    Target: within 1.5x. Also against its floor (the hand-written statement with LIMIT 100).
-The service memoises numberMatched of a filter until data_version changes (service.collections
-`filtered_count`), as a client paging through a result repeats the filter; the floors count every time.
+The service keeps the matching ids of a filter until data_version changes (service.collections
+`filtered_matches`: numberMatched is their number, a page their slice), as a client paging through a result
+repeats the filter; the floors evaluate it every time. The medians are of repeated requests (warm); the first
+page of a new filter costs about the "whole result" figure.
 """
 
 from __future__ import annotations
