@@ -64,6 +64,34 @@ class SqlFilter:
     uses_properties: bool = False
 
 
+# CQL2 text writes a quote inside a string as two quotes ('it''s'); pygeofilter 0.4's grammar does not read
+# them, so they are replaced by two private-use characters before parsing (same length: error positions stay
+# those of the text) and turned back into one quote where a string is bound.
+_QUOTE_STANDIN = "\ue000\ue000"
+
+
+def _stand_in_for_doubled_quotes(text: str) -> str:
+    if "\ue000" in text:
+        raise FilterError("the filter contains the character U+E000, which is not allowed")
+    out, inside, identifier, i = [], False, False, 0  # inside a 'string', inside a "quoted identifier"
+    while i < len(text):
+        if text[i] == '"' and not inside:
+            identifier = not identifier
+        elif text[i] == "'" and not identifier:
+            if inside and text.startswith("''", i):
+                out.append(_QUOTE_STANDIN)
+                i += 2
+                continue
+            inside = not inside
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+def _string(value: str) -> str:
+    return value.replace(_QUOTE_STANDIN, "'")
+
+
 def parse_filter(text: str, language: str | None) -> ast.Node:
     """The AST of a CQL2 filter in `language` (default cql2-text)."""
     language = (language or "cql2-text").lower()
@@ -82,7 +110,7 @@ def parse_filter(text: str, language: str | None) -> ast.Node:
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             raise FilterError(f"the filter is not CQL2 JSON: {str(exc)[:300]}") from None
     try:
-        return parse_text(text)
+        return parse_text(_stand_in_for_doubled_quotes(text))
     except UnexpectedInput as exc:
         position = getattr(exc, "pos_in_stream", None)
         if isinstance(exc, UnexpectedEOF) or position is None:
@@ -140,7 +168,7 @@ class _Compiler:
         if isinstance(node, (int, float)):
             return f"CAST({self.bind(float(node))} AS double precision)", "number"
         if isinstance(node, str):
-            return f"CAST({self.bind(node)} AS text)", "string"
+            return f"CAST({self.bind(_string(node))} AS text)", "string"
         if isinstance(node, (date, datetime)):
             return f"CAST({self.bind(node.isoformat()[:10])} AS text)", "string"  # dates are ISO text properties
         if isinstance(node, ast.Function):
@@ -216,7 +244,7 @@ class _Compiler:
             if type_ != "string" or not isinstance(node.pattern, str):
                 raise FilterError("LIKE compares a text property with a text pattern")
             operator = ("NOT " if node.not_ else "") + ("ILIKE" if node.nocase else "LIKE")
-            return f"({value} {operator} {self.bind(node.pattern)})"
+            return f"({value} {operator} {self.bind(_string(node.pattern))})"
         if isinstance(node, ast.IsNull):
             if isinstance(node.lhs, ast.Attribute) and self.queryables.get(node.lhs.name) == GEOMETRY:
                 value = "a.geom_4326"

@@ -205,6 +205,18 @@ def test_filter_on_a_level_without_values_uses_the_area_columns(client):
     assert response.status_code == 200
 
 
+def test_a_quote_inside_a_string_is_written_twice_as_cql2_text_says(client, every_plr):
+    name = every_plr[0]["properties"]["name"]
+    doubled = name.replace("'", "''")
+    assert ids(client, f"name = '{doubled}' OR name = 'O''Brien'") == [every_plr[0]["id"]]
+    assert ids(client, "name LIKE '%''%'") == expected(every_plr, lambda p: "'" in p["name"])
+    compiled = compile_filter("name IN ('a''b', '''')", None, {"name": "string"})
+    assert sorted(compiled.params.values()) == ["'", "a'b"]
+    with pytest.raises(FilterError) as caught:
+        compile_filter("name = 'it''s", None, {"name": "string"})  # the string never ends
+    assert caught.value.position == 8
+
+
 def test_filter_error_has_a_position_in_the_library_too():
     with pytest.raises(FilterError) as caught:
         compile_filter("S1 >> 2", None, {"S1": "number"})
