@@ -8,7 +8,7 @@ purpose="${1:-run}"
 
 packages="postgresql-postgis libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"  # pango: PDFs (WeasyPrint)
 if [ "$purpose" = "test" ]; then
-    packages="$packages chromium gdal-bin poppler-utils"
+    packages="$packages chromium gdal-bin poppler-utils nodejs"  # nodejs: tests/test_ogc_client.py
 fi
 
 missing=""

@@ -295,3 +295,14 @@ def test_a_filter_that_outlasts_the_statement_timeout_is_a_503_problem_and_is_no
             assert answered.status_code == 200 and answered.json()["numberMatched"] > 0
     finally:
         impatient.dispose()
+
+
+def test_the_sortables_are_the_queryables_but_the_geometry_and_each_sorts(client):
+    collection = client.get("/collections/plr").json()
+    assert any(link["rel"].endswith("/sortables") for link in collection["links"])
+    sortables = client.get("/collections/plr/sortables").json()
+    queryables = client.get("/collections/plr/queryables").json()
+    assert set(sortables["properties"]) == set(queryables["properties"]) - {"geometry"}
+    for name in list(sortables["properties"])[:12]:
+        assert client.get(f"/collections/plr/items?limit=2&sortby=-{name}").status_code == 200, name
+    assert "Sortierbare Attribute" in client.get("/collections/plr/sortables?f=html").text

@@ -137,6 +137,8 @@ def _collection(catalog: Catalog, level: Level, base: str, unsuppressed: bool) -
             link(f"{url}/items?f=html", "items", HTML, f"{level.plural_de} (Tabelle / HTML)"),
             link(f"{url}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA,
                  "Filterbare Attribute / queryables"),
+            link(f"{url}/sortables", "http://www.opengis.net/def/rel/ogc/1.0/sortables", SCHEMA,
+                 "Sortierbare Attribute / sortables"),
             link(f"{url}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON,
                  "Vektorkacheln / vector tiles"),
         ] + [link(f"{url}/download?format={fmt}", "enclosure", media, f"Download {label}")
@@ -171,31 +173,54 @@ def collection(request: Request, who: Caller, collection_id: str, f: Format = No
     return json_response(body)
 
 
+SchemaPeriod = Annotated[str | None, Query(description="Accepted for compatibility: the schema is the same for "
+                                                       "every period.")]
+
+
 @router.get("/collections/{collection_id}/queryables", summary="Properties usable in filters and sortby (JSON Schema)")
-def queryables(request: Request, who: Caller, collection_id: str,
-               datetime: Annotated[str | None, Query(description="Accepted for compatibility: the queryables are "
-                                                                  "the same for every period.")] = None,
-               f: Format = None):
+def queryables(request: Request, who: Caller, collection_id: str, datetime: SchemaPeriod = None, f: Format = None):
+    return _property_schema(
+        request, who, collection_id, datetime, f, "queryables", with_geometry=True,
+        title="filterbare Attribute / queryables",
+        description="The same for every period. Each property may be used as a query parameter of /items for an "
+                    "equality filter (?parent_key=011001), in a CQL2 filter (?filter=S1 > 5 AND "
+                    "S_INTERSECTS(geometry, BBOX(13.3,52.5,13.4,52.6))) and in sortby (?sortby=-S1).")
+
+
+@router.get("/collections/{collection_id}/sortables", summary="Properties usable in sortby (JSON Schema)")
+def sortables(request: Request, who: Caller, collection_id: str, datetime: SchemaPeriod = None, f: Format = None):
+    """The sort keys of `sortby` (OGC API - Features Part 5 draft, the relation web-GIS clients such as
+    ogc-client look for): the queryables other than the geometry."""
+    return _property_schema(
+        request, who, collection_id, datetime, f, "sortables", with_geometry=False,
+        title="sortierbare Attribute / sortables",
+        description="The same for every period. Each property may be used in sortby of /items, - for descending, "
+                    "nulls last, the key breaks ties (?sortby=-S1,name).")
+
+
+def _property_schema(request: Request, who, collection_id: str, datetime: str | None, f: str | None, kind: str, *,
+                     with_geometry: bool, title: str, description: str) -> Response:
+    """The JSON Schema of the properties a collection offers for filters or sorting."""
     catalog = Catalog(request)
     selection = catalog.select(collection_id, datetime, who.sees_unsuppressed)
-    url = f"{base_url(request)}/collections/{collection_id}/queryables"
+    url = f"{base_url(request)}/collections/{collection_id}/{kind}"
     properties = {q["name"]: {"type": q["type"], **({"title": q["title"]} if q["title"] else {})}
                   for q in _queryable_rows(catalog, selection)}
-    properties[GEOMETRY] = {"title": "Geometrie / geometry", "format": "geometry-polygon-or-multipolygon",
-                            "x-ogc-role": "primary-geometry"}
+    if with_geometry:
+        properties[GEOMETRY] = {"title": "Geometrie / geometry", "format": "geometry-polygon-or-multipolygon",
+                                "x-ogc-role": "primary-geometry"}
     body = {
         "$schema": "https://json-schema.org/draft/2019-09/schema",
         "$id": url,
         "type": "object",
-        "title": f"{selection.level.plural_de}: filterbare Attribute / queryables",
-        "description": "The same for every period. Each property may be used as a query parameter of /items for "
-                       "an equality filter (?parent_key=011001), in a CQL2 filter (?filter=S1 > 5 AND "
-                       "S_INTERSECTS(geometry, BBOX(13.3,52.5,13.4,52.6))) and in sortby (?sortby=-S1).",
+        "title": f"{selection.level.plural_de}: {title}",
+        "description": description,
         "properties": properties,
         "additionalProperties": False,
     }
     if wants_html(request, f):
-        return render("queryables.html", request, page_title="Queryables", level=selection.level, schema=body)
+        return render("queryables.html", request, page_title=kind.capitalize(), level=selection.level, schema=body,
+                      kind=kind)
     return json_response(body, media_type=SCHEMA)
 
 
