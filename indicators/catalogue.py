@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy.engine import Connection
 
 from indicators.observation_source import observation_source
+from indicators.version_memo import per_data_version
 
 CATALOGUES = Path(__file__).resolve().parent / "catalogues"
 
@@ -258,18 +259,26 @@ def save_indicator(conn: Connection, definition: IndicatorDefinition, updated_by
 
 def list_periods(conn: Connection, level: str, indicator_code: str | None = None,
                  unsuppressed: bool = False) -> list[date]:
-    """Periods with current observations on a level (newest first), optionally for one indicator."""
-    rows = conn.execute(sa.text(f"""
-        SELECT DISTINCT o.period FROM {observation_source(unsuppressed)} o JOIN area a ON a.id = o.area_id
-        WHERE a.level_code = :level
-          AND (CAST(:code AS text) IS NULL OR o.indicator_code = :code)
-        ORDER BY o.period DESC"""), {"level": level, "code": indicator_code})
-    return [r[0] for r in rows]
+    """Periods with current observations on a level (newest first), optionally for one indicator (kept per
+    data_version: indicators.version_memo)."""
+    def read() -> list[date]:
+        rows = conn.execute(sa.text(f"""
+            SELECT DISTINCT o.period FROM {observation_source(unsuppressed)} o JOIN area a ON a.id = o.area_id
+            WHERE a.level_code = :level
+              AND (CAST(:code AS text) IS NULL OR o.indicator_code = :code)
+            ORDER BY o.period DESC"""), {"level": level, "code": indicator_code})
+        return [r[0] for r in rows]
+
+    return per_data_version(conn, ("periods", level, indicator_code, unsuppressed), read)
 
 
 def indicators_with_values(conn: Connection, level: str, unsuppressed: bool = False) -> set[str]:
-    """Codes of the indicators with current observations on a level (what a map of that level can show)."""
-    rows = conn.execute(sa.text(f"""
-        SELECT DISTINCT o.indicator_code FROM {observation_source(unsuppressed)} o JOIN area a ON a.id = o.area_id
-        WHERE a.level_code = :level"""), {"level": level})
-    return {r[0] for r in rows}
+    """Codes of the indicators with current observations on a level (what a map of that level can show; kept per
+    data_version: indicators.version_memo)."""
+    def read() -> set[str]:
+        rows = conn.execute(sa.text(f"""
+            SELECT DISTINCT o.indicator_code FROM {observation_source(unsuppressed)} o JOIN area a ON a.id = o.area_id
+            WHERE a.level_code = :level"""), {"level": level})
+        return {r[0] for r in rows}
+
+    return per_data_version(conn, ("indicators with values", level, unsuppressed), read)

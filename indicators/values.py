@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from geo.versions import valid_at
 from indicators.catalogue import list_periods
 from indicators.observation_source import observation_source
+from indicators.version_memo import per_data_version
 
 
 
@@ -171,17 +172,20 @@ def _instant(text: str, first: bool) -> date | None | bool:
 
 
 def boundary_date_for(conn: Connection, level: str, period: date | None) -> date:
-    """The boundary version to draw a period on: the one its observations are attached to, else the current one."""
-    if period is not None:
-        attached = conn.execute(sa.text("""
-            SELECT a.valid_from FROM observation_current o JOIN area a ON a.id = o.area_id
-            WHERE a.level_code = :level AND o.period = :period
-            GROUP BY a.valid_from ORDER BY count(*) DESC LIMIT 1"""), {"level": level, "period": period}).scalar()
-        if attached is not None:
-            return attached
-    current = conn.execute(sa.text(
-        "SELECT max(valid_from) FROM area WHERE level_code = :level AND valid_to IS NULL"), {"level": level}).scalar()
-    return current or date.today()
+    """The boundary version to draw a period on: the one its observations are attached to, else the current one
+    (kept per data_version: indicators.version_memo)."""
+    def read() -> date | None:
+        if period is not None:
+            attached = conn.execute(sa.text("""
+                SELECT a.valid_from FROM observation_current o JOIN area a ON a.id = o.area_id
+                WHERE a.level_code = :level AND o.period = :period
+                GROUP BY a.valid_from ORDER BY count(*) DESC LIMIT 1"""), {"level": level, "period": period}).scalar()
+            if attached is not None:
+                return attached
+        return conn.execute(sa.text("SELECT max(valid_from) FROM area WHERE level_code = :level AND valid_to IS NULL"),
+                            {"level": level}).scalar()
+
+    return per_data_version(conn, ("boundary date", level, period), read) or date.today()
 
 
 def area_values(conn: Connection, area_id: int, unsuppressed: bool = False) -> list[dict]:
