@@ -46,7 +46,7 @@ def data_uri(content: bytes | str, media_type: str) -> str:
     return f"data:{media_type};base64,{base64.b64encode(raw).decode()}"
 
 
-MAX_DATE_TICKS = 5  # date labels of a trend chart: more overlap at its width and cost drawing time
+MAX_DATE_TICKS = 4  # date labels of a trend chart: more overlap at its width and cost drawing time
 
 
 def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]], unit: str, decimals: int = 1,
@@ -70,14 +70,19 @@ def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]],
     axes.set_ylabel(unit)
     axes.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: format_number(v, decimals, lang)))
     periods = sorted({p for _label, points in series for p, v in points if v is not None})
-    step = -(-len(periods) // MAX_DATE_TICKS)  # long series (the register every half year): every step-th date
-    shown = periods[::step] if periods[-1] in periods[::step] else [*periods[::step], periods[-1]]
+    # long series (the register every half year): evenly spread dates, the first and the latest always labelled
+    count = min(len(periods), MAX_DATE_TICKS)
+    shown = [periods[round(i * (len(periods) - 1) / max(count - 1, 1))] for i in range(count)]
     axes.set_xticks(shown, [format_day(p, lang) for p in shown], fontsize=7)
     if len(periods) == 1:
         axes.set_xlim(periods[0] - timedelta(days=365), periods[0] + timedelta(days=365))
     axes.grid(axis="y", color="#e0e0e0", linewidth=0.6)
     axes.legend(loc="best", fontsize=7, frameon=False)
-    figure.tight_layout(pad=0.4)
+    # margins from the longest tick label instead of tight_layout, which draws the whole figure once more to
+    # measure it (half of a chart's time; a profile draws one chart per indicator)
+    longest = max((len(format_number(v, decimals, lang)) for v in axes.get_yticks()), default=4)
+    left = 0.1 + longest * 9 * 0.62 / 72 + (0.22 if unit else 0)  # inches: tick labels of 9 pt, the unit's label
+    figure.subplots_adjust(left=left / 4.2, right=0.9, top=0.96, bottom=0.16)  # right: half a date label
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg")
     return buffer.getvalue()
