@@ -19,6 +19,14 @@ class Level:
     parent_code: str | None
     description: str | None = None
 
+    def name(self, lang: str) -> str:
+        """One area's level in the language `lang` ("en": English, else German): "Planungsraum"."""
+        return self.name_en if lang == "en" else self.name_de
+
+    def plural(self, lang: str) -> str:
+        """The level's areas in the language `lang` ("en": English, else German): "Planungsräume"."""
+        return self.plural_en if lang == "en" else self.plural_de
+
 
 def upsert_levels(conn: Connection, levels: list[Level]) -> None:
     """Create or update levels, parents first (ranks descending)."""

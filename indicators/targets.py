@@ -11,8 +11,8 @@ from sqlalchemy.engine import Connection
 from indicators.observation_source import observation_source
 
 DIRECTIONS = {"decrease": ("senken", "decrease"), "increase": ("erhöhen", "increase")}
-COLUMNS = ("t.id, t.indicator_code AS indicator, i.name_de, i.unit, t.level_code AS level, t.area_key, t.base_value, "
-           "t.base_year, t.target_value, t.target_year, t.direction, t.created_by, t.created_at")
+COLUMNS = ("t.id, t.indicator_code AS indicator, i.name_de, i.name_en, i.unit, t.level_code AS level, t.area_key, "
+           "t.base_value, t.base_year, t.target_value, t.target_year, t.direction, t.created_by, t.created_at")
 
 
 class TargetError(ValueError):

@@ -92,3 +92,17 @@ def test_eisenach_has_no_inkar_values_after_its_merger(germany):
         periods = conn.execute(sa.text("SELECT min(period), max(period) FROM observation")).one()
     assert eisenach == 0
     assert periods == (date(2006, 12, 31), date(2022, 12, 31))
+
+
+def test_the_explorer_maps_the_kreise_and_their_change_although_eisenach_has_no_values(germany):
+    """Eisenach (16056) has no INKAR values: its table cells are empty (NaN), and the change map answered 500."""
+    engine, _ = germany
+    with TestClient(create_app(make_settings(), engine=engine)) as client:
+        for params in ({"indicator": "q_SGBII", "level": "kreis"},
+                       {"indicator": "q_SGBII", "level": "kreis", "period": "2020-12-31", "compare": "2015-12-31"}):
+            answer = client.get("/explorer", params={**params, "f": "json"})
+            assert answer.status_code == 200, answer.text[:500]
+            areas = {area["key"]: area for area in answer.json()["areas"]}
+            assert len(areas) == 401 and areas["16056"]["value"] is None
+            page = client.get("/explorer", params=params)
+            assert page.status_code == 200 and "Wartburgkreis" in page.text

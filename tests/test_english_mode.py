@@ -1,5 +1,6 @@
-"""English mode (issue 18): `?lang=en`, remembered for the following pages; German stays the default (also
-for browsers that send Accept-Language: en); every fixed text of a translated page has its English; caching keeps them apart."""
+"""English mode (issue 18): `?lang=en`, remembered for the following pages, or a browser that ranks English above
+German; German stays the default (no header, German office browsers, ties); every fixed text of a translated page
+has its English; caching keeps them apart."""
 
 from __future__ import annotations
 
@@ -44,10 +45,54 @@ def test_english_on_request_then_remembered_and_german_by_default(live_server):
     remembered = httpx.get(f"{live_server}/areas", cookies={"dm_lang": "en"})
     assert "<h1>Area profiles</h1>" in remembered.text
     assert "Cookie" in remembered.headers["vary"]
-    english_browser = httpx.get(f"{live_server}/areas", headers={"Accept-Language": "en-US,en;q=0.9"})
-    assert "<h1>Quartiersprofile</h1>" in english_browser.text
     back = httpx.get(f"{live_server}/areas?lang=de", cookies={"dm_lang": "en"})
     assert "<h1>Quartiersprofile</h1>" in back.text and "dm_lang=de" in back.headers["set-cookie"]
+
+
+@pytest.mark.parametrize(("accept_language", "heading"), [
+    ("en-US,en;q=0.9", "Area profiles"),  # an English-speaking visitor's browser
+    ("en;q=0.9,de;q=0.5", "Area profiles"),
+    ("de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7", "Quartiersprofile"),  # a German office browser
+    ("en-US;q=0.5,de-AT", "Quartiersprofile"),
+    ("en;q=0.8,de;q=0.8", "Quartiersprofile"),  # a tie: German first
+    ("*", "Quartiersprofile"),
+    ("fr-FR,fr;q=0.9", "Quartiersprofile"),
+    ("en;q=nonsense", "Quartiersprofile"),  # an unreadable q counts as not acceptable
+    ("", "Quartiersprofile"),
+])
+def test_the_browser_language_chooses_the_page_language_unless_the_visitor_chose(live_server, accept_language,
+                                                                                  heading):
+    page = httpx.get(f"{live_server}/areas", headers={"Accept-Language": accept_language})
+    assert f"<h1>{heading}</h1>" in page.text
+    assert "Accept-Language" in page.headers["vary"]
+    assert "set-cookie" not in page.headers  # only an explicit choice is remembered
+    # an explicit choice outranks the browser, either way
+    assert "<h1>Quartiersprofile</h1>" in httpx.get(f"{live_server}/areas?lang=de",
+                                                    headers={"Accept-Language": "en-US"}).text
+    assert "<h1>Quartiersprofile</h1>" in httpx.get(f"{live_server}/areas", cookies={"dm_lang": "de"},
+                                                    headers={"Accept-Language": "en-US"}).text
+    assert "<h1>Area profiles</h1>" in httpx.get(f"{live_server}/areas", cookies={"dm_lang": "en"},
+                                                 headers={"Accept-Language": "de-DE"}).text
+
+
+def test_english_and_german_browsers_do_not_share_a_revalidated_page(live_server):
+    german = httpx.get(f"{live_server}/areas", headers={"Accept-Language": "de-DE"})
+    english = httpx.get(f"{live_server}/areas", headers={"Accept-Language": "en-GB",
+                                                          "If-None-Match": german.headers["etag"]})
+    assert english.status_code == 200 and "<h1>Area profiles</h1>" in english.text
+
+
+@pytest.mark.browser
+def test_a_visitor_whose_browser_speaks_english_gets_english_pages_and_can_switch_to_german(live_server, browser):
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server}/")
+    page.wait_for_selector("html[lang=en]")
+    page.get_by_role("link", name="Deutsch").click()
+    page.wait_for_selector("html[lang=de]")
+    page.reload()  # the explicit choice outlasts the browser's language
+    page.wait_for_selector("html[lang=de]")
+    context.close()
 
 
 @pytest.mark.browser
@@ -119,6 +164,33 @@ def test_the_map_explorer_and_the_area_profile_in_english(client):
     german_profile = client.get(path, params={"lang": "de"}).text
     assert "<h1>Quartiersprofil: " in german_profile and "Indexklassen" in german_profile
     assert "Area profile" not in german_profile and "(planning area)" not in german_profile
+
+
+GERMAN_DATE = re.compile(r"\b\d\d\.\d\d\.(19|20)\d\d\b")
+ENGLISH_DATE = re.compile(r"\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (19|20)\d\d\b")
+GERMAN_DECIMAL = re.compile(r"(?<![\d.,])\d{1,3}(\.\d{3})*,\d{1,2}(?![\d.,])")  # 1.234,56
+ENGLISH_DECIMAL = re.compile(r"(?<![\d.,])\d{1,3}(,\d{3})*\.\d{1,2}(?![\d.,])")  # 1,234.56
+
+
+def test_numbers_and_dates_follow_the_page_language(client):
+    path = a_profile_path(client)
+    english = texts_of(client.get(path, params={"lang": "en"}).text)
+    german = texts_of(client.get(path, params={"lang": "de"}).text)
+    assert ENGLISH_DATE.search(english) and not GERMAN_DATE.search(english), "31 Dec 2020, not 31.12.2020"
+    assert GERMAN_DATE.search(german) and not ENGLISH_DATE.search(german)
+    visible = re.sub(r"<[^>]+>", " ", english)
+    assert ENGLISH_DECIMAL.search(visible) and not GERMAN_DECIMAL.search(visible), "12.34 %, not 12,34 %"
+    assert GERMAN_DECIMAL.search(re.sub(r"<[^>]+>", " ", german))
+
+    explorer = client.get("/explorer", params={"indicator": "S1", "lang": "en"}).text
+    drawing = re.search(r'id="explorer-drawing">(.*?)</script>', explorer, re.S).group(1)
+    tooltips = " ".join(re.findall(r'"wert": "([^"]*)"', drawing))
+    assert ENGLISH_DECIMAL.search(tooltips) and not GERMAN_DECIMAL.search(tooltips), tooltips[:200]
+    legend = re.search(r'<section id="legend".*?</section>', explorer, re.S).group(0)
+    assert ENGLISH_DECIMAL.search(legend) and not GERMAN_DECIMAL.search(legend), legend
+    german_explorer = client.get("/explorer", params={"indicator": "S1", "lang": "de"}).text
+    german_legend = re.search(r'<section id="legend".*?</section>', german_explorer, re.S).group(0)
+    assert GERMAN_DECIMAL.search(german_legend) and not ENGLISH_DECIMAL.search(german_legend)
 
 
 @pytest.mark.browser

@@ -28,8 +28,8 @@ from web.explorer import (
     explorer_data,
     explorer_drawing,
     legend_rows,
+    map_title,
     resolve_state,
-    title_de,
 )
 from web.maps import MISSING_COLOUR, palette, script_json
 from web.values import decimals_for
@@ -48,11 +48,12 @@ class Comparison:
 
 def resolve_comparison(conn: Connection, *, indicator: str | None, indicator_right: str | None, level: str,
                        left: str | None, right: str | None, scheme: str, k: int,
-                       unsuppressed: bool) -> tuple[ExplorerState, ExplorerState] | Choices:
+                       unsuppressed: bool, lang: str = "de") -> tuple[ExplorerState, ExplorerState] | Choices:
     """Both sides' states. Defaults: the right map shows the latest period, the left one the period before it
-    (for two indicators: both at the right map's period)."""
+    (for two indicators: both at the right map's period). An impossible choice is said in `lang`."""
     right_state = resolve_state(conn, indicator=indicator_right or indicator, level=level, period=right,
-                                scheme=scheme, k=k, compare=None, index=None, detail="map", unsuppressed=unsuppressed)
+                                scheme=scheme, k=k, compare=None, index=None, detail="map", unsuppressed=unsuppressed,
+                                lang=lang)
     if isinstance(right_state, Choices):
         return right_state
     code = indicator or right_state.indicator
@@ -60,15 +61,18 @@ def resolve_comparison(conn: Connection, *, indicator: str | None, indicator_rig
         earlier = [p for p in list_periods(conn, level, code, unsuppressed) if p < right_state.period]
         left = (earlier[0] if earlier and code == right_state.indicator else right_state.period).isoformat()
     left_state = resolve_state(conn, indicator=code, level=level, period=left, scheme=scheme, k=k, compare=None,
-                               index=None, detail="map", unsuppressed=unsuppressed)
+                               index=None, detail="map", unsuppressed=unsuppressed, lang=lang)
     if isinstance(left_state, Choices):
         return left_state
     return left_state, right_state
 
 
-def comparison_data(conn: Connection, left: ExplorerState, right: ExplorerState, unsuppressed: bool) -> Comparison:
-    left_data = explorer_data(conn, left, unsuppressed)
-    right_data = explorer_data(conn, right, unsuppressed)
+def comparison_data(conn: Connection, left: ExplorerState, right: ExplorerState, unsuppressed: bool,
+                    lang: str = "de") -> Comparison:
+    """Both sides' data (`lang`: the language of the reasons for a missing value), classified together for one
+    indicator."""
+    left_data = explorer_data(conn, left, unsuppressed, lang)
+    right_data = explorer_data(conn, right, unsuppressed, lang)
     shared = left.indicator == right.indicator
     if shared:
         _classify_together(left_data, right_data)
@@ -92,17 +96,18 @@ def _classify_together(left: ExplorerData, right: ExplorerData) -> None:
         data.colours = colours
 
 
-def comparison_page_context(conn: Connection, comparison: Comparison, data_version: int | None) -> dict:
+def comparison_page_context(conn: Connection, comparison: Comparison, data_version: int | None,
+                            lang: str = "de") -> dict:
     """What templates/compare.html renders: both sides' drawings (fills and details per area, geometry URLs),
-    legends, titles and the choices of the form."""
+    legends, titles and the choices of the form; the texts in `lang`."""
     left, right = comparison.left, comparison.right
     outline_level = grouping_level(conn, left.state.level)
     sides = []
     for name, data in (("left", left), ("right", right)):
         # the drawing reads the fills from `data`, so a shared classification (_classify_together) is drawn as is
-        drawing = explorer_drawing(conn, data, outline_level, data_version)
-        sides.append({"name": name, "data": data, "title": title_de(data), "drawing_json": script_json(drawing),
-                      "legend": legend_rows(data),
+        drawing = explorer_drawing(conn, data, outline_level, data_version, lang)
+        sides.append({"name": name, "data": data, "title": map_title(data, lang), "drawing_json": script_json(drawing),
+                      "legend": legend_rows(data, lang),
                       "explorer": "/explorer?" + data.state.query()})
     extent = level_extent(conn, right.state.level, right.at)
     state = right.state

@@ -22,6 +22,7 @@ from geo.features import level_extent
 from geo.levels import Level, get_level, grouping_level, list_levels
 from indicators.catalogue import get_indicator, indicators_with_values, list_indicators, list_periods
 from indicators.classify import SCHEMES, Classification, classify, schemes_for
+from indicators.notation import format_day
 from indicators.values import boundary_date_for, indicator_values
 from web import indices
 from web.maps import (
@@ -36,7 +37,7 @@ from web.maps import (
     palette,
     script_json,
 )
-from web.i18n import N_, translator
+from web.i18n import N_, localised_name, translator
 from web.templates import environment
 from web.values import decimals_for, flag_text, value_text
 
@@ -48,6 +49,7 @@ SCHEME_LABELS = {  # the German names are msgids (web/locale): the explorer show
     "mss_sd": (N_("MSS-Indexklassen (±1 / 1,5 SD)"), "MSS index classes (±1 / 1.5 SD)"),
 }
 MAX_ZOOM = 16
+PER_KM2 = N_("je km²")  # a count mapped as a density (web.values.decimals_for knows both languages' suffix)
 # Tooltip and popup of an area: (property set by area_details, German label; English from web/locale)
 DETAIL_ROWS = [("name", N_("Name")), ("key", N_("Schlüssel")), ("wert", N_("Wert")), ("anzahl", N_("Anzahl")),
                ("rang", N_("Rang")), ("klasse", N_("Klasse")), ("index", N_("Index"))]
@@ -65,7 +67,7 @@ class ExplorerState:
     compare: date | None = None  # change map: value(period) - value(compare)
     index: str | None = None  # attention areas of this composite index
     detail: str = "map"  # "map" = simplified geometry; "full" = stored geometry (for comparisons)
-    notices: tuple[str, ...] = ()  # choices of the URL that could not be kept, said in German (not in the URL)
+    notices: tuple[str, ...] = ()  # choices of the URL that could not be kept, in the page's language (not in the URL)
 
     def query(self, **changes) -> str:
         state = replace(self, **changes)
@@ -82,72 +84,78 @@ class ExplorerState:
 
 @dataclass(frozen=True)
 class Choices:
-    """An unknown name in the URL: a German message and links to what exists (rendered as a 404 page)."""
+    """An unknown name in the URL: a message in the page's language and links to what exists (a 404 page)."""
 
     message: str
     choices: list[tuple[str, str]]
 
 
 def resolve_state(conn: Connection, *, indicator: str | None, level: str, period: str | None, scheme: str, k: int,
-                  compare: str | None, index: str | None, detail: str, unsuppressed: bool) -> ExplorerState | Choices:
-    """Check the URL's parameters; defaults: first status indicator, finest level, latest period."""
+                  compare: str | None, index: str | None, detail: str, unsuppressed: bool,
+                  lang: str = "de") -> ExplorerState | Choices:
+    """Check the URL's parameters; defaults: first status indicator, finest level, latest period. What cannot be
+    kept is said in `lang` (the page's language), with the choices that work."""
+    _ = translator(lang)
     catalogue = list_indicators(conn)
     code = indicator or next((i["code"] for i in catalogue if i["role"] == "status"), catalogue[0]["code"])
     chosen_indicator = get_indicator(conn, code)
     if chosen_indicator is None:
-        return Choices(f"Den Indikator „{code}“ gibt es nicht.",
-                       [(f"{i['code']} – {i['name_de']}", "/explorer?" + urlencode({"indicator": i["code"]}))
-                        for i in catalogue])
+        return Choices(_("Den Indikator „%(code)s“ gibt es nicht.") % {"code": code},
+                       [(f"{i['code']} – {localised_name(i, lang)}", _link(indicator=i["code"])) for i in catalogue])
     lvl = get_level(conn, level)
     if lvl is None:
-        return Choices(f"Die Raumebene „{level}“ gibt es nicht.",
-                       [(lv.plural_de, "/explorer?" + urlencode({"indicator": code, "level": lv.code}))
-                        for lv in list_levels(conn)])
+        return Choices(_("Die Raumebene „%(level)s“ gibt es nicht.") % {"level": level},
+                       [(lv.plural(lang), _link(indicator=code, level=lv.code)) for lv in list_levels(conn)])
     if scheme not in SCHEMES:
-        return Choices(f"Das Klassifikationsverfahren „{scheme}“ gibt es nicht.",
-                       [(SCHEME_LABELS[s][0], "/explorer?" + urlencode({"indicator": code, "level": level,
-                                                                         "scheme": s})) for s in SCHEMES])
+        return Choices(_("Das Klassifikationsverfahren „%(scheme)s“ gibt es nicht.") % {"scheme": scheme},
+                       [(_(SCHEME_LABELS[s][0]), _link(indicator=code, level=level, scheme=s)) for s in SCHEMES])
     notices: list[str] = []
     if scheme not in schemes_for(chosen_indicator["kind"]):
-        notices.append(f"„{SCHEME_LABELS[scheme][0]}“ passt nur zu Indexwerten (z-Werten); "
-                       f"die Karte zeigt stattdessen {SCHEME_LABELS['quantiles'][0]}.")
+        notices.append(_("„%(scheme)s“ passt nur zu Indexwerten (z-Werten); die Karte zeigt stattdessen "
+                         "%(instead)s.") % {"scheme": _(SCHEME_LABELS[scheme][0]),
+                                            "instead": _(SCHEME_LABELS["quantiles"][0])})
         scheme = "quantiles"
     if detail not in ("map", "full"):
-        return Choices(f"Die Geometriestufe „{detail}“ gibt es nicht (map oder full).",
-                       [("vereinfacht (map)", "/explorer?" + urlencode({"indicator": code, "level": level}))])
+        return Choices(_("Die Geometriestufe „%(detail)s“ gibt es nicht (map oder full).") % {"detail": detail},
+                       [(_("vereinfacht (map)"), _link(indicator=code, level=level))])
     available = list_periods(conn, level, code, unsuppressed)
     if not available:
         with_data = [lv for lv in list_levels(conn) if list_periods(conn, lv.code, code, unsuppressed)]
-        return Choices(f"Für „{code}“ gibt es auf der Ebene {lvl.plural_de} noch keine Werte.",
-                       [(lv.plural_de, "/explorer?" + urlencode({"indicator": code, "level": lv.code}))
-                        for lv in with_data])
+        return Choices(_("Für „%(code)s“ gibt es auf der Ebene %(levels)s noch keine Werte.")
+                       % {"code": code, "levels": lvl.plural(lang)},
+                       [(lv.plural(lang), _link(indicator=code, level=lv.code)) for lv in with_data])
     chosen = _pick_period(period, available)
     if chosen is None:
-        return Choices(f"Für „{code}“ gibt es auf der Ebene {lvl.plural_de} keine Werte zum Zeitpunkt „{period}“.",
-                       [(p.strftime("%d.%m.%Y"), "/explorer?" + urlencode({"indicator": code, "level": level,
-                                                                          "period": p.isoformat()}))
+        return Choices(_("Für „%(code)s“ gibt es auf der Ebene %(levels)s keine Werte zum Zeitpunkt „%(period)s“.")
+                       % {"code": code, "levels": lvl.plural(lang), "period": period},
+                       [(format_day(p, lang), _link(indicator=code, level=level, period=p.isoformat()))
                         for p in available])
     compared = None
     if compare:
         compared = _pick_period(compare, available)
         if compared == chosen:  # the period was moved onto the comparison: a map of that period, said so
-            notices.append(f"Ein Zeitpunkt lässt sich nicht mit sich selbst vergleichen; die Karte zeigt "
-                           f"{chosen.strftime('%d.%m.%Y')} ohne Veränderung.")
+            notices.append(_("Ein Zeitpunkt lässt sich nicht mit sich selbst vergleichen; die Karte zeigt "
+                             "%(date)s ohne Veränderung.") % {"date": format_day(chosen, lang)})
             compared = None
         elif compared is None:
-            return Choices(f"Mit dem Zeitpunkt „{compare}“ lässt sich {code} nicht vergleichen.",
-                           [(f"{p.strftime('%d.%m.%Y')} → {chosen.strftime('%d.%m.%Y')}",
-                             "/explorer?" + urlencode({"indicator": code, "level": level, "period": chosen.isoformat(),
-                                                       "compare": p.isoformat()}))
+            return Choices(_("Mit dem Zeitpunkt „%(compare)s“ lässt sich %(code)s nicht vergleichen.")
+                           % {"compare": compare, "code": code},
+                           [(f"{format_day(p, lang)} → {format_day(chosen, lang)}",
+                             _link(indicator=code, level=level, period=chosen.isoformat(), compare=p.isoformat()))
                             for p in available if p != chosen])
     if index:
         shipped = indices.available(conn)
         if index not in {i["id"] for i in shipped}:
-            return Choices(f"Den Index „{index}“ gibt es nicht.",
-                           [(i["name_de"], "/explorer?" + urlencode({"indicator": code, "level": level,
-                                                                      "index": i["id"]})) for i in shipped])
+            return Choices(_("Den Index „%(index)s“ gibt es nicht.") % {"index": index},
+                           [(localised_name(i, lang), _link(indicator=code, level=level, index=i["id"]))
+                            for i in shipped])
     return ExplorerState(indicator=code, level=level, period=chosen, scheme=scheme, k=k, compare=compared,
                          index=index, detail=detail, notices=tuple(notices))
+
+
+def _link(**params) -> str:
+    """An explorer URL with these query parameters (a choice offered instead of an impossible one)."""
+    return "/explorer?" + urlencode(params)
 
 
 def _pick_period(text: str | None, available: list[date]) -> date | None:
@@ -192,7 +200,7 @@ class ExplorerData:
                        "count": self.classes.counts[i]} for i in range(self.classes.k)]
         return {"state": state, "indicator": {k: self.indicator[k] for k in ("code", "name_de", "name_en", "unit",
                                                                               "direction")},
-                "title_de": title_de(self), "legend": legend,
+                "title_de": map_title(self), "legend": legend,
                 "missing": int(self.table["value"].isna().sum()),
                 "areas": table_records(self),
                 "index": {"id": self.state.index, "name_de": self.index_name,
@@ -227,17 +235,16 @@ def _int(value) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
-def title_de(data: ExplorerData, lang: str = "de") -> str:
-    """The map's title: indicator (its catalogue name), unit and period(s); the fixed words in `lang`."""
+def map_title(data: ExplorerData, lang: str = "de") -> str:
+    """The map's title in `lang`: the indicator's catalogue name (English where the catalogue has it), unit and
+    period(s)."""
     _ = translator(lang)
     ind, state = data.indicator, data.state
-    unit = f" in {ind['unit']}" if ind["unit"] else ""
+    name, unit = localised_name(ind, lang), ind["unit"]
     if state.compare:
-        change = _("Veränderung")
-        unit = f" ({change}{' in ' + change_unit(ind['unit'], lang) if ind['unit'] else ''})"
-        return (f"{ind['name_de']}{unit}, {state.compare.strftime('%d.%m.%Y')} → "
-                f"{state.period.strftime('%d.%m.%Y')}")
-    return f"{ind['name_de']}{unit}, {state.period.strftime('%d.%m.%Y')}"
+        change = _("Veränderung") + (" in " + change_unit(unit, lang) if unit else "")
+        return f"{name} ({change}), {format_day(state.compare, lang)} → {format_day(state.period, lang)}"
+    return f"{name}{' in ' + unit if unit else ''}, {format_day(state.period, lang)}"
 
 
 def change_unit(unit: str, lang: str = "de") -> str:
@@ -245,9 +252,10 @@ def change_unit(unit: str, lang: str = "de") -> str:
     return translator(lang)("Prozentpunkten") if unit == "%" else unit
 
 
-def density_unit(unit: str | None) -> str:
-    """A count's unit on a map: per km² of the area ("Personen je km²")."""
-    return f"{unit} je km²" if unit else "je km²"
+def density_unit(unit: str | None, lang: str = "de") -> str:
+    """A count's unit on a map: per km² of the area ("Personen je km²"; the unit is data, "je km²" in `lang`)."""
+    per_km2 = translator(lang)(PER_KM2)
+    return f"{unit} {per_km2}" if unit else per_km2
 
 
 def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool, lang: str = "de") -> ExplorerData:
@@ -275,7 +283,7 @@ def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool, la
         sizes = pd.Series(area_sizes(conn, state.level, at), dtype=float).reindex(table.index)
         table["count"] = table["value"]
         table["value"] = (table["value"].astype(float) / sizes).round(1)
-        indicator = {**indicator, "unit": density_unit(indicator["unit"]), "density_of": indicator["unit"]}
+        indicator = {**indicator, "unit": density_unit(indicator["unit"], lang), "density_of": indicator["unit"]}
     values = table["value"].astype(float)
     table["rank"] = values.rank(ascending=False, method="min")
     table["n"] = int(values.notna().sum())
@@ -293,7 +301,7 @@ def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool, la
         table["klass"] = classes.yb
     index_results, index_name = {}, None
     if state.index:
-        index_name = indices.name(conn, state.index)
+        index_name = indices.name(conn, state.index, lang)
         index_results = indices.results(conn, state.index, state.level, state.period)
     return ExplorerData(state=state, indicator=indicator, level=level, at=at, table=table, classes=classes,
                         colours=colours, index_results=index_results, index_name=index_name)
@@ -312,7 +320,7 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
     extent = level_extent(conn, state.level, data.at)
     # explorer.js sets the view: the extent of the address (#map=...) or else these bounds. A fit by Folium
     # starts a zoom animation, and Leaflet drops any other view asked for while one runs.
-    fmap = base_map(extent, tile_url, title=f"{_('Kartenexplorer')}: {title_de(data, lang)} – district-monitor",
+    fmap = base_map(extent, tile_url, title=f"{_('Kartenexplorer')}: {map_title(data, lang)} – district-monitor",
                     fit=False, max_zoom=MAX_ZOOM, prefer_canvas=False, zoom_snap=0.25)
     control = folium.LayerControl(collapsed=True)
     control.add_to(fmap)
@@ -320,19 +328,18 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
     child = next((lv for lv in list_levels(conn) if lv.parent_code == state.level), None)
     # drill-down: a click on an area offers the finer level, zoomed to the area (explorer.js)
     drawing["drill"] = ({"url": "/explorer?" + state.query(level=child.code, compare=None),
-                         "label": _("%(levels)s darin zeigen") % {"levels": child.plural_en if lang == "en"
-                                                                    else child.plural_de}}
+                         "label": _("%(levels)s darin zeigen") % {"levels": child.plural(lang)}}
                         if child is not None else None)
     drawing["bounds"] = [[extent[1], extent[0]], [extent[3], extent[2]]] if extent else None
     other = "en" if lang == "de" else "de"  # the same view in the other language (the choice is then remembered)
     panel = environment.get_template("explorer_panel.html").render(
         _=_, lang=lang, other_language={"lang": other, "label": "English" if other == "en" else "Deutsch",
                                         "href": "/explorer?" + state.query() + "&lang=" + other},
-        data=data, state=state, title=title_de(data, lang), scheme_labels=SCHEME_LABELS,
+        data=data, state=state, title=map_title(data, lang), scheme_labels=SCHEME_LABELS,
         schemes=schemes_for(data.indicator["kind"]),
         indicators=_mappable(conn, state, unsuppressed), levels=list_levels(conn),
         periods=list_periods(conn, state.level, state.indicator, unsuppressed),
-        available_indices=indices.available(conn), legend=legend_rows(data), missing_colour=MISSING_COLOUR,
+        available_indices=indices.available(conn), legend=legend_rows(data, lang), missing_colour=MISSING_COLOUR,
         outline_level=outline_level, drawing=script_json(drawing))
     root = fmap.get_root()
     root.header.add_child(RawHtml('<link rel="stylesheet" href="/static/explorer.css">'))
@@ -363,12 +370,12 @@ def explorer_drawing(conn: Connection, data: ExplorerData, outline_level: Level 
     if outline_level is not None:
         at = boundary_date_for(conn, outline_level.code, None)
         outline = {"url": geometry_url(outline_level.code, at, "outline", data_version),
-                   "name": control_label(outline_level.plural_en if lang == "en" else outline_level.plural_de),
+                   "name": control_label(outline_level.plural(lang)),
                    "style": OUTLINE_STYLE}
     attention = sorted(a["key"] for a in data.attention)
     fill = area_fills(data)
     return {
-        "level": state.level, "rows": [(name, _(label)) for name, label in DETAIL_ROWS], "title": title_de(data, lang),
+        "level": state.level, "rows": [(name, _(label)) for name, label in DETAIL_ROWS], "title": map_title(data, lang),
         "geometry": geometry_url(state.level, data.at, state.detail, data_version),
         "name": control_label(data.indicator["name_de"]),
         "styles": {"value": AREA_STYLE, "missing": MISSING_STYLE, "highlight": HIGHLIGHT_STYLE,
@@ -386,14 +393,14 @@ EXPORT_MEDIA = {"png": "image/png", "pdf": "application/pdf"}
 
 
 def explorer_export(conn: Connection, state: ExplorerState, unsuppressed: bool, storage_srid: int,
-                    data_version: int | None, fmt: str) -> bytes:
+                    data_version: int | None, fmt: str, lang: str = "de") -> bytes:
     """The map on screen as a sheet to hand on (PNG or PDF, A4 landscape): title, legend with the counts per
     class, outlines and attention areas as drawn, and a footer with source, Gebietsstand (the boundary version),
-    classification, date and the service. The same values and colours as the page: nothing hidden on the page
-    appears here."""
+    classification, date and the service, in `lang`. The same values and colours as the page: nothing hidden on
+    the page appears here."""
     from web.charts import map_paths, map_sheet
 
-    data = explorer_data(conn, state, unsuppressed)
+    data = explorer_data(conn, state, unsuppressed, lang)
     features = drawn_features(conn, state.level, data.at, storage_srid, **GEOMETRY_DETAILS[state.detail],
                               version=data_version)
     fill = area_fills(data)
@@ -404,28 +411,58 @@ def explorer_export(conn: Connection, state: ExplorerState, unsuppressed: bool, 
         outlines = drawn_features(conn, outline_level.code, boundary_date_for(conn, outline_level.code, None),
                                   storage_srid, **GEOMETRY_DETAILS["outline"], version=data_version)
     attention = {a["key"] for a in data.attention}
-    legend = [(f"{row['label']} ({row['count']} Gebiete)", row["colour"], "fill") for row in legend_rows(data)]
     missing = int(data.table["value"].isna().sum()) + sum(1 for f in features if f["id"] not in data.table.index)
-    if missing:
-        legend.append((f"kein Wert ({missing} Gebiete)", MISSING_COLOUR, "fill"))
-    if outline_level is not None:
-        legend.append((f"Grenzen der {outline_level.plural_de}", "#222222", "line"))
-    if attention:
-        legend.append((f"{data.index_name}: Aufmerksamkeitsbedarf ({len(attention)})", "#000000", "dashed"))
-    unit = data.indicator["unit"]
-    legend_title = data.indicator["name_de"] + (f" ({unit})" if unit else "")
-    if state.compare:
-        legend_title = (f"{data.indicator['name_de']}: Veränderung {state.compare.strftime('%d.%m.%Y')} → "
-                        f"{state.period.strftime('%d.%m.%Y')}" + (f" ({change_unit(unit)})" if unit else ""))
-    footer = [f"Quelle: {data.indicator['source']}" if data.indicator.get("source") else "Quelle: siehe Katalog",
-              f"Raumebene: {data.level.plural_de}, Gebietsstand {data.at.strftime('%d.%m.%Y')}; "
-              f"Klassifikation: {SCHEME_LABELS[state.scheme][0]}, {data.classes.k if data.classes else 0} Klassen. "
-              f"Erstellt am {date.today().strftime('%d.%m.%Y')} mit district-monitor.",
-              "Ansicht: /explorer?" + state.query()]
     return map_sheet(map_paths([f["geometry"] for f in features]), colours,
                      map_paths([f["geometry"] for f in outlines]),
                      map_paths([f["geometry"] for f in features if f["id"] in attention]),
-                     title_de(data), legend_title, legend, footer, fmt)
+                     map_title(data, lang), export_legend_title(data, lang),
+                     export_legend(data, missing, outline_level, len(attention), lang), export_footer(data, lang), fmt)
+
+
+def export_legend(data: ExplorerData, missing: int, outline_level: Level | None, attention: int,
+                  lang: str) -> list[tuple[str, str, str]]:
+    """The exported sheet's legend rows (label, colour, line style) in `lang`: classes and missing values with
+    their counts of areas, the outlines' level, the attention areas of the index."""
+    _ = translator(lang)
+    areas = _("%(label)s (%(count)s Gebiete)")
+    legend = [(areas % {"label": row["label"], "count": row["count"]}, row["colour"], "fill")
+              for row in legend_rows(data, lang)]
+    if missing:
+        legend.append((areas % {"label": _("kein Wert"), "count": missing}, MISSING_COLOUR, "fill"))
+    if outline_level is not None:
+        levels = outline_level.plural(lang)
+        legend.append((_("Grenzen der %(levels)s") % {"levels": levels.lower() if lang == "en" else levels},
+                       "#222222", "line"))
+    if attention:
+        legend.append((_("%(index)s: Aufmerksamkeitsbedarf (%(count)s)") % {"index": data.index_name,
+                                                                             "count": attention},
+                       "#000000", "dashed"))
+    return legend
+
+
+def export_legend_title(data: ExplorerData, lang: str) -> str:
+    """The indicator (and the periods of a change) above the exported sheet's legend, with its unit."""
+    _ = translator(lang)
+    name, unit, state = localised_name(data.indicator, lang), data.indicator["unit"], data.state
+    if not state.compare:
+        return name + (f" ({unit})" if unit else "")
+    return (_("%(name)s: Veränderung %(since)s → %(until)s") % {
+        "name": name, "since": format_day(state.compare, lang), "until": format_day(state.period, lang)}
+        + (f" ({change_unit(unit, lang)})" if unit else ""))
+
+
+def export_footer(data: ExplorerData, lang: str) -> list[str]:
+    """The exported sheet's footer in `lang`: source, level and Gebietsstand, classification, date, the view."""
+    _ = translator(lang)
+    source = data.indicator.get("source")
+    view = "/explorer?" + data.state.query() + ("&lang=en" if lang == "en" else "")
+    return [_("Quelle: %(source)s") % {"source": source} if source else _("Quelle: siehe Katalog"),
+            _("Raumebene: %(levels)s, Gebietsstand %(date)s; Klassifikation: %(scheme)s, %(k)s Klassen. "
+              "Erstellt am %(today)s mit district-monitor.") % {
+                "levels": data.level.plural(lang), "date": format_day(data.at, lang),
+                "scheme": _(SCHEME_LABELS[data.state.scheme][0]), "k": data.classes.k if data.classes else 0,
+                "today": format_day(date.today(), lang)},
+            _("Ansicht: %(view)s") % {"view": view}]
 
 
 def _mappable(conn: Connection, state: ExplorerState, unsuppressed: bool) -> list[dict]:
@@ -439,10 +476,11 @@ def area_fills(data: ExplorerData) -> dict[str, str | None]:
     return {key: (None if pd.isna(c) else data.colours[int(c)]) for key, c in data.table["klass"].items()}
 
 
-def legend_rows(data: ExplorerData) -> list[dict]:
+def legend_rows(data: ExplorerData, lang: str = "de") -> list[dict]:
     if data.classes is None:
         return []
-    return [{"label": data.classes.labels_de[i], "colour": data.colours[i], "count": data.classes.counts[i]}
+    labels = data.classes.labels_en if lang == "en" else data.classes.labels_de
+    return [{"label": labels[i], "colour": data.colours[i], "count": data.classes.counts[i]}
             for i in range(data.classes.k)]
 
 
@@ -461,24 +499,26 @@ def area_details(data: ExplorerData, lang: str = "de") -> dict[str, dict]:
     unit = data.indicator["unit"]
     k = data.classes.k if data.classes is not None else 0
     details = {}
-    for key, row in data.table.iterrows():
+    # each row as a plain dict: a pandas Series per row (iterrows) cost a second for the 10,997 Gemeinden
+    for key, row in zip(data.table.index, data.table.to_dict("records")):
         props = {"key": key, "name": row["name"]}
         if pd.isna(row["value"]):
             props["wert"] = _("kein Wert") + ": " + row["missing_text"]
         elif data.state.compare:
             sign = "+" if row["value"] > 0 else ""
-            props["wert"] = (f"{sign}{value_text(float(row['value']), change_unit(unit, lang))} "
-                             f"({value_text(float(row['compare_value']), unit)} → "
-                             f"{value_text(float(row['base_value']), unit)})")
+            props["wert"] = (f"{sign}{value_text(float(row['value']), change_unit(unit, lang), lang)} "
+                             f"({value_text(float(row['compare_value']), unit, lang)} → "
+                             f"{value_text(float(row['base_value']), unit, lang)})")
         else:
-            props["wert"] = value_text(float(row["value"]), unit)
-        if "count" in row.index and not pd.isna(row["count"]):
-            props["anzahl"] = value_text(float(row["count"]), data.indicator["density_of"])
+            props["wert"] = value_text(float(row["value"]), unit, lang)
+        if "count" in row and not pd.isna(row["count"]):
+            props["anzahl"] = value_text(float(row["count"]), data.indicator["density_of"], lang)
         if not pd.isna(row["rank"]):
             props["rang"] = _("%(rank)s von %(n)s (1 = höchster Wert)") % {"rank": int(row["rank"]), "n": int(row["n"])}
         if not pd.isna(row["klass"]):
             c = int(row["klass"])
-            props["klasse"] = (_("%(rank)s von %(n)s") % {"rank": c + 1, "n": k}) + f": {data.classes.labels_de[c]}"
+            labels = data.classes.labels_en if english else data.classes.labels_de
+            props["klasse"] = (_("%(rank)s von %(n)s") % {"rank": c + 1, "n": k}) + f": {labels[c]}"
         result = data.index_results.get(key)
         if result is not None:
             label = ((result.get("class_label_en") if english else None) or result["class_label_de"]

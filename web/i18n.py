@@ -6,7 +6,7 @@ texts of the templates). A text without a translation is shown in German, never 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,3 +38,9 @@ def N_(text: str) -> str:
     """Marks a German text kept in Python for the catalogue (`pybabel extract` finds it); it is translated where
     it is shown, with the page's `_`."""
     return text
+
+
+def localised_name(item: Mapping, lang: str) -> str:
+    """A data item's name (an indicator, topic or index of the catalogue) in `lang`: its `name_en` on an English
+    page where the data has one, else its `name_de` as delivered."""
+    return (item.get("name_en") if lang == "en" else None) or item["name_de"]

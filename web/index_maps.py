@@ -13,6 +13,8 @@ from html import escape
 
 import folium
 
+from indicators.composite import DYNAMICS_LABELS, STATUS_LABELS
+from web.i18n import translator
 from web.maps import RawHtml, base_map, control_label, feature_details, map_page, palette
 
 # 12 Gesamtindex groups ordered from the most favourable (1+: high status, positive dynamics) to the least
@@ -96,8 +98,6 @@ def index_map(feature_collection: dict, *, title: str, fill: dict[str, str], ent
     return map_page(fmap)
 
 
-STATUS_ROWS = [("1", "hoch"), ("2", "mittel"), ("3", "niedrig"), ("4", "sehr niedrig")]
-DYNAMICS_COLUMNS = [("+", "positiv"), ("+/-", "stabil"), ("-", "negativ")]
 
 
 def _dark(colour: str) -> bool:
@@ -107,17 +107,20 @@ def _dark(colour: str) -> bool:
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2] < 0.18
 
 
-def gesamtindex_grid(entries: list[LegendEntry]) -> str:
+def gesamtindex_grid(entries: list[LegendEntry], lang: str = "de") -> str:
     """The Gesamtindex legend as the MSS draws it: status (rows, 1 high to 4 very low) by dynamics (columns,
-    positive, stable, negative), each cell its colour and count, the full label as the cell's title."""
+    positive, stable, negative), each cell its colour and count, the full label as the cell's title; the words in
+    `lang`."""
+    _ = translator(lang)
     colour_code = {colour: code for code, colour in GESAMTINDEX_COLOURS.items()}
     by_code = {colour_code[entry.colour]: entry for entry in entries if entry.colour in colour_code}
-    head = "".join(f'<th scope="col">{escape(sign)}<br><span class="count">{escape(word)}</span></th>'
-                   for sign, word in DYNAMICS_COLUMNS)
+    head = "".join(f'<th scope="col">{escape(sign)}<br><span class="count">{escape(words[lang])}</span></th>'
+                   for sign, words in DYNAMICS_LABELS.items())
     rows = []
-    for status, word in STATUS_ROWS:
+    for status_class, words in STATUS_LABELS.items():
+        status = str(status_class)
         cells = []
-        for sign, _word in DYNAMICS_COLUMNS:
+        for sign in DYNAMICS_LABELS:
             code = f"{status}{sign}"
             entry = by_code.get(code)
             label, count = (entry.label, entry.count) if entry else (code, 0)
@@ -125,10 +128,12 @@ def gesamtindex_grid(entries: list[LegendEntry]) -> str:
             ink = "#ffffff" if _dark(colour) else "#000000"
             cells.append(f'<td title="{escape(label)}"><span class="cell" style="background:{colour};color:{ink}">'
                          f'{escape(code)}</span> <span class="count">{count}</span></td>')
-        rows.append(f'<tr><th scope="row">{escape(status)} <span class="count">{escape(word)}</span></th>'
+        rows.append(f'<tr><th scope="row">{escape(status)} <span class="count">{escape(words[lang])}</span></th>'
                     f'{"".join(cells)}</tr>')
-    return ('<table class="grid" aria-label="Gesamtindex: Status (Zeilen) mal Dynamik (Spalten), Zahl der Gebiete">'
-            f'<tr><th scope="col">Status / Dynamik</th>{head}</tr>{"".join(rows)}</table>')
+    label = escape(_("Gesamtindex: Status (Zeilen) mal Dynamik (Spalten), Zahl der Gebiete"))
+    corner = escape(_("Status / Dynamik"))
+    return (f'<table class="grid" aria-label="{label}">'
+            f'<tr><th scope="col">{corner}</th>{head}</tr>{"".join(rows)}</table>')
 
 
 def hotspot_map(feature_collection: dict, *, title: str, counts: dict[str, int], excluded_count: int,

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from indicators import index_results
 from indicators.index_definitions import list_definitions
 from indicators.index_results import AreaIndexResult
+from web.i18n import localised_name
 
 
 def available(conn: Connection) -> list[dict]:
@@ -20,8 +21,9 @@ def available(conn: Connection) -> list[dict]:
             for d in list_definitions(conn) if d.published]
 
 
-def name(conn: Connection, index_id: str) -> str | None:
-    return next((d["name_de"] for d in available(conn) if d["id"] == index_id), None)
+def name(conn: Connection, index_id: str, lang: str = "de") -> str | None:
+    """The index's name in `lang` (English where the definition has one)."""
+    return next((localised_name(d, lang) for d in available(conn) if d["id"] == index_id), None)
 
 
 def periods(conn: Connection, index_id: str, level: str) -> list[date]:

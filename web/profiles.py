@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy.engine import Connection
 
 from geo.areas import find_areas, get_parent, list_children
-from geo.levels import get_level, list_levels
+from geo.levels import Level, get_level, list_levels
 from indicators.catalogue import list_indicators
 from indicators.composite import DYNAMICS_LABELS, NO_CLASS_LABEL, STATUS_LABELS
 from indicators.editions import edition_classes_for_area
@@ -58,16 +58,15 @@ def find_profile_area(conn: Connection, level: str, key: str) -> dict | Missing:
     return found[0]
 
 
-def _area_summary(area: dict, level_names: dict[str, tuple[str, str]]) -> dict:
-    names = level_names.get(area["level_code"], (None, None))
-    return {"level": area["level_code"], "level_name_de": names[0], "level_name_en": names[1], "key": area["key"],
-            "name": area["name"]}
+def _area_summary(area: dict, levels: dict[str, Level]) -> dict:
+    level = levels.get(area["level_code"])
+    return {"level": area["level_code"], "level_name_de": level and level.name("de"),
+            "level_name_en": level and level.name("en"), "key": area["key"], "name": area["name"]}
 
 
 def area_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
     """Everything the profile shows, as plain data (the JSON twin)."""
     levels = {lv.code: lv for lv in list_levels(conn)}
-    names = {code: (lv.name_de, lv.name_en) for code, lv in levels.items()}
     chain, current = [], area
     while True:
         parent = get_parent(conn, current, levels[current["level_code"]].parent_code)
@@ -107,11 +106,11 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
             "periods": periods,
         })
     return {
-        "area": {**_area_summary(area, names), "valid_from": area["valid_from"],
+        "area": {**_area_summary(area, levels), "valid_from": area["valid_from"],
                  "area_km2": None if area["area_m2"] is None else round(area["area_m2"] / 1e6, 3)},
-        "parent": _area_summary(parent, names) if parent else None,
-        "city": _area_summary(city, names) if city else None,
-        "chain": [_area_summary(a, names) for a in chain],
+        "parent": _area_summary(parent, levels) if parent else None,
+        "city": _area_summary(city, levels) if city else None,
+        "chain": [_area_summary(a, levels) for a in chain],
         "children": [{"level": c["level_code"], "key": c["key"], "name": c["name"]} for c in list_children(conn, area)],
         "indicators": items,
         "indices": _index_results(conn, area, unsuppressed),
@@ -243,10 +242,12 @@ def locator_map(conn: Connection, profile: dict, area: dict, storage_srid: int, 
     geometry = next((f["geometry"] for f in own if f["id"] == area["key"]), None)
     if geometry is None:
         return None
-    top = max(levels.values(), key=lambda lv: lv.rank)
-    background_level = next((lv.code for lv in levels.values() if lv.parent_code == top.code), top.code)
-    if levels[area["level_code"]].rank >= levels[background_level].rank:
-        background_level = top.code
+    # the area's own hierarchy (two demos in one database: a Planungsraum lies in Berlin, not among the Länder)
+    chain = [area["level_code"]]
+    while levels[chain[-1]].parent_code in levels and levels[chain[-1]].parent_code not in chain:
+        chain.append(levels[chain[-1]].parent_code)
+    top = chain[-1]
+    background_level = chain[-2] if len(chain) > 2 else top  # the parts of the whole, unless the area is one
     background = drawn_features(conn, background_level, area["valid_from"], storage_srid, **LOCATOR_GEOMETRY,
                                 version=data_version)
     return data_uri(locator_svg([f["geometry"] for f in background], geometry), "image/svg+xml")

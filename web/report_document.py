@@ -15,89 +15,98 @@ from datetime import UTC, date, datetime
 from functools import cache
 
 from sqlalchemy.engine import Connection
+from starlette.requests import Request
 
 from geo.aggregation import AggregationInputError
 from indicators.findings import list_findings
+from indicators.notation import format_day
 from indicators.programmes import evaluate_programme, list_programmes
 from indicators.report_lifecycle import SECTION_KINDS, SECTION_LABELS, STATE_LABELS
-from web.reports import integration_report, report_maps, sentences
-from web.templates import environment
+from web.i18n import N_, localised_name, translator
+from web.profiles import class_label
+from web.reports import definition_text, integration_report, report_maps, sentences
+from web.templates import environment, page_context
 from web.values import decimals_for
 
-# Fixed texts of the document: German first, English with ?lang=en.
+# Fixed texts of the document by name: German msgids (the English is in web/locale), `texts(lang)` translates
 TEXTS = {
-    "report": ("Integrationsbericht", "Integration report"),
-    "as_of": ("Stand", "as of"),
-    "municipality": ("Kommune", "Municipality"),
-    "publisher": ("Herausgeber", "Publisher"),
-    "published": ("veröffentlicht am", "published on"),
-    "not_published": ("nicht veröffentlicht – Arbeitsstand", "not published – working copy"),
-    "state": ("Bearbeitungsstand", "State"),
-    "version": ("Version", "Version"),
-    "imprint": ("Impressum", "Imprint"),
-    "contents": ("Inhalt", "Contents"),
-    "page": ("Seite", "page"),
-    "editors": ("Redaktion (Integrationsbüro)", "Editors (integration office)"),
-    "checked": ("Zahlen geprüft und freigegeben (Statistikstelle)", "Figures checked and approved (statistics office)"),
-    "sources": ("Datenquellen und Lizenzen", "Data sources and licences"),
-    "level": ("Raumebene", "Spatial level"),
-    "previous": ("Vorperiode", "Previous period"),
-    "generated": ("Zahlenstand erstellt", "Figures generated"),
-    "confidentiality": ("Alle Zahlen sind die veröffentlichten Werte: Werte, die die statistische Geheimhaltung "
-                        "sperrt, erscheinen als „gesperrt“.",
-                        "All figures are the published values: values withheld by statistical confidentiality "
-                        "appear as “withheld”."),
-    "no_previous": ("keine Vorgängerausgabe", "no previous edition"),
-    "compared_with": ("Veränderung gegenüber der Ausgabe vom", "Change since the edition of"),
-    "indicator": ("Indikator", "Indicator"), "city": ("Stadt", "City"), "minimum": ("Minimum", "Minimum"),
-    "median": ("Median", "Median"), "maximum": ("Maximum", "Maximum"), "missing": ("ohne Wert", "no value"),
-    "of": ("von", "of"), "value": ("Wert", "Value"), "rank": ("Rang", "Rank"), "area": ("Gebiet", "Area"),
-    "key": ("Schlüssel", "Key"), "class": ("Gruppe", "Group"), "previous_class": ("vorher", "before"),
-    "change": ("Veränderung", "Change"), "areas": ("Gebiete", "areas"),
-    "maps_note": ("Quantile (je Klasse etwa gleich viele Gebiete); dunkler = ungünstiger, bei Indikatoren ohne "
-                  "Wertungsrichtung neutral; grau = kein Wert; Linien: Grenzen der übergeordneten Gebiete. Anzahlen "
-                  "werden als Dichte je km² gezeigt, nie als absolute Werte.",
-                  "Quantiles (about equally many areas per class); darker = less favourable; grey = no value; lines: "
-                  "boundaries of the parent areas. Counts are shown as densities per km², never as absolute numbers."),
-    "gesamtindex_note": ("Gesamtindex: Status (Zeilen, 1 hoch bis 4 sehr niedrig) mal Dynamik (Spalten); Zahl der "
-                         "Gebiete je Gruppe. Schwarz umrandet: Gebiete mit besonderem Aufmerksamkeitsbedarf.",
-                         "Gesamtindex: status (rows, 1 high to 4 very low) by dynamics (columns); number of areas per "
-                         "group. Outlined black: areas requiring special attention."),
-    "no_index": ("Zu diesem Zeitpunkt liegen keine Indexergebnisse vor.", "There are no index results at this date."),
-    "findings": ("Qualitative Befunde", "Qualitative findings"),
-    "assessments": ("Einordnung vor Ort: bestätigt oder in Frage gestellt", "Local assessment: confirmed or questioned"),
-    "no_findings": ("Keine qualitativen Befunde erfasst.", "No qualitative findings recorded."),
-    "measures": ("Maßnahmen und Programme", "Measures and programmes"),
-    "no_measures": ("Keine Maßnahmen erfasst.", "No measures recorded."),
-    "responsible": ("verantwortlich", "responsible"), "budget": ("Budget", "budget"),
-    "start": ("Beginn", "start"), "end": ("Ende", "end"), "evaluation": ("Bewertung", "evaluation"),
-    "did": ("Differenz der Differenzen gegenüber Vergleichsgebieten", "difference in differences against matched "
-            "areas"),
-    "profiles_auto": ("Ausgewählt nach der Regel des Gesamtindex: Gebiete mit besonderem Aufmerksamkeitsbedarf, die "
-                      "ungünstigste Gruppe zuerst.",
-                      "Chosen by the Gesamtindex rule: areas requiring special attention, the least favourable "
-                      "group first."),
-    "profiles_given": ("Vom Integrationsbüro ausgewählte Gebiete.", "Areas chosen by the integration office."),
-    "notes": ("Notizen der Redaktion", "Editors' notes"),
-    "parent": ("übergeordnet", "parent"),
-    "targets": ("Ziele", "Targets"), "base": ("Basis", "base"), "latest": ("zuletzt", "latest"),
-    "progress": ("Fortschritt", "progress"), "reached": ("erreicht", "reached"),
-    "count": ("Anzahl", "Number"),
-    "change_words": ("„neu“, „weiterhin“ oder „nicht mehr“.", "“neu” (new), “weiterhin” (still) or “nicht mehr” "
-                     "(no longer)."),
-    "flagged": ("von der Regel des Index markiert", "flagged by the index rule"),
-    "withheld": ("gesperrt", "withheld"),
-    "target": ("Ziel", "target"),
-    "summary_lead": ("Indikatoren liegen vor für die", "indicators are available for the"),
-    "licence_fallback": ("Quellenangaben je Indikator im Anhang.", "Sources per indicator in the appendix."),
-    "methods": ("Indikatoren, Definitionen und Quellen", "Indicators, definitions and sources"),
-    "source": ("Quelle", "Source"),
+    "report": N_("Integrationsbericht"),
+    "as_of": N_("Stand %(date)s"),
+    "municipality": N_("Kommune"),
+    "publisher": N_("Herausgeber"),
+    "published": N_("veröffentlicht am"),
+    "not_published": N_("nicht veröffentlicht – Arbeitsstand"),
+    "state": N_("Bearbeitungsstand"),
+    "version": N_("Version"),
+    "imprint": N_("Impressum"),
+    "contents": N_("Inhalt"),
+    "editors": N_("Redaktion (Integrationsbüro)"),
+    "checked": N_("Zahlen geprüft und freigegeben (Statistikstelle)"),
+    "sources": N_("Datenquellen und Lizenzen"),
+    "level": N_("Raumebene"),
+    "previous": N_("Vorperiode"),
+    "generated": N_("Zahlenstand erstellt"),
+    "confidentiality": N_("Alle Zahlen sind die veröffentlichten Werte: Werte, die die statistische Geheimhaltung "
+                          "sperrt, erscheinen als „gesperrt“."),
+    "no_previous": N_("keine Vorgängerausgabe"),
+    "compared_with": N_("Veränderung gegenüber der Ausgabe vom"),
+    "indicator": N_("Indikator"),
+    "city": N_("Stadt"),
+    "minimum": N_("Minimum"),
+    "median": N_("Median"),
+    "maximum": N_("Maximum"),
+    "missing": N_("ohne Wert"),
+    "of": N_("%(rank)s von %(n)s"),
+    "value": N_("Wert"),
+    "rank": N_("Rang"),
+    "area": N_("Gebiet"),
+    "class": N_("Gruppe"),
+    "before": N_("vorher"),
+    "after": N_("nachher"),
+    "change": N_("Veränderung"),
+    "areas": N_("Gebiete"),
+    "maps_note": N_("Quantile (je Klasse etwa gleich viele Gebiete); dunkler = ungünstiger, bei Indikatoren ohne "
+                    "Wertungsrichtung neutral; grau = kein Wert; Linien: Grenzen der übergeordneten Gebiete. Anzahlen "
+                    "werden als Dichte je km² gezeigt, nie als absolute Werte."),
+    "gesamtindex_note": N_("Gesamtindex: Status (Zeilen, 1 hoch bis 4 sehr niedrig) mal Dynamik (Spalten); Zahl der "
+                           "Gebiete je Gruppe. Schwarz umrandet: Gebiete mit besonderem Aufmerksamkeitsbedarf."),
+    "no_index": N_("Zu diesem Zeitpunkt liegen keine Indexergebnisse vor."),
+    "findings": N_("Qualitative Befunde"),
+    "assessments": N_("Einordnung vor Ort: bestätigt oder in Frage gestellt"),
+    "no_findings": N_("Keine qualitativen Befunde erfasst."),
+    "no_measures": N_("Keine Maßnahmen erfasst."),
+    "responsible": N_("verantwortlich"),
+    "budget": N_("Budget"),
+    "start": N_("Beginn"),
+    "end": N_("Ende"),
+    "did": N_("Differenz der Differenzen gegenüber Vergleichsgebieten"),
+    "profiles_auto": N_("Ausgewählt nach der Regel des Gesamtindex: Gebiete mit besonderem Aufmerksamkeitsbedarf, die "
+                        "ungünstigste Gruppe zuerst."),
+    "profiles_given": N_("Vom Integrationsbüro ausgewählte Gebiete."),
+    "notes": N_("Notizen der Redaktion"),
+    "parent": N_("übergeordnet"),
+    "targets": N_("Ziele"),
+    "base": N_("Basis"),
+    "latest": N_("zuletzt"),
+    "progress": N_("Fortschritt"),
+    "reached": N_("erreicht"),
+    "count": N_("Anzahl"),
+    "change_words": N_("„neu“, „weiterhin“ oder „nicht mehr“."),
+    "flagged": N_("von der Regel des Index markiert"),
+    "withheld": N_("gesperrt"),
+    "target": N_("Ziel"),
+    "summary_lead": N_("%(count)s Indikatoren liegen vor für die %(levels)s (%(date)s)."),
+    "licence_fallback": N_("Quellenangaben je Indikator im Anhang."),
+    "methods": N_("Indikatoren, Definitionen und Quellen"),
+    "source": N_("Quelle"),
+    "n_areas": N_("%(count)s Gebiete"),
 }
 
 
 def texts(lang: str) -> dict[str, str]:
-    index = 1 if lang == "en" else 0
-    return {key: pair[index] for key, pair in TEXTS.items()}
+    """The document's fixed texts in `lang` (web.i18n: German, or the catalogue's English)."""
+    _ = translator(lang)
+    return {key: _(text) for key, text in TEXTS.items()}
 
 
 @cache
@@ -179,38 +188,42 @@ def document_figures(conn: Connection, *, period: date, level: str | None = None
 
 
 def render_document(document: dict, figures: dict, maps: dict, *, lang: str = "de", for_print: bool = False,
-                    links: dict | None = None, editor: dict | None = None) -> str:
-    """The report as one HTML page. `document`: title, municipality, publisher, sections (kind + narrative in
-    their order), state, version, published_at, editors, approved_by."""
-    t = texts(lang)
-    sections = [{**s, "label": SECTION_LABELS[s["kind"]][1 if lang == "en" else 0],
+                    links: dict | None = None, editor: dict | None = None, request: Request | None = None) -> str:
+    """The report as one HTML page in `lang`. `document`: title, municipality, publisher, sections (kind +
+    narrative in their order), state, version, published_at, editors, approved_by. `request`: the page's frame
+    (signed-in person, footer); None for a frozen or printed document."""
+    shown = 1 if lang == "en" else 0
+    sections = [{**s, "label": SECTION_LABELS[s["kind"]][shown],
                  "html": narrative_html(s.get("narrative") or "")} for s in document["sections"]]
-    state = STATE_LABELS.get(document.get("state") or "", ("", ""))[1 if lang == "en" else 0]
-    return environment.get_template("report_document.html").render(
-        page_title=f"{document['title']}", d=document, r=figures, maps=maps, sections=sections, t=t, lang=lang,
-        state_label=state, for_print=for_print, decimals_for=decimals_for, links=links or {},
-        sentences=sentences, generated=datetime.now(UTC).replace(microsecond=0), editor=editor)
+    state = STATE_LABELS.get(document.get("state") or "", ("", ""))[shown]
+    return environment.get_template("report_document.html").render(**page_context(
+        request, page_title=f"{document['title']}", d=document, r=figures, maps=maps, sections=sections,
+        t=texts(lang), lang=lang, _=translator(lang), state_label=state, for_print=for_print,
+        decimals_for=decimals_for, links=links or {}, sentences=sentences, definition_text=definition_text,
+        name_of=lambda item: localised_name(item, lang), class_label=class_label,
+        generated=datetime.now(UTC).replace(microsecond=0), editor=editor))
 
 
 def period_document(figures: dict, lang: str) -> dict:
     """The ad-hoc report of a period: every section, no narrative, not published."""
-    t = texts(lang)
-    return {"title": f"{t['report']} {figures['period'].strftime('%d.%m.%Y')}",
+    return {"title": f"{texts(lang)['report']} {format_day(figures['period'], lang)}",
             "municipality": figures.get("municipality", ""), "publisher": "", "state": None, "version": None,
             "published_at": None, "sections": [{"kind": k, "narrative": ""} for k in SECTION_KINDS]}
 
 
 def build(conn: Connection, document: dict, storage_srid: int, *, lang: str = "de", for_print: bool = False,
-          links: dict | None = None, figures: dict | None = None, editor: dict | None = None) -> tuple[dict, str]:
-    """Figures (computed unless given), maps and the HTML of a document."""
-    figures, maps = figures_and_maps(conn, document, storage_srid, figures)
+          links: dict | None = None, figures: dict | None = None, editor: dict | None = None,
+          request: Request | None = None) -> tuple[dict, str]:
+    """Figures (computed unless given), maps and the HTML of a document in `lang`."""
+    figures, maps = figures_and_maps(conn, document, storage_srid, figures, lang)
     return figures, render_document(document, figures, maps, lang=lang, for_print=for_print, links=links,
-                                    editor=editor)
+                                    editor=editor, request=request)
 
 
-def figures_and_maps(conn: Connection, document: dict, storage_srid: int,
-                     figures: dict | None = None) -> tuple[dict, dict]:
+def figures_and_maps(conn: Connection, document: dict, storage_srid: int, figures: dict | None = None,
+                     lang: str = "de") -> tuple[dict, dict]:
+    """The document's figures (computed unless given) and its maps, their titles and legends in `lang`."""
     if figures is None:
         figures = document_figures(conn, period=document["period"], level=document.get("level"),
                                    area_keys=document.get("area_keys"))
-    return figures, report_maps(conn, figures, storage_srid, None, False)
+    return figures, report_maps(conn, figures, storage_srid, None, False, lang)

@@ -24,12 +24,15 @@ from geo.features import area_features
 from geo.levels import Level, grouping_chain, grouping_level, list_levels
 from indicators.catalogue import list_indicators, list_periods
 from indicators.classify import classify
+from indicators.notation import format_day
 from indicators.notes import NOTE_KINDS, list_notes
 from indicators.observation_source import observation_source
 from indicators.standing import level_period_values
 from indicators.values import boundary_date_for
 from web import indices
 from web.charts import data_uri
+from web.explorer import density_unit
+from web.i18n import N_, localised_name, translator
 from web.maps import MISSING_COLOUR, palette
 from web.profiles import Missing, area_profile, find_profile_area
 from web.values import decimals_for
@@ -98,7 +101,8 @@ def _previous_period(conn: Connection, level: str, period: date, codes: set[str]
     return next((p for p in earlier if 2 * counts.get(p, 0) >= len(codes)), None)
 
 
-def resolve_report_period(conn: Connection, text: str, unsuppressed: bool) -> date | Missing:
+def resolve_report_period(conn: Connection, text: str, unsuppressed: bool, lang: str = "de") -> date | Missing:
+    """The period a report's URL names ("2020-12-31" or "2020"), or what exists instead, said in `lang`."""
     available = report_periods(conn, unsuppressed)
     wanted = None
     if len(text) == 4 and text.isdigit():
@@ -111,8 +115,11 @@ def resolve_report_period(conn: Connection, text: str, unsuppressed: bool) -> da
         if wanted not in available:
             wanted = None
     if wanted is None:
-        return Missing(f"Für den Zeitpunkt „{text}“ gibt es keinen Bericht: es liegen keine Daten vor.",
-                       [(f"Bericht zum {p.strftime('%d.%m.%Y')}", f"/reports/{p.isoformat()}") for p in available])
+        _ = translator(lang)
+        return Missing(_("Für den Zeitpunkt „%(period)s“ gibt es keinen Bericht: es liegen keine Daten vor.")
+                       % {"period": text},
+                       [(_("Bericht zum %(date)s") % {"date": format_day(p, lang)}, f"/reports/{p.isoformat()}")
+                        for p in available])
     return wanted
 
 
@@ -138,8 +145,9 @@ def integration_report(conn: Connection, period: date, unsuppressed: bool,
         observed = rows["value"].dropna().astype(float)
         city = city_values[city_values["indicator"] == indicator["code"]]["value"] if not city_values.empty else []
         summary.append({
-            "code": indicator["code"], "name_de": indicator["name_de"], "unit": indicator["unit"],
-            "topic": indicator["topic_code"], "topic_name_de": indicator["topic_name_de"],
+            "code": indicator["code"], "name_de": indicator["name_de"], "name_en": indicator["name_en"],
+            "unit": indicator["unit"], "topic": indicator["topic_code"], "topic_name_de": indicator["topic_name_de"],
+            "topic_name_en": indicator["topic_name_en"],
             "city_value": None if len(city) == 0 or pd.isna(city.iloc[0]) else float(city.iloc[0]),
             "areas": len(rows), "missing": int(rows["value"].isna().sum()),
             "min": float(observed.min()) if len(observed) else None,
@@ -150,37 +158,60 @@ def integration_report(conn: Connection, period: date, unsuppressed: bool,
     attention = _attention_changes(conn, level.code, period)
     keys = selected if selected is not None else _default_selection(attention, values, catalogue)
     profiles = []
+    index_names = {ix["id"]: ix for ix in indices.available(conn)}
     for key in keys:
         area = find_profile_area(conn, level.code, key)
         if not isinstance(area, Missing):
-            profiles.append(_profile_digest(area_profile(conn, area, unsuppressed), period))
+            profiles.append(_profile_digest(area_profile(conn, area, unsuppressed), period, index_names))
     notes = list_notes(conn, period=period)
     area_names = {(lv, a["key"]): a["name"] for lv in {n["level"] for n in notes} for a in list_areas(conn, lv)}
     return {
-        "period": period, "previous_period": previous, "level": {"code": level.code, "name_de": level.plural_de},
+        "period": period, "previous_period": previous,
+        "level": {"code": level.code, "name_de": level.plural_de, "name_en": level.plural_en},
         "grouping_level": _level_names(grouping_level(conn, level.code)),
         "generated_at": datetime.now(UTC).replace(microsecond=0),
         "summary": summary, "topics": _topics(summary), "attention": attention,
         "profiles": profiles, "profile_selection": "given" if selected is not None else "automatic",
         "notes": [{**n, "kind_de": NOTE_KINDS.get(n["kind"], (n["kind"],))[0],
+                   "kind_en": NOTE_KINDS.get(n["kind"], (n["kind"], n["kind"]))[1],
                    "area_name": area_names.get((n["level"], n["area_key"]), n["area_key"])}
                   for n in notes],
-        "appendix": [{k: i[k] for k in ("code", "name_de", "name_en", "topic_name_de", "unit", "description_de",
-                                         "rationale_de", "numerator_de", "denominator_de", "direction", "source",
-                                         "target_value", "target_year")}
-                     | {"text_de": sentences(i["description_de"],
-                                             f"Zähler: {i['numerator_de']}" if i["numerator_de"] else None,
-                                             f"Nenner: {i['denominator_de']}" if i["denominator_de"] else None,
-                                             f"Begründung: {i['rationale_de']}" if i["rationale_de"] else None)}
-                     for i in catalogue],
+        "appendix": [_appendix_item(i) for i in catalogue],
     }
 
 
+APPENDIX_FIELDS = ("code", "name_de", "name_en", "topic_name_de", "unit", "description_de", "description_en",
+                   "rationale_de", "rationale_en", "numerator_de", "denominator_de", "direction", "source",
+                   "target_value", "target_year")
+
+
+def _appendix_item(indicator: dict) -> dict:
+    item = {k: indicator[k] for k in APPENDIX_FIELDS}
+    return item | {"text_de": definition_text(item, "de")}
+
+
+def definition_text(item: dict, lang: str) -> str:
+    """An indicator's definition for the appendix: description, numerator, denominator and rationale as sentences,
+    the labels in `lang`; the catalogue's English description and rationale where it has them, else its German."""
+    _ = translator(lang)
+
+    def part(label: str, text: str | None) -> str | None:
+        return f"{_(label)}: {text}" if text else None
+
+    english = lang == "en"
+    return sentences((english and item.get("description_en")) or item["description_de"],
+                     part(N_("Zähler"), item["numerator_de"]), part(N_("Nenner"), item["denominator_de"]),
+                     part(N_("Begründung"), (english and item.get("rationale_en")) or item["rationale_de"]))
+
+
 def _topics(summary: list[dict]) -> list[dict]:
+    """The report's topics (Handlungsfelder) in catalogue order with their indicators; indicators without a topic
+    under "Ohne Handlungsfeld" (a msgid: the document shows it in its language)."""
     topics: dict[str, dict] = {}
     for item in summary:
-        name = item["topic_name_de"] or "Ohne Handlungsfeld"
-        topics.setdefault(name, {"name_de": name, "indicators": []})["indicators"].append(item["code"])
+        name = item["topic_name_de"] or N_("Ohne Handlungsfeld")
+        topic = topics.setdefault(name, {"name_de": name, "name_en": item["topic_name_en"], "indicators": []})
+        topic["indicators"].append(item["code"])
     return list(topics.values())
 
 
@@ -198,10 +229,10 @@ def _attention_changes(conn: Connection, level: str, period: date) -> list[dict]
         areas = []
         for key, result in sorted(now.items()):
             was = before.get(key)
-            if result["attention"]:
-                change = "weiterhin" if was and was["attention"] else ("neu" if earlier_period else None)
+            if result["attention"]:  # the change words are msgids: the document shows them in its language
+                change = N_("weiterhin") if was and was["attention"] else (N_("neu") if earlier_period else None)
             elif was and was["attention"]:
-                change = "nicht mehr"
+                change = N_("nicht mehr")
             else:
                 continue
             areas.append({"key": key, "name": result["name"], "value": result["value"], "class": result["class"],
@@ -246,16 +277,18 @@ def _default_selection(attention: list[dict], values: pd.DataFrame, catalogue: l
     return list(rows.sort_values("value", ascending=False)["key"].head(DEFAULT_PROFILES))
 
 
-def _profile_digest(profile: dict, period: date) -> dict:
-    """The part of an area profile the report prints: values at the period, indices and notes."""
+def _profile_digest(profile: dict, period: date, index_names: dict[str, dict]) -> dict:
+    """The part of an area profile the report prints: values at the period, indices (with their English names from
+    `index_names`, id -> published definition) and notes."""
     rows = []
     for item in profile["indicators"]:
         at = next((p for p in item["periods"] if p["period"] == period), None)
         if at is not None:
-            rows.append({"code": item["code"], "name_de": item["name_de"], "unit": item["unit"], **at})
+            rows.append({"code": item["code"], "name_de": item["name_de"], "name_en": item["name_en"],
+                         "unit": item["unit"], **at})
     return {"area": profile["area"], "parent": profile["parent"], "city": profile["city"], "values": rows,
             "indices": [{k: ix[k] for k in ("name_de", "period", "class_label_de", "attention", "reason")}
-                        for ix in profile["indices"]],
+                        | {"name_en": index_names.get(ix["id"], {}).get("name_en")} for ix in profile["indices"]],
             "notes": profile["notes"], "findings": profile.get("findings", []), "targets": profile.get("targets", [])}
 
 
@@ -315,11 +348,11 @@ def _rings(geometry: dict | None) -> list[list[list[float]]]:
 
 
 def report_maps(conn: Connection, report: dict, storage_srid: int, data_version: int | None,
-                unsuppressed: bool) -> dict[str, dict]:
+                unsuppressed: bool, lang: str = "de") -> dict[str, dict]:
     """The report's maps as SVG (vector; `svg` inline for pages, `src` a data URI for print) with their legends, keyed by indicator code, plus
     "gesamtindex" (groups of the Gesamtindex, attention areas outlined) when there is such an index at the period.
     Counts are never mapped as such: they are mapped as densities (per km²). `data_version` is accepted for the
-    callers (geo.simplify keys its cache by the rows)."""
+    callers (geo.simplify keys its cache by the rows). Titles and legends in `lang`."""
     from web.index_maps import (
         GESAMTINDEX_COLOURS,
         NO_CLASS_COLOUR,
@@ -327,6 +360,7 @@ def report_maps(conn: Connection, report: dict, storage_srid: int, data_version:
         gesamtindex_grid,
     )
 
+    _ = translator(lang)
     level = report["level"]["code"]
     period = report["period"]
     at = boundary_date_for(conn, level, period)
@@ -350,7 +384,7 @@ def report_maps(conn: Connection, report: dict, storage_srid: int, data_version:
         unit = item["unit"] or ""
         if density:  # a count on a choropleth shows the size of the areas, not the phenomenon
             rows = rows / pd.Series(sizes).reindex(rows.index)
-            unit = "je km²"
+            unit = density_unit(None, lang)
         if rows.notna().sum() < 2:
             continue
         with warnings.catch_warnings():  # few distinct values: mapclassify forms fewer classes and says so
@@ -359,10 +393,10 @@ def report_maps(conn: Connection, report: dict, storage_srid: int, data_version:
         colours = palette(catalogue[item["code"]]["direction"], classes.k)
         fills = [MISSING_COLOUR if key not in classes.yb.index or pd.isna(classes.yb.get(key))
                  else colours[int(classes.yb[key])] for key in keys]
-        legend = list(zip(classes.labels_de, colours))
+        legend = list(zip(classes.labels_en if lang == "en" else classes.labels_de, colours))
         if classes.n_missing:
-            legend.append(("kein Wert", MISSING_COLOUR))
-        title = f"{item['code']} {item['name_de']}" + (" (Dichte)" if density else "")
+            legend.append((_("kein Wert"), MISSING_COLOUR))
+        title = f"{item['code']} {localised_name(item, lang)}" + (" (" + _("Dichte") + ")" if density else "")
         drawing = canvas.svg(fills, title=title)
         maps[item["code"]] = {"src": data_uri(drawing, "image/svg+xml"), "svg": drawing, "title": title,
                               "unit": unit, "legend": legend, "density": density}
@@ -376,9 +410,9 @@ def report_maps(conn: Connection, report: dict, storage_srid: int, data_version:
             if result["class"] in GESAMTINDEX_COLOURS:
                 counts[result["class"]] = counts.get(result["class"], 0) + 1
         entries = [LegendEntry(code, colour, counts.get(code, 0)) for code, colour in GESAMTINDEX_COLOURS.items()]
-        drawing = large.svg(fills, flagged, gesamt["name_de"])
+        drawing = large.svg(fills, flagged, localised_name(gesamt, lang))
         maps["gesamtindex"] = {"src": data_uri(drawing, "image/svg+xml"), "svg": drawing,
-                               "title": gesamt["name_de"], "grid": gesamtindex_grid(entries),
+                               "title": localised_name(gesamt, lang), "grid": gesamtindex_grid(entries, lang),
                                "no_class": sum(1 for f in fills if f == NO_CLASS_COLOUR),
                                "attention": sum(flagged)}
     return maps

@@ -13,6 +13,8 @@ def flag_text(flag: str | None, reason: str | None, lang: str = "de") -> str:
     """Why there is no number: 'nicht bewertet (weniger als 300 Einwohner/innen)'; with lang="en" the flag's
     English name (the reason is data and stays as delivered)."""
     shown = 1 if lang == "en" else 0
+    flag = flag if isinstance(flag, str) and flag else None  # a table's missing cell is NaN, not None
+    reason = reason if isinstance(reason, str) and reason else None
     if flag == "suppressed":
         label = SUPPRESSED[shown]
     else:
@@ -21,7 +23,7 @@ def flag_text(flag: str | None, reason: str | None, lang: str = "de") -> str:
 
 
 def decimals_for(unit: str | None) -> int:
-    if unit and unit.endswith("je km²"):  # densities of counts on maps
+    if unit and unit.endswith(("je km²", "per km²")):  # densities of counts on maps (web.explorer.density_unit)
         return 1
     return 0 if unit in COUNT_UNITS else 2
 

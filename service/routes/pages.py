@@ -25,7 +25,7 @@ from service.formats import (
     table_response,
 )
 from service.http import json_response, read_connection
-from service.params import Lang, PageLevel
+from service.params import PageLevel
 from web.compare import comparison_data, comparison_page_context, resolve_comparison
 from web.explorer import (
     EXPORT_MEDIA,
@@ -36,6 +36,7 @@ from web.explorer import (
     resolve_state,
     table_records,
 )
+from web.i18n import translator
 from web.pdf import html_to_pdf
 from web.profiles import (
     Missing,
@@ -57,9 +58,14 @@ Caller = Annotated[Principal, Depends(current_principal)]
 PageFormat = Annotated[str, offers("html", "json", *TABLE_FORMATS)]  # the page, and its data twins
 
 
+def page_language(request: Request) -> str:
+    """The language the service settled for this request's page (service.http.requested_language)."""
+    return getattr(request.state, "lang", "de")
+
+
 def not_found_page(request: Request, message: str, choices: list[tuple[str, str]]) -> HTMLResponse:
-    return render("error.html", request, status=404, page_title="Nicht gefunden", heading="Nicht gefunden",
-                  message=message, choices=choices)
+    return render("error.html", request, status=404, page_title=translator(page_language(request))("Nicht gefunden"),
+                  heading="Nicht gefunden", message=message, choices=choices)
 
 
 def split_suffix(name: str, f: str | None, allowed: tuple[str, ...]) -> tuple[str, str | None]:
@@ -102,9 +108,10 @@ def explorer(request: Request, conn: Conn, caller: Caller, level: PageLevel,
              index: Annotated[str | None, Query(max_length=80, description="Composite index whose attention "
                                                                            "areas are highlighted.")] = None,
              detail: Annotated[str, Query(max_length=10, description="Geometry: map (simplified) or full.")] = "map"):
+    lang = page_language(request)
     state = resolve_state(conn, indicator=indicator, level=level, period=period, scheme=scheme, k=k,
                           compare=compare or None, index=index or None, detail=detail,
-                          unsuppressed=caller.sees_unsuppressed)
+                          unsuppressed=caller.sees_unsuppressed, lang=lang)
     if isinstance(state, Choices):
         return not_found_page(request, state.message, state.choices)
     if fmt == "json":
@@ -115,13 +122,12 @@ def explorer(request: Request, conn: Conn, caller: Caller, level: PageLevel,
     settings = request.app.state.settings
     if fmt in EXPORT_MEDIA:  # the map as a sheet to hand on, with title, legend, source and date
         content = explorer_export(conn, state, caller.sees_unsuppressed, settings.storage_srid,
-                                  data_version(request), fmt)
+                                  data_version(request), fmt, lang)
         name = f"karte_{state.indicator}_{state.level}_{state.period}.{fmt}"
         return Response(content, media_type=EXPORT_MEDIA[fmt],
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return HTMLResponse(build_explorer(conn, state, caller.sees_unsuppressed, settings.map_tiles or None,
-                                       settings.storage_srid, data_version(request),
-                                       lang=getattr(request.state, "lang", "de")))
+                                       settings.storage_srid, data_version(request), lang=lang))
 
 
 @router.get("/explorer/vergleich", summary="Two maps side by side with linked pans: one indicator at two periods "
@@ -138,16 +144,17 @@ def explorer_comparison(
                                                                       "latest.")] = None,
         scheme: Annotated[str, Query(max_length=40, description="Class scheme.")] = "quantiles",
         k: Annotated[int, Query(ge=2, le=9, description="Number of classes.")] = 5):
+    lang = page_language(request)
     states = resolve_comparison(conn, indicator=indicator, indicator_right=indicator_right or None, level=level,
                                 left=left or None, right=right or None, scheme=scheme, k=k,
-                                unsuppressed=caller.sees_unsuppressed)
+                                unsuppressed=caller.sees_unsuppressed, lang=lang)
     if isinstance(states, Choices):
         return not_found_page(request, states.message, states.choices)
-    comparison = comparison_data(conn, *states, caller.sees_unsuppressed)
-    if fmt == "json":
-        return json_response(comparison.as_json())
-    return render("compare.html", request, page_title="Kartenvergleich",
-                  **comparison_page_context(conn, comparison, data_version(request)))
+    if fmt == "json":  # the data twin is German, as the explorer's
+        return json_response(comparison_data(conn, *states, caller.sees_unsuppressed).as_json())
+    comparison = comparison_data(conn, *states, caller.sees_unsuppressed, lang)
+    return render("compare.html", request, page_title=translator(lang)("Kartenvergleich"),
+                  **comparison_page_context(conn, comparison, data_version(request), lang))
 
 
 @router.get("/maps/indicators/{code}", summary="The map of one indicator (opens the map explorer)")
@@ -212,19 +219,20 @@ def reports(request: Request, conn: Conn, caller: Caller, fmt: Annotated[str, of
     if fmt == "json":
         return json_response({"reports": [{"period": p, "html": f"/reports/{p.isoformat()}",
                                            "pdf": f"/reports/{p.isoformat()}.pdf"} for p in periods]})
-    return render("reports.html", request, page_title="Integrationsberichte", periods=periods,
-                  documents=list_reports(conn, sees_drafts=caller.sees_drafts))
+    return render("reports.html", request, page_title=translator(page_language(request))("Integrationsberichte"),
+                  periods=periods, documents=list_reports(conn, sees_drafts=caller.sees_drafts))
 
 
 @router.get("/reports/{period}", summary="Integration report of one period, generated from the data (all sections, "
                                          "no narrative): HTML, JSON or A4 PDF (also as /reports/{period}.pdf|.json); "
                                          "written and published reports: /api/reports")
-def report(request: Request, conn: Conn, caller: Caller, period: str, lang: Lang = "de",
+def report(request: Request, conn: Conn, caller: Caller, period: str,
            areas: Annotated[str | None, Query(max_length=2000, description="Comma-separated keys of the "
                                                                            "areas to profile.")] = None,
            f: Annotated[str | None, Query(pattern="^(html|json|pdf)$")] = None):
     period, f = split_suffix(period, f, ("json", "pdf", "html"))
-    chosen = resolve_report_period(conn, period, False)  # a report shows the public figures (docs/reports.md)
+    lang = page_language(request)  # ?lang=en, the visitor's choice or browser: the page and its PDF alike
+    chosen = resolve_report_period(conn, period, False, lang)  # a report shows the public figures (docs/reports.md)
     if isinstance(chosen, Missing):
         return not_found_page(request, chosen.message, chosen.choices)
     selected = [k.strip() for k in areas.split(",") if k.strip()] if areas else None
@@ -234,8 +242,9 @@ def report(request: Request, conn: Conn, caller: Caller, period: str, lang: Lang
     stem = f"/reports/{chosen.isoformat()}"
     _figures, html = build_document(conn, period_document(figures, lang), request.app.state.settings.storage_srid,
                                     lang=lang, for_print=f == "pdf", figures=figures,
-                                    links={"PDF (A4)": f"{stem}.pdf", "JSON": f"{stem}.json",
-                                           "English" if lang == "de" else "Deutsch": f"{stem}?lang={'en' if lang == 'de' else 'de'}"})
+                                    request=None if f == "pdf" else request,  # a printed sheet has no site frame
+                                    links={"PDF (A4)": f"{stem}.pdf" + ("?lang=en" if lang == "en" else ""),
+                                           "JSON": f"{stem}.json"})
     if f == "pdf":
         return pdf_response(html_to_pdf(html), f"integrationsbericht_{chosen.isoformat()}.pdf")
     return HTMLResponse(html)

@@ -37,7 +37,6 @@ from service.audit import record
 from service.auth import Principal, current_principal, require_role
 from service.errors import bad_request
 from service.http import connection, json_response
-from service.params import Lang
 from web.pdf import html_to_pdf
 from web.report_document import build, figures_and_maps, municipality_name, render_document
 from web.reports import report_periods
@@ -255,14 +254,15 @@ def measure_update(request: Request, programme_id: Annotated[str, Path(max_lengt
 @router.get("/reports/documents/{report_id}", summary="A report document as a page: the working copy for "
                                                        "editors (with the editor), the newest published version "
                                                        "for everyone else")
-def document_page(request: Request, conn: Conn, caller: Caller, report_id: ReportId, lang: Lang = "de"):
+def document_page(request: Request, conn: Conn, caller: Caller, report_id: ReportId):
     report = get_report(conn, report_id, sees_drafts=caller.sees_drafts)
     if not caller.sees_drafts:
         return HTMLResponse(published_version(conn, report_id)["html"])
     document = document_of(report)
     settings = request.app.state.settings
-    _figures, html = build(conn, document, settings.storage_srid, lang=lang,
-                           links={"JSON": f"/api/reports/{report_id}"}, editor=editor_context(report, caller))
+    _figures, html = build(conn, document, settings.storage_srid, lang=getattr(request.state, "lang", "de"),
+                           links={"JSON": f"/api/reports/{report_id}"}, editor=editor_context(report, caller),
+                           request=request)
     return HTMLResponse(html)
 
 

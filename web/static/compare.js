@@ -2,11 +2,20 @@
 // (JSON blocks); the shapes come from /maps/geometry/... (dmMaps.geometry: fetched once when both sides use
 // the same boundaries).
 // Moving or zooming one map moves the other (Leaflet has no built-in sync; the plugin for it is not vendored,
-// and the few lines below are all the two maps need). Texts go in as text (dmMaps).
+// and the few lines below are all the two maps need). Texts go in as text (dmMaps); the script's own texts come
+// in the page's language with the page (the JSON block #compare-texts), German as the fallback.
 (function () {
   "use strict";
   var maps = {};
   var syncing = false;
+  var GERMAN = {loadFailed: "Die Karte konnte nicht geladen werden.", openProfile: "Quartiersprofil öffnen"};
+
+  function say(name) {
+    var block = document.getElementById("compare-texts");
+    var texts = {};
+    try { texts = block ? JSON.parse(block.textContent) : {}; } catch (error) { texts = {}; }
+    return typeof texts[name] === "string" && texts[name] ? texts[name] : GERMAN[name];
+  }
 
   function styleOf(drawing, key) {
     var area = drawing.areas[key];
@@ -46,7 +55,8 @@
         onEachFeature: function (feature, layer) {
           var area = drawing.areas[feature.id];
           feature.properties = area ? area.details : {key: feature.id, name: feature.properties.name, wert: drawing.absent};
-          dmMaps.bindDetails(feature, layer, drawing.rows, {popup: drawing.rows, profileLevel: drawing.level});
+          dmMaps.bindDetails(feature, layer, drawing.rows, {popup: drawing.rows, profileLevel: drawing.level,
+                                                             profileText: say("openProfile")});
           layer.on("mouseover", function () { layer.setStyle(drawing.styles.highlight); });
           layer.on("mouseout", function () { layer.setStyle(styleOf(drawing, feature.id)); });
         }
@@ -59,7 +69,7 @@
       element.setAttribute("data-ready", String(Object.keys(drawing.areas).length));
     }, function () {
       element.setAttribute("data-ready", "error");
-      element.textContent = "Die Karte konnte nicht geladen werden.";
+      element.textContent = say("loadFailed");
     });
   }
 

@@ -1,11 +1,17 @@
 // Editing a report document in the browser: each section's Markdown is saved with the revision it started from
 // (PUT /api/reports/{id}/sections/{kind}); a 409 keeps the writer's text and shows the current one beside it.
 // Autosave 4 s after the last keystroke. Writes send X-CSRF-Token from <meta name="csrf-token"> when the page
-// has one (browser sign-in), and the session cookie (same origin).
+// has one (browser sign-in), and the session cookie (same origin). The script's own texts come in the page's
+// language with the panel (the JSON block #report-editor-texts), German as the fallback.
 (function () {
   "use strict";
   var panel = document.getElementById("report-editor");
   if (!panel) { return; }
+  var GERMAN = {saving: "speichert …", saved: "gespeichert (Stand %(revision)s)", notSaved: "nicht gespeichert",
+                offline: "keine Verbindung", publishing: "wird erstellt … (PDF und eingefrorene Zahlen)"};
+  var texts = {};
+  try { texts = JSON.parse(document.getElementById("report-editor-texts").textContent); } catch (error) { texts = {}; }
+  function say(name) { return typeof texts[name] === "string" && texts[name] ? texts[name] : GERMAN[name]; }
   var reportId = panel.dataset.report;
   function headers() {
     var h = { "Content-Type": "application/json", "Accept": "application/json" };
@@ -25,7 +31,7 @@
     function save() {
       if (area.value === saved) { return; }
       var text = area.value;
-      status.textContent = "speichert …";
+      status.textContent = say("saving");
       fetch("/api/reports/" + reportId + "/sections/" + form.dataset.kind, {
         method: "PUT", credentials: "same-origin", headers: headers(),
         body: JSON.stringify({ narrative: text, revision: Number(form.dataset.revision) })
@@ -33,7 +39,7 @@
         return response.json().catch(function () { return null; }).then(function (body) {
           if (response.ok) {
             form.dataset.revision = body.revision; saved = text;
-            status.textContent = "gespeichert (Stand " + body.revision + ")";
+            status.textContent = say("saved").replace("%(revision)s", body.revision);
             form.querySelector(".conflict").hidden = true;
           } else if (response.status === 409 && body && body.current) {
             form.dataset.revision = body.current.revision;  // the next save builds on the current text
@@ -41,19 +47,19 @@
             box.hidden = false; box.querySelector("textarea").value = body.current.narrative;
             status.textContent = detail(body);
           } else {
-            status.textContent = "nicht gespeichert: " + (detail(body) || response.status);
+            status.textContent = say("notSaved") + ": " + (detail(body) || response.status);
           }
         });
-      }).catch(function () { status.textContent = "nicht gespeichert: keine Verbindung"; });
+      }).catch(function () { status.textContent = say("notSaved") + ": " + say("offline"); });
     }
     form.addEventListener("submit", function (event) { event.preventDefault(); clearTimeout(timer); save(); });
-    area.addEventListener("input", function () { clearTimeout(timer); status.textContent = "nicht gespeichert";
+    area.addEventListener("input", function () { clearTimeout(timer); status.textContent = say("notSaved");
       timer = setTimeout(save, 4000); });
   });
   panel.querySelectorAll("button.transition").forEach(function (button) {
     button.addEventListener("click", function () {
       var status = panel.querySelector(".status");
-      status.textContent = button.dataset.to === "published" ? "wird erstellt … (PDF und eingefrorene Zahlen)" : "…";
+      status.textContent = button.dataset.to === "published" ? say("publishing") : "…";
       button.disabled = true;
       fetch("/api/reports/" + reportId + "/transitions", {
         method: "POST", credentials: "same-origin", headers: headers(),
@@ -63,7 +69,7 @@
           if (response.ok) { window.location.reload(); return; }
           button.disabled = false; status.textContent = detail(body) || String(response.status);
         });
-      }).catch(function () { button.disabled = false; status.textContent = "keine Verbindung"; });
+      }).catch(function () { button.disabled = false; status.textContent = say("offline"); });
     });
   });
 }());
