@@ -215,7 +215,7 @@ LAST_FETCH = """() => { const fetched = performance.getEntriesByType('resource')
 
 def fresh_page(browser):
     """A page in a new browser context (nothing cached), with SPY."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")  # German pages
     context.add_init_script(SPY)
     return context.new_page()
 
