@@ -198,3 +198,26 @@ def test_the_report_and_the_area_list_render(browser, live_server, artifacts):
     assert page.locator(".area-list li").count() == 12
     page.screenshot(path=str(artifacts / "areas_bez.png"))
     page.close()
+
+
+def test_a_level_with_thousands_of_areas_is_drawn_on_a_canvas_with_the_same_details(browser, live_server,
+                                                                                 monkeypatch):
+    """From CANVAS_FROM areas (the 10,997 Gemeinden) the explorer draws on one canvas instead of one SVG path per
+    area; forced here for the 542 Planungsräume: every area drawn, hover shows the tooltip, a click the popup."""
+    from web import explorer
+
+    monkeypatch.setattr(explorer, "CANVAS_FROM", 100)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_server}/explorer?indicator=S4&scheme=equal_interval&k=8", wait_until="load")
+    page.wait_for_selector("body[data-map-ready='542']", state="attached", timeout=60_000)
+    assert page.locator(POLYGONS).count() == 0 and page.locator(".leaflet-overlay-pane canvas").count() >= 1
+    box = page.locator(".folium-map").first.bounding_box()
+    x, y = box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.5
+    page.mouse.move(x, y)
+    page.mouse.move(x + 2, y + 2)
+    page.wait_for_selector(".leaflet-tooltip", timeout=10_000)
+    page.mouse.click(x + 2, y + 2)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=10_000)
+    assert "Schlüssel" in popup.inner_text() and "Kinderarmut" in page.locator("#legend").inner_text()
+    page.close()

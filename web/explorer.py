@@ -359,6 +359,9 @@ def geometry_url(level: str, at: date, detail: str, data_version: int | None) ->
     return f"/maps/geometry/{quote(level, safe='')}?" + urlencode(params)
 
 
+CANVAS_FROM = 3000  # areas of a level from which the explorer draws on a canvas instead of in SVG
+
+
 def explorer_drawing(conn: Connection, data: ExplorerData, outline_level: Level | None,
                      data_version: int | None, lang: str = "de") -> dict:
     """What explorer.js needs to draw the map: geometry URLs, layer names (escaped: Leaflet's layer control
@@ -377,7 +380,10 @@ def explorer_drawing(conn: Connection, data: ExplorerData, outline_level: Level 
     return {
         "level": state.level, "rows": [(name, _(label)) for name, label in DETAIL_ROWS], "title": map_title(data, lang),
         "geometry": geometry_url(state.level, data.at, state.detail, data_version),
-        "name": control_label(data.indicator["name_de"]),
+        "name": control_label(localised_name(data.indicator, lang)),
+        # thousands of areas (all Gemeinden of Germany) are drawn on one canvas: as SVG, 10,997 paths with their
+        # listeners took the browser over a second to build and lay out (bench/bench_pages.py)
+        "canvas": len(data.table) > CANVAS_FROM,
         "styles": {"value": AREA_STYLE, "missing": MISSING_STYLE, "highlight": HIGHLIGHT_STYLE,
                    "selected": SELECTED_STYLE},
         "absent": _("kein Wert: Gebiet hat zu diesem Zeitpunkt keine Daten"),

@@ -69,6 +69,9 @@ window.dmExplorer = (function () {
     var level = drawing.level;
     var rows = drawing.rows;
     var layer = L.geoJSON(collection, {
+      // thousands of areas on one canvas (web/explorer.py decides): the same tooltips and popups, drawn in one
+      // pass instead of one SVG path with listeners per area
+      renderer: drawing.canvas ? L.canvas({padding: 0.3}) : undefined,
       style: function (feature) { return styleOf(feature.id); },
       onEachFeature: function (feature, areaLayer) {
         layers[feature.id] = areaLayer;
