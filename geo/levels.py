@@ -27,6 +27,11 @@ class Level:
         """The level's areas in the language `lang` ("en": English, else German): "Planungsräume"."""
         return self.plural_en if lang == "en" else self.plural_de
 
+    def plural_in_sentence(self, lang: str) -> str:
+        """`plural` inside a sentence: "show the planning areas within" (English lower case; German nouns keep
+        their capital)."""
+        return self.plural_en.lower() if lang == "en" else self.plural_de
+
 
 def upsert_levels(conn: Connection, levels: list[Level]) -> None:
     """Create or update levels, parents first (ranks descending)."""

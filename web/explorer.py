@@ -328,7 +328,7 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
     child = next((lv for lv in list_levels(conn) if lv.parent_code == state.level), None)
     # drill-down: a click on an area offers the finer level, zoomed to the area (explorer.js)
     drawing["drill"] = ({"url": "/explorer?" + state.query(level=child.code, compare=None),
-                         "label": _("%(levels)s darin zeigen") % {"levels": child.plural(lang)}}
+                         "label": _("%(levels)s darin zeigen") % {"levels": child.plural_in_sentence(lang)}}
                         if child is not None else None)
     drawing["bounds"] = [[extent[1], extent[0]], [extent[3], extent[2]]] if extent else None
     other = "en" if lang == "de" else "de"  # the same view in the other language (the choice is then remembered)
@@ -436,8 +436,7 @@ def export_legend(data: ExplorerData, missing: int, outline_level: Level | None,
     if missing:
         legend.append((areas % {"label": _("kein Wert"), "count": missing}, MISSING_COLOUR, "fill"))
     if outline_level is not None:
-        levels = outline_level.plural(lang)
-        legend.append((_("Grenzen der %(levels)s") % {"levels": levels.lower() if lang == "en" else levels},
+        legend.append((_("Grenzen der %(levels)s") % {"levels": outline_level.plural_in_sentence(lang)},
                        "#222222", "line"))
     if attention:
         legend.append((_("%(index)s: Aufmerksamkeitsbedarf (%(count)s)") % {"index": data.index_name,
