@@ -257,6 +257,29 @@ def _scopes(conn: Connection, request: SegregationRequest, at: date, areas: pd.D
 
 
 # -- measures --------------------------------------------------------------------------------------
+def two_group_statistics(x: np.ndarray, t: np.ndarray) -> dict[str, float]:
+    """The segregation library's four two-group indices (`Dissim`, `Isolation`, `Interaction`, `Entropy`) of a
+    group (counts `x`) among the totals `t` of the areas, with the library's formulas and zero handling.
+    Written here, vectorised, because each of the library's index objects copies and checks its DataFrame
+    first: 5 ms per index, 2,080 indices for 20 periods of 542 areas and 12 boroughs, most of the request's
+    time; tests/test_segregation.py compares every value with the library's."""
+    x, t = np.asarray(x, dtype=float), np.asarray(t, dtype=float)
+    if np.any(t < x):
+        raise ValueError("Group of interest population must equal or lower than the total population of the units.")
+    total, group = t.sum(), x.sum()
+    share = group / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        local_share = np.where(t == 0, 0, x / t)
+        whole = share * np.log(1 / share) + (1 - share) * np.log(1 / (1 - share))
+        each = np.nan_to_num(local_share * np.log(1 / local_share) + (1 - local_share) * np.log(1 / (1 - local_share)))
+        return {
+            "Dissim": float((t * np.abs(local_share - share) / (2 * total * share * (1 - share))).sum()),
+            "Isolation": float(np.nansum((x / group) * (x / t))),
+            "Interaction": float(np.nansum((x / group) * ((t - x) / t))),
+            "Entropy": float(np.nansum(t * (whole - each) / (whole * total))),
+        }
+
+
 def _lib(name: str):
     import segregation.multigroup as multigroup  # imported on first use: pulls numba
     import segregation.singlegroup as singlegroup
@@ -316,12 +339,15 @@ def scope_measures(counts: pd.DataFrame, groups: Sequence[str], categories: Sequ
                 rows += [{"group": group, "measure": m, "value": None, "reason": "the group or the rest is empty"}
                          for m, _c, _t in TWO_GROUP]
                 continue
-            for name, cls, _text in TWO_GROUP:
-                rows.append({"group": group, "measure": name, "value": float(_lib(cls)(data, group, "total").statistic)})
+            aspatial = two_group_statistics(data[group].to_numpy(), data["total"].to_numpy())
+            rows += [{"group": group, "measure": name, "value": aspatial[cls]} for name, cls, _text in TWO_GROUP]
             if local is None:
                 continue
+            spatial = two_group_statistics(local[group].to_numpy(), local["total"].to_numpy())
             for name, cls, _text in TWO_GROUP_SPATIAL:
-                if cls == "SpatialDissim":
+                if cls in spatial:
+                    value = spatial[cls]
+                elif cls == "SpatialDissim":
                     if geometries is None or weights is None:
                         continue
                     import geopandas
@@ -331,7 +357,7 @@ def scope_measures(counts: pd.DataFrame, groups: Sequence[str], categories: Sequ
                     w = weights if list(weights.id_order) == list(data.index) else _subset(weights, data.index)
                     value = _lib(cls)(frame, group, "total", w=w).statistic
                 else:
-                    value = _lib(cls)(local, group, "total").statistic
+                    continue
                 rows.append({"group": group, "measure": name, "value": float(value)})
         if len(categories) > 2:
             label = "+".join(categories)
