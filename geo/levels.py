@@ -85,16 +85,22 @@ def finest_level(conn: Connection) -> str | None:
         LIMIT 1""")).scalar()
 
 
-def grouping_chain(conn: Connection, level: str) -> list[Level]:
-    """`level` and its ancestors up to the level just below the whole territory (Berlin: the Bezirk; a Land's
-    data: the Kreis or Regierungsbezirk), finest first: the level by which maps draw outlines and reports group
-    areas, found by following the hierarchy of `level`, not by picking any child of the top."""
-    levels = {lv.code: lv for lv in list_levels(conn)}
-    top = max(levels.values(), key=lambda lv: lv.rank)
+def ancestry(levels: dict[str, Level], level: str) -> list[Level]:
+    """`level` and its ancestors up to the root of its own hierarchy, finest first. Two hierarchies can share a
+    database (the Berlin and the Germany demo): the root is the one `level` leads to, not the highest level of
+    the database."""
     chain = [levels[level]]
-    while chain[-1].parent_code not in (None, top.code):
+    while chain[-1].parent_code in levels and all(lv.code != chain[-1].parent_code for lv in chain):
         chain.append(levels[chain[-1].parent_code])
     return chain
+
+
+def grouping_chain(conn: Connection, level: str) -> list[Level]:
+    """`level` and its ancestors up to the level just below its whole territory (Berlin: the Bezirk; a Land's
+    data: the Kreis or Regierungsbezirk), finest first: the level by which maps draw outlines and reports group
+    areas, found by following the hierarchy of `level` (`ancestry`), not by picking any child of the top."""
+    chain = ancestry({lv.code: lv for lv in list_levels(conn)}, level)
+    return chain[:-1] if len(chain) > 1 else chain
 
 
 def grouping_level(conn: Connection, level: str) -> Level | None:

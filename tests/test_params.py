@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from geo.levels import UnknownLevel, finest_level, require_level
+from geo.levels import UnknownLevel, ancestry, finest_level, grouping_level, list_levels, require_level
 from service.errors import DOMAIN_ERRORS, domain_problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +38,25 @@ def test_the_finest_level_follows_the_data(demo_engine):
         transaction.rollback()
     with demo_engine.connect() as conn:
         assert finest_level(conn) == "plr"
+
+
+def test_outlines_and_groups_follow_the_levels_own_hierarchy_when_a_second_one_shares_the_database(demo_engine):
+    """Two demos in one database (Berlin's levels, Germany's Staat and Land above them in rank): the finest level
+    still groups by the level below its own whole territory, not by a child of the database's highest level."""
+    with demo_engine.connect() as conn, conn.begin() as transaction:
+        finest = finest_level(conn)
+        before = grouping_level(conn, finest).code
+        root = ancestry({lv.code: lv for lv in list_levels(conn)}, finest)[-1].code
+        conn.execute(sa.text("""
+            INSERT INTO area_level (code, name_de, name_en, plural_de, plural_en, rank, parent_code) VALUES
+              ('zz_staat', 'Staat', 'Country', 'Staat', 'Country', (SELECT max(rank) + 20 FROM area_level), NULL),
+              ('zz_land', 'Land', 'State', 'Länder', 'States', (SELECT max(rank) + 10 FROM area_level), 'zz_staat')"""))
+        levels = {lv.code: lv for lv in list_levels(conn)}
+        assert grouping_level(conn, finest).code == before
+        assert ancestry(levels, finest)[-1].code == root
+        assert [lv.code for lv in ancestry(levels, "zz_land")] == ["zz_land", "zz_staat"]
+        assert grouping_level(conn, "zz_land") is None
+        transaction.rollback()
 
 
 def test_an_unknown_level_names_the_levels_that_exist(demo_engine, client):

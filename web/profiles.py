@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy.engine import Connection
 
 from geo.areas import find_areas, get_parent, list_children
-from geo.levels import Level, get_level, list_levels
+from geo.levels import Level, ancestry, get_level, list_levels
 from indicators.catalogue import list_indicators
 from indicators.composite import DYNAMICS_LABELS, NO_CLASS_LABEL, STATUS_LABELS
 from indicators.editions import edition_classes_for_area
@@ -242,12 +242,8 @@ def locator_map(conn: Connection, profile: dict, area: dict, storage_srid: int, 
     geometry = next((f["geometry"] for f in own if f["id"] == area["key"]), None)
     if geometry is None:
         return None
-    # the area's own hierarchy (two demos in one database: a Planungsraum lies in Berlin, not among the Länder)
-    chain = [area["level_code"]]
-    while levels[chain[-1]].parent_code in levels and levels[chain[-1]].parent_code not in chain:
-        chain.append(levels[chain[-1]].parent_code)
-    top = chain[-1]
-    background_level = chain[-2] if len(chain) > 2 else top  # the parts of the whole, unless the area is one
+    chain = [lv.code for lv in ancestry(levels, area["level_code"])]  # its own hierarchy, not the database's top
+    background_level = chain[-2] if len(chain) > 2 else chain[-1]  # the parts of the whole, unless the area is one
     background = drawn_features(conn, background_level, area["valid_from"], storage_srid, **LOCATOR_GEOMETRY,
                                 version=data_version)
     return data_uri(locator_svg([f["geometry"] for f in background], geometry), "image/svg+xml")
