@@ -60,6 +60,10 @@ class Classification:
     labels_en: tuple[str, ...]
     n_missing: int
 
+    def labels(self, lang: str) -> tuple[str, ...]:
+        """The legend texts in the notation of `lang` ("en": English, else German)."""
+        return self.labels_en if lang == "en" else self.labels_de
+
 
 def classify(values: pd.Series, scheme: Scheme, k: int = 5, decimals: int = 1) -> Classification:
     """Classify the non-missing values with one scheme.

@@ -3,8 +3,9 @@ charts, reports and downloads shown as text.
 
 German: 1.234,6 and 31.12.2020; English: 1,234.6 and 31 Dec 2020 (the day spelt out, so that neither a British
 nor an American reader misreads 03/04). Dates come from Babel's CLDR data; numbers are formatted here because
-the rule is fixed (grouping by three, a given number of decimals, never "-0,0") and Babel's pattern formatter is
-about ten times slower, which counts in legends and tables of 11,000 Gemeinden.
+the rule is fixed (grouping by three, a given number of decimals, never "-0,0", which Babel writes for -0.001)
+and Babel's pattern formatter took 18 µs per number against 1.4 µs here (timeit, 20,000 calls), which counts
+in legends and tables of 11,000 Gemeinden.
 """
 
 from __future__ import annotations

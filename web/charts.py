@@ -17,6 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from indicators.notation import format_day, format_number
+from web.i18n import translator
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -65,7 +66,7 @@ def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]],
         if xs:
             axes.plot(xs, ys, label=label, markersize=4, **style)
     if target is not None:
-        word = "Target" if lang == "en" else "Ziel"
+        word = translator(lang)("Ziel")  # the profile's word for it, from the catalogue (web/locale)
         axes.axhline(target[1], color="#009e73", linewidth=1, linestyle="-.", label=f"{word} {target[0]}")
     axes.set_ylabel(unit)
     axes.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: format_number(v, decimals, lang)))

@@ -484,7 +484,7 @@ def area_fills(data: ExplorerData) -> dict[str, str | None]:
 def legend_rows(data: ExplorerData, lang: str = "de") -> list[dict]:
     if data.classes is None:
         return []
-    labels = data.classes.labels_en if lang == "en" else data.classes.labels_de
+    labels = data.classes.labels(lang)
     return [{"label": labels[i], "colour": data.colours[i], "count": data.classes.counts[i]}
             for i in range(data.classes.k)]
 
@@ -503,6 +503,7 @@ def area_details(data: ExplorerData, lang: str = "de") -> dict[str, dict]:
     english = lang == "en"
     unit = data.indicator["unit"]
     k = data.classes.k if data.classes is not None else 0
+    labels = data.classes.labels(lang) if data.classes is not None else ()
     details = {}
     # each row as a plain dict: a pandas Series per row (iterrows) cost a second for the 10,997 Gemeinden
     for key, row in zip(data.table.index, data.table.to_dict("records")):
@@ -522,7 +523,6 @@ def area_details(data: ExplorerData, lang: str = "de") -> dict[str, dict]:
             props["rang"] = _("%(rank)s von %(n)s (1 = höchster Wert)") % {"rank": int(row["rank"]), "n": int(row["n"])}
         if not pd.isna(row["klass"]):
             c = int(row["klass"])
-            labels = data.classes.labels_en if english else data.classes.labels_de
             props["klasse"] = (_("%(rank)s von %(n)s") % {"rank": c + 1, "n": k}) + f": {labels[c]}"
         result = data.index_results.get(key)
         if result is not None:

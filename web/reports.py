@@ -393,7 +393,7 @@ def report_maps(conn: Connection, report: dict, storage_srid: int, data_version:
         colours = palette(catalogue[item["code"]]["direction"], classes.k)
         fills = [MISSING_COLOUR if key not in classes.yb.index or pd.isna(classes.yb.get(key))
                  else colours[int(classes.yb[key])] for key in keys]
-        legend = list(zip(classes.labels_en if lang == "en" else classes.labels_de, colours))
+        legend = list(zip(classes.labels(lang), colours))
         if classes.n_missing:
             legend.append((_("kein Wert"), MISSING_COLOUR))
         title = f"{item['code']} {localised_name(item, lang)}" + (" (" + _("Dichte") + ")" if density else "")

@@ -9,7 +9,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from indicators.notation import format_day, format_moment, number_or_dash
+from indicators.notation import DASH, format_day, format_moment, number_or_dash
 from web.i18n import translator
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -33,7 +33,7 @@ def number_filter(context, value: float | None, decimals: int = 1) -> str:
 def day_filter(context, value: date | str | None) -> str:
     """`{{ d|day }}`: 31.12.2020 / 31 Dec 2020; an ISO text is read as a date; "–" for none."""
     if value is None or value == "":
-        return "–"
+        return DASH
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     if isinstance(value, datetime):
@@ -44,7 +44,7 @@ def day_filter(context, value: date | str | None) -> str:
 @pass_context
 def moment_filter(context, value: datetime | None) -> str:
     """`{{ t|moment }}`: 31.12.2020 14:05 / 31 Dec 2020 14:05."""
-    return "–" if value is None else format_moment(value, _page_language(context))
+    return DASH if value is None else format_moment(value, _page_language(context))
 
 
 environment.filters.update(number=number_filter, day=day_filter, moment=moment_filter)
