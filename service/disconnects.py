@@ -28,6 +28,7 @@ from typing import Any
 
 import anyio
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from starlette.exceptions import HTTPException
 from sqlalchemy.engine import Connection, Engine
 from starlette.responses import StreamingResponse
@@ -42,10 +43,20 @@ _REQUEST_CONNECTIONS: ContextVar[set | None] = ContextVar("dm_request_connection
 _REQUEST_KEY = "dm_request_connections"
 
 
+# Connections the service sent a cancel request for. PostgreSQL may hold a cancel pending (a backend blocked
+# writing to its client defers it) and deliver it to the next statement on that connection, which in the pool
+# would be another request's: such a connection is not handed out again (ConnectionRegistry._checkout).
+_CANCELLED: weakref.WeakSet = weakref.WeakSet()
+_CANCELLED_LOCK = threading.Lock()
+
+
 def cancel_statement(raw: Any) -> None:
-    """Ask PostgreSQL to cancel what this psycopg connection is running (nothing happens if it is idle)."""
+    """Ask PostgreSQL to cancel what this psycopg connection is running (nothing happens if it is idle); the
+    connection is not used for another request afterwards."""
     if raw is None or raw.closed:
         return
+    with _CANCELLED_LOCK:
+        _CANCELLED.add(raw)
     try:
         raw.cancel_safe(timeout=CANCEL_TIMEOUT_S)
     except Exception as exc:  # the server may be gone already; nothing left to cancel then
@@ -67,7 +78,12 @@ class ConnectionRegistry:
         event.listen(engine, "checkout", self._checkout)
         event.listen(engine, "checkin", self._checkin)
 
-    def _checkout(self, _dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        with _CANCELLED_LOCK:
+            cancelled = dbapi_connection in _CANCELLED
+            _CANCELLED.discard(dbapi_connection)
+        if cancelled:  # the pool discards it and checks out (or opens) another one
+            raise DisconnectionError("a cancel request may still be pending on this connection")
         with self._lock:
             self._checked_out.add(record)
         request = _REQUEST_CONNECTIONS.get()

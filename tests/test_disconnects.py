@@ -117,6 +117,26 @@ def test_clients_that_stop_reading_are_abandoned_after_the_send_timeout(served):
             sock.close()
 
 
+def test_a_connection_the_service_cancelled_never_serves_another_request(served):
+    """PostgreSQL may keep a cancel pending (a backend blocked writing to its client defers it) and deliver it to
+    the next statement on that connection: in the pool, another request's (it answered 503 in a CI run while
+    stalled streams were abandoned). A connection the service cancelled is discarded at its next checkout."""
+    from contextlib import ExitStack
+
+    from service.disconnects import cancel_statement
+
+    engine = served["engine"]
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        cancelled_pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        cancel_statement(raw)
+    with ExitStack() as stack:  # every pooled connection at once: the cancelled one among them would be handed out
+        held = [stack.enter_context(engine.connect()) for _ in range(engine.pool.checkedin() + 1)]
+        pids = {conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() for conn in held}
+    assert cancelled_pid not in pids and raw.closed
+    answers_normally(served)
+
+
 def test_a_client_that_goes_away_while_its_statement_waits_cancels_the_statement(served):
     conninfo = served["pg"].url.set(drivername="postgresql", database=served["database"])
     with psycopg.connect(conninfo.render_as_string(hide_password=False)) as locker:
