@@ -128,27 +128,50 @@ class DataVersion:
 
 
 class VersionedCache:
-    """A dict that empties itself whenever data_version changes (or is unknown: then nothing is kept)."""
+    """A dict that empties itself whenever data_version changes (or is unknown: then nothing is kept).
+
+    Requests that miss the same key at once compute it once: the first computes, the others wait for its
+    answer (without holding a pooled connection: `compute` opens its own). Ten cold requests for one item page
+    each ran the same metadata queries and properties-cache write in parallel, waited on each other's locks
+    for 13 s and starved a pool of eight (503 after the pool timeout, tests/test_disconnects.py)."""
 
     def __init__(self, version: DataVersion):
         self.version = version
         self._seen: int | None = None
         self._items: dict[Any, Any] = {}
+        self._computing: dict[Any, threading.RLock] = {}  # per key being computed: who waits for it
         self._lock = threading.Lock()
 
-    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
-        current = self.version.value
+    def _kept(self, key: Any, current: int | None) -> tuple[bool, Any]:
         with self._lock:
             if current != self._seen:
                 self._items.clear()
                 self._seen = current
             if current is not None and key in self._items:
-                return self._items[key]
-        value = compute()
-        if current is not None:
-            with self._lock:
-                if self._seen == current:
-                    self._items[key] = value
+                return True, self._items[key]
+            return False, None
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        current = self.version.value
+        found, value = self._kept(key, current)
+        if found:
+            return value
+        if current is None:
+            return compute()
+        with self._lock:
+            flight = self._computing.setdefault((current, key), threading.RLock())
+        with flight:  # a failed computation lets the next waiter try (errors are not kept)
+            found, value = self._kept(key, current)
+            if found:
+                return value
+            try:
+                value = compute()
+                with self._lock:
+                    if self._seen == current:
+                        self._items[key] = value
+            finally:
+                with self._lock:
+                    self._computing.pop((current, key), None)
         return value
 
 

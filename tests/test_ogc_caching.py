@@ -4,6 +4,7 @@ import threading
 import time
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -128,3 +129,66 @@ def test_a_write_answers_only_once_the_service_knows_the_data_it_changed(fresh_e
             release.set()
             revoke.join(120)
         assert answers and answers[0].status_code == 204
+
+
+def test_requests_that_miss_the_same_metadata_at_once_compute_it_once(demo_engine):
+    """Ten cold requests for one page each ran the same metadata queries in parallel and starved the pool;
+    now the first computes and the others wait for its answer."""
+    import sys
+
+    from service.caching import DataVersion, VersionedCache
+
+    version = DataVersion(demo_engine, listen=False)
+    version.refresh()
+    assert version.value is not None
+    cache = VersionedCache(version)
+    calls, entered, release = [], threading.Event(), threading.Event()
+
+    def compute():
+        calls.append(threading.get_ident())
+        entered.set()
+        assert release.wait(60), "never released"
+        return {"periods": ["2020-12-31"]}
+
+    answers = []
+    first = threading.Thread(target=lambda: answers.append(cache.get(("periods", "x"), compute)))
+    first.start()
+    assert entered.wait(60)
+    others = [threading.Thread(target=lambda: answers.append(cache.get(("periods", "x"), compute)))
+              for _ in range(9)]
+    for thread in others:
+        thread.start()
+
+    def inside_get(thread: threading.Thread) -> bool:  # waiting for the answer, or computing it a second time
+        frame = sys._current_frames().get(thread.ident)
+        while frame is not None:
+            if frame.f_code.co_name == "get" and frame.f_globals.get("__name__") == "service.caching":
+                return True
+            frame = frame.f_back
+        return False
+
+    deadline = time.monotonic() + 60
+    while not all(inside_get(thread) for thread in others):
+        assert time.monotonic() < deadline, "the other requests never asked"
+        time.sleep(0.01)
+    release.set()
+    for thread in [first, *others]:
+        thread.join(60)
+    assert len(calls) == 1
+    assert len(answers) == 10 and all(answer == {"periods": ["2020-12-31"]} for answer in answers)
+
+
+def test_a_failed_computation_is_not_kept_and_the_next_request_computes_again(demo_engine):
+    from service.caching import DataVersion, VersionedCache
+
+    version = DataVersion(demo_engine, listen=False)
+    version.refresh()
+    cache = VersionedCache(version)
+
+    def fails():
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        cache.get("levels", fails)
+    assert cache.get("levels", lambda: ["bez", "plr"]) == ["bez", "plr"]
+    assert cache.get("levels", fails) == ["bez", "plr"]  # kept now
