@@ -97,3 +97,29 @@ def test_both_maps_draw_move_together_survive_a_reload_and_stack_on_a_phone(brow
     assert left["width"] > 300 and left["x"] + left["width"] <= 390
     phone.screenshot(path=str(artifacts / "compare_maps_phone.png"), full_page=True)
     phone.close()
+
+
+@pytest.mark.browser
+def test_on_the_same_boundaries_each_map_explains_its_own_indicator(browser, live_server):
+    """Both sides draw the same shapes (one download); each side's tooltip shows its own indicator's value."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    url = "/explorer/vergleich?indicator=S1&indicator_right=S3&level=plr&right=2020-12-31"
+    twin = page.request.get(live_server + url + "&f=json").json()
+    page.goto(live_server + url, wait_until="load")
+    shown = {}
+    for side in ("left", "right"):
+        page.wait_for_selector(f"#map-{side}[data-ready='542']", state="attached", timeout=20_000)
+    for side in ("left", "right"):
+        box = page.locator(f"#map-{side}").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        tooltip = page.locator(f"#map-{side} .leaflet-tooltip")
+        tooltip.wait_for(state="visible", timeout=10_000)
+        shown[side] = tooltip.inner_text()
+        page.mouse.move(box["x"] + 2, box["y"] + box["height"] - 2)  # away, so that the tooltip closes
+        tooltip.wait_for(state="detached", timeout=10_000)
+    key = next(line.split("\t")[-1].strip() for line in shown["left"].splitlines() if line.startswith("Schlüssel"))
+    assert key in shown["right"], "the same area under the centre of both maps"
+    values = {side: next(a for a in twin[side]["areas"] if a["key"] == key) for side in ("left", "right")}
+    assert values["left"]["value"] != values["right"]["value"]
+    assert shown["left"] != shown["right"], "each map explains its own indicator"
+    page.close()

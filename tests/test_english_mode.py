@@ -4,6 +4,7 @@ has its English; caching keeps them apart."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -184,7 +185,7 @@ def test_numbers_and_dates_follow_the_page_language(client):
 
     explorer = client.get("/explorer", params={"indicator": "S1", "lang": "en"}).text
     drawing = re.search(r'id="explorer-drawing">(.*?)</script>', explorer, re.S).group(1)
-    tooltips = " ".join(re.findall(r'"wert": "([^"]*)"', drawing))
+    tooltips = " ".join(json.loads(drawing)["columns"]["wert"])
     assert ENGLISH_DECIMAL.search(tooltips) and not GERMAN_DECIMAL.search(tooltips), tooltips[:200]
     legend = re.search(r'<section id="legend".*?</section>', explorer, re.S).group(0)
     assert ENGLISH_DECIMAL.search(legend) and not GERMAN_DECIMAL.search(legend), legend

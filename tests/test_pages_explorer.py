@@ -71,9 +71,42 @@ def test_the_page_carries_values_and_colours_and_loads_the_shapes_separately(cli
     features = shapes.json()["features"]
     assert len(features) == 542 and set(features[0]["properties"]) == {"name"}, "shapes and names, no values"
     drawing = json.loads(re.search(r'id="explorer-drawing">(.*?)</script>', page.text, re.S).group(1))
-    assert {f["id"] for f in features} >= set(drawing["areas"])
+    assert {f["id"] for f in features} >= set(drawing["columns"]["keys"])
     other = client.get("/explorer", params={"indicator": "S3"})
     assert geometry_urls(other.text)[0] == areas_url, "every indicator of a level shares one geometry URL"
+
+
+def test_the_drawing_carries_each_areas_class_rank_and_texts_once_in_key_order(client):
+    """The drawing's columns (web.explorer.area_columns) say per area what the data twin says: class, rank,
+    the value as shown, the reason of a missing one; the wording shared by all areas comes once."""
+    params = {"indicator": "S1", "period": "2020-12-31", "compare": "2018-12-31"}
+    twin = {a["key"]: a for a in client.get("/explorer", params={**params, "f": "json"}).json()["areas"]}
+    page = client.get("/explorer", params=params).text
+    drawing = json.loads(re.search(r'id="explorer-drawing">(.*?)</script>', page, re.S).group(1))
+    columns = drawing["columns"]
+    assert sorted(columns["keys"]) == sorted(twin) and len(columns["keys"]) == 542
+    assert {len(column) for column in columns.values()} == {542}
+    for i, key in enumerate(columns["keys"]):
+        area = twin[key]
+        assert columns["class"][i] == area["class"] and columns["rank"][i] == area["rank"], key
+        if area["value"] is None:
+            assert columns["wert"][i].startswith("kein Wert") and area["reason"] in columns["wert"][i], key
+        else:
+            assert "→" in columns["wert"][i] and columns["wert"][i].startswith("+" if area["value"] > 0 else ""), key
+    assert len(drawing["colours"]) == len(drawing["texts"]["classes"]) == 5
+    assert drawing["texts"]["rank"] == "{rank} von %d (1 = höchster Wert)" % sum(a["rank"] is not None
+                                                                               for a in twin.values())
+    assert page.count("(1 = h") == 1, "the rank wording once, not once per area"
+
+
+def test_a_level_of_thousands_of_areas_gets_no_list_of_every_name_in_its_search_box(client, monkeypatch):
+    import web.explorer
+
+    assert '<datalist id="area-names"><option' in client.get("/explorer", params={"indicator": "S1"}).text
+    monkeypatch.setattr(web.explorer, "NAME_SUGGESTIONS_UP_TO", 541)  # the 542 Planungsräume count as many
+    # a state no other test asks for (the service keeps whole answers per URL and data version)
+    page = client.get("/explorer", params={"indicator": "S3", "scheme": "equal_interval", "k": 8}).text
+    assert '<datalist id="area-names"></datalist>' in page and 'id="search-input"' in page
 
 
 def test_simplified_map_geometry_is_much_lighter_than_the_stored_geometry(client):

@@ -24,6 +24,7 @@ from indicators.catalogue import get_indicator, indicators_with_values, list_ind
 from indicators.classify import SCHEMES, Classification, classify, schemes_for
 from indicators.notation import format_day
 from indicators.values import boundary_date_for, indicator_values
+from indicators.version_memo import per_data_version
 from web import indices
 from web.maps import (
     GEOMETRY_DETAILS,
@@ -50,7 +51,7 @@ SCHEME_LABELS = {  # the German names are msgids (web/locale): the explorer show
 }
 MAX_ZOOM = 16
 PER_KM2 = N_("je km²")  # a count mapped as a density (web.values.decimals_for knows both languages' suffix)
-# Tooltip and popup of an area: (property set by area_details, German label; English from web/locale)
+# Tooltip and popup of an area: (property set by dmMaps.areas from area_columns, German label; English from web/locale)
 DETAIL_ROWS = [("name", N_("Name")), ("key", N_("Schlüssel")), ("wert", N_("Wert")), ("anzahl", N_("Anzahl")),
                ("rang", N_("Rang")), ("klasse", N_("Klasse")), ("index", N_("Index"))]
 
@@ -280,7 +281,8 @@ def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool, la
             for text, now, f, r in zip(table["missing_text"], table["base_value"], before["flag"],
                                        before["flag_reason"])]
     if indicator["kind"] == "count":  # counts as densities: a large area would otherwise look like a high value
-        sizes = pd.Series(area_sizes(conn, state.level, at), dtype=float).reindex(table.index)
+        sizes = pd.Series(per_data_version(conn, ("area sizes", state.level, at),
+                                           lambda: area_sizes(conn, state.level, at)), dtype=float).reindex(table.index)
         table["count"] = table["value"]
         table["value"] = (table["value"].astype(float) / sizes).round(1)
         indicator = {**indicator, "unit": density_unit(indicator["unit"], lang), "density_of": indicator["unit"]}
@@ -340,7 +342,8 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
         indicators=_mappable(conn, state, unsuppressed), levels=list_levels(conn),
         periods=list_periods(conn, state.level, state.indicator, unsuppressed),
         available_indices=indices.available(conn), legend=legend_rows(data, lang), missing_colour=MISSING_COLOUR,
-        outline_level=outline_level, drawing=script_json(drawing))
+        outline_level=outline_level, drawing=script_json(drawing),
+        suggested_names=data.table["name"].items() if len(data.table) <= NAME_SUGGESTIONS_UP_TO else ())
     root = fmap.get_root()
     root.header.add_child(RawHtml('<link rel="stylesheet" href="/static/explorer.css">'))
     root.html.add_child(RawHtml(panel))
@@ -360,6 +363,9 @@ def geometry_url(level: str, at: date, detail: str, data_version: int | None) ->
 
 
 CANVAS_FROM = 3000  # areas of a level from which the explorer draws on a canvas instead of in SVG
+# areas of a level up to which the search box suggests every area's name as the user types (a datalist); above,
+# the search's hit list (/api/search) is the way: the 10,997 Gemeinden's names were 430 KB of every page
+NAME_SUGGESTIONS_UP_TO = 3000
 
 
 def explorer_drawing(conn: Connection, data: ExplorerData, outline_level: Level | None,
@@ -376,7 +382,6 @@ def explorer_drawing(conn: Connection, data: ExplorerData, outline_level: Level 
                    "name": control_label(outline_level.plural(lang)),
                    "style": OUTLINE_STYLE}
     attention = sorted(a["key"] for a in data.attention)
-    fill = area_fills(data)
     return {
         "level": state.level, "rows": [(name, _(label)) for name, label in DETAIL_ROWS], "title": map_title(data, lang),
         "geometry": geometry_url(state.level, data.at, state.detail, data_version),
@@ -387,8 +392,7 @@ def explorer_drawing(conn: Connection, data: ExplorerData, outline_level: Level 
         "styles": {"value": AREA_STYLE, "missing": MISSING_STYLE, "highlight": HIGHLIGHT_STYLE,
                    "selected": SELECTED_STYLE},
         "absent": _("kein Wert: Gebiet hat zu diesem Zeitpunkt keine Daten"),
-        "areas": {key: {"fill": fill.get(key), "details": details}
-                  for key, details in area_details(data, lang).items()},
+        "colours": list(data.colours), **area_columns(data, lang),
         "outline": outline,
         "attention": {"name": control_label(_("Gebiete mit Aufmerksamkeitsbedarf")), "keys": attention,
                       "style": ATTENTION_STYLE} if attention else None,
@@ -497,37 +501,48 @@ OUTLINE_STYLE = {"fill": False, "color": "#222222", "weight": 1.6, "opacity": 0.
 ATTENTION_STYLE = {"fill": False, "color": "#000000", "weight": 3.2, "dashArray": "6 3", "interactive": False}
 
 
-def area_details(data: ExplorerData, lang: str = "de") -> dict[str, dict]:
-    """Short texts per area for tooltip and popup (rendered as text, never as HTML), in `lang`."""
+def area_columns(data: ExplorerData, lang: str = "de") -> dict:
+    """Tooltip and popup texts of every area in `lang` (rendered as text, never as HTML), as columns in one key
+    order, read per key by dmMaps.areas (web/static/maps.js): `class` (index into `colours`, null without a
+    value), `wert`, `rank` and, where the state has them, `anzahl` and `index`; what is the same for every area
+    (the rank and class wording) once in `texts`. A dict of texts per area repeated the wording 10,997 times for
+    the Gemeinden: 3.5 MB per state, which every control change fetched and parsed (bench/bench_pages.py)."""
     _ = translator(lang)
     english = lang == "en"
     unit = data.indicator["unit"]
-    k = data.classes.k if data.classes is not None else 0
+    table = data.table
     labels = data.classes.labels(lang) if data.classes is not None else ()
-    details = {}
-    # each row as a plain dict: a pandas Series per row (iterrows) cost a second for the 10,997 Gemeinden
-    for key, row in zip(data.table.index, data.table.to_dict("records")):
-        props = {"key": key, "name": row["name"]}
-        if pd.isna(row["value"]):
-            props["wert"] = _("kein Wert") + ": " + row["missing_text"]
-        elif data.state.compare:
-            sign = "+" if row["value"] > 0 else ""
-            props["wert"] = (f"{sign}{value_text(float(row['value']), change_unit(unit, lang), lang)} "
-                             f"({value_text(float(row['compare_value']), unit, lang)} → "
-                             f"{value_text(float(row['base_value']), unit, lang)})")
-        else:
-            props["wert"] = value_text(float(row["value"]), unit, lang)
-        if "count" in row and not pd.isna(row["count"]):
-            props["anzahl"] = value_text(float(row["count"]), data.indicator["density_of"], lang)
-        if not pd.isna(row["rank"]):
-            props["rang"] = _("%(rank)s von %(n)s (1 = höchster Wert)") % {"rank": int(row["rank"]), "n": int(row["n"])}
-        if not pd.isna(row["klass"]):
-            c = int(row["klass"])
-            props["klasse"] = (_("%(rank)s von %(n)s") % {"rank": c + 1, "n": k}) + f": {labels[c]}"
-        result = data.index_results.get(key)
-        if result is not None:
+    k = len(labels)
+    columns: dict = {"keys": list(table.index), "class": _ints(table["klass"]), "rank": _ints(table["rank"])}
+    # each row as plain values: a pandas Series per row (iterrows) cost a second for the 10,997 Gemeinden
+    if data.state.compare:
+        change = change_unit(unit, lang)
+        columns["wert"] = [
+            _("kein Wert") + ": " + missing if pd.isna(value) else
+            (f"{'+' if value > 0 else ''}{value_text(float(value), change, lang)} "
+             f"({value_text(float(before), unit, lang)} → {value_text(float(now), unit, lang)})")
+            for value, before, now, missing in zip(table["value"], table["compare_value"], table["base_value"],
+                                                   table["missing_text"])]
+    else:
+        columns["wert"] = [_("kein Wert") + ": " + missing if pd.isna(value) else value_text(float(value), unit, lang)
+                           for value, missing in zip(table["value"], table["missing_text"])]
+    if "count" in table.columns:
+        columns["anzahl"] = [None if pd.isna(count) else value_text(float(count), data.indicator["density_of"], lang)
+                             for count in table["count"]]
+    if data.index_results:
+        def index_text(result: dict | None) -> str | None:
+            if result is None:
+                return None
             label = ((result.get("class_label_en") if english else None) or result["class_label_de"]
                      or _("ohne Zuordnung") + f" ({result['reason']})")
-            props["index"] = label + (" – " + _("Aufmerksamkeitsbedarf") if result["attention"] else "")
-        details[key] = props
-    return details
+            return label + (" – " + _("Aufmerksamkeitsbedarf") if result["attention"] else "")
+
+        columns["index"] = [index_text(data.index_results.get(key)) for key in table.index]
+    n = int(table["n"].iloc[0]) if len(table) else 0
+    texts = {"rank": _("%(rank)s von %(n)s (1 = höchster Wert)") % {"rank": "{rank}", "n": n},
+             "classes": [(_("%(rank)s von %(n)s") % {"rank": c + 1, "n": k}) + f": {labels[c]}" for c in range(k)]}
+    return {"columns": columns, "texts": texts}
+
+
+def _ints(column: pd.Series) -> list[int | None]:
+    return [None if pd.isna(value) else int(value) for value in column]

@@ -17,12 +17,12 @@
     return typeof texts[name] === "string" && texts[name] ? texts[name] : GERMAN[name];
   }
 
-  function styleOf(drawing, key) {
-    var area = drawing.areas[key];
+  function styleOf(drawing, values, key) {
+    var fill = values.fill(key);
     var style = {};
-    var base = area && area.fill ? drawing.styles.value : drawing.styles.missing;
+    var base = fill ? drawing.styles.value : drawing.styles.missing;
     Object.keys(base).forEach(function (name) { style[name] = base[name]; });
-    if (area && area.fill) { style.fillColor = area.fill; }
+    if (fill) { style.fillColor = fill; }
     return style;
   }
 
@@ -37,6 +37,7 @@
 
   function draw(name, bounds) {
     var drawing = JSON.parse(document.getElementById("drawing-" + name).textContent);
+    var values = dmMaps.areas(drawing);
     var element = document.getElementById("map-" + name);
     var map = L.map(element, {zoomSnap: 0.25, maxZoom: 16, preferCanvas: false});
     if (bounds) { map.fitBounds(bounds, {animate: false}); } else { map.setView([51.16, 10.45], 6); }
@@ -50,15 +51,19 @@
     map.on("moveend", mark);
     mark();
     var areas = dmMaps.geometry(drawing.geometry).then(function (collection) {
-      L.geoJSON(collection, {
-        style: function (feature) { return styleOf(drawing, feature.id); },
+      // each side its own features (both sides may share one collection of shapes): the other side's texts
+      // must not end up in this side's tooltips
+      var own = collection.features.map(function (feature) {
+        return {type: "Feature", id: feature.id, geometry: feature.geometry, properties: feature.properties};
+      });
+      L.geoJSON({type: "FeatureCollection", features: own}, {
+        style: function (feature) { return styleOf(drawing, values, feature.id); },
         onEachFeature: function (feature, layer) {
-          var area = drawing.areas[feature.id];
-          feature.properties = area ? area.details : {key: feature.id, name: feature.properties.name, wert: drawing.absent};
+          feature.properties = values.details(feature.id, feature.properties.name);
           dmMaps.bindDetails(feature, layer, drawing.rows, {popup: drawing.rows, profileLevel: drawing.level,
                                                              profileText: say("openProfile")});
           layer.on("mouseover", function () { layer.setStyle(drawing.styles.highlight); });
-          layer.on("mouseout", function () { layer.setStyle(styleOf(drawing, feature.id)); });
+          layer.on("mouseout", function () { layer.setStyle(styleOf(drawing, values, feature.id)); });
         }
       }).addTo(map);
     });
@@ -66,7 +71,7 @@
       L.geoJSON(collection, {style: drawing.outline.style, interactive: false}).addTo(map);
     }) : Promise.resolve();
     Promise.all([areas, outline]).then(function () {
-      element.setAttribute("data-ready", String(Object.keys(drawing.areas).length));
+      element.setAttribute("data-ready", String(values.keys.length));
     }, function () {
       element.setAttribute("data-ready", "error");
       element.textContent = say("loadFailed");

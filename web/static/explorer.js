@@ -13,6 +13,7 @@ window.dmExplorer = (function () {
   var layers = {};          // area key -> Leaflet layer of the drawn level
   var shown = {areas: null, areasUrl: null, outline: null, outlineUrl: null, attention: null};
   var drawing = null;       // the #explorer-drawing of the state on screen
+  var areas = null;         // its areas, read per key (dmMaps.areas)
   var sequence = 0;         // the latest navigation; older answers are dropped
   var selected = null;      // the area found by the search (outlined)
   var pending = null;       // a hit on another level, selected once that level is drawn
@@ -36,7 +37,8 @@ window.dmExplorer = (function () {
   }
 
   function readDrawing() {
-    return JSON.parse(document.getElementById("explorer-drawing").textContent);
+    drawing = JSON.parse(document.getElementById("explorer-drawing").textContent);
+    areas = dmMaps.areas(drawing);
   }
 
   function copy(style) {
@@ -46,20 +48,22 @@ window.dmExplorer = (function () {
   }
 
   function styleOf(key) {
-    var area = drawing.areas[key];
-    var style = copy(area && area.fill ? drawing.styles.value : drawing.styles.missing);
-    if (area && area.fill) { style.fillColor = area.fill; }
+    var fill = areas.fill(key);
+    var style = copy(fill ? drawing.styles.value : drawing.styles.missing);
+    if (fill) { style.fillColor = fill; }
     if (key === selected) {
       Object.keys(drawing.styles.selected).forEach(function (name) { style[name] = drawing.styles.selected[name]; });
     }
     return style;
   }
 
-  // the tooltip and popup rows of an area (dmMaps reads feature.properties when they open)
-  function details(feature) {
-    if (feature.shapeName === undefined) { feature.shapeName = feature.properties.name; }
-    var area = drawing.areas[feature.id];
-    return area ? area.details : {key: feature.id, name: feature.shapeName, wert: drawing.absent};
+  // the tooltip and popup rows of an area, of the state on screen: dmMaps reads feature.properties when they
+  // open, so they are made then (not for all areas at each change)
+  function showDetails(feature) {
+    var name = feature.properties.name;
+    Object.defineProperty(feature, "properties", {
+      get: function () { return areas.details(feature.id, name); }, configurable: true
+    });
   }
 
   function drawAreas(collection) {
@@ -75,7 +79,7 @@ window.dmExplorer = (function () {
       style: function (feature) { return styleOf(feature.id); },
       onEachFeature: function (feature, areaLayer) {
         layers[feature.id] = areaLayer;
-        feature.properties = details(feature);
+        showDetails(feature);
         dmMaps.bindDetails(feature, areaLayer, rows, {popup: rows, profileLevel: level, more: drillLinks,
                                                       profileText: say("openProfile")});
         areaLayer.on("mouseover", function () { areaLayer.setStyle(drawing.styles.highlight); });
@@ -103,11 +107,7 @@ window.dmExplorer = (function () {
   }
 
   function recolour() {
-    Object.keys(layers).forEach(function (key) {
-      var areaLayer = layers[key];
-      areaLayer.feature.properties = details(areaLayer.feature);
-      areaLayer.setStyle(styleOf(key));
-    });
+    Object.keys(layers).forEach(function (key) { layers[key].setStyle(styleOf(key)); });
     control.removeLayer(shown.areas);
     control.addOverlay(shown.areas, drawing.name);
   }
@@ -195,7 +195,7 @@ window.dmExplorer = (function () {
       document.title = next.title;
       if (push) { history.pushState({explorer: true}, "", url); }
       shownPage = location.pathname + location.search;
-      drawing = readDrawing();
+      readDrawing();
       bindPanel();
       return draw(mine);
     }).then(function () {
@@ -274,24 +274,33 @@ window.dmExplorer = (function () {
   function fillTable() {
     var body = document.querySelector("#area-table tbody");
     if (!body || body.childElementCount) { return; }
-    var rows = Object.keys(drawing.areas).map(function (key) { return drawing.areas[key].details; });
-    var rank = function (details) { return details.rang ? parseInt(details.rang, 10) : Infinity; };
-    rows.sort(function (a, b) { return rank(a) - rank(b) || String(a.name).localeCompare(String(b.name), "de"); });
-    rows.forEach(function (details) {
-      var tr = document.createElement("tr");
-      var name = document.createElement("td");
-      var link = document.createElement("a");
-      link.href = "/areas/" + encodeURIComponent(drawing.level) + "/" + encodeURIComponent(details.key);
-      link.textContent = details.name;
-      name.appendChild(link);
-      tr.appendChild(name);
-      [details.key, details.wert, details.rang ? String(rank(details)) : "–", details.klasse || "–"].forEach(function (text) {
-        var td = document.createElement("td");
-        td.textContent = text;
-        tr.appendChild(td);
-      });
-      body.appendChild(tr);
+    var shownAreas = areas;
+    // the names come with the shapes (already loaded for the map)
+    geometry(drawing.geometry).then(function (collection) {
+      if (shownAreas !== areas || body.childElementCount) { return; }
+      var names = {};
+      collection.features.forEach(function (feature) { names[feature.id] = feature.properties.name; });
+      var rank = function (key) { var r = areas.rank(key); return r === null ? Infinity : r; };
+      var keys = areas.keys.slice();
+      keys.sort(function (a, b) { return rank(a) - rank(b) || String(names[a]).localeCompare(String(names[b]), "de"); });
+      keys.forEach(function (key) { addRow(body, areas.details(key, names[key] || key), areas.rank(key)); });
     });
+  }
+
+  function addRow(body, details, rank) {
+    var tr = document.createElement("tr");
+    var name = document.createElement("td");
+    var link = document.createElement("a");
+    link.href = "/areas/" + encodeURIComponent(drawing.level) + "/" + encodeURIComponent(details.key);
+    link.textContent = details.name;
+    name.appendChild(link);
+    tr.appendChild(name);
+    [details.key, details.wert, rank === null ? "–" : String(rank), details.klasse || "–"].forEach(function (text) {
+      var td = document.createElement("td");
+      td.textContent = text;
+      tr.appendChild(td);
+    });
+    body.appendChild(tr);
   }
 
   function bindPanel() {
@@ -358,7 +367,7 @@ window.dmExplorer = (function () {
     control = layerControl;
     map.invalidateSize();
     var extent = extentFromAddress();
-    drawing = readDrawing();
+    readDrawing();
     if (extent) {
       map.setView(extent.centre, extent.zoom, {animate: false});
     } else if (drawing.bounds) {

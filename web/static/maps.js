@@ -68,7 +68,40 @@ window.dmMaps = (function () {
     return shapes[url];
   }
 
-  return {bindDetails: bindDetails, geometry: geometry};
+  // The areas of a map page's drawing (web/explorer.py area_columns): columns in one key order, read per key.
+  // details(key, name) gives the rows of an area's tooltip and popup (made once per area, when first asked).
+  function areas(drawing) {
+    var columns = drawing.columns;
+    var texts = drawing.texts;
+    var row = {};
+    columns.keys.forEach(function (key, i) { row[key] = i; });
+    var made = {};
+    function klass(key) {
+      var i = row[key];
+      return i === undefined ? null : columns["class"][i];
+    }
+    return {
+      keys: columns.keys,
+      has: function (key) { return row[key] !== undefined; },
+      rank: function (key) { var i = row[key]; return i === undefined ? null : columns.rank[i]; },
+      fill: function (key) { var c = klass(key); return c === null ? null : drawing.colours[c]; },
+      details: function (key, name) {
+        var i = row[key];
+        if (i === undefined) { return {key: key, name: name, wert: drawing.absent}; }
+        if (!made[key]) {
+          var out = {key: key, name: name, wert: columns.wert[i]};
+          if (columns.anzahl && columns.anzahl[i] !== null) { out.anzahl = columns.anzahl[i]; }
+          if (columns.rank[i] !== null) { out.rang = texts.rank.replace("{rank}", String(columns.rank[i])); }
+          if (columns["class"][i] !== null) { out.klasse = texts.classes[columns["class"][i]]; }
+          if (columns.index && columns.index[i] !== null) { out.index = columns.index[i]; }
+          made[key] = out;
+        }
+        return made[key];
+      }
+    };
+  }
+
+  return {bindDetails: bindDetails, geometry: geometry, areas: areas};
 })();
 
 // On a phone the legend starts folded to its title (a tap opens it), so that the map stays visible.
