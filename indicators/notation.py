@@ -25,7 +25,10 @@ def format_number(value: float, decimals: int, language: Language = "de") -> str
     english = f"{rounded:,.{decimals}f}"
     if language == "en":
         return english
-    return english.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return english.translate(_GERMAN_SEPARATORS)
+
+
+_GERMAN_SEPARATORS = str.maketrans(",.", ".,")
 
 
 def format_range(lower: float, upper: float, decimals: int, language: Language = "de") -> str:

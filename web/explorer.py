@@ -319,7 +319,7 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
     _ = translator(lang)
     data = explorer_data(conn, state, unsuppressed, lang)
     outline_level = grouping_level(conn, state.level)
-    extent = level_extent(conn, state.level, data.at)
+    extent = per_data_version(conn, ("extent", state.level, data.at), lambda: level_extent(conn, state.level, data.at))
     # explorer.js sets the view: the extent of the address (#map=...) or else these bounds. A fit by Folium
     # starts a zoom animation, and Leaflet drops any other view asked for while one runs.
     fmap = base_map(extent, tile_url, title=f"{_('Kartenexplorer')}: {map_title(data, lang)} – district-monitor",
@@ -506,7 +506,7 @@ def area_columns(data: ExplorerData, lang: str = "de") -> dict:
     order, read per key by dmMaps.areas (web/static/maps.js): `class` (index into `colours`, null without a
     value), `wert`, `rank` and, where the state has them, `anzahl` and `index`; what is the same for every area
     (the rank and class wording) once in `texts`. A dict of texts per area repeated the wording 10,997 times for
-    the Gemeinden: 3.5 MB per state, which every control change fetched and parsed (bench/bench_pages.py)."""
+    the Gemeinden: 2.69 MB per page, which every control change fetched and parsed (bench/bench_pages.py)."""
     _ = translator(lang)
     english = lang == "en"
     unit = data.indicator["unit"]
@@ -514,21 +514,24 @@ def area_columns(data: ExplorerData, lang: str = "de") -> dict:
     labels = data.classes.labels(lang) if data.classes is not None else ()
     k = len(labels)
     columns: dict = {"keys": list(table.index), "class": _ints(table["klass"]), "rank": _ints(table["rank"])}
-    # each row as plain values: a pandas Series per row (iterrows) cost a second for the 10,997 Gemeinden
+    # plain floats (NaN: no value) per column: a pandas Series per row (iterrows) cost a second for the 10,997
+    # Gemeinden, pd.isna per value still 40 ms
+    absent = _("kein Wert") + ": "
+    values = _floats(table["value"])
     if data.state.compare:
         change = change_unit(unit, lang)
         columns["wert"] = [
-            _("kein Wert") + ": " + missing if pd.isna(value) else
-            (f"{'+' if value > 0 else ''}{value_text(float(value), change, lang)} "
-             f"({value_text(float(before), unit, lang)} → {value_text(float(now), unit, lang)})")
-            for value, before, now, missing in zip(table["value"], table["compare_value"], table["base_value"],
-                                                   table["missing_text"])]
+            absent + missing if value != value else
+            (f"{'+' if value > 0 else ''}{value_text(value, change, lang)} "
+             f"({value_text(before, unit, lang)} → {value_text(now, unit, lang)})")
+            for value, before, now, missing in zip(values, _floats(table["compare_value"]),
+                                                   _floats(table["base_value"]), table["missing_text"])]
     else:
-        columns["wert"] = [_("kein Wert") + ": " + missing if pd.isna(value) else value_text(float(value), unit, lang)
-                           for value, missing in zip(table["value"], table["missing_text"])]
+        columns["wert"] = [absent + missing if value != value else value_text(value, unit, lang)
+                           for value, missing in zip(values, table["missing_text"])]
     if "count" in table.columns:
-        columns["anzahl"] = [None if pd.isna(count) else value_text(float(count), data.indicator["density_of"], lang)
-                             for count in table["count"]]
+        columns["anzahl"] = [None if count != count else value_text(count, data.indicator["density_of"], lang)
+                             for count in _floats(table["count"])]
     if data.index_results:
         def index_text(result: dict | None) -> str | None:
             if result is None:
@@ -544,5 +547,10 @@ def area_columns(data: ExplorerData, lang: str = "de") -> dict:
     return {"columns": columns, "texts": texts}
 
 
+def _floats(column: pd.Series) -> list[float]:
+    """The column as Python floats, NaN where it has no value (NaN != NaN tests for it)."""
+    return column.to_numpy(dtype=float, na_value=float("nan")).tolist()
+
+
 def _ints(column: pd.Series) -> list[int | None]:
-    return [None if pd.isna(value) else int(value) for value in column]
+    return [None if value != value else int(value) for value in _floats(column)]
