@@ -102,9 +102,29 @@ def test_the_service_compiles_the_cluster_analysis_at_start_so_the_first_hot_spo
     from tests.conftest import make_settings
 
     warm_up()
-    assert esda.crand.compute_chunk.signatures and esda.crand._prepare_univariate.signatures
+    assert esda.crand.compute_chunk.signatures and esda.moran._moran_local_crand.signatures
     started = threading.Event()
     monkeypatch.setattr("indicators.hotspots.warm_up", started.set)
     monkeypatch.setattr(service.app, "_warm_up_started", threading.Event())
     with TestClient(create_app(make_settings(warm_up_analyses=True), engine=demo_engine)):
         assert started.wait(60), "the app did not start the warm-up"
+
+
+def test_the_compiled_kernels_are_kept_on_disk_for_the_next_process():
+    """numba writes esda's kernels to its cache (beside the library or in NUMBA_CACHE_DIR) once they are compiled,
+    so that a restarted service or the next worker loads them instead of compiling again."""
+    import os
+
+    import esda.crand
+    import esda.moran
+
+    from indicators.hotspots import warm_up
+
+    warm_up()
+    for kernel in (esda.moran._moran_local_crand, esda.crand.vec_permutations):
+        assert type(kernel._cache).__name__ == "FunctionCache", kernel.__name__
+        index = kernel._cache._cache_file._index_path
+        assert os.path.exists(index), f"{kernel.__name__}: no cache index at {index}"
+        assert kernel.signatures and (kernel.stats.cache_hits or kernel.stats.cache_misses), "compiled or loaded"
+    # the kernel that takes the statistic as an argument would add a copy per process: not kept
+    assert type(esda.crand.compute_chunk._cache).__name__ == "NullCache"
