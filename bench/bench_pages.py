@@ -7,8 +7,8 @@
    the map is recoloured; the simplified shapes against the stored geometry (`detail=full`).
    Targets: under 1.5 MB compressed, under 2 s until drawn; a change of indicator under 1 s.
 2. The speed targets of issue 18 in headless Chromium, for the 542 Planungsräume and for the 10,997 Gemeinden of
-   the Germany demo (level `gemeinde`, population per Gemeinde from the Regionalstatistik, see
-   `load_gemeinde_population`): first map drawn (median of 5 cold visits, a new browser context each) under
+   the Germany demo (level `gemeinde`, population per Gemeinde from the Regionalstatistik, which the demo reads
+   from the unchanged GENESIS export): first map drawn (median of 5 cold visits, a new browser context each) under
    1.5 s / 2.5 s; a control change (indicator or period, then class scheme, alternating) until the map is
    recoloured under 300 ms median and 600 ms p95 (12 changes); an area profile (`/areas/{level}/{key}`) loaded
    under 1 s (median of 5 areas, each asked once). Times in the page's clock (see SPY). With where the time went: page and shapes received (performance entries), and per
@@ -22,7 +22,6 @@ population values; otherwise a throwaway cluster with the Berlin and Germany dem
 
 from __future__ import annotations
 
-import csv
 import gzip
 import os
 import re
@@ -43,10 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from service.app import create_app
 from service.db import create_engine, upgrade
-from service.demo import DEMO, DEMO_ROOT, demo_manifest, load_demo
+from service.demo import demo_manifest, load_demo
 from service.embedded import EmbeddedCluster
 from service.settings import Settings
-from service.setup import load_manifest
 
 SETTINGS = Settings(_env_file=None, load_demo=False, map_tiles="", statement_timeout_ms=600_000)
 RUNS = 5
@@ -54,16 +52,14 @@ CHANGES = 12  # control changes per level (median and p95)
 PERIOD = "2020-12-31"
 EXPLORER = f"/explorer?indicator=S1&level=plr&period={PERIOD}"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-# The finest level of the Germany demo (data/demo/germany/manifest.yaml): the 10,997 Gemeinden of VG5000 2021. The
-# demo's own values are per Kreis (INKAR); the Gemeinden get the population of the Regionalstatistik (31.12.2008
-# to 2015, indicators EW and EW_W of the Berlin catalogue), read from the GENESIS export the demo ships.
-GEMEINDE, GEMEINDE_AREAS, GEMEINDE_BOUNDARIES = "gemeinde", 10_997, "2021-01-01"
-GEMEINDE_POPULATION = DEMO_ROOT / "germany" / "regionalstatistik" / "12411-01-01-5_00.csv"
-GEMEINDE_EXPLORER = f"/explorer?indicator=EW&level={GEMEINDE}&period=2015-12-31"
+# The finest level of the Germany demo (data/demo/germany/manifest.yaml): the 10,997 Gemeinden of VG5000 2021, with
+# the population of the Regionalstatistik (BEV, BEV_W, 31.12.2008-2015; layout genesis in the manifest).
+GEMEINDE, GEMEINDE_AREAS = "gemeinde", 10_997
+GEMEINDE_EXPLORER = f"/explorer?indicator=BEV&level={GEMEINDE}&period=2015-12-31"
 # what the control changes choose, alternating with a class scheme
 DATA_CHANGES = {"plr": [("indicator", code) for code in ("S3", "S4", "D1", "D3", "D4", "S1")],
-                GEMEINDE: [("period", "2014-12-31"), ("indicator", "EW_W"), ("period", "2013-12-31"),
-                           ("indicator", "EW"), ("period", "2012-12-31"), ("period", "2011-12-31")]}
+                GEMEINDE: [("period", "2014-12-31"), ("indicator", "BEV_W"), ("period", "2013-12-31"),
+                           ("indicator", "BEV"), ("period", "2012-12-31"), ("period", "2011-12-31")]}
 PROFILE_NAMES = {"plr": "Planungsräume", GEMEINDE: "Gemeinden"}  # area profiles (/areas/{level}/{key}) measured
 # issue 18: first map drawn (s) per level, a control change (median, p95), a profile (s)
 TARGETS = {"drawn": {"plr": 1.5, GEMEINDE: 2.5}, "change": (0.3, 0.6), "profile": 1.0}
@@ -99,47 +95,9 @@ def database() -> tuple[sa.Engine, callable]:
 
 
 def load_germany(engine: sa.Engine) -> None:
-    """The Germany demo beside the Berlin one, and the population of its Gemeinden."""
+    """The Germany demo beside the Berlin one (with the population of its Gemeinden)."""
     print("loading the Germany demo ...", flush=True)
     load_demo(engine, demo_manifest("germany"))
-    load_gemeinde_population(engine)
-
-
-def load_gemeinde_population(engine: sa.Engine) -> None:
-    """EW and EW_W per Gemeinde, 31.12.2008-2015, from the Regionalstatistik's GENESIS export 12411-01-01-5 (title
-    block, two header rows, a column triple total/male/female per date), through an ordinary observation import
-    on the 2021 boundaries. Gemeinden merged or renamed since 2015 have no value (their keys are gone)."""
-    with engine.connect() as conn:
-        keys = set(conn.execute(sa.text("SELECT key FROM area WHERE level_code = :level AND valid_from = :at"),
-                                {"level": GEMEINDE, "at": GEMEINDE_BOUNDARIES}).scalars())
-    with GEMEINDE_POPULATION.open(encoding="utf-8") as source:
-        table = list(csv.reader(source, delimiter=";"))
-    header = next(i for i, row in enumerate(table) if len(row) > 2 and re.fullmatch(r"\d\d\.\d\d\.\d{4}", row[2]))
-    dates, parts = table[header], table[header + 1]
-    columns = {}  # date -> (column of the total, column of the female)
-    for i in range(2, len(dates)):
-        day, month, year = dates[i].split(".")
-        total, female = columns.get(f"{year}-{month}-{day}", (None, None))
-        columns[f"{year}-{month}-{day}"] = (i if parts[i] == "Insgesamt" else total,
-                                            i if parts[i] == "weiblich" else female)
-    rows = []
-    for row in table[header + 2:]:
-        if row and row[0].strip() in keys:
-            for period, (total, female) in columns.items():
-                if row[total].isdigit() and row[female].isdigit():
-                    rows.append((row[0].strip(), period, row[total], row[female]))
-    with tempfile.TemporaryDirectory() as tmp:
-        with open(Path(tmp) / "gemeinden.csv", "w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out, delimiter=";")
-            writer.writerow(("ags", "zeit", "insgesamt", "weiblich"))
-            writer.writerows(rows)
-        (Path(tmp) / "manifest.yaml").write_text(
-            "name: bench-gemeinde-population\nobservations:\n"
-            f"  - {{file: gemeinden.csv, level: {GEMEINDE}, layout: wide, key_column: ags, period_column: zeit,\n"
-            f"     columns: {{insgesamt: EW, weiblich: EW_W}}, boundaries_at: {GEMEINDE_BOUNDARIES}}}\n",
-            encoding="utf-8")
-        print(f"importing the population of {len({r[0] for r in rows}):,} of {len(keys):,} Gemeinden ...", flush=True)
-        load_manifest(engine, Path(tmp) / "manifest.yaml", principal=DEMO)
 
 
 def gemeinden_with_values(engine: sa.Engine) -> bool:
@@ -148,7 +106,7 @@ def gemeinden_with_values(engine: sa.Engine) -> bool:
     from indicators.catalogue import list_periods
 
     with engine.connect() as conn:
-        return get_level(conn, GEMEINDE) is not None and bool(list_periods(conn, GEMEINDE, "EW", False))
+        return get_level(conn, GEMEINDE) is not None and bool(list_periods(conn, GEMEINDE, "BEV", False))
 
 
 def serve(engine: sa.Engine) -> tuple[str, callable]:
@@ -377,8 +335,8 @@ def main() -> None:
             sizes["Gemeinden"] = visit_bytes(base, GEMEINDE_EXPLORER)
             levels[GEMEINDE] = (GEMEINDE_EXPLORER, GEMEINDE_AREAS, f"{GEMEINDE_AREAS:,} Gemeinden")
         else:
-            print("\nno Gemeinde has population values: the Gemeinde part is skipped (load the Germany demo and "
-                  "bench.bench_pages.load_gemeinde_population into the database, or run without DATABASE_URL)")
+            print("\nno Gemeinde has population values: the Gemeinde part is skipped (load the Germany demo into "
+                  "the database, or run without DATABASE_URL)")
         executable = shutil.which("chromium") or "/usr/bin/chromium"
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
@@ -404,7 +362,7 @@ def main() -> None:
                   f"< 1 s recoloured: {'met' if statistics.median(changes['simplified']) < 1 else 'MISSED'}")
             if "Gemeinden" in sizes:
                 wire, raw, page = sizes["Gemeinden"]
-                print(f"Explorer, {GEMEINDE_AREAS:,} Gemeinden, EW 2015-12-31: first visit {wire:,} bytes gzip "
+                print(f"Explorer, {GEMEINDE_AREAS:,} Gemeinden, BEV 2015-12-31: first visit {wire:,} bytes gzip "
                       f"({raw:,} raw), a change {page:,} bytes gzip")
             issue_18(base, browser, levels, {level: profile_keys(engine, level) for level in levels})
             browser.close()

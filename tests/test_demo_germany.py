@@ -85,12 +85,20 @@ def test_the_api_serves_the_inkar_values_of_a_kreis(germany):
 
 
 def test_eisenach_has_no_inkar_values_after_its_merger(germany):
+    """INKAR 2021 is on the status after Eisenach's merger; the Regionalstatistik (2001-2016) still has it."""
     engine, _ = germany
+    inkar_codes = "SELECT code FROM indicator WHERE source LIKE 'BBSR%'"
     with engine.connect() as conn:
-        eisenach = conn.execute(sa.text("""
-            SELECT count(*) FROM observation o JOIN area a ON a.id = o.area_id WHERE a.key = '16056'""")).scalar_one()
-        periods = conn.execute(sa.text("SELECT min(period), max(period) FROM observation")).one()
-    assert eisenach == 0
+        eisenach = conn.execute(sa.text(f"""
+            SELECT count(*) FROM observation o JOIN area a ON a.id = o.area_id
+            WHERE a.key = '16056' AND o.indicator_code IN ({inkar_codes})""")).scalar_one()
+        periods = conn.execute(sa.text(f"SELECT min(period), max(period) FROM observation "
+                                       f"WHERE indicator_code IN ({inkar_codes})")).one()
+        regional = conn.execute(sa.text("""
+            SELECT count(*) FROM observation o JOIN area a ON a.id = o.area_id
+            WHERE a.key = '16056' AND o.indicator_code = 'BEV' AND o.value IS NOT NULL""")).scalar_one()
+    published = genesis_row("12411-01-01-4_00.csv", "16056")[2::3]  # the "Insgesamt" column of every date
+    assert eisenach == 0 and regional == sum(cell.isdigit() for cell in published) > 10
     assert periods == (date(2006, 12, 31), date(2022, 12, 31))
 
 
@@ -106,3 +114,37 @@ def test_the_explorer_maps_the_kreise_and_their_change_although_eisenach_has_no_
             assert len(areas) == 401 and areas["16056"]["value"] is None
             page = client.get("/explorer", params=params)
             assert page.status_code == 200 and "Wartburgkreis" in page.text
+
+
+def genesis_row(name: str, key: str) -> list[str]:
+    """The row of a region in an unchanged GENESIS export of data/demo/germany/regionalstatistik/."""
+    with open(DEMOS["germany"].parent / "regionalstatistik" / name, encoding="utf-8") as handle:
+        return next(row for row in csv.reader(handle, delimiter=";") if len(row) > 2 and key in row[:2])
+
+
+def test_the_regionalstatistik_exports_are_read_as_the_offices_publish_them(germany):
+    """GENESIS tables with title block, header rows and footnotes (layout genesis): the population per Kreis
+    with its dates in the header, the unemployment rate with its year in a column; Berlin and Hamburg, which
+    the tables list as Länder only, are their Kreis; the Kreise merged before 2021 (Göttingen and Osterode am
+    Harz, 2016) are not joined to anything, and the "-" of the new Landkreis before it existed is no zero."""
+    engine, summary = germany
+    reports = [r for r in summary.reports if r.file.startswith(("12411-01-01-4", "13211-02-05-4"))]
+    assert len(reports) == 2 and all(r.ok and r.rows_written for r in reports)
+    population = next(r for r in reports if r.file.startswith("12411"))
+    assert any("401 of 526 region rows matched" in note and "skipped: " in note for note in population.notes)
+    with engine.connect() as conn:
+        values = {(key, code, period.year): value for key, code, period, value in conn.execute(sa.text("""
+            SELECT a.key, o.indicator_code, o.period, o.value FROM observation o JOIN area a ON a.id = o.area_id
+            WHERE o.indicator_code IN ('BEV', 'BEV_W', 'ALQ', 'ALQ_AUSL')"""))}
+        merged = conn.execute(sa.text("SELECT count(*) FROM area WHERE key IN ('03152', '03156')")).scalar_one()
+    berlin, hamburg, flensburg = (genesis_row("12411-01-01-4_00.csv", key) for key in ("11", "02", "01001"))
+    assert berlin[1].strip() == "Berlin" and hamburg[1].strip() == "Hamburg"
+    assert values[("11000", "BEV", 2015)] == float(berlin[2]) and values[("02000", "BEV_W", 2015)] == float(hamburg[4])
+    assert values[("01001", "BEV", 2014)] == float(flensburg[5])
+    # the new Landkreis Göttingen (2016) has "-" before: no value, not a population of zero
+    assert values[("03159", "BEV", 2015)] is None and merged == 0
+    unemployment = next(row for row in csv.reader(open(DEMOS["germany"].parent / "regionalstatistik" /
+                                                       "13211-02-05-4_00.csv", encoding="utf-8"), delimiter=";")
+                        if row[:2] == ["2016", "01001"])
+    assert values[("01001", "ALQ", 2016)] == pytest.approx(float(unemployment[11].replace(",", ".")))
+    assert values[("01001", "ALQ_AUSL", 2016)] == pytest.approx(float(unemployment[14].replace(",", ".")))

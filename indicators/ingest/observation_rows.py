@@ -62,7 +62,7 @@ def long_parts(table: Table, options: ObservationImportOptions, indicators: dict
         return None
     if options.layout == "long":
         indicator = _categorical(frame[options.indicator_column])
-        if _report_unknown_indicators(indicator, table.first_row + frame.index.to_numpy(), options, indicators,
+        if _report_unknown_indicators(indicator, table.line_numbers(frame.index.to_numpy()), options, indicators,
                                       report):
             return None
         groups = [(str(indicator.categories[indicator.codes[rows[0]]]), rows, options.value_column)
@@ -104,7 +104,7 @@ def long_parts(table: Table, options: ObservationImportOptions, indicators: dict
             flagged = value.flags.notna().to_numpy() if value.any_flag else np.zeros(len(labels), dtype=bool)
             nil = (value.flags == "nil").to_numpy() if value.any_flag else flagged
             yield pd.DataFrame({
-                "line": table.first_row + labels, "source_row": labels,
+                "line": table.line_numbers(labels), "source_row": labels,
                 "key": key[take], "period_text": period[take], "reason": reason[take],
                 "indicator": _constant(code, len(labels)), "value_column": _constant(source, len(labels)),
                 "value": np.where(nil, 0.0, np.where(flagged, np.nan, value.values.to_numpy())),
@@ -123,7 +123,7 @@ def to_long(table: Table, options: ObservationImportOptions, indicators: dict[st
     if shaped is None:
         return None
     pieces = list(shaped[1])
-    _report_text_in_numbers(table.frame, table.first_row, bad, report)
+    _report_text_in_numbers(table, bad, report)
     long = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
     for column in ("key", "period_text", "reason", "indicator", "value_column", "flag"):
         if not isinstance(long[column].dtype, pd.CategoricalDtype):  # concat of differing categories
@@ -176,15 +176,15 @@ def _parse_column(table: Table, column: str | None, take, missing_values: dict[s
     return parsed
 
 
-def _report_text_in_numbers(frame: pd.DataFrame, first_row: int, bad: list[tuple[np.ndarray, str]],
-                            report: ImportReport) -> None:
+def _report_text_in_numbers(table: Table, bad: list[tuple[np.ndarray, str]], report: ImportReport) -> None:
+    frame = table.frame
     cells = sorted((int(row), column) for rows, column in bad for row in rows[:MAX_ROWS_LISTED_PER_PROBLEM])
     for row, column in cells[:MAX_ROWS_LISTED_PER_PROBLEM]:
         cell = str(frame.at[row, column])
         formula = looks_like_formula(pd.Series([cell])).iloc[0]
         report.error("a spreadsheet formula in a number column" if formula else "text in a number column",
                      "write numbers only (decimal comma or point); use '.', '-', 'x', '/' or leave empty for "
-                     "missing values", row=first_row + row, column=column, value=cell[:80],
+                     "missing values", row=int(table.line_numbers([row])[0]), column=column, value=cell[:80],
                      message_de="eine Tabellenkalkulationsformel in einer Zahlenspalte" if formula
                      else "Text in einer Zahlenspalte",
                      fix_de="nur Zahlen schreiben (Dezimalkomma oder -punkt); für fehlende Werte '.', '-', 'x', '/' "

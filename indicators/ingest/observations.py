@@ -1,4 +1,4 @@
-"""Observation import: long or wide tables -> validated long rows -> one atomic, COPY-based write.
+"""Observation import: long, wide or GENESIS tables -> validated long rows -> one atomic, COPY-based write.
 
 Validation happens before anything is written and names file, row, column, value and the fix. It is
 vectorised: keys, codes, periods and reasons are Categoricals, so what repeats is parsed once per distinct
@@ -10,6 +10,7 @@ the others). A dry run does everything but commit.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -32,10 +33,11 @@ from geo.import_report import (
     run_in_import_transaction,
 )
 from geo.levels import get_level
+from indicators.ingest.genesis import read_genesis
 from indicators.ingest.observation_checks import RowChecks, validated
 from indicators.ingest.observation_rows import long_parts, text_columns, to_long
 from indicators.ingest.observation_store import ROW_COLUMNS, ObservationWriter, store_rows
-from indicators.ingest.options import ObservationImportOptions
+from indicators.ingest.options import ObservationImportOptions, genesis_as_long
 from indicators.ingest.tables import Table, read_table
 from indicators.refresh import refresh_after_write
 
@@ -65,9 +67,20 @@ def import_observations(
     step = progress or (lambda _what, _done, _total: None)
     with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: it runs while the file is read
         digest = pool.submit(file_sha256, path) if path.is_file() else None
-        table = read_table(path, report, encoding=options.encoding, separator=options.separator,
-                           decimal=options.decimal, thousands=options.thousands, sheet=options.sheet,
-                           text_columns=text_columns(options), limits=limits)
+        if options.layout == "genesis":  # a statistics office's export, made a long table of the level's keys
+            keys = set(conn.execute(sa.text("SELECT DISTINCT key FROM area WHERE level_code = :level"),
+                                    {"level": options.level}).scalars())
+            conn.rollback()  # ends the read's implicit transaction: the import opens its own below
+            lengths = Counter(len(key) for key in keys)
+            found = read_genesis(path, report, key_length=lengths.most_common(1)[0][0] if lengths else 0,
+                                 level_keys=keys, columns=options.columns, period=options.period,
+                                 encoding=options.encoding, limits=limits)
+            table = found.table if found is not None else None
+            options = genesis_as_long(options)
+        else:
+            table = read_table(path, report, encoding=options.encoding, separator=options.separator,
+                               decimal=options.decimal, thousands=options.thousands, sheet=options.sheet,
+                               text_columns=text_columns(options), limits=limits)
         if table is None:
             return report
         report.sha256 = digest.result()

@@ -143,10 +143,12 @@ class ObservationImportOptions:
     layout "long": one row per (area, indicator, period) with value[, numerator, denominator].
     layout "wide": one row per area, one column per indicator (like the MSS tables); `columns` maps
     source columns to indicator codes (default: every column named like a known indicator code).
+    layout "genesis": a table as exported from GENESIS / Regionalstatistik (indicators.ingest.genesis);
+    `columns` maps its value columns' names ("Insgesamt", "Arbeitslose | Ausländer | Anzahl") to codes.
     """
 
     level: str
-    layout: Literal["long", "wide"] = "long"
+    layout: Literal["long", "wide", "genesis"] = "long"
     key_column: str = "area"
     indicator_column: str = "indicator"
     period_column: str | None = "period"
@@ -179,7 +181,7 @@ def observation_options(fields: Fields) -> ObservationImportOptions:
 
     given = OptionFields(fields, OBSERVATION_FIELDS, repeated=("column", "missing"))
     level = given.required("level", "the area level the keys belong to, e.g. plr")
-    layout = given.choice("layout", ("long", "wide"), "must be 'long' or 'wide'") or "long"
+    layout = given.choice("layout", ("long", "wide", "genesis"), "must be 'long', 'wide' or 'genesis'") or "long"
     columns = given.pairs("column", "SOURCE=CODE, e.g. Arbeitslose=S1")
     missing = given.pairs("missing", "TOKEN=FLAG, e.g. -9999=not_assessed")
     for token, flag in missing.items():
@@ -204,6 +206,19 @@ def observation_options(fields: Fields) -> ObservationImportOptions:
         columns=columns or None, missing_values=missing, flag_reason_column=given.text("flag_reason_column"),
         boundaries_at=boundaries_at, encoding=encoding, separator=separator, decimal=decimal, thousands=thousands,
         sheet=given.text("sheet"), allow_future_periods=given.flag("allow_future_periods", False))
+
+
+def genesis_as_long(options: ObservationImportOptions) -> ObservationImportOptions:
+    """The options that read the long table indicators.ingest.genesis makes of a GENESIS export (its columns
+    are already named by indicator code there)."""
+    from dataclasses import replace
+
+    from indicators.ingest.genesis import COLUMNS
+
+    key, period, indicator, value = COLUMNS
+    return replace(options, layout="long", key_column=key, period_column=period, period=None,
+                   indicator_column=indicator, value_column=value, numerator_column=None, denominator_column=None,
+                   columns=None, decimal=",", thousands="none")
 
 
 def parse_period_text(text: str) -> date | None:

@@ -59,6 +59,12 @@ class Table:
     decimal: str
     first_row: int = 2
     grouped: bool = True  # digit groups ("1.234.567") are read; False when told there is no thousands separator
+    lines: np.ndarray | None = None  # the file's line of each row, where rows are not the file's lines in order
+
+    def line_numbers(self, labels: np.ndarray) -> np.ndarray:
+        """The file's line (spreadsheet row) of the rows with these index labels, for reports."""
+        labels = np.asarray(labels)
+        return self.lines[labels] if self.lines is not None else self.first_row + labels
 
 
 def read_table(path: Path, report: ImportReport, *, encoding: str | None = None, separator: str | None = None,
@@ -104,7 +110,7 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
                      row=line_no, message_de=f"Zeile {line_no} ist {de_number(length)} Bytes lang",
                      fix_de="prüfen, ob die Datei eine Tabelle mit Zeilenumbrüchen ist")
         return None
-    text, used_encoding = _decode(raw, encoding, report)
+    text, used_encoding = decode_text(raw, encoding, report)
     if text is None:
         return None
     lines = _first_nonblank_lines(text, 50)
@@ -275,7 +281,9 @@ def _first_nonblank_lines(text: str, count: int) -> list[str]:
     return lines
 
 
-def _decode(raw: bytes, encoding: str | None, report: ImportReport) -> tuple[str | None, str]:
+def decode_text(raw: bytes, encoding: str | None, report: ImportReport) -> tuple[str | None, str]:
+    """The file's text and its encoding: the one given, else UTF-8 (with or without BOM), else Windows-1252;
+    (None, ...) with the problem in the report when it cannot be decoded."""
     if encoding:
         try:
             return raw.decode(encoding), encoding
