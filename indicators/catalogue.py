@@ -1,13 +1,15 @@
 """The indicator catalogue: reviewable YAML definitions (indicators/catalogues/*.yaml) loaded into the database.
 
 Each indicator carries its meaning (description, rationale = "Begründung"), its topic ("Handlungsfeld"),
-unit, numerator/denominator, direction, aggregation rule, disclosure thresholds and an optional target.
+unit, numerator/denominator, direction, aggregation rule, disclosure thresholds, an optional target and the
+breaks of its series.
 A data steward edits single definitions through the API; those edits are validated with the same pydantic
 model as the YAML files (`IndicatorDefinition`), so a definition valid in one place is valid in the other.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -56,6 +58,18 @@ class Target(BaseModel):
     note_de: str | None = None
 
 
+class SeriesBreak(BaseModel):
+    """A break in the series: values before `at` and after it are not comparable as they stand (the 2011 census
+    reset the population figures; a definition changed). Charts break their lines there, change maps across it
+    say so."""
+    model_config = ConfigDict(extra="forbid")
+    at: date
+    label_de: str = Field(min_length=1, max_length=30)  # what a chart writes beside the break: "Zensus 2011"
+    label_en: str | None = Field(default=None, max_length=30)
+    note_de: str | None = None  # what a text says about it
+    note_en: str | None = None
+
+
 class IndicatorDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)
@@ -79,6 +93,7 @@ class IndicatorDefinition(BaseModel):
     reference_date: date | None = None
     disclosure: Disclosure | None = None
     target: Target | None = None
+    series_breaks: list[SeriesBreak] = []
     published: bool = True  # unpublished indicators are hidden from readers (view observation_public)
 
 
@@ -138,11 +153,12 @@ def load_catalogue(conn: Connection, catalogue: Catalogue, updated_by: str = "ca
             INSERT INTO indicator (code, name_de, name_en, topic_code, role, kind, unit, change_of, description_de,
                 description_en, rationale_de, rationale_en, numerator_de, denominator_de, direction, aggregation,
                 weight_indicator, source, reference_date, min_numerator, min_denominator, target_value,
-                target_year, target_note, catalogue, sort, published, updated_at, updated_by)
+                target_year, target_note, series_breaks, catalogue, sort, published, updated_at, updated_by)
             VALUES (:code, :name_de, :name_en, :topic, :role, :kind, :unit, :change_of, :description_de,
                 :description_en, :rationale_de, :rationale_en, :numerator_de, :denominator_de, :direction,
                 :aggregation, :weight_indicator, :source, :reference_date, :min_numerator, :min_denominator,
-                :target_value, :target_year, :target_note, :catalogue, :sort, :published, now(), :updated_by)
+                :target_value, :target_year, :target_note, CAST(:series_breaks AS jsonb), :catalogue, :sort, :published,
+                now(), :updated_by)
             ON CONFLICT (code) DO UPDATE SET name_de = EXCLUDED.name_de, name_en = EXCLUDED.name_en,
                 topic_code = EXCLUDED.topic_code, role = EXCLUDED.role, kind = EXCLUDED.kind, unit = EXCLUDED.unit,
                 change_of = EXCLUDED.change_of, description_de = EXCLUDED.description_de,
@@ -153,9 +169,11 @@ def load_catalogue(conn: Connection, catalogue: Catalogue, updated_by: str = "ca
                 source = EXCLUDED.source, reference_date = EXCLUDED.reference_date,
                 min_numerator = EXCLUDED.min_numerator, min_denominator = EXCLUDED.min_denominator,
                 target_value = EXCLUDED.target_value, target_year = EXCLUDED.target_year,
-                target_note = EXCLUDED.target_note, catalogue = EXCLUDED.catalogue, sort = EXCLUDED.sort,
+                target_note = EXCLUDED.target_note, series_breaks = EXCLUDED.series_breaks,
+                catalogue = EXCLUDED.catalogue, sort = EXCLUDED.sort,
                 updated_at = now(), updated_by = EXCLUDED.updated_by"""),
-            {**item.model_dump(exclude={"disclosure", "target"}),
+            {**item.model_dump(exclude={"disclosure", "target", "series_breaks"}),
+             "series_breaks": json.dumps([b.model_dump(mode="json") for b in item.series_breaks]),
              "source": item.source or catalogue.source_default,
              "min_numerator": item.disclosure.min_numerator if item.disclosure else None,
              "min_denominator": item.disclosure.min_denominator if item.disclosure else None,
@@ -174,6 +192,20 @@ def list_indicators(conn: Connection, published_only: bool = False) -> list[dict
         WHERE i.published OR NOT :published_only
         ORDER BY t.sort NULLS LAST, i.sort, i.code"""), {"published_only": published_only})
     return [dict(r._mapping) for r in rows]
+
+
+def series_break_text(brk: dict, lang: str, long: bool = False) -> str:
+    """A break's label in `lang` ("Zensus 2011"), with its note where `long` and it has one."""
+    english = lang == "en"
+    label = (brk.get("label_en") if english else None) or brk["label_de"]
+    note = ((brk.get("note_en") if english else None) or brk.get("note_de")) if long else None
+    return f"{label}: {note}" if note else label
+
+
+def series_breaks_between(indicator: dict, earlier: date, later: date) -> list[dict]:
+    """The breaks of an indicator's series that lie between two periods (after `earlier`, at or before `later`)."""
+    return [b for b in indicator.get("series_breaks") or ()
+            if earlier < date.fromisoformat(str(b["at"])) <= later]
 
 
 def get_indicator(conn: Connection, code: str) -> dict | None:

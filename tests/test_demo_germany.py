@@ -4,7 +4,9 @@ through the ordinary imports, have AGS keys, a hierarchy by key prefix, and the 
 
 from __future__ import annotations
 
+import base64
 import csv
+import re
 from datetime import date
 
 import pytest
@@ -148,3 +150,45 @@ def test_the_regionalstatistik_exports_are_read_as_the_offices_publish_them(germ
                         if row[:2] == ["2016", "01001"])
     assert values[("01001", "ALQ", 2016)] == pytest.approx(float(unemployment[11].replace(",", ".")))
     assert values[("01001", "ALQ_AUSL", 2016)] == pytest.approx(float(unemployment[14].replace(",", ".")))
+
+
+def test_the_census_break_is_shown_in_charts_and_change_maps_not_smoothed(germany):
+    """The 2011 census reset the population figures (Flensburg 88,759 at 31.12.2010, 82,801 at 31.12.2011): the
+    catalogue marks the break, the profile's chart breaks its lines there and names it, and a change map across
+    it says that the change contains it; one that does not cross it says nothing."""
+    engine, _ = germany
+    flensburg = genesis_row("12411-01-01-4_00.csv", "01001")
+    with TestClient(create_app(make_settings(), engine=engine)) as client:
+        definition = client.get("/api/indicators/BEV").json()
+        assert [b["at"] for b in definition["series_breaks"]] == ["2011-05-09"]
+        profile = client.get("/areas/kreis/01001", params={"f": "json"}).json()
+        item = next(i for i in profile["indicators"] if i["code"] == "BEV")
+        values = {str(p["period"]): p["value"] for p in item["periods"]}
+        assert values["2010-12-31"] == float(flensburg[17]) and values["2011-12-31"] == float(flensburg[14])
+        assert item["series_breaks"][0]["label_de"] == "Zensus 2011"
+        page = client.get("/areas/kreis/01001", headers={"Accept": "text/html"}).text
+        charts = [base64.b64decode(uri).decode() for uri in re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", page)]
+        assert sum("Zensus 2011" in chart for chart in charts) == 2, "the charts of BEV and BEV_W name the break"
+        across = client.get("/explorer", params={"indicator": "BEV", "level": "kreis", "period": "2015-12-31",
+                                                 "compare": "2010-12-31", "f": "json"}).json()
+        assert any("Zensus 2011" in notice and "31.12.2010" in notice for notice in across["state"]["notices"])
+        english = client.get("/explorer", params={"indicator": "BEV", "level": "kreis", "period": "2015-12-31",
+                                                  "compare": "2010-12-31", "lang": "en"}).text
+        assert "the series is broken (2011 census" in english
+        after = client.get("/explorer", params={"indicator": "BEV", "level": "kreis", "period": "2015-12-31",
+                                                "compare": "2012-12-31", "f": "json"}).json()
+        assert after["state"]["notices"] == []
+
+
+def test_a_chart_line_is_not_drawn_across_a_break():
+    from web.charts import _segments, trend_svg
+
+    points = [(date(2009, 12, 31), 1.0), (date(2010, 12, 31), 2.0), (date(2011, 12, 31), 3.0),
+              (date(2012, 12, 31), 4.0)]
+    assert _segments(points, [date(2011, 5, 9)]) == [points[:2], points[2:]]
+    assert _segments(points, []) == [points]
+    assert _segments(points, [date(2001, 1, 1), date(2030, 1, 1)]) == [points]
+    svg = trend_svg([("Flensburg", points)], "Personen", breaks=[(date(2011, 5, 9), "Zensus 2011")])
+    plain = trend_svg([("Flensburg", points)], "Personen")
+    assert "Zensus 2011" in svg and "Zensus 2011" not in plain
+    assert svg.count('id="line2d_') > plain.count('id="line2d_')  # two segments and the break's line

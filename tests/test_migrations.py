@@ -29,7 +29,12 @@ def test_partitioning_observations_can_be_undone_and_redone_without_losing_a_row
                 partitioned = conn.execute(sa.text(
                     "SELECT relkind = 'p' FROM pg_class WHERE relname = 'observation'")).scalar_one()
                 derivations = conn.execute(sa.text("SELECT count(*) FROM observation_derivation")).scalar_one()
-            fingerprint = table_fingerprint(engine)
+                # the definitions without what later revisions added to them (0020: series_breaks, which the
+                # downgrade drops with its column; the Berlin demo has none)
+                fingerprint = table_fingerprint(engine)
+                fingerprint["indicator"] = conn.execute(sa.text(
+                    "SELECT md5(string_agg((to_jsonb(t) - 'series_breaks')::text, '|' ORDER BY code)) "
+                    "FROM indicator t")).scalar_one()
             fingerprint.pop("tables")
             return partitioned, derivations, fingerprint
 

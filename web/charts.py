@@ -51,20 +51,28 @@ MAX_DATE_TICKS = 4  # date labels of a trend chart: more overlap at its width an
 
 
 def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]], unit: str, decimals: int = 1,
-              target: tuple[int, float] | None = None, lang: str = "de") -> str:
+              target: tuple[int, float] | None = None, breaks: Sequence[tuple[date, str]] = (),
+              lang: str = "de") -> str:
     """A line per series (label, [(period, value)]) over the periods; gaps where a value is missing.
-    `target` (year, value) draws the indicator's target as a horizontal line."""
+    `target` (year, value) draws the indicator's target as a horizontal line; each of `breaks` (date, note), a
+    break in the series (a census, a new definition), as a dashed vertical line with its note, and no line
+    joins the values on either side of it."""
     configure_matplotlib()
     from matplotlib import ticker
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(4.2, 2.2), dpi=100)
     axes = figure.add_subplot()
+    cuts = sorted(at for at, _note in breaks)
     for (label, points), style in zip(series, SERIES_STYLES):
-        xs = [p for p, v in points if v is not None]
-        ys = [v for _p, v in points if v is not None]
-        if xs:
-            axes.plot(xs, ys, label=label, markersize=4, **style)
+        known = sorted((p, v) for p, v in points if v is not None)
+        for i, segment in enumerate(_segments(known, cuts)):
+            axes.plot([p for p, _v in segment], [v for _p, v in segment], label=label if i == 0 else None,
+                      markersize=4, **style)
+    for at, note in breaks:
+        axes.axvline(at, color="#555555", linewidth=0.9, linestyle=(0, (4, 3)))
+        axes.annotate(note, xy=(at, 1), xycoords=("data", "axes fraction"), xytext=(3, -2),
+                      textcoords="offset points", va="top", fontsize=6.5, color="#333333")
     if target is not None:
         word = translator(lang)("Ziel")  # the profile's word for it, from the catalogue (web/locale)
         axes.axhline(target[1], color="#009e73", linewidth=1, linestyle="-.", label=f"{word} {target[0]}")
@@ -87,6 +95,19 @@ def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]],
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg")
     return buffer.getvalue()
+
+
+def _segments(points: list[tuple[date, float]], cuts: Sequence[date]) -> list[list[tuple[date, float]]]:
+    """The points split at each break date (a point on the date belongs to the part after it)."""
+    parts: list[list[tuple[date, float]]] = [[]]
+    remaining = list(cuts)
+    for point in points:
+        while remaining and point[0] >= remaining[0]:
+            remaining.pop(0)
+            if parts[-1]:
+                parts.append([])
+        parts[-1].append(point)
+    return [part for part in parts if part]
 
 
 def _polygon_path(geometry: dict) -> MplPath | None:

@@ -20,7 +20,8 @@ from sqlalchemy.engine import Connection
 from geo.areas import area_sizes
 from geo.features import level_extent
 from geo.levels import Level, get_level, grouping_level, list_levels
-from indicators.catalogue import get_indicator, indicators_with_values, list_indicators, list_periods
+from indicators.catalogue import (get_indicator, indicators_with_values, list_indicators, list_periods,
+                                  series_break_text, series_breaks_between)
 from indicators.classify import SCHEMES, Classification, classify, schemes_for
 from indicators.notation import format_day
 from indicators.values import boundary_date_for, indicator_values
@@ -144,6 +145,13 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
                            [(f"{format_day(p, lang)} → {format_day(chosen, lang)}",
                              _link(indicator=code, level=level, period=chosen.isoformat(), compare=p.isoformat()))
                             for p in available if p != chosen])
+    if compared is not None:  # a break in the series between the two periods: the change is shown, and said so
+        earlier, later = sorted((compared, chosen))
+        for brk in series_breaks_between(chosen_indicator, earlier, later):
+            note = series_break_text(brk, lang, long=True)
+            notices.append(_("Zwischen %(earlier)s und %(later)s ist die Reihe unterbrochen (%(note)s): die "
+                             "Veränderung enthält diesen Bruch und ist keine Entwicklung vor Ort.")
+                           % {"earlier": format_day(earlier, lang), "later": format_day(later, lang), "note": note})
     if index:
         shipped = indices.available(conn)
         if index not in {i["id"] for i in shipped}:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from geo.areas import find_areas, get_parent, list_children
 from geo.levels import Level, ancestry, get_level, list_levels
-from indicators.catalogue import list_indicators
+from indicators.catalogue import list_indicators, series_break_text, series_breaks_between
 from indicators.composite import DYNAMICS_LABELS, NO_CLASS_LABEL, STATUS_LABELS
 from indicators.editions import edition_classes_for_area
 from indicators.findings import list_findings
@@ -103,6 +103,7 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
             "unit": indicator["unit"], "direction": indicator["direction"], "source": indicator["source"],
             "description_de": indicator["description_de"],
             "target": target_progress(indicator, periods),
+            "series_breaks": indicator["series_breaks"],
             "periods": periods,
         })
     return {
@@ -227,8 +228,11 @@ def profile_charts(profile: dict, lang: str = "de") -> dict[str, str]:
         if city:
             series.append((city["name"], [(p["period"], p["city_value"]) for p in item["periods"]]))
         target = item["target"]
+        shown = [p["period"] for p in item["periods"]]
+        breaks = [(date.fromisoformat(str(b["at"])), series_break_text(b, lang))
+                  for b in series_breaks_between(item, min(shown), max(shown))]  # those inside the chart
         svg = trend_svg(series, item["unit"], decimals=1 if decimals_for(item["unit"]) else 0,
-                        target=(target["year"], target["value"]) if target else None, lang=lang)
+                        target=(target["year"], target["value"]) if target else None, breaks=breaks, lang=lang)
         charts[item["code"]] = data_uri(svg, "image/svg+xml")
     return charts
 

@@ -35,7 +35,7 @@ CATALOGUE_FIELDS = ["code", "name_de", "name_en", "topic_code", "topic_name_de",
                     "unit", "direction", "aggregation", "change_of", "description_de", "description_en",
                     "rationale_de", "rationale_en", "numerator_de", "denominator_de", "weight_indicator", "source",
                     "reference_date", "min_numerator", "min_denominator", "target_value", "target_year",
-                    "target_note", "catalogue", "published", "updated_at", "updated_by"]
+                    "target_note", "series_breaks", "catalogue", "published", "updated_at", "updated_by"]
 RULE_FIELDS = ("kind", "aggregation", "weight_indicator", "change_of", "min_numerator", "min_denominator",
                "published")  # what roll-ups and disclosure depend on (a new indicator has no data yet)
 DIRECTIONS_DE = {"higher_is_worse": "höher ist ungünstiger", "higher_is_better": "höher ist günstiger",
