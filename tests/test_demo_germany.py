@@ -139,6 +139,9 @@ def test_the_regionalstatistik_exports_are_read_as_the_offices_publish_them(germ
             SELECT a.key, o.indicator_code, o.period, o.value FROM observation o JOIN area a ON a.id = o.area_id
             WHERE o.indicator_code IN ('BEV', 'BEV_W', 'ALQ', 'ALQ_AUSL')"""))}
         merged = conn.execute(sa.text("SELECT count(*) FROM area WHERE key IN ('03152', '03156')")).scalar_one()
+        recorded = conn.execute(sa.text("SELECT options FROM import_batch WHERE file_name LIKE '13211-02-05-4%'"))
+        options = recorded.scalar_one()  # as the manifest gave them, not the long table they were read as
+    assert options["layout"] == "genesis" and "Prozent" in next(iter(options["columns"]))
     berlin, hamburg, flensburg = (genesis_row("12411-01-01-4_00.csv", key) for key in ("11", "02", "01001"))
     assert berlin[1].strip() == "Berlin" and hamburg[1].strip() == "Hamburg"
     assert values[("11000", "BEV", 2015)] == float(berlin[2]) and values[("02000", "BEV_W", 2015)] == float(hamburg[4])

@@ -110,3 +110,12 @@ def test_what_cannot_be_read_is_said_in_german_and_english_with_the_fix(tmp_path
     assert message in problem.message and problem.fix and problem.message_de and problem.fix_de
     if wanted:
         assert "Insgesamt" in problem.fix or "GENESIS" in problem.fix
+
+
+def test_a_table_whose_regions_are_no_areas_of_the_level_is_refused_naming_its_depth(tmp_path):
+    report = ImportReport(kind="observations", file="12411-01-01-5_00.csv")
+    assert read_genesis(write(tmp_path, GEMEINDEN), report, key_length=12, level_keys={"999999999999"},
+                        columns={"Insgesamt": "BEV"}) is None
+    problem = report.problems[0]
+    assert "no region of the table is an area of this level" in problem.message
+    assert "Gemeinden, Samt-/Verbandsgemeinden" in problem.message and problem.fix_de

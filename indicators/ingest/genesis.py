@@ -128,6 +128,15 @@ def read_genesis(path: Path, report: ImportReport, *, key_length: int, level_key
         return None
     body = _region_rows(rows, line, key_at)
     matched, skipped = match_keys([row[key_at].strip() for _, row in body], key_length, set(level_keys))
+    if not any(key is not None for key in matched):
+        depth = next((row[0].strip() for row in rows[:line] if row and row[0].startswith("regionale Tiefe")), "")
+        report.error(f"no region of the table is an area of this level ({len(body):,} region rows"
+                     + (f"; the table's {depth}" if depth else "") + ")",
+                     "import it for the level its regions belong to, or load that level's boundaries first",
+                     column="level", message_de=f"keine Region der Tabelle ist ein Gebiet dieser Ebene "
+                                                f"({len(body):,} Regionszeilen" + (f"; {depth}" if depth else "") + ")",
+                     fix_de="sie für die Ebene ihrer Regionen importieren oder zuerst deren Grenzen laden")
+        return None
     wanted = [j for j, label in enumerate(labels) if label in columns]
     out: dict[str, list] = {name: [] for name in COLUMNS}
     lines: list[int] = []

@@ -64,13 +64,16 @@ def import_observations(
     transaction when something is about to be stored (the HTTP API writes its audit record there, so import
     and audit commit or fail together)."""
     report = ImportReport(kind="observations", file=display_name or path.name, dry_run=dry_run)
+    given = options  # as the caller gave them (recorded with the batch); a GENESIS table is then read as long rows
     step = progress or (lambda _what, _done, _total: None)
     with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: it runs while the file is read
         digest = pool.submit(file_sha256, path) if path.is_file() else None
         if options.layout == "genesis":  # a statistics office's export, made a long table of the level's keys
+            ours = not conn.in_transaction()
             keys = set(conn.execute(sa.text("SELECT DISTINCT key FROM area WHERE level_code = :level"),
                                     {"level": options.level}).scalars())
-            conn.rollback()  # ends the read's implicit transaction: the import opens its own below
+            if ours:
+                conn.rollback()  # ends the read's implicit transaction: the import opens its own below
             lengths = Counter(len(key) for key in keys)
             found = read_genesis(path, report, key_length=lengths.most_common(1)[0][0] if lengths else 0,
                                  level_keys=keys, columns=options.columns, period=options.period,
@@ -94,7 +97,7 @@ def import_observations(
                          message_de=f"unbekannte Gebietsebene {options.level!r}", fix_de=f"eine von {known} angeben")
             raise ImportFailed(report)
         checks = RowChecks.load(conn, options)
-        report.batch_id = record_batch(conn, report, created_by, _options_json(options))
+        report.batch_id = record_batch(conn, report, created_by, _options_json(given))
         if not _store_by_indicator(conn, table, checks, report, step):
             # something to report: check all rows at once, on the cells as written (the report quotes them)
             _store_whole(conn, _as_written(path, table, options), checks, report)
