@@ -44,12 +44,11 @@ import numpy as np
 import pandas as pd
 
 from geo.import_report import ImportLimits, ImportReport, refuse_oversized
-from indicators.ingest.tables import Table, decode_text
+from indicators.ingest.tables import SPECIAL_SYMBOLS, Table, decode_text
 
 REGION_KEY = re.compile(r"^(DG|\d{2,12})$")
 PERIOD_CELL = re.compile(r"^(\d\d\.\d\d\.\d{4}|\d{4})$")
 LABEL_SEPARATOR = " | "
-TITLE_MARK = "GENESIS-Tabelle"
 COLUMNS = ("key", "period", "indicator", "value")  # of the long table made here
 
 
@@ -60,16 +59,6 @@ class GenesisTable:
     table: Table
     labels: list[str]  # the names of the value columns, in the file's order
     skipped: Counter  # rows without an area of the level, by how their key looks ("7 digits", "DG")
-
-
-def is_genesis(path: Path) -> bool:
-    """Whether the file starts like a GENESIS flat export."""
-    try:
-        with path.open("rb") as source:
-            head = source.read(200).decode("utf-8-sig", errors="replace")
-    except OSError:
-        return False
-    return head.startswith(TITLE_MARK)
 
 
 def read_genesis(path: Path, report: ImportReport, *, key_length: int, level_keys: Collection[str],
@@ -164,7 +153,7 @@ def read_genesis(path: Path, report: ImportReport, *, key_length: int, level_key
     return GenesisTable(table=table, labels=labels, skipped=skipped)
 
 
-NIL = ("-", "–")
+NIL = tuple(symbol for symbol, flag in SPECIAL_SYMBOLS.items() if flag == "nil")  # "-", "–"
 
 
 def _merge_moved_regions(frame: pd.DataFrame, lines: np.ndarray) -> tuple[pd.DataFrame, int]:
