@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.versions import valid_at
-from indicators.refresh import refresh_after_write
+from indicators.refresh import batch_indicators, refresh_after_write
 
 UNDOABLE = ("observations", "boundaries")
 
@@ -65,10 +65,12 @@ def undo_batch(conn: Connection, batch_id: int, undone_by: str) -> UndoResult:
                           "undone (point, polygon and grid layers: import the previous file again; roll-ups follow "
                           "the values they are computed from)")
     if batch.kind == "observations":
+        written = batch_indicators(conn, batch_id)  # read before the rows go
         result = _undo_observations(conn, batch_id, batch.file_name)
     else:
+        written = None  # other areas: every roll-up
         result = _undo_boundaries(conn, batch_id, batch.file_name, batch.options)
-    refresh_after_write(conn)
+    refresh_after_write(conn, written)
     conn.execute(sa.text("UPDATE import_batch SET undone_at = now(), undone_by = :who WHERE id = :id"),
                  {"id": batch_id, "who": undone_by})
     return result

@@ -11,7 +11,10 @@ again from public cells (indices publish nothing derived from hidden cells).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from sqlalchemy.engine import Connection
 
@@ -25,20 +28,35 @@ from indicators.rollup import refresh_rollups
 MAX_ROUNDS = 3
 
 
-def refresh_after_write(conn: Connection) -> int:
+def refresh_after_write(conn: Connection, indicators: Collection[str] | None = None) -> int:
     """Roll-ups, disclosure and the affected index runs, in the caller's transaction; returns the number of
-    derived rows written or removed."""
+    derived rows written or removed.
+
+    `indicators`: the only indicators whose observations the caller changed (an observation import, its undo),
+    so that only their roll-ups and those that depend on them are recomputed (`indicators.rollup`); None when
+    anything else changed. Disclosure control always looks at every cell (its equations link indicators), and a
+    second round, when it hid or freed a weight, recomputes every roll-up."""
     derived = 0
+    scope = None if indicators is None else frozenset(indicators)
     for _ in range(MAX_ROUNDS):
         before = hidden_weights(conn)
-        derived += refresh_rollups(conn)
+        derived += refresh_rollups(conn, scope)
         refresh_disclosure(conn)
         if hidden_weights(conn) == before:
             break
+        scope = None
     else:
         raise RuntimeError("the hidden weights of weighted means did not settle; see docs/trust.md")
     recompute_runs_reading_hidden_cells(conn)
     return derived
+
+
+def batch_indicators(conn: Connection, batch_id: int) -> list[str]:
+    """The indicators an import batch wrote or superseded observations of (the scope of its refresh)."""
+    return list(conn.execute(sa.text("""
+        SELECT indicator_code FROM observation WHERE import_batch_id = :batch
+        UNION SELECT indicator_code FROM observation WHERE superseded_by_batch = :batch"""),
+        {"batch": batch_id}).scalars())
 
 
 def import_boundaries(conn: Connection, path: Path, options: BoundaryImportOptions, *,

@@ -24,6 +24,7 @@ table; it recomputes everything set-based in SQL and touches only rows that chan
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 import sqlalchemy as sa
@@ -57,7 +58,7 @@ _STEP_TABLES = {
         SELECT o.indicator_code, o.area_id, o.period, o.value, o.numerator, o.denominator, TRUE AS complete,
                NULL::double precision AS weight_sum
         FROM observation o JOIN area a ON a.id = o.area_id AND a.level_code = :child
-        WHERE o.superseded_at IS NULL
+        WHERE o.superseded_at IS NULL {in_scope}
           AND NOT EXISTS (SELECT 1 FROM import_batch b WHERE b.id = o.import_batch_id AND b.kind = 'rollup')
         UNION ALL
         SELECT n.indicator_code, n.area_id, n.period, n.value, n.numerator, n.denominator, n.complete, n.weight_sum
@@ -72,14 +73,19 @@ _STEP_TABLES = {
     "published_parent": """
         SELECT o.indicator_code, o.area_id, o.period FROM observation o
         JOIN area a ON a.id = o.area_id AND a.level_code = :parent
-        WHERE o.superseded_at IS NULL
+        WHERE o.superseded_at IS NULL {in_scope}
           AND NOT EXISTS (SELECT 1 FROM import_batch b WHERE b.id = o.import_batch_id AND b.kind = 'rollup')""",
 }
 
 
-def _prepare_step(conn: Connection, child: str, parent: str) -> None:
+# Restricts the observations read to the indicators of this refresh (`rollup_scope`), when it has a scope.
+_IN_SCOPE = "AND o.indicator_code IN (SELECT code FROM rollup_scope)"
+
+
+def _prepare_step(conn: Connection, child: str, parent: str, scoped: bool) -> None:
     for name, query in _STEP_TABLES.items():
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+        query = query.replace("{in_scope}", _IN_SCOPE if scoped else "")
         conn.execute(sa.text(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {query}"), {"child": child, "parent": parent})
         conn.execute(sa.text(f"ANALYZE {name}"))
 
@@ -183,19 +189,23 @@ _HIDDEN_WEIGHTS = """
 # Made once per step (before the differences, which read only non-change values), not once per change and period.
 _PARENT_VALUES = """
     CREATE TEMP TABLE parent_values ON COMMIT DROP AS
-    SELECT o.indicator_code, o.area_id, o.period, o.value, TRUE AS complete, NULL::int AS used
+    SELECT o.indicator_code, o.area_id, o.period, o.value, TRUE AS complete, NULL::int AS used, NULL::int AS total
     FROM observation o JOIN published_parent pp ON pp.indicator_code = o.indicator_code
          AND pp.area_id = o.area_id AND pp.period = o.period
     WHERE o.superseded_at IS NULL AND o.indicator_code IN (SELECT change_of FROM indicator)
     UNION ALL
-    SELECT n.indicator_code, n.area_id, n.period, n.value, n.complete, n.children_used
+    SELECT n.indicator_code, n.area_id, n.period, n.value, n.complete, n.children_used, n.children_total
     FROM rollup_new n WHERE n.level_code = :parent AND n.indicator_code IN (SELECT change_of FROM indicator)"""
 
+# One target row per parent: a parent whose children come in two boundary versions has two families; the
+# difference counts the children of the version its current value was rolled up from (else the larger family).
 _DIFFERENCES = f"""
-    WITH targets AS (SELECT DISTINCT l.parent_id, f.n FROM link l JOIN family f USING (parent_id, version))
+    WITH targets AS (SELECT l.parent_id, max(f.n) AS n FROM link l JOIN family f USING (parent_id, version)
+                     GROUP BY l.parent_id)
     {_INSERT}
     SELECT :parent, :change, t.parent_id, :period, now_.value - base.value, NULL, NULL, NULL, NULL,
-           'difference', :child, NULL, NULL, :base, t.n, coalesce(least(now_.used, base.used), t.n),
+           'difference', :child, NULL, NULL, :base, coalesce(now_.total, t.n),
+           coalesce(least(now_.used, base.used), now_.total, t.n),
            now_.complete AND base.complete, NULL, NULL
     FROM targets t
     JOIN parent_values now_ ON now_.area_id = t.parent_id AND now_.indicator_code = :of AND now_.period = :period
@@ -205,11 +215,18 @@ _DIFFERENCES = f"""
                       AND pp.area_id = t.parent_id AND pp.period = :period)"""
 
 
-def refresh_rollups(conn: Connection) -> int:
-    """Recompute the derived observations of every level above the finest; returns rows inserted or changed."""
+def refresh_rollups(conn: Connection, indicators: Collection[str] | None = None) -> int:
+    """Recompute the derived observations of every level above the finest; returns rows inserted or changed.
+
+    `indicators`: the indicators whose observations the caller wrote (an observation import or its undo); only
+    the roll-ups that can depend on them are recomputed (`rollup_scope`), the others stay as they are. None
+    (boundaries, rules, definitions changed) recomputes every indicator."""
     steps = _level_steps(conn)
     if not steps:
         return 0
+    scoped = indicators is not None
+    if scoped:
+        _make_scope(conn, indicators)
     analyse_new_partitions(conn)  # partitions this import loaded are joined below
     conn.execute(sa.text("DROP TABLE IF EXISTS rollup_new"))
     conn.execute(sa.text(_NEW_TABLE))
@@ -225,7 +242,7 @@ def refresh_rollups(conn: Connection) -> int:
     conn.execute(sa.text(_HIDDEN_WEIGHTS), {"default": DEFAULT_WEIGHT})
     for child, parent in steps:
         params = {"child": child, "parent": parent}
-        _prepare_step(conn, child, parent)
+        _prepare_step(conn, child, parent, scoped)
         conn.execute(sa.text(_SUMS), params)
         conn.execute(sa.text(_RATIOS), params)
         _choose_weight_periods(conn, child)
@@ -242,7 +259,35 @@ def refresh_rollups(conn: Connection) -> int:
             conn.execute(sa.text(_DIFFERENCES), {**params, "change": change, "of": of, "period": period,
                                                  "base": base})
         _keep_one_per_value(conn, parent)
-    return _apply(conn)
+    return _apply(conn, scoped)
+
+
+def _make_scope(conn: Connection, written: Collection[str]) -> None:
+    """rollup_scope: the indicators whose roll-ups may change when observations of `written` change (those
+    indicators, the shares weighted by one of them, the changes of one of them), plus what their roll-ups read
+    (the weights of the weighted ones, the states a change is the difference of), so that each is recomputed
+    completely, exactly as a refresh of everything would."""
+    rows = conn.execute(sa.text("""
+        SELECT code, CASE WHEN aggregation IN ('ratio', 'weighted_mean') AND kind IN ('share', 'rate')
+                          THEN coalesce(weight_indicator, :default) END AS weight, change_of
+        FROM indicator"""), {"default": DEFAULT_WEIGHT}).all()
+    scope = set(written)
+    while True:  # affected: what depends on something in scope (any depth: a change of a weighted share)
+        grown = scope | {code for code, weight, change_of in rows if weight in scope or change_of in scope}
+        if grown == scope:
+            break
+        scope = grown
+    while True:  # inputs: what the roll-ups of the scope read
+        grown = scope | {x for code, weight, change_of in rows if code in scope for x in (weight, change_of) if x}
+        if grown == scope:
+            break
+        scope = grown
+    conn.execute(sa.text("DROP TABLE IF EXISTS rollup_scope"))
+    conn.execute(sa.text("CREATE TEMP TABLE rollup_scope (code text PRIMARY KEY) ON COMMIT DROP"))
+    if scope:
+        conn.execute(sa.text("INSERT INTO rollup_scope SELECT unnest(CAST(:codes AS text[]))"),
+                     {"codes": sorted(scope)})
+    conn.execute(sa.text("ANALYZE rollup_scope"))
 
 
 # One derived row per (indicator, parent area, period). A parent whose validity spans two boundary versions of
@@ -327,8 +372,9 @@ def _change_bases(conn: Connection) -> list[tuple[str, str, date, date]]:
     return list(best.values())
 
 
-def _apply(conn: Connection) -> int:
-    """Make the stored derived rows equal to rollup_new, touching only rows that differ."""
+def _apply(conn: Connection, scoped: bool) -> int:
+    """Make the stored derived rows equal to rollup_new (of the indicators in rollup_scope, if `scoped`),
+    touching only rows that differ."""
     conn.execute(sa.text("""
         DELETE FROM rollup_new n USING (
             SELECT ctid, row_number() OVER (PARTITION BY indicator_code, area_id, period
@@ -343,7 +389,8 @@ def _apply(conn: Connection) -> int:
         FROM observation o JOIN import_batch b ON b.id = o.import_batch_id AND b.kind = 'rollup'
         LEFT JOIN rollup_new n ON n.indicator_code = o.indicator_code AND n.area_id = o.area_id
              AND n.period = o.period
-        WHERE o.superseded_at IS NOT NULL OR n.area_id IS NULL"""
+        WHERE (o.superseded_at IS NOT NULL OR n.area_id IS NULL)""" + (
+        " " + _IN_SCOPE if scoped else "")
     removed = conn.execute(sa.text("SELECT count(*) " + stale)).scalar_one()
     if removed:  # a statement that deletes nothing would still bump data_version (statement trigger)
         conn.execute(sa.text("DELETE FROM observation WHERE id IN (SELECT o.id " + stale + ")"))

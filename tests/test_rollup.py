@@ -184,3 +184,32 @@ def test_derived_values_are_served_like_published_ones_with_their_rule(client):
     assert rules["count"] == 12
     assert {r["rule"] for r in rules["items"]} == {"weighted_mean"}
     assert all(r["weight_indicator"] == "EW" for r in rules["items"])
+
+
+def test_a_refresh_scoped_to_the_imported_indicators_leaves_exactly_what_a_full_refresh_would(fresh_engine, tmp_path):
+    """An observation import and its undo recompute only the roll-ups that can depend on what they wrote
+    (indicators.rollup._make_scope): the weight EW moves every population-weighted share, S1 moves its change
+    D1. A full refresh right after each finds nothing left to change."""
+    from indicators.import_undo import undo_batch
+
+    keys = frame(fresh_engine, """
+        SELECT key FROM area WHERE level_code = 'plr' AND parent_key = '011001' AND valid_to IS NULL""")["key"]
+    before = derived(fresh_engine, "bzr", "S3", "2020-12-31").loc["011001"]
+    assert before.rule == "weighted_mean" and before.weight_indicator == "EW"
+    weights = "\n".join(f"{k},EW,2020-12-31,{500 + 400 * i}" for i, k in enumerate(keys))
+    shares = "\n".join(f"{k},S1,2020-12-31,{1.5 + i}" for i, k in enumerate(keys))
+    for name, rows in (("ew.csv", weights), ("s1.csv", shares)):
+        path = _write(tmp_path, name, "area,indicator,period,value\n" + rows + "\n")
+        with fresh_engine.connect() as conn:
+            report = import_observations(conn, path, ObservationImportOptions(level="plr",
+                                                                              boundaries_at=date(2021, 1, 1)))
+        assert report.ok, report.problems
+        with fresh_engine.begin() as conn:
+            assert refresh_rollups(conn) == 0, f"after {name}: a full refresh still found roll-ups to change"
+        if name == "ew.csv":
+            moved = derived(fresh_engine, "bzr", "S3", "2020-12-31").loc["011001"]
+            assert moved.value != pytest.approx(before.value)  # the weights of the mean moved it
+    with fresh_engine.begin() as conn:
+        undo_batch(conn, report.batch_id, "test")
+    with fresh_engine.begin() as conn:
+        assert refresh_rollups(conn) == 0, "after the undo: a full refresh still found roll-ups to change"

@@ -39,7 +39,7 @@ from indicators.ingest.observation_rows import long_parts, text_columns, to_long
 from indicators.ingest.observation_store import ROW_COLUMNS, ObservationWriter, store_rows
 from indicators.ingest.options import ObservationImportOptions, genesis_as_long
 from indicators.ingest.tables import Table, read_table
-from indicators.refresh import refresh_after_write
+from indicators.refresh import batch_indicators, refresh_after_write
 
 Progress = Callable[[str, int, int], None]
 
@@ -103,7 +103,7 @@ def import_observations(
             _store_whole(conn, _as_written(path, table, options), checks, report)
         step("stored", 3, 4)
         if not dry_run:  # derived data (roll-ups, disclosure) would be rolled back with the dry run anyway
-            refresh_after_write(conn)
+            refresh_after_write(conn, batch_indicators(conn, report.batch_id))
         finish_batch(conn, report)
         step("refreshed", 4, 4)
 
