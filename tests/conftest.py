@@ -89,27 +89,41 @@ def pg_server() -> Iterator[PgServer]:
     from tests.demo_cache import DemoCache, cluster_from_snapshot
 
     cache = DemoCache.configured()
-    if cache is not None and cache.has_snapshot():
-        with cluster_from_snapshot(cache.snapshot) as cluster:
-            yield PgServer(cluster.url("postgres"), cluster, has_demo=True)
+    if cache is None:
+        with throwaway_cluster("dm-test-pg-") as cluster:
+            yield PgServer(cluster.url("postgres"), cluster)
         return
-    with throwaway_cluster("dm-test-pg-") as cluster:
-        yield PgServer(cluster.url("postgres"), cluster, demo_cache=cache)
+    # One test process builds the demo while the others wait for its snapshot (two builds side by side on two
+    # cores take longer than one build and a copy).
+    with cache.building() as building:
+        if not cache.has_snapshot():
+            with throwaway_cluster("dm-test-pg-") as cluster:
+                server = PgServer(cluster.url("postgres"), cluster, demo_cache=cache)
+                _build_demo_template(server)
+                building.done()
+                yield server
+            return
+    with cluster_from_snapshot(cache.snapshot) as cluster:
+        yield PgServer(cluster.url("postgres"), cluster, has_demo=True)
+
+
+def _build_demo_template(server: PgServer) -> None:
+    from tests.demo_cache import build_demo_database
+
+    build_demo_database(server.create(TEMPLATE_DB))
+    server.has_demo = True
+    if server.demo_cache is not None:
+        try:
+            server.demo_cache.save(server.cluster)
+        except Exception as exc:  # noqa: BLE001 -- the cache only saves time; the next run builds again
+            warnings.warn(f"the demo database was not cached for later runs: {exc}", stacklevel=1)
 
 
 @pytest.fixture(scope="session")
 def demo_template(pg_server: PgServer) -> str:
     """Name of a database holding the migrated schema and the whole Berlin demo."""
-    if pg_server.has_demo:
-        return TEMPLATE_DB
-    from tests.demo_cache import build_demo_database
-
-    build_demo_database(pg_server.create(TEMPLATE_DB))
-    if pg_server.demo_cache is not None:
-        try:
-            pg_server.demo_cache.save(pg_server.cluster)
-        except Exception as exc:  # noqa: BLE001 -- the cache only saves time; the next run builds again
-            warnings.warn(f"the demo database was not cached for later runs: {exc}", stacklevel=1)
+    if not pg_server.has_demo:
+        _build_demo_template(pg_server)
     return TEMPLATE_DB
 
 

@@ -10,13 +10,14 @@ The key is a hash of everything the build reads: the migrations, the demo files,
 module the demo loader imports (followed through the import statements, including imports inside functions),
 this file, pyproject.toml (library versions), and the PostgreSQL/PostGIS installation. A change to any of them
 means a new key and one new build; the two newest snapshots are kept. A clean clone (CI) has no cache and builds
-once. `DM_TEST_CACHE=off` builds every time; `DM_TEST_CACHE=<dir>` keeps the snapshots elsewhere. With
+once: one test process builds while the others wait for its snapshot (`DemoCache.building`, a file lock). `DM_TEST_CACHE=off` builds every time; `DM_TEST_CACHE=<dir>` keeps the snapshots elsewhere. With
 DATABASE_URL (a server the tests do not own, so no data directory to copy) the demo is built in every run.
 """
 
 from __future__ import annotations
 
 import ast
+import fcntl
 import hashlib
 import os
 import shutil
@@ -130,6 +131,19 @@ class DemoCache:
     def has_snapshot(self) -> bool:
         return (self.snapshot / "PG_VERSION").is_file()
 
+    @contextmanager
+    def building(self) -> Iterator[_BuildLock]:
+        """Held by the one process (of this or another test run) that builds the snapshot of this key; the others
+        block here until it has saved it (or given up). `done()` lets them go before the block ends."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / f"{self.key}.lock", "w", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            lock = _BuildLock(handle)
+            try:
+                yield lock
+            finally:
+                lock.done()
+
     def save(self, cluster: EmbeddedCluster) -> None:
         """Copy the running `cluster` (a consistent base backup, the cluster keeps running) into the cache.
         Another run saving the same key at the same time is harmless: the first complete copy stays."""
@@ -157,6 +171,18 @@ class DemoCache:
                          key=lambda p: p.stat().st_mtime, reverse=True)
         for old in [p for p in entries if p.name != self.key][KEEP_SNAPSHOTS - 1:]:
             shutil.rmtree(old, ignore_errors=True)
+        for lock in self.root.glob("*.lock"):
+            if lock.stem != self.key and not (self.root / lock.stem).is_dir():
+                lock.unlink(missing_ok=True)
+
+
+class _BuildLock:
+    def __init__(self, handle):
+        self._handle = handle
+
+    def done(self) -> None:
+        if not self._handle.closed:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
 
 
 @contextmanager
