@@ -18,8 +18,8 @@ from service.errors import document_problems, install_error_handlers
 from service.middleware import ContentSecurityPolicyMiddleware, install_middleware, tile_origins
 from service.openapi import install_openapi
 from service.routes import integration as integration_routes
-from service.routes import (admin, aggregation, exports, health, imports, indicators, indices, map_geometry, notes,
-                            ogc, pages, search, tiles)
+from service.routes import (admin, aggregation, comparison, exports, health, imports, indicators, indices,
+                            map_geometry, notes, ogc, pages, search, tiles)
 from service.routes import import_page
 from service.routes import reports as report_routes
 from service.routes import session as session_routes
@@ -103,7 +103,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for router in (health.router, ogc.router, indicators.router, imports.router, indices.router, tiles.router,
                    exports.router, aggregation.router, notes.router, admin.router, pages.router, map_geometry.router,
                    search.router, setup_routes.router, session_routes.router,
-                   import_page.router, report_routes.router, integration_routes.router):
+                   import_page.router, report_routes.router, integration_routes.router, comparison.router):
         app.include_router(router)
     install_openapi(app)  # per-collection paths with their queryables, media type of OpenAPI 3.1
     return app

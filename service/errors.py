@@ -19,6 +19,7 @@ from geo.aggregation import AggregationInputError
 from geo.levels import UnknownLevel
 from indicators.catalogue import DefinitionError, UnknownIndicator
 from indicators.composite import IndexDefinitionError
+from indicators.comparison import ComparisonError
 from indicators.disclosure import PartitionError
 from indicators.findings import FindingError
 from indicators.import_undo import BatchNotFound, UndoRefused
@@ -113,6 +114,8 @@ DOMAIN_ERRORS: dict[type[Exception], DomainProblem] = {
     ReportError: DomainProblem(lambda e: e.status, extra=lambda e: {"detail_de": e.de, **e.extra}),
     FindingError: DomainProblem(422, extra=lambda e: {"field": e.field, "detail_de": e.de}),
     TargetError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, "detail_de": e.de}),
+    ComparisonError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, "detail_de": e.de,
+                                                                         **e.extra}),
 }
 
 

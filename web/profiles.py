@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from geo.areas import find_areas, get_parent, list_children
 from geo.levels import Level, ancestry, get_level, list_levels
+from indicators.comparison import ComparisonGroup, standing_within
 from indicators.catalogue import list_indicators, series_break_text, series_breaks_between
 from indicators.composite import DYNAMICS_LABELS, NO_CLASS_LABEL, STATUS_LABELS
 from indicators.editions import edition_classes_for_area
@@ -64,8 +65,10 @@ def _area_summary(area: dict, levels: dict[str, Level]) -> dict:
             "level_name_en": level and level.name("en"), "key": area["key"], "name": area["name"]}
 
 
-def area_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
-    """Everything the profile shows, as plain data (the JSON twin)."""
+def area_profile(conn: Connection, area: dict, unsuppressed: bool,
+                 group: ComparisonGroup | None = None) -> dict:
+    """Everything the profile shows, as plain data (the JSON twin). `group`: a comparison group of the area's
+    level whose median and the area's rank in it each period shows (indicators.comparison)."""
     levels = {lv.code: lv for lv in list_levels(conn)}
     chain, current = [], area
     while True:
@@ -79,6 +82,11 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
     own = _by_indicator(area_values(conn, area["id"], unsuppressed))
     parent_values = _by_indicator(area_values(conn, parent["id"], unsuppressed)) if parent else {}
     city_values = _by_indicator(area_values(conn, city["id"], unsuppressed)) if city else {}
+    # every ancestor below the top (whose territory is the level's ranking): its value and the rank within it
+    within_areas = chain[:-1]
+    ancestor_values = {a["id"]: parent_values if a is parent
+                       else _by_indicator(area_values(conn, a["id"], unsuppressed)) for a in within_areas}
+    within = standing_within(conn, area, within_areas, group, unsuppressed)
     standing = {(s["indicator"], s["period"]): s for s in area_standing(conn, area["level_code"], area["key"],
                                                                          unsuppressed)}
     items = []
@@ -96,6 +104,7 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
                 "city_value": _value_at(city_values, indicator["code"], row["period"]),
                 "rank": rank.get("rank"), "n": rank.get("n"),
                 "percentile": None if rank.get("percentile") is None else round(float(rank["percentile"]), 4),
+                "within": _within(indicator["code"], row["period"], within_areas, ancestor_values, within, group),
             })
         items.append({
             "code": indicator["code"], "name_de": indicator["name_de"], "name_en": indicator["name_en"],
@@ -112,6 +121,9 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
         "parent": _area_summary(parent, levels) if parent else None,
         "city": _area_summary(city, levels) if city else None,
         "chain": [_area_summary(a, levels) for a in chain],
+        "within": [{"kind": "area", **_area_summary(a, levels)} for a in within_areas]
+                  + ([{"kind": "group", "id": group.id, "name": group.name_de, "name_en": group.name_en,
+                       "areas": len(group.area_keys)}] if group else []),
         "children": [{"level": c["level_code"], "key": c["key"], "name": c["name"]} for c in list_children(conn, area)],
         "indicators": items,
         "indices": _index_results(conn, area, unsuppressed),
@@ -123,6 +135,20 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
         "findings": list_findings(conn, area["level_code"], [area["key"]]),
         "targets": list_targets(conn, area["level_code"], [area["key"]]),
     }
+
+
+def _within(code: str, period: date, ancestors: list[dict], values: dict, within: dict,
+            group: ComparisonGroup | None) -> list[dict]:
+    """Per comparison of `p.within` (same order): the ancestor's value or the group's median, rank and n."""
+    cells = []
+    for ancestor in ancestors:
+        found = within.get(f"{ancestor['level_code']}:{ancestor['key']}", {}).get((code, period), {})
+        cells.append({"value": _value_at(values.get(ancestor["id"], {}), code, period),
+                      "rank": found.get("rank"), "n": found.get("n")})
+    if group is not None:
+        found = within.get("group", {}).get((code, period), {})
+        cells.append({"median": found.get("median"), "rank": found.get("rank"), "n": found.get("n")})
+    return cells
 
 
 def _by_indicator(rows: list[dict]) -> dict[str, list[dict]]:
@@ -210,8 +236,20 @@ def profile_csv_rows(profile: dict) -> list[dict]:
                          "unit": item["unit"], "period": p["period"], "value": p["value"], "flag": p["flag"],
                          "reason": p["reason"], "parent_key": (profile["parent"] or {}).get("key"),
                          "parent_value": p["parent_value"], "city_value": p["city_value"], "rank": p["rank"],
-                         "n": p["n"], "percentile": p["percentile"]})
+                         "n": p["n"], "percentile": p["percentile"], **_within_columns(profile["within"], p)})
     return rows
+
+
+def _within_columns(comparisons: list[dict], period: dict) -> dict:
+    """The comparisons of a period as flat columns, named alike for every area of a level: <level>_key,
+    <level>_value, <level>_rank, <level>_n per ancestor; group, group_median, group_rank, group_n."""
+    columns = {}
+    for comparison, cell in zip(comparisons, period["within"], strict=True):
+        stem = comparison["level"] if comparison["kind"] == "area" else "group"
+        columns[stem if stem == "group" else f"{stem}_key"] = comparison.get("key", comparison.get("id"))
+        for name, value in cell.items():
+            columns[f"{stem}_{name}"] = value
+    return columns
 
 
 def profile_charts(profile: dict, lang: str = "de") -> dict[str, str]:
@@ -254,10 +292,10 @@ def locator_map(conn: Connection, profile: dict, area: dict, storage_srid: int, 
 
 
 def render_profile(profile: dict, charts: dict[str, str], locator: str | None, *, for_print: bool = False,
-                   request=None) -> str:
+                   request=None, groups: list[ComparisonGroup] | None = None) -> str:
     """The profile page in the site's frame (footer, signed-in person; `request` None: a frame for print)."""
     _ = translator(getattr(request.state, "lang", "de") if request is not None else "de")
     return environment.get_template("profile.html").render(**page_context(
         request, page_title=_("Quartiersprofil") + " " + profile["area"]["name"], p=profile, charts=charts, locator=locator,
-        for_print=for_print, value_text=value_text, decimals_for=decimals_for, class_label=class_label,
+        for_print=for_print, groups=groups or [], value_text=value_text, decimals_for=decimals_for, class_label=class_label,
         target_status=target_status))

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from geo.area_list import list_areas
 from geo.levels import get_level, list_levels
+from indicators.comparison import GROUP_ID_PATTERN, comparison_group_for, list_groups
 from indicators.report_lifecycle import list_reports
 from service.auth import Principal, current_principal
 from service.formats import (
@@ -192,13 +193,17 @@ PROFILE_FORMATS = ("html", "json", *TABLE_FORMATS, "pdf")
 @router.get("/areas/{level}/{key}", summary="Area profile (Quartiersprofil): HTML, JSON, CSV, XLSX or PDF "
                                             "(also as /areas/{level}/{key}.json|.csv|.xlsx|.pdf)")
 def profile(request: Request, conn: Conn, caller: Caller, level: str, key: str,
-            f: Annotated[str | None, Query(pattern="^(" + "|".join(PROFILE_FORMATS) + ")$")] = None):
+            f: Annotated[str | None, Query(pattern="^(" + "|".join(PROFILE_FORMATS) + ")$")] = None,
+            group: Annotated[str | None, Query(pattern=GROUP_ID_PATTERN, description=(
+                "A comparison group of the area's level (/api/comparison-groups): its median and the area's rank "
+                "in it beside every value."))] = None):
     key, f = split_suffix(key, f, PROFILE_FORMATS)
     f = choose_format(request, f, PROFILE_FORMATS)
     area = find_profile_area(conn, level, key)
     if isinstance(area, Missing):
         return not_found_page(request, area.message, area.choices)
-    data = area_profile(conn, area, caller.sees_unsuppressed)
+    chosen = comparison_group_for(conn, group, level) if group else None
+    data = area_profile(conn, area, caller.sees_unsuppressed, chosen)
     if f == "json":
         return json_response(data)
     if f in TABLE_FORMATS:
@@ -207,7 +212,8 @@ def profile(request: Request, conn: Conn, caller: Caller, level: str, key: str,
     settings = request.app.state.settings
     locator = locator_map(conn, data, area, settings.storage_srid, data_version(request))
     charts = profile_charts(data, getattr(request.state, "lang", "de"))
-    html = render_profile(data, charts, locator, for_print=f == "pdf", request=request)
+    html = render_profile(data, charts, locator, for_print=f == "pdf", request=request,
+                          groups=list_groups(conn, level))
     if f == "pdf":
         return pdf_response(html_to_pdf(html), f"quartiersprofil_{level}_{key}.pdf")
     return HTMLResponse(html)
