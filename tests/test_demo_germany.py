@@ -195,3 +195,29 @@ def test_a_chart_line_is_not_drawn_across_a_break():
     plain = trend_svg([("Flensburg", points)], "Personen")
     assert "Zensus 2011" in svg and "Zensus 2011" not in plain
     assert svg.count('id="line2d_') > plain.count('id="line2d_')  # two segments and the break's line
+
+
+def test_a_kreis_is_ranked_within_its_land_and_within_a_comparison_ring(germany):
+    """Flensburg among the Kreise of Schleswig-Holstein (the Land is the first two digits of the key) and among
+    a ring of kreisfreie Städte of other Länder, against the values a reader gets from the collection."""
+    engine, _summary = germany
+    ring = ["01002", "03101", "05111", "09162", "14612"]  # Kiel, Braunschweig, Düsseldorf, München, Dresden
+    with engine.begin() as conn:
+        conn.execute(sa.text("""INSERT INTO comparison_group (id, level_code, name_de, area_keys, created_by)
+                                VALUES ('staedte', 'kreis', 'Großstädte', :keys, 'test')"""), {"keys": ring})
+    with TestClient(create_app(make_settings(), engine=engine)) as client:
+        profile = client.get("/areas/kreis/01001.json", params={"group": "staedte"}).json()
+        assert [(c["kind"], c.get("level"), c.get("key")) for c in profile["within"]] == [
+            ("area", "land", "01"), ("group", None, None)]
+        item = next(i for i in profile["indicators"] if i["code"] == "BEV")
+        latest = item["periods"][0]
+        items = client.get("/collections/kreis/items", params={"period": latest["period"], "limit": 1000}).json()
+    values = {f["properties"]["key"]: f["properties"].get("BEV") for f in items["features"]}
+    values = {key: value for key, value in values.items() if value is not None}
+    own = values["01001"]
+    land = [v for k, v in values.items() if k.startswith("01")]
+    group = [v for k, v in values.items() if k in set(ring) | {"01001"}]
+    assert latest["within"][0]["rank"] == 1 + sum(v > own for v in land) and latest["within"][0]["n"] == len(land)
+    assert latest["within"][1]["rank"] == 1 + sum(v > own for v in group) and latest["within"][1]["n"] == 6
+    assert latest["within"][1]["median"] == pytest.approx(sorted(group)[2:4][0] / 2 + sorted(group)[2:4][1] / 2)
+    assert latest["within"][0]["value"] == latest["parent_value"]  # the Land's own (rolled-up) population
