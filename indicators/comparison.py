@@ -1,6 +1,8 @@
 """Comparing an area within groups of areas of its level: its ancestors' territories (the Planungsräume of its
-Bezirk, the Gemeinden of its Kreis and of its Land) and comparison groups (a named list of areas chosen by the
-municipality, such as a comparison ring of towns of similar size, stored in `comparison_group`).
+Bezirk, the Gemeinden of its Kreis and of its Land) and comparison groups (stored in `comparison_group`): a named
+list of areas chosen by the municipality, such as a comparison ring of towns of similar size, or the areas of the
+level of the same type as the profiled one, by an attribute of the boundary file (`same_attribute`; VG5000's
+BEZ: "Kreisfreie Stadt", "Landkreis", "Stadt", "Markt").
 
 For every indicator and period with a public value of the area: its rank in the group (1 = highest value), the
 number of ranked areas `n` and the group's median. The ranked set is the group's areas with a value plus the
@@ -43,7 +45,8 @@ class ComparisonGroup:
     level: str
     name_de: str
     name_en: str | None
-    area_keys: tuple[str, ...]
+    area_keys: tuple[str, ...] | None
+    same_attribute: str | None
     created_by: str
     updated_at: datetime
 
@@ -52,15 +55,17 @@ class ComparisonGroup:
 
     def as_dict(self) -> dict:
         return {"id": self.id, "level": self.level, "name_de": self.name_de, "name_en": self.name_en,
-                "area_keys": list(self.area_keys), "created_by": self.created_by, "updated_at": self.updated_at}
+                "area_keys": None if self.area_keys is None else list(self.area_keys),
+                "same_attribute": self.same_attribute, "created_by": self.created_by, "updated_at": self.updated_at}
 
 
-_COLUMNS = "id, level_code, name_de, name_en, area_keys, created_by, updated_at"
+_COLUMNS = "id, level_code, name_de, name_en, area_keys, same_attribute, created_by, updated_at"
 
 
 def _group(row) -> ComparisonGroup:
-    return ComparisonGroup(row.id, row.level_code, row.name_de, row.name_en, tuple(row.area_keys), row.created_by,
-                           row.updated_at)
+    return ComparisonGroup(row.id, row.level_code, row.name_de, row.name_en,
+                           None if row.area_keys is None else tuple(row.area_keys), row.same_attribute,
+                           row.created_by, row.updated_at)
 
 
 def list_groups(conn: Connection, level: str | None = None) -> list[ComparisonGroup]:
@@ -91,15 +96,21 @@ def comparison_group_for(conn: Connection, group_id: str, level: str) -> Compari
 
 
 def save_group(conn: Connection, group_id: str, level: str, name_de: str, name_en: str | None,
-               area_keys: Sequence[str], created_by: str) -> ComparisonGroup:
-    """Create or replace a group, in the caller's transaction. Every key must name an area of the level valid
-    today; a key given twice or a group of fewer than two areas is refused (with the keys concerned)."""
+               area_keys: Sequence[str] | None, created_by: str, same_attribute: str | None = None) -> ComparisonGroup:
+    """Create or replace a group, in the caller's transaction: either `area_keys` (every key must name an area of
+    the level valid today; a key given twice or fewer than two areas are refused, with the keys concerned) or
+    `same_attribute` (an attribute that areas of the level carry)."""
     import re
 
     if not re.match(GROUP_ID_PATTERN, group_id):
         raise ComparisonError(f"group id {group_id!r}: use 1-60 lower-case letters, digits, '-' or '_'", "id",
                               f"Kennung „{group_id}“: 1-60 Kleinbuchstaben, Ziffern, „-“ oder „_“ verwenden")
     require_level(conn, level)
+    if (area_keys is None) == (same_attribute is None):
+        raise ComparisonError("give either area_keys or same_attribute", "area_keys",
+                              "entweder area_keys oder same_attribute angeben")
+    if same_attribute is not None:
+        return _store(conn, group_id, level, name_de, name_en, None, same_attribute, created_by)
     keys = [key.strip() for key in area_keys]
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:
@@ -118,14 +129,31 @@ def save_group(conn: Connection, group_id: str, level: str, name_de: str, name_e
                               f"keys of /collections/{level}/items", "area_keys",
                               f"{len(unknown)} Schlüssel bezeichnen kein aktuelles Gebiet der Ebene „{level}“: "
                               f"{shown}", keys=unknown[:100])
+    return _store(conn, group_id, level, name_de, name_en, keys, None, created_by)
+
+
+def _store(conn: Connection, group_id: str, level: str, name_de: str, name_en: str | None, keys: list[str] | None,
+           same_attribute: str | None, created_by: str) -> ComparisonGroup:
+    if same_attribute is not None:
+        carried = conn.execute(sa.text("""
+            SELECT count(*) FROM area WHERE level_code = :level AND attributes ? :attribute"""),
+            {"level": level, "attribute": same_attribute}).scalar_one()
+        if not carried:
+            known = sorted(conn.execute(sa.text("""
+                SELECT DISTINCT jsonb_object_keys(attributes) FROM area
+                WHERE level_code = :level AND jsonb_typeof(attributes) = 'object'"""), {"level": level}).scalars())
+            raise ComparisonError(f"no area of level {level!r} carries the attribute {same_attribute!r}; the "
+                                  f"boundary files gave {', '.join(known) or 'none'}", "same_attribute",
+                                  f"kein Gebiet der Ebene „{level}“ hat das Merkmal „{same_attribute}“",
+                                  available=known)
     row = conn.execute(sa.text(f"""
-        INSERT INTO comparison_group (id, level_code, name_de, name_en, area_keys, created_by)
-        VALUES (:id, :level, :name_de, :name_en, :keys, :by)
+        INSERT INTO comparison_group (id, level_code, name_de, name_en, area_keys, same_attribute, created_by)
+        VALUES (:id, :level, :name_de, :name_en, :keys, :same, :by)
         ON CONFLICT (id) DO UPDATE SET level_code = EXCLUDED.level_code, name_de = EXCLUDED.name_de,
-            name_en = EXCLUDED.name_en, area_keys = EXCLUDED.area_keys, created_by = EXCLUDED.created_by,
-            updated_at = now()
+            name_en = EXCLUDED.name_en, area_keys = EXCLUDED.area_keys, same_attribute = EXCLUDED.same_attribute,
+            created_by = EXCLUDED.created_by, updated_at = now()
         RETURNING {_COLUMNS}"""), {"id": group_id, "level": level, "name_de": name_de, "name_en": name_en,
-                                   "keys": keys, "by": created_by}).one()
+                                   "keys": keys, "same": same_attribute, "by": created_by}).one()
     return _group(row)
 
 
@@ -150,8 +178,11 @@ def standing_within(conn: Connection, area: dict, ancestors: Sequence[dict], gro
     if ancestors:
         members.append("SELECT d.label, d.id FROM down d WHERE d.level_code = :level")
     if group is not None:
+        chosen = ("a.key = ANY(:keys)" if group.same_attribute is None else
+                  "a.attributes ->> :attribute = (SELECT o.attributes ->> :attribute FROM area o"
+                  " WHERE o.id = :area_id)")
         members.append(f"""
-            SELECT 'group', a.id FROM area a WHERE a.level_code = :level AND a.key = ANY(:keys)
+            SELECT 'group', a.id FROM area a WHERE a.level_code = :level AND {chosen}
               AND {valid_at("a", ":at")}
             UNION SELECT 'group', CAST(:area_id AS bigint)""")
     rows = conn.execute(sa.text(f"""
@@ -172,7 +203,8 @@ def standing_within(conn: Connection, area: dict, ancestors: Sequence[dict], gro
         JOIN members m ON m.id = v.area_id
         GROUP BY m.label, own.indicator_code, own.period"""),
         {"ancestors": [a["id"] for a in ancestors], "at": area["valid_from"], "level": area["level_code"],
-         "area_id": area["id"], "keys": list(group.area_keys) if group else []})
+         "area_id": area["id"], "keys": list(group.area_keys or ()) if group else [],
+         "attribute": group.same_attribute if group else None})
     found: dict[str, GroupStanding] = {}
     for label, indicator, period, rank, n, median in rows:
         found.setdefault(label, {})[(indicator, period)] = {"rank": rank, "n": n, "median": median}

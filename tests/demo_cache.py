@@ -10,7 +10,8 @@ The key is a hash of everything the build reads: the migrations, the demo files,
 module the demo loader imports (followed through the import statements, including imports inside functions),
 this file, pyproject.toml (library versions), and the PostgreSQL/PostGIS installation. A change to any of them
 means a new key and one new build; the two newest snapshots are kept. A clean clone (CI) has no cache and builds
-once: one test process builds while the others wait for its snapshot (`DemoCache.building`, a file lock). `DM_TEST_CACHE=off` builds every time; `DM_TEST_CACHE=<dir>` keeps the snapshots elsewhere. With
+once: one test process builds while the others wait for its snapshot (`DemoCache.building`, a file lock).
+`DM_TEST_CACHE=off` builds every time; `DM_TEST_CACHE=<dir>` keeps the snapshots elsewhere. With
 DATABASE_URL (a server the tests do not own, so no data directory to copy) the demo is built in every run.
 """
 

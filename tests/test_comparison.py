@@ -97,7 +97,8 @@ def test_an_editor_keeps_a_comparison_group_and_profiles_rank_within_it(writable
     assert "Median Inner-city ring" in english and "Comparison group" in english
     table = client.get(f"/areas/plr/{AREA}.csv", params={"group": "ring"}).text.splitlines()
     header = table[0].split(",")
-    assert {"bzr_key", "bzr_value", "bzr_rank", "bez_n", "group", "group_median", "group_rank", "group_n"} <= set(header)
+    assert {"bzr_key", "bzr_value", "bzr_rank", "bez_n", "group", "group_median", "group_rank",
+            "group_n"} <= set(header)
 
     changed = client.put("/api/comparison-groups/ring", json={**group, "area_keys": RING[:2]}, headers=editor)
     assert changed.status_code == 200 and changed.json()["area_keys"] == RING[:2]

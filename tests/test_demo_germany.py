@@ -221,3 +221,38 @@ def test_a_kreis_is_ranked_within_its_land_and_within_a_comparison_ring(germany)
     assert latest["within"][1]["rank"] == 1 + sum(v > own for v in group) and latest["within"][1]["n"] == 6
     assert latest["within"][1]["median"] == pytest.approx(sorted(group)[2:4][0] / 2 + sorted(group)[2:4][1] / 2)
     assert latest["within"][0]["value"] == latest["parent_value"]  # the Land's own (rolled-up) population
+
+
+def test_a_kreis_is_ranked_among_the_kreise_of_its_type(germany):
+    """A group by an attribute of the boundary file: VG5000's BEZ makes Flensburg a "Kreisfreie Stadt", ranked
+    among the kreisfreie Städte of Germany; an attribute no Kreis carries is refused naming those that exist."""
+    engine, _summary = germany
+    with engine.connect() as conn:
+        types = dict(conn.execute(sa.text("SELECT key, attributes ->> 'BEZ' FROM area WHERE level_code = 'kreis'")).all())
+    assert types["01001"] == "Kreisfreie Stadt" and types["01051"] == "Kreis"
+    with TestClient(create_app(make_settings(), engine=engine)) as client:
+        from tests.conftest import bearer
+
+        editor = bearer(engine, "editor")
+        stored = client.put("/api/comparison-groups/kreistyp", headers=editor, json={
+            "level": "kreis", "name_de": "Kreise gleichen Typs", "name_en": "Districts of the same type",
+            "same_attribute": "BEZ"})
+        assert stored.status_code == 201, stored.text
+        refused = client.put("/api/comparison-groups/typ2", headers=editor, json={
+            "level": "kreis", "name_de": "Typ", "same_attribute": "KREISTYP"})
+        assert refused.status_code == 422 and "BEZ" in refused.json()["available"]
+        both = client.put("/api/comparison-groups/typ3", headers=editor, json={
+            "level": "kreis", "name_de": "Typ", "same_attribute": "BEZ", "area_keys": ["01001", "01002"]})
+        assert both.status_code == 422
+        profile = client.get("/areas/kreis/01001.json", params={"group": "kreistyp"}).json()
+        page = client.get("/areas/kreis/01001", params={"group": "kreistyp"}).text
+        latest = next(i for i in profile["indicators"] if i["code"] == "BEV")["periods"][0]
+        items = client.get("/collections/kreis/items", params={"period": latest["period"], "limit": 1000}).json()
+    assert profile["within"][-1]["attribute_value"] == "Kreisfreie Stadt"
+    assert "Median Kreise gleichen Typs" in page and "(Kreisfreie Stadt)" in page
+    values = {f["properties"]["key"]: f["properties"].get("BEV") for f in items["features"]}
+    cities = [v for k, v in values.items() if v is not None and types.get(k) == "Kreisfreie Stadt"]
+    own = values["01001"]
+    cell = latest["within"][-1]
+    assert (cell["rank"], cell["n"]) == (1 + sum(v > own for v in cities), len(cities))
+    assert cell["n"] > 60  # the kreisfreie Städte with a population that year, not all 400 Kreise

@@ -123,7 +123,7 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
         "chain": [_area_summary(a, levels) for a in chain],
         "within": [{"kind": "area", **_area_summary(a, levels)} for a in within_areas]
                   + ([{"kind": "group", "id": group.id, "name": group.name_de, "name_en": group.name_en,
-                       "areas": len(group.area_keys)}] if group else []),
+                       **_group_members(group, area)}] if group else []),
         "children": [{"level": c["level_code"], "key": c["key"], "name": c["name"]} for c in list_children(conn, area)],
         "indicators": items,
         "indices": _index_results(conn, area, unsuppressed),
@@ -135,6 +135,14 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
         "findings": list_findings(conn, area["level_code"], [area["key"]]),
         "targets": list_targets(conn, area["level_code"], [area["key"]]),
     }
+
+
+def _group_members(group: ComparisonGroup, area: dict) -> dict:
+    """How a group chooses its areas: their number, or the attribute and the profiled area's value of it."""
+    if group.same_attribute is None:
+        return {"areas": len(group.area_keys)}
+    return {"same_attribute": group.same_attribute,
+            "attribute_value": (area.get("attributes") or {}).get(group.same_attribute)}
 
 
 def _within(code: str, period: date, ancestors: list[dict], values: dict, within: dict,

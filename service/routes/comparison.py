@@ -30,8 +30,13 @@ class GroupIn(BaseModel):
     name_de: str = Field(min_length=1, max_length=200, pattern=NO_NUL, description="German name, e.g. "
                                                                                  "'Vergleichsring Mittelstädte'.")
     name_en: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
-    area_keys: list[Annotated[str, Field(min_length=1, max_length=40, pattern=NO_NUL)]] = Field(
-        min_length=2, max_length=MAX_GROUP_AREAS, description="Keys of current areas of the level.")
+    area_keys: list[Annotated[str, Field(min_length=1, max_length=40, pattern=NO_NUL)]] | None = Field(
+        default=None, min_length=2, max_length=MAX_GROUP_AREAS, description="Keys of current areas of the level "
+                                                                            "(or same_attribute).")
+    same_attribute: str | None = Field(
+        default=None, min_length=1, max_length=100, pattern=NO_NUL,
+        description="Instead of area_keys: the areas of the level whose value of this attribute of the boundary "
+                    "file equals the profiled area's (its type, e.g. VG5000's BEZ).")
 
 
 def _with_links(request: Request, group: dict) -> dict:
@@ -56,7 +61,7 @@ def put_group(request: Request, group_id: GroupId, payload: GroupIn, caller: Edi
     with request.app.state.engine.begin() as conn:
         before = next((g.as_dict() for g in list_groups(conn) if g.id == group_id), None)
         saved = save_group(conn, group_id, payload.level, payload.name_de, payload.name_en, payload.area_keys,
-                           caller.name).as_dict()
+                           caller.name, same_attribute=payload.same_attribute).as_dict()
         record(conn, caller, "update" if before else "create", "comparison_group", group_id, before, saved)
     return json_response(_with_links(request, saved), status=200 if before else 201)
 

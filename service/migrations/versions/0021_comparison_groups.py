@@ -1,5 +1,7 @@
-"""Comparison groups: a named list of areas of one level (a comparison ring of municipalities, the Kreise of a
-type, neighbouring towns) against which an area's values are ranked in its profile (issue 14).
+"""Comparison groups: a named list of areas of one level (a comparison ring of municipalities, neighbouring
+towns), or the areas of the level that share an attribute of the boundary file with the profiled area (its type:
+VG5000's BEZ "Kreisfreie Stadt" or "Landkreis"), against which an area's values are ranked in its profile
+(issue 14).
 
 Revision ID: 0021
 Revises: 0020
@@ -19,9 +21,11 @@ def upgrade() -> None:
             level_code text NOT NULL REFERENCES area_level (code) ON UPDATE CASCADE,
             name_de text NOT NULL CHECK (length(name_de) BETWEEN 1 AND 200),
             name_en text,
-            area_keys text[] NOT NULL CHECK (cardinality(area_keys) BETWEEN 2 AND 20000),
+            area_keys text[] CHECK (cardinality(area_keys) BETWEEN 2 AND 20000),
+            same_attribute text CHECK (length(same_attribute) BETWEEN 1 AND 100),
             created_by text NOT NULL,
-            updated_at timestamptz NOT NULL DEFAULT now()
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            CHECK ((area_keys IS NULL) <> (same_attribute IS NULL))
         )""")
 
 
