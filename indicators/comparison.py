@@ -13,6 +13,7 @@ value (its roll-up) is what the profile shows beside it; the median is of the gr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -100,8 +101,6 @@ def save_group(conn: Connection, group_id: str, level: str, name_de: str, name_e
     """Create or replace a group, in the caller's transaction: either `area_keys` (every key must name an area of
     the level valid today; a key given twice or fewer than two areas are refused, with the keys concerned) or
     `same_attribute` (an attribute that areas of the level carry)."""
-    import re
-
     if not re.match(GROUP_ID_PATTERN, group_id):
         raise ComparisonError(f"group id {group_id!r}: use 1-60 lower-case letters, digits, '-' or '_'", "id",
                               f"Kennung „{group_id}“: 1-60 Kleinbuchstaben, Ziffern, „-“ oder „_“ verwenden")

@@ -15,8 +15,8 @@ from sqlalchemy.engine import Connection
 
 from geo.areas import find_areas, get_parent, list_children
 from geo.levels import Level, ancestry, get_level, list_levels
-from indicators.comparison import ComparisonGroup, standing_within
 from indicators.catalogue import list_indicators, series_break_text, series_breaks_between
+from indicators.comparison import ComparisonGroup, standing_within
 from indicators.composite import DYNAMICS_LABELS, NO_CLASS_LABEL, STATUS_LABELS
 from indicators.editions import edition_classes_for_area
 from indicators.findings import list_findings
