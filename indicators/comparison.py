@@ -76,13 +76,19 @@ def list_groups(conn: Connection, level: str | None = None) -> list[ComparisonGr
     return [_group(row) for row in rows]
 
 
-def get_group(conn: Connection, group_id: str) -> ComparisonGroup:
+def find_group(conn: Connection, group_id: str) -> ComparisonGroup | None:
     row = conn.execute(sa.text(f"SELECT {_COLUMNS} FROM comparison_group WHERE id = :id"), {"id": group_id}).first()
-    if row is None:
+    return None if row is None else _group(row)
+
+
+def get_group(conn: Connection, group_id: str) -> ComparisonGroup:
+    """The group `group_id`, or ComparisonError (404) naming the groups that exist."""
+    group = find_group(conn, group_id)
+    if group is None:
         known = [group.id for group in list_groups(conn)]
         raise ComparisonError(f"there is no comparison group {group_id!r}", "group",
                               f"Die Vergleichsgruppe „{group_id}“ gibt es nicht.", status=404, available=known)
-    return _group(row)
+    return group
 
 
 def comparison_group_for(conn: Connection, group_id: str, level: str) -> ComparisonGroup:

@@ -15,7 +15,6 @@ from collections.abc import Collection
 from pathlib import Path
 
 import sqlalchemy as sa
-
 from sqlalchemy.engine import Connection
 
 from geo import boundaries

@@ -271,23 +271,26 @@ def _make_scope(conn: Connection, written: Collection[str]) -> None:
         SELECT code, CASE WHEN aggregation IN ('ratio', 'weighted_mean') AND kind IN ('share', 'rate')
                           THEN coalesce(weight_indicator, :default) END AS weight, change_of
         FROM indicator"""), {"default": DEFAULT_WEIGHT}).all()
-    scope = set(written)
-    while True:  # affected: what depends on something in scope (any depth: a change of a weighted share)
-        grown = scope | {code for code, weight, change_of in rows if weight in scope or change_of in scope}
-        if grown == scope:
-            break
-        scope = grown
-    while True:  # inputs: what the roll-ups of the scope read
-        grown = scope | {x for code, weight, change_of in rows if code in scope for x in (weight, change_of) if x}
-        if grown == scope:
-            break
-        scope = grown
+    # affected: what depends on something in scope (any depth: a change of a weighted share); then the inputs:
+    # what the roll-ups of the scope read
+    scope = _closure(set(written), lambda scope: {code for code, weight, change_of in rows
+                                                  if weight in scope or change_of in scope})
+    scope = _closure(scope, lambda scope: {x for code, weight, change_of in rows if code in scope
+                                           for x in (weight, change_of) if x})
     conn.execute(sa.text("DROP TABLE IF EXISTS rollup_scope"))
     conn.execute(sa.text("CREATE TEMP TABLE rollup_scope (code text PRIMARY KEY) ON COMMIT DROP"))
     if scope:
         conn.execute(sa.text("INSERT INTO rollup_scope SELECT unnest(CAST(:codes AS text[]))"),
                      {"codes": sorted(scope)})
     conn.execute(sa.text("ANALYZE rollup_scope"))
+
+
+def _closure(start: set[str], step) -> set[str]:
+    """`start` grown by `step(scope)` until it no longer grows."""
+    scope = start
+    while (grown := scope | step(scope)) != scope:
+        scope = grown
+    return scope
 
 
 # One derived row per (indicator, parent area, period). A parent whose validity spans two boundary versions of

@@ -10,18 +10,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
-from indicators.comparison import GROUP_ID_PATTERN, MAX_GROUP_AREAS, delete_group, get_group, list_groups, save_group
+from indicators.comparison import (GROUP_ID_PATTERN, MAX_GROUP_AREAS, delete_group, find_group, get_group,
+                                   list_groups, save_group)
 from service.audit import record
 from service.auth import Principal, require_role
 from service.http import base_url, connection, json_response
-from service.params import OptionalLevel
+from service.params import NO_NUL, OptionalLevel
 
 router = APIRouter(prefix="/api/comparison-groups", tags=["comparison"])
 Conn = Annotated[Connection, Depends(connection)]
 Editor = Annotated[Principal, Depends(require_role("editor"))]
 GroupId = Annotated[str, Path(pattern=GROUP_ID_PATTERN, description="The group's id (lower-case letters, digits, "
                                                                     "'-', '_').")]
-NO_NUL = r"^[^\x00]*$"
 
 
 class GroupIn(BaseModel):
@@ -59,7 +59,8 @@ def group(request: Request, conn: Conn, group_id: GroupId):
 @router.put("/{group_id}", summary="Create or replace a comparison group (editor)")
 def put_group(request: Request, group_id: GroupId, payload: GroupIn, caller: Editor):
     with request.app.state.engine.begin() as conn:
-        before = next((g.as_dict() for g in list_groups(conn) if g.id == group_id), None)
+        found = find_group(conn, group_id)
+        before = None if found is None else found.as_dict()
         saved = save_group(conn, group_id, payload.level, payload.name_de, payload.name_en, payload.area_keys,
                            caller.name, same_attribute=payload.same_attribute).as_dict()
         record(conn, caller, "update" if before else "create", "comparison_group", group_id, before, saved)
