@@ -2,7 +2,9 @@
 what a reader computes from the public values, confidential cells neither ranked nor in a median, groups written
 by editors only (audited), refused with the keys concerned, and shown on the profile page and in its CSV."""
 
+import re
 import statistics
+import subprocess
 from datetime import date
 
 import pytest
@@ -99,6 +101,12 @@ def test_an_editor_keeps_a_comparison_group_and_profiles_rank_within_it(writable
     header = table[0].split(",")
     assert {"bzr_key", "bzr_value", "bzr_rank", "bez_n", "group", "group_median", "group_rank",
             "group_n"} <= set(header)
+
+    # printed, the comparison table is fitted to the A4 page, not cut at its right edge (the group's column last)
+    printed = client.get(f"/areas/plr/{AREA}.pdf", params={"group": "ring"})
+    assert printed.status_code == 200
+    text = subprocess.run(["pdftotext", "-", "-"], input=printed.content, capture_output=True, check=True).stdout
+    assert re.search(rb"(Rang|rank) \d+ (von|of) 6", text) and b"Median" in text  # the page language
 
     changed = client.put("/api/comparison-groups/ring", json={**group, "area_keys": RING[:2]}, headers=editor)
     assert changed.status_code == 200 and changed.json()["area_keys"] == RING[:2]
