@@ -45,6 +45,7 @@ from indicators.index_runs import compute_demo_indices
 from indicators.ingest.kinds import import_kind
 from indicators.ingest.options import Fields, OptionError
 from indicators.refresh import refresh_after_write
+from indicators.values import fill_properties_caches
 from service.audit import import_audit, record
 from service.auth import Principal
 from service.db import refresh_statistics
@@ -501,7 +502,7 @@ def load_manifest(engine: Engine, path: Path, *, principal: Principal, dry_run: 
     wanted = [(kind, i, spec) for kind, i, spec in manifest.files()
               if only_levels is None or getattr(checked.options[(kind, i)], "level", None) in (only_levels | {None})]
     indices = [item for item in manifest.indices if only_levels is None or item.level in only_levels]
-    steps = 1 + len(wanted) + bool(indices)
+    steps = 2 + len(wanted) + bool(indices)
     done = 0
 
     def advance(what: str) -> None:
@@ -549,6 +550,10 @@ def load_manifest(engine: Engine, path: Path, *, principal: Principal, dry_run: 
         advance("indices")
     elif indices:
         advance("indices")
+    if not dry_run:
+        with engine.begin() as conn:
+            fill_properties_caches(conn)
+    advance("feature caches")
     return summary
 
 

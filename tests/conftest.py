@@ -104,7 +104,23 @@ def pg_server() -> Iterator[PgServer]:
                 yield server
             return
     with cluster_from_snapshot(cache.snapshot) as cluster:
-        yield PgServer(cluster.url("postgres"), cluster, has_demo=True)
+        server = PgServer(cluster.url("postgres"), cluster, has_demo=True)
+        _fill_feature_caches(server)
+        yield server
+
+
+def _fill_feature_caches(server: PgServer) -> None:
+    """The demo's feature properties caches, as `district-monitor load` leaves them (8 s of work, once per test
+    process): they are UNLOGGED tables, which a base backup copies empty, and every database copied from the
+    template (CREATE DATABASE copies them filled) would fill them again on its first map or OpenAPI request."""
+    from indicators.values import fill_properties_caches
+
+    engine = create_engine(server.database_url(TEMPLATE_DB), make_settings())
+    try:
+        with engine.begin() as conn:
+            fill_properties_caches(conn)
+    finally:
+        engine.dispose()
 
 
 def _build_demo_template(server: PgServer) -> None:
