@@ -24,7 +24,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -133,12 +133,18 @@ class DemoCache:
         return (self.snapshot / "PG_VERSION").is_file()
 
     @contextmanager
-    def building(self) -> Iterator[_BuildLock]:
+    def building(self, while_waiting: Callable[[], None] | None = None) -> Iterator[_BuildLock]:
         """Held by the one process (of this or another test run) that builds the snapshot of this key; the others
-        block here until it has saved it (or given up). `done()` lets them go before the block ends."""
+        run `while_waiting` (work of their own that needs no database), then block here until it has saved it
+        (or given up). `done()` lets them go before the block ends."""
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / f"{self.key}.lock", "w", encoding="utf-8") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if while_waiting is not None:
+                    while_waiting()
+                fcntl.flock(handle, fcntl.LOCK_EX)
             lock = _BuildLock(handle)
             try:
                 yield lock

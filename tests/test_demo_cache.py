@@ -28,3 +28,26 @@ def test_the_key_covers_migrations_and_demo_files_and_is_stable():
     assert "indicators/rollup.py" in names
     assert not any(name.startswith(("web/", "service/routes/")) for name in names)  # pages do not build it
     assert cache_key() == cache_key()
+
+
+def test_a_process_waiting_for_another_build_does_its_own_work_first_and_the_builder_does_not(tmp_path):
+    """The process that takes the build lock builds at once; one that finds it taken runs `while_waiting` (the
+    tests compile the cluster analysis there) and then waits for the lock."""
+    import threading
+
+    from tests.demo_cache import DemoCache
+
+    cache = DemoCache(tmp_path, "k")
+    waited, order = threading.Event(), []
+    with cache.building(while_waiting=lambda: order.append("builder waited")) as build:
+        def second() -> None:
+            with cache.building(while_waiting=lambda: (order.append("worked while waiting"), waited.set())):
+                order.append("got the lock")
+
+        other = threading.Thread(target=second)
+        other.start()
+        assert waited.wait(30), "the second process did not notice the lock was taken"
+        order.append("build done")
+        build.done()
+        other.join(30)
+    assert order == ["worked while waiting", "build done", "got the lock"]
