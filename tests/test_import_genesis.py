@@ -119,3 +119,20 @@ def test_a_table_whose_regions_are_no_areas_of_the_level_is_refused_naming_its_d
     problem = report.problems[0]
     assert "no region of the table is an area of this level" in problem.message
     assert "Gemeinden, Samt-/Verbandsgemeinden" in problem.message and problem.fix_de
+
+
+@pytest.mark.parametrize("source", ["written", "shipped"])
+def test_a_genesis_export_imported_as_a_plain_table_is_refused_with_the_layout_that_reads_it(tmp_path, source):
+    """Under layout long or wide the title block reads as a one-column header: the user is told what the file
+    is and which layout reads it, not that its separator cannot be told."""
+    from indicators.ingest.tables import read_table
+
+    path = (write(tmp_path, GEMEINDEN) if source == "written" else
+            Path(__file__).resolve().parent.parent / "data/demo/germany/regionalstatistik/12411-01-01-4_00.csv")
+    report = ImportReport(kind="observations", file=path.name)
+    assert read_table(path, report, text_columns={"area"}) is None
+    [problem] = report.errors
+    assert problem.row == 1 and problem.value.startswith("GENESIS-Tabelle")
+    assert "GENESIS table export (12411-01-01-" in problem.message and "layout genesis" in problem.fix
+    assert "GENESIS-Tabellenexport" in problem.message_de and "Layout genesis" in problem.fix_de
+    assert "separator" not in problem.message

@@ -23,6 +23,9 @@ import pandas as pd
 
 from geo.import_report import ImportLimits, ImportReport, de_number, reader_message, refuse_oversized
 
+# The first line of a table exported from GENESIS (Regionalstatistik, Destatis, a Land's database) as it comes:
+# a title block, header rows and footnotes around the data, which layout genesis reads (indicators/ingest/genesis)
+GENESIS_TITLE = re.compile(r'^\ufeff?"?GENESIS-Tabelle:\s*([^";]+)')
 MAX_LINE_BYTES = 1 << 20  # a table row of a statistics office is a few hundred bytes
 SEPARATORS = (";", ",", "\t", "|")
 
@@ -120,6 +123,20 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
                      message_de="die Datei hat eine Kopfzeile, aber keine Datenzeilen" if lines
                      else "die Datei hat keine Zeilen",
                      fix_de="die Tabelle mit ihren Datenzeilen exportieren")
+        return None
+    genesis = GENESIS_TITLE.match(lines[0])
+    if genesis:
+        table_name = genesis.group(1).strip()
+        report.error(f"this is a GENESIS table export ({table_name}) with its title block, header rows and "
+                     "footnotes, not a plain table with one header row",
+                     "import the file unchanged with layout genesis (command line: --layout genesis; manifest and "
+                     "HTTP options: layout: genesis) and map its value columns by their header names, e.g. Insgesamt: EW",
+                     row=1, value=lines[0][:80],
+                     message_de=f"das ist ein GENESIS-Tabellenexport ({table_name}) mit Titelblock, Kopfzeilen und "
+                                "Fußnoten, keine einfache Tabelle mit einer Kopfzeile",
+                     fix_de="die Datei unverändert mit dem Layout genesis importieren (Kommandozeile: --layout "
+                            "genesis; Manifest und HTTP-Optionen: layout: genesis) und ihre Wertspalten über die Namen in den "
+                            "Kopfzeilen zuordnen, z. B. Insgesamt: EW")
         return None
     sep = separator or _sniff_separator(lines)
     if sep is None:
