@@ -16,8 +16,6 @@ from indicators.catalogue import list_periods
 from indicators.observation_source import observation_source
 from indicators.version_memo import per_data_version
 
-
-
 PROPERTIES_LOCK = 5_000_005  # advisory lock namespace of the feature properties cache
 
 

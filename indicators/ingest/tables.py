@@ -130,13 +130,14 @@ def read_table(path: Path, report: ImportReport, *, encoding: str | None = None,
         report.error(f"this is a GENESIS table export ({table_name}) with its title block, header rows and "
                      "footnotes, not a plain table with one header row",
                      "import the file unchanged with layout genesis (command line: --layout genesis; manifest and "
-                     "HTTP options: layout: genesis) and map its value columns by their header names, e.g. Insgesamt: EW",
+                     "HTTP options: layout: genesis) and map its value columns by their header names, "
+                     "e.g. Insgesamt: EW",
                      row=1, value=lines[0][:80],
                      message_de=f"das ist ein GENESIS-Tabellenexport ({table_name}) mit Titelblock, Kopfzeilen und "
                                 "Fußnoten, keine einfache Tabelle mit einer Kopfzeile",
                      fix_de="die Datei unverändert mit dem Layout genesis importieren (Kommandozeile: --layout "
-                            "genesis; Manifest und HTTP-Optionen: layout: genesis) und ihre Wertspalten über die Namen in den "
-                            "Kopfzeilen zuordnen, z. B. Insgesamt: EW")
+                            "genesis; Manifest und HTTP-Optionen: layout: genesis) und ihre Wertspalten über die "
+                            "Namen in den Kopfzeilen zuordnen, z. B. Insgesamt: EW")
         return None
     sep = separator or _sniff_separator(lines)
     if sep is None:

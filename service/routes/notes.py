@@ -20,14 +20,13 @@ from service.audit import record
 from service.auth import Principal, require_role
 from service.errors import bad_request, not_found
 from service.http import base_url, connection, json_response
-from service.params import OptionalLevel
+from service.params import NO_NUL, OptionalLevel
 
 router = APIRouter(prefix="/api/notes", tags=["notes"])
 Conn = Annotated[Connection, Depends(connection)]
 Editor = Annotated[Principal, Depends(require_role("editor"))]
 Kind = Literal["finding", "event", "programme"]
 NoteId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL bytes
 
 
 class NoteIn(BaseModel):

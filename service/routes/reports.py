@@ -37,6 +37,7 @@ from service.audit import record
 from service.auth import Principal, current_principal, require_role
 from service.errors import bad_request
 from service.http import connection, json_response
+from service.params import NO_NUL
 from web.pdf import html_to_pdf
 from web.report_document import build, figures_and_maps, municipality_name, render_document
 from web.reports import report_periods
@@ -47,7 +48,6 @@ Caller = Annotated[Principal, Depends(current_principal)]
 Writer = Annotated[Principal, Depends(require_role("data_steward"))]
 Editor = Annotated[Principal, Depends(require_role("editor"))]
 ReportId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-NO_NUL = r"^[^\x00]*$"
 SectionKind = Literal["summary", "topics", "attention", "profiles", "measures", "appendix"]
 
 
