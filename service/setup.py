@@ -27,7 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.engine import Connection, Engine
 
 from geo.import_report import ImportLimits, ImportReport
@@ -40,6 +40,7 @@ from indicators.catalogue import (
     load_catalogue,
     read_catalogue,
 )
+from indicators.comparison import GROUP_ID_PATTERN, ComparisonError, find_group, save_group
 from indicators.disclosure import set_partition
 from indicators.index_runs import compute_demo_indices
 from indicators.ingest.kinds import import_kind
@@ -89,6 +90,25 @@ class IndexSpec(BaseModel):
     period: date
 
 
+class ComparisonGroupSpec(BaseModel):
+    """A comparison group (indicators.comparison) the set-up declares: the areas of a level by key, or the areas
+    that share the profiled area's value of an attribute of the boundary file (VG5000's BEZ: Kreis types)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=GROUP_ID_PATTERN)
+    level: str
+    name_de: str = Field(min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, min_length=1, max_length=200)
+    area_keys: list[str] | None = None
+    same_attribute: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> ComparisonGroupSpec:
+        if (self.area_keys is None) == (self.same_attribute is None):
+            raise ValueError("give either area_keys or same_attribute")
+        return self
+
+
 class FileSpec(BaseModel):
     """One file and the options of its import, under the names of the CLI's options and the API's fields."""
 
@@ -114,6 +134,7 @@ class Manifest(BaseModel):
     grid: list[FileSpec] = []
     addresses: list[FileSpec] = []
     indices: list[IndexSpec] = []
+    comparison_groups: list[ComparisonGroupSpec] = []
 
     def files(self) -> list[tuple[str, int, FileSpec]]:
         return [(kind, i, spec) for kind in FILE_KINDS for i, spec in enumerate(getattr(self, kind))]
@@ -271,6 +292,9 @@ def check_manifest(engine: Engine | None, path: Path, *, confine: bool = False,
     for i, item in enumerate(manifest.indices):
         if item.level not in levels:
             _unknown_level(report, f"indices[{i}].level", item.level, levels)
+    for i, group in enumerate(manifest.comparison_groups):
+        if group.level not in levels:
+            _unknown_level(report, f"comparison_groups[{i}].level", group.level, levels)
     for code in sorted((only_levels or set()) - set(levels)):
         _unknown_level(report, "--level", code, levels)
     return (checked if report.ok else None), report
@@ -550,11 +574,39 @@ def load_manifest(engine: Engine, path: Path, *, principal: Principal, dry_run: 
         advance("indices")
     elif indices:
         advance("indices")
+    groups = [group for group in manifest.comparison_groups if only_levels is None or group.level in only_levels]
+    if groups and not dry_run:  # after the boundaries: a group names their keys or attributes
+        _save_comparison_groups(engine, groups, principal, path.name)
+    elif groups:
+        report.notes.append(f"{len(groups)} comparison groups: checked against the areas when they are loaded")
     if not dry_run:
         with engine.begin() as conn:
             fill_properties_caches(conn)
     advance("feature caches")
     return summary
+
+
+def _save_comparison_groups(engine: Engine, groups: list[ComparisonGroupSpec], principal: Principal,
+                            manifest_name: str) -> None:
+    """The manifest's comparison groups in one transaction, audited as an editor's are; a group refused (a key
+    that names no area, an attribute no area carries) stops the load with its reason."""
+    with engine.begin() as conn:
+        for i, spec in enumerate(groups):
+            found = find_group(conn, spec.id)
+            try:
+                saved = save_group(conn, spec.id, spec.level, spec.name_de, spec.name_en, spec.area_keys,
+                                   principal.name, same_attribute=spec.same_attribute)
+            except ComparisonError as exc:
+                report = ImportReport(kind="manifest", file=manifest_name)
+                report.error(f"comparison_groups[{i}] ({spec.id}): {exc}", "correct the group's keys or attribute",
+                             column=exc.field, message_de=f"comparison_groups[{i}] ({spec.id}): {exc.de}",
+                             fix_de="die Schlüssel oder das Merkmal der Gruppe korrigieren")
+                raise ManifestRefused(report) from exc
+            before = None if found is None else found.as_dict()
+            if before is None or {k: v for k, v in before.items() if k != "updated_at"} != \
+                    {k: v for k, v in saved.as_dict().items() if k != "updated_at"}:
+                record(conn, principal, "update" if before else "create", "comparison_group", spec.id, before,
+                       saved.as_dict())
 
 
 def _apply_definitions(engine: Engine, checked: CheckedManifest, principal: Principal) -> None:

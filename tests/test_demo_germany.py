@@ -224,9 +224,14 @@ def test_a_kreis_is_ranked_within_its_land_and_within_a_comparison_ring(germany)
 
 
 def test_a_kreis_is_ranked_among_the_kreise_of_its_type(germany):
-    """A group by an attribute of the boundary file: VG5000's BEZ makes Flensburg a "Kreisfreie Stadt", ranked
-    among the kreisfreie Städte of Germany; an attribute no Kreis carries is refused naming those that exist."""
+    """A group the manifest declares by an attribute of the boundary file: VG5000's BEZ makes Flensburg a
+    "Kreisfreie Stadt", ranked among the kreisfreie Städte of Germany; an attribute no Kreis carries is refused
+    naming those that exist; the set-up's groups are audited like an editor's."""
     engine, _summary = germany
+    with engine.connect() as conn:
+        audited = conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE target_type = 'comparison_group' "
+                                       "AND target_id = 'kreise-gleichen-typs' AND action = 'create'")).scalar_one()
+    assert audited == 1
     with engine.connect() as conn:
         types = dict(conn.execute(sa.text("SELECT key, attributes ->> 'BEZ' FROM area WHERE level_code = 'kreis'")).all())
     assert types["01001"] == "Kreisfreie Stadt" and types["01051"] == "Kreis"
@@ -234,18 +239,18 @@ def test_a_kreis_is_ranked_among_the_kreise_of_its_type(germany):
         from tests.conftest import bearer
 
         editor = bearer(engine, "editor")
-        stored = client.put("/api/comparison-groups/kreistyp", headers=editor, json={
-            "level": "kreis", "name_de": "Kreise gleichen Typs", "name_en": "Districts of the same type",
-            "same_attribute": "BEZ"})
-        assert stored.status_code == 201, stored.text
+        declared = client.get("/api/comparison-groups", params={"level": "kreis"}).json()["groups"]
+        [stored] = [g for g in declared if g["id"] == "kreise-gleichen-typs"]  # the manifest declares it
+        assert (stored["same_attribute"], stored["name_en"]) == ("BEZ", "Districts of the same type")
+        assert client.get("/api/comparison-groups/gemeinden-gleichen-typs").status_code == 404  # level not loaded
         refused = client.put("/api/comparison-groups/typ2", headers=editor, json={
             "level": "kreis", "name_de": "Typ", "same_attribute": "KREISTYP"})
         assert refused.status_code == 422 and "BEZ" in refused.json()["available"]
         both = client.put("/api/comparison-groups/typ3", headers=editor, json={
             "level": "kreis", "name_de": "Typ", "same_attribute": "BEZ", "area_keys": ["01001", "01002"]})
         assert both.status_code == 422
-        profile = client.get("/areas/kreis/01001.json", params={"group": "kreistyp"}).json()
-        page = client.get("/areas/kreis/01001", params={"group": "kreistyp"}).text
+        profile = client.get("/areas/kreis/01001.json", params={"group": "kreise-gleichen-typs"}).json()
+        page = client.get("/areas/kreis/01001", params={"group": "kreise-gleichen-typs"}).text
         latest = next(i for i in profile["indicators"] if i["code"] == "BEV")["periods"][0]
         items = client.get("/collections/kreis/items", params={"period": latest["period"], "limit": 1000}).json()
     assert profile["within"][-1]["attribute_value"] == "Kreisfreie Stadt"

@@ -343,3 +343,42 @@ def test_keys_of_the_wrong_length_are_found_before_anything_is_imported(tmp_path
     problem = report.errors[0]
     assert problem.column == "observations[0]" and problem.row == 2 and problem.value == "2054999002"
     assert "leading zero" in problem.fix and "führende Null" in problem.fix_de
+
+
+def test_comparison_groups_of_the_manifest_are_checked_with_the_manifest(tmp_path):
+    from service.setup import check_manifest
+
+    broken = json.loads(json.dumps(MANIFEST))
+    broken["comparison_groups"] = [
+        {"id": "nachbarn", "level": "quartier", "name_de": "Nachbarn", "area_keys": ["1", "2"]},
+        {"id": "beides", "level": "ortsteil", "name_de": "Beides", "area_keys": ["1", "2"], "same_attribute": "BEZ"}]
+    checked, report = check_manifest(None, write_town(tmp_path, broken))
+    assert checked is None
+    where = {problem.column: problem.message for problem in report.errors}
+    assert "either area_keys or same_attribute" in where["comparison_groups[1]"]
+    broken["comparison_groups"].pop()
+    checked, report = check_manifest(None, write_town(tmp_path, broken))
+    assert checked is None and [p.column for p in report.errors] == ["comparison_groups[0].level"]
+    assert "unknown level 'quartier'" in report.errors[0].message
+
+
+def test_a_manifest_keeps_its_comparison_groups_and_refuses_keys_that_name_no_area(town_db, tmp_path):
+    from service.demo import DEMO
+    from service.setup import ManifestRefused, load_manifest
+
+    engine, _url, _manifest, _dry, _loaded = town_db
+    with_group = json.loads(json.dumps(MANIFEST))
+    with_group["comparison_groups"] = [{"id": "ortsteile", "level": "ortsteil", "name_de": "Alle Ortsteile",
+                                        "area_keys": ["12054999001", "12054999009"]}]
+    path = write_town(tmp_path / "gruppe", with_group)
+    with pytest.raises(ManifestRefused) as refused:
+        load_manifest(engine, path, principal=DEMO)
+    [problem] = refused.value.report.errors
+    assert problem.column == "area_keys" and "12054999009" in problem.message and "comparison_groups[0]" in problem.message
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM comparison_group")).scalar_one() == 0
+    with_group["comparison_groups"][0]["area_keys"][1] = "12054999002"
+    load_manifest(engine, write_town(tmp_path / "gruppe", with_group), principal=DEMO)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT id, level_code, area_keys FROM comparison_group")).all()
+    assert [tuple(row) for row in stored] == [("ortsteile", "ortsteil", ["12054999001", "12054999002"])]
