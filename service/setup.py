@@ -574,7 +574,8 @@ def load_manifest(engine: Engine, path: Path, *, principal: Principal, dry_run: 
         advance("indices")
     elif indices:
         advance("indices")
-    groups = [group for group in manifest.comparison_groups if only_levels is None or group.level in only_levels]
+    groups = [(i, group) for i, group in enumerate(manifest.comparison_groups)
+              if only_levels is None or group.level in only_levels]
     if groups and not dry_run:  # after the boundaries: a group names their keys or attributes
         _save_comparison_groups(engine, groups, principal, path.name)
     elif groups:
@@ -586,13 +587,18 @@ def load_manifest(engine: Engine, path: Path, *, principal: Principal, dry_run: 
     return summary
 
 
-def _save_comparison_groups(engine: Engine, groups: list[ComparisonGroupSpec], principal: Principal,
+def _save_comparison_groups(engine: Engine, groups: list[tuple[int, ComparisonGroupSpec]], principal: Principal,
                             manifest_name: str) -> None:
-    """The manifest's comparison groups in one transaction, audited as an editor's are; a group refused (a key
-    that names no area, an attribute no area carries) stops the load with its reason."""
+    """The manifest's comparison groups (with their position in it) in one transaction, audited as an editor's
+    are; a group stored as declared is left alone (loading twice writes nothing), a group refused (a key that
+    names no area, an attribute no area carries) stops the load with its reason."""
     with engine.begin() as conn:
-        for i, spec in enumerate(groups):
+        for i, spec in groups:
             found = find_group(conn, spec.id)
+            if found is not None and (found.level, found.name_de, found.name_en, found.same_attribute) == (
+                    spec.level, spec.name_de, spec.name_en, spec.same_attribute) and found.area_keys == (
+                    None if spec.area_keys is None else tuple(key.strip() for key in spec.area_keys)):
+                continue
             try:
                 saved = save_group(conn, spec.id, spec.level, spec.name_de, spec.name_en, spec.area_keys,
                                    principal.name, same_attribute=spec.same_attribute)
@@ -602,11 +608,8 @@ def _save_comparison_groups(engine: Engine, groups: list[ComparisonGroupSpec], p
                              column=exc.field, message_de=f"comparison_groups[{i}] ({spec.id}): {exc.de}",
                              fix_de="die Schlüssel oder das Merkmal der Gruppe korrigieren")
                 raise ManifestRefused(report) from exc
-            before = None if found is None else found.as_dict()
-            if before is None or {k: v for k, v in before.items() if k != "updated_at"} != \
-                    {k: v for k, v in saved.as_dict().items() if k != "updated_at"}:
-                record(conn, principal, "update" if before else "create", "comparison_group", spec.id, before,
-                       saved.as_dict())
+            record(conn, principal, "update" if found else "create", "comparison_group", spec.id,
+                   None if found is None else found.as_dict(), saved.as_dict())
 
 
 def _apply_definitions(engine: Engine, checked: CheckedManifest, principal: Principal) -> None:

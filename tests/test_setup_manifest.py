@@ -374,11 +374,19 @@ def test_a_manifest_keeps_its_comparison_groups_and_refuses_keys_that_name_no_ar
     with pytest.raises(ManifestRefused) as refused:
         load_manifest(engine, path, principal=DEMO)
     [problem] = refused.value.report.errors
-    assert problem.column == "area_keys" and "12054999009" in problem.message and "comparison_groups[0]" in problem.message
+    assert problem.column == "area_keys" and "12054999009" in problem.message
+    assert "comparison_groups[0]" in problem.message
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM comparison_group")).scalar_one() == 0
     with_group["comparison_groups"][0]["area_keys"][1] = "12054999002"
-    load_manifest(engine, write_town(tmp_path / "gruppe", with_group), principal=DEMO)
+    path = write_town(tmp_path / "gruppe", with_group)
+    load_manifest(engine, path, principal=DEMO)
     with engine.connect() as conn:
-        stored = conn.execute(sa.text("SELECT id, level_code, area_keys FROM comparison_group")).all()
-    assert [tuple(row) for row in stored] == [("ortsteile", "ortsteil", ["12054999001", "12054999002"])]
+        stored = conn.execute(sa.text("SELECT id, level_code, area_keys, updated_at FROM comparison_group")).all()
+    assert [tuple(row)[:3] for row in stored] == [("ortsteile", "ortsteil", ["12054999001", "12054999002"])]
+    load_manifest(engine, path, principal=DEMO)  # again: the group is as declared, nothing is written
+    with engine.connect() as conn:
+        again = conn.execute(sa.text("SELECT id, level_code, area_keys, updated_at FROM comparison_group")).all()
+        audited = conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE target_type = :type"),
+                               {"type": "comparison_group"}).scalar_one()
+    assert again == stored and audited == 1
