@@ -157,7 +157,7 @@ def test_the_regionalstatistik_exports_are_read_as_the_offices_publish_them(germ
 
 def test_the_census_break_is_shown_in_charts_and_change_maps_not_smoothed(germany):
     """The 2011 census reset the population figures (Flensburg 88,759 at 31.12.2010, 82,801 at 31.12.2011): the
-    catalogue marks the break, the profile's chart breaks its lines there and names it, and a change map across
+    catalogues mark the break (the population, and every INKAR rate per inhabitant), the profile's chart breaks its lines there and names it, and a change map across
     it says that the change contains it; one that does not cross it says nothing."""
     engine, _ = germany
     flensburg = genesis_row("12411-01-01-4_00.csv", "01001")
@@ -171,7 +171,13 @@ def test_the_census_break_is_shown_in_charts_and_change_maps_not_smoothed(german
         assert item["series_breaks"][0]["label_de"] == "Zensus 2011"
         page = client.get("/areas/kreis/01001", headers={"Accept": "text/html"}).text
         charts = [base64.b64decode(uri).decode() for uri in re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", page)]
-        assert sum("Zensus 2011" in chart for chart in charts) == 2, "the charts of BEV and BEV_W name the break"
+        broken = [i["code"] for i in profile["indicators"] if i["series_breaks"]
+                  and {p["period"] < "2011-05-09" for p in i["periods"] if p["value"] is not None} == {True, False}]
+        assert {"BEV", "BEV_W", "q_SGBII", "q_PBG_bev"} <= set(broken)  # INKAR's rates per inhabitant too
+        assert sum("Zensus 2011" in chart for chart in charts) == len(broken), "each chart across the break names it"
+        # INKAR's rates whose denominator is no population count carry no census break
+        assert client.get("/api/indicators/a_BGKind").json()["series_breaks"] == []
+        assert [b["at"] for b in client.get("/api/indicators/q_SGBII").json()["series_breaks"]] == ["2011-05-09"]
         across = client.get("/explorer", params={"indicator": "BEV", "level": "kreis", "period": "2015-12-31",
                                                  "compare": "2010-12-31", "f": "json"}).json()
         assert any("Zensus 2011" in notice and "31.12.2010" in notice for notice in across["state"]["notices"])
@@ -195,6 +201,8 @@ def test_a_chart_line_is_not_drawn_across_a_break():
     plain = trend_svg([("Flensburg", points)], "Personen")
     assert "Zensus 2011" in svg and "Zensus 2011" not in plain
     assert svg.count('id="line2d_') > plain.count('id="line2d_')  # two segments and the break's line
+    later = trend_svg([("Flensburg", points[2:])], "Personen", breaks=[(date(2011, 5, 9), "Zensus 2011")])
+    assert "Zensus 2011" not in later  # a series that starts after the break is not stretched back to it
 
 
 def test_a_kreis_is_ranked_within_its_land_and_within_a_comparison_ring(germany):

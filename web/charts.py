@@ -56,13 +56,16 @@ def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]],
     """A line per series (label, [(period, value)]) over the periods; gaps where a value is missing.
     `target` (year, value) draws the indicator's target as a horizontal line; each of `breaks` (date, note), a
     break in the series (a census, a new definition), as a dashed vertical line with its note, and no line
-    joins the values on either side of it."""
+    joins the values on either side of it; a break outside the values' periods is left out."""
     configure_matplotlib()
     from matplotlib import ticker
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(4.2, 2.2), dpi=100)
     axes = figure.add_subplot()
+    periods = sorted({p for _label, points in series for p, v in points if v is not None})
+    # a break before the first or after the last value separates nothing this chart shows (and would stretch it)
+    breaks = [(at, note) for at, note in breaks if periods and periods[0] < at <= periods[-1]]
     cuts = sorted(at for at, _note in breaks)
     for (label, points), style in zip(series, SERIES_STYLES):
         known = sorted((p, v) for p, v in points if v is not None)
@@ -78,7 +81,6 @@ def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]],
         axes.axhline(target[1], color="#009e73", linewidth=1, linestyle="-.", label=f"{word} {target[0]}")
     axes.set_ylabel(unit)
     axes.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: format_number(v, decimals, lang)))
-    periods = sorted({p for _label, points in series for p, v in points if v is not None})
     # long series (the register every half year): evenly spread dates, the first and the latest always labelled
     count = min(len(periods), MAX_DATE_TICKS)
     shown = [periods[round(i * (len(periods) - 1) / max(count - 1, 1))] for i in range(count)]
