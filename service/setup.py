@@ -40,7 +40,12 @@ from indicators.catalogue import (
     load_catalogue,
     read_catalogue,
 )
-from indicators.comparison import GROUP_ID_PATTERN, ComparisonError, find_group, save_group
+from indicators.comparison import (
+    GROUP_ID_PATTERN,
+    ComparisonError,
+    find_group,
+    save_group,
+)
 from indicators.disclosure import set_partition
 from indicators.index_runs import compute_demo_indices
 from indicators.ingest.kinds import import_kind

@@ -157,8 +157,9 @@ def test_the_regionalstatistik_exports_are_read_as_the_offices_publish_them(germ
 
 def test_the_census_break_is_shown_in_charts_and_change_maps_not_smoothed(germany):
     """The 2011 census reset the population figures (Flensburg 88,759 at 31.12.2010, 82,801 at 31.12.2011): the
-    catalogues mark the break (the population, and every INKAR rate per inhabitant), the profile's chart breaks its lines there and names it, and a change map across
-    it says that the change contains it; one that does not cross it says nothing."""
+    catalogues mark the break (the population, and every INKAR rate per inhabitant), the profile's chart breaks
+    its lines there and names it, and a change map across it says that the change contains it; one that does not
+    cross it says nothing."""
     engine, _ = germany
     flensburg = genesis_row("12411-01-01-4_00.csv", "01001")
     with TestClient(create_app(make_settings(), engine=engine)) as client:
