@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 Scheme = Literal["quantiles", "fisher_jenks", "std_mean", "equal_interval", "mss_sd"]
 SCHEMES: tuple[Scheme, ...] = ("quantiles", "fisher_jenks", "std_mean", "equal_interval", "mss_sd")
 MAX_CLASSES = 9  # the most ColorBrewer (and a reader) can tell apart
+# mapclassify's Fisher-Jenks takes O(k n²) in Python: 0.3-0.5 s for the 10,997 Gemeinden, on every map. Above this
+# many values the limits come from `fisher_jenks_limits` (the same optimum on at most this many groups of values).
+FISHER_JENKS_EXACT_UP_TO = 2000
 
 
 def schemes_for(kind: str) -> tuple[Scheme, ...]:
@@ -71,7 +74,7 @@ def classify(values: pd.Series, scheme: Scheme, k: int = 5, decimals: int = 1) -
     The values are classified as they are shown: rounded to `decimals`, so that no shown value lies outside
     the shown limits of its class and equal shown values share a class.
     quantiles, fisher_jenks, equal_interval: k classes (mapclassify returns fewer when ties leave fewer
-    distinct limits). std_mean: mapclassify.StdMean with limits at `std_multiples(k)` standard deviations
+    distinct limits); fisher_jenks of more than FISHER_JENKS_EXACT_UP_TO values: `fisher_jenks_limits`. std_mean: mapclassify.StdMean with limits at `std_multiples(k)` standard deviations
     (mapclassify uses the sample SD, n - 1); k = 5 gives -2, -1, +1, +2. mss_sd: the 4 Status-Index classes
     x < -1, -1 <= x <= 1, 1 < x <= 1.5, x > 1.5 (MSS 2021 booklet p. 41); `k` is not used.
     """
@@ -160,4 +163,51 @@ def _mapclassify_classifier(scheme: Scheme, y: np.ndarray, k: int) -> mapclassif
         return mapclassify.StdMean(y, multiples=std_multiples(max(k, 2)))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Numba not installed")
-        return mapclassify.FisherJenks(y, k=k)
+        if y.size <= FISHER_JENKS_EXACT_UP_TO:
+            return mapclassify.FisherJenks(y, k=k)
+    limits = fisher_jenks_limits(y, k)
+    return mapclassify.UserDefined(y, bins=list(limits[:-1]), lowest=float(y.min()))
+
+
+def fisher_jenks_limits(y: np.ndarray, k: int, groups: int = 1000) -> list[float]:
+    """Upper class limits of Fisher's optimal partition (least squared deviations within classes) of `y` into k
+    classes, found on at most `groups` runs of the sorted values: every distinct value when there are no more
+    than that, else runs cut at evenly spaced ranks (three quarters of the cuts) and at evenly spaced points of
+    the range (a quarter: the sparse tail, where the limits lie), never between equal values. The same dynamic
+    programme as Fisher (1958) over runs weighted by their size, so it is exact where no limit falls inside a run.
+
+    Written here because mapclassify offers no weighted Fisher-Jenks, and a sample loses the fit: its
+    FisherJenksSampled draws a random one (the same map would change its classes on every visit), and even 4,000
+    evenly spaced order statistics of 11,000 skewed values kept only 0.862 of the exact goodness of variance fit
+    0.908. On the densities of the 10,997 Gemeinden this keeps the exact fit to 4 decimals in 30 ms instead of
+    0.3-0.5 s (k = 5..9); tests/test_classify.py holds it to the exact fit.
+    """
+    ordered = np.sort(np.asarray(y, dtype=float))
+    n = ordered.size
+    centred = ordered - ordered.mean()  # sums of squares of centred values keep their precision
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])  # where each distinct value begins
+    if starts.size > groups:
+        wanted = np.union1d(np.linspace(0, n, groups * 3 // 4 + 1).round().astype(int)[1:-1],
+                            np.searchsorted(ordered, np.linspace(ordered[0], ordered[-1], groups // 4 + 1)[1:-1]))
+        starts = np.unique(np.searchsorted(ordered, ordered[np.minimum(wanted, n - 1)], side="left"))
+    cuts = np.union1d(starts, [0, n])  # run r holds ordered[cuts[r]:cuts[r + 1]]
+    runs = cuts.size - 1
+    k = min(k, runs)
+    count, total, squares = cuts.astype(float), np.r_[0.0, np.cumsum(centred)][cuts], \
+        np.r_[0.0, np.cumsum(centred * centred)][cuts]
+    # deviation[s, e]: squared deviations from their mean of the values in runs s .. e - 1 (inf: no value)
+    size = count[None, :] - count[:, None]
+    summed = total[None, :] - total[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deviation = np.where(size > 0, squares[None, :] - squares[:, None] - summed * summed / size, np.inf)
+    best = deviation[0].copy()  # best[e]: least deviation of runs 0 .. e - 1 in the classes so far
+    choices = []
+    for _class in range(1, k):
+        options = best[:, None] + deviation
+        choice = options.argmin(axis=0)
+        choices.append(choice)
+        best = options[choice, np.arange(runs + 1)]
+    ends = [runs]  # the run after each class's last, from the last class back
+    for choice in reversed(choices):
+        ends.append(int(choice[ends[-1]]))
+    return [float(ordered[cuts[end] - 1]) for end in reversed(ends)]

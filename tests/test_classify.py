@@ -26,6 +26,28 @@ def test_fisher_jenks_finds_the_natural_break():
     assert result.yb.tolist() == [0, 0, 0, 1, 1, 1]
 
 
+def goodness_of_variance_fit(values: np.ndarray, classes: np.ndarray) -> float:
+    within = sum(((values[classes == c] - values[classes == c].mean()) ** 2).sum() for c in np.unique(classes))
+    return 1 - within / ((values - values.mean()) ** 2).sum()
+
+
+def test_fisher_jenks_of_many_values_is_the_same_each_time_and_fits_as_well_as_the_exact_one():
+    import mapclassify
+
+    from indicators.classify import FISHER_JENKS_EXACT_UP_TO
+
+    # a skewed distribution like densities of Gemeinden, more values than the exact method is given
+    values = np.random.default_rng(18).lognormal(5, 1.6, FISHER_JENKS_EXACT_UP_TO * 5).round(1)
+    first = classify(pd.Series(values), "fisher_jenks", k=5)
+    again = classify(pd.Series(values[::-1]).iloc[::-1].reset_index(drop=True), "fisher_jenks", k=5)
+    assert first.bins == again.bins and first.yb.tolist() == again.yb.tolist()
+    assert first.bins[-1] == values.max() and sum(first.counts) == values.size
+    assert all(values[first.yb.to_numpy() == c].max() <= first.bins[c] for c in range(first.k))
+    exact = mapclassify.FisherJenks(values, k=5)
+    assert goodness_of_variance_fit(values, first.yb.to_numpy(dtype=int)) > (
+        goodness_of_variance_fit(values, exact.yb) - 0.0005)
+
+
 def test_equal_interval_splits_the_range_into_equal_widths():
     # range 0..10 in 2 classes of width 5; 5 belongs to the first class (upper limits are inclusive)
     result = classify(series(0, 2, 5, 6, 10), "equal_interval", k=2)
