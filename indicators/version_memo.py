@@ -23,30 +23,43 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 T = TypeVar("T")
-KEPT = 1024  # answers per worker, the least recently used dropped first (each is a few dates or codes)
-_KEPT: OrderedDict[tuple, Any] = OrderedDict()
-_LOCK = threading.Lock()
+
+
+class VersionMemo:
+    """Answers kept per database and data_version, the least recently used dropped first beyond `kept`."""
+
+    def __init__(self, kept: int) -> None:
+        self.kept = kept
+        self._answers: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection, key: tuple, compute: Callable[[], T]) -> T:
+        """`compute()`, or a copy of its answer for `key` at this database's current data_version."""
+        version, database, written = conn.execute(STATE_SQL).one()
+        if version is None or written:
+            return compute()
+        full = (conn.engine.url.render_as_string(hide_password=True), database, version, *key)
+        with self._lock:
+            if full in self._answers:
+                self._answers.move_to_end(full)
+                return copy.copy(self._answers[full])
+        answer = compute()
+        with self._lock:
+            self._answers[full] = copy.copy(answer)
+            while len(self._answers) > self.kept:
+                self._answers.popitem(last=False)
+        return answer
+
+
 # the data_version, this database (a database dropped and created again under the same name gets another oid)
 # and whether this transaction has written
 STATE_SQL = sa.text("""
     SELECT (SELECT value FROM dm_setting WHERE key = 'data_version'),
            (SELECT oid FROM pg_database WHERE datname = current_database()),
            txid_current_if_assigned() IS NOT NULL""")
+METADATA = VersionMemo(kept=1024)  # answers per worker (each is a few dates or codes)
 
 
 def per_data_version(conn: Connection, key: tuple, compute: Callable[[], T]) -> T:
-    """`compute()`, or a copy of its answer for `key` at this database's current data_version."""
-    version, database, written = conn.execute(STATE_SQL).one()
-    if version is None or written:
-        return compute()
-    full = (conn.engine.url.render_as_string(hide_password=True), database, version, *key)
-    with _LOCK:
-        if full in _KEPT:
-            _KEPT.move_to_end(full)
-            return copy.copy(_KEPT[full])
-    answer = compute()
-    with _LOCK:
-        _KEPT[full] = copy.copy(answer)
-        while len(_KEPT) > KEPT:
-            _KEPT.popitem(last=False)
-    return answer
+    """`compute()`, or a copy of its answer for `key` at this database's current data_version (METADATA)."""
+    return METADATA.get(conn, key, compute)

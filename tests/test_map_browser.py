@@ -131,6 +131,8 @@ def test_a_click_on_a_polygon_shows_name_key_value_rank_and_class(browser, live_
     popup = page.locator(".leaflet-popup-content").inner_text()
     for label in ("Name", "Schlüssel", "Wert", "Rang", "Klasse", "Quartiersprofil öffnen"):
         assert label in popup, label
+    # the drawing names the unit once; the popup shows it with the value (or says why there is none)
+    assert re.search(r"\d %", popup) or "kein Wert" in popup, popup
     page.close()
 
 

@@ -23,9 +23,9 @@ from geo.levels import Level, get_level, grouping_level, list_levels
 from indicators.catalogue import (get_indicator, indicators_with_values, list_indicators, list_periods,
                                   series_break_text, series_breaks_between)
 from indicators.classify import SCHEMES, Classification, classify, schemes_for
-from indicators.notation import format_day
+from indicators.notation import format_day, format_numbers
 from indicators.values import boundary_date_for, indicator_values
-from indicators.version_memo import per_data_version
+from indicators.version_memo import VersionMemo, per_data_version
 from web import indices
 from web.maps import (
     GEOMETRY_DETAILS,
@@ -267,12 +267,48 @@ def density_unit(unit: str | None, lang: str = "de") -> str:
     return f"{unit} {per_km2}" if unit else per_km2
 
 
+# the values, ranks and texts of recent states (indicator, period, level, comparison, language), without their
+# classes: a change of the class scheme or the number of classes, the commonest change on a map, reads and
+# formats nothing again (for the 10,997 Gemeinden a table is about 3 MB; bench/bench_pages.py)
+VALUE_TABLES = VersionMemo(kept=24)
+
+
 def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool, lang: str = "de") -> ExplorerData:
     """Values, ranks, classes and index results of a state; `lang` is the language of the reasons for a
     missing value (the data twins are German)."""
+    indicator, at, table = VALUE_TABLES.get(
+        conn, ("explorer values", state.level, state.indicator, state.period, state.compare, unsuppressed, lang),
+        lambda: _value_table(conn, state, unsuppressed, lang))
+    indicator, table = dict(indicator), table.copy()  # the memo's answer stays as it was (copy.copy of a tuple)
+    level = get_level(conn, state.level)
+    values = table["value"].astype(float)
+    # classified as shown in tooltips and tables (web.values.decimals_for): no shown value outside its class
+    decimals = decimals_for(change_unit(indicator["unit"]) if state.compare else indicator["unit"])
+    classes = classify(values, state.scheme, k=state.k, decimals=decimals) if values.notna().any() else None
+    if classes is None:
+        colours: list[str] = []
+        table["klass"] = pd.NA
+    elif state.compare:
+        colours = diverging_colours(float(values.min()), classes.bins, indicator["direction"])
+        table["klass"] = classes.yb
+    else:
+        colours = palette(indicator["direction"], classes.k)
+        table["klass"] = classes.yb
+    index_results, index_name = {}, None
+    if state.index:
+        index_name = indices.name(conn, state.index, lang)
+        index_results = indices.results(conn, state.index, state.level, state.period)
+    return ExplorerData(state=state, indicator=indicator, level=level, at=at, table=table, classes=classes,
+                        colours=colours, index_results=index_results, index_name=index_name)
+
+
+def _value_table(conn: Connection, state: ExplorerState, unsuppressed: bool,
+                 lang: str) -> tuple[dict, date, pd.DataFrame]:
+    """(indicator, boundary date, table): per area key its value as mapped (a count per km²), rank, the reason of
+    a missing value, and as shown in tooltips in `lang` (`value_text`: the number, or for a change the whole text;
+    `count_text`: a density's count), without unit (`area_columns` names it once)."""
     _ = translator(lang)
     indicator = get_indicator(conn, state.indicator)
-    level = get_level(conn, state.level)
     at = boundary_date_for(conn, state.level, state.period)
     table = pd.DataFrame(indicator_values(conn, state.level, at, state.indicator, state.period, unsuppressed))
     table = table.set_index("key")
@@ -297,24 +333,35 @@ def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool, la
     values = table["value"].astype(float)
     table["rank"] = values.rank(ascending=False, method="min")
     table["n"] = int(values.notna().sum())
-    # classified as shown in tooltips and tables (web.values.decimals_for): no shown value outside its class
-    decimals = decimals_for(change_unit(indicator["unit"]) if state.compare else indicator["unit"])
-    classes = classify(values, state.scheme, k=state.k, decimals=decimals) if values.notna().any() else None
-    if classes is None:
-        colours: list[str] = []
-        table["klass"] = pd.NA
-    elif state.compare:
-        colours = diverging_colours(float(values.min()), classes.bins, indicator["direction"])
-        table["klass"] = classes.yb
-    else:
-        colours = palette(indicator["direction"], classes.k)
-        table["klass"] = classes.yb
-    index_results, index_name = {}, None
-    if state.index:
-        index_name = indices.name(conn, state.index, lang)
-        index_results = indices.results(conn, state.index, state.level, state.period)
-    return ExplorerData(state=state, indicator=indicator, level=level, at=at, table=table, classes=classes,
-                        colours=colours, index_results=index_results, index_name=index_name)
+    table["value_text"] = _value_texts(table, indicator, state, lang)
+    if "count" in table.columns:
+        table["count_text"] = _numbers(table["count"], decimals_for(indicator["density_of"]), lang)
+    return indicator, at, table
+
+
+def _value_texts(table: pd.DataFrame, indicator: dict, state: ExplorerState, lang: str) -> list[str]:
+    """Per area the value as its tooltip shows it: the number (its unit is named once), for a change the change
+    with its unit and both values ("+1,2 Prozentpunkten (3,4 % → 4,6 %)"), or why there is none."""
+    absent = translator(lang)("kein Wert") + ": "
+    unit = indicator["unit"]
+    if not state.compare:
+        numbers = _numbers(table["value"], decimals_for(unit), lang)
+        return [absent + missing if number is None else number
+                for number, missing in zip(numbers, table["missing_text"])]
+    change = change_unit(unit, lang)
+    return [absent + missing if value != value else
+            (f"{'+' if value > 0 else ''}{value_text(value, change, lang)} "
+             f"({value_text(before, unit, lang)} → {value_text(now, unit, lang)})")
+            for value, before, now, missing in zip(_floats(table["value"]), _floats(table["compare_value"]),
+                                                   _floats(table["base_value"]), table["missing_text"])]
+
+
+def _numbers(column: pd.Series, decimals: int, lang: str) -> list[str | None]:
+    """The column's numbers as text in `lang` (None: no value), formatted at once (indicators.notation)."""
+    values = _floats(column)
+    present = [value for value in values if value == value]
+    texts = iter(format_numbers(present, decimals, lang))
+    return [next(texts) if value == value else None for value in values]
 
 
 def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, tile_url: str | None,
@@ -513,8 +560,9 @@ def area_columns(data: ExplorerData, lang: str = "de") -> dict:
     """Tooltip and popup texts of every area in `lang` (rendered as text, never as HTML), as columns in one key
     order, read per key by dmMaps.areas (web/static/maps.js): `class` (index into `colours`, null without a
     value), `wert`, `rank` and, where the state has them, `anzahl` and `index`; what is the same for every area
-    (the rank and class wording) once in `texts`. A dict of texts per area repeated the wording 10,997 times for
-    the Gemeinden: 2.69 MB per page, which every control change fetched and parsed (bench/bench_pages.py)."""
+    (the rank and class wording, the units) once in `texts`. A dict of texts per area repeated the wording 10,997
+    times for the Gemeinden: 2.69 MB per page, which every control change fetched and parsed; the unit in every
+    value still made a third of the page (bench/bench_pages.py)."""
     _ = translator(lang)
     english = lang == "en"
     unit = data.indicator["unit"]
@@ -522,24 +570,9 @@ def area_columns(data: ExplorerData, lang: str = "de") -> dict:
     labels = data.classes.labels(lang) if data.classes is not None else ()
     k = len(labels)
     columns: dict = {"keys": list(table.index), "class": _ints(table["klass"]), "rank": _ints(table["rank"])}
-    # plain floats (NaN: no value) per column: a pandas Series per row (iterrows) cost a second for the 10,997
-    # Gemeinden, pd.isna per value still 40 ms
-    absent = _("kein Wert") + ": "
-    values = _floats(table["value"])
-    if data.state.compare:
-        change = change_unit(unit, lang)
-        columns["wert"] = [
-            absent + missing if value != value else
-            (f"{'+' if value > 0 else ''}{value_text(value, change, lang)} "
-             f"({value_text(before, unit, lang)} → {value_text(now, unit, lang)})")
-            for value, before, now, missing in zip(values, _floats(table["compare_value"]),
-                                                   _floats(table["base_value"]), table["missing_text"])]
-    else:
-        columns["wert"] = [absent + missing if value != value else value_text(value, unit, lang)
-                           for value, missing in zip(values, table["missing_text"])]
-    if "count" in table.columns:
-        columns["anzahl"] = [None if count != count else value_text(count, data.indicator["density_of"], lang)
-                             for count in _floats(table["count"])]
+    columns["wert"] = list(table["value_text"])  # made with the values (_value_table)
+    if "count_text" in table.columns:
+        columns["anzahl"] = [text if isinstance(text, str) else None for text in table["count_text"]]
     if data.index_results:
         def index_text(result: dict | None) -> str | None:
             if result is None:
@@ -551,6 +584,8 @@ def area_columns(data: ExplorerData, lang: str = "de") -> dict:
         columns["index"] = [index_text(data.index_results.get(key)) for key in table.index]
     n = int(table["n"].iloc[0]) if len(table) else 0
     texts = {"rank": _("%(rank)s von %(n)s (1 = höchster Wert)") % {"rank": "{rank}", "n": n},
+             # the unit of a value (of a change it is in each text) and of a density's count, once
+             "unit": None if data.state.compare else unit, "count_unit": data.indicator.get("density_of"),
              "classes": [(_("%(rank)s von %(n)s") % {"rank": c + 1, "n": k}) + f": {labels[c]}" for c in range(k)]}
     return {"columns": columns, "texts": texts}
 

@@ -89,8 +89,12 @@ window.dmMaps = (function () {
         var i = row[key];
         if (i === undefined) { return {key: key, name: name, wert: drawing.absent}; }
         if (!made[key]) {
-          var out = {key: key, name: name, wert: columns.wert[i]};
-          if (columns.anzahl && columns.anzahl[i] !== null) { out.anzahl = columns.anzahl[i]; }
+          // a value's unit comes once (texts.unit; a change and a missing value's reason are whole texts)
+          var valued = columns.rank[i] !== null && texts.unit;
+          var out = {key: key, name: name, wert: valued ? columns.wert[i] + " " + texts.unit : columns.wert[i]};
+          if (columns.anzahl && columns.anzahl[i] !== null) {
+            out.anzahl = columns.anzahl[i] + (texts.count_unit ? " " + texts.count_unit : "");
+          }
           if (columns.rank[i] !== null) { out.rang = texts.rank.replace("{rank}", String(columns.rank[i])); }
           if (columns["class"][i] !== null) { out.klasse = texts.classes[columns["class"][i]]; }
           if (columns.index && columns.index[i] !== null) { out.index = columns.index[i]; }
