@@ -310,15 +310,15 @@ def _value_table(conn: Connection, state: ExplorerState, unsuppressed: bool,
     _ = translator(lang)
     indicator = get_indicator(conn, state.indicator)
     at = boundary_date_for(conn, state.level, state.period)
-    table = pd.DataFrame(indicator_values(conn, state.level, at, state.indicator, state.period, unsuppressed))
-    table = table.set_index("key")
-    # .tolist() first: iterating a column of pandas' Arrow strings costs a Python object per cell (0.15 s per
-    # Gemeinde map)
-    table["missing_text"] = [flag_text(f, r, lang)
-                             for f, r in zip(table["flag"].tolist(), table["flag_reason"].tolist())]
+    table = indicator_values(conn, state.level, at, state.indicator, state.period, unsuppressed)
+    # why a value is missing, where one is (.tolist() first: iterating a column of pandas' Arrow strings costs a
+    # Python object per cell, 0.15 s per Gemeinde map)
+    table["missing_text"] = [None if value == value and value is not None else flag_text(f, r, lang)
+                             for value, f, r in zip(table["value"].tolist(), table["flag"].tolist(),
+                                                    table["flag_reason"].tolist())]
     if state.compare:
-        before = pd.DataFrame(indicator_values(conn, state.level, at, state.indicator, state.compare, unsuppressed))
-        before = before.set_index("key").reindex(table.index)
+        before = indicator_values(conn, state.level, at, state.indicator, state.compare, unsuppressed)
+        before = before.reindex(table.index)
         table["base_value"] = table["value"]
         table["compare_value"] = before["value"]
         table["value"] = table["base_value"] - table["compare_value"]
