@@ -40,7 +40,7 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.app import create_app
+from service.app import create_app, settle_worker
 from service.db import create_engine, upgrade
 from service.demo import demo_manifest, load_demo
 from service.embedded import EmbeddedCluster
@@ -110,7 +110,9 @@ def gemeinden_with_values(engine: sa.Engine) -> bool:
 
 
 def serve(engine: sa.Engine) -> tuple[str, callable]:
-    config = uvicorn.Config(create_app(SETTINGS, engine=engine), host="127.0.0.1", port=0, log_level="warning")
+    app = create_app(SETTINGS, engine=engine)
+    settle_worker()  # as `district-monitor serve` does for each worker
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -199,3 +199,32 @@ def test_the_valid_at_predicate_is_written_only_in_its_home():
                 found[name] = count
     print(f"valid-at predicate outside {HOME}: {sum(found.values())} ({found or 'none'})")
     assert not found, f"write the valid-at predicate through geo.versions: {found}"
+
+
+def test_kept_drawn_shapes_are_the_read_shapes_and_out_of_the_cycle_collectors_sight(demo_engine):
+    """A worker keeps a level's drawn shapes (web.maps.drawn_features) with their coordinates as tuples: the same
+    shapes as read, and once collections have looked at them (a level of nesting per collection), no full
+    collection visits them again."""
+    import gc
+
+    from tests.conftest import make_settings
+    from web.maps import GEOMETRY_DETAILS, drawn_features
+
+    srid = make_settings().storage_srid
+    at = current_version(demo_engine, "plr")
+    with demo_engine.connect() as conn:
+        read = area_features(conn, "plr", at, srid, **GEOMETRY_DETAILS["map"])
+        kept = drawn_features(conn, "plr", at, srid, **GEOMETRY_DETAILS["map"], version=-4711)  # kept ones
+        again = drawn_features(conn, "plr", at, srid, **GEOMETRY_DETAILS["map"], version=-4711)
+    assert len(kept) == len(read) > 500
+    assert [orjson.loads(orjson.dumps(f)) for f in kept] == read
+    for _nesting in range(4):  # MultiPolygon: coordinates, polygons, rings, points
+        gc.collect()
+    rings = [ring for f in again for polygon in _polygons(f["geometry"]) for ring in polygon]
+    assert rings and not any(gc.is_tracked(ring) for ring in rings)
+    assert not any(gc.is_tracked(f["geometry"]["coordinates"]) for f in again)
+
+
+def _polygons(geometry: dict) -> list:
+    coordinates = geometry["coordinates"]
+    return [coordinates] if geometry["type"] == "Polygon" else list(coordinates)
