@@ -26,21 +26,20 @@ import gzip
 import os
 import re
 import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import quote_plus
 
 import httpx
 import sqlalchemy as sa
-import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.app import create_app, settle_worker
 from service.db import create_engine, upgrade
 from service.demo import demo_manifest, load_demo
 from service.embedded import EmbeddedCluster
@@ -110,21 +109,33 @@ def gemeinden_with_values(engine: sa.Engine) -> bool:
 
 
 def serve(engine: sa.Engine) -> tuple[str, callable]:
-    app = create_app(SETTINGS, engine=engine)
-    settle_worker()  # as `district-monitor serve` does for each worker
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    """The service in a process of its own, as `district-monitor serve` runs a worker (uvicorn with the app
+    factory): the browser's driver in this process shares no interpreter with it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+                   "DM_LOAD_DEMO": "false", "DM_MAP_TILES": "", "DM_STATEMENT_TIMEOUT_MS": "600000",
+                   "DM_WARM_UP_ANALYSES": "false"}  # no page here uses the cluster analysis
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "service.app:app_from_environment", "--factory",
+                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                              cwd=Path(__file__).resolve().parent.parent, env=environment)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(1200):
+        try:
+            if httpx.get(base + "/healthz", timeout=5).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None:
+            raise RuntimeError(f"the service ended with {server.returncode}")
+        time.sleep(0.1)
 
     def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.terminate()
+        server.wait(timeout=30)
 
-    return f"http://127.0.0.1:{port}", stop
+    return base, stop
 
 
 def page_bytes(base: str, path: str) -> tuple[int, int]:
