@@ -2,12 +2,15 @@
 
 import csv
 import io
+import re
+import subprocess
 
 import pypdf
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from indicators.notation import format_number
 from service.app import create_app
 from tests.conftest import make_settings
 
@@ -43,6 +46,26 @@ def test_the_profile_pdf_is_a_printable_document(client):
     assert response.headers["content-type"] == "application/pdf"
     text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
     assert "Quartiersprofil" in text and "Arbeitslosigkeit" in text and "Notizen" in text
+
+
+def test_the_printed_profile_keeps_every_column_on_the_page(client):
+    """Each indicator's rank and percentile stand on its row of the printed table: pdftotext reads only what is
+    on the A4 page, and the percentile column used to be cut off at its right edge (long names of the area and
+    its parent widen the table: Humboldtstraße in "Ost 2 - Alt-Reinickendorf")."""
+    body = client.get("/areas/plr/12100206.json").json()
+    printed = client.get("/areas/plr/12100206.pdf")
+    lines = subprocess.run(["pdftotext", "-layout", "-", "-"], input=printed.content, capture_output=True,
+                           check=True).stdout.decode().splitlines()
+    checked = 0
+    for item in body["indicators"]:
+        latest = item["periods"][0]
+        if latest["percentile"] is None:
+            continue
+        rank = f"{latest['rank']} von {latest['n']}"
+        percentile = re.compile(rf"\s{format_number(latest['percentile'] * 100, 0)} ?%$")  # pdftotext may drop the space
+        assert any(rank in line and percentile.search(line.rstrip()) for line in lines), (item["code"], rank)
+        checked += 1
+    assert checked >= 5
 
 
 def test_the_profile_shows_the_index_class_and_how_it_came_about(client):
