@@ -223,3 +223,46 @@ def test_a_level_with_thousands_of_areas_is_drawn_on_a_canvas_with_the_same_deta
     popup.wait_for(timeout=10_000)
     assert "Schlüssel" in popup.inner_text() and "Kinderarmut" in page.locator("#legend").inner_text()
     page.close()
+
+
+# every map state the page draws, in order (explorer.js sets data-map-state once a state is drawn)
+STATES_SEEN = """(() => { window.__states = []; new MutationObserver(() => {
+  const state = document.body.getAttribute('data-map-state');
+  if (state && window.__states[window.__states.length - 1] !== state) { window.__states.push(state); }
+}).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-map-state']}); })();"""
+
+
+def test_the_timeline_plays_every_period_in_order_and_back_returns_to_where_it_started(browser, live_server):
+    """The play button steps from the period on screen to the newest, drawing each map in chronological order,
+    and stops there; the whole play is one history entry, so back returns to the view before it. From the
+    newest it starts at the oldest, and a change of another control stops it at once."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script(STATES_SEEN)
+    page.goto(f"{live_server}/explorer?indicator=EW_MH&level=plr", wait_until="load")
+    page.wait_for_selector("body[data-map-ready='542']", state="attached", timeout=20_000)
+    periods = page.locator("select[name=period] option").evaluate_all("options => options.map(o => o.value)")
+    assert len(periods) >= 4 and periods == sorted(periods, reverse=True)  # newest first, the newest shown
+    page.select_option("select[name=period]", periods[3])
+    drawn(page, f"period={periods[3]}")
+    before = page.url
+    assert page.locator("#play").inner_text() == "▶ Zeitreihe abspielen"
+    page.click("#play")
+    page.wait_for_selector("body[data-playing='false']", state="attached", timeout=60_000)
+    drawn(page, f"period={periods[0]}")
+    states = page.evaluate("() => window.__states")
+    played = [found.group(1) for found in (re.search(r"period=([0-9-]+)", s) for s in states) if found]
+    assert played == [periods[3], periods[2], periods[1], periods[0]], states
+    assert page.locator("#play").get_attribute("aria-pressed") == "false"
+    page.go_back()
+    drawn(page, f"period={periods[3]}")
+    assert page.url == before
+
+    page.go_forward()
+    drawn(page, f"period={periods[0]}")
+    page.click("#play")  # from the newest: the oldest first
+    drawn(page, f"period={periods[-1]}")
+    page.select_option("select[name=scheme]", "equal_interval")  # another control stops the play
+    assert page.get_attribute("body", "data-playing") == "false"
+    drawn(page, "scheme=equal_interval")
+    assert page.locator("#play").inner_text() == "▶ Zeitreihe abspielen"
+    page.close()

@@ -25,7 +25,7 @@ window.dmExplorer = (function () {
     lang: "de", searching: "Suche …", notFound: "Kein Gebiet gefunden:", oneHit: "1 Treffer",
     hits: "%(count)s Treffer, der beste zuerst", searchDown: "Die Suche ist gerade nicht erreichbar.",
     copied: "Link kopiert.", shapesFailed: "Die Gebietsgrenzen konnten nicht geladen werden. Bitte die Seite neu laden.",
-    openProfile: "Quartiersprofil öffnen"
+    openProfile: "Quartiersprofil öffnen", play: "▶ Zeitreihe abspielen", pause: "❚❚ Anhalten"
   };
 
   // a text of the panel on screen (it changes language with the panel), German as the fallback
@@ -173,8 +173,11 @@ window.dmExplorer = (function () {
   }
 
   // fetch the page of another state, take its panel and drawing; anything unexpected (an unknown name gives
-  // a German 404 page with links) is shown as the whole page
-  function go(url, push) {
+  // a German 404 page with links) is shown as the whole page. `push`: a new history entry, "replace": the
+  // current one replaced (a played timeline), false: none (back and forward). Any change but the player's own
+  // stops the player.
+  function go(url, push, byPlayer) {
+    if (!byPlayer) { stopPlaying(); }
     var mine = ++sequence;
     setBusy(true);
     return fetch(url, {credentials: "same-origin", headers: {Accept: "text/html"}}).then(function (response) {
@@ -193,7 +196,11 @@ window.dmExplorer = (function () {
       document.getElementById("search-result").replaceWith(result);
       document.getElementById("search-hits").replaceWith(hits);
       document.title = next.title;
-      if (push) { history.pushState({explorer: true}, "", url); }
+      if (push === "replace") {
+        history.replaceState({explorer: true}, "", url);
+      } else if (push) {
+        history.pushState({explorer: true}, "", url);
+      }
       shownPage = location.pathname + location.search;
       readDrawing();
       bindPanel();
@@ -203,6 +210,63 @@ window.dmExplorer = (function () {
     }).catch(function () {
       if (mine === sequence) { location.assign(url); }
     });
+  }
+
+  // The timeline played: one period after the other up to the newest (from the oldest when the newest is on
+  // screen), each map drawn and then shown for PLAY_DWELL ms; the classes are those of each period (the legend
+  // changes with them). One history entry for the whole play: back returns to where it started. A change of
+  // any control, the slider or back stops it; so does the pause button.
+  var PLAY_DWELL = 1500;
+  var player = null;        // {pushed: whether the play has its history entry, timer, sequence of its change}
+
+  function showPlayer() {
+    var button = document.getElementById("play");
+    if (button) {
+      button.hidden = false;  // without this script the button could do nothing, so the page hides it
+      button.textContent = say(player ? "pause" : "play");
+      button.setAttribute("aria-pressed", player ? "true" : "false");
+    }
+    document.body.setAttribute("data-playing", player ? "true" : "false");
+  }
+
+  function stopPlaying() {
+    if (!player) { return; }
+    clearTimeout(player.timer);
+    player = null;
+    showPlayer();
+  }
+
+  function playStep() {
+    var form = document.getElementById("state");
+    var periods = form.querySelector("select[name=period]");  // newest first
+    var next = periods.selectedIndex - 1;
+    if (!player.pushed && periods.selectedIndex <= 0) { next = periods.options.length - 1; }
+    if (next < 0) { stopPlaying(); return; }
+    periods.selectedIndex = next;
+    var compare = form.querySelector("select[name=compare]");
+    if (compare) { compare.value = ""; }  // a change map has no period of its own to step through
+    var push = player.pushed ? "replace" : true;
+    player.pushed = true;
+    var done = go(stateUrl(form), push, true);
+    player.sequence = sequence;  // go() numbered this change
+    done.then(function () {
+      if (!player || player.sequence !== sequence) { return; }
+      if (document.getElementById("state").querySelector("select[name=period]").selectedIndex <= 0) {
+        stopPlaying();  // the newest period is on screen
+        return;
+      }
+      player.timer = setTimeout(playStep, PLAY_DWELL);
+    });
+  }
+
+  function togglePlaying() {
+    if (player) { stopPlaying(); return; }
+    player = {pushed: false, timer: null, sequence: null};
+    showPlayer();
+    if (window.matchMedia("(max-width: 720px)").matches) {  // phones: the map is above the panel; show it
+      map.getContainer().scrollIntoView({block: "start"});
+    }
+    playStep();
   }
 
   // search over every level (GET /api/search): a list of hits; an exact first hit is shown at once. A hit on
@@ -324,6 +388,9 @@ window.dmExplorer = (function () {
         go(stateUrl(form), true);
       });
     }
+    var play = document.getElementById("play");
+    if (play) { play.addEventListener("click", togglePlaying); }
+    showPlayer();  // a new panel: the button says what a press does now
     document.getElementById("copy-link").addEventListener("click", copyLink);
     document.getElementById("search-form").addEventListener("submit", function (event) {
       event.preventDefault();
