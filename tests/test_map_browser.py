@@ -266,3 +266,18 @@ def test_the_timeline_plays_every_period_in_order_and_back_returns_to_where_it_s
     drawn(page, "scheme=equal_interval")
     assert page.locator("#play").inner_text() == "▶ Zeitreihe abspielen"
     page.close()
+
+
+def test_another_indicator_at_a_date_it_lacks_shows_its_nearest_period_not_a_dead_end(browser, live_server):
+    """Chosen at 30.06.2021 (population), the MSS indicator S1 has no values then: the map shows its nearest
+    period, says so, and the address names the period shown (a reload shows it without the notice)."""
+    page = open_explorer(browser, f"{live_server}/explorer?indicator=EW_MH&level=plr&period=2021-06-30")
+    page.select_option("select[name=indicator]", "S1")
+    drawn(page, "indicator=S1")
+    assert "period=2020-12-31" in page.url and "nearest" not in page.url
+    assert page.locator(".notice", has_text="die Karte zeigt den nächsten Zeitpunkt, 31.12.2020").count() == 1
+    assert page.locator("select[name=period]").input_value() == "2020-12-31"
+    page.reload(wait_until="load")
+    page.wait_for_selector("body[data-map-ready='542']", state="attached", timeout=20_000)
+    assert page.locator(".notice", has_text="keine Werte").count() == 0
+    page.close()

@@ -141,6 +141,25 @@ def test_unknown_names_in_the_url_give_a_german_404_page_with_valid_links(client
     assert "Traceback" not in response.text
 
 
+def test_the_explorers_controls_move_a_date_without_values_to_the_nearest_period_and_say_so(client):
+    """nearest=1 (the form sends it): the period, or the comparison date, is moved to the indicator's nearest
+    period with a notice instead of a page of choices; without it a link keeps its 404 page of choices."""
+    moved = client.get("/explorer", params={"indicator": "S1", "period": "2021-06-30", "nearest": "1"})
+    assert moved.status_code == 200
+    assert "Für „S1“ gibt es zum 30.06.2021 keine Werte; die Karte zeigt den nächsten Zeitpunkt, 31.12.2020." \
+        in moved.text
+    assert '<option value="2020-12-31" selected>' in moved.text
+    change = client.get("/explorer", params={"indicator": "S1", "period": "2020-12-31", "compare": "2019-06-30",
+                                             "nearest": "1", "lang": "en"})
+    assert change.status_code == 200  # S1 has every second year: the nearest other period is 31 Dec 2018
+    assert ("“S1” has no values for 30 Jun 2019; the change is shown since the nearest period, 31 Dec 2018."
+            in change.text)
+    twin = client.get("/explorer", params={"indicator": "S1", "period": "2021", "nearest": "1", "f": "json"}).json()
+    assert twin["state"]["period"] == "2020-12-31"
+    assert client.get("/explorer", params={"indicator": "S1", "period": "2021-06-30"}).status_code == 404
+    assert client.get("/explorer", params={"indicator": "S1", "period": "gestern", "nearest": "1"}).status_code == 404
+
+
 def test_the_old_map_url_opens_the_explorer_with_its_state(client):
     response = client.get("/maps/indicators/S3", params={"period": "2018"}, follow_redirects=False)
     assert response.status_code == 307

@@ -94,9 +94,12 @@ class Choices:
 
 def resolve_state(conn: Connection, *, indicator: str | None, level: str, period: str | None, scheme: str, k: int,
                   compare: str | None, index: str | None, detail: str, unsuppressed: bool,
-                  lang: str = "de") -> ExplorerState | Choices:
+                  lang: str = "de", nearest: bool = False) -> ExplorerState | Choices:
     """Check the URL's parameters; defaults: first status indicator, finest level, latest period. What cannot be
-    kept is said in `lang` (the page's language), with the choices that work."""
+    kept is said in `lang` (the page's language), with the choices that work. `nearest` (the explorer's own
+    controls send it): a period or comparison date the indicator has no values for is moved to its nearest
+    period, and said so on the page, instead of a page of choices (another indicator chosen at a date that
+    only the first one had must not end the walk)."""
     _ = translator(lang)
     catalogue = list_indicators(conn)
     code = indicator or next((i["code"] for i in catalogue if i["role"] == "status"), catalogue[0]["code"])
@@ -127,6 +130,12 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
                        % {"code": code, "levels": lvl.plural(lang)},
                        [(lv.plural(lang), _link(indicator=code, level=lv.code)) for lv in with_data])
     chosen = _pick_period(period, available)
+    moved = _nearest_period(period, available) if chosen is None and nearest else None
+    if moved is not None:
+        notices.append(_("Für „%(code)s“ gibt es zum %(wanted)s keine Werte; die Karte zeigt den nächsten "
+                         "Zeitpunkt, %(date)s.") % {"code": code, "wanted": _shown_period(period, lang),
+                                                      "date": format_day(moved, lang)})
+        chosen = moved
     if chosen is None:
         return Choices(_("Für „%(code)s“ gibt es auf der Ebene %(levels)s keine Werte zum Zeitpunkt „%(period)s“.")
                        % {"code": code, "levels": lvl.plural(lang), "period": period},
@@ -135,11 +144,23 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
     compared = None
     if compare:
         compared = _pick_period(compare, available)
+        if compared is None and nearest and _requested_day(compare) is not None:
+            # another indicator or level, or the period moved: the nearest other period, or none at all
+            compared = _nearest_period(compare, [p for p in available if p != chosen])
+            if compared is not None:
+                notices.append(_("Für „%(code)s“ gibt es zum %(wanted)s keine Werte; die Veränderung wird seit "
+                                 "dem nächsten Zeitpunkt gezeigt, %(date)s.")
+                               % {"code": code, "wanted": _shown_period(compare, lang),
+                                  "date": format_day(compared, lang)})
+            else:
+                notices.append(_("„%(code)s“ hat hier nur einen Zeitpunkt; die Karte zeigt ihn ohne Veränderung.")
+                               % {"code": code})
+                compare = None
         if compared == chosen:  # the period was moved onto the comparison: a map of that period, said so
             notices.append(_("Ein Zeitpunkt lässt sich nicht mit sich selbst vergleichen; die Karte zeigt "
                              "%(date)s ohne Veränderung.") % {"date": format_day(chosen, lang)})
             compared = None
-        elif compared is None:
+        elif compared is None and compare:
             return Choices(_("Mit dem Zeitpunkt „%(compare)s“ lässt sich %(code)s nicht vergleichen.")
                            % {"compare": compare, "code": code},
                            [(f"{format_day(p, lang)} → {format_day(chosen, lang)}",
@@ -165,6 +186,32 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
 def _link(**params) -> str:
     """An explorer URL with these query parameters (a choice offered instead of an impossible one)."""
     return "/explorer?" + urlencode(params)
+
+
+def _requested_day(text: str | None) -> date | None:
+    """The date a period parameter names: '2020-12-31', or a year ('2020': its last day); None if it names none."""
+    text = (text or "").strip()
+    if len(text) == 4 and text.isdigit():
+        return date(int(text), 12, 31) if 1 <= int(text) <= 9999 else None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _nearest_period(text: str | None, available: list[date]) -> date | None:
+    """The period of `available` nearest to the date `text` names (the later one of two as near), None if it
+    names none or nothing is available."""
+    wanted = _requested_day(text)
+    if wanted is None or not available:
+        return None
+    return min(available, key=lambda p: (abs((p - wanted).days), -p.toordinal()))
+
+
+def _shown_period(text: str | None, lang: str) -> str:
+    """A requested period as the page writes dates (a year as it was given)."""
+    wanted = _requested_day(text)
+    return text.strip() if wanted is None or len(text.strip()) == 4 else format_day(wanted, lang)
 
 
 def _pick_period(text: str | None, available: list[date]) -> date | None:

@@ -108,11 +108,15 @@ def explorer(request: Request, conn: Conn, caller: Caller, level: PageLevel,
                                                                              "since then.")] = None,
              index: Annotated[str | None, Query(max_length=80, description="Composite index whose attention "
                                                                            "areas are highlighted.")] = None,
-             detail: Annotated[str, Query(max_length=10, description="Geometry: map (simplified) or full.")] = "map"):
+             detail: Annotated[str, Query(max_length=10, description="Geometry: map (simplified) or full.")] = "map",
+             nearest: Annotated[bool, Query(description="A period or comparison date without values of the "
+                                                        "indicator is moved to its nearest period (said on the "
+                                                        "page) instead of a page of choices; the explorer's "
+                                                        "controls send it.")] = False):
     lang = page_language(request)
     state = resolve_state(conn, indicator=indicator, level=level, period=period, scheme=scheme, k=k,
                           compare=compare or None, index=index or None, detail=detail,
-                          unsuppressed=caller.sees_unsuppressed, lang=lang)
+                          unsuppressed=caller.sees_unsuppressed, lang=lang, nearest=nearest)
     if isinstance(state, Choices):
         return not_found_page(request, state.message, state.choices)
     if fmt == "json":

@@ -166,9 +166,14 @@ window.dmExplorer = (function () {
     setBusy(false);
   }
 
-  function stateUrl(form) {
+  // the state of the form as a URL; `shown`: as the address bar shows it, without the form's request to move
+  // a period the chosen indicator has no values for to its nearest one (nearest=1: the page then shows the
+  // moved period, and the address names it)
+  function stateUrl(form, shown) {
     var params = new URLSearchParams();
-    new FormData(form).forEach(function (value, name) { if (value) { params.append(name, value); } });
+    new FormData(form).forEach(function (value, name) {
+      if (value && !(shown && name === "nearest")) { params.append(name, value); }
+    });
     return form.getAttribute("action") + "?" + params.toString() + location.hash;
   }
 
@@ -196,10 +201,12 @@ window.dmExplorer = (function () {
       document.getElementById("search-result").replaceWith(result);
       document.getElementById("search-hits").replaceWith(hits);
       document.title = next.title;
+      // a state asked for by the form is shown as the page answered it (a period may have moved)
+      var shown = /[?&]nearest=1(&|#|$)/.test(url) ? stateUrl(document.getElementById("state"), true) : url;
       if (push === "replace") {
-        history.replaceState({explorer: true}, "", url);
+        history.replaceState({explorer: true}, "", shown);
       } else if (push) {
-        history.pushState({explorer: true}, "", url);
+        history.pushState({explorer: true}, "", shown);
       }
       shownPage = location.pathname + location.search;
       readDrawing();
