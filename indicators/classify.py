@@ -74,8 +74,9 @@ def classify(values: pd.Series, scheme: Scheme, k: int = 5, decimals: int = 1) -
     The values are classified as they are shown: rounded to `decimals`, so that no shown value lies outside
     the shown limits of its class and equal shown values share a class.
     quantiles, fisher_jenks, equal_interval: k classes (mapclassify returns fewer when ties leave fewer
-    distinct limits); fisher_jenks of more than FISHER_JENKS_EXACT_UP_TO values: `fisher_jenks_limits`. std_mean: mapclassify.StdMean with limits at `std_multiples(k)` standard deviations
-    (mapclassify uses the sample SD, n - 1); k = 5 gives -2, -1, +1, +2. mss_sd: the 4 Status-Index classes
+    distinct limits); fisher_jenks of more than FISHER_JENKS_EXACT_UP_TO values: `fisher_jenks_limits`.
+    std_mean: mapclassify.StdMean with limits at `std_multiples(k)` standard deviations (mapclassify uses the
+    sample SD, n - 1); k = 5 gives -2, -1, +1, +2. mss_sd: the 4 Status-Index classes
     x < -1, -1 <= x <= 1, 1 < x <= 1.5, x > 1.5 (MSS 2021 booklet p. 41); `k` is not used.
     """
     if scheme not in SCHEMES:

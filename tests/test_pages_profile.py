@@ -62,7 +62,8 @@ def test_the_printed_profile_keeps_every_column_on_the_page(client):
         if latest["percentile"] is None:
             continue
         rank = f"{latest['rank']} von {latest['n']}"
-        percentile = re.compile(rf"\s{format_number(latest['percentile'] * 100, 0)} ?%$")  # pdftotext may drop the space
+        # pdftotext may drop the space before the percent sign
+        percentile = re.compile(rf"\s{format_number(latest['percentile'] * 100, 0)} ?%$")
         assert any(rank in line and percentile.search(line.rstrip()) for line in lines), (item["code"], rank)
         checked += 1
     assert checked >= 5
