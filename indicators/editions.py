@@ -1,6 +1,7 @@
 """Published MSS editions against the service's own computation (issue 15): per edition, the class counts of
 the status and dynamics index as published and as reproduced by the stored index runs, and the areas whose
-class differs.
+class differs. And an index's previous edition carried onto its areas (`previous_edition_classes`), for the
+report's changes since then.
 
 The published classes of MSS 2013-2019 are columns of the published tables (data/demo/berlin/history/
 mss_index_plr_2013_2019.csv: `status_index` 1-4, `dynamik_index` + / +/- / -); MSS 2021 publishes them in
@@ -10,11 +11,19 @@ its report only as counts (docs/indices.md), so that edition is compared by coun
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+from indicators.harmonise import crosswalk, version_areas
+from indicators.index_definitions import get_definition
+from indicators.index_results import list_index_periods, results
+from indicators.values import boundary_date_for
+from indicators.version_memo import per_data_version
 
 # edition -> (data date, status index id, dynamics index id)
 EDITIONS = {
@@ -101,3 +110,59 @@ def edition_classes_for_area(conn: Connection, area_id: int) -> list[dict]:
           AND ST_Area(ST_Intersection(a.geom, me.geom)) >= {MIN_SHARE_SHOWN} * me.area_m2
         ORDER BY runs.period DESC, share DESC"""), {"id": area_id}).all()
     return [dict(r._mapping) for r in rows]
+
+
+@dataclass(frozen=True)
+class PreviousEdition:
+    """The classes of an index's previous edition (its definition's `previous_edition`) per area of this
+    edition: `by_key` maps each area key of this edition's boundaries to the class, labels and attention of the
+    area of the previous edition that covers the largest part of it (`share`: that part; 1.0 on unchanged
+    boundaries). `across_boundaries`: the two editions lie on different boundary versions."""
+
+    index_id: str
+    name_de: str
+    name_en: str
+    period: date
+    across_boundaries: bool
+    by_key: dict[str, dict]
+
+
+def previous_edition_classes(conn: Connection, index_id: str, level: str, period: date) -> PreviousEdition | None:
+    """The previous edition of `index_id` at its latest period before `period` on `level`, its classes carried
+    onto this edition's areas; None when the definition names none or it has no results there. Across a
+    boundary reform an area's predecessor is the one covering most of it (areal overlay with tobler, as the
+    harmonised series use): a split area keeps its predecessor's class, of merged ones the larger part wins."""
+    stored = get_definition(conn, index_id)
+    previous_id = stored.definition.previous_edition if stored is not None else None
+    previous = get_definition(conn, previous_id) if previous_id else None
+    if previous is None or not previous.published:
+        return None
+    earlier = sorted((p for p in list_index_periods(conn, previous_id, level) if p < period), reverse=True)
+    if not earlier:
+        return None
+    before = {row["key"]: row for row in results(conn, previous_id, level, earlier[0])}
+    now_keys = [row["key"] for row in results(conn, index_id, level, period)]
+    now_at, then_at = boundary_date_for(conn, level, period), boundary_date_for(conn, level, earlier[0])
+    if now_at == then_at:
+        carried = {key: {**before[key], "share": 1.0} for key in now_keys if key in before}
+    else:
+        predecessors = per_data_version(conn, ("main predecessors", level, now_at, then_at),
+                                        lambda: main_predecessors(conn, level, now_at, then_at))
+        carried = {key: {**before[former], "share": share} for key, (former, share) in predecessors.items()
+                   if former in before}
+    return PreviousEdition(index_id=previous_id, name_de=previous.name_de, name_en=previous.name_en,
+                           period=earlier[0], across_boundaries=now_at != then_at, by_key=carried)
+
+
+def main_predecessors(conn: Connection, level: str, now_at: date, then_at: date) -> dict[str, tuple[str, float]]:
+    """Per area key of the boundary version valid at `now_at`: the key of the area of the version valid at
+    `then_at` that covers the largest part of it, and that part (areal overlay with tobler's area table, as the
+    harmonised series use). Areas without any overlap are left out."""
+    current, former = version_areas(conn, level, now_at), version_areas(conn, level, then_at)
+    if current.empty or former.empty:
+        return {}
+    walk = crosswalk(current, former, method="area")  # weights[i, j]: the part of current i inside former j
+    best = walk.weights.argmax(axis=1)
+    shares = walk.weights[np.arange(len(best)), best]
+    return {key: (walk.target_keys[j], round(float(share), 3))
+            for key, j, share in zip(walk.source_keys, best, shares) if share > 0}

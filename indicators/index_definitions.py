@@ -125,6 +125,9 @@ class IndexDefinition(Strict):
     classes: ClassScheme | None = None
     attention: Attention | None = None
     published: bool = True
+    # the same index of the edition before (the MSS of two years earlier): reports compare attention areas with
+    # it, also across a change of the boundaries (indicators.editions.previous_edition_classes)
+    previous_edition: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,62}$")
 
     @field_validator("method")
     @classmethod
@@ -202,6 +205,8 @@ def check_consistency(definition: IndexDefinition) -> None:
     scheme), then attention classes and exclusions."""
     method_for(definition).check()
     _check_attention(definition)
+    if definition.previous_edition == definition.id:
+        raise IndexDefinitionError("previous_edition", "an index cannot be its own previous edition")
     for position, exclusion in enumerate(definition.participation.exclusions):
         if exclusion.level is not None and exclusion.level not in definition.levels:
             raise IndexDefinitionError(f"participation.exclusions.{position}.level",
@@ -251,6 +256,8 @@ def check_references(conn: Connection, definition: IndexDefinition) -> None:
             if component is None:
                 raise IndexDefinitionError(f"components.{role}", f"unknown index {component_id!r}")
             method.check_component(role, component.definition)
+    if definition.previous_edition is not None and get_definition(conn, definition.previous_edition) is None:
+        raise IndexDefinitionError("previous_edition", f"unknown index {definition.previous_edition!r}")
 
 
 # --- shipped YAML ------------------------------------------------------------------------------------------

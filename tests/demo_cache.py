@@ -35,7 +35,9 @@ from service.embedded import SOCKET_PORT, EmbeddedCluster, EmbeddedError, find_p
 PROJECT = Path(__file__).resolve().parent.parent
 PACKAGES = ("geo", "indicators", "service", "web")  # project packages whose imports are followed
 BUILD_ENTRY_POINTS = ("service/demo.py", "service/db.py")  # what `build_demo_database` calls into
-INPUT_TREES = ("service/migrations", "data/demo")  # read as files (Alembic loads migrations by path)
+# read as files: Alembic loads migrations by path, the demo manifests name their files, and the shipped index
+# definitions and catalogues are YAML next to the code (a changed definition is a new demo)
+INPUT_TREES = ("service/migrations", "data/demo", "indicators/indices", "indicators/catalogues")
 INPUT_FILES = ("tests/demo_cache.py", "pyproject.toml")
 KEEP_SNAPSHOTS = 2
 

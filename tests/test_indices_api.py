@@ -202,6 +202,7 @@ def test_bad_definitions_are_refused_with_problem_json_naming_the_field(steward)
         "inputs": {**PERCENTILE_INDEX, "inputs": [{"indicator": "KI_10", "theme": "a"}, {"indicator": "KI_14", "theme": "a"}]},
         "participation": {**PERCENTILE_INDEX, "participation": {"min_population": {"indicator": "EW",
                                                                                    "minimum": 1_000_000}}},
+        "previous_edition": {**PERCENTILE_INDEX, "previous_edition": "no_such_index"},
     }
     for field, body in cases.items():
         response = client.post("/api/indices/bad_index", json=body, headers=headers)

@@ -110,3 +110,13 @@ def test_a_combination_needs_components_and_no_inputs():
 
 def test_a_definition_must_be_an_object():
     assert refused_field(["not", "an", "object"]) == "definition"
+
+
+def test_each_shipped_edition_names_the_one_before_and_an_index_cannot_follow_itself():
+    shipped = {d.id: d for d in shipped_definitions()}
+    for year, before in ((2015, 2013), (2017, 2015), (2019, 2017), (2021, 2019)):
+        for kind in ("status", "dynamics", "gesamtindex"):
+            assert shipped[f"mss_{year}_{kind}"].previous_edition == f"mss_{before}_{kind}"
+    assert all(shipped[f"mss_2013_{kind}"].previous_edition is None for kind in ("status", "dynamics", "gesamtindex"))
+    assert refused_field(definition(previous_edition="example")) == "previous_edition"
+    assert refused_field(definition(previous_edition="Not An Id")) == "previous_edition"

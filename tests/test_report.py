@@ -9,6 +9,7 @@ import subprocess
 
 import pypdf
 import pytest
+import sqlalchemy as sa
 
 SECTIONS = ["Zusammenfassung", "Handlungsfelder", "Gebiete mit besonderem Aufmerksamkeitsbedarf", "Gebietsprofile",
             "Ziele und Maßnahmen", "Anhang: Indikatoren und Quellen"]
@@ -64,6 +65,40 @@ def test_the_report_twin_lists_summary_attention_profiles_and_appendix(client):
         assert sum(len(g["keys"]) for g in index["groups"]) == len(index["areas"])
     assert all(".." not in a["text_de"] for a in body["appendix"])
     assert any("CC BY" in line for line in body["sources"])
+
+
+# per area of an index run: key, class, attention and geometry (the latest run of the index at the period)
+RUN_AREAS = """SELECT a.key, r.class, r.attention, a.geom FROM index_result r JOIN area a ON a.id = r.area_id
+    WHERE r.run_id = (SELECT id FROM index_run WHERE index_id = '{index}' AND level_code = 'plr'
+                      AND period = '{period}' ORDER BY greatest(computed_at, confirmed_at) DESC, id DESC LIMIT 1)"""
+
+
+def test_attention_areas_are_compared_with_the_previous_edition_across_the_boundary_reform(client, demo_engine):
+    """MSS 2021 lies on the 542 planning areas of 2021, MSS 2019 on the 447 before the reform: each area of
+    today is compared with the former area that covers most of it (here computed with PostGIS from the stored
+    boundaries, in the report with tobler), and its change word follows from the two attention flags."""
+    body = client.get("/reports/2020-12-31.json").json()
+    gesamt = next(ix for ix in body["attention"] if ix["gesamtindex"])
+    assert gesamt["previous_period"] == "2018-12-31"
+    assert gesamt["previous_edition"]["name_de"] == "Gesamtindex Soziale Ungleichheit (MSS 2019)"
+    assert gesamt["previous_edition"]["across_boundaries"] is True
+    with demo_engine.connect() as conn:
+        rows = conn.execute(sa.text(f"""
+            WITH now AS ({RUN_AREAS.format(index="mss_2021_gesamtindex", period="2020-12-31")}),
+                 was AS ({RUN_AREAS.format(index="mss_2019_gesamtindex", period="2018-12-31")})
+            SELECT DISTINCT ON (now.key) now.key, now.attention, was.attention AS was_attention, was.class
+            FROM now JOIN was ON ST_Intersects(now.geom, was.geom)
+            ORDER BY now.key, ST_Area(ST_Intersection(now.geom, was.geom)) DESC""")).all()
+    expected = {key: ("weiterhin" if was else "neu") if now else "nicht mehr"
+                for key, now, was, _class in rows if now or was}
+    shown = {a["key"]: a["change"] for a in gesamt["areas"]}
+    assert shown == expected
+    assert {"neu", "weiterhin", "nicht mehr"} <= set(shown.values())
+    before = {key: was_class for key, _now, _was, was_class in rows}
+    assert all(a["previous_class"] == before[a["key"]] for a in gesamt["areas"])
+    html = client.get("/reports/2020-12-31").text
+    assert "Veränderung gegenüber der Ausgabe vom 31.12.2018 (Gesamtindex Soziale Ungleichheit (MSS 2019);" in html
+    assert "keine Vorgängerausgabe" not in html.split("Gesamtindex Soziale Ungleichheit (MSS 2021). ")[1][:40]
 
 
 def test_profiles_are_chosen_by_the_gesamtindex_rule_least_favourable_first(client):

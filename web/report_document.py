@@ -50,6 +50,8 @@ TEXTS = {
                           "sperrt, erscheinen als „gesperrt“."),
     "no_previous": N_("keine Vorgängerausgabe"),
     "compared_with": N_("Veränderung gegenüber der Ausgabe vom"),
+    "across_boundaries": N_("auf die heutigen Gebiete übertragen: je Gebiet zählt das frühere Gebiet, das den "
+                            "größten Teil davon abdeckt"),
     "indicator": N_("Indikator"),
     "city": N_("Stadt"),
     "minimum": N_("Minimum"),

@@ -24,6 +24,7 @@ from geo.features import area_features
 from geo.levels import Level, grouping_chain, grouping_level, list_levels
 from indicators.catalogue import list_indicators, list_periods
 from indicators.classify import classify
+from indicators.editions import previous_edition_classes
 from indicators.notation import format_day
 from indicators.notes import NOTE_KINDS, list_notes
 from indicators.observation_source import observation_source
@@ -226,6 +227,11 @@ def _attention_changes(conn: Connection, level: str, period: date) -> list[dict]
         now = indices.results(conn, index["id"], level, period)
         earlier_period = next((p for p in periods if p < period), None)
         before = indices.results(conn, index["id"], level, earlier_period) if earlier_period else {}
+        edition = None  # an index computed once per edition (the MSS): its previous edition, on today's areas
+        if earlier_period is None:
+            edition = previous_edition_classes(conn, index["id"], level, period)
+            if edition is not None:
+                earlier_period, before = edition.period, edition.by_key
         areas = []
         for key, result in sorted(now.items()):
             was = before.get(key)
@@ -238,13 +244,17 @@ def _attention_changes(conn: Connection, level: str, period: date) -> list[dict]
             areas.append({"key": key, "name": result["name"], "value": result["value"], "class": result["class"],
                           "class_label_de": result["class_label_de"], "class_label_en": result["class_label_en"],
                           "attention": result["attention"], "parent": parents.get(key),
-                          "previous_class_label_de": was["class_label_de"] if was else None, "change": change})
+                          "previous_class_label_de": was["class_label_de"] if was else None,
+                          "previous_class": was["class"] if was else None, "change": change})
         groups: dict[str, list[str]] = {}
         for area in areas:
             groups.setdefault(area["parent"] or "–", []).append(area["key"])
         gesamtindex = index["method"] == "combination"
         found.append({"id": index["id"], "name_de": index["name_de"], "name_en": index["name_en"],
                       "gesamtindex": gesamtindex, "previous_period": earlier_period,
+                      "previous_edition": None if edition is None else {
+                          "name_de": edition.name_de, "name_en": edition.name_en,
+                          "across_boundaries": edition.across_boundaries},
                       # the MSS reserves the term for the Gesamtindex rule; other indices flag "auffällige Gebiete"
                       "term_de": ATTENTION_TERM[0] if gesamtindex else f"Auffällige Gebiete im {index['name_de']}",
                       "term_en": ATTENTION_TERM[1] if gesamtindex else f"Areas flagged by {index['name_en']}",
