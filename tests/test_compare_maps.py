@@ -51,6 +51,23 @@ def test_an_impossible_choice_answers_with_the_ways_that_work(client):
     assert "31.12.2020" in response.text and "/explorer?" in response.text
 
 
+def test_the_form_moves_a_date_an_indicator_lacks_to_its_nearest_period_and_names_the_side(client):
+    """The page's form sends nearest=1: another indicator on the left at the population's half-year date shows
+    its nearest period, said for that side; the same choice as a link without it keeps the 404 of choices."""
+    params = {"indicator": "S1", "indicator_right": "EW_MH", "level": "plr", "left": "2021-06-30",
+              "right": "2021-06-30"}
+    assert client.get("/explorer/vergleich", params=params).status_code == 404
+    moved = client.get("/explorer/vergleich", params={**params, "nearest": "1"})
+    assert moved.status_code == 200
+    assert ("Linke Karte: Für „S1“ gibt es zum 30.06.2021 keine Werte; die Karte zeigt den nächsten Zeitpunkt, "
+            "31.12.2020.") in moved.text
+    assert "Rechte Karte:" not in moved.text  # the right map shows the date asked for
+    english = client.get("/explorer/vergleich", params={**params, "nearest": "1", "lang": "en"})
+    assert "Left map: “S1” has no values for 30 Jun 2021; the map shows the nearest period, 31 Dec 2020." \
+        in english.text
+    assert '<input type="hidden" name="nearest" value="1">' in moved.text
+
+
 def view(page, side: str) -> tuple[float, ...]:
     """Centre and zoom of one map (compare.js writes them to data-view after every move)."""
     return tuple(float(part) for part in (page.locator(f"#map-{side}").get_attribute("data-view") or "0,0,0").split(","))

@@ -31,6 +31,7 @@ from web.explorer import (
     map_title,
     resolve_state,
 )
+from web.i18n import translator
 from web.maps import MISSING_COLOUR, palette, script_json
 from web.values import decimals_for
 
@@ -48,12 +49,15 @@ class Comparison:
 
 def resolve_comparison(conn: Connection, *, indicator: str | None, indicator_right: str | None, level: str,
                        left: str | None, right: str | None, scheme: str, k: int,
-                       unsuppressed: bool, lang: str = "de") -> tuple[ExplorerState, ExplorerState] | Choices:
+                       unsuppressed: bool, lang: str = "de",
+                       nearest: bool = False) -> tuple[ExplorerState, ExplorerState] | Choices:
     """Both sides' states. Defaults: the right map shows the latest period, the left one the period before it
-    (for two indicators: both at the right map's period). An impossible choice is said in `lang`."""
+    (for two indicators: both at the right map's period). An impossible choice is said in `lang`; with
+    `nearest` (the page's form sends it) a date without values moves to the indicator's nearest period, as in
+    the explorer (web.explorer.resolve_state)."""
     right_state = resolve_state(conn, indicator=indicator_right or indicator, level=level, period=right,
                                 scheme=scheme, k=k, compare=None, index=None, detail="map", unsuppressed=unsuppressed,
-                                lang=lang)
+                                lang=lang, nearest=nearest)
     if isinstance(right_state, Choices):
         return right_state
     code = indicator or right_state.indicator
@@ -61,7 +65,7 @@ def resolve_comparison(conn: Connection, *, indicator: str | None, indicator_rig
         earlier = [p for p in list_periods(conn, level, code, unsuppressed) if p < right_state.period]
         left = (earlier[0] if earlier and code == right_state.indicator else right_state.period).isoformat()
     left_state = resolve_state(conn, indicator=code, level=level, period=left, scheme=scheme, k=k, compare=None,
-                               index=None, detail="map", unsuppressed=unsuppressed, lang=lang)
+                               index=None, detail="map", unsuppressed=unsuppressed, lang=lang, nearest=nearest)
     if isinstance(left_state, Choices):
         return left_state
     return left_state, right_state
@@ -96,6 +100,15 @@ def _classify_together(left: ExplorerData, right: ExplorerData) -> None:
         data.colours = colours
 
 
+def _side_notices(left: ExplorerState, right: ExplorerState, lang: str) -> list[str]:
+    """What was adjusted on either side (a period moved, a scheme that does not fit), in `lang`: a notice of
+    both sides once, one of one side with that side's name."""
+    _ = translator(lang)
+    both = [n for n in left.notices if n in right.notices]
+    return (both + [f"{_('Linke Karte')}: {n}" for n in left.notices if n not in both]
+            + [f"{_('Rechte Karte')}: {n}" for n in right.notices if n not in both])
+
+
 def comparison_page_context(conn: Connection, comparison: Comparison, data_version: int | None,
                             lang: str = "de") -> dict:
     """What templates/compare.html renders: both sides' drawings (fills and details per area, geometry URLs),
@@ -117,6 +130,7 @@ def comparison_page_context(conn: Connection, comparison: Comparison, data_versi
         "bounds_json": script_json(bounds),
         "same_boundaries": left.at == right.at,
         "state": state, "left_state": left.state, "scheme_labels": SCHEME_LABELS,
+        "notices": _side_notices(left.state, right.state, lang),
         "indicators": _mappable(conn, state, False), "levels": list_levels(conn),
         "periods_left": list_periods(conn, state.level, left.state.indicator),
         "periods_right": list_periods(conn, state.level, state.indicator),

@@ -148,11 +148,14 @@ def explorer_comparison(
         right: Annotated[str | None, Query(max_length=40, description="Period of the right map; default: "
                                                                       "latest.")] = None,
         scheme: Annotated[str, Query(max_length=40, description="Class scheme.")] = "quantiles",
-        k: Annotated[int, Query(ge=2, le=9, description="Number of classes.")] = 5):
+        k: Annotated[int, Query(ge=2, le=9, description="Number of classes.")] = 5,
+        nearest: Annotated[bool, Query(description="A date without values of an indicator is moved to its "
+                                                   "nearest period (said on the page); the page's form sends "
+                                                   "it.")] = False):
     lang = page_language(request)
     states = resolve_comparison(conn, indicator=indicator, indicator_right=indicator_right or None, level=level,
                                 left=left or None, right=right or None, scheme=scheme, k=k,
-                                unsuppressed=caller.sees_unsuppressed, lang=lang)
+                                unsuppressed=caller.sees_unsuppressed, lang=lang, nearest=nearest)
     if isinstance(states, Choices):
         return not_found_page(request, states.message, states.choices)
     if fmt == "json":  # the data twin is German, as the explorer's
