@@ -160,6 +160,37 @@ def test_the_explorers_controls_move_a_date_without_values_to_the_nearest_period
     assert client.get("/explorer", params={"indicator": "S1", "period": "gestern", "nearest": "1"}).status_code == 404
 
 
+def test_class_limits_from_the_whole_series_are_the_same_in_every_period(client):
+    """limits=series: one classification of every period's values (the population every half-year): each
+    period's map has the same legend limits, a value falls into the class those limits give it in every
+    period, and the page and the exported sheet say where the limits come from. A change map keeps its own."""
+    def twin(period: str, limits: str = "series") -> dict:
+        return client.get("/explorer", params={"indicator": "EW_MH", "level": "plr", "period": period,
+                                               "limits": limits, "f": "json"}).json()
+
+    newest, oldest = twin("2024-12-31"), twin("2021-06-30")
+    assert newest["state"]["limits"] == oldest["state"]["limits"] == "series"
+    limits = [(row["lower"], row["upper"]) for row in newest["legend"]]
+    assert limits == [(row["lower"], row["upper"]) for row in oldest["legend"]]
+    assert limits != [(row["lower"], row["upper"]) for row in twin("2021-06-30", "period")["legend"]]
+    uppers = [row["upper"] for row in newest["legend"]]
+    for body in (newest, oldest):
+        for area in body["areas"]:
+            if area["value"] is not None:  # the first limit not below the value (values rounded as shown)
+                assert area["class"] == next(i for i, upper in enumerate(uppers)
+                                             if round(area["value"], 1) <= upper or i == len(uppers) - 1)
+        assert sum(row["count"] for row in body["legend"]) == sum(1 for a in body["areas"] if a["value"] is not None)
+    page = client.get("/explorer", params={"indicator": "EW_MH", "level": "plr", "limits": "series"})
+    assert "Klassengrenzen aus allen" in page.text and '<option value="series" selected>' in page.text
+    sheet = client.get("/explorer", params={"indicator": "EW_MH", "level": "plr", "limits": "series", "f": "pdf"})
+    text = subprocess.run(["pdftotext", "-", "-"], input=sheet.content, capture_output=True, check=True).stdout
+    assert "Klassengrenzen aus allen Zeitpunkten" in " ".join(text.decode().split())
+    change = client.get("/explorer", params={"indicator": "S1", "period": "2020-12-31", "compare": "2018-12-31",
+                                             "limits": "series"})
+    assert "die Veränderung wird für sich klassifiziert" in change.text
+    assert client.get("/explorer", params={"limits": "forever"}).status_code == 404
+
+
 def test_the_old_map_url_opens_the_explorer_with_its_state(client):
     response = client.get("/maps/indicators/S3", params={"period": "2018"}, follow_redirects=False)
     assert response.status_code == 307

@@ -50,6 +50,9 @@ SCHEME_LABELS = {  # the German names are msgids (web/locale): the explorer show
     "equal_interval": (N_("Gleiche Intervalle"), "equal intervals"),
     "mss_sd": (N_("MSS-Indexklassen (±1 / 1,5 SD)"), "MSS index classes (±1 / 1.5 SD)"),
 }
+# where the class limits come from: this period's values, or those of every period of the indicator on the level
+# (one legend for the whole series: the same colour means the same values in every year, e.g. while it plays)
+LIMITS = {"period": N_("aus diesem Zeitpunkt"), "series": N_("aus allen Zeitpunkten")}
 MAX_ZOOM = 16
 PER_KM2 = N_("je km²")  # a count mapped as a density (web.values.decimals_for knows both languages' suffix)
 # Tooltip and popup of an area: (property set by dmMaps.areas from area_columns, German label; English from web/locale)
@@ -69,6 +72,7 @@ class ExplorerState:
     compare: date | None = None  # change map: value(period) - value(compare)
     index: str | None = None  # attention areas of this composite index
     detail: str = "map"  # "map" = simplified geometry; "full" = stored geometry (for comparisons)
+    limits: str = "period"  # class limits from this period's values, or "series": from every period's
     notices: tuple[str, ...] = ()  # choices of the URL that could not be kept, in the page's language (not in the URL)
 
     def query(self, **changes) -> str:
@@ -81,6 +85,8 @@ class ExplorerState:
             params["index"] = state.index
         if state.detail != "map":
             params["detail"] = state.detail
+        if state.limits != "period":
+            params["limits"] = state.limits
         return urlencode(params)
 
 
@@ -94,7 +100,7 @@ class Choices:
 
 def resolve_state(conn: Connection, *, indicator: str | None, level: str, period: str | None, scheme: str, k: int,
                   compare: str | None, index: str | None, detail: str, unsuppressed: bool,
-                  lang: str = "de", nearest: bool = False) -> ExplorerState | Choices:
+                  lang: str = "de", nearest: bool = False, limits: str = "period") -> ExplorerState | Choices:
     """Check the URL's parameters; defaults: first status indicator, finest level, latest period. What cannot be
     kept is said in `lang` (the page's language), with the choices that work. `nearest` (the explorer's own
     controls send it): a period or comparison date the indicator has no values for is moved to its nearest
@@ -120,6 +126,9 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
                          "%(instead)s.") % {"scheme": _(SCHEME_LABELS[scheme][0]),
                                             "instead": _(SCHEME_LABELS["quantiles"][0])})
         scheme = "quantiles"
+    if limits not in LIMITS:
+        return Choices(_("Die Klassengrenzen „%(limits)s“ gibt es nicht (period oder series).") % {"limits": limits},
+                       [(_(LIMITS[kind]), _link(indicator=code, level=level, limits=kind)) for kind in LIMITS])
     if detail not in ("map", "full"):
         return Choices(_("Die Geometriestufe „%(detail)s“ gibt es nicht (map oder full).") % {"detail": detail},
                        [(_("vereinfacht (map)"), _link(indicator=code, level=level))])
@@ -173,6 +182,10 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
             notices.append(_("Zwischen %(earlier)s und %(later)s ist die Reihe unterbrochen (%(note)s): die "
                              "Veränderung enthält diesen Bruch und ist keine Entwicklung vor Ort.")
                            % {"earlier": format_day(earlier, lang), "later": format_day(later, lang), "note": note})
+    if limits == "series" and compared is not None:  # a change has its own classes, centred on no change
+        notices.append(_("Gemeinsame Klassengrenzen aller Zeitpunkte gelten für Werte, nicht für Veränderungen; "
+                         "die Veränderung wird für sich klassifiziert."))
+        limits = "period"
     if index:
         shipped = indices.available(conn)
         if index not in {i["id"] for i in shipped}:
@@ -180,7 +193,7 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
                            [(localised_name(i, lang), _link(indicator=code, level=level, index=i["id"]))
                             for i in shipped])
     return ExplorerState(indicator=code, level=level, period=chosen, scheme=scheme, k=k, compare=compared,
-                         index=index, detail=detail, notices=tuple(notices))
+                         index=index, detail=detail, limits=limits, notices=tuple(notices))
 
 
 def _link(**params) -> str:
@@ -323,15 +336,18 @@ VALUE_TABLES = VersionMemo(kept=24)
 def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool, lang: str = "de") -> ExplorerData:
     """Values, ranks, classes and index results of a state; `lang` is the language of the reasons for a
     missing value (the data twins are German)."""
-    indicator, at, table = VALUE_TABLES.get(
-        conn, ("explorer values", state.level, state.indicator, state.period, state.compare, unsuppressed, lang),
-        lambda: _value_table(conn, state, unsuppressed, lang))
+    indicator, at, table = _values_of(conn, state, unsuppressed, lang)
     indicator, table = dict(indicator), table.copy()  # the memo's answer stays as it was (copy.copy of a tuple)
     level = get_level(conn, state.level)
     values = table["value"].astype(float)
     # classified as shown in tooltips and tables (web.values.decimals_for): no shown value outside its class
     decimals = decimals_for(change_unit(indicator["unit"]) if state.compare else indicator["unit"])
-    classes = classify(values, state.scheme, k=state.k, decimals=decimals) if values.notna().any() else None
+    if not values.notna().any():
+        classes = None
+    elif state.limits == "series":
+        classes = _series_classes(conn, state, unsuppressed, lang, decimals, values)
+    else:
+        classes = classify(values, state.scheme, k=state.k, decimals=decimals)
     if classes is None:
         colours: list[str] = []
         table["klass"] = pd.NA
@@ -347,6 +363,30 @@ def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool, la
         index_results = indices.results(conn, state.index, state.level, state.period)
     return ExplorerData(state=state, indicator=indicator, level=level, at=at, table=table, classes=classes,
                         colours=colours, index_results=index_results, index_name=index_name)
+
+
+def _values_of(conn: Connection, state: ExplorerState, unsuppressed: bool,
+               lang: str) -> tuple[dict, date, pd.DataFrame]:
+    """`_value_table` of the state, kept per data version (VALUE_TABLES)."""
+    return VALUE_TABLES.get(
+        conn, ("explorer values", state.level, state.indicator, state.period, state.compare, unsuppressed, lang),
+        lambda: _value_table(conn, state, unsuppressed, lang))
+
+
+def _series_classes(conn: Connection, state: ExplorerState, unsuppressed: bool, lang: str, decimals: int,
+                    values: pd.Series) -> Classification:
+    """The state's classes with limits from the values of every period of its indicator on its level (each on
+    its own boundary version, counts as densities as mapped): one classification of all of them, of which this
+    period's areas keep their part, as the side-by-side comparison does for two periods."""
+    periods = list_periods(conn, state.level, state.indicator, unsuppressed)
+    pooled = pd.concat([_values_of(conn, replace(state, period=p), unsuppressed, lang)[2]["value"]
+                        .rename(lambda key, p=p: (p, key)) for p in periods]).astype(float)
+    classes = classify(pooled, state.scheme, k=state.k, decimals=decimals)
+    mine = classes.yb[[key for key in classes.yb.index if key[0] == state.period]]
+    mine.index = [key[1] for key in mine.index]
+    mine = mine.reindex(values.index)
+    counts = tuple(int((mine == c).sum()) for c in range(classes.k))
+    return replace(classes, yb=mine, counts=counts, n_missing=int(mine.isna().sum()))
 
 
 def _value_table(conn: Connection, state: ExplorerState, unsuppressed: bool,
@@ -442,7 +482,7 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
     panel = environment.get_template("explorer_panel.html").render(
         _=_, lang=lang, other_language={"lang": other, "label": "English" if other == "en" else "Deutsch",
                                         "href": "/explorer?" + state.query() + "&lang=" + other},
-        data=data, state=state, title=map_title(data, lang), scheme_labels=SCHEME_LABELS,
+        data=data, state=state, title=map_title(data, lang), scheme_labels=SCHEME_LABELS, limit_labels=LIMITS,
         schemes=schemes_for(data.indicator["kind"]),
         indicators=_mappable(conn, state, unsuppressed), levels=list_levels(conn),
         periods=list_periods(conn, state.level, state.indicator, unsuppressed),
@@ -574,8 +614,9 @@ def export_footer(data: ExplorerData, lang: str) -> list[str]:
             _("Raumebene: %(levels)s, Gebietsstand %(date)s; Klassifikation: %(scheme)s, %(k)s Klassen. "
               "Erstellt am %(today)s mit district-monitor.") % {
                 "levels": data.level.plural(lang), "date": format_day(data.at, lang),
-                "scheme": _(SCHEME_LABELS[data.state.scheme][0]), "k": data.classes.k if data.classes else 0,
-                "today": format_day(date.today(), lang)},
+                "scheme": _(SCHEME_LABELS[data.state.scheme][0]) + (
+                    f" ({_('Klassengrenzen')} {_(LIMITS['series'])})" if data.state.limits == "series" else ""),
+                "k": data.classes.k if data.classes else 0, "today": format_day(date.today(), lang)},
             _("Ansicht: %(view)s") % {"view": view}]
 
 

@@ -112,11 +112,15 @@ def explorer(request: Request, conn: Conn, caller: Caller, level: PageLevel,
              nearest: Annotated[bool, Query(description="A period or comparison date without values of the "
                                                         "indicator is moved to its nearest period (said on the "
                                                         "page) instead of a page of choices; the explorer's "
-                                                        "controls send it.")] = False):
+                                                        "controls send it.")] = False,
+             limits: Annotated[str, Query(max_length=10, description="Class limits from this period's values "
+                                                                      "(period) or from every period's (series: "
+                                                                      "one legend for the whole series).")]
+             = "period"):
     lang = page_language(request)
     state = resolve_state(conn, indicator=indicator, level=level, period=period, scheme=scheme, k=k,
                           compare=compare or None, index=index or None, detail=detail,
-                          unsuppressed=caller.sees_unsuppressed, lang=lang, nearest=nearest)
+                          unsuppressed=caller.sees_unsuppressed, lang=lang, nearest=nearest, limits=limits)
     if isinstance(state, Choices):
         return not_found_page(request, state.message, state.choices)
     if fmt == "json":
