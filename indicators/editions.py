@@ -137,21 +137,20 @@ def previous_edition_classes(conn: Connection, index_id: str, level: str, period
     previous = get_definition(conn, previous_id) if previous_id else None
     if previous is None or not previous.published:
         return None
-    earlier = sorted((p for p in list_index_periods(conn, previous_id, level) if p < period), reverse=True)
-    if not earlier:
+    then = max((p for p in list_index_periods(conn, previous_id, level) if p < period), default=None)
+    if then is None:
         return None
-    before = {row["key"]: row for row in results(conn, previous_id, level, earlier[0])}
-    now_keys = [row["key"] for row in results(conn, index_id, level, period)]
-    now_at, then_at = boundary_date_for(conn, level, period), boundary_date_for(conn, level, earlier[0])
-    if now_at == then_at:
-        carried = {key: {**before[key], "share": 1.0} for key in now_keys if key in before}
+    before = {row["key"]: row for row in results(conn, previous_id, level, then)}
+    now_at, then_at = boundary_date_for(conn, level, period), boundary_date_for(conn, level, then)
+    if now_at == then_at:  # the same areas: each keeps its own (looked up by this edition's keys)
+        carried = {key: {**row, "share": 1.0} for key, row in before.items()}
     else:
         predecessors = per_data_version(conn, ("main predecessors", level, now_at, then_at),
                                         lambda: main_predecessors(conn, level, now_at, then_at))
         carried = {key: {**before[former], "share": share} for key, (former, share) in predecessors.items()
                    if former in before}
     return PreviousEdition(index_id=previous_id, name_de=previous.name_de, name_en=previous.name_en,
-                           period=earlier[0], across_boundaries=now_at != then_at, by_key=carried)
+                           period=then, across_boundaries=now_at != then_at, by_key=carried)
 
 
 def main_predecessors(conn: Connection, level: str, now_at: date, then_at: date) -> dict[str, tuple[str, float]]:

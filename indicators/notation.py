@@ -21,11 +21,7 @@ DASH = "–"  # no value
 
 def format_number(value: float, decimals: int, language: Language = "de") -> str:
     """1234.56 -> "1.234,6" (de) / "1,234.6" (en); never "-0,0"."""
-    rounded = round(value, decimals) + 0.0
-    english = f"{rounded:,.{decimals}f}"
-    if language == "en":
-        return english
-    return english.translate(_GERMAN_SEPARATORS)
+    return format_numbers([value], decimals, language)[0]
 
 
 def format_numbers(values: list[float], decimals: int, language: Language = "de") -> list[str]:

@@ -10,21 +10,20 @@ checks, defaults and "no dead end" answers are the explorer's; this module runs 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-import pandas as pd
 from sqlalchemy.engine import Connection
 
 from geo.features import level_extent
 from geo.levels import grouping_level, list_levels
 from indicators.catalogue import list_periods
-from indicators.classify import classify
 from web.explorer import (
     SCHEME_LABELS,
     Choices,
     ExplorerData,
     ExplorerState,
     _mappable,
+    classify_pooled,
     explorer_data,
     explorer_drawing,
     legend_rows,
@@ -85,18 +84,15 @@ def comparison_data(conn: Connection, left: ExplorerState, right: ExplorerState,
 
 def _classify_together(left: ExplorerData, right: ExplorerData) -> None:
     """One classification over the values of both maps, split back onto each side (same limits, same colours)."""
-    pooled = pd.concat([left.table["value"].rename(lambda key: ("L", key)),
-                        right.table["value"].rename(lambda key: ("R", key))]).astype(float)
-    if not pooled.notna().any():
+    sides = {"L": left, "R": right}
+    if not any(data.table["value"].notna().any() for data in sides.values()):
         return
-    classes = classify(pooled, left.state.scheme, k=left.state.k, decimals=decimals_for(left.indicator["unit"]))
-    colours = palette(left.indicator["direction"], classes.k)
-    for side, data in (("L", left), ("R", right)):
-        mine = classes.yb[[key for key in classes.yb.index if key[0] == side]]
-        mine.index = [key[1] for key in mine.index]
-        data.table["klass"] = mine.reindex(data.table.index)
-        counts = tuple(int((mine == c).sum()) for c in range(classes.k))
-        data.classes = replace(classes, yb=mine, counts=counts, n_missing=int(mine.isna().sum()))
+    split = classify_pooled({side: data.table["value"] for side, data in sides.items()}, left.state.scheme,
+                            left.state.k, decimals_for(left.indicator["unit"]))
+    colours = palette(left.indicator["direction"], split["L"].k)
+    for side, data in sides.items():
+        data.classes = split[side]
+        data.table["klass"] = data.classes.yb
         data.colours = colours
 
 

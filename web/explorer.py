@@ -234,10 +234,7 @@ def _pick_period(text: str | None, available: list[date]) -> date | None:
     text = text.strip()
     if len(text) == 4 and text.isdigit():
         return next((p for p in available if p.year == int(text)), None)
-    try:
-        wanted = date.fromisoformat(text[:10])
-    except ValueError:
-        return None
+    wanted = _requested_day(text)
     return wanted if wanted in available else None
 
 
@@ -378,15 +375,24 @@ def _series_classes(conn: Connection, state: ExplorerState, unsuppressed: bool, 
     """The state's classes with limits from the values of every period of its indicator on its level (each on
     its own boundary version, counts as densities as mapped): one classification of all of them, of which this
     period's areas keep their part, as the side-by-side comparison does for two periods."""
-    periods = list_periods(conn, state.level, state.indicator, unsuppressed)
-    pooled = pd.concat([_values_of(conn, replace(state, period=p), unsuppressed, lang)[2]["value"]
-                        .rename(lambda key, p=p: (p, key)) for p in periods]).astype(float)
-    classes = classify(pooled, state.scheme, k=state.k, decimals=decimals)
-    mine = classes.yb[[key for key in classes.yb.index if key[0] == state.period]]
-    mine.index = [key[1] for key in mine.index]
-    mine = mine.reindex(values.index)
-    counts = tuple(int((mine == c).sum()) for c in range(classes.k))
-    return replace(classes, yb=mine, counts=counts, n_missing=int(mine.isna().sum()))
+    parts = {p: _values_of(conn, replace(state, period=p), unsuppressed, lang)[2]["value"]
+             for p in list_periods(conn, state.level, state.indicator, unsuppressed) if p != state.period}
+    return classify_pooled({state.period: values, **parts}, state.scheme, state.k, decimals)[state.period]
+
+
+def classify_pooled(parts: dict, scheme: str, k: int, decimals: int) -> dict:
+    """One classification over the values of several maps (per label a Series by area key), split back into
+    each map's classes: the same limits and colours for all of them (two periods side by side, a whole series)."""
+    pooled = pd.concat([values.rename(lambda key, label=label: (label, key)) for label, values in parts.items()])
+    classes = classify(pooled.astype(float), scheme, k=k, decimals=decimals)
+    split = {}
+    for label, values in parts.items():
+        mine = classes.yb[[key for key in classes.yb.index if key[0] == label]]
+        mine.index = [key[1] for key in mine.index]
+        mine = mine.reindex(values.index)
+        split[label] = replace(classes, yb=mine, counts=tuple(int((mine == c).sum()) for c in range(classes.k)),
+                               n_missing=int(mine.isna().sum()))
+    return split
 
 
 def _value_table(conn: Connection, state: ExplorerState, unsuppressed: bool,
