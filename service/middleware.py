@@ -46,7 +46,7 @@ SECURITY_HEADERS = [
 # JSON, GeoJSON, CSV, tiles: nothing in them may ever run as a page
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 # An inline <script> without src (Folium writes its map as one); its text is what the browser hashes.
-_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
+_SCRIPT_SRC = re.compile(rb"\bsrc\s*=")  # in a (lower-cased) <script ...> tag: not an inline script
 # What a forwarded host, scheme and path prefix may look like; anything else is ignored.
 _FORWARDED_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
 _FORWARDED_PREFIX = re.compile(r"^(?:/[A-Za-z0-9._~-]+)+$")
@@ -216,8 +216,8 @@ def page_policy(body: bytes, image_origins: tuple[str, ...] = ()) -> str:
 
     Hashes rather than nonces: a page revalidated with 304 keeps its cached body, so its policy must be the one
     the body was delivered with; `ConditionalGetMiddleware` replays it."""
-    hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(m.group(1)).digest()).decode() + "'"
-                     for m in _INLINE_SCRIPT.finditer(body)})
+    hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+                     for script in _inline_scripts(body)})
     images = " ".join(("'self'", "data:", "blob:") + image_origins)
     return "; ".join((
         "default-src 'none'",
@@ -233,6 +233,27 @@ def page_policy(body: bytes, image_origins: tuple[str, ...] = ()) -> str:
         "form-action 'self'",
         "frame-ancestors 'self'",
     ))
+
+
+def _inline_scripts(body: bytes) -> Iterator[bytes]:
+    """The content of every <script> element without src in an HTML page, as the browser hashes it.
+
+    By hand with bytes.find instead of one regular expression with a lazy `(.*?)</script>`: that walked the
+    explorer's 380 KB data block character by character, 4.3 ms of every Gemeinde map page; this takes a
+    tenth of a millisecond. An HTML parser (html.parser) is slower still and would not give the exact bytes."""
+    lower = body.lower()  # tag names are case-insensitive; lower() keeps every offset
+    position = lower.find(b"<script")
+    while position >= 0:
+        tag_end = lower.find(b">", position)
+        if tag_end < 0:
+            return
+        end = lower.find(b"</script", tag_end)
+        if end < 0:
+            return
+        tag = lower[position + len(b"<script"):tag_end]
+        if tag[:1] in (b">", b"", b" ", b"\t", b"\n", b"\r", b"/") and not _SCRIPT_SRC.search(tag):
+            yield body[tag_end + 1:end]
+        position = lower.find(b"<script", end)
 
 
 def tile_origins(tile_url: str | None) -> tuple[str, ...]:

@@ -116,3 +116,44 @@ def test_a_page_policy_allows_its_own_inline_scripts_and_nothing_from_other_host
     assert "unsafe-eval" not in policy and "script-src 'self' 'unsafe-inline'" not in policy
     assert "http" not in policy  # no third-party host (no background tiles configured)
     assert "frame-ancestors 'self'" in policy and "object-src 'none'" in policy
+
+
+def test_a_page_policy_hashes_exactly_the_inline_scripts_an_html_parser_finds(client):
+    """The policy's script hashes are those of every inline script of the page, read by Python's HTML parser
+    (independent of the scan service.middleware does), and of nothing else: external scripts carry none."""
+    import base64
+    import hashlib
+    from html.parser import HTMLParser
+
+    class Scripts(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=False)
+            self.inline, self.external, self._open = [], 0, None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "script":
+                if dict(attrs).get("src"):
+                    self.external += 1
+                else:
+                    self._open = []
+
+        def handle_data(self, data):
+            if self._open is not None:
+                self._open.append(data)
+
+        def handle_endtag(self, tag):
+            if tag == "script" and self._open is not None:
+                self.inline.append("".join(self._open))
+                self._open = None
+
+    pages = (("/explorer?indicator=S1", True), ("/maps/indicators/S1", True), ("/areas/plr/01100101", False))
+    for path, inline in pages:
+        page = client.get(path)
+        parser = Scripts()
+        parser.feed(page.text)
+        assert bool(parser.inline) == inline and parser.external, path
+        wanted = {"'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+                  for s in parser.inline}
+        script_src = next(part for part in page.headers["content-security-policy"].split("; ")
+                          if part.startswith("script-src "))
+        assert set(script_src.split()[1:]) == {"'self'"} | wanted, path
