@@ -94,7 +94,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     # inside gzip: it reads each page as written; outside it the ETag cache replays the policy with a 304
     app.add_middleware(ContentSecurityPolicyMiddleware, image_origins=tile_origins(settings.map_tiles))
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)  # level 9 costs 3x for 2 % less
+    # level 4: the 380 KB explorer page of the Gemeinden in 6 ms, 5 % larger than level 5 in 11.6 ms (9: 3x, 2 % less)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=4)
     app.add_middleware(DisconnectGuard)  # a client that goes away cancels its statements
     install_http_caching(app, engine, settings.response_cache_mb << 20, replica)  # outside gzip and routing: 304s and
     # cached answers skip both
