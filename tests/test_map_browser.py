@@ -4,6 +4,7 @@ of each page go to docs/screenshots for the README."""
 
 import re
 
+import httpx
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -208,21 +209,35 @@ def test_a_level_with_thousands_of_areas_is_drawn_on_a_canvas_with_the_same_deta
     area; forced here for the 542 Planungsräume: every area drawn, hover shows the tooltip, a click the popup."""
     from web import explorer
 
+    from indicators.notation import format_number
+    from web.values import decimals_for
+
     monkeypatch.setattr(explorer, "CANVAS_FROM", 100)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{live_server}/explorer?indicator=S4&scheme=equal_interval&k=8", wait_until="load")
-    page.wait_for_selector("body[data-map-ready='542']", state="attached", timeout=60_000)
-    assert page.locator(POLYGONS).count() == 0 and page.locator(".leaflet-overlay-pane canvas").count() >= 1
-    box = page.locator(".folium-map").first.bounding_box()
-    x, y = box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.5
-    page.mouse.move(x, y)
-    page.mouse.move(x + 2, y + 2)
-    page.wait_for_selector(".leaflet-tooltip", timeout=10_000)
-    page.mouse.click(x + 2, y + 2)
-    popup = page.locator(".leaflet-popup-content")
-    popup.wait_for(timeout=10_000)
-    assert "Schlüssel" in popup.inner_text() and "Kinderarmut" in page.locator("#legend").inner_text()
-    page.close()
+    for lang, key_label in (("de", "Schlüssel"), ("en", "Key")):
+        url = f"/explorer?indicator=S4&scheme=equal_interval&k=8&lang={lang}"
+        twin = httpx.get(f"{live_server}{url}&f=json", timeout=60).json()
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(live_server + url, wait_until="load")
+        page.wait_for_selector("body[data-map-ready='542']", state="attached", timeout=60_000)
+        assert page.locator(POLYGONS).count() == 0 and page.locator(".leaflet-overlay-pane canvas").count() >= 1
+        box = page.locator(".folium-map").first.bounding_box()
+        x, y = box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.5
+        page.mouse.move(x, y)
+        page.mouse.move(x + 2, y + 2)
+        tooltip = page.locator(".leaflet-tooltip")
+        tooltip.wait_for(timeout=10_000)
+        rows = dict(line.split("\t", 1) for line in tooltip.inner_text().splitlines() if "\t" in line)
+        # the value as the server would write it in the page's language (the browser writes it: maps.js)
+        area = next(a for a in twin["areas"] if a["key"] == rows[key_label].strip())
+        unit = twin["indicator"]["unit"]
+        assert area["value"] is not None
+        assert format_number(area["value"], decimals_for(unit), lang) + " " + unit in tooltip.inner_text()
+        page.mouse.click(x + 2, y + 2)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=10_000)
+        assert key_label in popup.inner_text()
+        assert lang == "en" or "Kinderarmut" in page.locator("#legend").inner_text()
+        page.close()
 
 
 # every map state the page draws, in order (explorer.js sets data-map-state once a state is drawn)

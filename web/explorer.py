@@ -23,7 +23,7 @@ from geo.levels import Level, get_level, grouping_level, list_levels
 from indicators.catalogue import (get_indicator, indicators_with_values, list_indicators, list_periods,
                                   series_break_text, series_breaks_between)
 from indicators.classify import SCHEMES, Classification, classify, schemes_for
-from indicators.notation import format_day, format_numbers
+from indicators.notation import format_day
 from indicators.values import boundary_date_for, indicator_values
 from indicators.version_memo import VersionMemo, per_data_version
 from web import indices
@@ -430,20 +430,22 @@ def _value_table(conn: Connection, state: ExplorerState, unsuppressed: bool,
     table["rank"] = values.rank(ascending=False, method="min")
     table["n"] = int(values.notna().sum())
     table["value_text"] = _value_texts(table, indicator, state, lang)
-    if "count" in table.columns:
-        table["count_text"] = _numbers(table["count"], decimals_for(indicator["density_of"]), lang)
     return indicator, at, table
 
 
-def _value_texts(table: pd.DataFrame, indicator: dict, state: ExplorerState, lang: str) -> list[str]:
-    """Per area the value as its tooltip shows it: the number (its unit is named once), for a change the change
-    with its unit and both values ("+1,2 Prozentpunkten (3,4 % → 4,6 %)"), or why there is none."""
+def _value_texts(table: pd.DataFrame, indicator: dict, state: ExplorerState, lang: str) -> list:
+    """Per area the value as its tooltip shows it: the number rounded as it is shown and classified (explorer.js
+    writes it in the page's language; its unit is named once), for a change the whole text with its unit and
+    both values ("+1,2 Prozentpunkten (3,4 % → 4,6 %)"), or why there is none.
+
+    Numbers go to the browser as numbers: writing 10,997 values and their counts as German text took a third of
+    the server's time per change of the Gemeinde map, and a tooltip needs one of them at a time."""
     absent = translator(lang)("kein Wert") + ": "
     unit = indicator["unit"]
     if not state.compare:
-        numbers = _numbers(table["value"], decimals_for(unit), lang)
-        return [absent + missing if number is None else number
-                for number, missing in zip(numbers, table["missing_text"].tolist())]
+        return [absent + missing if value != value else value
+                for value, missing in zip(_shown_numbers(table["value"], decimals_for(unit)),
+                                          table["missing_text"].tolist())]
     change = change_unit(unit, lang)
     return [absent + missing if value != value else
             (f"{'+' if value > 0 else ''}{value_text(value, change, lang)} "
@@ -452,12 +454,10 @@ def _value_texts(table: pd.DataFrame, indicator: dict, state: ExplorerState, lan
                                                    _floats(table["base_value"]), table["missing_text"].tolist())]
 
 
-def _numbers(column: pd.Series, decimals: int, lang: str) -> list[str | None]:
-    """The column's numbers as text in `lang` (None: no value), formatted at once (indicators.notation)."""
-    values = _floats(column)
-    present = [value for value in values if value == value]
-    texts = iter(format_numbers(present, decimals, lang))
-    return [next(texts) if value == value else None for value in values]
+def _shown_numbers(column: pd.Series, decimals: int) -> list[float]:
+    """The column's values rounded to the decimals they are shown with (NaN: no value; never -0.0, which a
+    browser would write as "-0,0")."""
+    return (column.astype(float).round(decimals) + 0.0).tolist()
 
 
 def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, tile_url: str | None,
@@ -657,9 +657,10 @@ def area_columns(data: ExplorerData, lang: str = "de") -> dict:
     """Tooltip and popup texts of every area in `lang` (rendered as text, never as HTML), as columns in one key
     order, read per key by dmMaps.areas (web/static/maps.js): `class` (index into `colours`, null without a
     value), `wert`, `rank` and, where the state has them, `anzahl` and `index`; what is the same for every area
-    (the rank and class wording, the units) once in `texts`. A dict of texts per area repeated the wording 10,997
-    times for the Gemeinden: 2.69 MB per page, which every control change fetched and parsed; the unit in every
-    value still made a third of the page (bench/bench_pages.py)."""
+    (the rank and class wording, the units, how numbers are written) once in `texts`. `wert` and `anzahl` hold
+    numbers as shown (rounded) where there is one, which dmMaps writes in `texts.locale`. A dict of texts per
+    area repeated the wording 10,997 times for the Gemeinden: 2.69 MB per page, which every control change
+    fetched and parsed; the unit in every value still made a third of the page (bench/bench_pages.py)."""
     _ = translator(lang)
     english = lang == "en"
     unit = data.indicator["unit"]
@@ -668,8 +669,9 @@ def area_columns(data: ExplorerData, lang: str = "de") -> dict:
     k = len(labels)
     columns: dict = {"keys": table.index.tolist(), "class": _ints(table["klass"]), "rank": _ints(table["rank"])}
     columns["wert"] = table["value_text"].tolist()  # made with the values (_value_table)
-    if "count_text" in table.columns:
-        columns["anzahl"] = [text if isinstance(text, str) else None for text in table["count_text"].tolist()]
+    if "count" in table.columns:
+        columns["anzahl"] = [None if count != count else count
+                             for count in _shown_numbers(table["count"], decimals_for(data.indicator["density_of"]))]
     if data.index_results:
         def index_text(result: dict | None) -> str | None:
             if result is None:
@@ -683,6 +685,9 @@ def area_columns(data: ExplorerData, lang: str = "de") -> dict:
     texts = {"rank": _("%(rank)s von %(n)s (1 = höchster Wert)") % {"rank": "{rank}", "n": n},
              # the unit of a value (of a change it is in each text) and of a density's count, once
              "unit": None if data.state.compare else unit, "count_unit": data.indicator.get("density_of"),
+             # how explorer.js writes the numbers of `wert` and `anzahl` (Intl.NumberFormat): as indicators.notation
+             "locale": "en-GB" if english else "de-DE", "decimals": decimals_for(unit),
+             "count_decimals": decimals_for(data.indicator.get("density_of")),
              "classes": [(_("%(rank)s von %(n)s") % {"rank": c + 1, "n": k}) + f": {labels[c]}" for c in range(k)]}
     return {"columns": columns, "texts": texts}
 

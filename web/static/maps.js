@@ -76,6 +76,17 @@ window.dmMaps = (function () {
     var row = {};
     columns.keys.forEach(function (key, i) { row[key] = i; });
     var made = {};
+    // numbers come as numbers, rounded as shown (web/explorer.py _value_texts): written here as
+    // indicators.notation writes them (de: 1.234,5; en: 1,234.5), for one area when it is asked for
+    var formats = {};
+    function written(value, decimals) {
+      if (typeof value !== "number") { return value; }  // a change's whole text, or why there is no value
+      if (!formats[decimals]) {
+        formats[decimals] = new Intl.NumberFormat(texts.locale || "de-DE",
+                                                  {minimumFractionDigits: decimals, maximumFractionDigits: decimals});
+      }
+      return formats[decimals].format(value);
+    }
     function klass(key) {
       var i = row[key];
       return i === undefined ? null : columns["class"][i];
@@ -91,9 +102,10 @@ window.dmMaps = (function () {
         if (!made[key]) {
           // a value's unit comes once (texts.unit; a change and a missing value's reason are whole texts)
           var valued = columns.rank[i] !== null && texts.unit;
-          var out = {key: key, name: name, wert: valued ? columns.wert[i] + " " + texts.unit : columns.wert[i]};
+          var wert = written(columns.wert[i], texts.decimals);
+          var out = {key: key, name: name, wert: valued ? wert + " " + texts.unit : wert};
           if (columns.anzahl && columns.anzahl[i] !== null) {
-            out.anzahl = columns.anzahl[i] + (texts.count_unit ? " " + texts.count_unit : "");
+            out.anzahl = written(columns.anzahl[i], texts.count_decimals) + (texts.count_unit ? " " + texts.count_unit : "");
           }
           if (columns.rank[i] !== null) { out.rang = texts.rank.replace("{rank}", String(columns.rank[i])); }
           if (columns["class"][i] !== null) { out.klasse = texts.classes[columns["class"][i]]; }
