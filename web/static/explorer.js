@@ -39,6 +39,7 @@ window.dmExplorer = (function () {
   function readDrawing() {
     drawing = JSON.parse(document.getElementById("explorer-drawing").textContent);
     areas = dmMaps.areas(drawing);
+    styles = {};
   }
 
   function copy(style) {
@@ -47,14 +48,37 @@ window.dmExplorer = (function () {
     return out;
   }
 
+  // An area's style is one of a few (a class's fill, no value, each also selected), made once per drawing and
+  // named by styleKey; recolour() gives a layer a new style only when its name changed. A period or indicator
+  // change of the 10,997 Gemeinden leaves most areas in their class, and 11,000 setStyle calls (each also
+  // widening the canvas's redraw) were a third of the browser's time per change (bench/bench_pages.py).
+  var styles = {};
+  function styleKey(key) {
+    return (areas.fill(key) || "") + (key === selected ? "|selected" : "");
+  }
+
   function styleOf(key) {
-    var fill = areas.fill(key);
-    var style = copy(fill ? drawing.styles.value : drawing.styles.missing);
-    if (fill) { style.fillColor = fill; }
-    if (key === selected) {
-      Object.keys(drawing.styles.selected).forEach(function (name) { style[name] = drawing.styles.selected[name]; });
+    var name = styleKey(key);
+    if (!styles[name]) {
+      var fill = areas.fill(key);
+      var style = copy(fill ? drawing.styles.value : drawing.styles.missing);
+      if (fill) { style.fillColor = fill; }
+      if (key === selected) {
+        Object.keys(drawing.styles.selected).forEach(function (n) { style[n] = drawing.styles.selected[n]; });
+      }
+      styles[name] = style;
     }
-    return style;
+    return styles[name];
+  }
+
+  // give the area's layer its style unless it has it already (`force`: after a highlight, which set another)
+  function restyle(key, force) {
+    var layer = layers[key];
+    var name = styleKey(key);
+    if (force || layer.dmStyle !== name) {
+      layer.setStyle(styleOf(key));
+      layer.dmStyle = name;
+    }
   }
 
   // the tooltip and popup rows of an area, of the state on screen: dmMaps reads feature.properties when they
@@ -79,11 +103,15 @@ window.dmExplorer = (function () {
       style: function (feature) { return styleOf(feature.id); },
       onEachFeature: function (feature, areaLayer) {
         layers[feature.id] = areaLayer;
+        areaLayer.dmStyle = styleKey(feature.id);
         showDetails(feature);
         dmMaps.bindDetails(feature, areaLayer, rows, {popup: rows, profileLevel: level, more: drillLinks,
                                                       profileText: say("openProfile")});
-        areaLayer.on("mouseover", function () { areaLayer.setStyle(drawing.styles.highlight); });
-        areaLayer.on("mouseout", function () { areaLayer.setStyle(styleOf(feature.id)); });
+        areaLayer.on("mouseover", function () {
+          areaLayer.setStyle(drawing.styles.highlight);
+          areaLayer.dmStyle = null;  // the next recolour or mouseout gives it its own style again
+        });
+        areaLayer.on("mouseout", function () { restyle(feature.id, true); });
       }
     });
     layer.addTo(map);
@@ -107,7 +135,7 @@ window.dmExplorer = (function () {
   }
 
   function recolour() {
-    Object.keys(layers).forEach(function (key) { layers[key].setStyle(styleOf(key)); });
+    Object.keys(layers).forEach(function (key) { restyle(key, false); });
     control.removeLayer(shown.areas);
     control.addOverlay(shown.areas, drawing.name);
   }
@@ -283,8 +311,8 @@ window.dmExplorer = (function () {
     if (!layer) { return; }
     var before = selected;
     selected = key;
-    if (before && layers[before]) { layers[before].setStyle(styleOf(before)); }
-    layer.setStyle(styleOf(key));
+    if (before && layers[before]) { restyle(before, false); }
+    restyle(key, false);
     layer.bringToFront();
     map.fitBounds(layer.getBounds(), {maxZoom: 14, animate: false});
     layer.openPopup(layer.getBounds().getCenter());
