@@ -134,7 +134,7 @@ def print_harmonise_timing(engine) -> None:
     with engine.connect() as conn:
         for code in ("EW", "S1"):
             started = time.perf_counter()
-            series = harmonise(conn, code, target_at=date(2021, 1, 1))
+            series = harmonise(conn, code, level="plr", target_at=date(2021, 1, 1))
             seconds = time.perf_counter() - started
             estimated = series[series["method"] != "published"]
             print(f"harmonise {code} onto the 542 areas: {series['period'].nunique()} periods, {len(series)} values "

@@ -156,47 +156,69 @@ def nearest_register_period(conn: Connection, level: str, version_from: date, pe
         {"level": level, "from": version_from, "period": period}).scalar()
 
 
-def harmonise(conn: Connection, code: str, *, level: str = "plr", target_at: date, method: str = "population",
+class Harmoniser:
+    """`harmonise` for any number of indicators onto one boundary version: the target's areas, its population
+    and the crosswalk from each other version are computed once (each crosswalk intersects every source with
+    every target area)."""
+
+    def __init__(self, conn: Connection, level: str, target_at: date, method: str = "population",
+                 population_period: date | None = None):
+        self.conn, self.level = conn, level
+        self.target = version_areas(conn, level, target_at)
+        self.target_from = conn.execute(sa.text(f"SELECT min(valid_from) FROM area a WHERE {level_valid_at('a')}"),
+                                        {"level": level, "at": target_at}).scalar_one()
+        self.population = None
+        if method == "population":
+            when = population_period or nearest_register_period(conn, level, self.target_from, target_at)
+            self.population = public_values(conn, level, target_at, ["EW"], when)["EW"] if when else None
+            if self.population is None:
+                method = "area"
+        self.method = method
+        self._walks: dict[date, Crosswalk] = {}
+
+    def _walk(self, version_from: date) -> Crosswalk:
+        if version_from not in self._walks:
+            source = version_areas(self.conn, self.level, version_from)
+            self._walks[version_from] = crosswalk(source, self.target, self.method, self.population)
+        return self._walks[version_from]
+
+    def series(self, code: str) -> pd.DataFrame:
+        """Every period of `code` on the target version: published values where they lie on it (share_estimated
+        0, method "published"), estimates from every other version otherwise. Long frame: key, period, value,
+        share_estimated, method, source_version."""
+        conn, level = self.conn, self.level
+        kind = indicator_kind(conn, code)
+        out = []
+        for period, version_from in periods_by_version(conn, level, code):
+            values = public_values(conn, level, version_from, [code], period)[code]
+            if version_from == self.target_from:
+                out.append(pd.DataFrame({"key": values.index, "period": period, "value": values.to_numpy(),
+                                         "share_estimated": 0.0, "method": "published",
+                                         "source_version": version_from}))
+                continue
+            if kind == "count":
+                walk = self._walk(version_from)
+                moved = move_counts(walk, values)
+            elif kind in ("share", "rate"):
+                parts = denominator_codes(code)
+                when = nearest_register_period(conn, level, version_from, period)
+                if when is None:
+                    continue  # no denominator on that version: no estimate rather than an average of rates
+                denominator = public_values(conn, level, version_from, list(parts), when).sum(
+                    axis=1, min_count=len(parts))
+                walk = self._walk(version_from)
+                moved = move_rate(walk, values, denominator)
+            else:
+                continue  # changes are differences on the same boundaries: not interpolated
+            out.append(pd.DataFrame({"key": moved.index, "period": period, "value": moved["value"].to_numpy(),
+                                     "share_estimated": moved["share_estimated"].to_numpy(),
+                                     "method": f"tobler {walk.method}-weighted", "source_version": version_from}))
+        if not out:
+            return pd.DataFrame(columns=["key", "period", "value", "share_estimated", "method", "source_version"])
+        return pd.concat(out, ignore_index=True)
+
+
+def harmonise(conn: Connection, code: str, *, level: str, target_at: date, method: str = "population",
               population_period: date | None = None) -> pd.DataFrame:
-    """Every period of `code` on `level` on the boundary version valid at `target_at`: published values where they
-    lie on it (share_estimated 0, method "published"), estimates from every other version otherwise. Long frame:
-    key, period, value, share_estimated, method, source_version."""
-    target = version_areas(conn, level, target_at)
-    target_from = conn.execute(sa.text(f"SELECT min(valid_from) FROM area a WHERE {level_valid_at('a')}"),
-                               {"level": level, "at": target_at}).scalar_one()
-    population = None
-    if method == "population":
-        when = population_period or nearest_register_period(conn, level, target_from, target_at)
-        population = public_values(conn, level, target_at, ["EW"], when)["EW"] if when else None
-        if population is None:
-            method = "area"
-    kind = indicator_kind(conn, code)
-    walks: dict[date, tuple[Crosswalk, object]] = {}
-    out = []
-    for period, version_from in periods_by_version(conn, level, code):
-        values = public_values(conn, level, version_from, [code], period)[code]
-        if version_from == target_from:
-            out.append(pd.DataFrame({"key": values.index, "period": period, "value": values.to_numpy(),
-                                     "share_estimated": 0.0, "method": "published", "source_version": version_from}))
-            continue
-        if version_from not in walks:
-            source = version_areas(conn, level, version_from)
-            walks[version_from] = (crosswalk(source, target, method, population), source)
-        walk, _source = walks[version_from]
-        if kind == "count":
-            moved = move_counts(walk, values)
-        elif kind in ("share", "rate"):
-            parts = denominator_codes(code)
-            when = nearest_register_period(conn, level, version_from, period)
-            if when is None:
-                continue  # no denominator on that version: no estimate rather than an average of rates
-            denominator = public_values(conn, level, version_from, list(parts), when).sum(axis=1, min_count=len(parts))
-            moved = move_rate(walk, values, denominator)
-        else:
-            continue  # changes are differences on the same boundaries: not interpolated
-        out.append(pd.DataFrame({"key": moved.index, "period": period, "value": moved["value"].to_numpy(),
-                                 "share_estimated": moved["share_estimated"].to_numpy(),
-                                 "method": f"tobler {walk.method}-weighted", "source_version": version_from}))
-    if not out:
-        return pd.DataFrame(columns=["key", "period", "value", "share_estimated", "method", "source_version"])
-    return pd.concat(out, ignore_index=True)
+    """Every period of `code` on `level` on the boundary version valid at `target_at` (`Harmoniser.series`)."""
+    return Harmoniser(conn, level, target_at, method, population_period).series(code)
