@@ -268,5 +268,49 @@ def compute_indices_command(
         raise typer.Exit(code=1)
 
 
+@compute_app.command("estimates")
+def compute_estimates_command(
+    level: str = typer.Argument(..., help="Area level code whose older boundary versions are estimated."),
+    at: Optional[str] = typer.Option(None, "--at", help="A date of the target boundary version YYYY-MM-DD "
+                                                        "(default: the current one)."),
+    method: str = typer.Option("population", help="population (target-density weighting) or area."),
+    indicator: list[str] = typer.Option([], "--indicator", help="Indicator code (repeatable; default: every one "
+                                                                "with values on another boundary version)."),
+):
+    """Estimate the older periods of a level's indicators for the areas of one boundary version and keep them
+    (the set-up manifest's `harmonise` step, by hand after new data): profiles show them, marked as estimates.
+    Replaces the estimates stored before for these indicators, all in one transaction. Audited as cli:<os user>."""
+    from indicators.estimates import store_estimates
+
+    try:
+        target = date.fromisoformat(at) if at else None
+    except ValueError:
+        fail(f"--at {at!r} is not a date: write it as YYYY-MM-DD, e.g. 2021-01-01")
+    if method not in ("population", "area"):
+        fail(f"--method {method!r}: use population or area")
+    principal = cli_principal()
+    with database(get_settings(), stop_embedded=True) as (engine, _where):
+        with progress_bar() as bar, engine.begin() as conn:
+            task = bar.add_task(f"estimating on {level}", total=None)
+
+            def advance(code: str, done: int, total: int) -> None:
+                bar.update(task, description=f"estimated {code}", completed=done, total=total)
+
+            try:
+                summary = store_estimates(conn, level, target_at=target, codes=indicator or None, method=method,
+                                          computed_by=principal.name, progress=advance)
+            except ValueError as exc:
+                fail(f"{exc}: see `district-monitor level list` for the levels")
+            record(conn, principal, "compute", "estimate", level, None,
+                   {"level": level, "target_at": summary.target_at, "method": summary.method,
+                    "stored": summary.stored})
+    table = Table("indicator", "estimated values", "periods")
+    for code, count in summary.stored.items():
+        table.add_row(code, str(count), ", ".join(str(p) for p in summary.periods[code]))
+    console.print(table)
+    console.print(f"{summary.total} estimates on {level} for the boundaries valid at {summary.target_at} "
+                  f"({summary.method} weighting)")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

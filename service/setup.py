@@ -11,8 +11,8 @@ referenced (declared in the manifest or stored), key lengths against parent key 
 
 `load_manifest` applies a checked manifest in its order: definitions (levels, catalogues, partitions) in one
 transaction, then each file through the import registry (`indicators.ingest.kinds`), each all-or-nothing, audited
-like any import; then the indices. A dry run checks the manifest and dry-runs every file that can be checked
-against what is stored. The shipped demos are manifests (`service.demo`); the command line
+like any import; then the indices and the harmonised estimates (indicators.estimates). A dry run checks the
+manifest and dry-runs every file that can be checked against what is stored. The shipped demos are manifests (`service.demo`); the command line
 (`district-monitor load`) and the admin API (`POST /api/admin/setup`) call this module.
 """
 
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 import yaml
@@ -47,6 +47,7 @@ from indicators.comparison import (
     save_group,
 )
 from indicators.disclosure import set_partition
+from indicators.estimates import store_estimates
 from indicators.index_runs import compute_demo_indices
 from indicators.ingest.kinds import import_kind
 from indicators.ingest.options import Fields, OptionError
@@ -95,6 +96,18 @@ class IndexSpec(BaseModel):
     period: date
 
 
+class HarmoniseSpec(BaseModel):
+    """Older periods of a level's indicators estimated for the areas of one boundary version and kept
+    (indicators.estimates): `target` a date inside that version (default: the current one), `indicators` those
+    to estimate (default: every one with values on another version of the level)."""
+
+    model_config = ConfigDict(extra="forbid")
+    level: str
+    target: date | None = None
+    method: Literal["population", "area"] = "population"
+    indicators: list[str] | None = None
+
+
 class ComparisonGroupSpec(BaseModel):
     """A comparison group (indicators.comparison) the set-up declares: the areas of a level by key, or the areas
     that share the profiled area's value of an attribute of the boundary file (VG5000's BEZ: Kreis types)."""
@@ -139,6 +152,7 @@ class Manifest(BaseModel):
     grid: list[FileSpec] = []
     addresses: list[FileSpec] = []
     indices: list[IndexSpec] = []
+    harmonise: list[HarmoniseSpec] = []
     comparison_groups: list[ComparisonGroupSpec] = []
 
     def files(self) -> list[tuple[str, int, FileSpec]]:
@@ -179,6 +193,7 @@ class SetupSummary:
     manifest: ImportReport
     reports: list[ImportReport] = field(default_factory=list)
     indices: int = 0
+    estimates: int = 0
 
     @property
     def rows_written(self) -> int:
@@ -297,6 +312,14 @@ def check_manifest(engine: Engine | None, path: Path, *, confine: bool = False,
     for i, item in enumerate(manifest.indices):
         if item.level not in levels:
             _unknown_level(report, f"indices[{i}].level", item.level, levels)
+    for i, item in enumerate(manifest.harmonise):
+        if item.level not in levels:
+            _unknown_level(report, f"harmonise[{i}].level", item.level, levels)
+        for code in sorted(set(item.indicators or ()) - indicators):
+            report.error(f"unknown indicator {code!r}", "add it to a catalogue of this manifest",
+                         column=f"harmonise[{i}].indicators", value=code,
+                         message_de=f"unbekannter Indikator {code!r}",
+                         fix_de="ihn in einem Katalog dieses Manifests definieren")
     for i, group in enumerate(manifest.comparison_groups):
         if group.level not in levels:
             _unknown_level(report, f"comparison_groups[{i}].level", group.level, levels)
@@ -531,7 +554,8 @@ def load_manifest(engine: Engine, path: Path, *, principal: Principal, dry_run: 
     wanted = [(kind, i, spec) for kind, i, spec in manifest.files()
               if only_levels is None or getattr(checked.options[(kind, i)], "level", None) in (only_levels | {None})]
     indices = [item for item in manifest.indices if only_levels is None or item.level in only_levels]
-    steps = 2 + len(wanted) + bool(indices)
+    harmonised = [item for item in manifest.harmonise if only_levels is None or item.level in only_levels]
+    steps = 2 + len(wanted) + bool(indices) + len(harmonised)
     done = 0
 
     def advance(what: str) -> None:
@@ -579,6 +603,12 @@ def load_manifest(engine: Engine, path: Path, *, principal: Principal, dry_run: 
         advance("indices")
     elif indices:
         advance("indices")
+    for item in harmonised:  # after the observations of every boundary version and the register counts
+        if not dry_run:
+            with engine.begin() as conn:
+                summary.estimates += store_estimates(conn, item.level, target_at=item.target, codes=item.indicators,
+                                                     method=item.method, computed_by=principal.name).total
+        advance(f"estimates on {item.level}")
     groups = [(i, group) for i, group in enumerate(manifest.comparison_groups)
               if only_levels is None or group.level in only_levels]
     if groups and not dry_run:  # after the boundaries: a group names their keys or attributes

@@ -390,3 +390,21 @@ def test_a_manifest_keeps_its_comparison_groups_and_refuses_keys_that_name_no_ar
         audited = conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE target_type = :type"),
                                {"type": "comparison_group"}).scalar_one()
     assert again == stored and audited == 1
+
+
+def test_the_harmonise_step_of_a_manifest_is_checked_with_the_manifest(tmp_path):
+    """A `harmonise` step naming a level or an indicator the set-up does not know is refused before anything is
+    written, with where it is and the fix; an unknown method is refused by the schema."""
+    from service.setup import check_manifest
+
+    broken = json.loads(json.dumps(MANIFEST))
+    broken["harmonise"] = [{"level": "quartier"}, {"level": "ortsteil", "indicators": ["NOPE"]}]
+    checked, report = check_manifest(None, write_town(tmp_path, broken))
+    assert checked is None
+    where = {problem.column: problem for problem in report.errors}
+    assert set(where) == {"harmonise[0].level", "harmonise[1].indicators"}
+    assert "unknown level 'quartier'" in where["harmonise[0].level"].message
+    assert where["harmonise[1].indicators"].value == "NOPE" and where["harmonise[1].indicators"].fix_de
+    broken["harmonise"] = [{"level": "ortsteil", "method": "dasymetric"}]
+    checked, report = check_manifest(None, write_town(tmp_path, broken))
+    assert checked is None and report.errors[0].column.startswith("harmonise")

@@ -52,18 +52,23 @@ MAX_DATE_TICKS = 4  # date labels of a trend chart: more overlap at its width an
 
 def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]], unit: str, decimals: int = 1,
               target: tuple[int, float] | None = None, breaks: Sequence[tuple[date, str]] = (),
-              lang: str = "de") -> str:
+              lang: str = "de", estimated: Sequence[tuple[date, float]] = (),
+              boundary_change: tuple[date, str] | None = None) -> str:
     """A line per series (label, [(period, value)]) over the periods; gaps where a value is missing.
     `target` (year, value) draws the indicator's target as a horizontal line; each of `breaks` (date, note), a
     break in the series (a census, a new definition), as a dashed vertical line with its note, and no line
-    joins the values on either side of it; a break outside the values' periods is left out."""
+    joins the values on either side of it; a break outside the values' periods is left out. `estimated`: the
+    first series' values estimated for its boundaries from an earlier boundary version (indicators.estimates),
+    drawn in its colour as a dotted line with open markers and named so in the legend; `boundary_change` (date,
+    note) marks where its own boundaries begin, as a dotted vertical line (the other series go on across it)."""
     configure_matplotlib()
     from matplotlib import ticker
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(4.2, 2.2), dpi=100)
     axes = figure.add_subplot()
-    periods = sorted({p for _label, points in series for p, v in points if v is not None})
+    periods = sorted({p for _label, points in series for p, v in points if v is not None}
+                     | {p for p, v in estimated if v is not None})
     # a break before the first or after the last value separates nothing this chart shows (and would stretch it)
     breaks = [(at, note) for at, note in breaks if periods and periods[0] < at <= periods[-1]]
     cuts = sorted(at for at, _note in breaks)
@@ -72,6 +77,20 @@ def trend_svg(series: Sequence[tuple[str, Sequence[tuple[date, float | None]]]],
         for i, segment in enumerate(_segments(known, cuts)):
             axes.plot([p for p, _v in segment], [v for _p, v in segment], label=label if i == 0 else None,
                       markersize=4, **style)
+    _ = translator(lang)
+    if estimated and series:
+        known = sorted((p, v) for p, v in estimated if v is not None)
+        own = sorted((p, v) for p, v in series[0][1] if v is not None)
+        if own and known and own[0][0] > known[-1][0]:
+            known.append(own[0])  # the dotted line leads to the first published value
+        axes.plot([p for p, _v in known], [v for _p, v in known], color=SERIES_STYLES[0]["color"], linewidth=1.6,
+                  linestyle=":", marker="o", markersize=4, markerfacecolor="white",
+                  label=f"{series[0][0]} ({_('geschätzt')})")
+    if boundary_change is not None and periods and periods[0] < boundary_change[0] <= periods[-1]:
+        axes.axvline(boundary_change[0], color="#555555", linewidth=0.9, linestyle=":")
+        axes.annotate(boundary_change[1], xy=(boundary_change[0], 1), xycoords=("data", "axes fraction"),
+                      xytext=(-3, -2), textcoords="offset points", va="top", ha="right", fontsize=6.5,
+                      color="#333333")  # on the side of the estimates, at the top like a break's note
     for at, note in breaks:
         axes.axvline(at, color="#555555", linewidth=0.9, linestyle=(0, (4, 3)))
         axes.annotate(note, xy=(at, 1), xycoords=("data", "axes fraction"), xytext=(3, -2),

@@ -19,7 +19,9 @@ from indicators.catalogue import list_indicators, series_break_text, series_brea
 from indicators.comparison import ComparisonGroup, standing_within
 from indicators.composite import DYNAMICS_LABELS, NO_CLASS_LABEL, STATUS_LABELS
 from indicators.editions import edition_classes_for_area
+from indicators.estimates import area_estimates
 from indicators.findings import list_findings
+from indicators.notation import format_day
 from indicators.notes import NOTE_KINDS, list_notes
 from indicators.standing import area_standing
 from indicators.targets import list_targets
@@ -89,29 +91,46 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
     within = standing_within(conn, area, within_areas, group, unsuppressed)
     standing = {(s["indicator"], s["period"]): s for s in area_standing(conn, area["level_code"], area["key"],
                                                                          unsuppressed)}
+    # the older periods of a reformed level estimated for this area's boundaries (indicators.estimates)
+    estimates = area_estimates(conn, area["id"])
     items = []
     for indicator in list_indicators(conn):
-        rows = own.get(indicator["code"])
-        if not rows:
+        code = indicator["code"]
+        rows = own.get(code, [])
+        published = {row["period"] for row in rows}
+        estimated = [e for e in estimates.get(code, ()) if e["period"] not in published and e["value"] is not None]
+        if not rows and not estimated:
             continue
         periods = []
-        for row in rows:  # newest first
-            rank = standing.get((indicator["code"], row["period"]), {})
+        for row in rows:
+            rank = standing.get((code, row["period"]), {})
             periods.append({
                 "period": row["period"], "value": row["value"], "flag": row["flag"],
                 "reason": None if row["value"] is not None else flag_text(row["flag"], row["flag_reason"]),
-                "parent_value": _value_at(parent_values, indicator["code"], row["period"]),
-                "city_value": _value_at(city_values, indicator["code"], row["period"]),
+                "parent_value": _value_at(parent_values, code, row["period"]),
+                "city_value": _value_at(city_values, code, row["period"]),
                 "rank": rank.get("rank"), "n": rank.get("n"),
                 "percentile": None if rank.get("percentile") is None else round(float(rank["percentile"]), 4),
-                "within": _within(indicator["code"], row["period"], within_areas, ancestor_values, within, group),
+                "within": _within(code, row["period"], within_areas, ancestor_values, within, group),
+                "estimated": None,
             })
+        for row in estimated:  # no rank: the other areas' values of that period lie on other boundaries
+            periods.append({
+                "period": row["period"], "value": row["value"], "flag": None, "reason": None,
+                "parent_value": _value_at(parent_values, code, row["period"]),
+                "city_value": _value_at(city_values, code, row["period"]),
+                "rank": None, "n": None, "percentile": None,
+                "within": _within(code, row["period"], within_areas, ancestor_values, within, group),
+                "estimated": {"share": round(float(row["share_estimated"]), 3), "method": row["method"],
+                              "source_version": row["source_version"]},
+            })
+        periods.sort(key=lambda p: p["period"], reverse=True)  # newest first
         items.append({
             "code": indicator["code"], "name_de": indicator["name_de"], "name_en": indicator["name_en"],
             "topic": indicator["topic_code"], "topic_name_de": indicator["topic_name_de"],
             "unit": indicator["unit"], "direction": indicator["direction"], "source": indicator["source"],
             "description_de": indicator["description_de"],
-            "target": target_progress(indicator, periods),
+            "target": target_progress(indicator, [p for p in periods if p["estimated"] is None]),
             "series_breaks": indicator["series_breaks"],
             "periods": periods,
         })
@@ -126,6 +145,7 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
                        **_group_members(group, area)}] if group else []),
         "children": [{"level": c["level_code"], "key": c["key"], "name": c["name"]} for c in list_children(conn, area)],
         "indicators": items,
+        "estimated_values": sum(p["estimated"] is not None for item in items for p in item["periods"]),
         "indices": _index_results(conn, area, unsuppressed),
         "editions": edition_classes_for_area(conn, area["id"]),
         "notes": [{**n, "kind_de": NOTE_KINDS.get(n["kind"], (n["kind"],))[0],
@@ -244,7 +264,11 @@ def profile_csv_rows(profile: dict) -> list[dict]:
                          "unit": item["unit"], "period": p["period"], "value": p["value"], "flag": p["flag"],
                          "reason": p["reason"], "parent_key": (profile["parent"] or {}).get("key"),
                          "parent_value": p["parent_value"], "city_value": p["city_value"], "rank": p["rank"],
-                         "n": p["n"], "percentile": p["percentile"], **_within_columns(profile["within"], p)})
+                         "n": p["n"], "percentile": p["percentile"],
+                         "estimated": p["estimated"] is not None,
+                         "share_estimated": p["estimated"]["share"] if p["estimated"] else None,
+                         "estimate_method": p["estimated"]["method"] if p["estimated"] else None,
+                         **_within_columns(profile["within"], p)})
     return rows
 
 
@@ -263,12 +287,14 @@ def _within_columns(comparisons: list[dict], period: dict) -> dict:
 def profile_charts(profile: dict, lang: str = "de") -> dict[str, str]:
     """Trend chart (SVG data URI) for every indicator with values at two or more periods, its axes in the
     notation of the page's language."""
+    _ = translator(lang)
     charts = {}
     area, parent, city = profile["area"], profile["parent"], profile["city"]
     for item in profile["indicators"]:
         if sum(1 for p in item["periods"] if p["value"] is not None) < 2:
             continue
-        series = [(area["name"], [(p["period"], p["value"]) for p in item["periods"]])]
+        series = [(area["name"], [(p["period"], p["value"]) for p in item["periods"] if p["estimated"] is None])]
+        estimated = [(p["period"], p["value"]) for p in item["periods"] if p["estimated"] is not None]
         if parent:
             series.append((parent["name"], [(p["period"], p["parent_value"]) for p in item["periods"]]))
         if city:
@@ -277,8 +303,12 @@ def profile_charts(profile: dict, lang: str = "de") -> dict[str, str]:
         shown = [p["period"] for p in item["periods"]]
         breaks = [(date.fromisoformat(str(b["at"])), series_break_text(b, lang))
                   for b in series_breaks_between(item, min(shown), max(shown))]  # those inside the chart
+        # estimates lie before the area's boundary version began: marked on the axis, the line dotted
+        reform = (area["valid_from"], _("Gebietsstand ab %(date)s") % {"date": format_day(area["valid_from"], lang)}
+                  ) if estimated else None
         svg = trend_svg(series, item["unit"], decimals=1 if decimals_for(item["unit"]) else 0,
-                        target=(target["year"], target["value"]) if target else None, breaks=breaks, lang=lang)
+                        target=(target["year"], target["value"]) if target else None, breaks=breaks, lang=lang,
+                        estimated=estimated, boundary_change=reform)
         charts[item["code"]] = data_uri(svg, "image/svg+xml")
     return charts
 

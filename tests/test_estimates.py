@@ -1,0 +1,99 @@
+"""Harmonised estimates kept and shown (issue 15): the demo's set-up estimates the older periods of the Berlin
+planning areas for today's 542 (the manifest's `harmonise` step); the profile shows an area's series from the
+first period, the estimates marked as such with the part of them that is estimated, and without a rank; counts
+keep their sum; estimates are made from public values only."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from indicators.estimates import store_estimates
+from tests.conftest import private_engine
+
+
+def test_every_estimate_lies_on_todays_areas_beside_what_was_published(demo_engine):
+    with demo_engine.connect() as conn:
+        stored = conn.execute(sa.text("""
+            SELECT count(*), count(DISTINCT e.indicator_code), min(e.period), max(e.period),
+                   bool_and(a.valid_to IS NULL AND a.level_code = 'plr'), min(e.share_estimated),
+                   max(e.share_estimated)
+            FROM estimate e JOIN area a ON a.id = e.area_id""")).one()
+        clashes = conn.execute(sa.text("""
+            SELECT count(*) FROM estimate e JOIN observation_current o
+              ON o.area_id = e.area_id AND o.indicator_code = e.indicator_code AND o.period = e.period""")).scalar()
+    count, indicators, first, last, on_current, lowest, highest = stored
+    assert count > 10_000 and indicators >= 10
+    assert first == date(2012, 12, 31) and last < date(2021, 1, 1)  # MSS 2013 up to the reform
+    assert on_current and 0 <= lowest <= highest <= 1
+    assert clashes == 0, "a published value is never replaced by an estimate"
+
+
+def test_estimated_counts_keep_the_citys_total(demo_engine):
+    """Every period whose estimate reached all 542 areas: their sum is the sum published on the old areas."""
+    with demo_engine.connect() as conn:
+        rows = conn.execute(sa.text("""
+            WITH est AS (SELECT period, count(*) AS n, sum(value) AS total FROM estimate
+                         WHERE indicator_code = 'EW' GROUP BY period),
+                 pub AS (SELECT o.period, sum(o.value) AS total
+                         FROM observation_public o JOIN area a ON a.id = o.area_id
+                         WHERE o.indicator_code = 'EW' AND a.level_code = 'plr' AND a.valid_from < '2021-01-01'
+                         GROUP BY o.period)
+            SELECT est.period, est.total, pub.total FROM est JOIN pub USING (period) WHERE est.n = 542""")).all()
+    assert len(rows) >= 5
+    for period, estimated, published in rows:
+        assert estimated == pytest.approx(published, rel=1e-6), period
+
+
+def test_the_profile_shows_the_series_from_its_first_period_with_estimates_marked(client):
+    twin = client.get("/areas/plr/01100101", params={"f": "json"}).json()
+    item = next(i for i in twin["indicators"] if i["code"] == "EW")
+    estimated = [p for p in item["periods"] if p["estimated"]]
+    published = [p for p in item["periods"] if not p["estimated"]]
+    assert estimated and published and twin["estimated_values"] >= len(estimated)
+    assert max(p["period"] for p in estimated) < min(p["period"] for p in published), "estimates precede 2021"
+    assert all(p["rank"] is None and 0 <= p["estimated"]["share"] <= 1 for p in estimated)
+    assert {p["estimated"]["method"] for p in estimated} == {"tobler population-weighted"}
+    page = client.get("/areas/plr/01100101")
+    assert page.status_code == 200 and 'id="estimates-note"' in page.text
+    row = re.search(r'<tr id="ind-EW">.*?<tr class="chart">', page.text, re.S).group(0)
+    assert row.count('class="estimated"') == len(estimated)
+    english = client.get("/areas/plr/01100101", params={"lang": "en"}).text
+    assert "estimated" in english and "geschätzt" not in re.sub(r"<[^>]+>", " ", english)
+    rows = client.get("/areas/plr/01100101", params={"f": "csv"})
+    assert rows.status_code == 200 and "share_estimated" in rows.text.splitlines()[0]
+
+
+def test_the_trend_chart_draws_the_estimates_dotted_and_marks_the_new_boundaries(client):
+    page = client.get("/areas/plr/01100101").text
+    charts = [base64.b64decode(uri).decode() for uri in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)]
+    marked = [svg for svg in charts if "geschätzt" in svg]
+    assert marked and all("Gebietsstand ab 01.01.2021" in svg for svg in marked)
+
+
+def test_estimates_are_made_from_public_values_only(pg_server, demo_template):
+    """A source cell hidden after the first run leaves every target it touches without an estimate at the next
+    run: nothing suppressed enters a sum that could be differenced against the published totals."""
+    estimated = sa.text("SELECT area_id FROM estimate WHERE indicator_code = 'EW' AND period = '2016-12-31'")
+    with private_engine(pg_server, demo_template) as engine:
+        with engine.begin() as conn:
+            source = conn.execute(sa.text("""
+                SELECT o.id, o.area_id FROM observation_current o JOIN area a ON a.id = o.area_id
+                WHERE o.indicator_code = 'EW' AND o.period = '2016-12-31' AND a.level_code = 'plr'
+                ORDER BY a.key LIMIT 1""")).one()
+            before = set(conn.execute(estimated).scalars())
+            conn.execute(sa.text("""
+                INSERT INTO disclosure (observation_id, indicator_code, reason, rule)
+                VALUES (:id, 'EW', 'test: hidden', 'primary')"""), {"id": source.id})
+            store_estimates(conn, "plr", codes=["EW"])
+            lost = before - set(conn.execute(estimated).scalars())
+            overlap = dict(conn.execute(sa.text("""
+                SELECT t.id, ST_Area(ST_Intersection(t.geom, s.geom)) FROM area t JOIN area s ON s.id = :source
+                WHERE t.level_code = 'plr' AND t.valid_to IS NULL AND ST_Intersects(t.geom, s.geom)"""),
+                {"source": source.area_id}).all())
+    assert lost and lost <= set(overlap), "only targets that overlap the hidden cell lose their estimate"
+    assert {t for t, m2 in overlap.items() if m2 > 1000} <= lost, "every target made partly of it loses it"
