@@ -9,6 +9,7 @@ level are memoised in the process per database and data_version (`level_standing
 from __future__ import annotations
 
 import threading
+from datetime import date
 from collections import OrderedDict
 
 import sqlalchemy as sa
@@ -26,13 +27,18 @@ STATE_SQL = """SELECT (SELECT oid FROM pg_database WHERE datname = current_datab
                       (SELECT value FROM dm_setting WHERE key = 'data_version')"""
 
 
-def area_standing(conn: Connection, level: str, area_key: str, unsuppressed: bool = False) -> list[dict]:
-    """One row per indicator and period with a value for this area: value, rank, n (ranked areas), percentile."""
-    return [dict(row) for row in level_standing(conn, level, unsuppressed).get(area_key, [])]
+def area_standing(conn: Connection, level: str, area_key: str, unsuppressed: bool = False,
+                  valid_to: date | None = None) -> list[dict]:
+    """One row per indicator and period with a value for this area (the one of the current boundaries, or the
+    one whose boundaries ended at `valid_to`): value, rank, n (ranked areas), percentile."""
+    return [dict(row) for row in level_standing(conn, level, unsuppressed).get((area_key, valid_to), [])]
 
 
 def level_standing(conn: Connection, level: str, unsuppressed: bool = False) -> dict[str, list[dict]]:
-    """area key -> its rows (indicator, period, rank, n, percentile), ordered by indicator and period.
+    """(area key, valid_to) -> its rows (indicator, period, rank, n, percentile), ordered by indicator and period.
+    An area is ranked among the areas of its own boundaries (those that ended together, or the current ones):
+    where a period was published on two key systems (Berlin's 31.12.2018 on the 447 and the 542 planning
+    areas), the two are not one ranking, and the same key may name different areas in them.
 
     The ranks of a level are one window query over all its areas; asked per area (each profile), the same
     query cost as much as the whole level (80 ms of a 150 ms profile). So the level is ranked once per
@@ -45,20 +51,20 @@ def level_standing(conn: Connection, level: str, unsuppressed: bool = False) -> 
             _MEMO.move_to_end(key)
             return _MEMO[key]
     rows = conn.execute(sa.text(f"""
-        SELECT o.indicator_code AS indicator, o.period, a.key,
+        SELECT o.indicator_code AS indicator, o.period, a.key, a.valid_to,
                rank() OVER w_desc AS rank,
                count(*) OVER w AS n,
                percent_rank() OVER w_asc AS percentile
         FROM {observation_source(unsuppressed)} o JOIN area a ON a.id = o.area_id
         WHERE a.level_code = :level AND o.value IS NOT NULL
-        WINDOW w AS (PARTITION BY o.indicator_code, o.period),
-               w_desc AS (PARTITION BY o.indicator_code, o.period ORDER BY o.value DESC),
-               w_asc AS (PARTITION BY o.indicator_code, o.period ORDER BY o.value)
+        WINDOW w AS (PARTITION BY o.indicator_code, o.period, a.valid_to),
+               w_desc AS (PARTITION BY o.indicator_code, o.period, a.valid_to ORDER BY o.value DESC),
+               w_asc AS (PARTITION BY o.indicator_code, o.period, a.valid_to ORDER BY o.value)
         ORDER BY a.key, o.indicator_code, o.period"""), {"level": level})
-    standing: dict[str, list[dict]] = {}
+    standing: dict[tuple, list[dict]] = {}
     for row in rows:
         item = dict(row._mapping)
-        standing.setdefault(item.pop("key"), []).append(item)
+        standing.setdefault((item.pop("key"), item.pop("valid_to")), []).append(item)
     with _MEMO_LOCK:
         _MEMO[key] = standing
         while len(_MEMO) > MEMO_ENTRIES:

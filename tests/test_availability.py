@@ -277,14 +277,15 @@ def test_sigint_stops_the_service_within_its_grace_period_with_streams_open(priv
 
 # -- cheap paths ---------------------------------------------------------------------------------------------
 def ranks_by_one_query(engine: sa.Engine, key: str) -> list[dict]:
-    """The standing of one area as the profile computed it before: the window over the level, per area."""
+    """The standing of one area of today's boundaries as the profile computed it before: the window over the
+    level's current areas, per area."""
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(sa.text("""
             WITH ranked AS (
                 SELECT o.indicator_code AS indicator, o.period, a.key, rank() OVER w_desc AS rank,
                        count(*) OVER w AS n, percent_rank() OVER w_asc AS percentile
                 FROM observation_public o JOIN area a ON a.id = o.area_id
-                WHERE a.level_code = 'plr' AND o.value IS NOT NULL
+                WHERE a.level_code = 'plr' AND o.value IS NOT NULL AND a.valid_to IS NULL
                 WINDOW w AS (PARTITION BY o.indicator_code, o.period),
                        w_desc AS (PARTITION BY o.indicator_code, o.period ORDER BY o.value DESC),
                        w_asc AS (PARTITION BY o.indicator_code, o.period ORDER BY o.value))
@@ -298,6 +299,9 @@ def test_the_memoised_standing_of_an_area_is_the_one_of_the_window_query_and_fol
     key = "01100101"
     with fresh_engine.connect() as conn:
         assert area_standing(conn, "plr", key) == ranks_by_one_query(fresh_engine, key) != []
+        # ranked among today's 542 planning areas only, also at 31.12.2018, which the 447 old ones have too
+        assert max(row["n"] for row in area_standing(conn, "plr", key)) <= 542
+        assert any(row["period"].year == 2018 for row in area_standing(conn, "plr", key))
     with fresh_engine.begin() as conn:  # the area becomes the highest of its level in every indicator
         conn.execute(sa.text("""
             UPDATE observation o SET value = o.value + 1e6 FROM area a

@@ -90,7 +90,7 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
                        else _by_indicator(area_values(conn, a["id"], unsuppressed)) for a in within_areas}
     within = standing_within(conn, area, within_areas, group, unsuppressed)
     standing = {(s["indicator"], s["period"]): s for s in area_standing(conn, area["level_code"], area["key"],
-                                                                         unsuppressed)}
+                                                                         unsuppressed, area["valid_to"])}
     # the older periods of a reformed level estimated for this area's boundaries (indicators.estimates)
     estimates = area_estimates(conn, area["id"])
     items = []
