@@ -97,3 +97,30 @@ def test_estimates_are_made_from_public_values_only(pg_server, demo_template):
                 {"source": source.area_id}).all())
     assert lost and lost <= set(overlap), "only targets that overlap the hidden cell lose their estimate"
     assert {t for t, m2 in overlap.items() if m2 > 1000} <= lost, "every target made partly of it loses it"
+
+
+def test_the_command_line_estimates_again_and_says_what_it_stored(pg_server, demo_template):
+    """`district-monitor compute estimates` replaces the estimates of the indicators it is given (the same values
+    again: nothing doubles), prints them per indicator and audits the run; a level without areas is a clear
+    error, not a traceback."""
+    from tests.test_setup_manifest import cli
+
+    name = "dm_test_estimates_cli"
+    url = pg_server.create(name, template=demo_template)
+    try:
+        engine = sa.create_engine(url)
+        count = sa.text("SELECT count(*), sum(value) FROM estimate WHERE indicator_code = 'EW'")
+        with engine.connect() as conn:
+            before = conn.execute(count).one()
+        result = cli(url, "compute", "estimates", "plr", "--indicator", "EW")
+        assert result.exit_code == 0, result.output
+        assert f"{before[0]} estimates on plr" in result.output and "EW" in result.output
+        with engine.connect() as conn:
+            after = conn.execute(count).one()
+            audited = conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE target_type = 'estimate'")).scalar()
+        assert after[0] == before[0] and after[1] == pytest.approx(before[1]) and audited == 1
+        wrong = cli(url, "compute", "estimates", "quartier")
+        assert wrong.exit_code != 0 and "quartier" in wrong.output and "Traceback" not in wrong.output
+        engine.dispose()
+    finally:
+        pg_server.drop(name)
