@@ -4,10 +4,10 @@ from the earliest period at page speed (issue 15). The estimation is `indicators
 interpolation with tobler's area table, population-weighted where the register has the target's population);
 this module decides what to estimate, replaces what was stored before, and reads it back.
 
-A set-up runs it as its `harmonise` step (service.setup); `district-monitor harmonise` runs it by hand after new
-data. Estimates are derived from public values only (harmonise reads the public view), so they can be shown to
-everyone without revealing a suppressed cell; they never enter the observations (maps, OGC items, roll-ups and
-indices show what was published).
+A set-up runs it as its `harmonise` step (service.setup); `district-monitor compute estimates` runs it by hand
+after new data. Estimates are derived from public values only (harmonise reads the public view), so they can be
+shown to everyone without revealing a suppressed cell; they never enter the observations (maps, OGC items,
+roll-ups and indices show what was published).
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ level are memoised in the process per database and data_version (`level_standing
 from __future__ import annotations
 
 import threading
-from datetime import date
 from collections import OrderedDict
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection

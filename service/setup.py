@@ -12,8 +12,9 @@ referenced (declared in the manifest or stored), key lengths against parent key 
 `load_manifest` applies a checked manifest in its order: definitions (levels, catalogues, partitions) in one
 transaction, then each file through the import registry (`indicators.ingest.kinds`), each all-or-nothing, audited
 like any import; then the indices and the harmonised estimates (indicators.estimates). A dry run checks the
-manifest and dry-runs every file that can be checked against what is stored. The shipped demos are manifests (`service.demo`); the command line
-(`district-monitor load`) and the admin API (`POST /api/admin/setup`) call this module.
+manifest and dry-runs every file that can be checked against what is stored. The shipped demos are manifests
+(`service.demo`); the command line (`district-monitor load`) and the admin API (`POST /api/admin/setup`) call
+this module.
 """
 
 from __future__ import annotations
