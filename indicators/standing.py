@@ -19,7 +19,7 @@ from indicators.observation_source import observation_source
 
 
 # The standing of every area of a level, per database, kind of reader and data_version (newest last).
-_MEMO: OrderedDict[tuple, dict[str, list[dict]]] = OrderedDict()
+_MEMO: OrderedDict[tuple, dict[tuple, list[dict]]] = OrderedDict()
 _MEMO_LOCK = threading.Lock()
 MEMO_ENTRIES = 16
 # Which database and which state of its data: a database re-created under the same name gets a new oid.
@@ -34,7 +34,7 @@ def area_standing(conn: Connection, level: str, area_key: str, unsuppressed: boo
     return [dict(row) for row in level_standing(conn, level, unsuppressed).get((area_key, valid_to), [])]
 
 
-def level_standing(conn: Connection, level: str, unsuppressed: bool = False) -> dict[str, list[dict]]:
+def level_standing(conn: Connection, level: str, unsuppressed: bool = False) -> dict[tuple, list[dict]]:
     """(area key, valid_to) -> its rows (indicator, period, rank, n, percentile), ordered by indicator and period.
     An area is ranked among the areas of its own boundaries (those that ended together, or the current ones):
     where a period was published on two key systems (Berlin's 31.12.2018 on the 447 and the 542 planning
