@@ -18,7 +18,7 @@ depends_on = None
 def upgrade() -> None:
     op.execute("""
         CREATE TABLE estimate (
-            area_id integer NOT NULL REFERENCES area (id) ON DELETE CASCADE,
+            area_id integer NOT NULL REFERENCES area (id) ON UPDATE CASCADE ON DELETE CASCADE,
             indicator_code text NOT NULL REFERENCES indicator (code) ON UPDATE CASCADE ON DELETE CASCADE,
             period date NOT NULL,
             value double precision,
