@@ -264,7 +264,8 @@ def control_changes(browser, url: str, areas: int, data_changes: list[tuple[str,
 
 def profile_load(browser, url: str) -> dict:
     """A cold visit of a profile page: seconds from navigation start until its answer had arrived and until its
-    load event (images, scripts and styles included) had ended."""
+    load event (images, scripts and styles included) had ended. The trend charts are lazy images: those on the
+    first screen count, the others load as the reader scrolls to them."""
     page = fresh_page(browser)
     page.goto(url, wait_until="load", timeout=120_000)
     timing = page.evaluate("() => { const e = performance.getEntriesByType('navigation')[0]; "

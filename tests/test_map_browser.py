@@ -186,7 +186,9 @@ def test_the_profile_page_shows_its_chart_and_locator(browser, live_server, arti
     page.goto(f"{live_server}/areas/plr/01100101", wait_until="load")
     chart = page.locator("img.chart").first
     chart.wait_for(state="visible")
-    assert page.evaluate("img => img.complete && img.naturalWidth > 100", chart.element_handle())
+    chart.scroll_into_view_if_needed()  # the charts load as they come into view
+    page.wait_for_function("img => img.complete && img.naturalWidth > 100", arg=chart.element_handle(),
+                           timeout=30_000)
     assert page.locator(".locator img").count() == 1
     page.screenshot(path=str(artifacts / "profile_01100101.png"))
     page.close()

@@ -120,3 +120,19 @@ def test_a_key_with_a_nul_byte_is_a_client_error_not_a_database_error(client):
     response = client.get("/areas/plr/01%00")
     assert response.status_code == 400  # malformed request (the security middleware refuses NUL bytes)
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_profile_loads_its_trend_charts_as_images_of_their_own(client):
+    """On screen each trend chart is an image of its own, loaded lazily (a PDF still carries them); the chart's
+    address answers SVG in the page's language, and a chart that does not exist a problem, not a 500."""
+    page = client.get("/areas/plr/01100101").text
+    images = re.findall(r'<img class="chart" src="([^"]+)" loading="lazy" width="420" height="220"', page)
+    assert len(images) >= 5 and "data:image/svg" not in page.split('class="numbers"')[1].split("</section>")[0]
+    chart = client.get(images[0].replace("&amp;", "&"))
+    assert chart.status_code == 200 and chart.headers["content-type"] == "image/svg+xml"
+    assert chart.text.lstrip().startswith("<?xml") and "<svg" in chart.text
+    english = client.get(images[0].replace("&amp;", "&").replace("lang=de", "lang=en"))
+    assert english.status_code == 200 and english.text != chart.text  # dates and numbers in English
+    missing = client.get("/areas/plr/01100101/charts/NOPE.svg")
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    assert client.get("/areas/plr/99999999/charts/EW.svg").status_code == 404

@@ -59,6 +59,10 @@ def assert_page_intact(page, path: str, ready: str | None, visit: str) -> None:
     assert page.evaluate("window.__violations") == [], f"{path} ({visit}): CSP violations"
     if page.locator("link[href='/static/site.css']").count():
         assert page.evaluate(STYLED), f"{path} ({visit}): site.css not applied"
+    lazy = page.locator("img[loading=lazy]")  # a profile's charts load as the reader scrolls to them
+    for i in range(lazy.count()):
+        lazy.nth(i).scroll_into_view_if_needed()
+    page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=30_000)
     broken = page.evaluate("[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).length")
     assert broken == 0, f"{path} ({visit}): {broken} images (charts, map images) not shown"
     if page.locator("script[src*='leaflet.js']").count():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import quote, urlencode
 
 from sqlalchemy.engine import Connection
 
@@ -25,6 +26,7 @@ from indicators.notation import format_day
 from indicators.notes import NOTE_KINDS, list_notes
 from indicators.standing import area_standing
 from indicators.targets import list_targets
+from indicators.version_memo import VersionMemo
 from indicators.values import area_values
 from web import indices
 from web.charts import data_uri, locator_svg, trend_svg
@@ -284,33 +286,58 @@ def _within_columns(comparisons: list[dict], period: dict) -> dict:
     return columns
 
 
-def profile_charts(profile: dict, lang: str = "de") -> dict[str, str]:
-    """Trend chart (SVG data URI) for every indicator with values at two or more periods, its axes in the
-    notation of the page's language."""
+def charted(profile: dict) -> list[dict]:
+    """The indicators of a profile that get a trend chart: values (published or estimated) at two or more periods."""
+    return [item for item in profile["indicators"] if sum(1 for p in item["periods"] if p["value"] is not None) >= 2]
+
+
+def profile_chart(profile: dict, item: dict, lang: str = "de") -> str:
+    """The trend chart (SVG) of one indicator of a profile: the area (its estimates dotted), its parent and the
+    city, breaks and the start of the area's boundaries marked; axes in the notation of the page's language."""
     _ = translator(lang)
-    charts = {}
     area, parent, city = profile["area"], profile["parent"], profile["city"]
-    for item in profile["indicators"]:
-        if sum(1 for p in item["periods"] if p["value"] is not None) < 2:
-            continue
-        series = [(area["name"], [(p["period"], p["value"]) for p in item["periods"] if p["estimated"] is None])]
-        estimated = [(p["period"], p["value"]) for p in item["periods"] if p["estimated"] is not None]
-        if parent:
-            series.append((parent["name"], [(p["period"], p["parent_value"]) for p in item["periods"]]))
-        if city:
-            series.append((city["name"], [(p["period"], p["city_value"]) for p in item["periods"]]))
-        target = item["target"]
-        shown = [p["period"] for p in item["periods"]]
-        breaks = [(date.fromisoformat(str(b["at"])), series_break_text(b, lang))
-                  for b in series_breaks_between(item, min(shown), max(shown))]  # those inside the chart
-        # estimates lie before the area's boundary version began: marked on the axis, the line dotted
-        reform = (area["valid_from"], _("Gebietsstand ab %(date)s") % {"date": format_day(area["valid_from"], lang)}
-                  ) if estimated else None
-        svg = trend_svg(series, item["unit"], decimals=1 if decimals_for(item["unit"]) else 0,
-                        target=(target["year"], target["value"]) if target else None, breaks=breaks, lang=lang,
-                        estimated=estimated, boundary_change=reform)
-        charts[item["code"]] = data_uri(svg, "image/svg+xml")
-    return charts
+    series = [(area["name"], [(p["period"], p["value"]) for p in item["periods"] if p["estimated"] is None])]
+    estimated = [(p["period"], p["value"]) for p in item["periods"] if p["estimated"] is not None]
+    if parent:
+        series.append((parent["name"], [(p["period"], p["parent_value"]) for p in item["periods"]]))
+    if city:
+        series.append((city["name"], [(p["period"], p["city_value"]) for p in item["periods"]]))
+    target = item["target"]
+    shown = [p["period"] for p in item["periods"]]
+    breaks = [(date.fromisoformat(str(b["at"])), series_break_text(b, lang))
+              for b in series_breaks_between(item, min(shown), max(shown))]  # those inside the chart
+    # estimates lie before the area's boundary version began: marked on the axis, the line dotted
+    reform = (area["valid_from"], _("Gebietsstand ab %(date)s") % {"date": format_day(area["valid_from"], lang)}
+              ) if estimated else None
+    return trend_svg(series, item["unit"], decimals=1 if decimals_for(item["unit"]) else 0,
+                     target=(target["year"], target["value"]) if target else None, breaks=breaks, lang=lang,
+                     estimated=estimated, boundary_change=reform)
+
+
+def profile_charts(profile: dict, lang: str = "de") -> dict[str, str]:
+    """Every trend chart of a profile as an SVG data URI, for the printed profile (a PDF carries its images)."""
+    return {item["code"]: data_uri(profile_chart(profile, item, lang), "image/svg+xml") for item in charted(profile)}
+
+
+def chart_urls(profile: dict, lang: str, data_version: int | None) -> dict[str, str]:
+    """Where the page loads each trend chart (service.routes.pages.profile_chart_image), lazily: a profile of the
+    Berlin planning areas has about 20 charts at 30-35 ms each (matplotlib), most of them below the first
+    screen; drawn into the page they were 0.7 s of its 1.2 s. `data_version` in the URL keeps a browser from
+    showing a chart of older data."""
+    area = profile["area"]
+    query = {"lang": lang, **({"v": str(data_version)} if data_version is not None else {})}
+    return {item["code"]: f"/areas/{quote(area['level'], safe='')}/{quote(area['key'], safe='')}/charts/"
+                          f"{quote(item['code'], safe='')}.svg?{urlencode(query)}" for item in charted(profile)}
+
+
+# Profiles kept per data version, reader's visibility and area: the page and each of its chart images (fetched
+# right after it) read the same profile, which takes 0.3-0.4 s to gather.
+PROFILES = VersionMemo(kept=64)
+
+
+def kept_profile(conn: Connection, area: dict, unsuppressed: bool) -> dict:
+    """`area_profile` without a comparison group, kept per data version (PROFILES)."""
+    return PROFILES.get(conn, ("profile", area["id"], unsuppressed), lambda: area_profile(conn, area, unsuppressed))
 
 
 def locator_map(conn: Connection, profile: dict, area: dict, storage_srid: int, data_version: int | None) -> str | None:

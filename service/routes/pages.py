@@ -18,6 +18,7 @@ from geo.levels import get_level, list_levels
 from indicators.comparison import GROUP_ID_PATTERN, comparison_group_for, list_groups
 from indicators.report_lifecycle import list_reports
 from service.auth import Principal, current_principal
+from service.errors import not_found
 from service.formats import (
     TABLE_FORMATS,
     all_fields,
@@ -42,8 +43,12 @@ from web.pdf import html_to_pdf
 from web.profiles import (
     Missing,
     area_profile,
+    chart_urls,
+    charted,
     find_profile_area,
+    kept_profile,
     locator_map,
+    profile_chart,
     profile_charts,
     profile_csv_rows,
     render_profile,
@@ -214,7 +219,8 @@ def profile(request: Request, conn: Conn, caller: Caller, level: str, key: str,
     if isinstance(area, Missing):
         return not_found_page(request, area.message, area.choices)
     chosen = comparison_group_for(conn, group, level) if group else None
-    data = area_profile(conn, area, caller.sees_unsuppressed, chosen)
+    data = (area_profile(conn, area, caller.sees_unsuppressed, chosen) if chosen is not None
+            else kept_profile(conn, area, caller.sees_unsuppressed))
     if f == "json":
         return json_response(data)
     if f in TABLE_FORMATS:
@@ -222,12 +228,28 @@ def profile(request: Request, conn: Conn, caller: Caller, level: str, key: str,
         return table_response(f, rows, all_fields(rows), f"profil_{level}_{key}")
     settings = request.app.state.settings
     locator = locator_map(conn, data, area, settings.storage_srid, data_version(request))
-    charts = profile_charts(data, getattr(request.state, "lang", "de"))
+    lang = getattr(request.state, "lang", "de")
+    # on screen the charts are images of their own, loaded as they scroll into view; a PDF carries them
+    charts = profile_charts(data, lang) if f == "pdf" else chart_urls(data, lang, data_version(request))
     html = render_profile(data, charts, locator, for_print=f == "pdf", request=request,
                           groups=list_groups(conn, level))
     if f == "pdf":
         return pdf_response(html_to_pdf(html), f"quartiersprofil_{level}_{key}.pdf")
     return HTMLResponse(html)
+
+
+@router.get("/areas/{level}/{key}/charts/{code}.svg", summary="Trend chart of one indicator of an area profile "
+                                                            "(SVG; the profile page loads it)")
+def profile_chart_image(request: Request, conn: Conn, caller: Caller, level: str, key: str, code: str):
+    area = find_profile_area(conn, level, key)
+    if isinstance(area, Missing):
+        raise not_found(area.message)
+    data = kept_profile(conn, area, caller.sees_unsuppressed)
+    item = next((i for i in charted(data) if i["code"] == code), None)
+    if item is None:
+        raise not_found(f"the profile of {level} {key} has no trend chart of {code!r} (an indicator needs values at "
+                        f"two periods); /areas/{level}/{key}?f=json lists its indicators")
+    return Response(profile_chart(data, item, getattr(request.state, "lang", "de")), media_type="image/svg+xml")
 
 
 @router.get("/reports", summary="Integration reports: one per period (HTML, JSON)")
