@@ -191,6 +191,14 @@ def test_the_profile_page_shows_its_chart_and_locator(browser, live_server, arti
                            timeout=30_000)
     assert page.locator(".locator img").count() == 1
     page.screenshot(path=str(artifacts / "profile_01100101.png"))
+    # the inhabitants since 2012: estimates for today's boundaries before 2021, dotted, then the published values
+    series = page.locator("#ind-EW ~ tr.chart img").first
+    series.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 100", arg=series.element_handle(),
+                           timeout=30_000)
+    assert page.locator("#ind-EW ~ tr.older .estimated").count() > 0
+    page.evaluate("img => img.scrollIntoView({block: 'end'})", series.element_handle())  # the chart, rows above it
+    page.screenshot(path=str(artifacts / "profile_series.png"))
     page.close()
 
 

@@ -33,7 +33,7 @@ from web.charts import data_uri, locator_svg, trend_svg
 from web.maps import drawn_features
 from web.i18n import translator
 from web.templates import environment, page_context
-from web.values import decimals_for, flag_text, value_text
+from web.values import COUNT_UNITS, decimals_for, flag_text, value_text
 
 LOCATOR_GEOMETRY = {"simplify_m": 10.0, "precision": 4}
 MAX_KEY_LENGTH = 60
@@ -298,9 +298,13 @@ def profile_chart(profile: dict, item: dict, lang: str = "de") -> str:
     area, parent, city = profile["area"], profile["parent"], profile["city"]
     series = [(area["name"], [(p["period"], p["value"]) for p in item["periods"] if p["estimated"] is None])]
     estimated = [(p["period"], p["value"]) for p in item["periods"] if p["estimated"] is not None]
-    if parent:
+    # counts of the area, its parent and the city differ by orders of magnitude (3,580 inhabitants against
+    # 3.9 million): on one axis the area's own line lay flat at zero, so a count's chart shows the area alone
+    # (the table keeps parent and city beside it)
+    count = item["unit"] in COUNT_UNITS
+    if parent and not count:
         series.append((parent["name"], [(p["period"], p["parent_value"]) for p in item["periods"]]))
-    if city:
+    if city and not count:
         series.append((city["name"], [(p["period"], p["city_value"]) for p in item["periods"]]))
     target = item["target"]
     shown = [p["period"] for p in item["periods"]]
@@ -362,5 +366,6 @@ def render_profile(profile: dict, charts: dict[str, str], locator: str | None, *
     _ = translator(getattr(request.state, "lang", "de") if request is not None else "de")
     return environment.get_template("profile.html").render(**page_context(
         request, page_title=_("Quartiersprofil") + " " + profile["area"]["name"], p=profile, charts=charts, locator=locator,
-        for_print=for_print, groups=groups or [], value_text=value_text, decimals_for=decimals_for, class_label=class_label,
+        for_print=for_print, groups=groups or [], value_text=value_text, decimals_for=decimals_for,
+        count_units=COUNT_UNITS, class_label=class_label,
         target_status=target_status))
