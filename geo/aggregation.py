@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from geo.crs import ACCEPTED_FORMS, UnknownCrs, parse_crs, short_name
 from geo.storage_crs import storage_srid
-from geo.versions import level_valid_at
+from geo.versions import current_version_from, level_valid_at
 
 MAX_VERTICES = 100_000
 MAX_RADIUS_M = 50_000.0
@@ -302,8 +302,7 @@ def finest_level(conn: Connection) -> str:
 
 def current_version(conn: Connection, level: str) -> date:
     """valid_from of the current boundary version of a level."""
-    found = conn.execute(sa.text(
-        "SELECT max(valid_from) FROM area WHERE level_code = :level AND valid_to IS NULL"), {"level": level}).scalar()
+    found = current_version_from(conn, level)
     if found is None:
         raise AggregationInputError(f"level {level!r} has no current areas", "level", status=404)
     return found

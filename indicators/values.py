@@ -12,7 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from geo.versions import valid_at
+from geo.versions import current_version_from, valid_at
 from indicators.catalogue import list_periods
 from indicators.observation_source import observation_source
 from indicators.version_memo import per_data_version
@@ -194,12 +194,9 @@ def boundary_date_for(conn: Connection, level: str, period: date | None) -> date
             GROUP BY o.period, a.valid_from ORDER BY o.period, count(*) DESC, a.valid_from DESC"""),
             {"level": level}).all())
 
-    def current() -> date | None:
-        return conn.execute(sa.text("SELECT max(valid_from) FROM area WHERE level_code = :level AND valid_to IS NULL"),
-                            {"level": level}).scalar()
-
     found = per_data_version(conn, ("boundary dates", level), attached).get(period) if period is not None else None
-    return found or per_data_version(conn, ("current boundary date", level), current) or date.today()
+    return (found or per_data_version(conn, ("current boundary date", level), lambda: current_version_from(conn, level))
+            or date.today())
 
 
 def area_values(conn: Connection, area_id: int, unsuppressed: bool = False) -> list[dict]:
