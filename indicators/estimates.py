@@ -19,8 +19,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from geo.versions import level_valid_at
-from indicators.harmonise import METHODS, Harmoniser, periods_by_version
+from geo.versions import current_version_from
+from indicators.harmonise import METHODS, Harmoniser
 
 
 @dataclass
@@ -36,12 +36,6 @@ class EstimateSummary:
     @property
     def total(self) -> int:
         return sum(self.stored.values())
-
-
-def current_version(conn: Connection, level: str) -> date | None:
-    """valid_from of the level's current boundary version (None: the level has no areas)."""
-    return conn.execute(sa.text("SELECT max(valid_from) FROM area WHERE level_code = :level AND valid_to IS NULL"),
-                        {"level": level}).scalar()
 
 
 def estimable_indicators(conn: Connection, level: str, target_from: date) -> list[str]:
@@ -61,21 +55,19 @@ def store_estimates(conn: Connection, level: str, *, target_at: date | None = No
     transaction: a failure stores nothing."""
     if method not in METHODS:
         raise ValueError(f"unknown interpolation method {method!r}; one of {', '.join(METHODS)}")
-    target_at = target_at or current_version(conn, level)
+    target_at = target_at or current_version_from(conn, level)
     if target_at is None:
         raise ValueError(f"the level {level!r} has no areas")
-    areas = dict(conn.execute(sa.text(f"SELECT a.key, a.id FROM area a WHERE {level_valid_at('a')}"),
-                              {"level": level, "at": target_at}).all())
-    target_from = conn.execute(sa.text(f"SELECT min(valid_from) FROM area a WHERE {level_valid_at('a')}"),
-                               {"level": level, "at": target_at}).scalar_one()
+    harmoniser = Harmoniser(conn, level, target_at, method)
+    areas = dict(zip(harmoniser.target["key"].tolist(), harmoniser.target["id"].tolist()))
     summary = EstimateSummary(level, target_at, method)
-    wanted = codes if codes is not None else estimable_indicators(conn, level, target_from)
-    harmoniser = Harmoniser(conn, level, target_at, method) if wanted else None
+    wanted = codes if codes is not None else estimable_indicators(conn, level, harmoniser.target_from)
     for done, code in enumerate(wanted, start=1):
         conn.execute(sa.text("DELETE FROM estimate WHERE indicator_code = :code AND area_id = ANY(:ids)"),
                      {"code": code, "ids": list(areas.values())})
-        published = {p for p, version in periods_by_version(conn, level, code) if version == target_from}
         series = harmoniser.series(code)
+        # the periods published on the target version need no estimate (the series carries those as "published")
+        published = set(series.loc[series["method"] == "published", "period"])
         series = series[(series["method"] != "published") & ~series["period"].isin(published)
                         & series["key"].isin(areas.keys()) & series["value"].notna()]  # no estimate: nothing kept
         if len(series):

@@ -281,13 +281,14 @@ def compute_estimates_command(
     (the set-up manifest's `harmonise` step, by hand after new data): profiles show them, marked as estimates.
     Replaces the estimates stored before for these indicators, all in one transaction. Audited as cli:<os user>."""
     from indicators.estimates import store_estimates
+    from indicators.harmonise import METHODS
 
     try:
         target = date.fromisoformat(at) if at else None
     except ValueError:
         fail(f"--at {at!r} is not a date: write it as YYYY-MM-DD, e.g. 2021-01-01")
-    if method not in ("population", "area"):
-        fail(f"--method {method!r}: use population or area")
+    if method not in METHODS:
+        fail(f"--method {method!r}: use {' or '.join(METHODS)}")
     principal = cli_principal()
     with database(get_settings(), stop_embedded=True) as (engine, _where):
         with progress_bar() as bar, engine.begin() as conn:
