@@ -95,6 +95,12 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
                                                                          unsuppressed, area["valid_to"])}
     # the older periods of a reformed level estimated for this area's boundaries (indicators.estimates)
     estimates = area_estimates(conn, area["id"])
+
+    def around(code: str, period: date) -> dict:  # the area's surroundings at a period, published or estimated
+        return {"parent_value": _value_at(parent_values, code, period),
+                "city_value": _value_at(city_values, code, period),
+                "within": _within(code, period, within_areas, ancestor_values, within, group)}
+
     items = []
     for indicator in list_indicators(conn):
         code = indicator["code"]
@@ -109,20 +115,14 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
             periods.append({
                 "period": row["period"], "value": row["value"], "flag": row["flag"],
                 "reason": None if row["value"] is not None else flag_text(row["flag"], row["flag_reason"]),
-                "parent_value": _value_at(parent_values, code, row["period"]),
-                "city_value": _value_at(city_values, code, row["period"]),
-                "rank": rank.get("rank"), "n": rank.get("n"),
+                **around(code, row["period"]), "rank": rank.get("rank"), "n": rank.get("n"),
                 "percentile": None if rank.get("percentile") is None else round(float(rank["percentile"]), 4),
-                "within": _within(code, row["period"], within_areas, ancestor_values, within, group),
                 "estimated": None,
             })
         for row in estimated:  # no rank: the other areas' values of that period lie on other boundaries
             periods.append({
                 "period": row["period"], "value": row["value"], "flag": None, "reason": None,
-                "parent_value": _value_at(parent_values, code, row["period"]),
-                "city_value": _value_at(city_values, code, row["period"]),
-                "rank": None, "n": None, "percentile": None,
-                "within": _within(code, row["period"], within_areas, ancestor_values, within, group),
+                **around(code, row["period"]), "rank": None, "n": None, "percentile": None,
                 "estimated": {"share": round(float(row["share_estimated"]), 3), "method": row["method"],
                               "source_version": row["source_version"]},
             })
