@@ -18,8 +18,8 @@ from starlette.responses import Response
 from geo.aggregation import AggregationInputError
 from geo.levels import UnknownLevel
 from indicators.catalogue import DefinitionError, UnknownIndicator
-from indicators.composite import IndexDefinitionError
 from indicators.comparison import ComparisonError
+from indicators.composite import IndexDefinitionError
 from indicators.disclosure import PartitionError
 from indicators.findings import FindingError
 from indicators.import_undo import BatchNotFound, UndoRefused
@@ -168,15 +168,20 @@ def database_problem(error: BaseException | None, connection_invalidated: bool) 
     return (500, "Internal Server Error", "an unexpected error occurred; it has been logged", None)
 
 
-def problem_response(status: int, title: str, detail: str, instance: str | None = None,
-                     headers: dict[str, str] | None = None, **extra: Any) -> Response:
+def problem_body(status: int, title: str, detail: str, instance: str | None = None, **extra: Any) -> dict:
+    """The RFC 9457 members of a problem (also kept as the error of a failed background job)."""
     body = {"type": PROBLEM_TYPE + title.lower().replace(" ", "-"), "title": title, "status": status,
             "detail": detail, **({"instance": instance} if instance else {}), **extra}
     # OGC API exception body members (code/description) alongside RFC 9457
     body.setdefault("code", title.replace(" ", ""))
     body.setdefault("description", detail)
-    return Response(orjson.dumps(body, default=str), status_code=status, media_type="application/problem+json",
-                    headers=headers)
+    return body
+
+
+def problem_response(status: int, title: str, detail: str, instance: str | None = None,
+                     headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    return Response(orjson.dumps(problem_body(status, title, detail, instance, **extra), default=str),
+                    status_code=status, media_type="application/problem+json", headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
