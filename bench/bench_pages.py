@@ -108,15 +108,16 @@ def gemeinden_with_values(engine: sa.Engine) -> bool:
         return get_level(conn, GEMEINDE) is not None and bool(list_periods(conn, GEMEINDE, "BEV", False))
 
 
-def serve(engine: sa.Engine) -> tuple[str, callable]:
+def serve(engine: sa.Engine, **settings: str) -> tuple[str, callable]:
     """The service in a process of its own, as `district-monitor serve` runs a worker (uvicorn with the app
-    factory): the browser's driver in this process shares no interpreter with it."""
+    factory): the browser's driver in this process shares no interpreter with it. `settings`: more DM_...
+    variables."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     environment = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False),
                    "DM_LOAD_DEMO": "false", "DM_MAP_TILES": "", "DM_STATEMENT_TIMEOUT_MS": "600000",
-                   "DM_WARM_UP_ANALYSES": "false"}  # no page here uses the cluster analysis
+                   "DM_WARM_UP_ANALYSES": "false", **settings}  # no page here uses the cluster analysis
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "service.app:app_from_environment", "--factory",
                                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
                               cwd=Path(__file__).resolve().parent.parent, env=environment)

@@ -17,11 +17,14 @@ from service.db import create_engine
 from service.disconnects import DisconnectGuard, registry_for
 from service.errors import document_problems, install_error_handlers
 from service.middleware import ContentSecurityPolicyMiddleware, install_middleware, tile_origins
+from service.jobs import JobRunner
 from service.openapi import install_openapi
+from service.report_jobs import REPORT_JOBS
 from service.routes import integration as integration_routes
 from service.routes import (admin, aggregation, comparison, exports, health, imports, indicators, indices,
                             map_geometry, notes, ogc, pages, search, tiles)
 from service.routes import import_page
+from service.routes import jobs as job_routes
 from service.routes import reports as report_routes
 from service.routes import session as session_routes
 from service.routes import setup as setup_routes
@@ -64,7 +67,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         if settings.warm_up_analyses:
             start_warm_up()
+        if settings.run_jobs:
+            app.state.jobs.start()
         yield
+        app.state.jobs.stop(settings.shutdown_grace_s)
         app.state.data_version.stop()
         if replica is not None:
             app.state.replica_version.stop()
@@ -90,6 +96,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.replica_engine = replica
     for known in (engine, replica) if replica is not None else (engine,):
         registry_for(known)  # from now on, every checkout is known (cancelled on disconnect and at shutdown)
+    app.state.jobs = JobRunner(engine, settings, REPORT_JOBS)  # report PDFs and publications with progress
     app.state.site_attribution = SiteAttribution(app)  # the footer's publishers and licences, from the data
     install_error_handlers(app)
     # inside gzip: it reads each page as written; outside it the ETag cache replays the policy with a 304
@@ -104,8 +111,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (health.router, ogc.router, indicators.router, imports.router, indices.router, tiles.router,
                    exports.router, aggregation.router, notes.router, admin.router, pages.router, map_geometry.router,
-                   search.router, setup_routes.router, session_routes.router,
-                   import_page.router, report_routes.router, integration_routes.router, comparison.router):
+                   search.router, setup_routes.router, session_routes.router, import_page.router, report_routes.router,
+                   job_routes.router, integration_routes.router, comparison.router):
         app.include_router(router)
     install_openapi(app)  # per-collection paths with their queryables, media type of OpenAPI 3.1
     return app

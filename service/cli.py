@@ -20,6 +20,7 @@ from service.audit import record
 from service.auth import cli_principal
 from service.cli_common import console, database, fail, progress_bar
 from service.import_cli import import_app
+from service.report_cli import jobs_command, report_command
 from service.setup_cli import catalogue_app, level_app, load_command, load_with_progress, settings_for
 from service.settings import get_settings
 
@@ -39,6 +40,8 @@ audit_app = typer.Typer(help="The audit log (append-only, hash-chained).", no_ar
 app.add_typer(audit_app, name="audit")
 app.add_typer(aggregate_app, name="aggregate")
 app.command("load")(load_command)
+app.command("report")(report_command)
+app.command("jobs")(jobs_command)
 app.add_typer(level_app, name="level")
 app.add_typer(catalogue_app, name="catalogue")
 

@@ -11,7 +11,6 @@ from sqlalchemy.engine import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
@@ -179,3 +178,10 @@ def read_connection(request: Request) -> Iterator[Connection]:
     """FastAPI dependency: one pooled connection per request for work that only reads (replica if public)."""
     with read_engine(request).connect() as conn:
         yield conn
+
+
+def prefers_async(request: Request) -> bool:
+    """Whether the request asks to be answered at once while the work goes on (RFC 7240 `Prefer: respond-async`)."""
+    preferences = request.headers.get("prefer", "")
+    return any(item.split(";")[0].split("=")[0].strip().lower() == "respond-async"
+               for item in preferences.split(","))

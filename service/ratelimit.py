@@ -49,6 +49,7 @@ ROUTE_COSTS = {
     "/reports/{period}": 30,
     "/reports/documents/{report_id}": 30,  # a working copy is rendered (published versions come from storage)
     "/api/reports/{report_id}/transitions": 30,  # publishing renders the PDF
+    "/api/jobs": 30,  # a report's PDF (its progress, /api/jobs/{job_id}, costs 1 per look)
     "/maps/indices/{index_id}": 5,
     "/maps/hotspots": 30,
     "/maps/supply": 10,

@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     max_connections: int = Field(default=2000, description="Open connections plus running requests per worker "
                                  "before uvicorn answers 503 (limit_concurrency).")
     workers: int = Field(default=1, description="Worker processes of `district-monitor serve`.")
+    run_jobs: bool = Field(default=True, description="This process runs background jobs; false for processes that "
+                           "only answer requests while `district-monitor jobs` runs them elsewhere.")
+    max_queued_jobs: int = Field(default=20, description="Background jobs (report PDFs, publications) that may "
+                                 "wait at once; a further request is answered 503 with Retry-After.")
+    job_stale_after_s: float = Field(default=900.0, description="A queued or running job whose progress has not "
+                                     "moved for this long is shown as interrupted (its worker went away).")
+    job_keep_hours: int = Field(default=24, description="Finished jobs and their results are kept this long.")
     response_cache_mb: int = Field(default=256, description="Memory per worker for complete anonymous answers "
                                    "(service.caching.ResponseCache); 0 = none.")
     # cost limits of public queries (docs/trust.md "Availability"); callers with a token get 10x the complexity

@@ -11,6 +11,7 @@ Figures are always the public values: a report goes to the council and the publi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import cache
 
@@ -21,8 +22,9 @@ from geo.aggregation import AggregationInputError
 from indicators.findings import list_findings
 from indicators.notation import format_day
 from indicators.programmes import evaluate_programme, list_programmes
-from indicators.report_lifecycle import SECTION_KINDS, SECTION_LABELS, STATE_LABELS
+from indicators.report_lifecycle import SECTION_KINDS, SECTION_LABELS, STATE_LABELS, Frozen
 from web.i18n import N_, localised_name, translator
+from web.pdf import html_to_pdf
 from web.profiles import class_label
 from web.reports import definition_text, integration_report, report_maps, sentences
 from web.templates import environment, page_context
@@ -213,19 +215,60 @@ def period_document(figures: dict, lang: str) -> dict:
             "published_at": None, "sections": [{"kind": k, "narrative": ""} for k in SECTION_KINDS]}
 
 
+def no_step(code: str) -> None:
+    """The progress callback of a document built without anyone watching."""
+
+
 def build(conn: Connection, document: dict, storage_srid: int, *, lang: str = "de", for_print: bool = False,
           links: dict | None = None, figures: dict | None = None, editor: dict | None = None,
-          request: Request | None = None) -> tuple[dict, str]:
-    """Figures (computed unless given), maps and the HTML of a document in `lang`."""
-    figures, maps = figures_and_maps(conn, document, storage_srid, figures, lang)
+          request: Request | None = None, step: Callable[[str], None] = no_step) -> tuple[dict, str]:
+    """Figures (computed unless given), maps and the HTML of a document in `lang`; `step(code)` is called as the
+    steps "figures", "maps" and "pages" begin (service.jobs shows them as progress)."""
+    figures, maps = figures_and_maps(conn, document, storage_srid, figures, lang, step)
+    step("pages")
     return figures, render_document(document, figures, maps, lang=lang, for_print=for_print, links=links,
                                     editor=editor, request=request)
 
 
+def period_report(conn: Connection, period: date, area_keys: list[str] | None, storage_srid: int, *, lang: str,
+                  for_print: bool, request: Request | None = None, step: Callable[[str], None] = no_step) -> str:
+    """The HTML of the report of a period generated from the data (all sections, no narrative), for the screen
+    (with `request`: the site's frame) or for print."""
+    step("figures")
+    figures = document_figures(conn, period=period, area_keys=area_keys)
+    stem = f"/reports/{period.isoformat()}"
+    _figures, html = build(conn, period_document(figures, lang), storage_srid, lang=lang, for_print=for_print,
+                           figures=figures, request=request, step=step,
+                           links={"PDF (A4)": f"{stem}.pdf" + ("?lang=en" if lang == "en" else ""),
+                                  "JSON": f"{stem}.json"})
+    return html
+
+
 def figures_and_maps(conn: Connection, document: dict, storage_srid: int, figures: dict | None = None,
-                     lang: str = "de") -> tuple[dict, dict]:
+                     lang: str = "de", step: Callable[[str], None] = no_step) -> tuple[dict, dict]:
     """The document's figures (computed unless given) and its maps, their titles and legends in `lang`."""
     if figures is None:
+        step("figures")
         figures = document_figures(conn, period=document["period"], level=document.get("level"),
                                    area_keys=document.get("area_keys"))
+    step("maps")
     return figures, report_maps(conn, figures, storage_srid, None, False, lang)
+
+
+def document_of(report: dict, *, published_at: datetime | None = None, approved_by: str | None = None) -> dict:
+    """A stored report (indicators.report_lifecycle.get_report) as the document the page and the PDF show."""
+    editors = sorted({s["updated_by"] for s in report["sections"] if s.get("updated_by")})
+    return {**report, "editors": editors, "published_at": published_at, "approved_by": approved_by}
+
+
+def freeze(conn: Connection, report: dict, storage_srid: int, step: Callable[[str], None] = no_step) -> Frozen:
+    """Figures, HTML and PDF of the report as it is published now (steps "figures", "maps", "pages", "pdf")."""
+    approver = next((h["actor"] for h in reversed(report["history"]) if h["to_state"] == "approved"), None)
+    document = document_of(report, published_at=datetime.now(UTC), approved_by=approver)
+    figures, maps = figures_and_maps(conn, document, storage_srid, step=step)
+    step("pages")
+    printed = render_document(document, figures, maps, for_print=True)
+    screen = render_document(document, figures, maps,
+                             links={"PDF (A4)": f"/reports/documents/{report['id']}/v{report['version']}.pdf"})
+    step("pdf")
+    return Frozen(figures=figures, html=screen, pdf=html_to_pdf(printed))

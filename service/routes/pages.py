@@ -53,8 +53,7 @@ from web.profiles import (
     profile_csv_rows,
     render_profile,
 )
-from web.report_document import build as build_document
-from web.report_document import document_figures, period_document
+from web.report_document import document_figures, period_report
 from web.reports import report_periods, resolve_report_period
 from web.templates import render
 
@@ -275,15 +274,10 @@ def report(request: Request, conn: Conn, caller: Caller, period: str,
     if isinstance(chosen, Missing):
         return not_found_page(request, chosen.message, chosen.choices)
     selected = [k.strip() for k in areas.split(",") if k.strip()] if areas else None
-    figures = document_figures(conn, period=chosen, area_keys=selected)
     if f == "json":
-        return json_response(figures)
-    stem = f"/reports/{chosen.isoformat()}"
-    _figures, html = build_document(conn, period_document(figures, lang), request.app.state.settings.storage_srid,
-                                    lang=lang, for_print=f == "pdf", figures=figures,
-                                    request=None if f == "pdf" else request,  # a printed sheet has no site frame
-                                    links={"PDF (A4)": f"{stem}.pdf" + ("?lang=en" if lang == "en" else ""),
-                                           "JSON": f"{stem}.json"})
+        return json_response(document_figures(conn, period=chosen, area_keys=selected))
+    html = period_report(conn, chosen, selected, request.app.state.settings.storage_srid, lang=lang,
+                         for_print=f == "pdf", request=None if f == "pdf" else request)  # print: no site frame
     if f == "pdf":
         return pdf_response(html_to_pdf(html), f"integrationsbericht_{chosen.isoformat()}.pdf")
     return HTMLResponse(html)

@@ -22,7 +22,6 @@ from indicators.programmes import update_register
 from indicators.report_lifecycle import (
     SECTION_KINDS,
     TRANSITIONS,
-    Frozen,
     ReportError,
     check_transition,
     create_report,
@@ -36,10 +35,11 @@ from indicators.targets import create_target, list_targets
 from service.audit import record
 from service.auth import Principal, current_principal, require_role
 from service.errors import bad_request
-from service.http import connection, json_response
+from service.http import connection, json_response, prefers_async
+from service.jobs import job_accepted
 from service.params import NO_NUL
-from web.pdf import html_to_pdf
-from web.report_document import build, figures_and_maps, municipality_name, render_document
+from service.report_jobs import publish, report_view
+from web.report_document import build, document_of, municipality_name
 from web.reports import report_periods
 
 router = APIRouter(tags=["reports"])
@@ -90,17 +90,6 @@ class FindingIn(BaseModel):
     stance: Literal["confirms", "questions", "neutral"] = "neutral"
 
 
-def _public(report: dict) -> dict:
-    links = {"self": f"/api/reports/{report['id']}", "page": f"/reports/documents/{report['id']}"}
-    if report.get("versions"):
-        newest = report["versions"][-1]["version"]
-        links |= {"published_html": f"/reports/documents/{report['id']}/v{newest}",
-                  "published_pdf": f"/reports/documents/{report['id']}/v{newest}.pdf"}
-    allowed = [{"to": to, "action": step.action, "role": step.role, "label_de": step.de, "label_en": step.en}
-               for (origin, to), step in TRANSITIONS.items() if origin == report["state"]]
-    return {**report, "links": links, "transitions": allowed}
-
-
 @router.get("/api/reports", summary="Report documents: published ones for everyone, all for editors and above")
 def reports_list(conn: Conn, caller: Caller):
     items = list_reports(conn, sees_drafts=caller.sees_drafts)
@@ -124,7 +113,7 @@ def report_create(request: Request, payload: ReportIn, caller: Writer):
                                 municipality=payload.municipality if payload.municipality is not None
                                 else municipality_name(conn), publisher=payload.publisher, author=caller.name)
         record(conn, caller, "create", "report", str(created["id"]), None, {"title": created["title"]})
-    return json_response(_public(created), status=201, headers={"Location": f"/api/reports/{created['id']}"})
+    return json_response(report_view(created), status=201, headers={"Location": f"/api/reports/{created['id']}"})
 
 
 def _finest(conn: Connection) -> str:
@@ -135,7 +124,7 @@ def _finest(conn: Connection) -> str:
 
 @router.get("/api/reports/{report_id}", summary="One report: state, sections, history, versions")
 def report_get(conn: Conn, caller: Caller, report_id: ReportId):
-    return json_response(_public(get_report(conn, report_id, sees_drafts=caller.sees_drafts)))
+    return json_response(report_view(get_report(conn, report_id, sees_drafts=caller.sees_drafts)))
 
 
 @router.put("/api/reports/{report_id}/sections/{kind}", summary="Save a section's narrative (integration office); "
@@ -149,40 +138,28 @@ def section_save(request: Request, report_id: ReportId, kind: SectionKind, paylo
 
 
 @router.post("/api/reports/{report_id}/transitions", summary="Change the report's state (role table in "
-                                                              "docs/reports.md); publishing freezes the figures")
+                                                              "docs/reports.md); publishing freezes the figures. "
+                                                              "With `Prefer: respond-async` a publication answers "
+                                                              "202 at once with its job (/api/jobs/{id}: progress)")
 def report_transition(request: Request, report_id: ReportId, payload: TransitionIn, caller: Editor):
     engine = request.app.state.engine
-    frozen = None
-    expected = payload.revision
     with engine.connect() as conn:
         report = get_report(conn, report_id)
         step = check_transition(report, payload.to, caller)  # refuse early: rendering a PDF takes seconds
-        if step.action == "publish":
-            expected = expected or report["revision"]
-            frozen = freeze(conn, report, request.app.state.settings.storage_srid)
+    if step.action == "publish":
+        if not prefers_async(request):
+            return json_response(publish(engine, request.app.state.settings.storage_srid, report_id, caller,
+                                         payload.comment, payload.revision))
+        params = {"report_id": report_id, "role": caller.role, "comment": payload.comment,
+                  "revision": payload.revision or report["revision"]}
+        job = request.app.state.jobs.submit("publish", params, caller.name, same_as=f"publish:{report_id}",
+                                            reuse_done=False)
+        return job_accepted(request.app.state.jobs, job)
     with engine.begin() as conn:
-        changed = transition(conn, report_id, payload.to, caller, payload.comment, expected, frozen)
+        changed = transition(conn, report_id, payload.to, caller, payload.comment, payload.revision)
         record(conn, caller, step.action, "report", str(report_id), {"state": report["state"]},
                {"state": changed["state"], "version": changed["version"]})
-    return json_response(_public(changed))
-
-
-def document_of(report: dict, *, published_at=None, approved_by: str | None = None) -> dict:
-    editors = sorted({s["updated_by"] for s in report["sections"] if s.get("updated_by")})
-    return {**report, "editors": editors, "published_at": published_at, "approved_by": approved_by}
-
-
-def freeze(conn: Connection, report: dict, storage_srid: int) -> Frozen:
-    """Figures, HTML and PDF of the report as it is published now."""
-    from datetime import UTC, datetime
-
-    approver = next((h["actor"] for h in reversed(report["history"]) if h["to_state"] == "approved"), None)
-    document = document_of(report, published_at=datetime.now(UTC), approved_by=approver)
-    figures, maps = figures_and_maps(conn, document, storage_srid)
-    printed = render_document(document, figures, maps, for_print=True)
-    screen = render_document(document, figures, maps,
-                             links={"PDF (A4)": f"/reports/documents/{report['id']}/v{report['version']}.pdf"})
-    return Frozen(figures=figures, html=screen, pdf=html_to_pdf(printed))
+    return json_response(report_view(changed))
 
 
 @router.get("/api/findings", summary="Qualitative findings per area and topic")

@@ -56,16 +56,27 @@
     area.addEventListener("input", function () { clearTimeout(timer); status.textContent = say("notSaved");
       timer = setTimeout(save, 4000); });
   });
+  // A publication renders the report once (seconds): it is asked for as a background job (Prefer:
+  // respond-async -> 202 with the job) whose steps report-jobs.js shows until the page reloads as published.
   panel.querySelectorAll("button.transition").forEach(function (button) {
     button.addEventListener("click", function () {
       var status = panel.querySelector(".status");
-      status.textContent = button.dataset.to === "published" ? say("publishing") : "…";
+      var publishing = button.dataset.to === "published";
+      status.textContent = publishing ? say("publishing") : "…";
       button.disabled = true;
+      var sent = headers();
+      if (publishing && window.dmJobs) { sent.Prefer = "respond-async"; }
       fetch("/api/reports/" + reportId + "/transitions", {
-        method: "POST", credentials: "same-origin", headers: headers(),
+        method: "POST", credentials: "same-origin", headers: sent,
         body: JSON.stringify({ to: button.dataset.to, revision: Number(panel.dataset.revision) })
       }).then(function (response) {
         return response.json().catch(function () { return null; }).then(function (body) {
+          if (response.status === 202 && body && body.links) {
+            window.dmJobs.follow(body.links.self, panel.querySelector(".job-box"),
+              function () { window.location.reload(); },
+              function (problem) { button.disabled = false; status.textContent = problem; });
+            return;
+          }
           if (response.ok) { window.location.reload(); return; }
           button.disabled = false; status.textContent = detail(body) || String(response.status);
         });
