@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from geo.versions import current_version_from
+from geo.versions import current_version_from, valid_at
 from indicators.harmonise import METHODS, Harmoniser
 
 
@@ -101,3 +102,18 @@ def area_estimates(conn: Connection, area_id: int) -> dict[str, list[dict]]:
     for row in rows:
         out.setdefault(row.indicator_code, []).append(dict(row._mapping))
     return out
+
+
+def estimated_values(conn: Connection, level: str, at: date, indicator_code: str, period: date) -> pd.DataFrame:
+    """The stored estimates of one indicator and period for every area of the boundary version valid at `at` (a
+    change map across a boundary reform: web.explorer): value, share_estimated, method and the boundary version
+    the published values lay on, by area key; an area without an estimate has NaN. Empty without any estimate."""
+    rows = conn.execute(sa.text(f"""
+        SELECT a.key, e.value, e.share_estimated, e.method, e.source_version
+        FROM area a LEFT JOIN estimate e ON e.area_id = a.id AND e.indicator_code = :code AND e.period = :period
+        WHERE a.level_code = :level AND {valid_at("a", ":at")}
+        ORDER BY a.key"""), {"level": level, "at": at, "code": indicator_code, "period": period}).all()
+    table = pd.DataFrame(rows, columns=["key", "value", "share_estimated", "method", "source_version"])
+    if table["method"].isna().all():
+        return table.iloc[0:0].set_index("key")
+    return table.set_index("key")

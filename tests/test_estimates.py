@@ -75,6 +75,33 @@ def test_the_trend_chart_draws_the_estimates_dotted_and_marks_the_new_boundaries
     assert marked and all("Gebietsstand ab 01.01.2021" in svg for svg in marked)
 
 
+def test_a_change_map_across_the_reform_uses_the_estimates_and_says_so(client, demo_engine):
+    """2015 (447 areas) to 2024 (542): the earlier values are the estimates for today's areas, marked "≈"; never a
+    join of two boundary versions by key. Without estimates, or backwards in time, the map shows no change and
+    says why."""
+    twin = client.get("/explorer", params={"indicator": "EW", "level": "plr", "period": "2024-12-31",
+                                           "compare": "2015-12-31", "f": "json"}).json()
+    assert twin["state"]["compare"] == "2015-12-31"
+    assert any("geschätzt" in notice and "01.01.2021" in notice for notice in twin["state"]["notices"])
+    with demo_engine.connect() as conn:
+        stored = dict(conn.execute(sa.text("""
+            SELECT a.key, e.value FROM estimate e JOIN area a ON a.id = e.area_id
+            WHERE e.indicator_code = 'EW' AND e.period = '2015-12-31'""")).all())
+    areas = {a["key"]: a for a in twin["areas"]}
+    assert len(areas) == 542 and set(stored) <= set(areas)
+    assert all(areas[key]["value_2015-12-31"] == pytest.approx(value) for key, value in stored.items())
+    assert all(0 <= areas[key]["estimated_2015-12-31"] <= 1 for key in stored)
+    page = client.get("/explorer", params={"indicator": "EW", "level": "plr", "period": "2024-12-31",
+                                           "compare": "2015-12-31"})
+    assert page.status_code == 200 and "(≈ " in page.text  # the tooltips' earlier value
+    for period, compare in (("2020-12-31", "2018-12-31"), ("2015-12-31", "2024-12-31")):  # no S1 estimates; back
+        refused = client.get("/explorer", params={"indicator": "S1" if period == "2020-12-31" else "EW",
+                                                  "level": "plr", "period": period, "compare": compare,
+                                                  "f": "json"}).json()
+        assert refused["state"]["compare"] is None, (period, compare)
+        assert any("verschiedenen Gebietsständen" in n for n in refused["state"]["notices"])
+
+
 def test_estimates_are_made_from_public_values_only(pg_server, demo_template):
     """A source cell hidden after the first run leaves every target it touches without an estimate at the next
     run: nothing suppressed enters a sum that could be differenced against the published totals."""

@@ -23,6 +23,7 @@ from geo.levels import Level, get_level, grouping_level, list_levels
 from indicators.catalogue import (get_indicator, indicators_with_values, list_indicators, list_periods,
                                   series_break_text, series_breaks_between)
 from indicators.classify import SCHEMES, Classification, classify, schemes_for
+from indicators.estimates import estimated_values
 from indicators.notation import format_day
 from indicators.values import boundary_date_for, indicator_values
 from indicators.version_memo import VersionMemo, per_data_version
@@ -175,6 +176,8 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
                            [(f"{format_day(p, lang)} → {format_day(chosen, lang)}",
                              _link(indicator=code, level=level, period=chosen.isoformat(), compare=p.isoformat()))
                             for p in available if p != chosen])
+    if compared is not None:
+        compared = _across_reform(conn, level, code, chosen, compared, notices, lang)
     if compared is not None:  # a break in the series between the two periods: the change is shown, and said so
         earlier, later = sorted((compared, chosen))
         for brk in series_breaks_between(chosen_indicator, earlier, later):
@@ -194,6 +197,33 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
                             for i in shipped])
     return ExplorerState(indicator=code, level=level, period=chosen, scheme=scheme, k=k, compare=compared,
                          index=index, detail=detail, limits=limits, notices=tuple(notices))
+
+
+def _across_reform(conn: Connection, level: str, code: str, chosen: date, compared: date, notices: list[str],
+                   lang: str) -> date | None:
+    """The comparison period, if a change can be mapped: on the same boundary version as the period, or on an
+    earlier one whose values are kept as estimates for the period's areas (indicators.estimates, marked "≈");
+    otherwise None, and the notice says why (values on two boundary versions are never joined by key)."""
+    _ = translator(lang)
+    at, then = boundary_date_for(conn, level, chosen), boundary_date_for(conn, level, compared)
+    if at == then:
+        return compared
+    estimates = estimated_values(conn, level, at, code, compared) if compared < chosen else None
+    if estimates is None or estimates.empty:
+        notices.append(_("%(compare)s und %(date)s liegen auf verschiedenen Gebietsständen (%(then)s und %(at)s), "
+                         "und für %(compare)s sind keine Schätzungen auf die Grenzen ab %(at)s gespeichert; die Karte "
+                         "zeigt %(date)s ohne Veränderung.")
+                       % {"compare": format_day(compared, lang), "date": format_day(chosen, lang),
+                          "then": format_day(then, lang), "at": format_day(at, lang)})
+        return None
+    method = estimates["method"].dropna().iloc[0]
+    notices.append(_("Die Werte zum %(compare)s wurden auf dem Gebietsstand vom %(then)s veröffentlicht; für den "
+                     "Vergleich sind sie für die Grenzen ab %(at)s geschätzt (≈; Flächenverschneidung, gewichtet mit "
+                     "der Einwohnerzahl des Melderegisters, wo sie vorliegt; Verfahren: %(method)s). Die "
+                     "Veränderung enthält diesen Schätzfehler.")
+                   % {"compare": format_day(compared, lang), "then": format_day(then, lang),
+                      "at": format_day(at, lang), "method": method})
+    return compared
 
 
 def _link(**params) -> str:
@@ -289,6 +319,8 @@ def table_records(data: ExplorerData) -> list[dict]:
         if data.state.compare:
             item["value_" + data.state.period.isoformat()] = _num(row["base_value"])
             item["value_" + data.state.compare.isoformat()] = _num(row["compare_value"])
+            if "compare_estimated" in row.index:  # estimated for these boundaries: the share that is estimated
+                item["estimated_" + data.state.compare.isoformat()] = _num(row["compare_estimated"])
         records.append(item)
     return records
 
@@ -410,7 +442,12 @@ def _value_table(conn: Connection, state: ExplorerState, unsuppressed: bool,
                              for value, f, r in zip(table["value"].tolist(), table["flag"].tolist(),
                                                     table["flag_reason"].tolist())]
     if state.compare:
-        before = indicator_values(conn, state.level, at, state.indicator, state.compare, unsuppressed)
+        if boundary_date_for(conn, state.level, state.compare) == at:
+            before = indicator_values(conn, state.level, at, state.indicator, state.compare, unsuppressed)
+        else:  # published on earlier boundaries: the estimates for these areas (resolve_state said so)
+            before = estimated_values(conn, state.level, at, state.indicator, state.compare)
+            before = before.assign(flag=None, flag_reason=_("kein geschätzter Wert")).reindex(table.index)
+            table["compare_estimated"] = before["share_estimated"]
         before = before.reindex(table.index)
         table["base_value"] = table["value"]
         table["compare_value"] = before["value"]
@@ -447,9 +484,10 @@ def _value_texts(table: pd.DataFrame, indicator: dict, state: ExplorerState, lan
                 for value, missing in zip(_shown_numbers(table["value"], decimals_for(unit)),
                                           table["missing_text"].tolist())]
     change = change_unit(unit, lang)
+    about = "≈ " if "compare_estimated" in table.columns else ""  # the earlier value is an estimate
     return [absent + missing if value != value else
             (f"{'+' if value > 0 else ''}{value_text(value, change, lang)} "
-             f"({value_text(before, unit, lang)} → {value_text(now, unit, lang)})")
+             f"({about}{value_text(before, unit, lang)} → {value_text(now, unit, lang)})")
             for value, before, now, missing in zip(_floats(table["value"]), _floats(table["compare_value"]),
                                                    _floats(table["base_value"]), table["missing_text"].tolist())]
 
