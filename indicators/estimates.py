@@ -48,18 +48,19 @@ def estimable_indicators(conn: Connection, level: str, target_from: date) -> lis
 
 
 def store_estimates(conn: Connection, level: str, *, target_at: date | None = None, codes: list[str] | None = None,
-                    method: str = "population", computed_by: str = "system",
+                    method: str = "population", computed_by: str = "system", population: str | None = None,
+                    denominators: dict[str, list[str]] | None = None,
                     progress: Callable[[str, int, int], None] | None = None) -> EstimateSummary:
     """Estimate every period of `codes` (default: every indicator with values on another boundary version of
     `level`) that has no published value on the version valid at `target_at` (default: the current one), and
-    store them in place of the estimates stored before for these indicators and areas. In the caller's
-    transaction: a failure stores nothing."""
+    store them in place of the estimates stored before for these indicators and areas. `population` and
+    `denominators`: see `indicators.harmonise.Harmoniser`. In the caller's transaction: a failure stores nothing."""
     if method not in METHODS:
         raise ValueError(f"unknown interpolation method {method!r}; one of {', '.join(METHODS)}")
     target_at = target_at or current_version_from(conn, level)
     if target_at is None:
         raise ValueError(f"the level {level!r} has no areas")
-    harmoniser = Harmoniser(conn, level, target_at, method)
+    harmoniser = Harmoniser(conn, level, target_at, method, population=population, denominators=denominators)
     areas = dict(zip(harmoniser.target["key"].tolist(), harmoniser.target["id"].tolist()))
     summary = EstimateSummary(level, target_at, method)
     wanted = codes if codes is not None else estimable_indicators(conn, level, harmoniser.target_from)

@@ -37,14 +37,6 @@ from indicators.observation_source import observation_source
 
 METHODS = ("area", "population")
 WHOLE = 0.999  # a source area with at least this share of itself inside one target counts as whole there
-# Denominators of the MSS shares as register counts (MSS booklet: S1 per inhabitants 15 to retirement age,
-# approximated by 15-65; S4 per under-15s; S3 and the rest per inhabitant).
-DENOMINATORS = {
-    "S1": ("EW_15_18", "EW_18_27", "EW_27_45", "EW_45_55", "EW_55_65"),
-    "S2": ("EW_15_18", "EW_18_27", "EW_27_45", "EW_45_55", "EW_55_65"),
-    "S4": ("EW_U6", "EW_6_15"),
-}
-DEFAULT_DENOMINATOR = ("EW",)
 
 
 @dataclass(frozen=True)
@@ -132,8 +124,27 @@ def public_values(conn: Connection, level: str, at: date, codes: list[str], peri
     return frame.pivot(index="key", columns="code", values="value").reindex(columns=codes)
 
 
-def denominator_codes(indicator: str) -> tuple[str, ...]:
-    return DENOMINATORS.get(indicator, DEFAULT_DENOMINATOR)
+def denominator_codes(conn: Connection, indicator: str, declared: dict | None = None) -> tuple[str, ...]:
+    """The count indicators whose sum is the denominator of a share or rate: as declared (the set-up manifest's
+    `harmonise.denominators`, e.g. the age groups 15-65 for an unemployment share), else the indicator's weight
+    in the catalogue (`weight_indicator`); () without either. Nothing here knows an indicator code."""
+    if declared and declared.get(indicator):
+        return tuple(declared[indicator])
+    weight = conn.execute(sa.text("SELECT weight_indicator FROM indicator WHERE code = :code"),
+                          {"code": indicator}).scalar()
+    return (weight,) if weight else ()
+
+
+def population_indicator(conn: Connection, level: str) -> str | None:
+    """The level's population count: the weight most of the shares and rates with values on `level` name in the
+    catalogue (`weight_indicator`; the register's inhabitants in Berlin, the population of the Regionalstatistik in
+    the Germany demo); None without any."""
+    return conn.execute(sa.text("""
+        SELECT i.weight_indicator FROM indicator i
+        WHERE i.weight_indicator IS NOT NULL AND EXISTS (
+            SELECT 1 FROM observation_public o JOIN area a ON a.id = o.area_id
+            WHERE o.indicator_code = i.code AND a.level_code = :level)
+        GROUP BY i.weight_indicator ORDER BY count(*) DESC, i.weight_indicator LIMIT 1"""), {"level": level}).scalar()
 
 
 def indicator_kind(conn: Connection, code: str) -> str:
@@ -147,13 +158,17 @@ def periods_by_version(conn: Connection, level: str, code: str) -> list[tuple[da
         WHERE a.level_code = :level AND o.indicator_code = :code ORDER BY 1, 2"""), {"level": level, "code": code})]
 
 
-def nearest_register_period(conn: Connection, level: str, version_from: date, period: date) -> date | None:
-    """The period of EW on the boundary version starting `version_from` nearest to `period` (for denominators)."""
+def nearest_register_period(conn: Connection, level: str, version_from: date, period: date,
+                            code: str | None) -> date | None:
+    """The period of the count `code` on the boundary version starting `version_from` nearest to `period` (for
+    denominators and the target's population); None without values (or without a code)."""
+    if code is None:
+        return None
     return conn.execute(sa.text(f"""
         SELECT o.period FROM {observation_source(False)} o JOIN area a ON a.id = o.area_id
-        WHERE a.level_code = :level AND a.valid_from = :from AND o.indicator_code = 'EW' AND o.value IS NOT NULL
+        WHERE a.level_code = :level AND a.valid_from = :from AND o.indicator_code = :code AND o.value IS NOT NULL
         GROUP BY o.period ORDER BY abs(o.period - CAST(:period AS date)), o.period DESC LIMIT 1"""),
-        {"level": level, "from": version_from, "period": period}).scalar()
+        {"level": level, "from": version_from, "period": period, "code": code}).scalar()
 
 
 class Harmoniser:
@@ -162,15 +177,21 @@ class Harmoniser:
     every target area)."""
 
     def __init__(self, conn: Connection, level: str, target_at: date, method: str = "population",
-                 population_period: date | None = None):
+                 population_period: date | None = None, population: str | None = None,
+                 denominators: dict[str, list[str]] | None = None):
+        """`population`: the count that weights (default: `population_indicator`); `denominators`: per share or
+        rate the counts that sum to its denominator (default: its `weight_indicator`, else `population`)."""
         self.conn, self.level = conn, level
         self.target = version_areas(conn, level, target_at)
         self.target_from = conn.execute(sa.text(f"SELECT min(valid_from) FROM area a WHERE {level_valid_at('a')}"),
                                         {"level": level, "at": target_at}).scalar_one()
+        self.population_code = population or population_indicator(conn, level)
+        self.denominators = denominators or {}
         self.population = None
         if method == "population":
-            when = population_period or nearest_register_period(conn, level, self.target_from, target_at)
-            self.population = public_values(conn, level, target_at, ["EW"], when)["EW"] if when else None
+            code = self.population_code
+            when = population_period or nearest_register_period(conn, level, self.target_from, target_at, code)
+            self.population = public_values(conn, level, target_at, [code], when)[code] if when else None
             if self.population is None:
                 method = "area"
         self.method = method
@@ -181,6 +202,23 @@ class Harmoniser:
             source = version_areas(self.conn, self.level, version_from)
             self._walks[version_from] = crosswalk(source, self.target, self.method, self.population)
         return self._walks[version_from]
+
+    def _denominator(self, code: str, version_from: date, period: date) -> tuple[pd.Series | None, str]:
+        """The denominator of a share or rate on a source version, by area key, from the register period nearest
+        to `period`, and what the estimate's method says about it: "" for the declared one; the stand-in named
+        ("denominator <population> instead of <the declared counts>") when those have no values on that version."""
+        declared = denominator_codes(self.conn, code, self.denominators)
+        choices = [declared] if declared else []
+        if self.population_code and (self.population_code,) != declared:
+            choices.append((self.population_code,))
+        for parts in choices:
+            when = nearest_register_period(self.conn, self.level, version_from, period, parts[0])
+            if when is not None:
+                label = "" if parts == declared else (
+                    f"denominator {parts[0]}" + (f" instead of {'+'.join(declared)}" if declared else ""))
+                return public_values(self.conn, self.level, version_from, list(parts), when).sum(
+                    axis=1, min_count=len(parts)), label
+        return None, ""
 
     def series(self, code: str) -> pd.DataFrame:
         """Every period of `code` on the target version: published values where they lie on it (share_estimated
@@ -200,25 +238,24 @@ class Harmoniser:
                 walk = self._walk(version_from)
                 moved = move_counts(walk, values)
             elif kind in ("share", "rate"):
-                parts = denominator_codes(code)
-                when = nearest_register_period(conn, level, version_from, period)
-                if when is None:
+                denominator, label = self._denominator(code, version_from, period)
+                if denominator is None:
                     continue  # no denominator on that version: no estimate rather than an average of rates
-                denominator = public_values(conn, level, version_from, list(parts), when).sum(
-                    axis=1, min_count=len(parts))
                 walk = self._walk(version_from)
                 moved = move_rate(walk, values, denominator)
             else:
                 continue  # changes are differences on the same boundaries: not interpolated
+            method = f"tobler {walk.method}-weighted" + (f", {label}" if kind != "count" and label else "")
             out.append(pd.DataFrame({"key": moved.index, "period": period, "value": moved["value"].to_numpy(),
                                      "share_estimated": moved["share_estimated"].to_numpy(),
-                                     "method": f"tobler {walk.method}-weighted", "source_version": version_from}))
+                                     "method": method, "source_version": version_from}))
         if not out:
             return pd.DataFrame(columns=["key", "period", "value", "share_estimated", "method", "source_version"])
         return pd.concat(out, ignore_index=True)
 
 
 def harmonise(conn: Connection, code: str, *, level: str, target_at: date, method: str = "population",
-              population_period: date | None = None) -> pd.DataFrame:
+              population_period: date | None = None, population: str | None = None,
+              denominators: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """Every period of `code` on `level` on the boundary version valid at `target_at` (`Harmoniser.series`)."""
-    return Harmoniser(conn, level, target_at, method, population_period).series(code)
+    return Harmoniser(conn, level, target_at, method, population_period, population, denominators).series(code)

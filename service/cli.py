@@ -279,6 +279,11 @@ def compute_estimates_command(
     method: str = typer.Option("population", help="population (target-density weighting) or area."),
     indicator: list[str] = typer.Option([], "--indicator", help="Indicator code (repeatable; default: every one "
                                                                 "with values on another boundary version)."),
+    population: Optional[str] = typer.Option(None, help="The count that weights (default: the weight most of the "
+                                                        "level's shares and rates name in the catalogue)."),
+    denominator: list[str] = typer.Option([], "--denominator", help="SHARE=COUNT+COUNT: the counts whose sum is a "
+                                                                    "share's denominator (repeatable; default: its "
+                                                                    "weight_indicator), e.g. S4=EW_U6+EW_6_15."),
 ):
     """Estimate the older periods of a level's indicators for the areas of one boundary version and keep them
     (the set-up manifest's `harmonise` step, by hand after new data): profiles show them, marked as estimates.
@@ -292,6 +297,12 @@ def compute_estimates_command(
         fail(f"--at {at!r} is not a date: write it as YYYY-MM-DD, e.g. 2021-01-01")
     if method not in METHODS:
         fail(f"--method {method!r}: use {' or '.join(METHODS)}")
+    denominators = {}
+    for item in denominator:
+        share, equals, parts = item.partition("=")
+        if not equals or not share.strip() or not parts.strip():
+            fail(f"--denominator {item!r}: write SHARE=COUNT+COUNT, e.g. S4=EW_U6+EW_6_15")
+        denominators[share.strip()] = [p.strip() for p in parts.split("+") if p.strip()]
     principal = cli_principal()
     with database(get_settings(), stop_embedded=True) as (engine, _where):
         with progress_bar() as bar, engine.begin() as conn:
@@ -302,7 +313,8 @@ def compute_estimates_command(
 
             try:
                 summary = store_estimates(conn, level, target_at=target, codes=indicator or None, method=method,
-                                          computed_by=principal.name, progress=advance)
+                                          computed_by=principal.name, population=population,
+                                          denominators=denominators, progress=advance)
             except ValueError as exc:
                 fail(f"{exc}: see `district-monitor level list` for the levels")
             record(conn, principal, "compute", "estimate", level, None,

@@ -107,6 +107,10 @@ class HarmoniseSpec(BaseModel):
     target: date | None = None
     method: Literal["population", "area"] = "population"
     indicators: list[str] | None = None
+    population: str | None = Field(default=None, description="The count that weights (default: the weight most "
+                                   "of the level's shares and rates name in the catalogue).")
+    denominators: dict[str, list[str]] = Field(default_factory=dict, description="Per share or rate the counts "
+                                               "whose sum is its denominator (default: its weight_indicator).")
 
 
 class ComparisonGroupSpec(BaseModel):
@@ -316,11 +320,16 @@ def check_manifest(engine: Engine | None, path: Path, *, confine: bool = False,
     for i, item in enumerate(manifest.harmonise):
         if item.level not in levels:
             _unknown_level(report, f"harmonise[{i}].level", item.level, levels)
-        for code in sorted(set(item.indicators or ()) - indicators):
-            report.error(f"unknown indicator {code!r}", "add it to a catalogue of this manifest",
-                         column=f"harmonise[{i}].indicators", value=code,
-                         message_de=f"unbekannter Indikator {code!r}",
-                         fix_de="ihn in einem Katalog dieses Manifests definieren")
+        named = [("indicators", code) for code in item.indicators or ()]
+        named += [("population", item.population)] if item.population else []
+        named += [(f"denominators.{share}", code) for share, parts in item.denominators.items()
+                  for code in (share, *parts)]
+        for column, code in named:
+            if code not in indicators:
+                report.error(f"unknown indicator {code!r}", "add it to a catalogue of this manifest",
+                             column=f"harmonise[{i}].{column}", value=code,
+                             message_de=f"unbekannter Indikator {code!r}",
+                             fix_de="ihn in einem Katalog dieses Manifests definieren")
     for i, group in enumerate(manifest.comparison_groups):
         if group.level not in levels:
             _unknown_level(report, f"comparison_groups[{i}].level", group.level, levels)
@@ -608,7 +617,9 @@ def load_manifest(engine: Engine, path: Path, *, principal: Principal, dry_run: 
         if not dry_run:
             with engine.begin() as conn:
                 summary.estimates += store_estimates(conn, item.level, target_at=item.target, codes=item.indicators,
-                                                     method=item.method, computed_by=principal.name).total
+                                                     method=item.method, computed_by=principal.name,
+                                                     population=item.population,
+                                                     denominators=item.denominators).total
         advance(f"estimates on {item.level}")
     groups = [(i, group) for i, group in enumerate(manifest.comparison_groups)
               if only_levels is None or group.level in only_levels]

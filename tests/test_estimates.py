@@ -102,6 +102,20 @@ def test_a_change_map_across_the_reform_uses_the_estimates_and_says_so(client, d
         assert any("verschiedenen Gebietsständen" in n for n in refused["state"]["notices"])
 
 
+def test_a_share_whose_declared_denominator_is_not_loaded_uses_the_population_and_says_so(demo_engine):
+    """The manifest declares the age groups as the denominators of S1 and S4; the demo loads them on today's
+    boundaries only, so the estimates of the older periods move the shares with all inhabitants and the method
+    names the stand-in. S3's denominator is its weight in the catalogue, the inhabitants themselves."""
+    with demo_engine.connect() as conn:
+        methods = dict(conn.execute(sa.text("""
+            SELECT indicator_code, string_agg(DISTINCT method, ' | ') FROM estimate
+            WHERE indicator_code IN ('S1', 'S3', 'S4') GROUP BY 1""")).all())
+    assert methods["S3"] == "tobler population-weighted"
+    assert methods["S1"] == ("tobler population-weighted, denominator EW instead of "
+                             "EW_15_18+EW_18_27+EW_27_45+EW_45_55+EW_55_65")
+    assert methods["S4"] == "tobler population-weighted, denominator EW instead of EW_U6+EW_6_15"
+
+
 def test_estimates_are_made_from_public_values_only(pg_server, demo_template):
     """A source cell hidden after the first run leaves every target it touches without an estimate at the next
     run: nothing suppressed enters a sum that could be differenced against the published totals."""
@@ -139,6 +153,8 @@ def test_the_command_line_estimates_again_and_says_what_it_stored(pg_server, dem
         count = sa.text("SELECT count(*), sum(value) FROM estimate WHERE indicator_code = 'EW'")
         with engine.connect() as conn:
             before = conn.execute(count).one()
+        bad = cli(url, "compute", "estimates", "plr", "--denominator", "S4")
+        assert bad.exit_code != 0 and "SHARE=COUNT+COUNT" in bad.output
         result = cli(url, "compute", "estimates", "plr", "--indicator", "EW")
         assert result.exit_code == 0, result.output
         assert f"{before[0]} estimates on plr" in result.output and "EW" in result.output

@@ -408,3 +408,7 @@ def test_the_harmonise_step_of_a_manifest_is_checked_with_the_manifest(tmp_path)
     broken["harmonise"] = [{"level": "ortsteil", "method": "dasymetric"}]
     checked, report = check_manifest(None, write_town(tmp_path, broken))
     assert checked is None and report.errors[0].column.startswith("harmonise")
+    broken["harmonise"] = [{"level": "ortsteil", "population": "EW", "denominators": {"NOPE": ["EINW"]}}]
+    checked, report = check_manifest(None, write_town(tmp_path, broken))
+    where = {problem.column: problem.value for problem in report.errors}
+    assert checked is None and where == {"harmonise[0].population": "EW", "harmonise[0].denominators.NOPE": "NOPE"}
