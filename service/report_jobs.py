@@ -17,8 +17,8 @@ from service.jobs import JobContext, JobKind, JobResult, Step
 from web.pdf import html_to_pdf
 from web.report_document import freeze, no_step, period_report
 
-# the steps and their shares of the time, measured with bench/bench_report.py on the Berlin demo (2020-12-31, a
-# warm server: figures 0.8 s (3.5 s in a fresh process), maps 0.5 s, pages 0.02 s, PDF 4.9 s; storing a
+# the steps and their shares of the time, measured with bench/bench_report.py on the first shipped demo (a warm
+# server: figures 0.8 s (3.5 s in a fresh process), maps 0.5 s, pages 0.02 s, PDF 4.9 s; storing a
 # publication well under a second)
 FIGURES = Step("figures", "Zahlen zusammenstellen", "Gathering the figures", 1.2)
 MAPS = Step("maps", "Karten zeichnen", "Drawing the maps", 0.5)

@@ -15,8 +15,9 @@ from service.auth import create_token, hash_token
 from tests.conftest import make_settings
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-# POST used for a query whose input (a polygon) is too large for a URL: public, and it changes nothing
-READ_ONLY_POSTS = {("POST", "/api/aggregate/polygon")}
+# POST used for a query whose input (a polygon) is too large for a URL, and asking for the PDF of a public report
+# as a background job (its result is what GET /reports/{period}.pdf gives anyone): public, and no data change
+READ_ONLY_POSTS = {("POST", "/api/aggregate/polygon"), ("POST", "/api/jobs")}
 # signing in and out: public by nature; they check the token, the own origin and the session's CSRF token
 # themselves (tests/test_signin.py)
 SESSION_POSTS = {("POST", "/anmelden"), ("POST", "/abmelden")}
