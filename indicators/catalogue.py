@@ -121,6 +121,42 @@ class Catalogue(BaseModel):
         return self
 
 
+# what an indicator's values mean: a change of one of these, while values are stored, starts another series
+DEFINING_FIELDS = ("kind", "unit", "numerator_de", "denominator_de", "change_of")
+
+
+def redefinition_problems(conn: Connection, item: IndicatorDefinition) -> list[dict[str, str]]:
+    """Why `item` may not replace the stored definition of its code: it changes what the values mean (a field of
+    DEFINING_FIELDS that was set) while values are stored, and declares no new series break where the two
+    definitions meet, so one series would mix two definitions. [] when it may (also for a new code, a changed
+    name or description, or a field set for the first time)."""
+    stored = conn.execute(sa.text(f"SELECT {', '.join(DEFINING_FIELDS)}, series_breaks FROM indicator "
+                                  "WHERE code = :code"), {"code": item.code}).mappings().first()
+    if stored is None:
+        return []
+    changed = [name for name in DEFINING_FIELDS
+               if stored[name] is not None and stored[name] != getattr(item, name)]
+    known_breaks = {str(b.get("at")) for b in stored["series_breaks"] or []}
+    if not changed or any(b.at.isoformat() not in known_breaks for b in item.series_breaks):
+        return []
+    count, first, last = conn.execute(sa.text("""
+        SELECT count(*), min(period), max(period) FROM observation_current WHERE indicator_code = :code"""),
+        {"code": item.code}).one()
+    if count == 0:
+        return []
+    return [{"field": name,
+             "message": f"{item.code}: {name} changes from {stored[name]!r} to {getattr(item, name)!r} while "
+                        f"{count} values from {first} to {last} follow the stored definition: the series would mix "
+                        "two definitions. Declare where they meet (series_breaks: [{at: YYYY-MM-DD, label_de: ..., "
+                        "label_en: ...}]) or give the new definition a code of its own",
+             "message_de": f"{item.code}: {name} ändert sich von {stored[name]!r} zu {getattr(item, name)!r}, "
+                           f"während {count} Werte vom {first:%d.%m.%Y} bis {last:%d.%m.%Y} der gespeicherten "
+                           "Definition folgen: die Reihe würde zwei Definitionen mischen. Den Bruch angeben "
+                           "(series_breaks: [{at: JJJJ-MM-TT, label_de: ...}]) oder der neuen Definition einen "
+                           "eigenen Code geben"}
+            for name in changed]
+
+
 def read_catalogue(path: Path) -> Catalogue:
     return parse_catalogue(path.read_text(encoding="utf-8"), path.name)
 
@@ -148,6 +184,9 @@ def load_catalogue(conn: Connection, catalogue: Catalogue, updated_by: str = "ca
             INSERT INTO topic (code, name_de, name_en, sort) VALUES (:code, :name_de, :name_en, :sort)
             ON CONFLICT (code) DO UPDATE SET name_de = EXCLUDED.name_de, name_en = EXCLUDED.name_en,
                 sort = EXCLUDED.sort"""), {**item.model_dump(), "sort": sort})
+    mixed = [problem for item in catalogue.indicators for problem in redefinition_problems(conn, item)]
+    if mixed:
+        raise DefinitionError(mixed, conflict=True)
     for sort, item in enumerate(catalogue.indicators):
         conn.execute(sa.text("""
             INSERT INTO indicator (code, name_de, name_en, topic_code, role, kind, unit, change_of, description_de,

@@ -104,7 +104,9 @@ DOMAIN_ERRORS: dict[type[Exception], DomainProblem] = {
         {"field": e.field, "message": e.message}]}),
     IndexNotFound: DomainProblem(404),
     DefinitionConflict: DomainProblem(409),
-    DefinitionError: DomainProblem(_definition_status, _definition_detail, lambda e: {"errors": e.errors}),
+    DefinitionError: DomainProblem(_definition_status, _definition_detail, lambda e: {
+        "errors": e.errors, **({"detail_de": "; ".join(x["message_de"] for x in e.errors if x.get("message_de"))}
+                               if any(x.get("message_de") for x in e.errors) else {})}),
     OptionError: DomainProblem(400, lambda e: f"option {e.field!r}: {e.message}", lambda e: {"field": e.field}),
     PartitionError: DomainProblem(400),
     BatchNotFound: DomainProblem(404),

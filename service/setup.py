@@ -40,6 +40,7 @@ from indicators.catalogue import (
     CatalogueError,
     load_catalogue,
     read_catalogue,
+    redefinition_problems,
 )
 from indicators.comparison import (
     GROUP_ID_PATTERN,
@@ -306,6 +307,15 @@ def check_manifest(engine: Engine | None, path: Path, *, confine: bool = False,
                      fix_de="als EPSG:25832 schreiben")
     levels = checked.levels = _check_levels(manifest, stored_levels, report)
     indicators = stored_indicators | _check_catalogues(checked, confine, report)
+    if engine is not None:  # a catalogue must not change what stored values mean without a series break
+        with engine.connect() as conn:
+            for i, catalogue in enumerate(checked.catalogues):
+                for item in catalogue.indicators:
+                    for problem in redefinition_problems(conn, item):
+                        report.error(problem["message"], "declare the series break in the catalogue, or use a new "
+                                     "code", column=f"catalogues[{i}].{item.code}.{problem['field']}",
+                                     value=item.code, message_de=problem["message_de"],
+                                     fix_de="den Bruch der Reihe im Katalog angeben oder einen neuen Code verwenden")
     for i, item in enumerate(manifest.disclosure_partitions):
         for code in sorted({item.total, *item.parts} - indicators):
             report.error(f"unknown indicator {code!r}", "add it to a catalogue of this manifest",

@@ -137,3 +137,46 @@ def test_roll_ups_never_add_two_key_systems_of_the_same_period(demo_engine):
         assert 3_600_000 < city("2020-12-31") < 3_800_000
         assert city("2019-06-30") == pytest.approx(plr_sum("2019-06-30", "2019-01-01"))
         assert city("2012-12-31") == pytest.approx(plr_sum("2012-12-31", "2012-01-01"))
+
+
+def test_a_catalogue_that_would_mix_two_definitions_in_one_series_is_refused(fresh_engine, tmp_path):
+    """MSS editions redefine indicators (2019 has no long-term unemployment, S3 counted SGB XII differently
+    before): a new definition of a code that has values must say where the two meet (a series break), or use
+    its own code. Refused before anything is written, through the set-up manifest and the API alike."""
+    import yaml
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.setup import check_manifest
+    from tests.conftest import bearer, make_settings
+
+    shipped = yaml.safe_load((Path(__file__).resolve().parent.parent / "indicators" / "catalogues"
+                              / "berlin_mss_2021.yaml").read_text())
+    s3 = next(i for i in shipped["indicators"] if i["code"] == "S3")
+    redefined = {**s3, "denominator_de": "Einwohnerinnen und Einwohner ab 18 Jahren", "weight_indicator": None}
+    topic = next(t for t in shipped["topics"] if t["code"] == s3["topic"])
+    (tmp_path / "s3_neu.yaml").write_text(yaml.safe_dump(
+        {"catalogue": "s3-neu", "version": 1, "topics": [topic], "indicators": [redefined]}, allow_unicode=True))
+    (tmp_path / "manifest.yaml").write_text("catalogues: [s3_neu.yaml]\n")
+    before = table_fingerprint(fresh_engine)
+    checked, report = check_manifest(fresh_engine, tmp_path / "manifest.yaml")
+    assert checked is None
+    problem = report.errors[0]
+    assert problem.column == "catalogues[0].S3.denominator_de" and problem.value == "S3"
+    assert "mix two definitions" in problem.message and "series_breaks" in problem.message and problem.message_de
+    with TestClient(create_app(make_settings(), engine=fresh_engine)) as api:
+        steward = bearer(fresh_engine, "data_steward", "statistikstelle")
+        refused = api.patch("/api/indicators/S3", json={"denominator_de": redefined["denominator_de"]},
+                            headers=steward)
+        assert refused.status_code == 409 and refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["errors"][0]["field"] == "denominator_de" and "Definitionen" in refused.json()["detail_de"]
+        assert table_fingerprint(fresh_engine) == before
+        assert api.get("/api/indicators/S3").json()["denominator_de"] == s3["denominator_de"]
+        renamed = api.patch("/api/indicators/S3", json={"description_de": s3["description_de"] + " (redigiert)"},
+                            headers=steward)
+        assert renamed.status_code == 200  # a text that does not change what the values mean
+        marked = api.patch("/api/indicators/S3", headers=steward, json={
+            "denominator_de": redefined["denominator_de"],
+            "series_breaks": [{"at": "2021-01-01", "label_de": "neue Definition", "label_en": "new definition"}]})
+        assert marked.status_code == 200, marked.text
+        assert [b["at"] for b in marked.json()["series_breaks"]] == ["2021-01-01"]
