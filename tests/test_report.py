@@ -125,3 +125,23 @@ def test_a_period_without_data_gives_a_german_404_with_the_valid_periods(client)
     response = client.get("/reports/1999-12-31")
     assert response.status_code == 404
     assert "keinen Bericht" in response.text and 'href="/reports/2020-12-31"' in response.text
+
+
+def test_a_report_is_named_after_the_territory_of_its_own_hierarchy(demo_engine):
+    """Two set-ups in one database (Berlin beside Germany): a report on the planning areas is Berlin's, not the
+    territory of whichever level ranks highest. The second hierarchy is added in a transaction rolled back."""
+    import sqlalchemy as sa
+
+    from web.report_document import municipality_name
+
+    with demo_engine.connect() as conn:
+        assert municipality_name(conn, "plr") == "Berlin"
+        conn.execute(sa.text("""
+            INSERT INTO area_level (code, name_de, name_en, plural_de, plural_en, rank)
+            VALUES ('welt', 'Welt', 'World', 'Welten', 'Worlds', 999)"""))
+        conn.execute(sa.text("""
+            INSERT INTO area (level_code, key, name, valid_from, geom, area_m2, import_batch_id)
+            SELECT 'welt', '0', 'Erde', valid_from, geom, area_m2, import_batch_id FROM area
+            WHERE level_code = 'stadt' AND valid_to IS NULL"""))
+        assert municipality_name(conn, "plr") == "Berlin" and municipality_name(conn) == "Erde"
+        conn.rollback()

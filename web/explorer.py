@@ -9,6 +9,8 @@ renders. This module runs no SQL of its own.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from urllib.parse import quote, urlencode
@@ -216,7 +218,7 @@ def _across_reform(conn: Connection, level: str, code: str, chosen: date, compar
                        % {"compare": format_day(compared, lang), "date": format_day(chosen, lang),
                           "then": format_day(then, lang), "at": format_day(at, lang)})
         return None
-    method = estimates["method"].dropna().iloc[0]
+    method = method_text(estimates["method"].dropna().iloc[0], lang)
     notices.append(_("Die Werte zum %(compare)s wurden auf dem Gebietsstand vom %(then)s veröffentlicht; für den "
                      "Vergleich sind sie für die Grenzen ab %(at)s geschätzt (≈; Flächenverschneidung, gewichtet mit "
                      "der Einwohnerzahl des Melderegisters, wo sie vorliegt; Verfahren: %(method)s). Die "
@@ -224,6 +226,21 @@ def _across_reform(conn: Connection, level: str, code: str, chosen: date, compar
                    % {"compare": format_day(compared, lang), "then": format_day(then, lang),
                       "at": format_day(at, lang), "method": method})
     return compared
+
+
+def method_text(method: str, lang: str) -> str:
+    """The stored method of estimates ("tobler population-weighted, denominator EW instead of A+B", written by
+    indicators.harmonise) as a page says it: the denominator's stand-in in `lang`, its parts spaced so that a
+    narrow column can wrap the line."""
+    base, _comma, extra = method.partition(", ")
+    match = re.fullmatch(r"denominator (\S+)(?: instead of (\S+))?", extra)
+    if match is None:
+        return method
+    _ = translator(lang)
+    used, declared = match.groups()
+    said = (_("Nenner %(used)s statt %(declared)s") % {"used": used, "declared": " + ".join(declared.split("+"))}
+            if declared else _("Nenner %(used)s") % {"used": used})
+    return f"{base}; {said}"
 
 
 def _link(**params) -> str:

@@ -149,12 +149,24 @@ def attribution_lines(conn: Connection) -> list[str]:
     return lines
 
 
-def municipality_name(conn: Connection) -> str:
+def municipality_name(conn: Connection, level: str | None = None) -> str:
+    """The name of the territory a report of `level` covers: the current area of the root of `level`'s own
+    hierarchy (two set-ups can share a database: a report on Berlin's planning areas is Berlin's, not Germany's);
+    without a level the highest level's. "" when that root holds more than one area."""
     import sqlalchemy as sa
 
-    return conn.execute(sa.text("""
-        SELECT a.name FROM area a JOIN area_level l ON l.code = a.level_code
-        ORDER BY l.rank DESC, a.valid_from DESC LIMIT 1""")).scalar_one_or_none() or ""
+    from geo.levels import ancestry, list_levels
+
+    levels = {lv.code: lv for lv in list_levels(conn)}
+    if level in levels:
+        root = ancestry(levels, level)[-1].code
+    elif levels:
+        root = max(levels.values(), key=lambda lv: lv.rank).code
+    else:
+        return ""
+    names = conn.execute(sa.text("SELECT name FROM area WHERE level_code = :root AND valid_to IS NULL LIMIT 2"),
+                         {"root": root}).scalars().all()
+    return names[0] if len(names) == 1 else ""
 
 
 def measures(conn: Connection, level: str, keys: set[str]) -> list[dict]:
@@ -187,7 +199,7 @@ def document_figures(conn: Connection, *, period: date, level: str | None = None
 
     figures["measures"] = measures(conn, level_code, {p["area"]["key"] for p in figures["profiles"]})
     figures["sources"] = attribution_lines(conn)
-    figures["municipality"] = municipality_name(conn)
+    figures["municipality"] = municipality_name(conn, level_code)
     return figures
 
 

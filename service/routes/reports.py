@@ -111,7 +111,7 @@ def report_create(request: Request, payload: ReportIn, caller: Writer):
         created = create_report(conn, title=payload.title, period=payload.period, level=level,
                                 sections=list(payload.sections), area_keys=list(payload.areas),
                                 municipality=payload.municipality if payload.municipality is not None
-                                else municipality_name(conn), publisher=payload.publisher, author=caller.name)
+                                else municipality_name(conn, level), publisher=payload.publisher, author=caller.name)
         record(conn, caller, "create", "report", str(created["id"]), None, {"title": created["title"]})
     return json_response(report_view(created), status=201, headers={"Location": f"/api/reports/{created['id']}"})
 
