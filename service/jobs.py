@@ -291,7 +291,8 @@ def job_view(runner: JobRunner, job: dict) -> dict:
         "steps": [{"code": s.code, "label_de": s.de, "label_en": s.en,
                    "state": "done" if state == "done" or i < current else "running" if i == current else "waiting"}
                   for i, s in enumerate(steps)],
-        "log": job["log"], "created_by": job["created_by"], "created_at": job["created_at"],
+        "log": job["log"], "created_by": job["created_by"] if job["drafts"] else None,  # public jobs name nobody
+        "created_at": job["created_at"],
         "started_at": job["started_at"], "finished_at": job["finished_at"],
         "result": None if state != "done" else {"media_type": job["result_type"], "filename": job["result_name"],
                                                 "bytes": job["size"], **(job["result_json"] or {})},
