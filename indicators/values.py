@@ -211,6 +211,17 @@ def area_values(conn: Connection, area_id: int, unsuppressed: bool = False) -> l
     return [dict(r._mapping) for r in rows]
 
 
+def published_on(conn: Connection, level: str, at: date, indicator_code: str, period: date,
+                 unsuppressed: bool = False) -> bool:
+    """Whether `indicator_code` has observations at `period` on the areas of the boundary version valid at `at`
+    (a period can be published on two versions: MSS 2021 gave the 2018 shares on the new planning areas too)."""
+    return conn.execute(sa.text(f"""
+        SELECT EXISTS (SELECT 1 FROM {observation_source(unsuppressed)} o JOIN area a ON a.id = o.area_id
+                       WHERE a.level_code = :level AND {valid_at("a", ":at")} AND o.indicator_code = :code
+                         AND o.period = :period)"""),
+        {"level": level, "at": at, "code": indicator_code, "period": period}).scalar_one()
+
+
 def indicator_values(conn: Connection, level: str, at: date, indicator_code: str, period: date,
                      unsuppressed: bool = False) -> pd.DataFrame:
     """Values of one indicator and period for every area of a boundary version (missing ones included): a table

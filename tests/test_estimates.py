@@ -94,12 +94,17 @@ def test_a_change_map_across_the_reform_uses_the_estimates_and_says_so(client, d
     page = client.get("/explorer", params={"indicator": "EW", "level": "plr", "period": "2024-12-31",
                                            "compare": "2015-12-31"})
     assert page.status_code == 200 and "(≈ " in page.text  # the tooltips' earlier value
-    for period, compare in (("2020-12-31", "2018-12-31"), ("2015-12-31", "2024-12-31")):  # no S1 estimates; back
-        refused = client.get("/explorer", params={"indicator": "S1" if period == "2020-12-31" else "EW",
-                                                  "level": "plr", "period": period, "compare": compare,
-                                                  "f": "json"}).json()
-        assert refused["state"]["compare"] is None, (period, compare)
+    # a change of a change (D1) is never interpolated: no estimates; and backwards in time
+    for code, period, compare in (("D1", "2020-12-31", "2018-12-31"), ("EW", "2015-12-31", "2024-12-31")):
+        refused = client.get("/explorer", params={"indicator": code, "level": "plr", "period": period,
+                                                  "compare": compare, "f": "json"}).json()
+        assert refused["state"]["compare"] is None, (code, period, compare)
         assert any("verschiedenen Gebietsständen" in n for n in refused["state"]["notices"])
+    # the 2018 shares were also published on today's areas (MSS 2021): compared as published, no estimate
+    direct = client.get("/explorer", params={"indicator": "S1", "level": "plr", "period": "2020-12-31",
+                                             "compare": "2018-12-31", "f": "json"}).json()
+    assert direct["state"]["compare"] == "2018-12-31" and direct["state"]["notices"] == []
+    assert not any(key.startswith("estimated_") for key in direct["areas"][0])
 
 
 def test_a_share_whose_declared_denominator_is_not_loaded_uses_the_population_and_says_so(demo_engine):

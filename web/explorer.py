@@ -27,7 +27,7 @@ from indicators.catalogue import (get_indicator, indicators_with_values, list_in
 from indicators.classify import SCHEMES, Classification, classify, schemes_for
 from indicators.estimates import estimated_values
 from indicators.notation import format_day
-from indicators.values import boundary_date_for, indicator_values
+from indicators.values import boundary_date_for, indicator_values, published_on
 from indicators.version_memo import VersionMemo, per_data_version
 from web import indices
 from web.maps import (
@@ -208,7 +208,7 @@ def _across_reform(conn: Connection, level: str, code: str, chosen: date, compar
     otherwise None, and the notice says why (values on two boundary versions are never joined by key)."""
     _ = translator(lang)
     at, then = boundary_date_for(conn, level, chosen), boundary_date_for(conn, level, compared)
-    if at == then:
+    if at == then or published_on(conn, level, at, code, compared):
         return compared
     estimates = estimated_values(conn, level, at, code, compared) if compared < chosen else None
     if estimates is None or estimates.empty:
@@ -459,7 +459,7 @@ def _value_table(conn: Connection, state: ExplorerState, unsuppressed: bool,
                              for value, f, r in zip(table["value"].tolist(), table["flag"].tolist(),
                                                     table["flag_reason"].tolist())]
     if state.compare:
-        if boundary_date_for(conn, state.level, state.compare) == at:
+        if published_on(conn, state.level, at, state.indicator, state.compare, unsuppressed):
             before = indicator_values(conn, state.level, at, state.indicator, state.compare, unsuppressed)
         else:  # published on earlier boundaries: the estimates for these areas (resolve_state said so)
             before = estimated_values(conn, state.level, at, state.indicator, state.compare)
