@@ -358,3 +358,21 @@ def indicators_with_values(conn: Connection, level: str, unsuppressed: bool = Fa
         return {r[0] for r in rows}
 
     return per_data_version(conn, ("indicators with values", level, unsuppressed), read)
+
+
+def population_indicator(conn: Connection, level: str) -> str | None:
+    """The level's population count: the weight most of the shares and rates with values on `level` name in the
+    catalogue (`weight_indicator`; the register's inhabitants in the Berlin demo, the Regionalstatistik's
+    population in the Germany demo). The one answer for every user that needs "the population" of a level
+    (harmonised estimates, polygon estimates and their minimum population, programme evaluations); None when no
+    share names a weight. Kept per data_version."""
+    def read() -> str | None:
+        return conn.execute(sa.text("""
+            SELECT i.weight_indicator FROM indicator i
+            WHERE i.weight_indicator IS NOT NULL AND EXISTS (
+                SELECT 1 FROM observation_current o JOIN area a ON a.id = o.area_id
+                WHERE o.indicator_code = i.code AND a.level_code = :level)
+            GROUP BY i.weight_indicator ORDER BY count(*) DESC, i.weight_indicator LIMIT 1"""),
+            {"level": level}).scalar()
+
+    return per_data_version(conn, ("population indicator", level), read)

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.versions import level_valid_at
+from indicators.catalogue import population_indicator
 from indicators.observation_source import observation_source
 
 METHODS = ("area", "population")
@@ -133,18 +134,6 @@ def denominator_codes(conn: Connection, indicator: str, declared: dict | None = 
     weight = conn.execute(sa.text("SELECT weight_indicator FROM indicator WHERE code = :code"),
                           {"code": indicator}).scalar()
     return (weight,) if weight else ()
-
-
-def population_indicator(conn: Connection, level: str) -> str | None:
-    """The level's population count: the weight most of the shares and rates with values on `level` name in the
-    catalogue (`weight_indicator`; the register's inhabitants in Berlin, the population of the Regionalstatistik in
-    the Germany demo); None without any."""
-    return conn.execute(sa.text("""
-        SELECT i.weight_indicator FROM indicator i
-        WHERE i.weight_indicator IS NOT NULL AND EXISTS (
-            SELECT 1 FROM observation_public o JOIN area a ON a.id = o.area_id
-            WHERE o.indicator_code = i.code AND a.level_code = :level)
-        GROUP BY i.weight_indicator ORDER BY count(*) DESC, i.weight_indicator LIMIT 1"""), {"level": level}).scalar()
 
 
 def indicator_kind(conn: Connection, code: str) -> str:

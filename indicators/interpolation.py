@@ -4,7 +4,8 @@
 - Extensive variables (counts, aggregation `sum`): each source area contributes value * share, where share is
   the part of its area inside the target ("areal weighting": people are assumed evenly spread in an area).
 - Intensive variables (shares, rates, changes): the mean of the source values weighted by the estimated
-  population of each overlap (weight indicator, default EW, of the same period, else of the nearest period);
+  population of each overlap (weight indicator, default the level's population count, of the same period, else
+  of the nearest period);
   where no population exists, weighted by the overlap area. Each estimate names its method.
 
 Inputs are read through `observation_source(unsuppressed)`: readers get public values only, so suppressed
@@ -19,10 +20,16 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from geo.aggregation import AggregationInputError, Overlap, Target, current_version, finest_level, overlap
+from geo.aggregation import (
+    AggregationInputError,
+    Overlap,
+    Target,
+    current_version,
+    finest_level,
+    overlap,
+)
+from indicators.catalogue import population_indicator
 from indicators.observation_source import observation_source
-
-POPULATION = "EW"
 
 
 @dataclass(frozen=True)
@@ -44,9 +51,10 @@ def interpolate(conn: Connection, request: InterpolationRequest) -> dict:
             "(coverage 0); check the coordinates and their CRS", "geometry", status=422, coverage=0.0)
     values = _values(conn, [a["area_id"] for a in found.areas], request.unsuppressed)
     meta = _indicators(conn)
-    estimates = [_estimate(code, period, by_area, found, values, meta[code])
+    population_code = population_indicator(conn, level)
+    estimates = [_estimate(code, period, by_area, found, values, meta[code], population_code)
                  for (code, period), by_area in sorted(values.items()) if code in meta]
-    population = _population(estimates)
+    population = _population(estimates, population_code)
     if population is not None and population["value"] is not None and population["value"] < request.min_population:
         raise AggregationInputError(
             f"the target holds about {population['value']:,.0f} inhabitants, fewer than the minimum of "
@@ -96,7 +104,7 @@ def is_extensive(meta: dict) -> bool:
 
 
 def _estimate(code: str, period: date, by_area: dict[int, float | None], found: Overlap,
-              values: dict[tuple[str, date], dict[int, float]], meta: dict) -> dict:
+              values: dict[tuple[str, date], dict[int, float]], meta: dict, population_code: str | None) -> dict:
     """One estimate (plain Python: a few dozen areas, where pandas' per-call overhead would dominate)."""
     with_value = [a for a in found.areas if by_area.get(a["area_id"]) is not None]
     covered = sum(a["overlap_m2"] for a in with_value)
@@ -110,8 +118,8 @@ def _estimate(code: str, period: date, by_area: dict[int, float | None], found: 
     if is_extensive(meta):
         return base | {"value": sum(by_area[a["area_id"]] * a["share"] for a in with_value),
                        "method": "areal_weighting"}
-    weight_code = meta["weight_indicator"] or POPULATION
-    weight_periods = [p for (c, p) in values if c == weight_code]
+    weight_code = meta["weight_indicator"] or population_code
+    weight_periods = [p for (c, p) in values if c == weight_code] if weight_code else []
     if weight_periods:
         weight_period = min(weight_periods, key=lambda p: (abs((p - period).days), -p.toordinal()))
         population = values[(weight_code, weight_period)]
@@ -127,11 +135,12 @@ def _estimate(code: str, period: date, by_area: dict[int, float | None], found: 
                    "method": "area_weighted_mean"}
 
 
-def _population(estimates: list[dict]) -> dict | None:
-    """The estimated number of inhabitants (EW) of the target at the latest period."""
-    ew = [e for e in estimates if e["indicator"] == POPULATION and e["value"] is not None]
-    if not ew:
+def _population(estimates: list[dict], population_code: str | None) -> dict | None:
+    """The estimated population of the target at the latest period (the level's population count:
+    indicators.catalogue.population_indicator)."""
+    counted = [e for e in estimates if e["indicator"] == population_code and e["value"] is not None]
+    if not counted:
         return None
-    latest = max(ew, key=lambda e: e["period"])
-    return {"indicator": POPULATION, "period": latest["period"], "value": latest["value"],
+    latest = max(counted, key=lambda e: e["period"])
+    return {"indicator": population_code, "period": latest["period"], "value": latest["value"],
             "complete": latest["complete"]}

@@ -5,7 +5,8 @@ A programme is a set of areas (any level) or a polygon, and a start date. Evalua
 level: its areas belong to the programme when their representative point (ST_PointOnSurface) lies inside.
 For each share/rate indicator with a period at or before the start ("pre") and a later one ("post"):
 
-- group values are population-weighted means (weight EW of the period nearest to "pre", held fixed for both
+- group values are population-weighted means (weight: the level's population count, indicators.catalogue.
+  population_indicator, of the period nearest to "pre", held fixed for both
   periods so that only the indicator, not the weights, changes), over areas with values in both periods;
 - rest of the city: every other area; matched comparison: for each programme area the k areas outside the
   programme with the nearest starting value of the same indicator (nearest-neighbour matching with replacement);
@@ -28,6 +29,7 @@ from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError, current_version, finest_level
 from geo.versions import valid_at
+from indicators.catalogue import population_indicator
 from indicators.observation_source import observation_source
 
 CAVEAT_DE = ("Deskriptiver Vergleich: Die Differenz der Differenzen zeigt, wie sich das Programmgebiet anders "
@@ -37,7 +39,6 @@ CAVEAT_EN = ("Descriptive comparison: the difference in differences shows how th
              "differently from the comparison areas. It does not prove an effect of the programme (selection of "
              "areas, spill-overs and other programmes are not controlled for).")
 MATCHES_PER_AREA = 3
-POPULATION = "EW"
 PROGRAMME_ID = r"^[a-z0-9][a-z0-9_-]{0,59}$"
 PROGRAMME_POLYGON_LAYER = "programme_areas"
 
@@ -173,18 +174,19 @@ def evaluate_programme(conn: Connection, programme_id: str, unsuppressed: bool =
     if not inside:
         raise AggregationInputError(f"programme {programme_id!r} contains no area of level {level!r}", "id",
                                     status=422)
+    population = population_indicator(conn, level)  # the weights of the group values
     values = pd.DataFrame(conn.execute(sa.text(f"""
         SELECT o.indicator_code, o.period, o.area_id, o.value, i.name_de, i.name_en, i.unit, i.direction
         FROM {observation_source(unsuppressed)} o
         JOIN indicator i ON i.code = o.indicator_code AND (i.kind IN ('share', 'rate') OR i.code = :pop)
         JOIN area a ON a.id = o.area_id AND a.level_code = :level
              AND {valid_at("a", ":at")}"""),
-        {"level": level, "at": at, "pop": POPULATION}).mappings().all())
+        {"level": level, "at": at, "pop": population}).mappings().all())
     rows = []
     skipped = []
     start = programme["start_date"]
     for code, series in values.groupby("indicator_code", sort=True) if not values.empty else []:
-        if code == POPULATION:
+        if code == population:
             continue
         periods = sorted(series["period"].unique())
         pre = [p for p in periods if p <= start]
@@ -193,12 +195,12 @@ def evaluate_programme(conn: Connection, programme_id: str, unsuppressed: bool =
             skipped.append({"indicator": code, "reason": f"needs a period at or before {start} and one after it; "
                                                          f"has {[p.isoformat() for p in periods]}"})
             continue
-        rows.append(_did(code, series, values, pre[-1], post[-1], set(inside), matches))
+        rows.append(_did(code, series, values, pre[-1], post[-1], set(inside), matches, population))
     return {
         "programme": programme | {"start_date": start.isoformat()},
         "level": level, "boundary_version": at.isoformat(), "areas_inside": len(inside),
         "method": {
-            "group_value": f"population-weighted mean ({POPULATION} of the period nearest to 'pre', fixed for both "
+            "group_value": f"population-weighted mean ({population} of the period nearest to 'pre', fixed for both "
                            "periods) over areas with values in both periods",
             "rest": "all other areas of the level",
             "matched": f"for each programme area the {matches} areas outside with the nearest starting value of the "
@@ -211,10 +213,10 @@ def evaluate_programme(conn: Connection, programme_id: str, unsuppressed: bool =
 
 
 def _did(code: str, series: pd.DataFrame, values: pd.DataFrame, pre: date, post: date, inside: set[int],
-         matches: int) -> dict:
+         matches: int, population_code: str | None) -> dict:
     wide = series.pivot_table(index="area_id", columns="period", values="value")
     panel = wide[[pre, post]].dropna()
-    population = values[values["indicator_code"] == POPULATION]
+    population = values[values["indicator_code"] == population_code]
     weight_period = (min(population["period"].unique(), key=lambda p: (abs((p - pre).days), -p.toordinal()))
                      if not population.empty else None)
     weights = (population[population["period"] == weight_period].set_index("area_id")["value"]
