@@ -1,8 +1,8 @@
 """Report work as background jobs (issue 17): a report's PDF and a publication run beside the request that asked
 for them, and anyone allowed may watch them step by step (service/jobs.py). The web processes of these tests run
 no jobs (DM_RUN_JOBS=false); a test starts the runner itself, as `district-monitor jobs` would, so it decides
-when a job may begin, and it holds the job at a known point by locking the table of areas, which the first step
-reads. Refused requests, a publication refused after it was queued, failing work and a runner that went away
+when a job may begin, and it holds the job at a known point by locking the table of findings, which only the
+first step reads. Refused requests, a publication refused after it was queued, failing work and a runner that went away
 or stopped are answered with a problem and lose nothing."""
 
 from __future__ import annotations
@@ -60,11 +60,12 @@ def job_worker(engine: sa.Engine, kinds: dict | None = None) -> Iterator[JobRunn
 
 
 @contextmanager
-def areas_held(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """Hold the table of areas: a report job that begins waits in its first step ("figures") until the block
-    ends or the caller rolls back."""
+def findings_held(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """Hold the table of qualitative findings, which a report reads while it gathers its figures and which
+    nothing else on the way reads (not the request that queues the job, not the page, not the progress): a
+    report job that begins waits in its first step ("figures") until the block ends or the caller rolls back."""
     with engine.connect() as blocker:
-        blocker.execute(sa.text("LOCK TABLE area IN ACCESS EXCLUSIVE MODE"))
+        blocker.execute(sa.text("LOCK TABLE finding IN ACCESS EXCLUSIVE MODE"))
         try:
             yield blocker
         finally:
@@ -104,7 +105,7 @@ def test_a_report_pdf_is_a_job_whose_steps_can_be_watched(engine, front):
     assert early.status_code == 409 and early.headers["content-type"] == "application/problem+json"
     assert early.json()["state"] == "queued"
 
-    with areas_held(engine) as blocker, job_worker(engine):
+    with findings_held(engine) as blocker, job_worker(engine):
         running = wait_for(job_of(front, url), lambda j: j["state"] == "running" and j["step"] is not None,
                            "began its first step")
         assert running["step"] == {"code": "figures", "number": 1, "label_de": "Zahlen zusammenstellen",
@@ -112,7 +113,7 @@ def test_a_report_pdf_is_a_job_whose_steps_can_be_watched(engine, front):
         assert [s["state"] for s in running["steps"]] == ["running", "waiting", "waiting", "waiting"]
         assert running["progress"] == 0 and "result" not in running["links"]
         assert front.get(f"{url}/result").json()["state"] == "running"
-        blocker.rollback()  # the figures may be read now
+        blocker.rollback()  # the figures may be gathered now
         seen = []
         done = wait_for(job_of(front, url), lambda j: seen.append(j["progress"]) or j["state"] in ("done", "failed"),
                         "finished")
@@ -259,7 +260,7 @@ def test_a_person_sees_the_pdf_being_made_and_gets_it(engine, browser, artifacts
             page.goto(f"{base}/reports?lang=en")
             box = page.locator(f"#pdf-job-{PERIOD}")
             assert box.is_hidden()
-            with areas_held(engine) as blocker:
+            with findings_held(engine) as blocker:
                 with page.expect_download(timeout=240_000) as download:
                     page.locator(f'a[data-report-pdf="{PERIOD}"]').click()
                     box.filter(has_text="waiting to start").wait_for(timeout=60_000)  # nobody runs jobs yet

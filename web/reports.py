@@ -22,6 +22,7 @@ from geo.area_list import list_areas
 from geo.areas import area_sizes
 from geo.features import area_features
 from geo.levels import Level, grouping_chain, grouping_level, list_levels
+from geo.levels import finest_level as loaded_finest_level
 from indicators.catalogue import list_indicators, list_periods
 from indicators.classify import classify
 from indicators.editions import previous_edition_classes
@@ -81,7 +82,10 @@ def _level_names(level: Level | None) -> dict | None:
 
 
 def finest_level(conn: Connection) -> Level:
-    return min(list_levels(conn), key=lambda lv: lv.rank)
+    """The level a report is about: the finest level of the loaded data (`geo.levels.finest_level`, the one
+    definition: the lowest rank among levels with areas), as a Level."""
+    code = loaded_finest_level(conn)
+    return next(lv for lv in list_levels(conn) if lv.code == code)
 
 
 def report_periods(conn: Connection, unsuppressed: bool) -> list[date]:
