@@ -212,8 +212,14 @@ class JobRunner:
                 RETURNING {JOB_COLUMNS}"""),
                 {"me": self.name, "kinds": list(self.kinds), "stale": self.settings.job_stale_after_s}
             ).mappings().first()
-            if row is None and time.monotonic() - self._swept_at > SWEEP_EVERY_S:  # idle: forget old jobs
+            if row is None and time.monotonic() - self._swept_at > SWEEP_EVERY_S:  # idle: tidy up
                 self._swept_at = time.monotonic()
+                # jobs whose worker went away end as interrupted (readers were told so already), then finished
+                # jobs past their keeping time are forgotten
+                conn.execute(sa.text(f"""
+                    UPDATE job SET state = 'failed', finished_at = now(), error = CAST(:error AS jsonb)
+                    WHERE {STALE_SQL}"""), {"stale_s": self.settings.job_stale_after_s,
+                                            "error": orjson.dumps(INTERRUPTED).decode()})
                 conn.execute(sa.text("DELETE FROM job WHERE finished_at < now() - make_interval(hours => :hours)"),
                              {"hours": self.settings.job_keep_hours})
         return dict(row) if row is not None else None

@@ -174,6 +174,14 @@ def test_a_job_whose_runner_went_away_is_shown_as_interrupted(engine, front):
     assert fresh["id"] != job["id"] and fresh["state"] == "queued"  # asked again: a new job, not the dead one
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM job WHERE id = CAST(:id AS uuid)"), {"id": fresh["id"]})
+    def stored() -> dict:
+        with engine.connect() as conn:
+            return dict(conn.execute(sa.text("SELECT state, finished_at IS NOT NULL AS finished FROM job "
+                                             "WHERE id = CAST(:id AS uuid)"), {"id": job["id"]}).mappings().one())
+
+    with job_worker(engine):  # a runner tidies up when it first has nothing to do: the dead job ends as failed
+        ended = wait_for(stored, lambda row: row["state"] == "failed", "ended by the runner's tidying")
+    assert ended["finished"]
 
 
 def test_a_publication_runs_as_a_job_and_is_refused_if_the_report_changed_meanwhile(engine):
