@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from geo.versions import current_version_from, valid_at
 from indicators.harmonise import METHODS, Harmoniser
+from indicators.observation_source import observation_source
 
 
 @dataclass
@@ -41,8 +42,8 @@ class EstimateSummary:
 
 def estimable_indicators(conn: Connection, level: str, target_from: date) -> list[str]:
     """Indicators with public values of `level` on a boundary version other than the one from `target_from`."""
-    return list(conn.execute(sa.text("""
-        SELECT DISTINCT o.indicator_code FROM observation_public o JOIN area a ON a.id = o.area_id
+    return list(conn.execute(sa.text(f"""
+        SELECT DISTINCT o.indicator_code FROM {observation_source(False)} o JOIN area a ON a.id = o.area_id
         WHERE a.level_code = :level AND a.valid_from <> :target_from ORDER BY 1"""),
         {"level": level, "target_from": target_from}).scalars())
 

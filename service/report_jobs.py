@@ -8,14 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from indicators.report_lifecycle import TRANSITIONS, check_transition, get_report, transition
+from geo.areas import find_areas
+from indicators.report_lifecycle import TRANSITIONS, ReportError, check_transition, get_report, transition
 from service.audit import record
 from service.auth import Principal
+from service.errors import bad_request
 from service.jobs import JobContext, JobKind, JobResult, Step
 from web.pdf import html_to_pdf
 from web.report_document import freeze, no_step, period_report
+from web.reports import report_periods
 
 # the steps and their shares of the time, measured with bench/bench_report.py on the first shipped demo (a warm
 # server: figures 0.8 s (3.5 s in a fresh process), maps 0.5 s, pages 0.02 s, PDF 4.9 s; storing a
@@ -25,6 +28,19 @@ MAPS = Step("maps", "Karten zeichnen", "Drawing the maps", 0.5)
 PAGES = Step("pages", "Seiten setzen", "Setting the pages", 0.1)
 PDF = Step("pdf", "PDF erzeugen", "Making the PDF", 4.9)
 STORE = Step("store", "Fassung speichern", "Storing the version", 0.2)
+
+
+def check_report_request(conn: Connection, period: date, area_keys: list[str], level: str) -> None:
+    """Refuse a report (a document or a PDF job) for a period without public figures (422, with the periods
+    that have them) or with profile areas that are not areas of `level` (400)."""
+    available = report_periods(conn, False)  # a report shows the public figures (docs/reports.md)
+    if period not in available:
+        raise ReportError(422, f"there are no public figures for period {period}",
+                          f"Für den {period:%d.%m.%Y} liegen keine veröffentlichten Zahlen vor.",
+                          field="period", available=[p.isoformat() for p in available])
+    unknown = [key for key in area_keys if not find_areas(conn, key, level)]
+    if unknown:
+        raise bad_request(f"unknown areas on level {level!r}: {unknown}", field="areas")
 
 
 def report_view(report: dict) -> dict:

@@ -18,15 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
-from geo.areas import find_areas
-from indicators.report_lifecycle import ReportError
+from geo.levels import finest_level
 from service.auth import Principal, current_principal
 from service.caching import VERSION_SQL
 from service.errors import ProblemError, not_found
 from service.http import connection, json_response
 from service.jobs import JobRunner, job_accepted, job_view
 from service.params import NO_NUL
-from web.reports import finest_level, report_periods
+from service.report_jobs import check_report_request
 
 router = APIRouter(tags=["jobs"])
 Conn = Annotated[Connection, Depends(connection)]
@@ -53,15 +52,7 @@ def _runner(request: Request) -> JobRunner:
                                                    "202 with its address, where its progress can be read")
 def job_create(request: Request, conn: Conn, caller: Caller, payload: ReportPdfJobIn):
     lang = payload.lang or getattr(request.state, "lang", "de")  # the page language the service settled
-    available = report_periods(conn, False)  # a report shows the public figures (docs/reports.md)
-    if payload.period not in available:
-        raise ReportError(422, f"there are no public figures for period {payload.period}",
-                          f"Für den {payload.period:%d.%m.%Y} liegen keine veröffentlichten Zahlen vor.",
-                          field="period", available=[p.isoformat() for p in available])
-    level = finest_level(conn).code if payload.areas else None  # the level the report profiles
-    unknown = [k for k in payload.areas if not find_areas(conn, k, level)]
-    if unknown:
-        raise ProblemError(400, "Bad Request", f"unknown areas on level {level!r}: {unknown}", field="areas")
+    check_report_request(conn, payload.period, list(payload.areas), finest_level(conn))  # the level it profiles
     version = conn.execute(sa.text(VERSION_SQL)).scalar()
     params = {"period": payload.period.isoformat(), "lang": lang, "areas": list(payload.areas)}
     same_as = f"report_pdf:{payload.period.isoformat()}:{lang}:{','.join(payload.areas)}:data_version={version}"

@@ -22,7 +22,6 @@ from indicators.programmes import update_register
 from indicators.report_lifecycle import (
     SECTION_KINDS,
     TRANSITIONS,
-    ReportError,
     check_transition,
     create_report,
     get_report,
@@ -38,9 +37,8 @@ from service.errors import bad_request
 from service.http import connection, json_response, prefers_async
 from service.jobs import job_accepted
 from service.params import NO_NUL
-from service.report_jobs import publish, report_view
+from service.report_jobs import check_report_request, publish, report_view
 from web.report_document import build, document_of, municipality_name
-from web.reports import report_periods
 
 router = APIRouter(tags=["reports"])
 Conn = Annotated[Connection, Depends(connection)]
@@ -101,13 +99,7 @@ def report_create(request: Request, payload: ReportIn, caller: Writer):
     with request.app.state.engine.begin() as conn:
         level = payload.level or _finest(conn)
         require_level(conn, level)
-        if payload.period not in report_periods(conn, False):
-            raise ReportError(422, f"there are no public figures for period {payload.period}",
-                              f"Für den {payload.period:%d.%m.%Y} liegen keine veröffentlichten Zahlen vor.",
-                              field="period", available=[p.isoformat() for p in report_periods(conn, False)])
-        unknown = [k for k in payload.areas if not find_areas(conn, k, level)]
-        if unknown:
-            raise bad_request(f"unknown areas on level {level!r}: {unknown}", field="areas")
+        check_report_request(conn, payload.period, list(payload.areas), level)
         created = create_report(conn, title=payload.title, period=payload.period, level=level,
                                 sections=list(payload.sections), area_keys=list(payload.areas),
                                 municipality=payload.municipality if payload.municipality is not None
