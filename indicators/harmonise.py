@@ -24,6 +24,7 @@ need it gets no value rather than a sum without it (nothing suppressed can be re
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -136,6 +137,23 @@ def denominator_codes(conn: Connection, indicator: str, declared: dict | None = 
     return (weight,) if weight else ()
 
 
+# how an estimate's method names a stand-in denominator ("denominator EW instead of A+B"), written and read here
+STAND_IN = re.compile(r"denominator (\S+)(?: instead of (\S+))?")
+
+
+def stand_in_label(used: str, declared: tuple[str, ...]) -> str:
+    return f"denominator {used}" + (f" instead of {'+'.join(declared)}" if declared else "")
+
+
+def stand_in_of(method: str) -> tuple[str, tuple[str, ...]] | None:
+    """The stand-in denominator an estimate's method names and the counts it stands in for; None without one."""
+    match = STAND_IN.fullmatch(method.partition(", ")[2])
+    if match is None:
+        return None
+    used, declared = match.groups()
+    return used, tuple(declared.split("+")) if declared else ()
+
+
 def indicator_kind(conn: Connection, code: str) -> str:
     return conn.execute(sa.text("SELECT kind FROM indicator WHERE code = :code"), {"code": code}).scalar_one()
 
@@ -203,8 +221,7 @@ class Harmoniser:
         for parts in choices:
             when = nearest_register_period(self.conn, self.level, version_from, period, parts[0])
             if when is not None:
-                label = "" if parts == declared else (
-                    f"denominator {parts[0]}" + (f" instead of {'+'.join(declared)}" if declared else ""))
+                label = "" if parts == declared else stand_in_label(parts[0], declared)
                 return public_values(self.conn, self.level, version_from, list(parts), when).sum(
                     axis=1, min_count=len(parts)), label
         return None, ""
@@ -223,6 +240,7 @@ class Harmoniser:
                                          "share_estimated": 0.0, "method": "published",
                                          "source_version": version_from}))
                 continue
+            label = ""  # counts are moved as they are; a rate's denominator may be a stand-in
             if kind == "count":
                 walk = self._walk(version_from)
                 moved = move_counts(walk, values)
@@ -234,7 +252,7 @@ class Harmoniser:
                 moved = move_rate(walk, values, denominator)
             else:
                 continue  # changes are differences on the same boundaries: not interpolated
-            method = f"tobler {walk.method}-weighted" + (f", {label}" if kind != "count" and label else "")
+            method = f"tobler {walk.method}-weighted" + (f", {label}" if label else "")
             out.append(pd.DataFrame({"key": moved.index, "period": period, "value": moved["value"].to_numpy(),
                                      "share_estimated": moved["share_estimated"].to_numpy(),
                                      "method": method, "source_version": version_from}))

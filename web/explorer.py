@@ -9,8 +9,6 @@ renders. This module runs no SQL of its own.
 
 from __future__ import annotations
 
-import re
-
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from urllib.parse import quote, urlencode
@@ -26,6 +24,7 @@ from indicators.catalogue import (get_indicator, indicators_with_values, list_in
                                   series_break_text, series_breaks_between)
 from indicators.classify import SCHEMES, Classification, classify, schemes_for
 from indicators.estimates import estimated_values
+from indicators.harmonise import stand_in_of
 from indicators.notation import format_day
 from indicators.values import boundary_date_for, indicator_values, published_on
 from indicators.version_memo import VersionMemo, per_data_version
@@ -232,15 +231,14 @@ def method_text(method: str, lang: str) -> str:
     """The stored method of estimates ("tobler population-weighted, denominator EW instead of A+B", written by
     indicators.harmonise) as a page says it: the denominator's stand-in in `lang`, its parts spaced so that a
     narrow column can wrap the line."""
-    base, _comma, extra = method.partition(", ")
-    match = re.fullmatch(r"denominator (\S+)(?: instead of (\S+))?", extra)
-    if match is None:
+    stand_in = stand_in_of(method)
+    if stand_in is None:
         return method
     _ = translator(lang)
-    used, declared = match.groups()
-    said = (_("Nenner %(used)s statt %(declared)s") % {"used": used, "declared": " + ".join(declared.split("+"))}
+    used, declared = stand_in
+    said = (_("Nenner %(used)s statt %(declared)s") % {"used": used, "declared": " + ".join(declared)}
             if declared else _("Nenner %(used)s") % {"used": used})
-    return f"{base}; {said}"
+    return f"{method.partition(', ')[0]}; {said}"
 
 
 def _link(**params) -> str:
@@ -463,7 +461,7 @@ def _value_table(conn: Connection, state: ExplorerState, unsuppressed: bool,
             before = indicator_values(conn, state.level, at, state.indicator, state.compare, unsuppressed)
         else:  # published on earlier boundaries: the estimates for these areas (resolve_state said so)
             before = estimated_values(conn, state.level, at, state.indicator, state.compare)
-            before = before.assign(flag=None, flag_reason=_("kein geschätzter Wert")).reindex(table.index)
+            before = before.assign(flag=None, flag_reason=_("kein geschätzter Wert"))
             table["compare_estimated"] = before["share_estimated"]
         before = before.reindex(table.index)
         table["base_value"] = table["value"]
