@@ -318,10 +318,7 @@ def check_manifest(engine: Engine | None, path: Path, *, confine: bool = False,
                                      fix_de="den Bruch der Reihe im Katalog angeben oder einen neuen Code verwenden")
     for i, item in enumerate(manifest.disclosure_partitions):
         for code in sorted({item.total, *item.parts} - indicators):
-            report.error(f"unknown indicator {code!r}", "add it to a catalogue of this manifest",
-                         column=f"disclosure_partitions[{i}]", value=code,
-                         message_de=f"unbekannter Indikator {code!r}",
-                         fix_de="ihn in einem Katalog dieses Manifests definieren")
+            _unknown_indicator(report, f"disclosure_partitions[{i}]", code)
     for kind, i, spec in manifest.files():
         _check_file(checked, kind, i, spec, levels, indicators, confine, limits, report)
     for i, item in enumerate(manifest.indices):
@@ -336,16 +333,19 @@ def check_manifest(engine: Engine | None, path: Path, *, confine: bool = False,
                   for code in (share, *parts)]
         for column, code in named:
             if code not in indicators:
-                report.error(f"unknown indicator {code!r}", "add it to a catalogue of this manifest",
-                             column=f"harmonise[{i}].{column}", value=code,
-                             message_de=f"unbekannter Indikator {code!r}",
-                             fix_de="ihn in einem Katalog dieses Manifests definieren")
+                _unknown_indicator(report, f"harmonise[{i}].{column}", code)
     for i, group in enumerate(manifest.comparison_groups):
         if group.level not in levels:
             _unknown_level(report, f"comparison_groups[{i}].level", group.level, levels)
     for code in sorted((only_levels or set()) - set(levels)):
         _unknown_level(report, "--level", code, levels)
     return (checked if report.ok else None), report
+
+
+def _unknown_indicator(report: ImportReport, where: str, code: str) -> None:
+    report.error(f"unknown indicator {code!r}", "add it to a catalogue of this manifest", column=where, value=code,
+                 message_de=f"unbekannter Indikator {code!r}",
+                 fix_de="ihn in einem Katalog dieses Manifests definieren")
 
 
 def _unknown_level(report: ImportReport, where: str, code: str, known: dict) -> None:
@@ -508,9 +508,7 @@ def _check_file(checked: CheckedManifest, kind: str, i: int, spec: FileSpec, lev
         _check_key_lengths(path, kind, where, options, spec_level, report)
     if kind == "observations" and options.columns:
         for code in sorted(set(options.columns.values()) - indicators):
-            report.error(f"unknown indicator {code!r}", "define it in a catalogue of this manifest",
-                         column=f"{where}.columns", value=code, message_de=f"unbekannter Indikator {code!r}",
-                         fix_de="ihn in einem Katalog dieses Manifests definieren")
+            _unknown_indicator(report, f"{where}.columns", code)
 
 
 def _check_key_lengths(path: Path, kind: str, where: str, options: Any, level: LevelSpec,
