@@ -8,23 +8,16 @@ level are memoised in the process per database and data_version (`level_standing
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from indicators.observation_source import observation_source
+from indicators.version_memo import VersionMemo
 
-
-# The standing of every area of a level, per database, kind of reader and data_version (newest last).
-_MEMO: OrderedDict[tuple, dict[tuple, list[dict]]] = OrderedDict()
-_MEMO_LOCK = threading.Lock()
-MEMO_ENTRIES = 16
-# Which database and which state of its data: a database re-created under the same name gets a new oid.
-STATE_SQL = """SELECT (SELECT oid FROM pg_database WHERE datname = current_database()),
-                      (SELECT value FROM dm_setting WHERE key = 'data_version')"""
+# The standing of every area of a level, per database, kind of reader and data_version (indicators.version_memo).
+STANDINGS = VersionMemo(kept=16)
 
 
 def area_standing(conn: Connection, level: str, area_key: str, unsuppressed: bool = False,
@@ -44,32 +37,25 @@ def level_standing(conn: Connection, level: str, unsuppressed: bool = False) -> 
     query cost as much as the whole level (80 ms of a 150 ms profile). So the level is ranked once per
     data_version and database in this process, and every profile picks its rows. Any change of data or of
     disclosure bumps data_version, so a memoised standing never outlives the data it was made from."""
-    database, version = conn.execute(sa.text(STATE_SQL)).one()
-    key = (str(conn.engine.url), database, version, level, unsuppressed)
-    with _MEMO_LOCK:
-        if key in _MEMO:
-            _MEMO.move_to_end(key)
-            return _MEMO[key]
-    rows = conn.execute(sa.text(f"""
-        SELECT o.indicator_code AS indicator, o.period, a.key, a.valid_to,
-               rank() OVER w_desc AS rank,
-               count(*) OVER w AS n,
-               percent_rank() OVER w_asc AS percentile
-        FROM {observation_source(unsuppressed)} o JOIN area a ON a.id = o.area_id
-        WHERE a.level_code = :level AND o.value IS NOT NULL
-        WINDOW w AS (PARTITION BY o.indicator_code, o.period, a.valid_to),
-               w_desc AS (PARTITION BY o.indicator_code, o.period, a.valid_to ORDER BY o.value DESC),
-               w_asc AS (PARTITION BY o.indicator_code, o.period, a.valid_to ORDER BY o.value)
-        ORDER BY a.key, o.indicator_code, o.period"""), {"level": level})
-    standing: dict[tuple, list[dict]] = {}
-    for row in rows:
-        item = dict(row._mapping)
-        standing.setdefault((item.pop("key"), item.pop("valid_to")), []).append(item)
-    with _MEMO_LOCK:
-        _MEMO[key] = standing
-        while len(_MEMO) > MEMO_ENTRIES:
-            _MEMO.popitem(last=False)
-    return standing
+    def rank() -> dict[tuple, list[dict]]:
+        rows = conn.execute(sa.text(f"""
+            SELECT o.indicator_code AS indicator, o.period, a.key, a.valid_to,
+                   rank() OVER w_desc AS rank,
+                   count(*) OVER w AS n,
+                   percent_rank() OVER w_asc AS percentile
+            FROM {observation_source(unsuppressed)} o JOIN area a ON a.id = o.area_id
+            WHERE a.level_code = :level AND o.value IS NOT NULL
+            WINDOW w AS (PARTITION BY o.indicator_code, o.period, a.valid_to),
+                   w_desc AS (PARTITION BY o.indicator_code, o.period, a.valid_to ORDER BY o.value DESC),
+                   w_asc AS (PARTITION BY o.indicator_code, o.period, a.valid_to ORDER BY o.value)
+            ORDER BY a.key, o.indicator_code, o.period"""), {"level": level})
+        standing: dict[tuple, list[dict]] = {}
+        for row in rows:
+            item = dict(row._mapping)
+            standing.setdefault((item.pop("key"), item.pop("valid_to")), []).append(item)
+        return standing
+
+    return STANDINGS.get(conn, ("standing", level, unsuppressed), rank)
 
 
 def level_period_values(conn: Connection, level: str, period, unsuppressed: bool = False) -> list[dict]:
