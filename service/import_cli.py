@@ -140,14 +140,15 @@ def import_boundaries_command(
 def import_observations_command(
     files: list[Path] = typer.Argument(..., help="CSV (any separator, decimal comma or point) or XLSX."),
     level: str = typer.Option(..., help="Area level the keys belong to (`district-monitor level list`)."),
-    layout: str = typer.Option("long", help="long (area, indicator, period, value), wide (a column per indicator) "
-                                            "or genesis (a GENESIS/Regionalstatistik export as downloaded)."),
+    layout: str = typer.Option("long", help="long (area, indicator, period, value), wide (a column per indicator), "
+                                            "genesis (a GENESIS/Regionalstatistik export as downloaded) or ffcsv "
+                                            "(a GENESIS flat file, CSV or its ZIP, as downloaded)."),
     key_column: str = typer.Option("area", help="Column holding the area key."),
     indicator_column: str = typer.Option("indicator", help="long layout: column holding the indicator code."),
     period_column: str = typer.Option("period", help="Column holding the period."),
     period: Optional[str] = typer.Option(None, help="One period for the whole file (e.g. 2020-12-31)."),
     value_column: str = typer.Option("value", help="long layout: column holding the value."),
-    column: list[str] = typer.Option([], help="wide and genesis layouts: SOURCE=CODE mapping, repeatable."),
+    column: list[str] = typer.Option([], help="wide, genesis and ffcsv layouts: SOURCE=CODE mapping, repeatable."),
     missing: list[str] = typer.Option([], help="TOKEN=FLAG for publisher codes of missing values, e.g. -9999=not_assessed."),
     flag_reason_column: Optional[str] = typer.Option(None, help="Column explaining flagged values."),
     boundaries_at: Optional[str] = typer.Option(None, help="Boundary version the keys refer to (YYYY-MM-DD)."),

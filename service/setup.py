@@ -504,7 +504,7 @@ def _check_file(checked: CheckedManifest, kind: str, i: int, spec: FileSpec, lev
     spec_level = levels[level] if level is not None else None
     # a GENESIS export lists every region of its depth with its parents: its keys are matched by the import
     if (path is not None and path.is_file() and isinstance(spec_level, LevelSpec) and spec_level.key_length
-            and getattr(options, "layout", None) != "genesis"):
+            and getattr(options, "layout", None) not in ("genesis", "ffcsv")):
         _check_key_lengths(path, kind, where, options, spec_level, report)
     if kind == "observations" and options.columns:
         for code in sorted(set(options.columns.values()) - indicators):

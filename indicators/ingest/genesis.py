@@ -20,11 +20,12 @@ unit in three header rows. A value column is named by its header cells without t
 
 Region keys: the table lists every region of its depth with its parents (Land 2 digits, Regierungsbezirk 3, Kreis
 5, Gemeinde 8, Gemeinden in a Verband as Kreis + Verband + Gemeinde number with 10 or 11 digits, the Verband
-itself with 7 or 8). A row is matched to an area of the import's level by the official key structure, in this
-order: the key itself; Kreis + Gemeinde number (the first five and the last three digits of a 10- or 11-digit
-key); the key filled with zeros to the level's length, for a region that is its own Kreis or Gemeinde (Berlin,
-Hamburg, the kreisfreie Städte). Only keys the level has count; every other row (Länder, Verbände, Berlin's
-Bezirke, Gemeinden merged since) is skipped and counted in the report, never joined by guess.
+itself with 7 or 8; flat files of the Zensus 2022 write the 12-digit Regionalschlüssel). A row is matched to an
+area of the import's level by the official key structure, in this order: the key itself; Kreis + Gemeinde number
+(the first five and the last three digits of a 10-, 11- or 12-digit key); the key filled with zeros to the
+level's length, for a region that is its own Kreis or Gemeinde (Berlin, Hamburg, the kreisfreie Städte). Only keys
+the level has count; every other row (Länder, Verbände, Berlin's Bezirke, Gemeinden merged since) is skipped and
+counted in the report, never joined by guess.
 
 By hand: no library reads GENESIS flat files (pystatis and genesis-online-clients fetch tables from the
 online service, which the service cannot reach), and the structure is fixed by the offices' export.
@@ -94,19 +95,7 @@ def read_genesis(path: Path, report: ImportReport, *, key_length: int, level_key
               and any(cell.strip() for cell in row[key_at + 2:])]
     width = max(len(row) for row in rows[line:line + 50])
     periods, labels = _value_columns(header, key_at + 2, width)
-    if columns is None:
-        report.error("the value columns are not mapped to indicator codes",
-                     f"give column=NAME=CODE for the columns wanted; the table has {sorted(set(labels))}",
-                     column="column", message_de="die Wertspalten sind keinen Indikatorcodes zugeordnet",
-                     fix_de=f"column=NAME=CODE für die gewünschten Spalten angeben; die Tabelle hat "
-                            f"{sorted(set(labels))}")
-        return None
-    unknown = sorted(set(columns) - set(labels))
-    if unknown:
-        report.error(f"the table has no value column named {unknown[0]!r}",
-                     f"use the names of its columns: {sorted(set(labels))}", column="column", value=unknown[0],
-                     message_de=f"die Tabelle hat keine Wertspalte namens {unknown[0]!r}",
-                     fix_de=f"die Namen ihrer Spalten verwenden: {sorted(set(labels))}")
+    if not mapped_columns(report, columns, labels):
         return None
     if not year_column and period is None and any(p is None for p, label in zip(periods, labels) if label in columns):
         report.error("a mapped value column has no period (no date or year in its header, no year column)",
@@ -119,12 +108,7 @@ def read_genesis(path: Path, report: ImportReport, *, key_length: int, level_key
     matched, skipped = match_keys([row[key_at].strip() for _, row in body], key_length, set(level_keys))
     if not any(key is not None for key in matched):
         depth = next((row[0].strip() for row in rows[:line] if row and row[0].startswith("regionale Tiefe")), "")
-        report.error(f"no region of the table is an area of this level ({len(body):,} region rows"
-                     + (f"; the table's {depth}" if depth else "") + ")",
-                     "import it for the level its regions belong to, or load that level's boundaries first",
-                     column="level", message_de=f"keine Region der Tabelle ist ein Gebiet dieser Ebene "
-                                                f"({len(body):,} Regionszeilen" + (f"; {depth}" if depth else "") + ")",
-                     fix_de="sie für die Ebene ihrer Regionen importieren oder zuerst deren Grenzen laden")
+        refuse_foreign_regions(report, f"{len(body):,} region rows", f"{len(body):,} Regionszeilen", depth)
         return None
     wanted = [j for j, label in enumerate(labels) if label in columns]
     out: dict[str, list] = {name: [] for name in COLUMNS}
@@ -139,12 +123,13 @@ def read_genesis(path: Path, report: ImportReport, *, key_length: int, level_key
             out["indicator"].append(columns[labels[j]])
             out["value"].append(row[column].strip() if column < len(row) else "")
             lines.append(number)
-    frame, merged = _merge_moved_regions(pd.DataFrame(out, dtype=object), np.asarray(lines, dtype=np.int64))
+    frame, merged = merge_moved_regions(pd.DataFrame(out, dtype=object), np.asarray(lines, dtype=np.int64))
     lines = frame.pop("line").to_numpy()
     frame = frame.reset_index(drop=True)
     report.notes.append(
         f"GENESIS table: {sum(k is not None for k in matched):,} of {len(body):,} region rows matched to areas; "
-        f"value columns {', '.join(f'{label!r} -> {columns[label]}' for label in dict.fromkeys(labels) if label in columns)}"
+        "value columns "
+        f"{', '.join(f'{label!r} -> {columns[label]}' for label in dict.fromkeys(labels) if label in columns)}"
         + (f"; skipped: {', '.join(f'{n:,} with {what}' for what, n in sorted(skipped.items()))}" if skipped else "")
         + (f"; {merged:,} values of Gemeinden listed under two Verbände taken from the row that has them"
            if merged else ""))
@@ -156,7 +141,40 @@ def read_genesis(path: Path, report: ImportReport, *, key_length: int, level_key
 NIL = tuple(symbol for symbol, flag in SPECIAL_SYMBOLS.items() if flag == "nil")  # "-", "–"
 
 
-def _merge_moved_regions(frame: pd.DataFrame, lines: np.ndarray) -> tuple[pd.DataFrame, int]:
+def mapped_columns(report: ImportReport, columns: dict[str, str] | None, names: Collection[str],
+                   shown: list[str] | None = None) -> bool:
+    """True when `columns` maps only value columns the table has (`names`); else the problem is reported, with
+    the table's names (or `shown`, what to list of them) as the fix. Shared with the flat-file reader
+    (indicators.ingest.ffcsv)."""
+    listed = shown if shown is not None else sorted(set(names))
+    if columns is None:
+        report.error("the value columns are not mapped to indicator codes",
+                     f"give column=NAME=CODE for the columns wanted; the table has {listed}",
+                     column="column", message_de="die Wertspalten sind keinen Indikatorcodes zugeordnet",
+                     fix_de=f"column=NAME=CODE für die gewünschten Spalten angeben; die Tabelle hat {listed}")
+        return False
+    unknown = sorted(set(columns) - set(names))
+    if unknown:
+        report.error(f"the table has no value column named {unknown[0]!r}",
+                     f"use the names of its columns: {listed}", column="column", value=unknown[0],
+                     message_de=f"die Tabelle hat keine Wertspalte namens {unknown[0]!r}",
+                     fix_de=f"die Namen ihrer Spalten verwenden: {listed}")
+        return False
+    return True
+
+
+def refuse_foreign_regions(report: ImportReport, counted: str, counted_de: str, depth: str = "") -> None:
+    """Report a table none of whose regions is an area of the import's level: `counted` says how many regions
+    it has (in English and German), `depth` what the table says of its regional depth, if anything."""
+    report.error(f"no region of the table is an area of this level ({counted}"
+                 + (f"; the table's {depth}" if depth else "") + ")",
+                 "import it for the level its regions belong to, or load that level's boundaries first",
+                 column="level", message_de=f"keine Region der Tabelle ist ein Gebiet dieser Ebene ({counted_de}"
+                                            + (f"; {depth}" if depth else "") + ")",
+                 fix_de="sie für die Ebene ihrer Regionen importieren oder zuerst deren Grenzen laden")
+
+
+def merge_moved_regions(frame: pd.DataFrame, lines: np.ndarray) -> tuple[pd.DataFrame, int]:
     """A Gemeinde that moved to another Verband is listed under both, with "-" in the years it belonged to the
     other (e.g. Dahlum, 03158007, Schöppenstedt until 2014, Elm-Asse since). Where one area, period and indicator
     has a value in one row and "-" in the others, the "-" rows are dropped; two different values stay, and the
@@ -215,7 +233,7 @@ def match_keys(keys: list[str], key_length: int, level_keys: set[str]) -> tuple[
     form. See the module's docstring for the order of the rules; a key already matched directly is not
     matched a second time by filling another key with zeros."""
     def composed(key: str) -> str | None:
-        return key[:5] + key[-3:] if key_length == 8 and len(key) in (10, 11) else None
+        return key[:5] + key[-3:] if key_length == 8 and len(key) in (10, 11, 12) else None
 
     direct = {key for key in keys if key in level_keys and len(key) == key_length}
     direct |= {c for key in keys if (c := composed(key)) in level_keys}

@@ -1,4 +1,5 @@
-"""Observation import: long, wide or GENESIS tables -> validated long rows -> one atomic, COPY-based write.
+"""Observation import: long, wide or GENESIS tables (export or flat file) -> validated long rows -> one atomic,
+COPY-based write.
 
 Validation happens before anything is written and names file, row, column, value and the fix. It is
 vectorised: keys, codes, periods and reasons are Categoricals, so what repeats is parsed once per distinct
@@ -33,6 +34,7 @@ from geo.import_report import (
     run_in_import_transaction,
 )
 from geo.levels import get_level
+from indicators.ingest.ffcsv import read_ffcsv
 from indicators.ingest.genesis import read_genesis
 from indicators.ingest.observation_checks import RowChecks, validated
 from indicators.ingest.observation_rows import long_parts, text_columns, to_long
@@ -68,18 +70,20 @@ def import_observations(
     step = progress or (lambda _what, _done, _total: None)
     with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: it runs while the file is read
         digest = pool.submit(file_sha256, path) if path.is_file() else None
-        if options.layout == "genesis":  # a statistics office's export, made a long table of the level's keys
+        if options.layout in ("genesis", "ffcsv"):  # an office's export or flat file: long rows of the level's keys
             ours = not conn.in_transaction()
             keys = set(conn.execute(sa.text("SELECT DISTINCT key FROM area WHERE level_code = :level"),
                                     {"level": options.level}).scalars())
             if ours:
                 conn.rollback()  # ends the read's implicit transaction: the import opens its own below
             lengths = Counter(len(key) for key in keys)
-            found = read_genesis(path, report, key_length=lengths.most_common(1)[0][0] if lengths else 0,
-                                 level_keys=keys, columns=options.columns, period=options.period,
-                                 encoding=options.encoding, limits=limits)
+            common = {"key_length": lengths.most_common(1)[0][0] if lengths else 0, "level_keys": keys,
+                      "columns": options.columns, "period": options.period, "encoding": options.encoding,
+                      "limits": limits}
+            found = (read_genesis(path, report, **common) if options.layout == "genesis"
+                     else read_ffcsv(path, report, decimal=options.decimal, **common))
             table = found.table if found is not None else None
-            options = genesis_as_long(options)
+            options = genesis_as_long(options, table.decimal if table is not None else ",")
         else:
             table = read_table(path, report, encoding=options.encoding, separator=options.separator,
                                decimal=options.decimal, thousands=options.thousands, sheet=options.sheet,

@@ -145,10 +145,12 @@ class ObservationImportOptions:
     source columns to indicator codes (default: every column named like a known indicator code).
     layout "genesis": a table as exported from GENESIS / Regionalstatistik (indicators.ingest.genesis);
     `columns` maps its value columns' names ("Insgesamt", "Arbeitslose | Ausländer | Anzahl") to codes.
+    layout "ffcsv": a GENESIS flat file as downloaded, CSV or its ZIP (indicators.ingest.ffcsv); `columns` maps
+    its value series' names ("Personen", "Bevölkerungsstand | weiblich", or by code "BEVSTD | GESW") to codes.
     """
 
     level: str
-    layout: Literal["long", "wide", "genesis"] = "long"
+    layout: Literal["long", "wide", "genesis", "ffcsv"] = "long"
     key_column: str = "area"
     indicator_column: str = "indicator"
     period_column: str | None = "period"
@@ -168,6 +170,7 @@ class ObservationImportOptions:
     allow_future_periods: bool = False  # periods after today are refused unless allowed (forecasts)
 
 
+LAYOUTS = ("long", "wide", "genesis", "ffcsv")  # of an observation table
 OBSERVATION_FIELDS = {
     "level", "layout", "key_column", "indicator_column", "period_column", "period", "value_column",
     "numerator_column", "denominator_column", "column", "missing", "flag_reason_column", "boundaries_at",
@@ -181,7 +184,7 @@ def observation_options(fields: Fields) -> ObservationImportOptions:
 
     given = OptionFields(fields, OBSERVATION_FIELDS, repeated=("column", "missing"))
     level = given.required("level", "the area level the keys belong to, e.g. plr")
-    layout = given.choice("layout", ("long", "wide", "genesis"), "must be 'long', 'wide' or 'genesis'") or "long"
+    layout = given.choice("layout", LAYOUTS, "must be 'long', 'wide', 'genesis' or 'ffcsv'") or "long"
     columns = given.pairs("column", "SOURCE=CODE, e.g. Arbeitslose=S1")
     missing = given.pairs("missing", "TOKEN=FLAG, e.g. -9999=not_assessed")
     for token, flag in missing.items():
@@ -208,9 +211,9 @@ def observation_options(fields: Fields) -> ObservationImportOptions:
         sheet=given.text("sheet"), allow_future_periods=given.flag("allow_future_periods", False))
 
 
-def genesis_as_long(options: ObservationImportOptions) -> ObservationImportOptions:
-    """The options that read the long table indicators.ingest.genesis makes of a GENESIS export (its columns
-    are already named by indicator code there)."""
+def genesis_as_long(options: ObservationImportOptions, decimal: str = ",") -> ObservationImportOptions:
+    """The options that read the long table indicators.ingest.genesis (or .ffcsv) makes of a GENESIS export (its
+    columns are already named by indicator code there); `decimal`: the file's decimal separator."""
     from dataclasses import replace
 
     from indicators.ingest.genesis import COLUMNS
@@ -218,7 +221,7 @@ def genesis_as_long(options: ObservationImportOptions) -> ObservationImportOptio
     key, period, indicator, value = COLUMNS
     return replace(options, layout="long", key_column=key, period_column=period, period=None,
                    indicator_column=indicator, value_column=value, numerator_column=None, denominator_column=None,
-                   columns=None, decimal=",", thousands="none")
+                   columns=None, decimal=decimal, thousands="none")
 
 
 def parse_period_text(text: str) -> date | None:

@@ -197,7 +197,8 @@ OBSERVATIONS, BOUNDARIES, POINTS, GRID, ADDRESSES = (IMPORT_KINDS[k] for k in ("
 @router.post("/api/imports/observations",
              summary="Import indicator values from CSV/XLSX (statistics office; dry_run=true validates)",
              openapi_extra=_form(["level"], {
-                 "level": TEXT, "layout": {"type": "string", "enum": ["long", "wide", "genesis"]}, "column": TEXTS,
+                 "level": TEXT, "layout": {"type": "string", "enum": ["long", "wide", "genesis", "ffcsv"]},
+                 "column": TEXTS,
                  "missing": TEXTS, "decimal": {"type": "string", "enum": [",", "."]},
                  "thousands": {"type": "string", "enum": [",", ".", "none"]}, "allow_future_periods": FLAG}))
 @accepts_uploads
