@@ -4,6 +4,12 @@ import the counts, aggregate them to the areas of any level (a cell belongs to t
 An INSPIRE id names the CRS (EPSG:3035, LAEA Europe), the resolution and the lower-left corner (N = northing,
 E = easting, in metres); the centre is corner + resolution / 2. The Zensus 2022 tables also use the short form
 `100mN32684E45539` (corner in units of the resolution). Must not know about indicators.
+
+Cells as published (docs/imports.md, "Grid tables"): the Zensus 2022 tables (`GITTER_ID_100m;x_mp_100m;y_mp_100m;
+<Merkmal>[;werterlaeuternde_Zeichen]`, decimal comma) withhold some cells and put others in parentheses. A withheld
+cell (`–`, `.`, `/`) is stored without a number (flag 'suppressed'), a value in parentheses (`KLAMMERN` in
+`werterlaeuternde_Zeichen`, or written as `(12,5)`) keeps its number with flag 'uncertain'. Sums over areas count
+both and mark a sum that misses withheld cells as a lower bound; a withheld cell never contributes a number.
 """
 
 from __future__ import annotations
@@ -30,7 +36,17 @@ from geo.versions import valid_at
 INSPIRE_ID = re.compile(r"^CRS(?P<crs>\d{4,5})RES(?P<res>\d+)(?P<unit>m|km)N(?P<n>\d+)E(?P<e>\d+)$")
 SHORT_ID = re.compile(r"^(?P<res>\d+)(?P<unit>m|km)N(?P<n>\d+)E(?P<e>\d+)$")
 GRID_CRS = 3035
-MISSING_TOKENS = {"", "-", "–", ".", "x", "/", "…"}  # Zeichenerklärung: no value / kept secret
+# Zeichenerklärung of official statistics, as far as a grid cell is concerned:
+# - no value, no row (as before): "" (the cell is not in the table), "-" (nichts vorhanden), "x"/"X" (Aussage
+#   nicht sinnvoll), "…"/"..." (Angabe fällt später an);
+# - withheld, a row without a number (flag 'suppressed'): "–" (the Zensus 2022 grid tables: kept secret,
+#   Geheimhaltung), "." (Zahlenwert unbekannt oder geheim zu halten), "/" (nicht sicher genug). A sum that misses
+#   one of them is a lower bound.
+NO_VALUE_TOKENS = frozenset({"", "-", "x", "X", "…", "..."})
+SUPPRESSED_TOKENS = frozenset({"–", ".", "/"})
+FLAG_COLUMN = "werterlaeuternde_zeichen"  # matched case-insensitively; holds codes for the whole row
+FLAG_CODES = {"KLAMMERN": "uncertain"}  # value shown in parentheses: statistically relatively uncertain
+# a value written in parentheses ("(12,5)") means the same as KLAMMERN: Aussagewert eingeschränkt
 MAX_ROWS_LISTED = 20
 
 Progress = Callable[[str, int, int], None]
@@ -176,9 +192,22 @@ def _validate(table: pd.DataFrame, options: GridImportOptions,
                      message_de=f"keine Spalte mit der Gitterzellen-ID {options.id_column or ''!r}".replace(" ''", ""),
                      fix_de=f"mit --id-column angeben; vorhanden sind {list(table.columns)}")
         return pd.DataFrame(), pd.DataFrame()
-    variables = list(options.variables or [c for c in table.columns if c != id_column
+    flag_columns = [c for c in table.columns if c.strip().lower() == FLAG_COLUMN]
+    if len(flag_columns) > 1:
+        report.error(f"the table has {len(flag_columns)} columns {flag_columns}", "keep one werterlaeuternde_Zeichen "
+                     "column", row=1, column=flag_columns[1],
+                     message_de=f"die Tabelle hat {len(flag_columns)} Spalten {flag_columns}",
+                     fix_de="eine Spalte werterlaeuternde_Zeichen behalten")
+    flag_column = flag_columns[0] if flag_columns else None
+    variables = list(options.variables or [c for c in table.columns if c != id_column and c not in flag_columns
                                            and not re.fullmatch(r"[xy]_mp_\d+k?m", c)])
     for name in variables:
+        if name in flag_columns:
+            report.error(f"{name!r} holds codes that explain the values, not a variable",
+                         "leave it out of --variable; KLAMMERN there flags the row's values as uncertain", row=1,
+                         column=name, message_de=f"{name!r} enthält werterläuternde Zeichen, kein Merkmal",
+                         fix_de="nicht als --variable angeben; KLAMMERN dort kennzeichnet die Werte der Zeile als "
+                                "statistisch unsicher")
         if name not in table.columns:
             report.error(f"variable column {name!r} is missing", f"found {list(table.columns)}", row=1, column=name,
                          message_de=f"die Merkmalsspalte {name!r} fehlt",
@@ -219,29 +248,73 @@ def _validate(table: pd.DataFrame, options: GridImportOptions,
                      message_de=f"die Gitterzellen-ID {cell_id} kommt in den Zeilen "
                                 f"{', '.join(str(lines[i]) for i in group.index)} vor",
                      fix_de="je Gitterzelle eine Zeile behalten")
+    row_flag = _row_flags(table, flag_column, lines, report)
     decimal = table.attrs.get("decimal", ".")
     frames = []
     for name in variables:
         text = table[name].str.strip()
-        missing = text.isin(MISSING_TOKENS)
+        in_parentheses = text.str.startswith("(") & text.str.endswith(")")
+        if in_parentheses.any():
+            text = text.copy()
+            text[in_parentheses] = text[in_parentheses].str[1:-1].str.strip()
+        no_value = text.isin(NO_VALUE_TOKENS)
+        suppressed = text.isin(SUPPRESSED_TOKENS)
         normal = text.str.replace(" ", "", regex=False)
         if decimal == ",":
             normal = normal.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        numbers = pd.to_numeric(normal.where(~missing), errors="coerce")
-        wrong = numbers.isna() & ~missing
+        numbers = pd.to_numeric(normal.where(~no_value & ~suppressed), errors="coerce")
+        wrong = numbers.isna() & ~no_value & ~suppressed
         for i in table.index[wrong][:MAX_ROWS_LISTED]:
-            report.error("text in a number column", "write counts as numbers; '-' or empty for no value",
-                         row=int(lines[i]), column=name, value=str(table.at[i, name])[:40],
-                         message_de="Text in einer Zahlenspalte",
-                         fix_de="Anzahlen als Zahlen schreiben; '-' oder leer für keinen Wert")
+            report.error("text in a number column", "write counts as numbers; '-' or empty for no value, '–' or "
+                         "'.' for a value kept secret", row=int(lines[i]), column=name,
+                         value=str(table.at[i, name])[:40], message_de="Text in einer Zahlenspalte",
+                         fix_de="Anzahlen als Zahlen schreiben; '-' oder leer für keinen Wert, '–' oder '.' für "
+                                "einen geheim gehaltenen Wert")
+        # a withheld cell is a row without a number, whatever its row's code says; one in parentheses is uncertain
+        flag = pd.Series(np.where(suppressed, "suppressed",
+                                  np.where(in_parentheses | (row_flag == "uncertain"), "uncertain", None)),
+                         index=table.index, dtype=object)
+        kept = numbers.notna() | suppressed
         frames.append(pd.DataFrame({"cell_id": table[id_column].str.strip(), "variable": name,
-                                    "value": numbers}).loc[numbers.notna()])
+                                    "value": numbers.where(~suppressed), "flag": flag}).loc[kept])
     cells = pd.DataFrame({"cell_id": table[id_column].str.strip(), "x": parsed["x"], "y": parsed["y"],
                           "resolution_m": parsed["resolution_m"]})
-    values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    values = (pd.concat(frames, ignore_index=True) if frames
+              else pd.DataFrame(columns=["cell_id", "variable", "value", "flag"]))
     if report.ok:
         report.notes.append(f"{len(cells):,} cells of {int(resolutions[0])} m, variables {variables}")
+        suppressed_count = int((values["flag"] == "suppressed").sum())
+        uncertain_count = int((values["flag"] == "uncertain").sum())
+        report.notes.append(
+            f"{suppressed_count:,} cell values kept secret (–, . or /): stored without a number, flag 'suppressed'; "
+            f"{uncertain_count:,} cell values statistically uncertain (KLAMMERN or in parentheses): flag "
+            f"'uncertain'")
     return cells, values
+
+
+def _row_flags(table: pd.DataFrame, flag_column: str | None, lines: pd.Series,
+               report: ImportReport) -> pd.Series:
+    """The flag the codes of werterlaeuternde_Zeichen give each row's values (None: none); unknown codes are
+    errors, so that a code nobody has read is never dropped."""
+    if flag_column is None:
+        return pd.Series(None, index=table.index, dtype=object)
+    codes = table[flag_column].fillna("").astype(str).str.strip()
+    flags = codes.str.upper().map(FLAG_CODES)
+    unknown = codes.ne("") & flags.isna()
+    known = ", ".join(FLAG_CODES)
+    for i in table.index[unknown][:MAX_ROWS_LISTED]:
+        report.error(f"unknown code in {flag_column}", f"the Zensus 2022 tables write {known} (value statistically "
+                     "uncertain) or nothing there; correct the cell or ask the publisher what the code means",
+                     row=int(lines[i]), column=flag_column, value=codes[i][:40],
+                     message_de=f"unbekanntes Zeichen in {flag_column}",
+                     fix_de=f"die Tabellen des Zensus 2022 schreiben dort {known} (Wert statistisch unsicher) oder "
+                            "nichts; die Zelle korrigieren oder beim Herausgeber nachfragen, was das Zeichen bedeutet")
+    if unknown.sum() > MAX_ROWS_LISTED:
+        report.error(f"{int(unknown.sum()) - MAX_ROWS_LISTED} more unknown codes in {flag_column}",
+                     f"correct the column; known codes: {known}", column=flag_column,
+                     message_de=f"{int(unknown.sum()) - MAX_ROWS_LISTED} weitere unbekannte Zeichen in {flag_column}",
+                     fix_de=f"die Spalte korrigieren; bekannte Zeichen: {known}")
+    return flags.astype(object).where(flags.notna(), None)
 
 
 def _copy(conn: Connection, sql: str, frame: pd.DataFrame) -> None:
@@ -279,8 +352,9 @@ def _store(conn: Connection, options: GridImportOptions, cells: pd.DataFrame, va
         INSERT INTO grid_cell (layer_code, cell_id, centre)
         SELECT :layer, cell_id, ST_Transform(ST_SetSRID(ST_MakePoint(x, y), {GRID_CRS}), {int(srid)})
         FROM staging_cell"""), params)
-    values = values.assign(layer=options.layer)[["layer", "cell_id", "variable", "value"]]
-    _copy(conn, "COPY grid_value (layer_code, cell_id, variable, value) FROM STDIN (FORMAT csv)", values)
+    values = values.assign(layer=options.layer)[["layer", "cell_id", "variable", "value", "flag"]]
+    # NaN and None are written as empty fields, which COPY reads as NULL
+    _copy(conn, "COPY grid_value (layer_code, cell_id, variable, value, flag) FROM STDIN (FORMAT csv)", values)
     conn.execute(sa.text("ANALYZE grid_cell"))
     report.rows_written = len(cells)
     report.rows_superseded = replaced
@@ -300,6 +374,10 @@ def list_grid_layers(conn: Connection) -> list[dict]:
 def grid_to_areas(conn: Connection, layer: str, variable: str, level: str, at: date) -> dict:
     """Sum of one grid variable per area (a cell belongs to the area whose interior contains its centre).
 
+    A cell kept secret by the publisher (flag 'suppressed') has no number: it is counted (`suppressed_cells`),
+    never summed, and a sum that misses one is marked `value_is_lower_bound`; cells published in parentheses are
+    summed and counted (`uncertain_cells`). The same holds for the totals at the top.
+
     The areas are cut into pieces of at most 256 vertices (ST_Subdivide) first: the point-in-polygon tests
     then touch small polygons with tight bounding boxes, which is what makes a million cells fast."""
     if conn.execute(sa.text("SELECT NOT EXISTS (SELECT 1 FROM grid_layer WHERE code = :l)"), {"l": layer}).scalar():
@@ -309,12 +387,21 @@ def grid_to_areas(conn: Connection, layer: str, variable: str, level: str, at: d
         raise AggregationInputError(f"grid layer {layer!r} has no variable {variable!r}", "variable", status=404)
     rows = conn.execute(sa.text(GRID_TO_AREAS_SQL), {"layer": layer, "variable": variable, "level": level,
                                                      "at": at}).mappings().all()
-    total = conn.execute(sa.text("SELECT count(*), sum(value) FROM grid_value WHERE layer_code = :l AND "
-                                 "variable = :v"), {"l": layer, "v": variable}).one()
+    total = conn.execute(sa.text("""
+        SELECT count(*) AS cells, coalesce(sum(value), 0) AS value,
+               count(*) FILTER (WHERE flag = 'suppressed') AS suppressed,
+               count(*) FILTER (WHERE flag = 'uncertain') AS uncertain
+        FROM grid_value WHERE layer_code = :l AND variable = :v"""), {"l": layer, "v": variable}).one()
     assigned = sum(r["cells"] for r in rows)
+    suppressed_assigned = sum(r["suppressed_cells"] for r in rows)
     return {"layer": layer, "variable": variable, "level": level, "boundary_version": at.isoformat(),
-            "cells_total": total[0], "cells_assigned": assigned, "cells_outside": total[0] - assigned,
-            "value_total": total[1], "value_assigned": sum(r["value"] or 0 for r in rows),
+            "cells_total": total.cells, "cells_assigned": assigned, "cells_outside": total.cells - assigned,
+            "suppressed_cells_total": total.suppressed, "suppressed_cells_assigned": suppressed_assigned,
+            "uncertain_cells_total": total.uncertain,
+            "uncertain_cells_assigned": sum(r["uncertain_cells"] for r in rows),
+            "value_total": total.value, "value_total_is_lower_bound": total.suppressed > 0,
+            "value_assigned": sum(r["value"] or 0 for r in rows),
+            "value_assigned_is_lower_bound": suppressed_assigned > 0,
             "items": [dict(r) for r in rows]}
 
 
@@ -324,13 +411,17 @@ GRID_TO_AREAS_SQL = f"""
         WHERE a.level_code = :level AND {valid_at("a", ":at")}
     ),
     per_area AS (
-        SELECT p.id, count(*) AS cells, sum(v.value) AS value
+        SELECT p.id, count(*) AS cells, sum(v.value) AS value,
+               count(*) FILTER (WHERE v.flag = 'suppressed') AS suppressed_cells,
+               count(*) FILTER (WHERE v.flag = 'uncertain') AS uncertain_cells
         FROM pieces p
         JOIN grid_cell c ON c.layer_code = :layer AND ST_Contains(p.geom, c.centre)
         JOIN grid_value v ON v.layer_code = c.layer_code AND v.cell_id = c.cell_id AND v.variable = :variable
         GROUP BY p.id
     )
-    SELECT a.key, a.name, coalesce(x.cells, 0) AS cells, coalesce(x.value, 0) AS value
+    SELECT a.key, a.name, coalesce(x.cells, 0) AS cells, coalesce(x.value, 0) AS value,
+           coalesce(x.suppressed_cells, 0) AS suppressed_cells, coalesce(x.uncertain_cells, 0) AS uncertain_cells,
+           coalesce(x.suppressed_cells, 0) > 0 AS value_is_lower_bound
     FROM area a LEFT JOIN per_area x ON x.id = a.id
     WHERE a.level_code = :level AND {valid_at("a", ":at")}
     ORDER BY a.key"""

@@ -194,7 +194,8 @@ def supply_command(layer: str = typer.Option("kitas"), capacity: str = typer.Opt
 def grid_command(layer: str = typer.Option(..., help="Grid layer."), variable: str = typer.Option(...),
                  level: Optional[str] = typer.Option(None, help="Area level (default: the finest loaded level)."),
                  csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV file.")):
-    """Sum a grid variable per area (a cell belongs to the area containing its centre)."""
+    """Sum a grid variable per area (a cell belongs to the area containing its centre; cells kept secret are
+    counted, never summed, and make the sum a lower bound)."""
     from geo.grid import grid_to_areas
     from indicators.values import boundary_date_for
 

@@ -9,10 +9,11 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from geo.grid import GridImportOptions, import_grid, parse_cell_id, parse_cell_ids
+from geo.grid import GridImportOptions, grid_to_areas, import_grid, parse_cell_id, parse_cell_ids
+from indicators.values import boundary_date_for
 from service.app import create_app
 from service.db import create_engine
-from tests.conftest import make_settings
+from tests.conftest import bearer, make_settings
 
 
 def test_an_inspire_100m_id_gives_the_cell_centre_in_laea():
@@ -140,3 +141,141 @@ def test_100m_cells_import_and_a_dry_run_writes_nothing(grid_db, tmp_path):
 def test_unknown_grid_layer_or_variable_is_404_naming_the_field(client):
     response = client.get("/api/aggregate/grid", params={"layer": "nope", "variable": "x"})
     assert response.status_code == 404 and response.json()["field"] == "layer"
+
+
+# -- the Zensus 2022 tables as published: `–` kept secret, KLAMMERN uncertain, decimal comma ---------------------
+ZENSUS_HEADER = "GITTER_ID_100m;x_mp_100m;y_mp_100m;{variable};werterlaeuternde_Zeichen\n"
+
+
+def cells_well_inside(engine, level: str) -> tuple[str, list[tuple[int, int]]]:
+    """The key of the largest current area of `level` and the lower-left corners (EPSG:3035) of a 3 x 3 block of
+    100 m cells whose centres lie at least 450 m inside it."""
+    with engine.connect() as conn:
+        key, x, y = conn.execute(sa.text("""
+            SELECT key, ST_X(p), ST_Y(p) FROM (
+                SELECT key, ST_Transform(ST_PointOnSurface(ST_Buffer(geom, -600)), 3035) AS p FROM area
+                WHERE level_code = :level AND valid_to IS NULL ORDER BY ST_Area(geom) DESC LIMIT 1) s"""),
+            {"level": level}).one()
+    east, north = int(x // 100) * 100, int(y // 100) * 100
+    return key, [(east + 100 * i, north + 100 * j) for i in (-1, 0, 1) for j in (-1, 0, 1)]
+
+
+def zensus_line(corner: tuple[int, int], value: str, code: str = "") -> str:
+    east, north = corner
+    return f"CRS3035RES100mN{north}E{east};{east + 50};{north + 50};{value};{code}"
+
+
+def test_a_zensus_feature_table_imports_with_its_flags(grid_db, tmp_path):
+    engine, _table = grid_db
+    _key, corners = cells_well_inside(engine, "bez")
+    rows = [("42,5", ""), ("–", ""), ("37,25", "KLAMMERN"), ("", ""), ("-", ""), (".", ""), ("1.234,5", ""),
+            ("–", "KLAMMERN"), ("(12,5)", "")]
+    path = tmp_path / "Zensus2022_Durchschnittsalter_100m-Gitter.csv"
+    path.write_text(ZENSUS_HEADER.format(variable="Durchschnittsalter")
+                    + "\n".join(zensus_line(c, v, f) for c, (v, f) in zip(corners, rows)) + "\n", encoding="utf-8")
+    with engine.connect() as conn:
+        report = import_grid(conn, path, GridImportOptions(layer="zensus_alter"))
+    assert report.ok, report.problems
+    assert report.rows_written == 9
+    assert any("3 cell values kept secret" in n and "2 cell values statistically uncertain" in n
+               for n in report.notes), report.notes
+    assert any("variables ['Durchschnittsalter']" in n for n in report.notes), report.notes  # the code column is none
+    with engine.connect() as conn:
+        stored = {r.cell_id: (r.value, r.flag) for r in conn.execute(sa.text(
+            "SELECT cell_id, value, flag FROM grid_value WHERE layer_code = 'zensus_alter'"))}
+    cell = [f"CRS3035RES100mN{n}E{e}" for e, n in corners]
+    assert stored == {cell[0]: (42.5, None), cell[1]: (None, "suppressed"), cell[2]: (37.25, "uncertain"),
+                      cell[5]: (None, "suppressed"), cell[6]: (1234.5, None), cell[7]: (None, "suppressed"),
+                      cell[8]: (12.5, "uncertain")}  # empty and "-": no value, no row (as before)
+
+
+def test_an_unknown_code_in_werterlaeuternde_zeichen_is_refused_naming_row_and_column(grid_db, tmp_path):
+    engine, _table = grid_db
+    _key, corners = cells_well_inside(engine, "bez")
+    path = tmp_path / "codes.csv"
+    path.write_text(ZENSUS_HEADER.format(variable="Einwohner").replace("werterlaeuternde_Zeichen",
+                                                                        "WERTERLAEUTERNDE_ZEICHEN")
+                    + zensus_line(corners[0], "12", "KLAMMERN") + "\n" + zensus_line(corners[1], "7", "SPITZ") + "\n",
+                    encoding="utf-8")
+    with engine.connect() as conn:
+        report = import_grid(conn, path, GridImportOptions(layer="probe_codes"))
+        assert conn.execute(sa.text("SELECT count(*) FROM grid_layer WHERE code = 'probe_codes'")).scalar_one() == 0
+    assert not report.ok
+    problem = report.errors[0]
+    assert (problem.row, problem.column, problem.value) == (2, "WERTERLAEUTERNDE_ZEICHEN", "SPITZ")
+    assert "unknown code" in problem.message and "KLAMMERN" in problem.fix
+    assert problem.message_de and "KLAMMERN" in problem.fix_de
+
+
+def zensus_counts(engine, tmp_path):
+    """A published-layout count table over 9 cells inside one borough: 3 kept secret, 2 uncertain."""
+    key, corners = cells_well_inside(engine, "bez")
+    rows = [("12", ""), ("–", ""), ("7", "KLAMMERN"), ("1.250", ""), (".", ""), ("3", "KLAMMERN"), ("–", "KLAMMERN"),
+            ("20", ""), ("", "")]
+    path = tmp_path / "Zensus2022_Wohnungen_100m-Gitter.csv"
+    path.write_text(ZENSUS_HEADER.format(variable="Wohnungen")
+                    + "\n".join(zensus_line(c, v, f) for c, (v, f) in zip(corners, rows)) + "\n", encoding="utf-8")
+    return key, path, 12 + 7 + 1250 + 3 + 20
+
+
+def test_sums_over_areas_count_secret_and_uncertain_cells_and_are_lower_bounds(grid_db, tmp_path):
+    engine, _table = grid_db
+    key, path, published = zensus_counts(engine, tmp_path)
+    with engine.connect() as conn:
+        assert import_grid(conn, path, GridImportOptions(layer="zensus_wohnungen")).ok
+    with engine.connect() as conn:
+        result = grid_to_areas(conn, "zensus_wohnungen", "Wohnungen", "bez", boundary_date_for(conn, "bez", None))
+        assert conn.execute(sa.text("SELECT count(*) FROM grid_value WHERE flag = 'suppressed' AND value IS NOT NULL"
+                                    )).scalar_one() == 0
+    items = {item["key"]: item for item in result["items"]}
+    assert items[key] == {**items[key], "cells": 8, "value": published, "suppressed_cells": 3, "uncertain_cells": 2,
+                          "value_is_lower_bound": True}
+    others = [item for k, item in items.items() if k != key]
+    assert all(i["cells"] == 0 and i["value"] == 0 and not i["value_is_lower_bound"] for i in others)
+    assert (result["cells_total"], result["suppressed_cells_total"], result["uncertain_cells_total"]) == (8, 3, 2)
+    assert result["value_total"] == published and result["value_total_is_lower_bound"]
+    assert result["value_assigned"] == published and result["value_assigned_is_lower_bound"]
+    assert (result["suppressed_cells_assigned"], result["uncertain_cells_assigned"]) == (3, 2)
+
+
+def test_a_zensus_table_uploaded_over_http_aggregates_with_its_flags(grid_db, tmp_path):
+    engine, _table = grid_db
+    key, path, published = zensus_counts(engine, tmp_path)
+    files = {"file": (path.name, path.read_bytes(), "text/csv")}
+    with TestClient(create_app(make_settings(rate_limit_per_minute=0), engine=engine)) as client:
+        uploaded = client.post("/api/layers/grid/zensus_http", files=files, headers=bearer(engine, "data_steward"))
+        assert uploaded.status_code == 200, uploaded.text
+        assert any("3 cell values kept secret" in n for n in uploaded.json()["notes"])
+        params = {"layer": "zensus_http", "variable": "Wohnungen", "level": "bez"}
+        result = client.get("/api/aggregate/grid", params=params).json()
+        csv = client.get("/api/aggregate/grid", params={**params, "f": "csv"}).text
+        bad = client.get("/api/aggregate/grid", params={**params, "variable": "werterlaeuternde_Zeichen"})
+    item = next(i for i in result["items"] if i["key"] == key)
+    assert (item["value"], item["suppressed_cells"], item["uncertain_cells"], item["value_is_lower_bound"]) == (
+        published, 3, 2, True)
+    assert result["value_total_is_lower_bound"] is True and result["suppressed_cells_total"] == 3
+    assert csv.startswith("key,name,cells,value,suppressed_cells,uncertain_cells,value_is_lower_bound")
+    assert bad.status_code == 404  # the code column is no variable
+
+
+def test_the_flags_migration_goes_down_without_a_suppressed_row_and_up_again(pg_server, demo_template, tmp_path):
+    """0025 down: suppressed cells (no number) are deleted, uncertain ones keep their value, value is NOT NULL
+    again; up again: the column and its checks are back."""
+    from service.db import downgrade, upgrade
+    from tests.conftest import private_engine
+
+    with private_engine(pg_server, demo_template, prefix="dm_test_grid_flags") as engine:
+        _key, path, _published = zensus_counts(engine, tmp_path)
+        with engine.connect() as conn:
+            assert import_grid(conn, path, GridImportOptions(layer="zensus_wohnungen")).ok
+        downgrade(engine, "0024")
+        with engine.connect() as conn:
+            values = conn.execute(sa.text("SELECT value FROM grid_value WHERE layer_code = 'zensus_wohnungen'"
+                                          )).scalars().all()
+            nullable = conn.execute(sa.text("SELECT is_nullable FROM information_schema.columns WHERE "
+                                            "table_name = 'grid_value' AND column_name = 'value'")).scalar_one()
+        assert sorted(values) == [3, 7, 12, 20, 1250] and nullable == "NO"
+        upgrade(engine, 25833)
+        with engine.connect() as conn, pytest.raises(sa.exc.IntegrityError):
+            conn.execute(sa.text("UPDATE grid_value SET flag = 'uncertain', value = NULL "
+                                 "WHERE layer_code = 'zensus_wohnungen'"))

@@ -51,11 +51,17 @@ def grid_layers(conn: Conn):
     return json_response({"count": len(items), "items": items})
 
 
-@router.get("/api/aggregate/grid", summary="Sum of a grid variable per area (cell centre in area)")
+GRID_COLUMNS = ["key", "name", "cells", "value", "suppressed_cells", "uncertain_cells", "value_is_lower_bound"]
+
+
+@router.get("/api/aggregate/grid", summary="Sum of a grid variable per area (cell centre in area)",
+            description="Cells kept secret by the publisher are counted (suppressed_cells), never summed; a sum that "
+                        "misses one is marked value_is_lower_bound. Cells published in parentheses (KLAMMERN) are "
+                        "summed and counted (uncertain_cells).")
 def aggregate_grid(conn: Conn, level: Level, fmt: Format, layer: str, variable: str):
     at = boundary_date_for(conn, level, None)
     result, hit = cached_result(conn, "grid", lambda: grid_to_areas(conn, layer, variable, level, at), layer=layer,
                           variable=variable, level=level)
     if fmt in TABLE_FORMATS:
-        return table_response(fmt, result["items"], ["key", "name", "cells", "value"], f"{layer}_{variable}_{level}")
+        return table_response(fmt, result["items"], GRID_COLUMNS, f"{layer}_{variable}_{level}")
     return cached_response(result, hit)
