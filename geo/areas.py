@@ -24,6 +24,14 @@ def find_areas(conn: Connection, key: str, level: str | None = None, at: date | 
     return [dict(r._mapping) for r in rows]
 
 
+def last_version(conn: Connection, key: str, level: str) -> dict | None:
+    """The latest version of an area with this key on the level, also when it ended (a Kreis merged away)."""
+    row = conn.execute(sa.text(f"""
+        SELECT {AREA_COLUMNS} FROM area a WHERE a.key = :key AND a.level_code = :level
+        ORDER BY a.valid_from DESC LIMIT 1"""), {"key": key, "level": level}).one_or_none()
+    return None if row is None else dict(row._mapping)
+
+
 def get_parent(conn: Connection, area: dict, parent_level: str | None) -> dict | None:
     if parent_level is None or area["parent_key"] is None:
         return None

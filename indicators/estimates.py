@@ -40,12 +40,12 @@ class EstimateSummary:
         return sum(self.stored.values())
 
 
-def estimable_indicators(conn: Connection, level: str, target_from: date) -> list[str]:
-    """Indicators with public values of `level` on a boundary version other than the one from `target_from`."""
+def estimable_indicators(conn: Connection, level: str, target_at: date) -> list[str]:
+    """Indicators with public values on areas of `level` that are not valid at `target_at` (other versions)."""
     return list(conn.execute(sa.text(f"""
         SELECT DISTINCT o.indicator_code FROM {observation_source(False)} o JOIN area a ON a.id = o.area_id
-        WHERE a.level_code = :level AND a.valid_from <> :target_from ORDER BY 1"""),
-        {"level": level, "target_from": target_from}).scalars())
+        WHERE a.level_code = :level AND NOT ({valid_at("a", ":at")}) ORDER BY 1"""),
+        {"level": level, "at": target_at}).scalars())
 
 
 def store_estimates(conn: Connection, level: str, *, target_at: date | None = None, codes: list[str] | None = None,
@@ -64,14 +64,17 @@ def store_estimates(conn: Connection, level: str, *, target_at: date | None = No
     harmoniser = Harmoniser(conn, level, target_at, method, population=population, denominators=denominators)
     areas = dict(zip(harmoniser.target["key"].tolist(), harmoniser.target["id"].tolist()))
     summary = EstimateSummary(level, target_at, method)
-    wanted = codes if codes is not None else estimable_indicators(conn, level, harmoniser.target_from)
+    wanted = codes if codes is not None else estimable_indicators(conn, level, target_at)
     for done, code in enumerate(wanted, start=1):
         conn.execute(sa.text("DELETE FROM estimate WHERE indicator_code = :code AND area_id = ANY(:ids)"),
                      {"code": code, "ids": list(areas.values())})
         series = harmoniser.series(code)
-        # the periods published on the target version need no estimate (the series carries those as "published")
-        published = set(series.loc[series["method"] == "published", "period"])
-        series = series[(series["method"] != "published") & ~series["period"].isin(published)
+        # an area's periods published on its target row need no estimate (the series carries those as "published",
+        # hidden and missing cells included, so that no estimate stands in for a hidden value)
+        published = series["method"] == "published"
+        pairs = pd.MultiIndex.from_frame(series[["key", "period"]])
+        published_pairs = pairs[published.to_numpy()]
+        series = series[~published & ~pairs.isin(published_pairs)
                         & series["key"].isin(areas.keys()) & series["value"].notna()]  # no estimate: nothing kept
         if len(series):
             # one statement with arrays, not one per row: every statement on `estimate` bumps the data_version

@@ -85,7 +85,11 @@ def crosswalk(source, target, method: str = "population", target_population: pd.
         total = piece_population.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             weights = np.where(total[:, None] > 0, piece_population / total[:, None], area_weights)
-    return Crosswalk(pd.Index(source["key"]), pd.Index(target["key"]), weights, area_weights >= WHOLE, method)
+    whole = area_weights >= WHOLE
+    # a source lying whole in one target goes there whole: a weight of exactly 1, not the 0.9999... of two
+    # outlines digitised apart (a merged Kreis is the sum of its parts, to the person)
+    weights = np.where(whole.any(axis=1)[:, None], whole.astype(float), weights)
+    return Crosswalk(pd.Index(source["key"]), pd.Index(target["key"]), weights, whole, method)
 
 
 def move_counts(walk: Crosswalk, counts: pd.Series) -> pd.DataFrame:
@@ -203,12 +207,26 @@ class Harmoniser:
                 method = "area"
         self.method = method
         self._walks: dict[date, Crosswalk] = {}
+        self._sources: dict[date, object] = {}
+
+    def _source(self, version_from: date):
+        if version_from not in self._sources:
+            self._sources[version_from] = version_areas(self.conn, self.level, version_from)
+        return self._sources[version_from]
 
     def _walk(self, version_from: date) -> Crosswalk:
         if version_from not in self._walks:
-            source = version_areas(self.conn, self.level, version_from)
-            self._walks[version_from] = crosswalk(source, self.target, self.method, self.population)
+            self._walks[version_from] = crosswalk(self._source(version_from), self.target, self.method,
+                                                  self.population)
         return self._walks[version_from]
+
+    def _shared_keys(self, version_from: date) -> pd.Index:
+        """Target keys whose area row is also valid at `version_from`: their values there are published on the
+        target's boundaries. A territorial change (geo.territorial) replaces only the areas it touches, so a
+        level's areas at a date can begin on different days: the unchanged Kreise keep their 2021-01-01 rows
+        beside the Wartburgkreis enlarged on 2021-07-01."""
+        source_ids = set(self._source(version_from)["id"].tolist())
+        return pd.Index(self.target.loc[self.target["id"].isin(source_ids), "key"])
 
     def _denominator(self, code: str, version_from: date, period: date) -> tuple[pd.Series | None, str]:
         """The denominator of a share or rate on a source version, by area key, from the register period nearest
@@ -235,11 +253,14 @@ class Harmoniser:
         out = []
         for period, version_from in periods_by_version(conn, level, code):
             values = public_values(conn, level, version_from, [code], period)[code]
-            if version_from == self.target_from:
-                out.append(pd.DataFrame({"key": values.index, "period": period, "value": values.to_numpy(),
+            shared = self._shared_keys(version_from)
+            if len(shared):  # hidden and missing cells too: published there, so never estimated from elsewhere
+                out.append(pd.DataFrame({"key": shared, "period": period,
+                                         "value": values.reindex(shared).to_numpy(dtype=float),
                                          "share_estimated": 0.0, "method": "published",
                                          "source_version": version_from}))
-                continue
+                if len(shared) == len(self.target):
+                    continue
             label = ""  # counts are moved as they are; a rate's denominator may be a stand-in
             if kind == "count":
                 walk = self._walk(version_from)
@@ -253,6 +274,7 @@ class Harmoniser:
             else:
                 continue  # changes are differences on the same boundaries: not interpolated
             method = f"tobler {walk.method}-weighted" + (f", {label}" if label else "")
+            moved = moved[~moved.index.isin(shared)]
             out.append(pd.DataFrame({"key": moved.index, "period": period, "value": moved["value"].to_numpy(),
                                      "share_estimated": moved["share_estimated"].to_numpy(),
                                      "method": method, "source_version": version_from}))

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from geo.versions import valid_at
 from indicators.refresh import batch_indicators, refresh_after_write
 
-UNDOABLE = ("observations", "boundaries")
+UNDOABLE = ("observations", "boundaries", "territorial_changes")  # the latter two end and begin areas
 
 
 class BatchNotFound(LookupError):
@@ -61,15 +61,15 @@ def undo_batch(conn: Connection, batch_id: int, undone_by: str) -> UndoResult:
         raise UndoRefused(f"batch {batch_id} ({batch.file_name}) was undone already, on "
                           f"{batch.undone_at:%Y-%m-%d %H:%M} by {batch.undone_by}; import the file again to restore it")
     if batch.kind not in UNDOABLE:
-        raise UndoRefused(f"batch {batch_id} is a {batch.kind} batch; only observation and boundary batches can be "
-                          "undone (point, polygon and grid layers: import the previous file again; roll-ups follow "
-                          "the values they are computed from)")
+        raise UndoRefused(f"batch {batch_id} is a {batch.kind} batch; only observation, boundary and territorial "
+                          "change batches can be undone (point, polygon and grid layers: import the previous file "
+                          "again; roll-ups follow the values they are computed from)")
     if batch.kind == "observations":
         written = batch_indicators(conn, batch_id)  # read before the rows go
         result = _undo_observations(conn, batch_id, batch.file_name)
     else:
         written = None  # other areas: every roll-up
-        result = _undo_boundaries(conn, batch_id, batch.file_name, batch.options)
+        result = _undo_boundaries(conn, batch_id, batch.kind, batch.file_name, batch.options)
     refresh_after_write(conn, written)
     conn.execute(sa.text("UPDATE import_batch SET undone_at = now(), undone_by = :who WHERE id = :id"),
                  {"id": batch_id, "who": undone_by})
@@ -96,10 +96,12 @@ def _undo_observations(conn: Connection, batch_id: int, file_name: str) -> UndoR
     return UndoResult(batch_id, "observations", file_name, rows_removed=removed, rows_restored=restored)
 
 
-def _undo_boundaries(conn: Connection, batch_id: int, file_name: str, options: dict) -> UndoResult:
+def _undo_boundaries(conn: Connection, batch_id: int, kind: str, file_name: str, options: dict) -> UndoResult:
+    """A boundary batch, or a list of territorial changes (which ends and begins areas the same way, and adds
+    the relations between them)."""
     changes = conn.execute(sa.text("SELECT change, area_id FROM area_change WHERE batch_id = :id ORDER BY area_id"),
                            {"id": batch_id}).all()
-    if not changes:
+    if not changes and kind == "boundaries":
         raise UndoRefused(f"batch {batch_id} was imported before imports recorded what they changed (migration "
                           "0012); import the previous boundary file again instead")
     created = [area for change, area in changes if change == "created"]
@@ -134,7 +136,8 @@ def _undo_boundaries(conn: Connection, batch_id: int, file_name: str, options: d
         UPDATE area SET valid_to = NULL
         WHERE id IN (SELECT area_id FROM area_change WHERE batch_id = :id AND change = 'closed')"""), params).rowcount
     conn.execute(sa.text("DELETE FROM area_change WHERE batch_id = :id"), params)
-    return UndoResult(batch_id, "boundaries", file_name, areas_removed=removed, areas_reopened=reopened,
+    conn.execute(sa.text("DELETE FROM area_succession WHERE import_batch_id = :id"), params)
+    return UndoResult(batch_id, kind, file_name, areas_removed=removed, areas_reopened=reopened,
                       areas_restored=restored, index_runs_removed=tuple(sorted(runs)))
 
 

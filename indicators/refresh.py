@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from geo import boundaries
 from geo.boundaries import BeforeCommit, BoundaryImportOptions
 from geo.import_report import ImportReport
+from geo.territorial import TerritorialChangeOptions, import_territorial_changes
 from indicators.disclosure import hidden_weights, refresh_disclosure
 from indicators.index_runs import recompute_runs_reading_hidden_cells
 from indicators.rollup import refresh_rollups
@@ -69,4 +70,20 @@ def import_boundaries(conn: Connection, path: Path, options: BoundaryImportOptio
         if before_commit is not None:
             before_commit(conn, report)
 
-    return boundaries.import_boundaries(conn, path, options, before_commit=refresh_then, **kwargs)
+    return boundaries.import_boundaries(conn, path, options, before_commit=_refreshing(before_commit), **kwargs)
+
+
+def import_changes(conn: Connection, path: Path, options: TerritorialChangeOptions, *,
+                   before_commit: BeforeCommit | None = None, **kwargs) -> ImportReport:
+    """`geo.territorial.import_territorial_changes` with the same refresh as a boundary import: areas ended and
+    begun change which children sum to which parent."""
+    return import_territorial_changes(conn, path, options, before_commit=_refreshing(before_commit), **kwargs)
+
+
+def _refreshing(before_commit: BeforeCommit | None) -> BeforeCommit:
+    def refresh_then(conn: Connection, report: ImportReport) -> None:
+        refresh_after_write(conn)
+        if before_commit is not None:
+            before_commit(conn, report)
+
+    return refresh_then

@@ -183,18 +183,65 @@ def _instant(text: str, first: bool) -> date | None | bool:
         return False
 
 
-def boundary_date_for(conn: Connection, level: str, period: date | None) -> date:
-    """The boundary version to draw a period on: the one most of its observations are attached to (the later
-    one on a tie), else the current one (kept per data_version: indicators.version_memo)."""
-    def attached() -> dict[date, date]:  # every period of the level in one pass: a first OpenAPI document asks each
-        return dict(conn.execute(sa.text("""
-            SELECT DISTINCT ON (o.period) o.period, a.valid_from
-            FROM observation_current o JOIN area a ON a.id = o.area_id
-            WHERE a.level_code = :level
-            GROUP BY o.period, a.valid_from ORDER BY o.period, count(*) DESC, a.valid_from DESC"""),
-            {"level": level}).all())
+def boundary_days(conn: Connection, level: str) -> dict[tuple[date, str | None], date]:
+    """Per period of the level, and per (period, indicator), the day its boundary version is drawn at
+    (`boundary_date_for`); every period in one pass (a first OpenAPI document asks each), kept per data_version.
+    Keys: (period, None) for all indicators of the period together, (period, code) for one indicator.
 
-    found = per_data_version(conn, ("boundary dates", level), attached).get(period) if period is not None else None
+    A period is drawn on the day at which most of its observations lie on valid areas (the later day on a tie).
+    One indicator keeps that day unless more of its own observations lie on the areas valid at another day of
+    the same key system (a day sharing areas with it: a territorial change that replaced only some areas);
+    a period published again on a wholly new key system (Berlin's 31.12.2018 on the 542 planning areas) is
+    drawn on the one most of the period's values lie on."""
+
+    def attached() -> dict[tuple[date, str | None], date]:
+        rows = conn.execute(sa.text(f"""
+            WITH attached AS (
+                SELECT o.period, o.indicator_code, a.id, a.valid_from, a.valid_to, count(*) AS observations
+                FROM observation_current o JOIN area a ON a.id = o.area_id WHERE a.level_code = :level
+                GROUP BY o.period, o.indicator_code, a.id),
+            days AS (SELECT DISTINCT period, valid_from AS day FROM attached)
+            SELECT d.period, a.indicator_code, d.day, sum(a.observations) AS observations
+            FROM days d JOIN attached a ON a.period = d.period AND {valid_at("a", "d.day")}
+            GROUP BY GROUPING SETS ((d.period, d.day), (d.period, a.indicator_code, d.day))"""),
+            {"level": level}).all()
+        counts: dict[tuple[date, str | None], dict[date, int]] = {}
+        for period, code, day, observations in rows:
+            counts.setdefault((period, code), {})[day] = int(observations)
+        linked = _days_sharing_areas(conn, level, sorted({day for _, _, day, _ in rows}))
+        best = {key: max(found, key=lambda day: (found[day], day)) for key, found in counts.items()}
+        for (period, code), day in list(best.items()):
+            drawn = best.get((period, None))
+            if code is not None and drawn is not None and day != drawn and (
+                    counts[(period, code)].get(drawn, 0) >= counts[(period, code)][day]
+                    or (min(day, drawn), max(day, drawn)) not in linked):
+                best[(period, code)] = drawn
+        return best
+
+    return per_data_version(conn, ("boundary dates", level), attached)
+
+
+def _days_sharing_areas(conn: Connection, level: str, days: list[date]) -> set[tuple[date, date]]:
+    """Pairs of days (earlier, later) at which some area row of the level is valid on both: one key system."""
+    if len(days) < 2:
+        return set()
+    rows = conn.execute(sa.text(f"""
+        SELECT x.day, y.day FROM unnest(CAST(:days AS date[])) x(day) JOIN unnest(CAST(:days AS date[])) y(day)
+             ON x.day < y.day
+        WHERE EXISTS (SELECT 1 FROM area a WHERE a.level_code = :level AND {valid_at("a", "x.day")}
+                        AND {valid_at("a", "y.day")})"""), {"level": level, "days": days}).all()
+    return {(x, y) for x, y in rows}
+
+
+def boundary_date_for(conn: Connection, level: str, period: date | None, indicator: str | None = None) -> date:
+    """The boundary version to draw a period on (of one indicator, or of all together): the day, among those on
+    which the areas its observations are attached to begin, at which most of its observations lie on valid areas
+    (the later day on a tie), else the current one (kept per data_version: indicators.version_memo). A
+    territorial change begins only the areas it touches, so a period's areas can begin on several days: INKAR's
+    400 Kreise are 399 from 01.01.2021 and the Wartburgkreis enlarged on 01.07.2021, all valid on the later day,
+    while the Regionalstatistik's population of the same year lies on the 401 Kreise of 01.01.2021."""
+    days = boundary_days(conn, level) if period is not None else {}
+    found = days.get((period, indicator)) or days.get((period, None))
     return (found or per_data_version(conn, ("current boundary date", level), lambda: current_version_from(conn, level))
             or date.today())
 

@@ -1,5 +1,5 @@
-"""`district-monitor import boundaries|observations|points|grid|polygons|undo`: the command line of the one
-import entry point (`indicators.ingest.kinds`).
+"""`district-monitor import boundaries|territorial-changes|observations|points|grid|polygons|undo`: the command
+line of the one import entry point (`indicators.ingest.kinds`).
 
 Each command only names its options; they are handed on as text fields under the same names as over HTTP, so
 the same parser checks them, the same import runs, and the same report is printed. A command-line import is
@@ -24,7 +24,8 @@ from service.cli_common import console, database, fail, progress_bar
 from service.db import refresh_statistics
 from service.settings import get_settings
 
-import_app = typer.Typer(help="Import boundaries, observations, point, grid and polygon layers and the address register "
+import_app = typer.Typer(help="Import boundaries, territorial changes, observations, point, grid and polygon layers "
+                              "and the address register "
                               "(validated, atomic), "
                               "or take a batch back.",
                          no_args_is_help=True)
@@ -134,6 +135,21 @@ def import_boundaries_command(
         "level": level, "key_field": key_field, "name_field": name_field, "valid_from": valid_from,
         "parent_field": parent_field, "parent_key_length": parent_key_length, "parent_key": parent_key, "crs": crs,
         "layer": layer, "encoding": encoding, "allow_overlaps": allow_overlaps, "allow_gaps": allow_gaps}, dry_run)
+
+
+@import_app.command("territorial-changes")
+def import_territorial_changes_command(
+    files: list[Path] = typer.Argument(..., help="CSV: effective;change;from_key;to_key"
+                                                 "[;to_name;to_parent_key;share]."),
+    level: str = typer.Option(..., help="Area level whose areas changed (`district-monitor level list`)."),
+    separator: Optional[str] = typer.Option(None, help="Force the column separator."),
+    encoding: Optional[str] = typer.Option(None, help="Force an encoding (default: UTF-8, else cp1252)."),
+    dry_run: bool = DRY_RUN,
+):
+    """Import a list of territorial changes (Gebietsänderungen: mergers, splits, key changes, transfers): the
+    areas before the change end on its day, mergers and key changes get their new outline, and the relations
+    between the versions are kept (docs/history.md)."""
+    run_import("territorial_changes", files, {"level": level, "separator": separator, "encoding": encoding}, dry_run)
 
 
 @import_app.command("observations")

@@ -59,7 +59,8 @@ from service.audit import import_audit, record
 from service.auth import Principal
 from service.db import refresh_statistics
 
-FILE_KINDS = ("boundaries", "observations", "points", "polygons", "grid", "addresses")  # the order they are applied in
+FILE_KINDS = ("boundaries", "territorial_changes", "observations", "points", "polygons", "grid",
+              "addresses")  # the order they are applied in
 CODE = r"^[a-z][a-z0-9_]*$"
 Progress = Callable[[str, int, int], None]
 
@@ -152,6 +153,7 @@ class Manifest(BaseModel):
     catalogues: list[str] = []
     disclosure_partitions: list[PartitionSpec] = []
     boundaries: list[FileSpec] = []
+    territorial_changes: list[FileSpec] = []
     observations: list[FileSpec] = []
     points: list[FileSpec] = []
     polygons: list[FileSpec] = []

@@ -46,7 +46,8 @@ def test_laender_and_kreise_have_their_official_numbers_and_keys(germany):
         lengths = dict(conn.execute(sa.text(
             "SELECT level_code, array_agg(DISTINCT length(key)) FROM area GROUP BY 1")).all())
         names = dict(conn.execute(sa.text("SELECT key, name FROM area WHERE key IN ('09162', '11000', '16063')")).all())
-    assert counts == {"staat": 1, "land": 16, "kreis": 401}  # VG5000 01.01.2021: Eisenach still a Kreis
+    # VG5000 01.01.2021: 401 Kreise, Eisenach still one; the merger of 01.07.2021 adds the enlarged Wartburgkreis
+    assert counts == {"staat": 1, "land": 16, "kreis": 402}
     assert lengths == {"staat": [2], "land": [2], "kreis": [5]}
     assert names == {"09162": "München", "11000": "Berlin", "16063": "Wartburgkreis"}
 
@@ -63,11 +64,11 @@ def test_every_kreis_belongs_to_the_land_of_its_key_prefix(germany):
     assert levels["kreis"] == "land" and levels["gemeinde"] == "kreis" and levels["rbz"] == "land"
 
 
-def inkar(code: str, key: str, year: int) -> float:
+def inkar(code: str, key: str, year: int) -> float | None:
     path = DEMOS["germany"].parent / "derived" / "inkar2021_sozialleistungen_kreise.csv"
     with open(path, encoding="utf-8") as handle:
         row = next(r for r in csv.DictReader(handle, delimiter=";") if r["krs"] == key and r["zeitbezug"] == str(year))
-    return float(row[code])
+    return float(row[code]) if row[code] else None
 
 
 def test_the_api_serves_the_inkar_values_of_a_kreis(germany):
@@ -103,8 +104,9 @@ def test_eisenach_has_no_inkar_values_after_its_merger(germany):
     assert periods == (date(2006, 12, 31), date(2022, 12, 31))
 
 
-def test_the_explorer_maps_the_kreise_and_their_change_although_eisenach_has_no_values(germany):
-    """Eisenach (16056) has no INKAR values: its table cells are empty (NaN), and the change map answered 500."""
+def test_the_explorer_maps_the_kreise_of_inkars_territorial_status(germany):
+    """INKAR's values are on the 400 Kreise after Eisenach's merger: the map and its change map show those, the
+    enlarged Wartburgkreis with its value and no Eisenach (which answered 500 when it was an empty cell)."""
     engine, _ = germany
     with TestClient(create_app(make_settings(), engine=engine)) as client:
         for params in ({"indicator": "q_SGBII", "level": "kreis"},
@@ -112,7 +114,11 @@ def test_the_explorer_maps_the_kreise_and_their_change_although_eisenach_has_no_
             answer = client.get("/explorer", params={**params, "f": "json"})
             assert answer.status_code == 200, answer.text[:500]
             areas = {area["key"]: area for area in answer.json()["areas"]}
-            assert len(areas) == 401 and areas["16056"]["value"] is None
+            assert len(areas) == 400 and "16056" not in areas
+            if "compare" not in params:
+                year = int(answer.json()["state"]["period"][:4])
+                expected = inkar("q_SGBII", "16063", year)
+                assert areas["16063"]["value"] == (expected if expected is None else pytest.approx(expected))
             page = client.get("/explorer", params=params)
             assert page.status_code == 200 and "Wartburgkreis" in page.text
 
@@ -261,12 +267,178 @@ def test_a_kreis_is_ranked_among_the_kreise_of_its_type(germany):
         profile = client.get("/areas/kreis/01001.json", params={"group": "kreise-gleichen-typs"}).json()
         page = client.get("/areas/kreis/01001", params={"group": "kreise-gleichen-typs"}).text
         latest = next(i for i in profile["indicators"] if i["code"] == "BEV")["periods"][0]
-        items = client.get("/collections/kreis/items", params={"period": latest["period"], "limit": 1000}).json()
+        # the population of that year as a reader maps it: on the Kreise it was published on (Eisenach included)
+        mapped = client.get("/explorer", params={"indicator": "BEV", "level": "kreis", "period": latest["period"],
+                                                 "f": "json"}).json()
     assert profile["within"][-1]["attribute_value"] == "Kreisfreie Stadt"
     assert "Median Kreise gleichen Typs" in page and "(Kreisfreie Stadt)" in page
-    values = {f["properties"]["key"]: f["properties"].get("BEV") for f in items["features"]}
+    values = {area["key"]: area["count"] for area in mapped["areas"]}
     cities = [v for k, v in values.items() if v is not None and types.get(k) == "Kreisfreie Stadt"]
     own = values["01001"]
     cell = latest["within"][-1]
     assert (cell["rank"], cell["n"]) == (1 + sum(v > own for v in cities), len(cities))
     assert cell["n"] > 60  # the kreisfreie Städte with a population that year, not all 400 Kreise
+
+
+# -- territorial changes (data/demo/germany/territorial_changes_*.csv, docs/history.md) ---------------------------
+def kreis_rows(conn, *keys: str) -> list[tuple]:
+    return [tuple(r) for r in conn.execute(sa.text("""
+        SELECT key, name, valid_from, valid_to, area_m2 FROM area WHERE level_code = 'kreis' AND key = ANY (:keys)
+        ORDER BY key, valid_from"""), {"keys": list(keys)})]
+
+
+def test_eisenachs_merger_ends_both_kreise_and_begins_the_enlarged_wartburgkreis(germany):
+    """The list of changes ends Eisenach and the old Wartburgkreis on 01.07.2021 and makes the new one from
+    both outlines; INKAR's values (delivered on the status after the merger) lie on it, and the relations say
+    which versions became which."""
+    engine, summary = germany
+    [report] = [r for r in summary.reports if r.kind == "territorial_changes"]
+    assert report.ok and report.rows_written == 3  # one area begun, two relations
+    with engine.connect() as conn:
+        (eisenach, old, new) = kreis_rows(conn, "16056", "16063")
+        at_merger = conn.execute(sa.text("""SELECT count(*) FROM area WHERE level_code = 'kreis'
+            AND valid_from <= '2021-07-01' AND (valid_to IS NULL OR valid_to > '2021-07-01')""")).scalar_one()
+        relations = conn.execute(sa.text("""
+            SELECT p.key, s.key, r.change, r.effective FROM area_succession r
+            JOIN area p ON p.id = r.predecessor_id JOIN area s ON s.id = r.successor_id ORDER BY 1""")).all()
+        inkar_rows = dict(conn.execute(sa.text("""
+            SELECT a.valid_from, count(*) FROM observation o JOIN area a ON a.id = o.area_id
+            WHERE a.key = '16063' AND o.indicator_code = 'q_SGBII' GROUP BY 1""")).all())
+    assert eisenach[3] == old[3] == date(2021, 7, 1) and new[2] == date(2021, 7, 1) and new[3] is None
+    assert new[4] == pytest.approx(eisenach[4] + old[4], rel=1e-6) and at_merger == 400
+    assert [tuple(r) for r in relations] == [("16056", "16063", "merger", date(2021, 7, 1)),
+                                            ("16063", "16063", "merger", date(2021, 7, 1))]
+    assert set(inkar_rows) == {date(2021, 7, 1)} and inkar_rows[date(2021, 7, 1)] > 10
+
+
+def test_the_series_on_the_new_territory_sums_counts_and_never_averages_rates(germany):
+    """The Regionalstatistik (2001-2016) has Eisenach and the old Wartburgkreis: on the enlarged Wartburgkreis
+    the population is their sum (share estimated 0: both lie whole in it), the unemployment rate, which has no
+    numerator and denominator here, is not made up from the two rates; the profile says where the area came
+    from, in German and English, and the old Eisenach's profile where it went."""
+    engine, _ = germany
+    eisenach, old = genesis_row("12411-01-01-4_00.csv", "16056"), genesis_row("12411-01-01-4_00.csv", "16063")
+    with TestClient(create_app(make_settings(), engine=engine)) as client:
+        profile = client.get("/areas/kreis/16063", params={"f": "json"}).json()
+        assert profile["area"]["valid_from"] == "2021-07-01"
+        assert [(p["key"], p["change"]) for p in profile["territory"]["predecessors"]] == [
+            ("16056", "merger"), ("16063", "merger")]
+        items = {i["code"]: i for i in profile["indicators"]}
+        bev = {p["period"]: p for p in items["BEV"]["periods"]}
+        assert bev["2015-12-31"]["value"] == float(eisenach[2]) + float(old[2])
+        assert bev["2015-12-31"]["estimated"]["share"] == 0
+        assert "ALQ" not in items or all(p["estimated"] is None for p in items["ALQ"]["periods"])
+        page = client.get("/areas/kreis/16063", headers={"Accept": "text/html"}).text
+        assert "Entstanden am 01.07.2021 durch Zusammenschluss aus" in page and "16056 Eisenach" in page
+        assert "Anzahlen als Summe der Vorgänger" in page
+        gone = client.get("/areas/kreis/16056", headers={"Accept": "text/html"}).text
+        assert "Besteht seit 01.07.2021 nicht mehr: Zusammenschluss zu" in gone and "16063 Wartburgkreis" in gone
+        english = client.get("/areas/kreis/16063", params={"lang": "en"}).text
+        assert "by Zusammenschluss (merger) of" in english and "counts as the sum of its predecessors" in english
+
+
+def changes_file(tmp_path, *rows: str, name: str = "changes.csv"):
+    path = tmp_path / name
+    path.write_text("effective;change;from_key;to_key;to_name;to_parent_key;share\n" + "\n".join(rows) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def run_changes(engine, path, level: str = "kreis", dry_run: bool = False):
+    from indicators.ingest.kinds import import_kind
+
+    kind = import_kind("territorial_changes")
+    with engine.connect() as conn:
+        return kind.run(conn, path, kind.parse({"level": [level]}), dry_run=dry_run, created_by="test")
+
+
+def test_a_key_that_ended_is_named_with_its_successor_when_values_arrive_on_it(germany, tmp_path):
+    """Values delivered for Eisenach on a day after the merger: refused, naming the Wartburgkreis it went into
+    and the fix, in English and German."""
+    engine, _ = germany
+    from indicators.ingest.kinds import import_kind
+
+    path = tmp_path / "werte.csv"
+    path.write_text("area;indicator;period;value\n16063;BEV;2022-12-31;160000\n16056;BEV;2022-12-31;42000\n",
+                    encoding="utf-8")
+    kind = import_kind("observations")
+    with engine.connect() as conn:
+        report = kind.run(conn, path, kind.parse({"level": ["kreis"]}), dry_run=True)
+    [problem] = [p for p in report.errors if p.value == "16056" and "merger" in p.message]
+    assert "merger into 16063 Wartburgkreis on 2021-07-01" in problem.message and problem.row == 3  # file line
+    assert "Zusammenschluss zu 16063 Wartburgkreis am 01.07.2021" in problem.message_de
+    assert "--boundaries-at" in problem.fix
+
+
+def test_a_list_of_changes_is_checked_row_by_row_and_a_refused_one_writes_nothing(germany, tmp_path):
+    engine, _ = germany
+    before = table_counts(engine)
+    cases = [
+        (("2030-01-01;key_change;1001;01099;Flensburg;;",), "from_key", "01001"),  # lost its leading zero
+        (("2030-01-01;Neugründung;01001;01099;;;",), "change", None),
+        (("2030-01-01;merger;01001;01002;Kiel;;",), "change", None),  # a merger of one
+        (("2030-01-01;split;01001;01098;A;;", "2030-01-01;split;01001;01099;B;;"), "to_key", None),  # not imported
+        (("1.7.2021;merger;01001;01002;;;",), "effective", None),
+        (("2030-01-01;key_change;01001;01099;;;0",), "share", None),
+        (("2030-01-01;key_change;01001;01099;;99;",), "to_parent_key", None),
+    ]
+    for rows, column, hint in cases:
+        report = run_changes(engine, changes_file(tmp_path, *rows))
+        assert not report.ok and report.batch_id is None, rows
+        problem = report.errors[0]
+        assert problem.column == column and problem.row == 1 and problem.fix and problem.fix_de, (rows, problem)
+        if hint:
+            assert hint in problem.message
+    wrong_header = tmp_path / "wrong.csv"
+    wrong_header.write_text("Datum;Art;alt;neu\n2030-01-01;merger;01001;01002\n", encoding="utf-8")
+    report = run_changes(engine, wrong_header)
+    assert not report.ok and "effective" in report.errors[0].fix and report.errors[0].message_de
+    assert table_counts(engine) == before
+
+
+def table_counts(engine) -> tuple:
+    with engine.connect() as conn:
+        return tuple(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+                     for table in ("area", "area_succession", "area_change", "import_batch"))
+
+
+def test_a_key_change_is_applied_once_and_can_be_undone(germany, tmp_path):
+    """Flensburg under a new key from 2030 (a made-up change): a dry run writes nothing; the import ends the old
+    version and begins the new one with the same outline; loading the list again changes nothing; undoing the
+    batch restores the areas as they were and removes the relation."""
+    engine, _ = germany
+    from indicators.import_undo import undo_batch
+
+    before = table_counts(engine)
+    path = changes_file(tmp_path, "01.01.2030;Schlüsseländerung;01001;01099;;;")
+    assert run_changes(engine, path, dry_run=True).ok and table_counts(engine) == before
+    report = run_changes(engine, path)
+    assert report.ok and report.batch_id is not None, [p.as_text() for p in report.errors]
+    with engine.connect() as conn:
+        (old,), (new,) = kreis_rows(conn, "01001"), kreis_rows(conn, "01099")
+    assert old[3] == new[2] == date(2030, 1, 1) and new[1] == "Flensburg" and new[4] == pytest.approx(old[4])
+    again = run_changes(engine, path)
+    assert again.ok and again.batch_id is None and any("nothing changed" in n for n in again.notes)
+    with engine.begin() as conn:
+        result = undo_batch(conn, report.batch_id, "test")
+    assert (result.areas_removed, result.areas_reopened) == (1, 1)
+    with engine.connect() as conn:
+        assert kreis_rows(conn, "01001")[0][3] is None and kreis_rows(conn, "01099") == []
+    counts = table_counts(engine)
+    assert counts[:2] == before[:2]  # the batch stays listed (undone), its area changes are gone
+
+
+def test_a_list_of_changes_is_imported_over_http_by_the_statistics_office(germany):
+    engine, _ = germany
+    from tests.conftest import bearer
+
+    path = DEMOS["germany"].parent / "territorial_changes_kreise.csv"
+    with TestClient(create_app(make_settings(), engine=engine)) as client:
+        anonymous = client.post("/api/imports/territorial-changes", data={"level": "kreis"},
+                                files={"file": (path.name, path.read_bytes(), "text/csv")})
+        assert anonymous.status_code in (401, 403)
+        answer = client.post("/api/imports/territorial-changes", headers=bearer(engine, "statistics_office"),
+                             data={"level": "kreis", "dry_run": "true"},
+                             files={"file": (path.name, path.read_bytes(), "text/csv")})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["ok"] and answer.json()["rows_read"] == 2

@@ -81,7 +81,8 @@ def test_json_writes_keep_the_small_body_limit(fresh_engine):
 
 
 def test_the_registry_knows_every_kind_with_one_option_parser():
-    assert set(IMPORT_KINDS) == {"boundaries", "observations", "points", "grid", "polygons", "addresses"}
+    assert set(IMPORT_KINDS) == {"boundaries", "territorial_changes", "observations", "points", "grid", "polygons",
+                                 "addresses"}
     assert {k.role for k in IMPORT_KINDS.values()} <= {"statistics_office", "data_steward"}
     for kind in IMPORT_KINDS.values():
         with pytest.raises(OptionError) as refused:

@@ -206,7 +206,7 @@ def _across_reform(conn: Connection, level: str, code: str, chosen: date, compar
     earlier one whose values are kept as estimates for the period's areas (indicators.estimates, marked "≈");
     otherwise None, and the notice says why (values on two boundary versions are never joined by key)."""
     _ = translator(lang)
-    at, then = boundary_date_for(conn, level, chosen), boundary_date_for(conn, level, compared)
+    at, then = boundary_date_for(conn, level, chosen, code), boundary_date_for(conn, level, compared, code)
     if at == then or published_on(conn, level, at, code, compared):
         return compared
     estimates = estimated_values(conn, level, at, code, compared) if compared < chosen else None
@@ -449,7 +449,7 @@ def _value_table(conn: Connection, state: ExplorerState, unsuppressed: bool,
     `count_text`: a density's count), without unit (`area_columns` names it once)."""
     _ = translator(lang)
     indicator = get_indicator(conn, state.indicator)
-    at = boundary_date_for(conn, state.level, state.period)
+    at = boundary_date_for(conn, state.level, state.period, state.indicator)
     table = indicator_values(conn, state.level, at, state.indicator, state.period, unsuppressed)
     # why a value is missing, where one is (.tolist() first: iterating a column of pandas' Arrow strings costs a
     # Python object per cell, 0.15 s per Gemeinde map)

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 
 from sqlalchemy.engine import Connection
 
-from geo.areas import find_areas, get_parent, list_children
+from geo.areas import find_areas, get_parent, last_version, list_children
 from geo.levels import Level, ancestry, get_level, list_levels
 from indicators.catalogue import list_indicators, series_break_text, series_breaks_between
 from indicators.comparison import ComparisonGroup, standing_within
@@ -23,6 +23,7 @@ from indicators.editions import edition_classes_for_area
 from indicators.estimates import area_estimates
 from indicators.findings import list_findings
 from indicators.notation import format_day
+from geo.territorial import successions
 from indicators.notes import NOTE_KINDS, list_notes
 from indicators.standing import area_standing
 from indicators.targets import list_targets
@@ -54,6 +55,9 @@ def find_profile_area(conn: Connection, level: str, key: str) -> dict | Missing:
                        [(lv.plural_de, f"/areas?level={lv.code}") for lv in list_levels(conn)])
     usable = key.isprintable() and len(key) <= MAX_KEY_LENGTH  # no NUL bytes or novels into SQL
     found = find_areas(conn, key, level) if usable else []
+    ended = last_version(conn, key, level) if usable and not found else None
+    if ended is not None:  # an area that no longer exists: its last boundaries, and what it became
+        return ended
     if not found:
         others = [a for a in find_areas(conn, key) if a["level_code"] != level] if usable else []
         choices = [(f"{a['name']} ({a['key']}, {a['level_code']})", f"/areas/{a['level_code']}/{a['key']}")
@@ -146,6 +150,7 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
                   + ([{"kind": "group", "id": group.id, "name": group.name_de, "name_en": group.name_en,
                        **_group_members(group, area)}] if group else []),
         "children": [{"level": c["level_code"], "key": c["key"], "name": c["name"]} for c in list_children(conn, area)],
+        "territory": successions(conn, area["id"]),  # territorial changes that made or ended this version
         "indicators": items,
         "estimated_values": sum(p["estimated"] is not None for item in items for p in item["periods"]),
         "indices": _index_results(conn, area, unsuppressed),

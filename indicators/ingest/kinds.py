@@ -1,5 +1,6 @@
-"""The one entry point of every import, shared by the command line and the HTTP API: a registry of the six
-kinds (boundaries, observations, points, grid, polygons, addresses), each with its option parser and its import.
+"""The one entry point of every import, shared by the command line and the HTTP API: a registry of the seven
+kinds (boundaries, territorial changes, observations, points, grid, polygons, addresses), each with its option
+parser and its import.
 
 An import (`ImportKind.run`) reads and validates the file (a dry run stops there and reports), then applies
 it in one all-or-nothing transaction (`geo.import_report.run_in_import_transaction`) and returns the one
@@ -31,8 +32,9 @@ from indicators.ingest.options import (
     observation_options,
     point_options,
     polygon_options,
+    territorial_options,
 )
-from indicators.refresh import import_boundaries
+from indicators.refresh import import_boundaries, import_changes
 
 Progress = Callable[[str, int, int], None]
 
@@ -63,6 +65,8 @@ IMPORT_KINDS: dict[str, ImportKind] = {kind.name: kind for kind in (
     # tables of unsuppressed values and the boundaries they refer to: the statistics office (docs/trust.md)
     ImportKind("observations", "statistics_office", observation_options, import_observations),
     ImportKind("boundaries", "statistics_office", boundary_options, import_boundaries),
+    ImportKind("territorial_changes", "statistics_office", territorial_options, import_changes,
+               bounded_by_limits=False),
     # facilities, grids and polygons: data stewards
     ImportKind("points", "data_steward", point_options, import_points),
     ImportKind("grid", "data_steward", grid_options, import_grid, bounded_by_limits=False),

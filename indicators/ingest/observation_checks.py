@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.import_report import ImportReport
+from geo.territorial import CHANGE_LABELS
 from indicators.ingest.observation_rows import MAX_ROWS_LISTED_PER_PROBLEM, IndicatorRule
 from indicators.ingest.options import ObservationImportOptions
 from indicators.ingest.tables import Table, looks_like_formula, parse_period
@@ -263,7 +264,17 @@ def _report_unresolved(unresolved: pd.DataFrame, versions: pd.DataFrame, options
     firsts = unresolved.drop_duplicates("key")
     for key, line, period in zip(firsts["key"].astype(str), firsts["line"], firsts["period"]):
         line = int(line)
-        if key in known_keys:
+        successor = _successor_text(versions, key, period)
+        if successor is not None:
+            text, text_de, ended = successor
+            report.error(f"area {key} no longer exists at {pd.Timestamp(period).date()}: {text}",
+                         f"deliver the values on its successor's key, or give the boundary version the data refer to "
+                         f"(--boundaries-at a day before {ended})",
+                         row=line, column=options.key_column, value=key, keys=(key,),
+                         message_de=f"Gebiet {key} besteht am {pd.Timestamp(period):%d.%m.%Y} nicht mehr: {text_de}",
+                         fix_de=f"die Werte unter dem Schlüssel des Nachfolgers liefern oder den Gebietsstand "
+                                f"der Daten angeben (--boundaries-at vor dem {ended:%d.%m.%Y})")
+        elif key in known_keys:
             spans = [[str(pd.Timestamp(start).date()), None if pd.isna(end) else str(pd.Timestamp(end).date())]
                      for start, end in versions.loc[versions["key"] == key, ["valid_from", "valid_to"]].itertuples(
                          index=False)]
@@ -301,12 +312,33 @@ def _report_unresolved(unresolved: pd.DataFrame, versions: pd.DataFrame, options
             break
 
 
+def _successor_text(versions: pd.DataFrame, key: str, period) -> tuple[str, str, date] | None:
+    """What became of a key whose last version ended on or before `period` (territorial changes, English and
+    German) and the day it ended; None when no recorded change ended it."""
+    ended = versions[(versions["key"] == key) & versions["valid_to"].notna()
+                     & (versions["valid_to"] <= pd.Timestamp(period))]
+    ended = ended[ended["successors"].map(bool)]
+    if ended.empty:
+        return None
+    last = ended.sort_values("valid_to").iloc[-1]
+    changes = last["successors"]
+    day = pd.Timestamp(last["valid_to"]).date()
+    text = "; ".join(f"{CHANGE_LABELS[c][1]} into {k} {n} on {day}" for c, k, n in changes)
+    text_de = "; ".join(f"{CHANGE_LABELS[c][0]} zu {k} {n} am {day:%d.%m.%Y}" for c, k, n in changes)
+    return text, text_de, day
+
+
 def area_versions(conn: Connection, level: str) -> BoundaryVersions:
-    rows = conn.execute(sa.text(
-        "SELECT id AS area_id, key, valid_from, valid_to FROM area WHERE level_code = :level"), {"level": level}).all()
+    rows = conn.execute(sa.text("""
+        SELECT a.id AS area_id, a.key, a.valid_from, a.valid_to,
+               (SELECT coalesce(array_agg(ARRAY[s.change, n.key, n.name] ORDER BY n.key), '{}')
+                FROM area_succession s JOIN area n ON n.id = s.successor_id
+                WHERE s.predecessor_id = a.id) AS successors
+        FROM area a WHERE a.level_code = :level"""), {"level": level}).all()
     return BoundaryVersions(pd.DataFrame({
         "area_id": np.array([r.area_id for r in rows], dtype=np.int64),
         "key": pd.Series([r.key for r in rows], dtype=object),
         "valid_from": pd.to_datetime(pd.Series([r.valid_from for r in rows], dtype=object)),
         "valid_to": pd.to_datetime(pd.Series([r.valid_to for r in rows], dtype=object)),
+        "successors": pd.Series([[tuple(s) for s in r.successors] for r in rows], dtype=object),
     }))

@@ -24,6 +24,7 @@ from geo.crs import source_crs_name
 from geo.grid import GridImportOptions
 from geo.points import PointImportOptions
 from geo.polygons import PolygonImportOptions
+from geo.territorial import TerritorialChangeOptions
 from indicators.ingest.tables import parse_period
 
 Fields = dict[str, list[str]]  # field name -> the values given (repeatable fields may have several)
@@ -299,3 +300,14 @@ def address_options(fields: Fields) -> AddressImportOptions:
         area_field=given.text("area_field") or "area_key", suffix_field=given.text("suffix_field"),
         postcode_field=given.text("postcode_field"), locality_field=given.text("locality_field"),
         separator=given.separator() or ",")
+
+
+# -- territorial changes -------------------------------------------------------------------------------------
+TERRITORIAL_FIELDS = {"level", "separator", "encoding"}
+
+
+def territorial_options(fields: Fields) -> TerritorialChangeOptions:
+    """A list of territorial changes names the level its keys belong to."""
+    given = OptionFields(fields, TERRITORIAL_FIELDS)
+    return TerritorialChangeOptions(level=given.required("level", "the level whose areas changed, e.g. kreis"),
+                                    separator=given.separator(), encoding=given.encoding())

@@ -190,8 +190,8 @@ def _form(required: list[str], properties: dict[str, dict]) -> dict:
 
 
 TEXT, FLAG, TEXTS = {"type": "string"}, {"type": "boolean"}, {"type": "array", "items": {"type": "string"}}
-OBSERVATIONS, BOUNDARIES, POINTS, GRID, ADDRESSES = (IMPORT_KINDS[k] for k in ("observations", "boundaries", "points",
-                                                                              "grid", "addresses"))
+OBSERVATIONS, BOUNDARIES, CHANGES, POINTS, GRID, ADDRESSES = (
+    IMPORT_KINDS[k] for k in ("observations", "boundaries", "territorial_changes", "points", "grid", "addresses"))
 
 
 @router.post("/api/imports/observations",
@@ -217,6 +217,15 @@ async def import_observations(request: Request,
 async def import_boundaries(request: Request,
                             principal: Annotated[Principal, Depends(require_role(BOUNDARIES.role))]):
     return await _run(request, principal, BOUNDARIES)
+
+
+@router.post("/api/imports/territorial-changes",
+             summary="Import a list of territorial changes (mergers, splits, key changes; statistics office)",
+             openapi_extra=_form(["level"], {"level": TEXT, "separator": TEXT, "encoding": TEXT}))
+@accepts_uploads
+async def import_territorial_changes(request: Request,
+                                     principal: Annotated[Principal, Depends(require_role(CHANGES.role))]):
+    return await _run(request, principal, CHANGES)
 
 
 @router.post("/api/imports/addresses",
