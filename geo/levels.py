@@ -18,6 +18,7 @@ class Level:
     rank: int
     parent_code: str | None
     description: str | None = None
+    population: str | None = None  # the level's population count (an indicator code), as the set-up declares it
 
     def name(self, lang: str) -> str:
         """One area's level in the language `lang` ("en": English, else German): "Planungsraum"."""
@@ -38,18 +39,22 @@ def upsert_levels(conn: Connection, levels: list[Level]) -> None:
     for level in sorted(levels, key=lambda lv: -lv.rank):
         conn.execute(
             sa.text("""
-                INSERT INTO area_level (code, name_de, name_en, plural_de, plural_en, rank, parent_code, description)
-                VALUES (:code, :name_de, :name_en, :plural_de, :plural_en, :rank, :parent_code, :description)
+                INSERT INTO area_level (code, name_de, name_en, plural_de, plural_en, rank, parent_code, description,
+                                        population_indicator)
+                VALUES (:code, :name_de, :name_en, :plural_de, :plural_en, :rank, :parent_code, :description,
+                        :population)
                 ON CONFLICT (code) DO UPDATE SET name_de = EXCLUDED.name_de, name_en = EXCLUDED.name_en,
                     plural_de = EXCLUDED.plural_de, plural_en = EXCLUDED.plural_en, rank = EXCLUDED.rank,
-                    parent_code = EXCLUDED.parent_code, description = EXCLUDED.description"""),
+                    parent_code = EXCLUDED.parent_code, description = EXCLUDED.description,
+                    population_indicator = EXCLUDED.population_indicator"""),
             level.__dict__,
         )
 
 
 def list_levels(conn: Connection) -> list[Level]:
     rows = conn.execute(sa.text(
-        "SELECT code, name_de, name_en, plural_de, plural_en, rank, parent_code, description FROM area_level ORDER BY rank"))
+        "SELECT code, name_de, name_en, plural_de, plural_en, rank, parent_code, description, "
+        "population_indicator AS population FROM area_level ORDER BY rank"))
     return [Level(**row._mapping) for row in rows]
 
 

@@ -361,12 +361,17 @@ def indicators_with_values(conn: Connection, level: str, unsuppressed: bool = Fa
 
 
 def population_indicator(conn: Connection, level: str) -> str | None:
-    """The level's population count: the weight most of the shares and rates with values on `level` name in the
-    catalogue (`weight_indicator`; the register's inhabitants in the Berlin demo, the Regionalstatistik's
-    population in the Germany demo). The one answer for every user that needs "the population" of a level
+    """The level's population count: as the level declares it (`population` in the set-up manifest; the
+    Regionalstatistik's population in the Germany demo), else the weight most of the shares and rates with values
+    on `level` name in the catalogue (`weight_indicator`; the register's inhabitants in the Berlin demo). The one
+    answer for every user that needs "the population" of a level
     (harmonised estimates, polygon estimates and their minimum population, programme evaluations); None when no
     share names a weight. Kept per data_version."""
     def read() -> str | None:
+        declared = conn.execute(sa.text("SELECT population_indicator FROM area_level WHERE code = :level"),
+                                {"level": level}).scalar()
+        if declared is not None:
+            return declared
         return conn.execute(sa.text("""
             SELECT i.weight_indicator FROM indicator i
             WHERE i.weight_indicator IS NOT NULL AND EXISTS (

@@ -52,7 +52,7 @@ class InputSpec(Strict):
 class MinimumPopulation(Strict):
     """Areas take part only when `indicator` (same level and period) is at least `minimum`."""
 
-    indicator: str = "EW"
+    indicator: str = Field(min_length=1, max_length=40)  # a count of the level, e.g. its inhabitants
     minimum: float = Field(default=300, ge=0, allow_inf_nan=False)
 
 

@@ -30,11 +30,12 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from geo.levels import list_levels
 from geo.versions import valid_at
+from indicators.catalogue import population_indicator
 from indicators.partitions import analyse_new_partitions, ensure_partitions
 
 ROLLUP_BATCH_KIND = "rollup"
-DEFAULT_WEIGHT = "EW"
 EQUAL_WITHIN = 1e-9  # a recomputed value this close to the stored one is unchanged (summation order)
 CHANGE_BASE_TOLERANCE = 0.01  # mean |C - (X_p - X_q)| over the children accepted as "C is the change of X since q"
 
@@ -182,8 +183,12 @@ _HIDDEN_WEIGHTS = """
     SELECT o.indicator_code, o.area_id, o.period
     FROM disclosure d JOIN observation o ON o.id = d.observation_id AND o.indicator_code = d.indicator_code
     WHERE o.superseded_at IS NULL AND d.indicator_code IN (
-        SELECT coalesce(weight_indicator, :default) FROM indicator
-        WHERE aggregation IN ('ratio', 'weighted_mean') AND kind IN ('share', 'rate'))"""
+        SELECT weight_indicator FROM indicator
+        WHERE aggregation IN ('ratio', 'weighted_mean') AND kind IN ('share', 'rate') AND weight_indicator IS NOT NULL
+        UNION  -- a share without a weight of its own is weighted by its level's population
+        SELECT p FROM unnest(CAST(:populations AS text[])) p WHERE EXISTS (
+            SELECT 1 FROM indicator WHERE aggregation IN ('ratio', 'weighted_mean') AND kind IN ('share', 'rate')
+              AND weight_indicator IS NULL))"""
 
 # Values of X on the parent level (published or just derived) for C = X(p) - X(q).
 # Made once per step (before the differences, which read only non-change values), not once per change and period.
@@ -239,7 +244,7 @@ def refresh_rollups(conn: Connection, indicators: Collection[str] | None = None)
         CREATE TEMP TABLE rollup_weight (indicator_code text, period date, version date, weight_indicator text,
                                          weight_period date) ON COMMIT DROP"""))
     conn.execute(sa.text("DROP TABLE IF EXISTS rollup_hidden_weight"))
-    conn.execute(sa.text(_HIDDEN_WEIGHTS), {"default": DEFAULT_WEIGHT})
+    conn.execute(sa.text(_HIDDEN_WEIGHTS), {"populations": _level_populations(conn)})
     for child, parent in steps:
         params = {"child": child, "parent": parent}
         _prepare_step(conn, child, parent, scoped)
@@ -267,22 +272,29 @@ def _make_scope(conn: Connection, written: Collection[str]) -> None:
     indicators, the shares weighted by one of them, the changes of one of them), plus what their roll-ups read
     (the weights of the weighted ones, the states a change is the difference of), so that each is recomputed
     completely, exactly as a refresh of everything would."""
-    rows = conn.execute(sa.text("""
-        SELECT code, CASE WHEN aggregation IN ('ratio', 'weighted_mean') AND kind IN ('share', 'rate')
-                          THEN coalesce(weight_indicator, :default) END AS weight, change_of
-        FROM indicator"""), {"default": DEFAULT_WEIGHT}).all()
+    populations = set(_level_populations(conn))
+    rows = [(code, ({weight} if weight else populations) if weighted else set(), change_of)
+            for code, weighted, weight, change_of in conn.execute(sa.text("""
+                SELECT code, aggregation IN ('ratio', 'weighted_mean') AND kind IN ('share', 'rate'),
+                       weight_indicator, change_of FROM indicator""")).all()]
     # affected: what depends on something in scope (any depth: a change of a weighted share); then the inputs:
     # what the roll-ups of the scope read
-    scope = _closure(set(written), lambda scope: {code for code, weight, change_of in rows
-                                                  if weight in scope or change_of in scope})
-    scope = _closure(scope, lambda scope: {x for code, weight, change_of in rows if code in scope
-                                           for x in (weight, change_of) if x})
+    scope = _closure(set(written), lambda scope: {code for code, weights, change_of in rows
+                                                  if weights & scope or change_of in scope})
+    scope = _closure(scope, lambda scope: {x for code, weights, change_of in rows if code in scope
+                                           for x in (*weights, change_of) if x})
     conn.execute(sa.text("DROP TABLE IF EXISTS rollup_scope"))
     conn.execute(sa.text("CREATE TEMP TABLE rollup_scope (code text PRIMARY KEY) ON COMMIT DROP"))
     if scope:
         conn.execute(sa.text("INSERT INTO rollup_scope SELECT unnest(CAST(:codes AS text[]))"),
                      {"codes": sorted(scope)})
     conn.execute(sa.text("ANALYZE rollup_scope"))
+
+
+def _level_populations(conn: Connection) -> list[str]:
+    """The population counts of all levels (declared, or the weight most shares name): what weights a share that
+    names no weight of its own, on the level it is rolled up from."""
+    return sorted({code for level in list_levels(conn) if (code := population_indicator(conn, level.code))})
 
 
 def _closure(start: set[str], step) -> set[str]:
@@ -334,9 +346,9 @@ def _choose_weight_periods(conn: Connection, child: str) -> None:
     conn.execute(sa.text("TRUNCATE rollup_weight"))
     periods = _child_periods(conn)
     rows = conn.execute(sa.text("""
-        SELECT code, coalesce(weight_indicator, :default) FROM indicator
+        SELECT code, coalesce(weight_indicator, :population) FROM indicator
         WHERE aggregation IN ('ratio', 'weighted_mean') AND kind IN ('share', 'rate')"""),
-        {"default": DEFAULT_WEIGHT}).all()
+        {"population": population_indicator(conn, child)}).all()
     chosen = []
     versions = {version for _code, version in periods}
     for code, weight in rows:

@@ -8,7 +8,7 @@ never see a ratio computed from a suppressed count. Supply = per * capacity / po
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
@@ -16,8 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError, check_radius, current_version
+from geo.levels import finest_level
 from geo.points import catchment_overlaps, check_point_layer, points_outside, points_per_area
 from geo.versions import valid_at
+from indicators.catalogue import population_indicator
 from indicators.observation_source import observation_source
 from indicators.values import boundary_date_for
 
@@ -117,19 +119,25 @@ def supply_per_area(conn: Connection, request: SupplyRequest) -> dict:
 class CatchmentRequest:
     layer: str
     radius_m: float
-    indicator: str = "EW"
+    indicator: str | None = None  # default: the level's population (indicators.catalogue.population_indicator)
     period: date | None = None
     capacity_field: str | None = None
     per: float = 100.0
     unsuppressed: bool = False
     min_population: float = 100.0
-    level: str = "plr"
+    level: str | None = None  # default: the finest loaded level
 
 
 def catchments(conn: Connection, request: CatchmentRequest) -> dict:
     """Per facility: the population (a count indicator) estimated within `radius_m` metres by areal weighting,
     the coverage of the circle by areas, and, with a capacity field, capacity per `per` people."""
     check_radius(request.radius_m)
+    level = request.level or finest_level(conn)
+    indicator = request.indicator or population_indicator(conn, level)
+    if indicator is None:
+        raise AggregationInputError(f"level {level!r} declares no population count; name the count to estimate "
+                                    "(indicator=...)", "indicator")
+    request = replace(request, level=level, indicator=indicator)
     _check_population_indicator(conn, request.indicator)
     check_point_layer(conn, request.layer, [request.capacity_field] if request.capacity_field else [])
     period = _population_period(conn, SupplyRequest(population_indicator=request.indicator, period=request.period,

@@ -130,7 +130,8 @@ def radius_command(x: float = typer.Option(..., help="Longitude (CRS84) or easti
 @aggregate_app.command("catchments")
 def catchments_command(layer: str = typer.Option(..., help="Point layer, e.g. kitas."),
                        radius: float = typer.Option(..., help="Radius in metres."),
-                       indicator: str = typer.Option("EW", help="Count indicator, e.g. EW_U6."),
+                       indicator: Optional[str] = typer.Option(None, help="Count indicator (default: the "
+                                                               "level's population count)."),
                        capacity: Optional[str] = typer.Option(None, help="Capacity attribute, e.g. e_platz."),
                        csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV file.")):
     """Population within a radius around each facility of a layer."""

@@ -79,10 +79,13 @@ class LevelSpec(BaseModel):
     parent_code: str | None = None
     description: str | None = None
     key_length: int | None = Field(default=None, ge=1, le=40)
+    population: str | None = Field(default=None, description="The count that is the level's population (an "
+                                   "indicator code, e.g. BEV): weights shares without a weight of their own, "
+                                   "harmonised and polygon estimates; default: the weight most shares name.")
 
     def as_level(self) -> Level:
         return Level(self.code, self.name_de, self.name_en, self.plural_de, self.plural_en, self.rank,
-                     self.parent_code, self.description)
+                     self.parent_code, self.description, self.population)
 
 
 class PartitionSpec(BaseModel):
@@ -326,6 +329,9 @@ def check_manifest(engine: Engine | None, path: Path, *, confine: bool = False,
     for i, item in enumerate(manifest.indices):
         if item.level not in levels:
             _unknown_level(report, f"indices[{i}].level", item.level, levels)
+    for i, spec in enumerate(manifest.levels):
+        if spec.population is not None and spec.population not in indicators:
+            _unknown_indicator(report, f"levels[{i}].population", spec.population)
     for i, item in enumerate(manifest.harmonise):
         if item.level not in levels:
             _unknown_level(report, f"harmonise[{i}].level", item.level, levels)

@@ -442,3 +442,26 @@ def test_a_list_of_changes_is_imported_over_http_by_the_statistics_office(german
                              files={"file": (path.name, path.read_bytes(), "text/csv")})
         assert answer.status_code == 200, answer.text
         assert answer.json()["ok"] and answer.json()["rows_read"] == 2
+
+
+def test_every_level_names_its_population_so_polygon_estimates_carry_one(germany):
+    """The manifest declares the Regionalstatistik's population as the population of each level (no share names
+    a weight there, so before it no level had one): a polygon around Flensburg estimates its inhabitants from the
+    Kreise and applies the minimum population; a catchment counts it by default."""
+    from indicators.catalogue import population_indicator
+    from tests.test_aggregation_polygon import geometry_of
+
+    engine, _ = germany
+    with engine.connect() as conn:
+        declared = dict(conn.execute(sa.text("SELECT code, population_indicator FROM area_level")).all())
+        assert population_indicator(conn, "kreis") == "BEV"
+    assert declared == {"staat": "BEV", "land": "BEV", "rbz": None, "kreis": "BEV", "gemeinde": "BEV"}
+    with TestClient(create_app(make_settings(), engine=engine)) as client:
+        answer = client.post("/api/aggregate/polygon", params={"level": "kreis"},
+                             json=geometry_of(engine, "kreis", "01001"))
+        assert answer.status_code == 200, answer.text
+        result = answer.json()
+    population = result["population"]
+    flensburg = genesis_row("12411-01-01-4_00.csv", "01001")
+    assert population["indicator"] == "BEV" and population["period"] == "2015-12-31"
+    assert population["value"] == pytest.approx(float(flensburg[2]), rel=0.005)

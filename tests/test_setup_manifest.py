@@ -412,3 +412,21 @@ def test_the_harmonise_step_of_a_manifest_is_checked_with_the_manifest(tmp_path)
     checked, report = check_manifest(None, write_town(tmp_path, broken))
     where = {problem.column: problem.value for problem in report.errors}
     assert checked is None and where == {"harmonise[0].population": "EW", "harmonise[0].denominators.NOPE": "NOPE"}
+
+
+def test_a_level_declares_its_population_and_an_unknown_count_is_refused(tmp_path):
+    """`population` of a level names the count that is its population; a code no catalogue defines is refused
+    where it stands, with the fix."""
+    from service.setup import check_manifest
+
+    declared = json.loads(json.dumps(MANIFEST))
+    declared["levels"][1]["population"] = "EINW"
+    checked, report = check_manifest(None, write_town(tmp_path / "ok", declared))
+    assert checked is not None, [p.as_text() for p in report.errors]
+    assert checked.manifest.levels[1].as_level().population == "EINW"
+    declared["levels"][1]["population"] = "EW"
+    checked, report = check_manifest(None, write_town(tmp_path / "broken", declared))
+    where = {problem.column: problem for problem in report.errors}
+    assert checked is None and set(where) == {"levels[1].population"}
+    assert where["levels[1].population"].value == "EW" and where["levels[1].population"].fix_de
+

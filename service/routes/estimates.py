@@ -85,7 +85,8 @@ def aggregate_catchments(
     conn: Conn, caller: Caller, fmt: Format,
     layer: Annotated[str, Query(description="Point layer, e.g. kitas.")],
     radius: Annotated[float, Query(description="Radius in metres, above 0 and at most 50,000.")],
-    indicator: Annotated[str, Query(description="Count indicator to estimate, e.g. EW or EW_U6.")] = "EW",
+    indicator: Annotated[str | None, Query(description="Count indicator to estimate (default: the level's "
+                                           "population count).")] = None,
     period: str | None = None,
     capacity: Annotated[str | None, Query(description="Capacity attribute, e.g. e_platz.")] = None,
 ):
