@@ -32,6 +32,21 @@ def last_version(conn: Connection, key: str, level: str) -> dict | None:
     return None if row is None else dict(row._mapping)
 
 
+def same_territory(conn: Connection, area: dict) -> list[dict]:
+    """Areas of other hierarchies declared the same territory as `area` (either way round; table
+    area_same_territory), in their version valid at the area's start, or today's."""
+    rows = conn.execute(sa.text("""
+        SELECT other_level, other_key FROM area_same_territory WHERE level_code = :level AND key = :key
+        UNION
+        SELECT level_code, key FROM area_same_territory WHERE other_level = :level AND other_key = :key
+        ORDER BY 1, 2"""), {"level": area["level_code"], "key": area["key"]}).all()
+    found = []
+    for level, key in rows:
+        versions = find_areas(conn, key, level, area["valid_from"]) or find_areas(conn, key, level)
+        found.extend(versions[:1])
+    return found
+
+
 def get_parent(conn: Connection, area: dict, parent_level: str | None) -> dict | None:
     if parent_level is None or area["parent_key"] is None:
         return None

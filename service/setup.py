@@ -137,6 +137,18 @@ class ComparisonGroupSpec(BaseModel):
         return self
 
 
+class SameTerritorySpec(BaseModel):
+    """An area of this set-up that is the same territory as an area of another hierarchy (a city-state's own top
+    area is also a Gemeinde of the federal hierarchy): by level and key, so that the other set-up may be loaded
+    before or after."""
+
+    model_config = ConfigDict(extra="forbid")
+    level: str
+    key: str = Field(min_length=1, max_length=40)
+    as_level: str = Field(pattern=CODE, max_length=40)
+    as_key: str = Field(min_length=1, max_length=40)
+
+
 class FileSpec(BaseModel):
     """One file and the options of its import, under the names of the CLI's options and the API's fields."""
 
@@ -165,6 +177,7 @@ class Manifest(BaseModel):
     indices: list[IndexSpec] = []
     harmonise: list[HarmoniseSpec] = []
     comparison_groups: list[ComparisonGroupSpec] = []
+    same_territory: list[SameTerritorySpec] = []
 
     def files(self) -> list[tuple[str, int, FileSpec]]:
         return [(kind, i, spec) for kind in FILE_KINDS for i, spec in enumerate(getattr(self, kind))]
@@ -342,6 +355,16 @@ def check_manifest(engine: Engine | None, path: Path, *, confine: bool = False,
         for column, code in named:
             if code not in indicators:
                 _unknown_indicator(report, f"harmonise[{i}].{column}", code)
+    for i, link in enumerate(manifest.same_territory):
+        if link.level not in levels:
+            _unknown_level(report, f"same_territory[{i}].level", link.level, levels)
+        elif link.as_level == link.level:
+            report.error("an area is the same territory as itself", "name an area of another level",
+                         column=f"same_territory[{i}].as_level", value=link.as_level,
+                         message_de="ein Gebiet ist dasselbe Gebiet wie es selbst",
+                         fix_de="ein Gebiet einer anderen Ebene angeben")
+        elif link.as_level not in levels:
+            report.notes.append(f"same_territory[{i}]: level {link.as_level!r} is not loaded; the link waits for it")
     for i, group in enumerate(manifest.comparison_groups):
         if group.level not in levels:
             _unknown_level(report, f"comparison_groups[{i}].level", group.level, levels)
@@ -641,6 +664,9 @@ def load_manifest(engine: Engine, path: Path, *, principal: Principal, dry_run: 
               if only_levels is None or group.level in only_levels]
     if groups and not dry_run:  # after the boundaries: a group names their keys or attributes
         _save_comparison_groups(engine, groups, principal, path.name)
+    links = [link for link in manifest.same_territory if only_levels is None or link.level in only_levels]
+    if links and not dry_run:
+        _save_same_territory(engine, links, principal)
     elif groups:
         report.notes.append(f"{len(groups)} comparison groups: checked against the areas when they are loaded")
     if not dry_run:
@@ -673,6 +699,20 @@ def _save_comparison_groups(engine: Engine, groups: list[tuple[int, ComparisonGr
                 raise ManifestRefused(report) from exc
             record(conn, principal, "update" if found else "create", "comparison_group", spec.id,
                    None if found is None else found.as_dict(), saved.as_dict())
+
+
+def _save_same_territory(engine: Engine, links: list[SameTerritorySpec], principal: Principal) -> None:
+    """The manifest's links to the same territory in other hierarchies, audited; a link stored already is left
+    alone (loading twice writes nothing)."""
+    with engine.begin() as conn:
+        for link in links:
+            made = conn.execute(sa.text("""
+                INSERT INTO area_same_territory (level_code, key, other_level, other_key, created_by)
+                VALUES (:level, :key, :as_level, :as_key, :by) ON CONFLICT DO NOTHING"""),
+                {**link.model_dump(), "by": principal.name}).rowcount
+            if made:
+                record(conn, principal, "create", "area_same_territory", f"{link.level}:{link.key}", None,
+                       link.model_dump())
 
 
 def _apply_definitions(engine: Engine, checked: CheckedManifest, principal: Principal) -> None:

@@ -430,3 +430,69 @@ def test_a_level_declares_its_population_and_an_unknown_count_is_refused(tmp_pat
     assert checked is None and set(where) == {"levels[1].population"}
     assert where["levels[1].population"].value == "EW" and where["levels[1].population"].fix_de
 
+
+def test_a_town_is_the_same_territory_as_a_gemeinde_of_another_set_up_loaded_after_it(pg_server, tmp_path):
+    """The town's own hierarchy (Gemeinde -> Ortsteile) and a county's (Kreis -> Gemeinden) hold the same
+    territory twice: the town's manifest links its Gemeinde to the county's before the county is loaded. Then the
+    Ortsteil's breadcrumbs go on to the Kreis, the county's Gemeinde lists the Ortsteile, and neither hierarchy
+    rolls up into the other."""
+    from service.auth import Principal
+    from service.setup import load_manifest
+
+    town = json.loads(json.dumps(MANIFEST))
+    town["same_territory"] = [{"level": "gemeinde", "key": "12054999", "as_level": "kgem", "as_key": "12054999"}]
+    county = {
+        "name": "landkreis",
+        "levels": [
+            {"code": "kkreis", "name_de": "Kreis", "name_en": "District", "plural_de": "Kreise",
+             "plural_en": "Districts", "rank": 30, "parent_code": None, "key_length": 5},
+            {"code": "kgem", "name_de": "Kreisgemeinde", "name_en": "Municipality of the district",
+             "plural_de": "Kreisgemeinden", "plural_en": "Municipalities of the district", "rank": 20,
+             "parent_code": "kkreis", "key_length": 8},
+        ],
+        "boundaries": [
+            {"file": "kreis.geojson", "level": "kkreis", "key_field": "key", "name_field": "name",
+             "valid_from": "2024-01-01"},
+            {"file": "gemeinden.geojson", "level": "kgem", "key_field": "key", "name_field": "name",
+             "parent_key_length": 5, "valid_from": "2024-01-01"},
+        ],
+    }
+    folder = tmp_path / "county"
+    folder.mkdir()
+    (folder / "kreis.geojson").write_text(features([("12054", "Landkreis", square(X0, Y0, X0 + 0.08, Y0 + 0.02))]),
+                                          encoding="utf-8")
+    (folder / "gemeinden.geojson").write_text(features([
+        ("12054999", "Kleinstadt", square(X0, Y0, X0 + 0.04, Y0 + 0.02)),
+        ("12054998", "Nachbardorf", square(X0 + 0.04, Y0, X0 + 0.08, Y0 + 0.02))]), encoding="utf-8")
+    (folder / "manifest.yaml").write_text(yaml.safe_dump(county, allow_unicode=True), encoding="utf-8")
+    name = "dm_test_same_territory"
+    engine = create_engine(pg_server.create(name), make_settings())
+    try:
+        from service.db import upgrade
+
+        upgrade(engine, 25833)
+        admin = Principal("test", "admin")
+        summary = load_manifest(engine, write_town(tmp_path / "town", town), principal=admin)
+        assert any("'kgem' is not loaded; the link waits" in note for note in summary.manifest.notes)
+        load_manifest(engine, folder / "manifest.yaml", principal=admin)
+        load_manifest(engine, write_town(tmp_path / "town", town), principal=admin)  # again: nothing new
+        with engine.connect() as conn:
+            links = conn.execute(sa.text("SELECT count(*) FROM area_same_territory")).scalar_one()
+            audited = conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE target_type = "
+                                           "'area_same_territory'")).scalar_one()
+            county_values = conn.execute(sa.text("""SELECT count(*) FROM observation o JOIN area a
+                ON a.id = o.area_id WHERE a.level_code IN ('kkreis', 'kgem')""")).scalar_one()
+        assert (links, audited, county_values) == (1, 1, 0)  # the town's inhabitants stay in the town's hierarchy
+        with TestClient(create_app(make_settings(), engine=engine)) as client:
+            ortsteil = client.get("/areas/ortsteil/12054999001", params={"f": "json"}).json()
+            assert [(a["level"], a["key"]) for a in ortsteil["beyond"]] == [("kkreis", "12054")]
+            page = client.get("/areas/ortsteil/12054999001").text
+            assert page.index('href="/areas/kkreis/12054"') < page.index('href="/areas/gemeinde/12054999"')
+            gemeinde = client.get("/areas/kgem/12054999", params={"f": "json"}).json()
+            assert {(c["level"], c["key"]) for c in gemeinde["children"]} == {
+                ("ortsteil", "12054999001"), ("ortsteil", "12054999002")}
+            assert [(o["level"], o["key"]) for o in gemeinde["same_territory"]] == [("gemeinde", "12054999")]
+            assert "Gleiches Gebiet wie" in client.get("/areas/kgem/12054999").text
+    finally:
+        engine.dispose()
+        pg_server.drop(name)

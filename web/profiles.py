@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 
 from sqlalchemy.engine import Connection
 
-from geo.areas import find_areas, get_parent, last_version, list_children
+from geo.areas import find_areas, get_parent, last_version, list_children, same_territory
 from geo.levels import Level, ancestry, get_level, list_levels
 from indicators.catalogue import list_indicators, series_break_text, series_breaks_between
 from indicators.comparison import ComparisonGroup, standing_within
@@ -67,6 +67,18 @@ def find_profile_area(conn: Connection, level: str, key: str) -> dict | Missing:
     return found[0]
 
 
+def _ancestors(conn: Connection, levels: dict[str, Level], areas: list[dict]) -> list[dict]:
+    """The parents of the first of `areas` that has any, nearest first."""
+    for start in areas:
+        chain, current = [], start
+        while (parent := get_parent(conn, current, levels[current["level_code"]].parent_code)) is not None:
+            chain.append(parent)
+            current = parent
+        if chain:
+            return chain
+    return []
+
+
 def _area_summary(area: dict, levels: dict[str, Level]) -> dict:
     level = levels.get(area["level_code"])
     return {"level": area["level_code"], "level_name_de": level and level.name("de"),
@@ -78,15 +90,13 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
     """Everything the profile shows, as plain data (the JSON twin). `group`: a comparison group of the area's
     level whose median and the area's rank in it each period shows (indicators.comparison)."""
     levels = {lv.code: lv for lv in list_levels(conn)}
-    chain, current = [], area
-    while True:
-        parent = get_parent(conn, current, levels[current["level_code"]].parent_code)
-        if parent is None:
-            break
-        chain.append(parent)
-        current = parent
+    chain = _ancestors(conn, levels, [area])
     parent = chain[0] if chain else None
     city = chain[-1] if chain else None
+    # the same territory in another hierarchy (Berlin's city is the Gemeinde 11000000): navigation goes on above
+    # the top and down into the other hierarchy's children; ranks and comparisons stay within the area's own
+    same = same_territory(conn, area)
+    beyond = _ancestors(conn, levels, same_territory(conn, city) if city else same)
     own = _by_indicator(area_values(conn, area["id"], unsuppressed))
     parent_values = _by_indicator(area_values(conn, parent["id"], unsuppressed)) if parent else {}
     city_values = _by_indicator(area_values(conn, city["id"], unsuppressed)) if city else {}
@@ -149,7 +159,10 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
         "within": [{"kind": "area", **_area_summary(a, levels)} for a in within_areas]
                   + ([{"kind": "group", "id": group.id, "name": group.name_de, "name_en": group.name_en,
                        **_group_members(group, area)}] if group else []),
-        "children": [{"level": c["level_code"], "key": c["key"], "name": c["name"]} for c in list_children(conn, area)],
+        "children": [{"level": c["level_code"], "key": c["key"], "name": c["name"]}
+                     for c in [*list_children(conn, area), *(c for o in same for c in list_children(conn, o))]],
+        "same_territory": [_area_summary(o, levels) for o in same],
+        "beyond": [_area_summary(a, levels) for a in beyond],  # ancestors of the same territory elsewhere
         "territory": successions(conn, area["id"]),  # territorial changes that made or ended this version
         "indicators": items,
         "estimated_values": sum(p["estimated"] is not None for item in items for p in item["periods"]),
