@@ -109,31 +109,36 @@ def build_database(cluster: EmbeddedCluster) -> str:
                 WHERE s.level_code = '{code}'""")
         conn.exec_driver_sql("ANALYZE")
     print(f"  synthetic levels built in {time.perf_counter() - t0:.0f} s", flush=True)
-    from indicators.values import ensure_properties_cache, property_schema
-
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE SCHEMA bench")
         for level in ("plr", "syn10k", "syn50k"):
-            at = conn.exec_driver_sql(
-                "SELECT max(valid_from) FROM area WHERE level_code = %(l)s", {"l": level}).scalar_one()
-            ensure_properties_cache(conn, level, date.fromisoformat(PERIOD), at, False)
-            schema = property_schema(conn, level, date.fromisoformat(PERIOD), False)
-            columns = ", ".join(
-                f"""(p.properties->>'{p_["name"]}')::float8 AS "{p_["name"]}\"""" if p_["type"] == "number"
-                else f"""p.properties->>'{p_["name"]}' AS "{p_["name"]}\"""" for p_ in schema if p_["name"] != "key")
-            conn.exec_driver_sql(f"""
-                CREATE TABLE bench.{level} AS
-                SELECT a.key, {columns}, a.geom_4326 AS geom
-                FROM area a JOIN feature_properties p ON p.area_id = a.id AND p.level_code = '{level}'
-                     AND p.period = DATE '{PERIOD}' AND NOT p.unsuppressed
-                WHERE a.level_code = '{level}' ORDER BY a.key""")
-            conn.exec_driver_sql(f"ALTER TABLE bench.{level} ADD PRIMARY KEY (key)")
-            conn.exec_driver_sql(f"CREATE INDEX ON bench.{level} USING gist (geom)")
+            flat_table(conn, level, date.fromisoformat(PERIOD))
         conn.exec_driver_sql("CREATE TABLE bench.ready ()")  # marker: built completely
         conn.exec_driver_sql("ANALYZE")
     engine.dispose()
     print(f"  bench database ready in {time.perf_counter() - t0:.0f} s", flush=True)
     return url
+
+
+def flat_table(conn, level: str, period: date) -> None:
+    """bench.<level>: the level's features at `period` as the cheapest form the data can have (key, every
+    property as a column, geometry in EPSG:4326), for the floor and tipg; schema bench must exist."""
+    from indicators.values import boundary_date_for, ensure_properties_cache, property_schema
+
+    at = boundary_date_for(conn, level, period)
+    ensure_properties_cache(conn, level, period, at, False)
+    schema = property_schema(conn, level, period, False)
+    columns = ", ".join(
+        f"""(p.properties->>'{p_["name"]}')::float8 AS "{p_["name"]}\"""" if p_["type"] == "number"
+        else f"""p.properties->>'{p_["name"]}' AS "{p_["name"]}\"""" for p_ in schema if p_["name"] != "key")
+    conn.exec_driver_sql(f"""
+        CREATE TABLE bench.{level} AS
+        SELECT a.key, {columns}, a.geom_4326 AS geom
+        FROM area a JOIN feature_properties p ON p.area_id = a.id AND p.level_code = '{level}'
+             AND p.period = DATE '{period.isoformat()}' AND NOT p.unsuppressed
+        WHERE a.level_code = '{level}' ORDER BY a.key""")
+    conn.exec_driver_sql(f"ALTER TABLE bench.{level} ADD PRIMARY KEY (key)")
+    conn.exec_driver_sql(f"CREATE INDEX ON bench.{level} USING gist (geom)")
 
 
 def floor_sql(level: str, limit: int, offset: int | str) -> str:
