@@ -22,8 +22,8 @@ from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError
 from geo.features import geometry_json_sql
-from geo.import_report import (BeforeCommit, ImportLimits, ImportReport, file_sha256, finish_batch, record_batch,
-                               run_in_import_transaction)
+from geo.import_report import (BeforeCommit, ImportFailed, ImportLimits, ImportReport, file_sha256, finish_batch,
+                               record_batch, run_in_import_transaction)
 from geo.plausibility import check_finite, check_region, configured_extent
 from geo.storage_crs import storage_srid
 from geo.vector_files import SUPPORTED_SUFFIXES as VECTOR_SUFFIXES
@@ -50,6 +50,8 @@ class PointImportOptions:
     name_en: str | None = None
     crs: str | None = None  # the coordinates' CRS, for files that declare none or declare a wrong one
     file_layer: str | None = None  # layer inside a multi-layer file
+    capacity_field: str | None = None  # attribute holding each facility's capacity (places), for supply ratios
+    serves: str | None = None  # the count of the population the facilities serve (an indicator code)
 
 
 def import_points(conn: Connection, path: Path, options: PointImportOptions, *, dry_run: bool = False,
@@ -79,6 +81,9 @@ def import_points(conn: Connection, path: Path, options: PointImportOptions, *, 
         srid = storage_srid(conn)
         frame = frame.to_crs(epsg=srid)
         step("validated", 2, 4)
+        _check_serves(conn, options, report)
+        if not report.ok:
+            raise ImportFailed(report)
         report.batch_id = record_batch(conn, report, created_by, asdict(options))
         _stage(conn, frame, srid)
         _check_outside(conn, report)
@@ -138,6 +143,13 @@ def _validate(frame: gpd.GeoDataFrame, options: PointImportOptions, limits: Impo
     if not check_finite(single, rows, keys, report) or not check_region(points, configured_extent(limits), rows,
                                                                        keys, report):
         return frame
+    if options.capacity_field and options.capacity_field not in frame.columns:
+        attributes = [c for c in frame.columns if c != frame.geometry.name]
+        report.error(f"no attribute {options.capacity_field!r} for the capacity", f"use one of {attributes}",
+                     column="capacity_field", value=options.capacity_field,
+                     message_de=f"kein Merkmal {options.capacity_field!r} für die Kapazität",
+                     fix_de=f"eines von {attributes} angeben")
+        return frame
     names = (frame[options.name_field].astype("string").str.strip() if options.name_field
              else pd.Series([None] * len(frame), index=frame.index))
     skip = {options.key_field, options.name_field, frame.geometry.name}
@@ -145,6 +157,19 @@ def _validate(frame: gpd.GeoDataFrame, options: PointImportOptions, limits: Impo
     attributes = extra.astype(object).where(extra.notna(), None).to_dict("records")
     return gpd.GeoDataFrame({"key": keys.astype(str), "name": names.astype(object), "row": rows,
                              "attributes": attributes}, geometry=single, crs=frame.crs)
+
+
+def _check_serves(conn: Connection, options: PointImportOptions, report: ImportReport) -> None:
+    """The population a layer serves is a count of the catalogue (children under 6, inhabitants 65 and over)."""
+    if options.serves is None:
+        return
+    kind = conn.execute(sa.text("SELECT kind FROM indicator WHERE code = :code"), {"code": options.serves}).scalar()
+    if kind != "count":
+        what = "unknown indicator" if kind is None else f"{options.serves} is a {kind}, not a count of people"
+        report.error(f"serves: {what}", "name the count of the people the facilities serve, e.g. the children "
+                     "under 6", column="serves", value=options.serves,
+                     message_de=f"serves: {'unbekannter Indikator' if kind is None else 'keine Anzahl von Personen'}",
+                     fix_de="die Anzahl der versorgten Personen angeben, z. B. die Kinder unter 6 Jahren")
 
 
 def _stage(conn: Connection, frame: gpd.GeoDataFrame, srid: int) -> None:
@@ -181,13 +206,23 @@ def _check_outside(conn: Connection, report: ImportReport) -> None:
 def _apply(conn: Connection, options: PointImportOptions, report: ImportReport) -> None:
     params = {"layer": options.layer, "batch": report.batch_id,
               "name_de": options.name_de or options.layer, "name_en": options.name_en or options.layer}
+    before = conn.execute(sa.text("SELECT capacity_field, serves FROM point_layer WHERE code = :layer"),
+                          params).one_or_none()
     conn.execute(sa.text("""
-        INSERT INTO point_layer (code, name_de, name_en, import_batch_id)
-        VALUES (:layer, :name_de, :name_en, :batch)
+        INSERT INTO point_layer (code, name_de, name_en, import_batch_id, capacity_field, serves)
+        VALUES (:layer, :name_de, :name_en, :batch, :capacity, :serves)
         ON CONFLICT (code) DO UPDATE SET import_batch_id = EXCLUDED.import_batch_id,
             name_de = coalesce(CAST(:name_de_given AS text), point_layer.name_de),
-            name_en = coalesce(CAST(:name_en_given AS text), point_layer.name_en)"""),
-        params | {"name_de_given": options.name_de, "name_en_given": options.name_en})
+            name_en = coalesce(CAST(:name_en_given AS text), point_layer.name_en),
+            capacity_field = coalesce(EXCLUDED.capacity_field, point_layer.capacity_field),
+            serves = coalesce(EXCLUDED.serves, point_layer.serves)"""),
+        params | {"name_de_given": options.name_de, "name_en_given": options.name_en,
+                  "capacity": options.capacity_field, "serves": options.serves})
+    declared = (options.capacity_field, options.serves)
+    if before is not None and any(new is not None and new != old for new, old in zip(declared, tuple(before))):
+        report.rows_superseded += 1  # the layer's declaration changed: not an unchanged import
+        report.notes.append(f"layer {options.layer!r} now supplies {options.capacity_field or before[0]} to "
+                            f"{options.serves or before[1]}")
     removed = conn.execute(sa.text("""
         DELETE FROM point_feature p WHERE p.layer_code = :layer
           AND NOT EXISTS (SELECT 1 FROM staging_point s WHERE s.key = p.key)"""), params).rowcount
@@ -211,7 +246,7 @@ def _apply(conn: Connection, options: PointImportOptions, report: ImportReport) 
 
 def list_point_layers(conn: Connection) -> list[dict]:
     rows = conn.execute(sa.text("""
-        SELECT l.code, l.name_de, l.name_en, l.description, count(p.id) AS features,
+        SELECT l.code, l.name_de, l.name_en, l.description, l.capacity_field, l.serves, count(p.id) AS features,
                b.file_name, b.created_at AS imported_at
         FROM point_layer l LEFT JOIN point_feature p ON p.layer_code = l.code
         LEFT JOIN import_batch b ON b.id = l.import_batch_id

@@ -26,13 +26,36 @@ from indicators.values import boundary_date_for
 
 @dataclass(frozen=True)
 class SupplyRequest:
-    layer: str = "kitas"
-    capacity_field: str = "e_platz"
-    population_indicator: str = "EW_U6"
+    layer: str | None = None  # default: the first point layer (by code) that declares a capacity
+    capacity_field: str | None = None  # default: the layer's declared capacity attribute
+    population_indicator: str | None = None  # default: the count the layer serves, else the level's population
     period: date | None = None  # default: latest period of the population indicator on the level
-    level: str = "plr"
+    level: str | None = None  # default: the finest loaded level
     per: float = 100.0
     unsuppressed: bool = False
+
+
+def resolve_supply(conn: Connection, request: SupplyRequest) -> SupplyRequest:
+    """The request with its defaults taken from the data: the layer that declares what it supplies (`capacity_field`
+    and `serves` of its import), the finest level, the level's population."""
+    layer = request.layer or conn.execute(sa.text(
+        "SELECT code FROM point_layer WHERE capacity_field IS NOT NULL ORDER BY code LIMIT 1")).scalar()
+    if layer is None:
+        raise AggregationInputError("no point layer declares a capacity; name the layer and its capacity attribute "
+                                    "(layer=..., capacity=...)", "layer")
+    declared = conn.execute(sa.text("SELECT capacity_field, serves FROM point_layer WHERE code = :layer"),
+                            {"layer": layer}).one_or_none()
+    capacity_field, serves = declared if declared is not None else (None, None)
+    capacity_field = request.capacity_field or capacity_field
+    if capacity_field is None:
+        raise AggregationInputError(f"point layer {layer!r} declares no capacity attribute; name it (capacity=...)",
+                                    "capacity")
+    level = request.level or finest_level(conn)
+    population = request.population_indicator or serves or population_indicator(conn, level)
+    if population is None:
+        raise AggregationInputError(f"neither layer {layer!r} nor level {level!r} names the population served; name "
+                                    "its count (population=...)", "population")
+    return replace(request, layer=layer, capacity_field=capacity_field, population_indicator=population, level=level)
 
 
 def _population_period(conn: Connection, request: SupplyRequest) -> date:
@@ -63,6 +86,7 @@ def _check_population_indicator(conn: Connection, code: str) -> None:
 
 def supply_per_area(conn: Connection, request: SupplyRequest) -> dict:
     """Capacity, population and supply ratio per area of the level, plus the total over all areas."""
+    request = resolve_supply(conn, request)
     _check_population_indicator(conn, request.population_indicator)
     if conn.execute(sa.text("SELECT NOT EXISTS (SELECT 1 FROM area_level WHERE code = :l)"),
                     {"l": request.level}).scalar():

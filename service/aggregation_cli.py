@@ -178,16 +178,21 @@ def points_command(layer: str = typer.Option(..., help="Point layer."),
 
 
 @aggregate_app.command("supply")
-def supply_command(layer: str = typer.Option("kitas"), capacity: str = typer.Option("e_platz"),
-                   population: str = typer.Option("EW_U6"), period: Optional[str] = typer.Option(None),
-                   level: Optional[str] = typer.Option(None, help="Area level (default: the finest loaded level)."), per: float = typer.Option(100.0),
+def supply_command(layer: Optional[str] = typer.Option(None, help="Point layer (default: the first that declares a "
+                                                                  "capacity)."),
+                   capacity: Optional[str] = typer.Option(None, help="Capacity attribute (default: the layer's)."),
+                   population: Optional[str] = typer.Option(None, help="Count served (default: the layer's, else "
+                                                                       "the level's population)."),
+                   period: Optional[str] = typer.Option(None),
+                   level: Optional[str] = typer.Option(None, help="Area level (default: the finest loaded level)."),
+                   per: float = typer.Option(100.0),
                    csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV file.")):
     """Supply ratio per area, e.g. Kita places per 100 children under 6 (EW_U6)."""
     from indicators.supply import SupplyRequest, supply_per_area
 
     when = _parse_date(period, "--period")
-    result = _run(lambda conn: supply_per_area(conn, SupplyRequest(layer, capacity, population, when,
-                                                                   _level(conn, level), per, True)))
+    result = _run(lambda conn: supply_per_area(conn, SupplyRequest(layer, capacity, population, when, level, per,
+                                                                   True)))
     _output(result, result["items"], csv_out)
 
 

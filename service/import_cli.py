@@ -196,11 +196,14 @@ def import_points_command(
     name_field: Optional[str] = typer.Option(None, help="Field holding the facility's name."),
     name_de: Optional[str] = typer.Option(None, help="German name of the layer, e.g. Kindertagesstätten."),
     crs: Optional[str] = typer.Option(None, help="CRS for files that declare none, e.g. EPSG:25832."),
+    capacity_field: Optional[str] = typer.Option(None, help="Attribute holding each facility's capacity (places)."),
+    serves: Optional[str] = typer.Option(None, help="Count indicator of the population served, e.g. EW_U6."),
     dry_run: bool = DRY_RUN,
 ):
     """Import a point layer (facilities), validated and atomic; features missing from the file are removed."""
     run_import("points", files, {"layer": layer, "key_field": key_field, "name_field": name_field,
-                                 "name_de": name_de, "crs": crs}, dry_run)
+                                 "name_de": name_de, "crs": crs, "capacity_field": capacity_field,
+                                 "serves": serves}, dry_run)
 
 
 @import_app.command("grid")

@@ -83,14 +83,15 @@ def test_the_supply_map_uses_vendored_leaflet_and_a_german_legend(client):
     assert response.status_code == 200
     assert "/static/vendor/leaflet/leaflet.js" in response.text
     assert "unpkg.com" not in response.text and "cdn.jsdelivr.net/npm/leaflet@" not in response.text
-    assert "Kita-Plätze je 100 Kinder unter 6 Jahren, 30.06.2022" in response.text
+    # the title names the layer and the population it serves, as the set-up declares them
+    assert "Plätze (Kindertagesstätten) je 100 Einwohnerinnen und Einwohner unter 6 Jahren, 30.06.2022" in response.text
 
 
 def test_supply_map_in_a_browser_shows_areas_and_legend(live_server, browser, artifacts):
     page = browser.new_page(viewport={"width": 1100, "height": 800})
     page.goto(f"{live_server}/maps/supply", wait_until="load")
     page.wait_for_selector("path.leaflet-interactive", timeout=15000)
-    assert page.locator("#legend").inner_text().startswith("Kita-Plätze")
+    assert page.locator("#legend").inner_text().startswith("Plätze (Kindertagesstätten)")
     assert page.locator("path.leaflet-interactive").count() >= 542
     page.screenshot(path=str(artifacts / "map_kita_supply.png"))
     page.close()
@@ -181,3 +182,27 @@ def test_http_import_needs_a_data_steward_and_reports_like_the_cli(writable, tmp
         bad = client.post("/api/layers/points/spielplaetze", files=files, data={"key_field": "missing"},
                           headers={"Authorization": f"Bearer {token}"})
         assert bad.status_code == 422 and bad.json()["problems"][0]["column"] == "missing"
+
+
+def test_a_layer_declares_what_it_supplies_and_the_supply_takes_it_as_its_default(writable, tmp_path):
+    """The Kitas declare e_platz places for EW_U6 (the set-up's capacity_field and serves), which the supply
+    ratio takes when the request names none; a layer that declares nothing must be told its capacity; an unknown
+    capacity attribute or a served population that is no count is refused at the import, with the fix."""
+    path = write_geojson(tmp_path / "praxen.geojson", [point("1", plaetze=3), point("2", x=391000.0, plaetze=5)])
+    with writable.connect() as conn:
+        missing = import_points(conn, path, PointImportOptions(layer="praxen", key_field="nr", capacity_field="betten"))
+        not_a_count = import_points(conn, path, PointImportOptions(layer="praxen", key_field="nr",
+                                                                   capacity_field="plaetze", serves="S1"))
+        plain = import_points(conn, path, PointImportOptions(layer="praxen", key_field="nr"))
+    assert (missing.errors[0].column, missing.errors[0].value) == ("capacity_field", "betten")
+    assert not_a_count.errors[0].column == "serves" and "not a count" in not_a_count.errors[0].message
+    assert plain.ok and plain.batch_id is not None
+    with TestClient(create_app(make_settings(), engine=writable)) as client:
+        default = client.get("/api/aggregate/supply").json()
+        assert (default["layer"], default["capacity_field"], default["population_indicator"]) == (
+            "kitas", "e_platz", "EW_U6")
+        undeclared = client.get("/api/aggregate/supply", params={"layer": "praxen"})
+        assert undeclared.status_code == 400 and undeclared.json()["field"] == "capacity"
+        named = client.get("/api/aggregate/supply", params={"layer": "praxen", "capacity": "plaetze"}).json()
+        assert named["population_indicator"] == "EW"  # no `serves`: the level's population
+        assert named["total"]["capacity"] == 8

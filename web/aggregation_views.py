@@ -15,7 +15,8 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from geo.features import FeatureQuery, feature_texts, level_extent
-from geo.points import points_feature_collection
+from geo.points import list_point_layers, points_feature_collection
+from indicators.catalogue import get_indicator
 from indicators.classify import classify
 
 from web.charts import configure_matplotlib
@@ -27,14 +28,15 @@ GROUP_COLOURS = {"programme": "#bd0026", "rest": "#777777", "matched": "#2b8cbe"
 
 
 # Titles of well-known supply ratios (layer, capacity, population, per); any other gets a generic title.
-SUPPLY_TITLES = {("kitas", "e_platz", "EW_U6", 100): "Kita-Plätze je 100 Kinder unter 6 Jahren"}
 NO_PROPERTIES = "SELECT NULL::bigint AS area_id, NULL::jsonb AS properties WHERE false"
 
 
-def supply_map_page(conn: Connection, result: dict, *, level: str, layer: str, capacity: str, population: str,
-                    per: float, tile_url: str | None) -> str:
-    """The map page of a supply result (`indicators.supply.supply_per_area`): areas coloured by quintile of
-    the ratio, the facilities as dots, German labels."""
+def supply_map_page(conn: Connection, result: dict, *, tile_url: str | None) -> str:
+    """The map page of a supply result (`indicators.supply.supply_per_area`, with the layer, capacity, population
+    and level it resolved): areas coloured by quintile of the ratio, the facilities as dots, German labels named
+    after the layer and the population it serves."""
+    level, layer, capacity = result["level"], result["layer"], result["capacity_field"]
+    population, per = result["population_indicator"], result["per"]
     at = date.fromisoformat(result["boundary_version"])
     by_key = {item["key"]: item for item in result["items"]}
     texts = feature_texts(conn, FeatureQuery(level=level, at=at, limit=100_000, precision=5, simplify_m=5.0),
@@ -46,14 +48,16 @@ def supply_map_page(conn: Connection, result: dict, *, level: str, layer: str, c
         value = item.get("supply")
         feature["properties"].update({
             "supply": value, "wert": "kein Wert" if value is None else f"{value:.1f}".replace(".", ","),
-            "plaetze": f"{item.get('capacity', 0):.0f}", "kinder": "–" if item.get("population") is None
+            "plaetze": f"{item.get('capacity', 0):.0f}", "personen": "–" if item.get("population") is None
             else f"{item['population']:.0f}"})
         features.append(feature)
     values = pd.Series([i["supply"] for i in result["items"] if i["supply"] is not None], dtype=float)
     breaks = list(classify(values, "quantiles", k=5).bins[:-1]) if len(values) >= 5 else []
     points = points_feature_collection(conn, layer, capacity)
     reference = date.fromisoformat(result["population_period"]).strftime("%d.%m.%Y")
-    title = SUPPLY_TITLES.get((layer, capacity, population, per), f"Plätze ({layer}) je {per:g} {population}")
+    layer_name = next((item["name_de"] for item in list_point_layers(conn) if item["code"] == layer), layer)
+    served = (get_indicator(conn, population) or {}).get("name_de") or population
+    title = f"Plätze ({layer_name}) je {per:g} {served}"
     return supply_map({"type": "FeatureCollection", "features": features}, title=f"{title}, {reference}",
                       breaks=breaks, points=points, tile_url=tile_url, bounds=level_extent(conn, level, at))
 
@@ -76,7 +80,7 @@ def supply_map(feature_collection: dict, *, title: str, breaks: list[float], poi
                                   "weight": 0.5, "fillOpacity": 0.8},
         highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
         on_each_feature=feature_details([("name", "Name"), ("key", "Schlüssel"), ("wert", title),
-                                         ("plaetze", "Plätze"), ("kinder", "Kinder")]),
+                                         ("plaetze", "Plätze"), ("personen", "Personen")]),
     ).add_to(fmap)
     if points:
         folium.GeoJson(points, name=control_label("Einrichtungen"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -215,8 +215,6 @@ def observation_options(fields: Fields) -> ObservationImportOptions:
 def genesis_as_long(options: ObservationImportOptions, decimal: str = ",") -> ObservationImportOptions:
     """The options that read the long table indicators.ingest.genesis (or .ffcsv) makes of a GENESIS export (its
     columns are already named by indicator code there); `decimal`: the file's decimal separator."""
-    from dataclasses import replace
-
     from indicators.ingest.genesis import COLUMNS
 
     key, period, indicator, value = COLUMNS
@@ -256,13 +254,15 @@ def boundary_options(fields: Fields) -> BoundaryImportOptions:
 
 # -- point, polygon and grid layers ------------------------------------------------------------------------
 # The CRS of a layer file is checked while the file is read (an unknown one is a problem in the report).
-POINT_FIELDS = {"layer", "key_field", "name_field", "name_de", "name_en", "crs", "file_layer"}
-POLYGON_FIELDS = POINT_FIELDS
+POLYGON_FIELDS = {"layer", "key_field", "name_field", "name_de", "name_en", "crs", "file_layer"}
+POINT_FIELDS = POLYGON_FIELDS | {"capacity_field", "serves"}  # what a facility layer supplies, and to whom
 GRID_FIELDS = {"layer", "id_column", "variable", "name_de", "name_en", "separator", "decimal"}
 
 
 def point_options(fields: Fields) -> PointImportOptions:
-    return _layer_options(PointImportOptions, fields, POINT_FIELDS)
+    options = _layer_options(PointImportOptions, fields, POINT_FIELDS)
+    given = OptionFields(fields, POINT_FIELDS)
+    return replace(options, capacity_field=given.text("capacity_field"), serves=given.text("serves"))
 
 
 def polygon_options(fields: Fields) -> PolygonImportOptions:
