@@ -214,9 +214,18 @@ class Harmoniser:
             self._sources[version_from] = version_areas(self.conn, self.level, version_from)
         return self._sources[version_from]
 
-    def _walk(self, version_from: date) -> Crosswalk:
+    def _walk(self, version_from: date) -> Crosswalk | None:
+        """The crosswalk from the areas valid at `version_from` to the target's, over the areas that differ: an
+        area row valid on both sides is the same territory, and the others partition what is left, so only they
+        are intersected (a territorial change of one Gemeinde intersects two areas, not 11,000 with 11,000)."""
         if version_from not in self._walks:
-            self._walks[version_from] = crosswalk(self._source(version_from), self.target, self.method,
+            source = self._source(version_from)
+            shared = set(source["id"].tolist()) & set(self.target["id"].tolist())
+            if len(shared) == len(source):  # nothing of the source differs: nothing to move from it
+                self._walks[version_from] = None
+                return None
+            self._walks[version_from] = crosswalk(source[~source["id"].isin(shared)],
+                                                  self.target[~self.target["id"].isin(shared)], self.method,
                                                   self.population)
         return self._walks[version_from]
 
@@ -264,12 +273,16 @@ class Harmoniser:
             label = ""  # counts are moved as they are; a rate's denominator may be a stand-in
             if kind == "count":
                 walk = self._walk(version_from)
+                if walk is None:
+                    continue
                 moved = move_counts(walk, values)
             elif kind in ("share", "rate"):
                 denominator, label = self._denominator(code, version_from, period)
                 if denominator is None:
                     continue  # no denominator on that version: no estimate rather than an average of rates
                 walk = self._walk(version_from)
+                if walk is None:
+                    continue
                 moved = move_rate(walk, values, denominator)
             else:
                 continue  # changes are differences on the same boundaries: not interpolated
