@@ -46,6 +46,7 @@ class FeatureQuery:
     simplify_m: float | None = None  # coverage simplification tolerance in storage-CRS metres (geo.simplify)
     select: tuple[str, ...] | None = None  # property names to keep; None = all
     keys: tuple[str, ...] | None = None  # the properties written, in this order, null where an area has none
+    keys_written: bool = False  # the properties source carries `properties_text` written with exactly `keys`
     where: SqlFilter | None = None  # a compiled CQL2 filter (geo.cql2)
     order: SqlOrder | None = None  # sort keys (geo.cql2); the area key breaks ties and is the default
     filters: dict = field(default_factory=dict)  # property -> value, equality (jsonb containment)
@@ -141,8 +142,11 @@ def _properties_sql(query: FeatureQuery, has_properties: bool) -> str:
     """The properties text of a feature (area `a`, properties `p`)."""
     source = f"coalesce(p.properties, {BASE_PROPERTIES})" if has_properties else BASE_PROPERTIES
     if query.keys is not None:  # json (not jsonb) keeps the order; a key the area lacks is written as null
-        return (f"coalesce((SELECT json_object_agg(k.name, {source} -> k.name ORDER BY k.ord) "
-                "FROM unnest(CAST(%(keys)s AS text[])) WITH ORDINALITY AS k(name, ord)), '{}'::json)::text")
+        ordered = (f"coalesce((SELECT json_object_agg(k.name, {source} -> k.name ORDER BY k.ord) "
+                   "FROM unnest(CAST(%(keys)s AS text[])) WITH ORDINALITY AS k(name, ord)), '{}'::json)::text")
+        if query.keys_written and has_properties:  # written once per data version (ensure_properties_text)
+            return f"coalesce(p.properties_text, {ordered})"
+        return ordered
     if query.select is not None:
         return (f"coalesce((SELECT jsonb_object_agg(e.k, e.v) FROM jsonb_each({source}) e(k, v) "
                 "WHERE e.k = ANY(%(keep)s)), '{}'::jsonb)::text")

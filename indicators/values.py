@@ -55,9 +55,10 @@ def period_properties_sql(unsuppressed: bool = False) -> str:
 
 
 def cached_properties_sql() -> str:
-    """(area_id, properties jsonb) from the properties cache; `ensure_properties_cache` must have run."""
+    """(area_id, properties jsonb, properties_text) from the properties cache; `ensure_properties_cache` must have
+    run (and `ensure_properties_text` for the text)."""
     return """
-        SELECT area_id, properties FROM feature_properties
+        SELECT area_id, properties, properties_text FROM feature_properties
         WHERE level_code = %(level)s AND period = %(period)s AND unsuppressed = %(unsuppressed)s"""
 
 
@@ -96,8 +97,33 @@ def ensure_properties_cache(conn: Connection, level: str, period: date, at: date
         INSERT INTO feature_properties_state (level_code, period, unsuppressed, data_version)
         SELECT %(level)s, %(period)s, %(unsuppressed)s, v FROM version
         ON CONFLICT (level_code, period, unsuppressed)
-        DO UPDATE SET data_version = EXCLUDED.data_version, filled_at = now()
+        DO UPDATE SET data_version = EXCLUDED.data_version, filled_at = now(), text_keys = NULL
         RETURNING data_version""", params).scalar_one()
+
+
+def ensure_properties_text(conn: Connection, level: str, period: date, unsuppressed: bool,
+                           keys: tuple[str, ...]) -> None:
+    """Write the cached properties of (level, period, visibility) as JSON text with exactly `keys` in this order
+    (null where an area has none), unless they are written in this order already; after
+    `ensure_properties_cache`, in the same transaction. Once per data version and order instead of per feature
+    and request: a page of 10,000 Gemeinden spent 60 of its 140 ms building these objects."""
+    params = {"level": level, "period": period, "unsuppressed": unsuppressed, "keys": list(keys)}
+    state_sql = """SELECT text_keys FROM feature_properties_state
+                   WHERE level_code = %(level)s AND period = %(period)s AND unsuppressed = %(unsuppressed)s"""
+    if conn.exec_driver_sql(state_sql, params).scalar() == list(keys):
+        return
+    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(ns)s, hashtext(CAST(%(level)s AS text) "
+                         "|| CAST(%(period)s AS text) || CAST(%(unsuppressed)s AS text)))", {**params, "ns": PROPERTIES_LOCK})
+    if conn.exec_driver_sql(state_sql, params).scalar() == list(keys):
+        return
+    conn.exec_driver_sql("""
+        UPDATE feature_properties f SET properties_text = coalesce((
+            SELECT json_object_agg(k.name, f.properties -> k.name ORDER BY k.ord)
+            FROM unnest(CAST(%(keys)s AS text[])) WITH ORDINALITY AS k(name, ord)), '{}'::json)::text
+        WHERE f.level_code = %(level)s AND f.period = %(period)s AND f.unsuppressed = %(unsuppressed)s""", params)
+    conn.exec_driver_sql("""
+        UPDATE feature_properties_state SET text_keys = %(keys)s
+        WHERE level_code = %(level)s AND period = %(period)s AND unsuppressed = %(unsuppressed)s""", params)
 
 
 def fill_properties_caches(conn: Connection, unsuppressed: bool = False) -> int:

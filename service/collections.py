@@ -27,7 +27,7 @@ from geo.simplify import ladder_tolerance
 from geo.storage_crs import storage_srid
 from indicators.catalogue import list_indicators, list_periods
 from indicators.values import (PeriodNotFound, boundary_date_for, cached_properties_sql, ensure_properties_cache,
-                               period_properties_sql, property_schema, resolve_period)
+                               ensure_properties_text, period_properties_sql, property_schema, resolve_period)
 from service.errors import ProblemError, bad_request, not_found
 from service.http import read_engine, reads_from_replica
 
@@ -122,6 +122,21 @@ class Catalog:
                     raise
                 cached = False
         return Selection(level, period, at, unsuppressed, self.storage_srid(), cached)
+
+    def write_properties_text(self, selection: Selection, keys: tuple[str, ...] | None) -> bool:
+        """Whether the cached properties of the selection are written as text in the order `keys` (written now if
+        not yet: once per data version and order); False where the cache is not used or cannot be written."""
+        if not selection.cached or selection.period is None or keys is None:
+            return False
+        try:
+            self._cached(("properties text", selection.level.code, selection.period, selection.unsuppressed, keys),
+                         lambda conn: ensure_properties_text(conn, selection.level.code, selection.period,
+                                                             selection.unsuppressed, keys), write=True)
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in CANNOT_WRITE:
+                raise
+            return False
+        return True
 
     def queryables(self, selection: Selection) -> list[dict]:
         """The properties of the collection (name, JSON type, title), the same for every period: every property

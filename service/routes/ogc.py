@@ -354,7 +354,8 @@ def items(
                          limit=applied, offset=offset, bbox=bounds, bbox_crs=crs_param(bbox_crs, "bbox-crs"),
                          crs=output_crs, simplify_m=simplification_m(zoom, simplify),
                          select=(selected := _selected_properties(properties, catalog, selection)),
-                         keys=_keys(selected, catalog, selection),
+                         keys=(keys := _keys(selected, catalog, selection)),
+                         keys_written=selected is None and catalog.write_properties_text(selection, keys),
                          filters=_filters(request, catalog, selection), where=where,
                          order=_sortby(sortby, catalog, selection))
 
