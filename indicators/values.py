@@ -76,8 +76,7 @@ def ensure_properties_cache(conn: Connection, level: str, period: date, at: date
     filled, current = conn.exec_driver_sql(state_sql, params).one()
     if filled == current:
         return current
-    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(ns)s, hashtext(CAST(%(level)s AS text) "
-                         "|| CAST(%(period)s AS text) || CAST(%(unsuppressed)s AS text)))", {**params, "ns": PROPERTIES_LOCK})
+    _lock_properties(conn, params)
     filled, current = conn.exec_driver_sql(state_sql, params).one()
     if filled == current:
         return current
@@ -101,6 +100,13 @@ def ensure_properties_cache(conn: Connection, level: str, period: date, at: date
         RETURNING data_version""", params).scalar_one()
 
 
+def _lock_properties(conn: Connection, params: dict) -> None:
+    """Serialise the writers of one (level, period, visibility) cache (several workers fill it at once)."""
+    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(ns)s, hashtext(CAST(%(level)s AS text) "
+                         "|| CAST(%(period)s AS text) || CAST(%(unsuppressed)s AS text)))",
+                         {**params, "ns": PROPERTIES_LOCK})
+
+
 def ensure_properties_text(conn: Connection, level: str, period: date, unsuppressed: bool,
                            keys: tuple[str, ...]) -> None:
     """Write the cached properties of (level, period, visibility) as JSON text with exactly `keys` in this order
@@ -112,8 +118,7 @@ def ensure_properties_text(conn: Connection, level: str, period: date, unsuppres
                    WHERE level_code = %(level)s AND period = %(period)s AND unsuppressed = %(unsuppressed)s"""
     if conn.exec_driver_sql(state_sql, params).scalar() == list(keys):
         return
-    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(ns)s, hashtext(CAST(%(level)s AS text) "
-                         "|| CAST(%(period)s AS text) || CAST(%(unsuppressed)s AS text)))", {**params, "ns": PROPERTIES_LOCK})
+    _lock_properties(conn, params)
     if conn.exec_driver_sql(state_sql, params).scalar() == list(keys):
         return
     conn.exec_driver_sql("""
