@@ -165,14 +165,20 @@ def zensus_line(corner: tuple[int, int], value: str, code: str = "") -> str:
     return f"CRS3035RES100mN{north}E{east};{east + 50};{north + 50};{value};{code}"
 
 
+def write_zensus(path, variable: str, corners, rows: list[tuple[str, str]]):
+    """A table in the published layout: one line per cell corner with its value and werterlaeuternde_Zeichen."""
+    path.write_text(ZENSUS_HEADER.format(variable=variable)
+                    + "\n".join(zensus_line(c, v, f) for c, (v, f) in zip(corners, rows)) + "\n", encoding="utf-8")
+    return path
+
+
 def test_a_zensus_feature_table_imports_with_its_flags(grid_db, tmp_path):
     engine, _table = grid_db
     _key, corners = cells_well_inside(engine, "bez")
     rows = [("42,5", ""), ("–", ""), ("37,25", "KLAMMERN"), ("", ""), ("-", ""), (".", ""), ("1.234,5", ""),
             ("–", "KLAMMERN"), ("(12,5)", "")]
-    path = tmp_path / "Zensus2022_Durchschnittsalter_100m-Gitter.csv"
-    path.write_text(ZENSUS_HEADER.format(variable="Durchschnittsalter")
-                    + "\n".join(zensus_line(c, v, f) for c, (v, f) in zip(corners, rows)) + "\n", encoding="utf-8")
+    path = write_zensus(tmp_path / "Zensus2022_Durchschnittsalter_100m-Gitter.csv", "Durchschnittsalter", corners,
+                        rows)
     with engine.connect() as conn:
         report = import_grid(conn, path, GridImportOptions(layer="zensus_alter"))
     assert report.ok, report.problems
@@ -212,9 +218,7 @@ def zensus_counts(engine, tmp_path):
     key, corners = cells_well_inside(engine, "bez")
     rows = [("12", ""), ("–", ""), ("7", "KLAMMERN"), ("1.250", ""), (".", ""), ("3", "KLAMMERN"), ("–", "KLAMMERN"),
             ("20", ""), ("", "")]
-    path = tmp_path / "Zensus2022_Wohnungen_100m-Gitter.csv"
-    path.write_text(ZENSUS_HEADER.format(variable="Wohnungen")
-                    + "\n".join(zensus_line(c, v, f) for c, (v, f) in zip(corners, rows)) + "\n", encoding="utf-8")
+    path = write_zensus(tmp_path / "Zensus2022_Wohnungen_100m-Gitter.csv", "Wohnungen", corners, rows)
     return key, path, 12 + 7 + 1250 + 3 + 20
 
 
