@@ -81,6 +81,18 @@ def unreliable(numerator: Any, denominator: Any, z: float = Z95) -> np.ndarray:
                                                                            & (relative > MAX_RELATIVE_WIDTH))
 
 
+def value_interval(value: float | None, numerator: float | None, denominator: float | None) -> dict | None:
+    """The 95 % interval of one published share or rate (scaled like its value: the scale is the power of ten
+    that turns numerator/denominator into it, 100 for a percentage) and whether it is statistisch unsicher; None
+    without a value, a numerator or a positive denominator (a hidden cell has neither)."""
+    if value is None or numerator is None or denominator is None or not denominator > 0 or numerator < 0:
+        return None
+    scale = 100.0 if numerator == 0 else float(10 ** np.round(np.log10(value * denominator / numerator)))
+    low, high = wilson_interval(numerator, denominator)
+    return {"low": round(float(low) * scale, 6), "high": round(float(high) * scale, 6),
+            "unreliable": bool(unreliable(numerator, denominator)), "denominator": denominator}
+
+
 def check_counts(numerator: pd.Series, denominator: pd.Series, field: str = "numerator") -> None:
     """Refuse a numerator above its denominator or a negative count, naming the field and the first area."""
     bad = numerator.index[(numerator > denominator) | (numerator < 0) | (denominator < 0)]

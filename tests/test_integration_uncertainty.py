@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from scipy.stats import binomtest
 
-from indicators.uncertainty import UNRELIABLE_DE, unreliable, wilson_interval
+from indicators.uncertainty import UNRELIABLE_DE, unreliable, value_interval, wilson_interval
 
 SHARE = "numerator=EW_AUSL&denominator=EW&level=plr"
 
@@ -76,3 +76,45 @@ def test_refusals_name_the_field(client: TestClient, query: str, status: int, fi
     response = client.get(f"/api/intervals?{query}")
     assert response.status_code == status, response.text
     assert response.json()["field"] == field
+
+
+
+def test_the_profile_shows_the_interval_of_a_share_delivered_with_its_counts(pg_server, demo_template, tmp_path):
+    """A share delivered with numerator and denominator: the profile (page, JSON, CSV) gives its 95 % Wilson
+    interval, and marks it statistisch unsicher where the rule says so (3 of 40: the interval is wider than 130 %
+    of the share); a share without its counts gets no interval, and neither does a cell whose counts disclosure
+    control hides (the public view has no numerator for it)."""
+    from indicators.ingest.kinds import import_kind
+    from service.app import create_app
+    from tests.conftest import make_settings, private_engine
+
+    path = tmp_path / "transfer.csv"
+    path.write_text("area;indicator;period;value;numerator;denominator\n"
+                    "01100102;S3;2024-12-31;7.5;3;40\n01100103;S3;2024-12-31;15;300;2000\n", encoding="utf-8")
+    with private_engine(pg_server, demo_template) as engine:
+        kind = import_kind("observations")
+        with engine.connect() as conn:
+            report = kind.run(conn, path, kind.parse({"level": ["plr"]}), created_by="test")
+        assert report.ok, [p.as_text() for p in report.errors]
+        with TestClient(create_app(make_settings(), engine=engine)) as client:
+            profiles = {key: client.get(f"/areas/plr/{key}", params={"f": "json"}).json()
+                        for key in ("01100102", "01100103")}
+            page = client.get("/areas/plr/01100102", headers={"Accept": "text/html"}).text
+            english = client.get("/areas/plr/01100102", params={"lang": "en"}).text
+            rows = list(csv.DictReader(io.StringIO(client.get("/areas/plr/01100102", params={"f": "csv"}).text)))
+
+    def s3(key: str) -> dict:
+        return {p["period"]: p for p in next(i for i in profiles[key]["indicators"] if i["code"] == "S3")["periods"]}
+
+    small, large = (s3(key) for key in ("01100102", "01100103"))
+    assert value_interval(7.5, None, None) is None  # what a hidden cell's public row gives
+    low, high = wilson_interval(3, 40)
+    interval = small["2024-12-31"]["interval"]
+    assert interval is not None, small["2024-12-31"]
+    assert (interval["low"], interval["high"]) == (pytest.approx(100 * float(low)), pytest.approx(100 * float(high)))
+    assert interval["unreliable"] is True and large["2024-12-31"]["interval"]["unreliable"] is False
+    assert all(p["interval"] is None for period, p in small.items() if period != "2024-12-31")  # no counts
+    assert "statistisch unsicher" in page and "Konfidenzintervall" in page
+    assert "statistically unreliable" in english
+    row = next(r for r in rows if r["indicator"] == "S3" and r["period"] == "2024-12-31")
+    assert float(row["ci_low"]) == pytest.approx(100 * float(low)) and row["unreliable"] == "True"

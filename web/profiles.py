@@ -27,6 +27,7 @@ from geo.territorial import successions
 from indicators.notes import NOTE_KINDS, list_notes
 from indicators.standing import area_standing
 from indicators.targets import list_targets
+from indicators.uncertainty import value_interval
 from indicators.version_memo import VersionMemo
 from indicators.values import area_values
 from web import indices
@@ -132,11 +133,15 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
                 **around(code, row["period"]), "rank": rank.get("rank"), "n": rank.get("n"),
                 "percentile": None if rank.get("percentile") is None else round(float(rank["percentile"]), 4),
                 "estimated": None,
+                # a share or rate delivered with its numerator and denominator: its 95 % interval and reliability
+                "interval": value_interval(row["value"], row["numerator"], row["denominator"])
+                if indicator["kind"] in ("share", "rate") else None,
             })
         for row in estimated:  # no rank: the other areas' values of that period lie on other boundaries
             periods.append({
                 "period": row["period"], "value": row["value"], "flag": None, "reason": None,
                 **around(code, row["period"]), "rank": None, "n": None, "percentile": None,
+                "interval": None,
                 "estimated": {"share": round(float(row["share_estimated"]), 3), "method": row["method"],
                               "source_version": row["source_version"]},
             })
@@ -288,6 +293,9 @@ def profile_csv_rows(profile: dict) -> list[dict]:
                          "estimated": p["estimated"] is not None,
                          "share_estimated": p["estimated"]["share"] if p["estimated"] else None,
                          "estimate_method": p["estimated"]["method"] if p["estimated"] else None,
+                         "ci_low": p["interval"]["low"] if p["interval"] else None,
+                         "ci_high": p["interval"]["high"] if p["interval"] else None,
+                         "unreliable": p["interval"]["unreliable"] if p["interval"] else None,
                          **_within_columns(profile["within"], p)})
     return rows
 
