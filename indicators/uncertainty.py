@@ -81,6 +81,18 @@ def unreliable(numerator: Any, denominator: Any, z: float = Z95) -> np.ndarray:
                                                                            & (relative > MAX_RELATIVE_WIDTH))
 
 
+def value_intervals(value: Any, numerator: Any, denominator: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`value_interval` for many cells at once: (low, high, unreliable), NaN / False where a cell has no value,
+    numerator or positive denominator."""
+    v, k, n = (np.asarray(x, dtype=float) for x in (value, numerator, denominator))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(k > 0, 10 ** np.round(np.log10(v * n / k)), 100.0)
+    low, high = wilson_interval(k, n)
+    usable = ~np.isnan(low) & ~np.isnan(v) & (k >= 0)
+    return (np.where(usable, low * scale, np.nan), np.where(usable, high * scale, np.nan),
+            usable & unreliable(k, n))
+
+
 def value_interval(value: float | None, numerator: float | None, denominator: float | None) -> dict | None:
     """The 95 % interval of one published share or rate (scaled like its value: the scale is the power of ten
     that turns numerator/denominator into it, 100 for a percentage) and whether it is statistisch unsicher; None

@@ -303,9 +303,9 @@ def published_on(conn: Connection, level: str, at: date, indicator_code: str, pe
 def indicator_values(conn: Connection, level: str, at: date, indicator_code: str, period: date,
                      unsuppressed: bool = False) -> pd.DataFrame:
     """Values of one indicator and period for every area of a boundary version (missing ones included): a table
-    of name, value, flag and flag_reason by area key."""
+    of name, value, flag, flag_reason, numerator and denominator by area key (hidden cells have none)."""
     rows = conn.execute(sa.text(f"""
-        SELECT a.key, a.name, o.value, o.flag, o.flag_reason
+        SELECT a.key, a.name, o.value, o.flag, o.flag_reason, o.numerator, o.denominator
         FROM area a
         LEFT JOIN {observation_source(unsuppressed)} o ON o.area_id = a.id AND o.indicator_code = :code
              AND o.period = :period

@@ -102,6 +102,9 @@ def test_the_profile_shows_the_interval_of_a_share_delivered_with_its_counts(pg_
             page = client.get("/areas/plr/01100102", headers={"Accept": "text/html"}).text
             english = client.get("/areas/plr/01100102", params={"lang": "en"}).text
             rows = list(csv.DictReader(io.StringIO(client.get("/areas/plr/01100102", params={"f": "csv"}).text)))
+            mapped = {"indicator": "S3", "level": "plr", "period": "2024-12-31"}
+            twin = client.get("/explorer", params={**mapped, "f": "json"}).json()
+            explorer = client.get("/explorer", params={**mapped, "lang": "de"}).text
 
     def s3(key: str) -> dict:
         return {p["period"]: p for p in next(i for i in profiles[key]["indicators"] if i["code"] == "S3")["periods"]}
@@ -118,3 +121,9 @@ def test_the_profile_shows_the_interval_of_a_share_delivered_with_its_counts(pg_
     assert "statistically unreliable" in english
     row = next(r for r in rows if r["indicator"] == "S3" and r["period"] == "2024-12-31")
     assert float(row["ci_low"]) == pytest.approx(100 * float(low)) and row["unreliable"] == "True"
+    # the map: its JSON twin and the tooltip columns of the page carry the same interval and mark
+    areas = {area["key"]: area for area in twin["areas"]}
+    assert areas["01100102"]["interval"] == {"low": pytest.approx(100 * float(low)),
+                                             "high": pytest.approx(100 * float(high)), "unreliable": True}
+    assert areas["01100103"]["interval"]["unreliable"] is False and "interval" not in areas["01100101"]
+    assert '"intervall":' in explorer and "statistisch unsicher" in explorer and "95-%-Intervall" in explorer

@@ -26,6 +26,7 @@ from indicators.classify import SCHEMES, Classification, classify, schemes_for
 from indicators.estimates import estimated_values
 from indicators.harmonise import stand_in_of
 from indicators.notation import format_day
+from indicators.uncertainty import value_intervals
 from indicators.values import boundary_date_for, indicator_values, published_on
 from indicators.version_memo import VersionMemo, per_data_version
 from web import indices
@@ -58,7 +59,8 @@ LIMITS = {"period": N_("aus diesem Zeitpunkt"), "series": N_("aus allen Zeitpunk
 MAX_ZOOM = 16
 PER_KM2 = N_("je km²")  # a count mapped as a density (web.values.decimals_for knows both languages' suffix)
 # Tooltip and popup of an area: (property set by dmMaps.areas from area_columns, German label; English from web/locale)
-DETAIL_ROWS = [("name", N_("Name")), ("key", N_("Schlüssel")), ("wert", N_("Wert")), ("anzahl", N_("Anzahl")),
+DETAIL_ROWS = [("name", N_("Name")), ("key", N_("Schlüssel")), ("wert", N_("Wert")),
+               ("intervall", N_("95-%-Intervall")), ("anzahl", N_("Anzahl")),
                ("rang", N_("Rang")), ("klasse", N_("Klasse")), ("index", N_("Index"))]
 
 
@@ -327,6 +329,9 @@ def table_records(data: ExplorerData) -> list[dict]:
                 **({"count": _num(row["count"])} if "count" in row.index else {}), "flag": row["flag"],
                 "reason": row["missing_text"] if pd.isna(row["value"]) else None, "rank": _int(row["rank"]),
                 "n": _int(row["n"]), "class": _int(row["klass"])}
+        if "ci_low" in row.index and not pd.isna(row["ci_low"]):
+            item["interval"] = {"low": _num(row["ci_low"]), "high": _num(row["ci_high"]),
+                                "unreliable": bool(row["unreliable"])}
         result = data.index_results.get(key)
         if result is not None:
             item["index_class"] = result["class_label_de"]
@@ -478,6 +483,10 @@ def _value_table(conn: Connection, state: ExplorerState, unsuppressed: bool,
         table["count"] = table["value"]
         table["value"] = (table["value"].astype(float) / sizes).round(1)
         indicator = {**indicator, "unit": density_unit(indicator["unit"], lang), "density_of": indicator["unit"]}
+    if indicator["kind"] in ("share", "rate") and not state.compare and table["numerator"].notna().any():
+        # delivered with numerator and denominator: the 95 % interval and reliability (indicators.uncertainty)
+        table["ci_low"], table["ci_high"], table["unreliable"] = value_intervals(
+            table["value"], table["numerator"], table["denominator"])
     values = table["value"].astype(float)
     table["rank"] = values.rank(ascending=False, method="min")
     table["n"] = int(values.notna().sum())
@@ -725,6 +734,11 @@ def area_columns(data: ExplorerData, lang: str = "de") -> dict:
     if "count" in table.columns:
         columns["anzahl"] = [None if count != count else count
                              for count in _shown_numbers(table["count"], decimals_for(data.indicator["density_of"]))]
+    if "ci_low" in table.columns:  # low, high (rounded as shown), statistisch unsicher
+        decimals = decimals_for(unit)
+        columns["intervall"] = [None if low != low else [low, high, bool(flag)] for low, high, flag in zip(
+            _shown_numbers(table["ci_low"], decimals), _shown_numbers(table["ci_high"], decimals),
+            table["unreliable"].tolist())]
     if data.index_results:
         def index_text(result: dict | None) -> str | None:
             if result is None:
@@ -740,7 +754,7 @@ def area_columns(data: ExplorerData, lang: str = "de") -> dict:
              "unit": None if data.state.compare else unit, "count_unit": data.indicator.get("density_of"),
              # how explorer.js writes the numbers of `wert` and `anzahl` (Intl.NumberFormat): as indicators.notation
              "locale": "en-GB" if english else "de-DE", "decimals": decimals_for(unit),
-             "count_decimals": decimals_for(data.indicator.get("density_of")),
+             "count_decimals": decimals_for(data.indicator.get("density_of")), "unreliable": _("statistisch unsicher"),
              "classes": [(_("%(rank)s von %(n)s") % {"rank": c + 1, "n": k}) + f": {labels[c]}" for c in range(k)]}
     return {"columns": columns, "texts": texts}
 

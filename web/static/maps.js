@@ -104,6 +104,11 @@ window.dmMaps = (function () {
           var valued = columns.rank[i] !== null && texts.unit;
           var wert = written(columns.wert[i], texts.decimals);
           var out = {key: key, name: name, wert: valued ? wert + " " + texts.unit : wert};
+          if (columns.intervall && columns.intervall[i]) {  // [low, high, statistisch unsicher]
+            var ci = columns.intervall[i];
+            out.intervall = written(ci[0], texts.decimals) + "–" + written(ci[1], texts.decimals)
+              + (texts.unit ? " " + texts.unit : "") + (ci[2] ? " · " + texts.unreliable : "");
+          }
           if (columns.anzahl && columns.anzahl[i] !== null) {
             out.anzahl = written(columns.anzahl[i], texts.count_decimals) + (texts.count_unit ? " " + texts.count_unit : "");
           }
