@@ -27,10 +27,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import AggregationInputError
-from geo.import_report import (BeforeCommit, ImportFailed, ImportReport, file_sha256, finish_batch, reader_message,
-                               record_batch, run_in_import_transaction)
+from geo.import_report import (BeforeCommit, ImportFailed, ImportReport, file_sha256, finish_batch, record_batch,
+                               run_in_import_transaction)
 from geo.points import LAYER_CODE_PATTERN
 from geo.storage_crs import storage_srid
+from geo.text_tables import read_text_table
 from geo.versions import valid_at
 
 INSPIRE_ID = re.compile(r"^CRS(?P<crs>\d{4,5})RES(?P<res>\d+)(?P<unit>m|km)N(?P<n>\d+)E(?P<e>\d+)$")
@@ -154,31 +155,11 @@ def import_grid(conn: Connection, path: Path, options: GridImportOptions, *, dry
 
 
 def _read(path: Path, options: GridImportOptions, report: ImportReport) -> pd.DataFrame | None:
-    if not path.exists():
-        report.error("file not found", "check the path", message_de="Datei nicht gefunden", fix_de="den Pfad prüfen")
+    found = read_text_table(path, report, separator=options.separator)
+    if found is None:
         return None
-    if path.stat().st_size == 0:
-        report.error("the file is empty", "export the table again", message_de="die Datei ist leer",
-                     fix_de="die Tabelle erneut exportieren")
-        return None
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-        report.notes.append("read as cp1252 (not UTF-8)")
-    header = text.split("\n", 1)[0]
-    separator = options.separator or max((";", ",", "\t"), key=header.count)
-    decimal = options.decimal or ("," if separator == ";" else ".")
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        report.error(f"cannot read the file as a table ({reader_message(exc, path, report.file)})",
-                     "save it as CSV with one header row",
-                     message_de=f"die Datei ist als Tabelle nicht lesbar ({reader_message(exc, path, report.file)})",
-                     fix_de="als CSV mit einer Kopfzeile speichern")
-        return None
-    table.attrs["decimal"] = decimal
+    table, separator = found
+    table.attrs["decimal"] = options.decimal or ("," if separator == ";" else ".")
     return table
 
 

@@ -27,7 +27,6 @@ Must not know about indicators.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -45,11 +44,11 @@ from geo.import_report import (
     de_number,
     file_sha256,
     finish_batch,
-    reader_message,
     record_batch,
     run_in_import_transaction,
 )
 from geo.levels import get_level
+from geo.text_tables import read_text_table
 from geo.versions import level_valid_at
 
 CHANGES = ("merger", "split", "key_change", "transfer")
@@ -101,7 +100,7 @@ def import_territorial_changes(conn: Connection, path: Path, options: Territoria
         if not report.ok:
             raise ImportFailed(report)
         step("validated", 2, 3)
-        report.batch_id = record_batch(conn, report, created_by, {k: v for k, v in asdict(options).items()})
+        report.batch_id = record_batch(conn, report, created_by, asdict(options))
         _apply(conn, rows, options, report)
         if not report.ok:
             raise ImportFailed(report)
@@ -115,25 +114,12 @@ def import_territorial_changes(conn: Connection, path: Path, options: Territoria
 
 # -- reading and checking ----------------------------------------------------------------------------------
 def _read(path: Path, options: TerritorialChangeOptions, report: ImportReport) -> pd.DataFrame | None:
-    if not path.exists():
-        report.error("file not found", "check the path", message_de="Datei nicht gefunden", fix_de="den Pfad prüfen")
+    found = read_text_table(path, report, separator=options.separator, encoding=options.encoding,
+                            fix="save it as CSV with one header row: " + ";".join(REQUIRED + OPTIONAL),
+                            fix_de="als CSV mit einer Kopfzeile speichern: " + ";".join(REQUIRED + OPTIONAL))
+    if found is None:
         return None
-    raw = path.read_bytes()
-    try:
-        text = raw.decode(options.encoding or "utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-        report.notes.append("read as cp1252 (not UTF-8)")
-    header = text.split("\n", 1)[0]
-    separator = options.separator or max((";", ",", "\t"), key=header.count)
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        report.error(f"cannot read the file as a table ({reader_message(exc, path, report.file)})",
-                     "save it as CSV with one header row: " + ";".join(REQUIRED + OPTIONAL),
-                     message_de=f"die Datei ist als Tabelle nicht lesbar ({reader_message(exc, path, report.file)})",
-                     fix_de="als CSV mit einer Kopfzeile speichern: " + ";".join(REQUIRED + OPTIONAL))
-        return None
+    table = found[0]
     table.columns = [str(c).strip().lower() for c in table.columns]
     missing = [c for c in REQUIRED if c not in table.columns]
     unknown = [c for c in table.columns if c not in REQUIRED + OPTIONAL]
