@@ -206,13 +206,22 @@ class Harmoniser:
             if self.population is None:
                 method = "area"
         self.method = method
-        self._walks: dict[date, Crosswalk] = {}
+        self._walks: dict[date, Crosswalk | None] = {}
         self._sources: dict[date, object] = {}
+        self._shared: dict[date, set[int]] = {}
 
     def _source(self, version_from: date):
         if version_from not in self._sources:
             self._sources[version_from] = version_areas(self.conn, self.level, version_from)
         return self._sources[version_from]
+
+    def _shared_ids(self, version_from: date) -> set[int]:
+        """Ids of the area rows valid both at `version_from` and on the target: the same territory (a territorial
+        change replaces only the areas it touches)."""
+        if version_from not in self._shared:
+            self._shared[version_from] = set(self._source(version_from)["id"].tolist()) & set(
+                self.target["id"].tolist())
+        return self._shared[version_from]
 
     def _walk(self, version_from: date) -> Crosswalk | None:
         """The crosswalk from the areas valid at `version_from` to the target's, over the areas that differ: an
@@ -220,7 +229,7 @@ class Harmoniser:
         are intersected (a territorial change of one Gemeinde intersects two areas, not 11,000 with 11,000)."""
         if version_from not in self._walks:
             source = self._source(version_from)
-            shared = set(source["id"].tolist()) & set(self.target["id"].tolist())
+            shared = self._shared_ids(version_from)
             if len(shared) == len(source):  # nothing of the source differs: nothing to move from it
                 self._walks[version_from] = None
                 return None
@@ -234,8 +243,7 @@ class Harmoniser:
         target's boundaries. A territorial change (geo.territorial) replaces only the areas it touches, so a
         level's areas at a date can begin on different days: the unchanged Kreise keep their 2021-01-01 rows
         beside the Wartburgkreis enlarged on 2021-07-01."""
-        source_ids = set(self._source(version_from)["id"].tolist())
-        return pd.Index(self.target.loc[self.target["id"].isin(source_ids), "key"])
+        return pd.Index(self.target.loc[self.target["id"].isin(self._shared_ids(version_from)), "key"])
 
     def _denominator(self, code: str, version_from: date, period: date) -> tuple[pd.Series | None, str]:
         """The denominator of a share or rate on a source version, by area key, from the register period nearest

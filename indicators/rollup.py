@@ -230,8 +230,9 @@ def refresh_rollups(conn: Connection, indicators: Collection[str] | None = None)
     if not steps:
         return 0
     scoped = indicators is not None
+    populations = _level_populations(conn)  # what weights a share without a weight of its own, read once
     if scoped:
-        _make_scope(conn, indicators)
+        _make_scope(conn, indicators, populations)
     analyse_new_partitions(conn)  # partitions this import loaded are joined below
     conn.execute(sa.text("DROP TABLE IF EXISTS rollup_new"))
     conn.execute(sa.text(_NEW_TABLE))
@@ -244,7 +245,7 @@ def refresh_rollups(conn: Connection, indicators: Collection[str] | None = None)
         CREATE TEMP TABLE rollup_weight (indicator_code text, period date, version date, weight_indicator text,
                                          weight_period date) ON COMMIT DROP"""))
     conn.execute(sa.text("DROP TABLE IF EXISTS rollup_hidden_weight"))
-    conn.execute(sa.text(_HIDDEN_WEIGHTS), {"populations": _level_populations(conn)})
+    conn.execute(sa.text(_HIDDEN_WEIGHTS), {"populations": populations})
     for child, parent in steps:
         params = {"child": child, "parent": parent}
         _prepare_step(conn, child, parent, scoped)
@@ -267,13 +268,12 @@ def refresh_rollups(conn: Connection, indicators: Collection[str] | None = None)
     return _apply(conn, scoped)
 
 
-def _make_scope(conn: Connection, written: Collection[str]) -> None:
+def _make_scope(conn: Connection, written: Collection[str], populations: list[str]) -> None:
     """rollup_scope: the indicators whose roll-ups may change when observations of `written` change (those
     indicators, the shares weighted by one of them, the changes of one of them), plus what their roll-ups read
     (the weights of the weighted ones, the states a change is the difference of), so that each is recomputed
     completely, exactly as a refresh of everything would."""
-    populations = set(_level_populations(conn))
-    rows = [(code, ({weight} if weight else populations) if weighted else set(), change_of)
+    rows = [(code, ({weight} if weight else set(populations)) if weighted else set(), change_of)
             for code, weighted, weight, change_of in conn.execute(sa.text("""
                 SELECT code, aggregation IN ('ratio', 'weighted_mean') AND kind IN ('share', 'rate'),
                        weight_indicator, change_of FROM indicator""")).all()]

@@ -97,12 +97,13 @@ def value_interval(value: float | None, numerator: float | None, denominator: fl
     """The 95 % interval of one published share or rate (scaled like its value: the scale is the power of ten
     that turns numerator/denominator into it, 100 for a percentage) and whether it is statistisch unsicher; None
     without a value, a numerator or a positive denominator (a hidden cell has neither)."""
-    if value is None or numerator is None or denominator is None or not denominator > 0 or numerator < 0:
+    if value is None or numerator is None or denominator is None:
         return None
-    scale = 100.0 if numerator == 0 else float(10 ** np.round(np.log10(value * denominator / numerator)))
-    low, high = wilson_interval(numerator, denominator)
-    return {"low": round(float(low) * scale, 6), "high": round(float(high) * scale, 6),
-            "unreliable": bool(unreliable(numerator, denominator)), "denominator": denominator}
+    low, high, flag = (array[0] for array in value_intervals([value], [numerator], [denominator]))
+    if low != low:  # NaN: no positive denominator, or a negative numerator
+        return None
+    return {"low": round(float(low), 6), "high": round(float(high), 6), "unreliable": bool(flag),
+            "denominator": denominator}
 
 
 def check_counts(numerator: pd.Series, denominator: pd.Series, field: str = "numerator") -> None:
