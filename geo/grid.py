@@ -155,7 +155,8 @@ def import_grid(conn: Connection, path: Path, options: GridImportOptions, *, dry
 
 
 def _read(path: Path, options: GridImportOptions, report: ImportReport) -> pd.DataFrame | None:
-    found = read_text_table(path, report, separator=options.separator)
+    found = read_text_table(path, report, separator=options.separator, fix="save it as CSV with one header row",
+                            fix_de="als CSV mit einer Kopfzeile speichern")
     if found is None:
         return None
     table, separator = found

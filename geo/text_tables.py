@@ -17,10 +17,10 @@ from geo.import_report import ImportReport, reader_message
 SEPARATORS = (";", ",", "\t")
 
 
-def read_text_table(path: Path, report: ImportReport, *, separator: str | None = None, encoding: str | None = None,
-                    fix: str = "save it as CSV with one header row",
-                    fix_de: str = "als CSV mit einer Kopfzeile speichern") -> tuple[pd.DataFrame, str] | None:
-    """(table, separator used), or None with the problem in the report."""
+def read_text_table(path: Path, report: ImportReport, *, fix: str, fix_de: str, separator: str | None = None,
+                    encoding: str | None = None) -> tuple[pd.DataFrame, str] | None:
+    """(table, separator used), or None with the problem in the report; `fix` / `fix_de`: what to do with a file
+    that cannot be read as a table (the caller names its columns)."""
     if not path.exists():
         report.error("file not found", "check the path", message_de="Datei nicht gefunden", fix_de="den Pfad prüfen")
         return None
