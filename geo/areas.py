@@ -69,3 +69,12 @@ def area_sizes(conn: Connection, level: str, at: date) -> dict[str, float]:
         SELECT a.key, a.area_m2 / 1e6 FROM area a WHERE a.level_code = :level AND {valid_at("a", ":at")}"""),
         {"level": level, "at": at})
     return {key: float(km2) for key, km2 in rows if km2}
+
+
+def area_names(conn: Connection, level: str, at: date, keys: list[str]) -> dict[str, str]:
+    """The names of the areas `keys` of the boundary version valid at `at`, by key."""
+    if not keys:
+        return {}
+    return dict(conn.execute(sa.text(f"""
+        SELECT a.key, a.name FROM area a WHERE a.level_code = :level AND {valid_at("a", ":at")} AND a.key = ANY(:keys)
+        ORDER BY a.key"""), {"level": level, "at": at, "keys": keys}).all())

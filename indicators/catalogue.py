@@ -45,6 +45,16 @@ class Topic(BaseModel):
     name_en: str
 
 
+class PopulationGroup(BaseModel):
+    """A population group indicators are broken down by: its code, the dimension it belongs to (nationality,
+    migration background, sex, age group, generation, residence status, ...) and its names."""
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[a-z0-9_]+$", max_length=40)
+    dimension: str = Field(pattern=r"^[a-z0-9_]+$", max_length=40)
+    name_de: str
+    name_en: str
+
+
 class Disclosure(BaseModel):
     model_config = ConfigDict(extra="forbid")
     min_numerator: int | None = Field(default=3, ge=1)
@@ -95,6 +105,28 @@ class IndicatorDefinition(BaseModel):
     target: Target | None = None
     series_breaks: list[SeriesBreak] = []
     published: bool = True  # unpublished indicators are hidden from readers (view observation_public)
+    # register: every person counted; survey: a share estimated from a sample, delivered with its sample size
+    # (the denominator), whose interval widens by the design effect of a weighted or clustered sample
+    value_type: Literal["register", "survey"] = "register"
+    design_effect: float | None = Field(default=None, ge=1)
+    # a group's part of another count: `group_of` the whole (EW), `group` the population group (auslaender)
+    group_of: str | None = None
+    group: str | None = None
+
+    @model_validator(mode="after")
+    def _survey_is_a_share(self) -> IndicatorDefinition:
+        if self.value_type == "survey" and self.kind != "share":
+            raise ValueError(f"indicator {self.code}: a survey value is a share of the respondents (kind: share), "
+                             f"not a {self.kind}")
+        if self.design_effect is not None and self.value_type != "survey":
+            raise ValueError(f"indicator {self.code}: design_effect is for survey values (value_type: survey)")
+        if (self.group_of is None) != (self.group is None):
+            raise ValueError(f"indicator {self.code}: a group breakdown names both the whole (group_of) and the "
+                             "population group (group)")
+        if self.group_of is not None and self.kind != "count":
+            raise ValueError(f"indicator {self.code}: a group's part is a count (kind: count), not a {self.kind}; "
+                             "the group's share or rate is formed from its counts")
+        return self
 
 
 class Catalogue(BaseModel):
@@ -103,6 +135,7 @@ class Catalogue(BaseModel):
     version: int
     source_default: str | None = None
     topics: list[Topic]
+    groups: list[PopulationGroup] = []
     indicators: list[IndicatorDefinition]
 
     @model_validator(mode="after")
@@ -118,11 +151,22 @@ class Catalogue(BaseModel):
             for ref in (item.change_of, item.weight_indicator):
                 if ref is not None and ref not in codes:
                     raise ValueError(f"indicator {item.code}: refers to unknown indicator {ref!r}")
+        # a part's whole and group may come from another catalogue: they are checked when loading
+        seen: dict[tuple[str, str], str] = {}
+        for item in self.indicators:
+            if item.group is None:
+                continue
+            if item.group_of == item.code:
+                raise ValueError(f"indicator {item.code}: group_of must name another count indicator")
+            other = seen.setdefault((item.group_of, item.group), item.code)
+            if other != item.code:
+                raise ValueError(f"indicators {other} and {item.code} are both the group {item.group!r} of "
+                                 f"{item.group_of}")
         return self
 
 
 # what an indicator's values mean: a change of one of these, while values are stored, starts another series
-DEFINING_FIELDS = ("kind", "unit", "numerator_de", "denominator_de", "change_of")
+DEFINING_FIELDS = ("kind", "unit", "numerator_de", "denominator_de", "change_of", "value_type")
 
 
 def redefinition_problems(conn: Connection, item: IndicatorDefinition) -> list[dict[str, str]]:
@@ -184,6 +228,12 @@ def load_catalogue(conn: Connection, catalogue: Catalogue, updated_by: str = "ca
             INSERT INTO topic (code, name_de, name_en, sort) VALUES (:code, :name_de, :name_en, :sort)
             ON CONFLICT (code) DO UPDATE SET name_de = EXCLUDED.name_de, name_en = EXCLUDED.name_en,
                 sort = EXCLUDED.sort"""), {**item.model_dump(), "sort": sort})
+    for group in catalogue.groups:
+        conn.execute(sa.text("""
+            INSERT INTO population_group (code, dimension, name_de, name_en)
+            VALUES (:code, :dimension, :name_de, :name_en)
+            ON CONFLICT (code) DO UPDATE SET dimension = EXCLUDED.dimension, name_de = EXCLUDED.name_de,
+                name_en = EXCLUDED.name_en"""), group.model_dump())
     mixed = [problem for item in catalogue.indicators for problem in redefinition_problems(conn, item)]
     if mixed:
         raise DefinitionError(mixed, conflict=True)
@@ -192,12 +242,13 @@ def load_catalogue(conn: Connection, catalogue: Catalogue, updated_by: str = "ca
             INSERT INTO indicator (code, name_de, name_en, topic_code, role, kind, unit, change_of, description_de,
                 description_en, rationale_de, rationale_en, numerator_de, denominator_de, direction, aggregation,
                 weight_indicator, source, reference_date, min_numerator, min_denominator, target_value,
-                target_year, target_note, series_breaks, catalogue, sort, published, updated_at, updated_by)
+                target_year, target_note, series_breaks, catalogue, sort, published, value_type, design_effect,
+                updated_at, updated_by)
             VALUES (:code, :name_de, :name_en, :topic, :role, :kind, :unit, :change_of, :description_de,
                 :description_en, :rationale_de, :rationale_en, :numerator_de, :denominator_de, :direction,
                 :aggregation, :weight_indicator, :source, :reference_date, :min_numerator, :min_denominator,
                 :target_value, :target_year, :target_note, CAST(:series_breaks AS jsonb), :catalogue, :sort, :published,
-                now(), :updated_by)
+                :value_type, :design_effect, now(), :updated_by)
             ON CONFLICT (code) DO UPDATE SET name_de = EXCLUDED.name_de, name_en = EXCLUDED.name_en,
                 topic_code = EXCLUDED.topic_code, role = EXCLUDED.role, kind = EXCLUDED.kind, unit = EXCLUDED.unit,
                 change_of = EXCLUDED.change_of, description_de = EXCLUDED.description_de,
@@ -209,8 +260,8 @@ def load_catalogue(conn: Connection, catalogue: Catalogue, updated_by: str = "ca
                 min_numerator = EXCLUDED.min_numerator, min_denominator = EXCLUDED.min_denominator,
                 target_value = EXCLUDED.target_value, target_year = EXCLUDED.target_year,
                 target_note = EXCLUDED.target_note, series_breaks = EXCLUDED.series_breaks,
-                catalogue = EXCLUDED.catalogue, sort = EXCLUDED.sort,
-                updated_at = now(), updated_by = EXCLUDED.updated_by"""),
+                catalogue = EXCLUDED.catalogue, sort = EXCLUDED.sort, value_type = EXCLUDED.value_type,
+                design_effect = EXCLUDED.design_effect, updated_at = now(), updated_by = EXCLUDED.updated_by"""),
             {**item.model_dump(exclude={"disclosure", "target", "series_breaks"}),
              "series_breaks": json.dumps([b.model_dump(mode="json") for b in item.series_breaks]),
              "source": item.source or catalogue.source_default,
@@ -220,7 +271,39 @@ def load_catalogue(conn: Connection, catalogue: Catalogue, updated_by: str = "ca
              "target_year": item.target.year if item.target else None,
              "target_note": item.target.note_de if item.target else None,
              "catalogue": catalogue.catalogue, "sort": sort, "updated_by": updated_by})
+    _set_breakdowns(conn, catalogue.indicators)
     return len(catalogue.indicators)
+
+
+def _set_breakdowns(conn: Connection, items: list[IndicatorDefinition]) -> None:
+    """Which group of which whole each indicator is, set once all of them exist (a part may come before its
+    whole in the file); cleared first, so that two indicators can swap their groups."""
+    codes = [item.code for item in items]
+    conn.execute(sa.text("UPDATE indicator SET group_of = NULL, population_group = NULL WHERE code = ANY(:codes)"),
+                 {"codes": codes})
+    parts = [{"code": item.code, "whole": item.group_of, "group": item.group} for item in items if item.group_of]
+    kinds = dict(conn.execute(sa.text("SELECT code, kind FROM indicator WHERE code = ANY(:codes)"),
+                              {"codes": [p["whole"] for p in parts]}).all())
+    groups = set(conn.execute(sa.text("SELECT code FROM population_group")).scalars())
+    errors = [{"field": f"indicators.{p['code']}.group_of", "message": f"{p['whole']!r} is not a count indicator "
+               "(a group's part is part of a count; load its catalogue first)"}
+              for p in parts if kinds.get(p["whole"]) != "count"]
+    errors += [{"field": f"indicators.{p['code']}.group", "message": f"unknown population group {p['group']!r}; "
+                f"declare it under groups: (declared: {sorted(groups)})"} for p in parts if p["group"] not in groups]
+    if errors:
+        raise DefinitionError(errors)
+    taken = conn.execute(sa.text("""
+        SELECT i.code, p.code FROM indicator i JOIN unnest(CAST(:codes AS text[]), CAST(:wholes AS text[]),
+                                                     CAST(:groups AS text[])) AS p(code, whole, grp)
+          ON i.group_of = p.whole AND i.population_group = p.grp AND i.code <> ALL(CAST(:codes AS text[]))"""),
+        {"codes": [p["code"] for p in parts], "wholes": [p["whole"] for p in parts],
+         "groups": [p["group"] for p in parts]}).first() if parts else None
+    if taken is not None:
+        raise DefinitionError([{"field": f"indicators.{taken[1]}.group", "message": f"{taken[0]} is already this "
+                                "group's part of the same whole"}])
+    if parts:
+        conn.execute(sa.text("UPDATE indicator SET group_of = :whole, population_group = :group WHERE code = :code"),
+                     parts)
 
 
 def list_indicators(conn: Connection, published_only: bool = False) -> list[dict]:
@@ -273,6 +356,17 @@ def require_indicator(conn: Connection, code: str, drafts: bool = True) -> dict:
     return item
 
 
+def list_groups(conn: Connection) -> list[dict]:
+    """The declared population groups with the count indicators that are their parts of a whole."""
+    rows = conn.execute(sa.text("""
+        SELECT g.code, g.dimension, g.name_de, g.name_en,
+               coalesce(jsonb_agg(jsonb_build_object('indicator', i.code, 'group_of', i.group_of)
+                                  ORDER BY i.group_of, i.code) FILTER (WHERE i.code IS NOT NULL), '[]') AS parts
+        FROM population_group g LEFT JOIN indicator i ON i.population_group = g.code
+        GROUP BY g.code ORDER BY g.dimension, g.code"""))
+    return [dict(r._mapping) for r in rows]
+
+
 def list_topics(conn: Connection) -> list[dict]:
     return [dict(r._mapping) for r in conn.execute(sa.text("SELECT code, name_de, name_en FROM topic ORDER BY sort"))]
 
@@ -286,8 +380,9 @@ def definition_of(row: dict) -> dict:
     target = None
     if row["target_value"] is not None and row["target_year"] is not None:
         target = {"value": row["target_value"], "year": row["target_year"], "note_de": row["target_note"]}
-    fields = set(IndicatorDefinition.model_fields) - {"topic", "disclosure", "target"}
-    return {**{f: row[f] for f in fields}, "topic": row["topic_code"], "disclosure": disclosure, "target": target}
+    fields = set(IndicatorDefinition.model_fields) - {"topic", "disclosure", "target", "group"}
+    return {**{f: row[f] for f in fields}, "topic": row["topic_code"], "disclosure": disclosure, "target": target,
+            "group": row["population_group"]}
 
 
 def validate_definition(data: object) -> IndicatorDefinition:
@@ -317,10 +412,15 @@ def save_indicator(conn: Connection, definition: IndicatorDefinition, updated_by
     if definition.topic is not None and definition.topic not in topics:
         errors.append({"field": "topic", "message": f"unknown topic {definition.topic!r}; use one of {sorted(topics)}"})
     codes = {r[0] for r in conn.execute(sa.text("SELECT code FROM indicator"))} | {definition.code}
-    for name in ("change_of", "weight_indicator"):
+    for name in ("change_of", "weight_indicator", "group_of"):
         ref = getattr(definition, name)
         if ref is not None and ref not in codes:
             errors.append({"field": name, "message": f"refers to unknown indicator {ref!r}"})
+    if definition.group is not None:
+        groups = set(conn.execute(sa.text("SELECT code FROM population_group")).scalars())
+        if definition.group not in groups:
+            errors.append({"field": "group", "message": f"unknown population group {definition.group!r}; declared: "
+                                                        f"{sorted(groups)} (a catalogue's groups:)"})
     if errors:
         raise DefinitionError(errors)
     sort = existing["sort"] if existing else conn.execute(sa.text(

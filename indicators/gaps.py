@@ -166,3 +166,55 @@ def gap_table(conn: Connection, request: GapRequest) -> dict[str, Any]:
     return {**_codes(request), "level": request.level, "period": request.period,
             "method": "rates in % from counts; rest = total - group; difference in percentage points, ratio = "
                       "group / rest; 95 % Wilson intervals", "areas": areas}
+
+
+# -- every group of a dimension at once (breakdowns declared in the catalogue) ----------------------------------
+
+
+def breakdown_pairs(conn: Connection, numerator: str, denominator: str, dimension: str) -> list[dict[str, str]]:
+    """The groups of `dimension` for which the catalogue declares a part of both the numerator and the denominator
+    (`group_of`, `group`): code, names and the two parts; refused (field `by`) when there is none."""
+    rows = conn.execute(sa.text("""
+        SELECT g.code AS group, g.name_de, g.name_en, n.code AS group_numerator, d.code AS group_denominator
+        FROM population_group g
+        JOIN indicator n ON n.population_group = g.code AND n.group_of = :numerator
+        JOIN indicator d ON d.population_group = g.code AND d.group_of = :denominator
+        WHERE g.dimension = :dimension ORDER BY g.code"""),
+        {"numerator": numerator, "denominator": denominator, "dimension": dimension}).mappings().all()
+    if rows:
+        return [dict(r) for r in rows]
+    declared = conn.execute(sa.text("""
+        SELECT string_agg(DISTINCT g.dimension || ': ' || i.group_of, '; ' ORDER BY g.dimension || ': ' || i.group_of)
+        FROM indicator i JOIN population_group g ON g.code = i.population_group""")).scalar()
+    raise GapInputError("by", f"no group of the dimension {dimension!r} breaks down both {numerator} and "
+                        f"{denominator}; declared breakdowns (dimension: whole): {declared or 'none'}. Declare the "
+                        "groups' parts in the catalogue (groups:, and group_of and group per part)")
+
+
+def breakdown_gaps(conn: Connection, numerator: str, denominator: str, dimension: str, level: str, period: date,
+                   unsuppressed: bool = False) -> dict[str, Any]:
+    """The gap table of every group of a dimension (each group against everyone else), one row per group and
+    area with the group's code. The groups of one dimension are disjoint: parts that add up to more than their
+    whole in an area are refused (field `by`, naming the area)."""
+    pairs = breakdown_pairs(conn, numerator, denominator, dimension)
+    tables = [gap_table(conn, GapRequest(numerator=numerator, denominator=denominator,
+                                         group_numerator=pair["group_numerator"],
+                                         group_denominator=pair["group_denominator"], level=level, period=period,
+                                         unsuppressed=unsuppressed)) for pair in pairs]
+    for field, whole in (("group_numerator", numerator), ("group_denominator", denominator)):
+        sums: dict[str, float] = {}
+        totals: dict[str, float] = {}
+        for table in tables:
+            for area in table["areas"]:
+                if area[field] is not None:
+                    sums[area["key"]] = sums.get(area["key"], 0.0) + area[field]
+                    totals[area["key"]] = area["numerator" if field == "group_numerator" else "denominator"]
+        over = [key for key, total in sums.items() if totals[key] is not None and total > totals[key] + 0.5]
+        if over:
+            key = over[0]
+            raise GapInputError("by", f"area {key}: the groups of {dimension!r} add up to {sums[key]:g} of {whole}, "
+                                f"more than its total {totals[key]:g}; the groups of one dimension must not overlap")
+    return {"numerator": numerator, "denominator": denominator, "by": dimension, "level": level, "period": period,
+            "method": tables[0]["method"] + "; each group against everyone else",
+            "groups": pairs,
+            "areas": [{"group": pair["group"], **area} for pair, table in zip(pairs, tables) for area in table["areas"]]}

@@ -352,6 +352,8 @@ def withhold(details: dict, unpublished: set[str], hidden: set[str]) -> dict:
                              **({"sum": None, "rank": None} if withheld & {i["code"] for i in theme["inputs"]} else {})}
                             for theme in details["themes"]]
         public["flag_count"] = None
+    if "unreliable_inputs" in details:  # an unpublished input's denominator is a number of it
+        public["unreliable_inputs"] = [item for item in details["unreliable_inputs"] if item["code"] not in withheld]
     if isinstance(details.get("sum"), dict):
         public["sum"] = {**details["sum"], "value": None}
     elif "sum" in details:
@@ -385,7 +387,11 @@ def result_feature_texts(conn: Connection, run: IndexRun, *, only_attention: boo
                                            CASE WHEN NOT r.participating THEN CAST(%(ir_no_de)s AS text) END),
                 'class_label_en', coalesce(CAST(%(ir_labels)s AS jsonb) -> r.class ->> 'en',
                                            CASE WHEN NOT r.participating THEN CAST(%(ir_no_en)s AS text) END),
-                'participating', r.participating, 'reason', r.reason, 'attention', r.attention) AS properties
+                'participating', r.participating, 'reason', r.reason, 'attention', r.attention,
+                'unreliable_inputs', (  -- published inputs the class rests on that are statistisch unsicher
+                    SELECT string_agg(e ->> 'code', ', ' ORDER BY e ->> 'code')
+                    FROM jsonb_array_elements(coalesce(r.details -> 'unreliable_inputs', '[]')) e
+                    JOIN indicator i ON i.code = e ->> 'code' AND i.published)) AS properties
         FROM index_result r JOIN area a ON a.id = r.area_id
         WHERE r.run_id = %(ir_run)s AND (r.attention OR NOT %(ir_only_attention)s)"""
     params = {"ir_run": run.id, "ir_only_attention": only_attention, "ir_labels": _json(run.class_labels),

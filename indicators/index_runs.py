@@ -41,6 +41,7 @@ from indicators.index_definitions import (
 )
 from indicators.index_methods import ComponentMethod, InputMethod, method_for
 from indicators.index_results import get_run, latest_run
+from indicators.uncertainty import RELIABILITY_RULE, value_intervals
 from indicators.values import boundary_date_for
 
 DISCLOSURE_ACTOR = "system: disclosure control"  # computed_by of runs recomputed because a cell became hidden
@@ -76,20 +77,23 @@ def _input_codes(definition: IndexDefinition) -> list[str]:
 
 
 def read_inputs(conn: Connection, codes: list[str], level: str, period: date) -> tuple[date, pd.DataFrame]:
-    """Every area of the boundary version the period is attached to, with value and flag per input code;
-    cells statistical confidentiality hides are read as missing (flag 'suppressed')."""
+    """Every area of the boundary version the period is attached to, with value, flag, numerator and denominator
+    per input code; cells statistical confidentiality hides are read as missing (flag 'suppressed', no counts)."""
     at = boundary_date_for(conn, level, period)
     rows = conn.execute(sa.text(f"""
         SELECT a.id AS area_id, a.key, a.name, o.indicator_code AS code,
                CASE WHEN d.observation_id IS NULL THEN o.value END AS value,
                CASE WHEN d.observation_id IS NULL THEN o.flag ELSE 'suppressed' END AS flag,
-               CASE WHEN d.observation_id IS NULL THEN o.flag_reason ELSE d.reason END AS flag_reason
+               CASE WHEN d.observation_id IS NULL THEN o.flag_reason ELSE d.reason END AS flag_reason,
+               CASE WHEN d.observation_id IS NULL THEN o.numerator END AS numerator,
+               CASE WHEN d.observation_id IS NULL THEN o.denominator END AS denominator
         FROM area a
         LEFT JOIN observation_current o ON o.area_id = a.id AND o.period = :period AND o.indicator_code = ANY(:codes)
         LEFT JOIN disclosure d ON d.observation_id = o.id AND d.indicator_code = o.indicator_code
         WHERE {VERSION_FILTER}
         ORDER BY a.key, o.indicator_code"""), {"level": level, "at": at, "period": period, "codes": codes}).all()
-    return at, pd.DataFrame(rows, columns=["area_id", "key", "name", "code", "value", "flag", "flag_reason"])
+    return at, pd.DataFrame(rows, columns=["area_id", "key", "name", "code", "value", "flag", "flag_reason",
+                                           "numerator", "denominator"])
 
 
 def computable_periods(conn: Connection, definition: IndexDefinition, level: str) -> list[date]:
@@ -171,7 +175,10 @@ def read_and_hash(conn: Connection, definition: IndexDefinition, level: str, per
                   ) -> tuple[date, pd.DataFrame, str]:
     """The inputs of an index built from inputs and the SHA-256 of everything a computation would read."""
     at, long = read_inputs(conn, _input_codes(definition), level, period)
-    rows = long[["area_id", "key", "code", "value", "flag"]].astype(object).where(long.notna(), None).values.tolist()
+    # the counts decide which classes rest on unreliable inputs; inputs delivered without them hash as before
+    hashed = ["area_id", "key", "code", "value", "flag"] + (
+        ["numerator", "denominator"] if long[["numerator", "denominator"]].notna().any(axis=None) else [])
+    rows = long[hashed].astype(object).where(long.notna(), None).values.tolist()
     inputs_hash = _hash({"definition": definition.as_json(), "level": level, "period": period, "at": at, "rows": rows})
     return at, long, inputs_hash
 
@@ -212,10 +219,13 @@ def _evaluate_inputs(conn: Connection, method: InputMethod, level: str, period: 
         if on_sum is not None:
             class_info["thresholds_on_sum_scale"] = on_sum
     details = explain_areas(result)
+    doubtful = unreliable_inputs(observed[observed["code"].isin(list(directions))])
     for key, explanation in details.items():
         for duplicate in ("key", "index", "participating", "reason"):  # stored in their own columns
             explanation.pop(duplicate)
         explanation["classes"] = class_info
+        if key in doubtful and bool(frame.at[key, "participating"]):
+            explanation["unreliable_inputs"] = doubtful[key]
         if pd.notna(result.reason[key]) and str(result.reason[key]).startswith("missing input"):
             explanation["missing_inputs"] = [
                 {"code": code, "flag": _flag(flags, key, code)[0], "flag_reason": _flag(flags, key, code)[1]}
@@ -227,12 +237,38 @@ def _evaluate_inputs(conn: Connection, method: InputMethod, level: str, period: 
         "missing_inputs": {code: int(values[code].isna().sum()) for code in directions if values[code].isna().any()},
         "classes": class_info,
     }
+    summary["unreliable"] = unreliable_summary(details)
     if population is not None:
         summary["min_population"] = {"indicator": population.indicator, "minimum": population.minimum}
     if hasattr(result, "mean"):
         summary["mean"] = {name: _number(v) for name, v in result.mean.items()}
         summary["sd"] = {name: _number(v) for name, v in result.sd.items()}
     return Evaluation(definition, level, period, at, inputs_hash, frame, details, classes.labels, summary)
+
+
+def unreliable_inputs(observed: pd.DataFrame) -> dict[str, list[dict]]:
+    """Per area key, the inputs delivered with numerator and denominator whose value is "statistisch unsicher"
+    by the reliability rule of `indicators.uncertainty` (code, denominator, the 95 % interval): a class resting
+    on them is marked so in the profile and the explanation (docs/integration.md §2). Inputs without their
+    counts cannot be judged and are not listed."""
+    counted = observed.dropna(subset=["value", "numerator", "denominator"])
+    if counted.empty:
+        return {}
+    low, high, doubtful = value_intervals(counted["value"], counted["numerator"], counted["denominator"])
+    found: dict[str, list[dict]] = {}
+    for (key, code, denominator), lo, hi in zip(
+            counted.loc[doubtful, ["key", "code", "denominator"]].itertuples(index=False, name=None),
+            low[doubtful], high[doubtful]):
+        found.setdefault(key, []).append({"code": code, "denominator": _number(denominator),
+                                          "ci_low": _number(round(float(lo), 6)),
+                                          "ci_high": _number(round(float(hi), 6))})
+    return found
+
+
+def unreliable_summary(details: dict[str, dict]) -> dict[str, Any]:
+    """How many classified areas rest on at least one unreliable input, and the rule (run summaries)."""
+    return {"areas": sum(1 for item in details.values() if item.get("unreliable_inputs")),
+            "rule": RELIABILITY_RULE}
 
 
 def _flag(flags: pd.DataFrame, key: str, code: str) -> tuple[str | None, str | None]:
@@ -284,9 +320,15 @@ def _combine(method: ComponentMethod, level: str, period: date, components: dict
         }
         for key, code in frame["class"].items()
     }
+    for key, item in details.items():  # a class built from component classes rests on their inputs too
+        doubtful = [entry for role in components for entry in
+                    components[role].details.get(key, {}).get("unreliable_inputs", ())]
+        if doubtful and bool(frame.at[key, "participating"]):
+            item["unreliable_inputs"] = list({entry["code"]: entry for entry in doubtful}.values())
     inputs_hash = _combination_hash(definition, level, period, components)
     summary = _summary(frame, combined.labels) | {"attention_rule": rule, "components": {
-        role: evaluation.definition.id for role, evaluation in components.items()}}
+        role: evaluation.definition.id for role, evaluation in components.items()},
+        "unreliable": unreliable_summary(details)}
     parameters = {"components": component_runs} if component_runs else {}
     return Evaluation(definition, level, period, first.at, inputs_hash, frame, details, combined.labels, summary,
                       parameters)
@@ -361,16 +403,19 @@ def _store(conn: Connection, version: int, evaluation: Evaluation, computed_by: 
 
 
 def _evaluation_from_run(conn: Connection, run_id: int) -> Evaluation:
-    """A stored run in the shape of an Evaluation (for combining components)."""
+    """A stored run in the shape of an Evaluation (for combining components; of the details only the unreliable
+    inputs, which the combined class rests on too)."""
     run = get_run(conn, run_id)
     rows = conn.execute(sa.text("""
-        SELECT a.key, r.area_id, a.name, r.value, r.class, r.participating, r.reason, r.attention
+        SELECT a.key, r.area_id, a.name, r.value, r.class, r.participating, r.reason, r.attention,
+               r.details -> 'unreliable_inputs' AS doubtful
         FROM index_result r JOIN area a ON a.id = r.area_id WHERE r.run_id = :id ORDER BY a.key"""),
         {"id": run_id}).all()
     frame = pd.DataFrame(rows, columns=["key", "area_id", "name", "value", "class", "participating", "reason",
-                                        "attention"]).set_index("key")
+                                        "attention", "doubtful"]).set_index("key")
     frame["value"] = frame["value"].astype(float)
-    return Evaluation(run.definition, run.level, run.period, run.boundaries_at, run.inputs_hash, frame, {},
+    details = {key: {"unreliable_inputs": doubtful} for key, doubtful in frame.pop("doubtful").items() if doubtful}
+    return Evaluation(run.definition, run.level, run.period, run.boundaries_at, run.inputs_hash, frame, details,
                       run.class_labels, run.summary)
 
 

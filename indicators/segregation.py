@@ -100,11 +100,18 @@ class GroupCounts:
 # -- reading ---------------------------------------------------------------------------------------
 def default_total(conn: Connection, groups: Sequence[str]) -> str | None:
     """The total the groups are parts of: the declared partition's total if all groups are its parts, else the
-    indicator the catalogue weights by most often (the population); None if neither exists."""
+    whole the catalogue declares them groups of (`group_of`), else the indicator the catalogue weights by most
+    often (the population); None if none exists."""
     row = conn.execute(sa.text("""
         SELECT total_code FROM indicator_partition GROUP BY name, total_code
         HAVING bool_and(true) AND count(*) FILTER (WHERE part_code = ANY(:groups)) = cardinality(CAST(:groups AS text[]))
         LIMIT 1"""), {"groups": list(groups)}).scalar()
+    if row:
+        return row
+    row = conn.execute(sa.text("""
+        SELECT min(group_of) FROM indicator WHERE code = ANY(:groups)
+        HAVING count(*) = cardinality(CAST(:groups AS text[])) AND count(DISTINCT group_of) = 1
+           AND count(group_of) = count(*)"""), {"groups": list(groups)}).scalar()
     if row:
         return row
     return conn.execute(sa.text("""
@@ -423,6 +430,13 @@ def segregation(conn: Connection, request: SegregationRequest, geometry_cache: d
             "within": request.within, "periods": periods, "measures": MEASURES,
             "spatial_weights": "queen contiguity (shared edge or corner) of the boundary version, binary",
             "dropped": dropped, "rows": rows}
+
+
+def local_fields(categories: Sequence[str], groups: Sequence[str]) -> list[str]:
+    """The columns of `local_measures`' areas in the order a table shows them (a cached answer comes back from
+    jsonb, whose objects do not keep the order of their keys)."""
+    return (["key", "name", "scope_key", "total"] + [f"{c}{part}" for c in categories for part in ("", "_share", "_lq")]
+            + ["local_entropy"] + [f"{g}{part}" for g in groups for part in ("_d_term", "_d_share")] + ["rank"])
 
 
 def local_measures(conn: Connection, request: SegregationRequest) -> dict[str, Any]:

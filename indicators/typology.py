@@ -18,15 +18,21 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from geo.aggregation import cache_key, cached, data_version
+from geo.versions import level_valid_at
 from indicators.input_errors import FieldInputError
 from indicators.observation_source import observation_source
+from indicators.values import boundary_date_for
+from indicators.version_memo import VersionMemo, per_data_version
 
 DEFAULT_SEED = 12345
 MIN_COVERAGE = 0.9  # a default indicator must have values for this share of the areas
+KEPT = VersionMemo(kept=32)  # typologies in this worker, per data version (kept_typology)
 
 
 class TypologyInputError(FieldInputError):
@@ -45,32 +51,53 @@ class TypologyRequest:
 
 def default_period(conn: Connection, level: str, unsuppressed: bool = False) -> date | None:
     """The latest period in which `read_matrix` finds at least two default indicators: published shares or rates
-    with values for MIN_COVERAGE of the areas that have any value on the level in that period (a period holding
-    only register counts, or one share for a few areas, has no type)."""
+    with values for MIN_COVERAGE of the areas that have any value on the level in that period, on the boundary
+    version the period is drawn on (a period holding only register counts, or one share for a few areas, has no
+    type; Berlin's 31.12.2020 also holds register counts of the 448 planning areas before the 2021 reform). Kept
+    per data version (indicators.version_memo): the route and every area profile ask it."""
+    return per_data_version(conn, ("typology period", level, unsuppressed),
+                            lambda: _default_period(conn, level, unsuppressed))
+
+
+def _default_period(conn: Connection, level: str, unsuppressed: bool) -> date | None:
     published = "" if unsuppressed else "AND i.published"
-    return conn.execute(sa.text(f"""
-        WITH cells AS (
-            SELECT o.period, o.area_id, o.indicator_code, o.value, i.kind FROM {observation_source(unsuppressed)} o
-            JOIN area a ON a.id = o.area_id AND a.level_code = :level
-            JOIN indicator i ON i.code = o.indicator_code {published}),
-        areas AS (SELECT period, count(DISTINCT area_id) AS n FROM cells GROUP BY period),
-        covered AS (
-            SELECT c.period, c.indicator_code FROM cells c JOIN areas USING (period)
-            WHERE c.kind IN ('share', 'rate') AND c.value IS NOT NULL
-            GROUP BY c.period, c.indicator_code, areas.n HAVING count(DISTINCT c.area_id) >= :coverage * areas.n)
-        SELECT period FROM covered GROUP BY period HAVING count(*) >= 2 ORDER BY period DESC LIMIT 1"""),
-        {"level": level, "coverage": MIN_COVERAGE}).scalar()
+    source = observation_source(unsuppressed)
+    candidates = conn.execute(sa.text(f"""
+        SELECT o.period FROM {source} o JOIN area a ON a.id = o.area_id AND a.level_code = :level
+        JOIN indicator i ON i.code = o.indicator_code AND i.kind IN ('share', 'rate') {published}
+        WHERE o.value IS NOT NULL
+        GROUP BY o.period HAVING count(DISTINCT o.indicator_code) >= 2 ORDER BY o.period DESC"""),
+        {"level": level}).scalars().all()
+    for period in candidates:
+        covered = conn.execute(sa.text(f"""
+            WITH cells AS (
+                SELECT o.area_id, o.indicator_code, o.value, i.kind FROM {source} o
+                JOIN area a ON a.id = o.area_id AND {level_valid_at("a")}
+                JOIN indicator i ON i.code = o.indicator_code {published}
+                WHERE o.period = :period)
+            SELECT count(*) FROM (
+                SELECT indicator_code FROM cells WHERE kind IN ('share', 'rate') AND value IS NOT NULL
+                GROUP BY indicator_code
+                HAVING count(DISTINCT area_id) >= :coverage * (SELECT count(DISTINCT area_id) FROM cells)) c"""),
+            {"level": level, "at": boundary_date_for(conn, level, period), "period": period,
+             "coverage": MIN_COVERAGE}).scalar()
+        if covered >= 2:
+            return period
+    return None
 
 
 def read_matrix(conn: Connection, request: TypologyRequest) -> tuple[list[str], pd.DataFrame, pd.Series, dict]:
-    """(indicators, values per key x indicator, names per key, dropped key -> reason)."""
+    """(indicators, values per key x indicator, names per key, dropped key -> reason), of the areas of the boundary
+    version the period is drawn on (`boundary_date_for`: a period published on two versions, as Berlin's 31.12.2018
+    on the old and the new planning areas, is typed on one, not on both at once)."""
     source = observation_source(request.unsuppressed)
     published = "" if request.unsuppressed else "AND i.published"
     rows = conn.execute(sa.text(f"""
         SELECT a.key, a.name, o.indicator_code, o.value, o.flag, i.kind FROM {source} o
         JOIN area a ON a.id = o.area_id JOIN indicator i ON i.code = o.indicator_code {published}
-        WHERE a.level_code = :level AND o.period = :period"""),
-        {"level": request.level, "period": request.period}).all()
+        WHERE {level_valid_at("a")} AND o.period = :period"""),
+        {"level": request.level, "period": request.period,
+         "at": boundary_date_for(conn, request.level, request.period)}).all()
     cells = pd.DataFrame(rows, columns=["key", "name", "code", "value", "flag", "kind"])
     if cells.empty:
         raise TypologyInputError("period", f"no values on level {request.level!r} in {request.period}", 404)
@@ -108,6 +135,24 @@ def standardise(values: pd.DataFrame) -> pd.DataFrame:
     return z.dropna(axis=1, how="all")
 
 
+def kept_typology(conn: Connection, request: TypologyRequest, store: bool = True) -> dict[str, Any]:
+    """`typology(conn, request)` computed once per data version, as its JSON (the period as ISO text): kept in this
+    worker (KEPT) and in the aggregation cache (geo.aggregation: shared by the workers, kept across restarts), the
+    one cache of the route and the area profiles. `store`: store a result computed here in the aggregation cache
+    (the caller commits); a reader that may not write (a page, whose connection may be the read replica) passes
+    False: it takes a stored result where there is one and else computes one without storing it."""
+    key = cache_key("typology", **request.__dict__)
+
+    def compute() -> dict[str, Any]:
+        if store:
+            return cached(conn, key, lambda: typology(conn, request))[0]
+        stored = conn.execute(sa.text("SELECT result FROM aggregation_cache WHERE cache_key = :key AND "
+                                      "data_version = :version"), {"key": key, "version": data_version(conn)}).scalar()
+        return stored if stored is not None else orjson.loads(orjson.dumps(typology(conn, request), default=str))
+
+    return KEPT.get(conn, ("typology", key), compute)
+
+
 def typology(conn: Connection, request: TypologyRequest) -> dict[str, Any]:
     """Every area's type, and every type's size and profile (mean z and mean value per indicator)."""
     from sklearn.cluster import KMeans  # imported on first use: slow to import
@@ -142,7 +187,14 @@ def typology(conn: Connection, request: TypologyRequest) -> dict[str, Any]:
 def similar_areas(conn: Connection, request: TypologyRequest, key: str, n: int = 5, why: int = 3) -> dict[str, Any]:
     """The `n` areas nearest to `key` in the standardised indicator space, each with its distance and the `why`
     indicators on which the two are closest."""
-    codes, values, names, dropped = read_matrix(conn, request)
+    return nearest_areas(read_matrix(conn, request), request, key, n, why)
+
+
+def nearest_areas(matrix: tuple[list[str], pd.DataFrame, pd.Series, dict], request: TypologyRequest, key: str,
+                  n: int = 5, why: int = 3) -> dict[str, Any]:
+    """`similar_areas` on a matrix already read (`read_matrix` of `request`): a caller that asks for many areas of
+    one request (the area profiles) reads it once."""
+    codes, values, names, dropped = matrix
     z = standardise(values)
     if key not in z.index:
         reason = dropped.get(key, f"no area {key!r} on level {request.level!r} in {request.period}")

@@ -48,7 +48,12 @@ UNRELIABLE_EN = "statistically unreliable"
 SMOOTHING = {"eb": "Empirical Bayes (esda.Empirical_Bayes): towards the mean of all areas",
              "spatial_eb": "spatial Empirical Bayes (esda.Spatial_Empirical_Bayes): towards the mean of the area "
                            "and its queen neighbours"}
+RELIABILITY_RULE = (f"{UNRELIABLE_DE} ({UNRELIABLE_EN}): denominator < {MIN_DENOMINATOR}, or interval width >= "
+                    f"{MAX_ABSOLUTE_WIDTH:.2f} of the proportion, or wider than {MAX_RELATIVE_WIDTH:.0%} of it "
+                    f"while wider than {RELATIVE_WIDTH_FROM:.2f} (NCHS data presentation standards for "
+                    "proportions, 2017)")
 SMOOTHED_DE = "geglättet (Empirical Bayes), nur für Karten"
+SMOOTHED_EN = "smoothed (Empirical Bayes), for maps only"
 
 
 class RateInputError(FieldInputError):
@@ -81,25 +86,31 @@ def unreliable(numerator: Any, denominator: Any, z: float = Z95) -> np.ndarray:
                                                                            & (relative > MAX_RELATIVE_WIDTH))
 
 
-def value_intervals(value: Any, numerator: Any, denominator: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def value_intervals(value: Any, numerator: Any, denominator: Any, design_effect: Any = 1.0
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`value_interval` for many cells at once: (low, high, unreliable), NaN / False where a cell has no value,
-    numerator or positive denominator."""
+    numerator or positive denominator. `design_effect` (>= 1, a survey's; 1 for register counts) shrinks the
+    sample to its effective size n / design effect, which widens the interval and enters the reliability rule."""
     v, k, n = (np.asarray(x, dtype=float) for x in (value, numerator, denominator))
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.where(k > 0, 10 ** np.round(np.log10(v * n / k)), 100.0)
+    deff = np.asarray(design_effect, dtype=float)
+    k, n = k / deff, n / deff
     low, high = wilson_interval(k, n)
     usable = ~np.isnan(low) & ~np.isnan(v) & (k >= 0)
     return (np.where(usable, low * scale, np.nan), np.where(usable, high * scale, np.nan),
             usable & unreliable(k, n))
 
 
-def value_interval(value: float | None, numerator: float | None, denominator: float | None) -> dict | None:
+def value_interval(value: float | None, numerator: float | None, denominator: float | None,
+                   design_effect: float | None = None) -> dict | None:
     """The 95 % interval of one published share or rate (scaled like its value: the scale is the power of ten
     that turns numerator/denominator into it, 100 for a percentage) and whether it is statistisch unsicher; None
     without a value, a numerator or a positive denominator (a hidden cell has neither)."""
     if value is None or numerator is None or denominator is None:
         return None
-    low, high, flag = (array[0] for array in value_intervals([value], [numerator], [denominator]))
+    low, high, flag = (array[0] for array in value_intervals([value], [numerator], [denominator],
+                                                             design_effect or 1.0))
     if low != low:  # NaN: no positive denominator, or a negative numerator
         return None
     return {"low": round(float(low), 6), "high": round(float(high), 6), "unreliable": bool(flag),
@@ -245,11 +256,8 @@ def rate_table(conn: Connection, request: RateRequest) -> dict[str, Any]:
     return {"indicator": request.indicator, "numerator": request.numerator, "denominator": request.denominator,
             "level": request.level, "period": request.period, "scale": scale,
             "interval": "95 % Wilson score interval of numerator/denominator, times scale",
-            "reliability_rule": (f"{UNRELIABLE_DE} ({UNRELIABLE_EN}): denominator < {MIN_DENOMINATOR}, or interval "
-                                 f"width >= {MAX_ABSOLUTE_WIDTH:.2f} of the proportion, or wider than "
-                                 f"{MAX_RELATIVE_WIDTH:.0%} of it while wider than {RELATIVE_WIDTH_FROM:.2f} "
-                                 "(NCHS data presentation standards for proportions, 2017)"),
-            "smoothing": {"method": request.smooth, "label_de": SMOOTHED_DE,
+            "reliability_rule": RELIABILITY_RULE,
+            "smoothing": {"method": request.smooth, "label_de": SMOOTHED_DE, "label_en": SMOOTHED_EN,
                           "description": SMOOTHING[request.smooth]} if request.smooth else None,
             "with_interval": len(with_interval),
             "unreliable": sum(1 for a in with_interval if a["unreliable"]),

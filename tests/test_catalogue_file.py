@@ -19,7 +19,7 @@ MSS_TABLES = [
 ]
 POPULATION_2022 = DEMO / "einwohner_2022-06_plr.csv"
 
-TOP_LEVEL_KEYS = {"catalogue", "version", "source_default", "topics", "indicators"}
+TOP_LEVEL_KEYS = {"catalogue", "version", "source_default", "topics", "groups", "indicators"}
 TOPIC_KEYS = {"code", "name_de", "name_en"}
 INDICATOR_KEYS = {
     "code", "name_de", "name_en", "topic", "role", "kind", "unit", "change_of",
@@ -27,6 +27,7 @@ INDICATOR_KEYS = {
     "numerator_de", "denominator_de", "direction", "aggregation",
     "weight_indicator", "source", "reference_date", "disclosure", "target",
 }
+OPTIONAL_INDICATOR_KEYS = {"group_of", "group"}  # a group's part of a whole (EW_AUSL of EW)
 ROLES = {"status", "dynamics", "context", "population"}
 KINDS = {"share", "change", "count", "rate"}
 DIRECTIONS = {"higher_is_worse", "higher_is_better", "neutral"}
@@ -85,7 +86,7 @@ def test_topics_well_formed(catalogue):
 def test_every_indicator_has_exactly_the_required_keys(indicators):
     for ind in indicators:
         missing = INDICATOR_KEYS - set(ind)
-        extra = set(ind) - INDICATOR_KEYS
+        extra = set(ind) - INDICATOR_KEYS - OPTIONAL_INDICATOR_KEYS
         assert not missing, f"{ind.get('code')}: missing {sorted(missing)}"
         assert not extra, f"{ind.get('code')}: unexpected {sorted(extra)}"
 

@@ -146,6 +146,7 @@ TABULAR = {
     "/api/segregation": "/api/segregation?groups=EW_AUSL&level=plr&within=bez",
     "/api/segregation/local": "/api/segregation/local?groups=EW_AUSL&level=plr",
     "/api/intervals": "/api/intervals?numerator=EW_AUSL&denominator=EW&level=plr",
+    "/api/groups": "/api/groups",
     "/api/templates": "/api/templates",
     "/api/templates/{name}": "/api/templates/kgst_integrationsmonitoring_2020",
     "/api/templates/{name}/coverage": "/api/templates/kgst_integrationsmonitoring_2020/coverage",

@@ -7,13 +7,16 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from indicators.catalogue import Catalogue, IndicatorDefinition, load_catalogue
+from indicators.catalogue import Catalogue, IndicatorDefinition, PopulationGroup, load_catalogue
 from indicators.disclosure import set_partition
 from indicators.partitions import ensure_partitions
 from service.app import create_app
 from tests.conftest import make_settings, private_engine
 
-CODES = ("P1865", "P1865_A", "ALO", "ALO_A", "ALO_X")
+CODES = ("P1865", "P1865_A", "ALO", "ALO_A", "ALO_X", "P1865_D", "ALO_D")
+# declared breakdowns (catalogue: groups, group_of, group): foreigners and Germans, parts of ALO and of P1865
+GROUPS = {"P1865_A": ("P1865", "t_ausl"), "ALO_A": ("ALO", "t_ausl"), "P1865_D": ("P1865", "t_dt"),
+          "ALO_D": ("ALO", "t_dt")}
 GAP = "level=plr&numerator=ALO&denominator=P1865&group_numerator=ALO_A&group_denominator=P1865_A"
 
 
@@ -21,9 +24,13 @@ GAP = "level=plr&numerator=ALO&denominator=P1865&group_numerator=ALO_A&group_den
 def gaps_client(pg_server, demo_template):
     with private_engine(pg_server, demo_template) as engine:
         with engine.begin() as conn:
-            load_catalogue(conn, Catalogue(catalogue="test_gaps", version=1, topics=[], indicators=[
+            load_catalogue(conn, Catalogue(catalogue="test_gaps", version=1, topics=[], groups=[
+                PopulationGroup(code="t_ausl", dimension="t_staat", name_de="Ausländer", name_en="Foreigners"),
+                PopulationGroup(code="t_dt", dimension="t_staat", name_de="Deutsche", name_en="Germans")], indicators=[
                 IndicatorDefinition(code=code, name_de=code, name_en=code, topic=None, role="population", kind="count",
-                                    unit="Personen", direction="neutral", aggregation="sum") for code in CODES]))
+                                    unit="Personen", direction="neutral", aggregation="sum",
+                                    group_of=GROUPS.get(code, (None, None))[0], group=GROUPS.get(code, (None, None))[1])
+                for code in CODES]))
             ensure_partitions(conn, CODES)
             conn.execute(sa.text("""
                 WITH c AS (
@@ -39,6 +46,7 @@ def gaps_client(pg_server, demo_template):
                 INSERT INTO observation (indicator_code, area_id, period, value, import_batch_id)
                 SELECT x.code, w.area_id, w.period, x.value, w.batch FROM w CROSS JOIN LATERAL (VALUES
                     ('P1865', w.p), ('P1865_A', w.pa), ('ALO', w.aa + w.ad), ('ALO_A', w.aa),
+                    ('P1865_D', w.p - w.pa), ('ALO_D', w.ad),
                     ('ALO_X', w.ad + CASE WHEN w.area_id = (SELECT min(area_id) FROM w) THEN 5 ELSE 0 END)) x(code, value)"""))
         with TestClient(create_app(make_settings(), engine=engine)) as client:
             yield engine, client
@@ -63,6 +71,34 @@ def test_gap_per_area_from_counts(gaps_client):
         assert area["rest_ci_low"] <= rest <= area["rest_ci_high"]
     assert any(a["group_reliability"] == "statistisch unsicher" for a in rated)  # small foreign populations
     assert client.get(f"/api/gaps?{GAP}&f=csv").text.startswith("key,name,numerator")
+
+
+def test_every_group_of_a_declared_dimension_at_once(gaps_client):
+    """`by=<dimension>`: the catalogue's breakdowns give each group's two parts; each group's rows are the gap
+    table of that group against everyone else, as if its parts were named one by one."""
+    _engine, client = gaps_client
+    base = "level=plr&numerator=ALO&denominator=P1865"
+    response = client.get(f"/api/gaps?{base}&by=t_staat")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [(g["group"], g["group_numerator"], g["group_denominator"]) for g in body["groups"]] == [
+        ("t_ausl", "ALO_A", "P1865_A"), ("t_dt", "ALO_D", "P1865_D")]
+    for group, numerator, denominator in (("t_ausl", "ALO_A", "P1865_A"), ("t_dt", "ALO_D", "P1865_D")):
+        single = client.get(f"/api/gaps?{base}&group_numerator={numerator}&group_denominator={denominator}").json()
+        mine = [{k: v for k, v in a.items() if k != "group"} for a in body["areas"] if a["group"] == group]
+        assert mine == single["areas"]
+    # the two groups are the whole: the Germans' gap is the foreigners' turned round
+    rows = {(a["group"], a["key"]): a for a in body["areas"] if a.get("difference") is not None}
+    key = next(k for g, k in rows if g == "t_ausl" and ("t_dt", k) in rows)
+    assert rows[("t_dt", key)]["difference"] == pytest.approx(-rows[("t_ausl", key)]["difference"])
+    assert client.get(f"/api/gaps?{base}&by=t_staat&f=csv").text.startswith("group,key,name")
+    groups = {g["code"]: g for g in client.get("/api/groups").json()["groups"]}
+    assert {p["indicator"] for p in groups["t_ausl"]["parts"]} == {"ALO_A", "P1865_A"}
+    refused = client.get(f"/api/gaps?{base}&by=geschlecht")
+    assert refused.status_code == 422 and refused.json()["field"] == "by"
+    assert "t_staat: ALO" in refused.json()["detail"]
+    neither = client.get(f"/api/gaps?{base}")
+    assert neither.status_code == 400 and neither.json()["field"] == "group_numerator"
 
 
 @pytest.mark.parametrize(("query", "field"), [

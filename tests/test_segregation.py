@@ -161,6 +161,14 @@ def test_a_hidden_cell_drops_its_area_and_enters_nothing(fresh_engine: sa.Engine
         local = client.get(f"/api/segregation/local?{FOREIGNERS}").json()
         assert key not in {a["key"] for a in local["areas"]}
         assert local["dropped"] == {key: "confidential: EW_AUSL"}
+        # the map draws the area left out, grey, with its reason and no measure (tests/test_segregation_map.py)
+        shapes = client.get(f"/api/segregation/local?{FOREIGNERS}&detail=map&f=geojson").json()
+        assert len(shapes["features"]) == len(local["areas"]) + 1
+        hidden = next(f["properties"] for f in shapes["features"] if f["properties"]["key"] == key)
+        assert hidden["reason"] == "confidential: EW_AUSL" and hidden["name"] and "EW_AUSL" not in hidden
+        page = client.get(f"/api/segregation?{FOREIGNERS}&spatial=false&f=html").text
+        assert "geheim/keine Angabe <span class=\"count\">(1 Gebiete)</span>" in page
+        assert f'"dropped": {{"{key}": ["confidential", "EW_AUSL"]}}' in page
 
 
 def test_the_measures_have_a_german_page_with_the_same_numbers(client: TestClient, foreigners: dict):

@@ -1,10 +1,11 @@
 """The map explorer ("Kartenexplorer") for planners: one indicator, period, level and class scheme on a map,
 optionally as the change between two periods, with borough outlines, attention areas of an index and search.
 
-The whole state lives in the URL's query parameters (shareable). `resolve_state` checks a request's
-parameters against what exists and answers unknown names with a `Choices` (message + valid links);
-`build_explorer` assembles values, classes and simplified geometry through `geo` and `indicators` and
-renders. This module runs no SQL of its own.
+The whole state lives in the URL's query parameters (shareable), including an optional Empirical Bayes
+smoothing of a share or rate for the map (`smooth`: indicators.uncertainty's, labelled as smoothed).
+`resolve_state` checks a request's parameters against what exists and answers unknown names with a `Choices`
+(message + valid links); `build_explorer` assembles values, classes and simplified geometry through `geo` and
+`indicators` and renders. This module runs no SQL of its own.
 """
 
 from __future__ import annotations
@@ -20,16 +21,31 @@ from sqlalchemy.engine import Connection
 from geo.areas import area_sizes
 from geo.features import level_extent
 from geo.levels import Level, get_level, grouping_level, list_levels
-from indicators.catalogue import (get_indicator, indicators_with_values, list_indicators, list_periods,
-                                  series_break_text, series_breaks_between)
+from indicators.catalogue import (
+    get_indicator,
+    indicators_with_values,
+    list_indicators,
+    list_periods,
+    series_break_text,
+    series_breaks_between,
+)
 from indicators.classify import SCHEMES, Classification, classify, schemes_for
 from indicators.estimates import estimated_values
 from indicators.harmonise import stand_in_of
 from indicators.notation import format_day
-from indicators.uncertainty import value_intervals
+from indicators.uncertainty import (
+    SMOOTHED_DE,
+    SMOOTHED_EN,
+    SMOOTHING,
+    RateRequest,
+    read_rates,
+    smoothed,
+    value_intervals,
+)
 from indicators.values import boundary_date_for, indicator_values, published_on
 from indicators.version_memo import VersionMemo, per_data_version
 from web import indices
+from web.i18n import N_, localised_name, translator
 from web.maps import (
     GEOMETRY_DETAILS,
     MISSING_COLOUR,
@@ -42,7 +58,6 @@ from web.maps import (
     palette,
     script_json,
 )
-from web.i18n import N_, localised_name, translator
 from web.templates import environment
 from web.values import decimals_for, flag_text, value_text
 
@@ -56,12 +71,29 @@ SCHEME_LABELS = {  # the German names are msgids (web/locale): the explorer show
 # where the class limits come from: this period's values, or those of every period of the indicator on the level
 # (one legend for the whole series: the same colour means the same values in every year, e.g. while it plays)
 LIMITS = {"period": N_("aus diesem Zeitpunkt"), "series": N_("aus allen Zeitpunkten")}
+# Empirical Bayes smoothing of a share or rate for the map (indicators.uncertainty.SMOOTHING): the choice's name,
+# and what the legend says it does
+SMOOTHING_LABELS = {"eb": ("Empirical Bayes", N_("Geglättet mit Empirical Bayes: Werte kleiner Gebiete sind zum "
+                                                "Mittel aller Gebiete gezogen, umso stärker, je kleiner ihr Nenner.")),
+                    "spatial_eb": (N_("räumliches Empirical Bayes"),
+                                   N_("Geglättet mit räumlichem Empirical Bayes: Werte kleiner Gebiete sind zum "
+                                      "Mittel des Gebiets und seiner Nachbarn gezogen, umso stärker, je kleiner "
+                                      "ihr Nenner."))}
 MAX_ZOOM = 16
 PER_KM2 = N_("je km²")  # a count mapped as a density (web.values.decimals_for knows both languages' suffix)
 # Tooltip and popup of an area: (property set by dmMaps.areas from area_columns, German label; English from web/locale)
 DETAIL_ROWS = [("name", N_("Name")), ("key", N_("Schlüssel")), ("wert", N_("Wert")),
-               ("intervall", N_("95-%-Intervall")), ("anzahl", N_("Anzahl")),
+               ("veroeffentlicht", N_("veröffentlicht")), ("intervall", N_("95-%-Intervall")),
+               ("anzahl", N_("Anzahl")),
                ("rang", N_("Rang")), ("klasse", N_("Klasse")), ("index", N_("Index"))]
+
+
+def detail_rows(state: ExplorerState) -> list[tuple[str, str]]:
+    """The tooltip's rows of a state (German labels): a smoothed map names its value so and shows the published
+    value beneath it."""
+    if not state.smooth:
+        return [row for row in DETAIL_ROWS if row[0] != "veroeffentlicht"]
+    return [(name, N_("geglätteter Wert") if name == "wert" else label) for name, label in DETAIL_ROWS]
 
 
 @dataclass(frozen=True)
@@ -77,6 +109,7 @@ class ExplorerState:
     index: str | None = None  # attention areas of this composite index
     detail: str = "map"  # "map" = simplified geometry; "full" = stored geometry (for comparisons)
     limits: str = "period"  # class limits from this period's values, or "series": from every period's
+    smooth: str | None = None  # the map shows Empirical Bayes smoothed values: "eb" or "spatial_eb"
     notices: tuple[str, ...] = ()  # choices of the URL that could not be kept, in the page's language (not in the URL)
 
     def query(self, **changes) -> str:
@@ -91,6 +124,8 @@ class ExplorerState:
             params["detail"] = state.detail
         if state.limits != "period":
             params["limits"] = state.limits
+        if state.smooth:
+            params["smooth"] = state.smooth
         return urlencode(params)
 
 
@@ -104,12 +139,14 @@ class Choices:
 
 def resolve_state(conn: Connection, *, indicator: str | None, level: str, period: str | None, scheme: str, k: int,
                   compare: str | None, index: str | None, detail: str, unsuppressed: bool,
-                  lang: str = "de", nearest: bool = False, limits: str = "period") -> ExplorerState | Choices:
+                  lang: str = "de", nearest: bool = False, limits: str = "period",
+                  smooth: str | None = None) -> ExplorerState | Choices:
     """Check the URL's parameters; defaults: first status indicator, finest level, latest period. What cannot be
     kept is said in `lang` (the page's language), with the choices that work. `nearest` (the explorer's own
     controls send it): a period or comparison date the indicator has no values for is moved to its nearest
     period, and said so on the page, instead of a page of choices (another indicator chosen at a date that
-    only the first one had must not end the walk)."""
+    only the first one had must not end the walk). `smooth` is kept where the map can be smoothed
+    (`smoothing_unavailable`), else dropped and said why."""
     _ = translator(lang)
     catalogue = list_indicators(conn)
     code = indicator or next((i["code"] for i in catalogue if i["role"] == "status"), catalogue[0]["code"])
@@ -133,6 +170,10 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
     if limits not in LIMITS:
         return Choices(_("Die Klassengrenzen „%(limits)s“ gibt es nicht (period oder series).") % {"limits": limits},
                        [(_(LIMITS[kind]), _link(indicator=code, level=level, limits=kind)) for kind in LIMITS])
+    if smooth and smooth not in SMOOTHING:
+        return Choices(_("Die Glättung „%(smooth)s“ gibt es nicht (eb oder spatial_eb).") % {"smooth": smooth},
+                       [(_(SMOOTHING_LABELS[method][0]), _link(indicator=code, level=level, smooth=method))
+                        for method in SMOOTHING] + [(_("ohne Glättung"), _link(indicator=code, level=level))])
     if detail not in ("map", "full"):
         return Choices(_("Die Geometriestufe „%(detail)s“ gibt es nicht (map oder full).") % {"detail": detail},
                        [(_("vereinfacht (map)"), _link(indicator=code, level=level))])
@@ -198,8 +239,33 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
             return Choices(_("Den Index „%(index)s“ gibt es nicht.") % {"index": index},
                            [(localised_name(i, lang), _link(indicator=code, level=level, index=i["id"]))
                             for i in shipped])
-    return ExplorerState(indicator=code, level=level, period=chosen, scheme=scheme, k=k, compare=compared,
-                         index=index, detail=detail, limits=limits, notices=tuple(notices))
+    state = ExplorerState(indicator=code, level=level, period=chosen, scheme=scheme, k=k, compare=compared,
+                          index=index, detail=detail, limits=limits)
+    if smooth:
+        _indicator, _at, table = _values_of(conn, state, unsuppressed, lang)
+        reason = smoothing_unavailable(chosen_indicator, state, table, lang)
+        if reason is None:
+            state = replace(state, smooth=smooth)
+        else:
+            notices.append(_("Keine Glättung: %(reason)s. Die Karte zeigt die veröffentlichten Werte.")
+                           % {"reason": reason})
+    return replace(state, notices=tuple(notices))
+
+
+def smoothing_unavailable(indicator: dict, state: ExplorerState, table: pd.DataFrame, lang: str = "de") -> str | None:
+    """Why the map of `state` cannot be smoothed, in `lang`; None if it can: a share or rate delivered with its
+    numerator and denominator on the level in the period (the values whose tooltips show an interval,
+    `_value_table`), and no change map (a difference of two periods is no rate)."""
+    _ = translator(lang)
+    if state.compare:
+        return _("nicht für Veränderungskarten")
+    if indicator["kind"] not in ("share", "rate"):
+        return _("nur für Anteile und Quoten")
+    if "ci_low" not in table.columns or not table["ci_low"].notna().any():
+        return _("nur für Werte mit Zähler und Nenner, und die fehlen hier")
+    if table["ci_low"].notna().sum() < 2:  # one area (the city) has no others to be pulled towards
+        return _("nur für Ebenen mit mehreren Gebieten")
+    return None
 
 
 def _across_reform(conn: Connection, level: str, code: str, chosen: date, compared: date, notices: list[str],
@@ -293,7 +359,8 @@ class ExplorerData:
     indicator: dict
     level: Level
     at: date
-    table: pd.DataFrame  # index key; name, value, flag, flag_reason, rank, n, klass, (compare_value, base_value)
+    table: pd.DataFrame  # index key; name, value, flag, flag_reason, rank, n, klass, (compare_value, base_value;
+    # smoothed: the value the map shows with `state.smooth`)
     classes: Classification | None
     colours: list[str]
     index_results: dict[str, dict]  # key -> result of the chosen index ({} without a run)
@@ -302,6 +369,17 @@ class ExplorerData:
     @property
     def attention(self) -> list[dict]:
         return [r for r in self.index_results.values() if r.get("attention")]
+
+    @property
+    def mapped(self) -> pd.Series:
+        """The values the map classifies and colours: the published values, or with smoothing the smoothed ones
+        (NaN where an area has none: no value, a hidden one, or no counts to smooth)."""
+        return (self.table["smoothed"] if self.state.smooth else self.table["value"]).astype(float)
+
+    @property
+    def missing(self) -> int:
+        """Areas the map shows without a value ("kein Wert")."""
+        return int(self.mapped.isna().sum())
 
     def as_json(self) -> dict:
         state = asdict(self.state)
@@ -314,7 +392,9 @@ class ExplorerData:
         return {"state": state, "indicator": {k: self.indicator[k] for k in ("code", "name_de", "name_en", "unit",
                                                                               "direction")},
                 "title_de": map_title(self), "legend": legend,
-                "missing": int(self.table["value"].isna().sum()),
+                "smoothing": {"method": self.state.smooth, "label_de": SMOOTHED_DE, "label_en": SMOOTHED_EN,
+                              "description": SMOOTHING[self.state.smooth]} if self.state.smooth else None,
+                "missing": self.missing,
                 "areas": table_records(self),
                 "index": {"id": self.state.index, "name_de": self.index_name,
                           "attention": [{"key": r["key"], "name": r["name"], "class": r["class"],
@@ -329,6 +409,8 @@ def table_records(data: ExplorerData) -> list[dict]:
                 **({"count": _num(row["count"])} if "count" in row.index else {}), "flag": row["flag"],
                 "reason": row["missing_text"] if pd.isna(row["value"]) else None, "rank": _int(row["rank"]),
                 "n": _int(row["n"]), "class": _int(row["klass"])}
+        if data.state.smooth:  # the map's value; `value` stays the published one
+            item["smoothed"] = _num(row["smoothed"])
         if "ci_low" in row.index and not pd.isna(row["ci_low"]):
             item["interval"] = {"low": _num(row["ci_low"]), "high": _num(row["ci_high"]),
                                 "unreliable": bool(row["unreliable"])}
@@ -362,7 +444,15 @@ def map_title(data: ExplorerData, lang: str = "de") -> str:
     if state.compare:
         change = _("Veränderung") + (" in " + change_unit(unit, lang) if unit else "")
         return f"{name} ({change}), {format_day(state.compare, lang)} → {format_day(state.period, lang)}"
-    return f"{name}{' in ' + unit if unit else ''}, {format_day(state.period, lang)}"
+    return f"{name}{' in ' + unit if unit else ''}, {format_day(state.period, lang)}{smoothing_label(state, lang)}"
+
+
+def smoothing_label(state: ExplorerState, lang: str = "de") -> str:
+    """", geglättet (Empirical Bayes), nur für Karten" (indicators.uncertainty's label, in `lang`) after the
+    title of a smoothed map; empty without smoothing."""
+    if not state.smooth:
+        return ""
+    return ", " + (SMOOTHED_EN if lang == "en" else SMOOTHED_DE)
 
 
 def change_unit(unit: str, lang: str = "de") -> str:
@@ -388,7 +478,9 @@ def explorer_data(conn: Connection, state: ExplorerState, unsuppressed: bool, la
     indicator, at, table = _values_of(conn, state, unsuppressed, lang)
     indicator, table = dict(indicator), table.copy()  # the memo's answer stays as it was (copy.copy of a tuple)
     level = get_level(conn, state.level)
-    values = table["value"].astype(float)
+    if state.smooth:  # the map classifies the smoothed values; the published ones stay in `value`
+        table["smoothed"] = _smoothed_of(conn, state, unsuppressed, at).reindex(table.index)
+    values = (table["smoothed"] if state.smooth else table["value"]).astype(float)
     # classified as shown in tooltips and tables (web.values.decimals_for): no shown value outside its class
     decimals = decimals_for(change_unit(indicator["unit"]) if state.compare else indicator["unit"])
     if not values.notna().any():
@@ -422,13 +514,38 @@ def _values_of(conn: Connection, state: ExplorerState, unsuppressed: bool,
         lambda: _value_table(conn, state, unsuppressed, lang))
 
 
+def _smoothed_of(conn: Connection, state: ExplorerState, unsuppressed: bool, at: date) -> pd.Series:
+    """The state's values smoothed by indicators.uncertainty (`read_rates`, `smoothed`: public cells only, so a
+    hidden cell has none and adds nothing to the means), by area key; spatial smoothing with the queen neighbours
+    on the boundary version `at` the map draws. Kept per data version, as the values are."""
+    def compute() -> pd.Series:
+        scale, frame = read_rates(conn, RateRequest(level=state.level, period=state.period, indicator=state.indicator,
+                                                    unsuppressed=unsuppressed))
+        if not (frame["numerator"].notna() & (frame["denominator"] > 0)).any():
+            return pd.Series(dtype=float)  # no counts in this period (another period of a series)
+        geometries = None
+        if state.smooth == "spatial_eb":
+            from indicators.clusters import read_geometries
+
+            geometries = read_geometries(conn, state.level, at)
+        return smoothed(frame, scale, state.smooth, geometries)
+
+    return VALUE_TABLES.get(conn, ("explorer smoothed", state.level, state.indicator, state.period, state.smooth,
+                                   unsuppressed, at), compute)
+
+
 def _series_classes(conn: Connection, state: ExplorerState, unsuppressed: bool, lang: str, decimals: int,
                     values: pd.Series) -> Classification:
     """The state's classes with limits from the values of every period of its indicator on its level (each on
     its own boundary version, counts as densities as mapped): one classification of all of them, of which this
-    period's areas keep their part, as the side-by-side comparison does for two periods."""
-    parts = {p: _values_of(conn, replace(state, period=p), unsuppressed, lang)[2]["value"]
-             for p in list_periods(conn, state.level, state.indicator, unsuppressed) if p != state.period}
+    period's areas keep their part, as the side-by-side comparison does for two periods. A smoothed map pools
+    the smoothed values of every period that has counts to smooth."""
+    parts = {}
+    for p in list_periods(conn, state.level, state.indicator, unsuppressed):
+        if p != state.period:
+            _indicator, at, table = _values_of(conn, replace(state, period=p), unsuppressed, lang)
+            parts[p] = (_smoothed_of(conn, replace(state, period=p), unsuppressed, at).reindex(table.index)
+                        if state.smooth else table["value"])
     return classify_pooled({state.period: values, **parts}, state.scheme, state.k, decimals)[state.period]
 
 
@@ -551,7 +668,8 @@ def build_explorer(conn: Connection, state: ExplorerState, unsuppressed: bool, t
         _=_, lang=lang, other_language={"lang": other, "label": "English" if other == "en" else "Deutsch",
                                         "href": "/explorer?" + state.query() + "&lang=" + other},
         data=data, state=state, title=map_title(data, lang), scheme_labels=SCHEME_LABELS, limit_labels=LIMITS,
-        schemes=schemes_for(data.indicator["kind"]),
+        schemes=schemes_for(data.indicator["kind"]), smoothing_labels=SMOOTHING_LABELS,
+        smoothing_unavailable=smoothing_unavailable(data.indicator, state, data.table, lang), missing=data.missing,
         indicators=_mappable(conn, state, unsuppressed), levels=list_levels(conn),
         periods=list_periods(conn, state.level, state.indicator, unsuppressed),
         available_indices=indices.available(conn), legend=legend_rows(data, lang), missing_colour=MISSING_COLOUR,
@@ -596,7 +714,8 @@ def explorer_drawing(conn: Connection, data: ExplorerData, outline_level: Level 
                    "style": OUTLINE_STYLE}
     attention = sorted(a["key"] for a in data.attention)
     return {
-        "level": state.level, "rows": [(name, _(label)) for name, label in DETAIL_ROWS], "title": map_title(data, lang),
+        "level": state.level, "rows": [(name, _(label)) for name, label in detail_rows(state)],
+        "title": map_title(data, lang),
         "geometry": geometry_url(state.level, data.at, state.detail, data_version),
         "name": control_label(localised_name(data.indicator, lang)),
         # thousands of areas (all Gemeinden of Germany) are drawn on one canvas: as SVG, 10,997 paths with their
@@ -634,7 +753,7 @@ def explorer_export(conn: Connection, state: ExplorerState, unsuppressed: bool, 
         outlines = drawn_features(conn, outline_level.code, boundary_date_for(conn, outline_level.code, None),
                                   storage_srid, **GEOMETRY_DETAILS["outline"], version=data_version)
     attention = {a["key"] for a in data.attention}
-    missing = int(data.table["value"].isna().sum()) + sum(1 for f in features if f["id"] not in data.table.index)
+    missing = data.missing + sum(1 for f in features if f["id"] not in data.table.index)
     return map_sheet(map_paths([f["geometry"] for f in features]), colours,
                      map_paths([f["geometry"] for f in outlines]),
                      map_paths([f["geometry"] for f in features if f["id"] in attention]),
@@ -667,14 +786,15 @@ def export_legend_title(data: ExplorerData, lang: str) -> str:
     _ = translator(lang)
     name, unit, state = localised_name(data.indicator, lang), data.indicator["unit"], data.state
     if not state.compare:
-        return name + (f" ({unit})" if unit else "")
+        return name + (f" ({unit})" if unit else "") + smoothing_label(state, lang)
     return (_("%(name)s: Veränderung %(since)s → %(until)s") % {
         "name": name, "since": format_day(state.compare, lang), "until": format_day(state.period, lang)}
         + (f" ({change_unit(unit, lang)})" if unit else ""))
 
 
 def export_footer(data: ExplorerData, lang: str) -> list[str]:
-    """The exported sheet's footer in `lang`: source, level and Gebietsstand, classification, date, the view."""
+    """The exported sheet's footer in `lang`: source, level and Gebietsstand, classification, date, how a smoothed
+    map is smoothed, the view."""
     _ = translator(lang)
     source = data.indicator.get("source")
     view = "/explorer?" + data.state.query() + ("&lang=en" if lang == "en" else "")
@@ -685,13 +805,16 @@ def export_footer(data: ExplorerData, lang: str) -> list[str]:
                 "scheme": _(SCHEME_LABELS[data.state.scheme][0]) + (
                     f" ({_('Klassengrenzen')} {_(LIMITS['series'])})" if data.state.limits == "series" else ""),
                 "k": data.classes.k if data.classes else 0, "today": format_day(date.today(), lang)},
+            *([_(SMOOTHING_LABELS[data.state.smooth][1])] if data.state.smooth else []),
             _("Ansicht: %(view)s") % {"view": view}]
 
 
 def _mappable(conn: Connection, state: ExplorerState, unsuppressed: bool) -> list[dict]:
-    """The catalogue's indicators that have values on the map's level (no choice that leads to an empty map)."""
+    """The catalogue's indicators that have values on the map's level (no choice that leads to an empty map);
+    an indicator without a topic has the topic name "" (the page: Ohne Handlungsfeld; None would not sort)."""
     with_values = indicators_with_values(conn, state.level, unsuppressed)
-    return [i for i in list_indicators(conn) if i["code"] in with_values or i["code"] == state.indicator]
+    return [{**i, "topic_name_de": i["topic_name_de"] or ""} for i in list_indicators(conn)
+            if i["code"] in with_values or i["code"] == state.indicator]
 
 
 def area_fills(data: ExplorerData) -> dict[str, str | None]:
@@ -731,6 +854,12 @@ def area_columns(data: ExplorerData, lang: str = "de") -> dict:
     k = len(labels)
     columns: dict = {"keys": table.index.tolist(), "class": _ints(table["klass"]), "rank": _ints(table["rank"])}
     columns["wert"] = table["value_text"].tolist()  # made with the values (_value_table)
+    if data.state.smooth:  # the smoothed value as the map's, the published one beneath it
+        published = columns["wert"]
+        columns["veroeffentlicht"] = [None if isinstance(text, str) else text for text in published]
+        columns["wert"] = [value if value == value else (text if isinstance(text, str) else
+                                                          _("kein geglätteter Wert (ohne Zähler und Nenner)"))
+                           for value, text in zip(_shown_numbers(table["smoothed"], decimals_for(unit)), published)]
     if "count" in table.columns:
         columns["anzahl"] = [None if count != count else count
                              for count in _shown_numbers(table["count"], decimals_for(data.indicator["density_of"]))]
@@ -749,7 +878,9 @@ def area_columns(data: ExplorerData, lang: str = "de") -> dict:
 
         columns["index"] = [index_text(data.index_results.get(key)) for key in table.index]
     n = int(table["n"].iloc[0]) if len(table) else 0
-    texts = {"rank": _("%(rank)s von %(n)s (1 = höchster Wert)") % {"rank": "{rank}", "n": n},
+    rank = (_("%(rank)s von %(n)s (1 = höchster veröffentlichter Wert)") if data.state.smooth
+            else _("%(rank)s von %(n)s (1 = höchster Wert)"))
+    texts = {"rank": rank % {"rank": "{rank}", "n": n},
              # the unit of a value (of a change it is in each text) and of a density's count, once
              "unit": None if data.state.compare else unit, "count_unit": data.indicator.get("density_of"),
              # how explorer.js writes the numbers of `wert` and `anzahl` (Intl.NumberFormat): as indicators.notation

@@ -81,6 +81,10 @@ def index_map(feature_collection: dict, *, title: str, fill: dict[str, str], ent
         properties["grund"] = properties.get("reason") or ""
     rows = [("name", "Name"), ("key", "Schlüssel"), ("class", "Gruppe"), ("klasse", "Klasse"),
             ("aufmerksamkeit", "Aufmerksamkeitsbedarf")]
+    if any(f["properties"].get("unreliable_inputs") for f in feature_collection["features"]):
+        for feature in feature_collection["features"]:  # docs/integration.md §2: classes resting on small numbers
+            feature["properties"]["unsicher"] = feature["properties"].get("unreliable_inputs") or "–"
+        rows.append(("unsicher", "statistisch unsicher"))
     folium.GeoJson(
         feature_collection, name=control_label(title), style_function=style,
         highlight_function=lambda _f: {"weight": 3, "color": "#ffbf00"},

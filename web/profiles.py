@@ -27,6 +27,14 @@ from geo.territorial import successions
 from indicators.notes import NOTE_KINDS, list_notes
 from indicators.standing import area_standing
 from indicators.targets import list_targets
+from indicators.typology import (
+    TypologyInputError,
+    TypologyRequest,
+    default_period,
+    kept_typology,
+    nearest_areas,
+    read_matrix,
+)
 from indicators.uncertainty import value_interval
 from indicators.version_memo import VersionMemo
 from indicators.values import area_values
@@ -35,6 +43,9 @@ from web.charts import data_uri, locator_svg, trend_svg
 from web.maps import drawn_features
 from web.i18n import translator
 from web.templates import environment, page_context
+from web.typology_page import position as typology_position
+from web.typology_page import profile_link
+from web.typology_page import reason as typology_reason
 from web.values import COUNT_UNITS, decimals_for, flag_text, value_text
 
 LOCATOR_GEOMETRY = {"simplify_m": 10.0, "precision": 4}
@@ -134,7 +145,8 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
                 "percentile": None if rank.get("percentile") is None else round(float(rank["percentile"]), 4),
                 "estimated": None,
                 # a share or rate delivered with its numerator and denominator: its 95 % interval and reliability
-                "interval": value_interval(row["value"], row["numerator"], row["denominator"])
+                "interval": value_interval(row["value"], row["numerator"], row["denominator"],
+                                           indicator["design_effect"])
                 if indicator["kind"] in ("share", "rate") else None,
             })
         for row in estimated:  # no rank: the other areas' values of that period lie on other boundaries
@@ -148,8 +160,10 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
         periods.sort(key=lambda p: p["period"], reverse=True)  # newest first
         items.append({
             "code": indicator["code"], "name_de": indicator["name_de"], "name_en": indicator["name_en"],
-            "topic": indicator["topic_code"], "topic_name_de": indicator["topic_name_de"],
+            # "": no topic (the page writes "Ohne Handlungsfeld"; None would not sort among the names)
+            "topic": indicator["topic_code"], "topic_name_de": indicator["topic_name_de"] or "",
             "unit": indicator["unit"], "direction": indicator["direction"], "source": indicator["source"],
+            "value_type": indicator["value_type"], "design_effect": indicator["design_effect"],
             "description_de": indicator["description_de"],
             "target": target_progress(indicator, [p for p in periods if p["estimated"] is None]),
             "series_breaks": indicator["series_breaks"],
@@ -179,7 +193,65 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
         # qualitative findings and targets (docs/reports.md)
         "findings": list_findings(conn, area["level_code"], [area["key"]]),
         "targets": list_targets(conn, area["level_code"], [area["key"]]),
+        # its type among the areas of its level and the areas most like it (docs/integration.md §4)
+        "typology": area_typology(conn, area, unsuppressed),
     }
+
+
+SIMILAR_AREAS = 5
+# a level's default typology and the matrix it was computed on, per data version and reader's visibility: read
+# once for all profiles of the level (the matrix alone is 0.15 s on the Berlin planning areas)
+TYPOLOGIES = VersionMemo(kept=32)
+
+
+def _level_typology(conn: Connection, level: str, unsuppressed: bool) -> tuple | None:
+    """(request, typology, matrix) of the level's default typology (what /api/typology answers without
+    parameters), or None where the level has none (no period with two shares or rates, too few areas)."""
+    def compute() -> tuple | None:
+        period = default_period(conn, level, unsuppressed)
+        if period is None:
+            return None
+        request = TypologyRequest(level=level, period=period, unsuppressed=unsuppressed)
+        try:  # the page's connection may be the read replica: the route stores, the profile only reads
+            return request, kept_typology(conn, request, store=False), read_matrix(conn, request)
+        except TypologyInputError:
+            return None
+
+    return TYPOLOGIES.get(conn, ("typology", level, unsuppressed), compute)
+
+
+def area_typology(conn: Connection, area: dict, unsuppressed: bool) -> dict | None:
+    """The area's type in its level's default typology with the type's distinctive indicators, and the areas most
+    like it with the indicators that make them alike (the answers of /api/typology and
+    /api/typology/{key}/similar without parameters, as the reader may see them); an area that takes no part
+    (a hidden or missing value) has the reason instead; None where the level has no types."""
+    found = _level_typology(conn, area["level_code"], unsuppressed)
+    if found is None:
+        return None
+    request, body, matrix = found
+    catalogue = {i["code"]: i for i in list_indicators(conn)}
+
+    def named(code: str) -> dict:
+        item = catalogue.get(code, {})
+        return {"indicator": code, "name_de": item.get("name_de", code), "name_en": item.get("name_en"),
+                "unit": item.get("unit")}
+
+    level, key = area["level_code"], area["key"]
+    result = {"level": level, "period": body["period"], "k": body["k"], "seed": body["seed"],
+              "indicators": body["indicators"], "areas": len(body["areas"]),
+              "page": "/api/typology?" + urlencode({"level": level, "f": "html"}),
+              "type": None, "type_areas": None, "distinctive": [], "similar": [], "reason": None}
+    own = next((a["type"] for a in body["areas"] if a["key"] == key), None)
+    if own is None:
+        result["reason"] = body["dropped"].get(key, "no values")  # no values on the boundaries typed
+        return result
+    kind = body["types"][own - 1]
+    similar = nearest_areas(matrix, request, key, SIMILAR_AREAS)["similar"]
+    return {**result, "type": own, "type_areas": kind["areas"],
+            "distinctive": [{**named(e["indicator"]), "z": e["z"], "mean_value": kind["mean_value"][e["indicator"]]}
+                            for e in kind["profile"]],
+            "similar": [{**s, "profile": profile_link(level, s["key"]),
+                         "similar_in": [{**named(w["indicator"]), **w} for w in s["similar_in"]]} for s in similar]}
 
 
 def _group_members(group: ComparisonGroup, area: dict) -> dict:
@@ -393,5 +465,6 @@ def render_profile(profile: dict, charts: dict[str, str], locator: str | None, *
     return environment.get_template("profile.html").render(**page_context(
         request, page_title=_("Quartiersprofil") + " " + profile["area"]["name"], p=profile, charts=charts, locator=locator,
         for_print=for_print, groups=groups or [], value_text=value_text, decimals_for=decimals_for,
-        count_units=COUNT_UNITS, class_label=class_label,
+        count_units=COUNT_UNITS, class_label=class_label, typology_position=typology_position,
+        typology_reason=typology_reason,
         target_status=target_status))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
+
 # (name, one-line explanation) per measure in German and English, in the order of the table's columns
 LABELS = {
     "dissimilarity": ("Dissimilarität D", "Anteil der Gruppe, der umziehen müsste, damit sie sich wie alle übrigen "
@@ -52,3 +54,80 @@ def page_context(body: dict, level_name: str, within_name: str | None, whole_nam
     return {"periods": periods, "columns": [code for code in LABELS if code in present],
             "labels": {code: LABELS[code] for code in LABELS if code in present},  # the page picks by its language
             "level_name": level_name, "within_name": within_name, "dropped": body.get("dropped", {})}
+
+
+# -- the map of the local measures (one period) ----------------------------------------------------------------
+# Location quotient classes around 1 (share in the area / share in the whole): upper limits, mapclassify's
+# UserDefined (a last class above 2 when some area lies above it). Diverging ColorBrewer PuOr, purple below 1,
+# orange above, grey-white around 1 (no valuation: neither side is better).
+LQ_LIMITS = (0.5, 0.8, 1.25, 2.0)
+LQ_COLOURS = ("#5e3c99", "#b2abd2", "#f7f7f7", "#fdb863", "#e66101")
+ENTROPY_RAMP = "YlGnBu"  # sequential: light = one group dominates, dark = the groups mixed evenly
+ENTROPY_CLASSES = 5
+DROPPED_COLOUR = "#969696"  # areas left out (a hidden or missing cell): grey, "geheim/keine Angabe"
+DECIMALS = 2  # LQ and local entropy are classified as the page shows them: rounded to two decimals
+
+
+def _limit(value: float, lang: str) -> str:
+    """0.5 -> "0,5", 1.25 -> "1,25", 2.0 -> "2" (as few decimals as the limit has)."""
+    text = f"{value:g}"
+    return text.replace(".", ",") if lang != "en" else text
+
+
+def _lq_labels(lang: str) -> list[str]:
+    limits = [_limit(v, lang) for v in LQ_LIMITS]
+    return [f"≤ {limits[0]}", *(f"{a} – {b}" for a, b in zip(limits, limits[1:])), f"> {limits[-1]}"]
+
+
+def _dropped_reason(reason: str) -> tuple[str, str]:
+    """("confidential" or "missing", the codes) of a reason of `local_measures` ("confidential: EW_AUSL")."""
+    kind, _sep, codes = reason.partition(":")
+    return ("confidential" if kind.strip() == "confidential" else "missing"), codes.strip()
+
+
+def map_context(local: dict) -> dict:
+    """The map of the local measures of one period (`indicators.segregation.local_measures`' body): per area its
+    class of the first group's location quotient and of the local entropy (computed here, with mapclassify, so
+    that the page's legend and the map's colours are one classification), the legends in German and English with
+    their counts, and the areas left out with the kind of their reason. Shapes and the numbers of the tooltips
+    come from the GeoJSON twin (`/api/segregation/local?f=geojson`)."""
+    import mapclassify  # slow to import (matplotlib, scikit-learn): on first use
+
+    from indicators.classify import classify
+    from web.maps import MISSING_COLOUR, TILE_ATTRIBUTION, brewer
+
+    first = local["groups"][0]
+    keys = [area["key"] for area in local["areas"]]
+    lq = pd.Series([area.get(f"{first}_lq") for area in local["areas"]], index=keys, dtype=float).round(DECIMALS)
+    # an area without inhabitants (total 0) has no composition: the library's MultiLocalEntropy sums its 0/0
+    # shares away and gives 0 ("one group only"); it gets no class, as its location quotient
+    entropy = pd.Series([area.get("local_entropy") if area.get("total") else None for area in local["areas"]],
+                        index=keys, dtype=float)
+    lq_class = pd.Series(pd.NA, index=keys, dtype="Int64")
+    observed = lq.dropna()
+    if not observed.empty:
+        lq_class[observed.index] = mapclassify.UserDefined(observed.to_numpy(), bins=list(LQ_LIMITS)).yb
+    lq_legend = [{"colour": colour, "label_de": de, "label_en": en, "count": int((lq_class == i).sum())}
+                 for i, (colour, de, en) in enumerate(zip(LQ_COLOURS, _lq_labels("de"), _lq_labels("en")))]
+    entropy_class = pd.Series(pd.NA, index=keys, dtype="Int64")
+    entropy_legend = []
+    if entropy.notna().any():
+        classes = classify(entropy, "quantiles", k=ENTROPY_CLASSES, decimals=DECIMALS)
+        entropy_class = classes.yb
+        entropy_legend = [{"colour": colour, "label_de": de, "label_en": en, "count": count}
+                          for colour, de, en, count in zip(brewer(ENTROPY_RAMP, classes.k), classes.labels_de,
+                                                           classes.labels_en, classes.counts)]
+
+    def number(value) -> int | None:
+        return None if pd.isna(value) else int(value)
+
+    return {
+        "period": date.fromisoformat(str(local["period"])[:10]), "group": first, "areas": len(keys),
+        "lq_legend": lq_legend, "entropy_legend": entropy_legend,
+        "lq_missing": int(lq_class.isna().sum()), "entropy_missing": int(entropy_class.isna().sum()),
+        "missing_colour": MISSING_COLOUR, "dropped_colour": DROPPED_COLOUR, "tile_attribution": TILE_ATTRIBUTION,
+        "dropped": {key: _dropped_reason(reason) for key, reason in local.get("dropped", {}).items()},
+        # per area [class of the location quotient, class of the local entropy]; null: no value (total 0)
+        "classes": {key: [number(lq_class[key]), number(entropy_class[key])] for key in keys},
+        "colours": {"lq": [row["colour"] for row in lq_legend], "entropy": [row["colour"] for row in entropy_legend]},
+    }

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from geo.import_report import ImportReport
 from geo.territorial import CHANGE_LABELS
-from indicators.ingest.observation_rows import MAX_ROWS_LISTED_PER_PROBLEM, IndicatorRule
+from indicators.ingest.observation_rows import MAX_ROWS_LISTED_PER_PROBLEM, SAMPLE_SIZE_COLUMN, IndicatorRule
 from indicators.ingest.options import ObservationImportOptions
 from indicators.ingest.tables import Table, looks_like_formula, parse_period
 
@@ -32,8 +32,8 @@ class RowChecks:
 
     @classmethod
     def load(cls, conn: Connection, options: ObservationImportOptions) -> RowChecks:
-        indicators = {r.code: IndicatorRule(r.code, r.kind)
-                      for r in conn.execute(sa.text("SELECT code, kind FROM indicator"))}
+        indicators = {r.code: IndicatorRule(r.code, r.kind, r.value_type)
+                      for r in conn.execute(sa.text("SELECT code, kind, value_type FROM indicator"))}
         return cls(options, indicators, area_versions(conn, options.level))
 
 
@@ -41,6 +41,7 @@ def validated(rows: pd.DataFrame, table: Table, checks: RowChecks, report: Impor
     """Long rows with periods parsed, values checked, repeats dropped and keys resolved; problems reported."""
     rows = parse_periods(rows, checks.options, report)
     check_values(rows, table, checks.indicators, report)
+    rows = with_survey_counts(rows, checks.indicators)
     rows = drop_duplicates(rows, report)
     return resolve_areas(rows, checks.versions, checks.options, report)
 
@@ -100,9 +101,22 @@ def check_values(rows: pd.DataFrame, table: Table, indicators: dict[str, Indicat
                      dtype=object)
     kind = kinds[rows["indicator"].cat.codes.to_numpy()] if len(kinds) else np.array([], dtype=object)
     share, count = kind == "share", kind == "count"
+    survey = _surveys(rows, indicators)
     value, numerator, denominator = (rows[c].to_numpy() for c in ("value", "numerator", "denominator"))
     with np.errstate(invalid="ignore"):
         checks = [  # mask, message and fix in English and German
+            (survey & ~np.isnan(value) & np.isnan(denominator), "a survey value without its sample size",
+             f"add the number of respondents who answered the question as column '{SAMPLE_SIZE_COLUMN}' (or "
+             "denominator); a share of a sample cannot be judged without it",
+             "ein Befragungswert ohne Stichprobengröße",
+             f"die Zahl der Befragten, die die Frage beantwortet haben, als Spalte '{SAMPLE_SIZE_COLUMN}' (oder "
+             "denominator) angeben; ein Anteil aus einer Stichprobe lässt sich ohne sie nicht beurteilen"),
+            (survey & (np.mod(denominator, 1) > 0), "a sample size with a fractional part",
+             "the sample size is the number of respondents, a whole number (weights belong in the value and the "
+             "indicator's design_effect)",
+             "eine Stichprobengröße mit Nachkommastellen",
+             "die Stichprobengröße ist die Zahl der Befragten, eine ganze Zahl (Gewichte gehören in den Wert und den "
+             "Designeffekt des Indikators)"),
             (share & ((value < 0) | (value > 100)),
              "a share outside 0-100 %", "shares are percentages between 0 and 100; check the unit and decimal separator",
              "ein Anteil außerhalb von 0-100 %", "Anteile sind Prozentwerte zwischen 0 und 100; Einheit und "
@@ -127,6 +141,26 @@ def check_values(rows: pd.DataFrame, table: Table, indicators: dict[str, Indicat
             cell = table.frame.at[int(row["source_row"]), column]
             report.error(message, fix, row=int(row["line"]), column=column, value=str(cell).strip()[:40],
                          keys=(str(row["key"]), str(row["indicator"])), message_de=message_de, fix_de=fix_de)
+
+
+def _surveys(rows: pd.DataFrame, indicators: dict[str, IndicatorRule]) -> np.ndarray:
+    """Per row: is its indicator a survey value (a share estimated from a sample)?"""
+    types = np.array([indicators[c].value_type if c in indicators else "" for c in rows["indicator"].cat.categories],
+                     dtype=object)
+    return (types[rows["indicator"].cat.codes.to_numpy()] == "survey") if len(types) else np.zeros(len(rows), bool)
+
+
+def with_survey_counts(rows: pd.DataFrame, indicators: dict[str, IndicatorRule]) -> pd.DataFrame:
+    """A survey share delivered with its sample size n and without a numerator gets the estimated number of
+    respondents with the attribute, value / 100 * n, as its numerator, so that its interval (indicators.uncertainty)
+    is computed from the sample like any share's from its counts."""
+    survey = _surveys(rows, indicators)
+    missing = survey & np.isnan(rows["numerator"].to_numpy()) & ~np.isnan(rows["denominator"].to_numpy())
+    if not missing.any():
+        return rows
+    rows = rows.copy()
+    rows.loc[missing, "numerator"] = rows.loc[missing, "value"] / 100 * rows.loc[missing, "denominator"]
+    return rows
 
 
 def drop_duplicates(rows: pd.DataFrame, report: ImportReport) -> pd.DataFrame:

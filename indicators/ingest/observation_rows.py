@@ -21,10 +21,15 @@ MAX_ROWS_LISTED_PER_PROBLEM = 20
 
 @dataclass(frozen=True)
 class IndicatorRule:
-    """What the checks need of a catalogue indicator: its code and kind (share, count, rate, change)."""
+    """What the checks need of a catalogue indicator: its code, kind (share, count, rate, change) and value type
+    (register, or survey: a share estimated from a sample, delivered with its sample size)."""
 
     code: str
     kind: str
+    value_type: str = "register"
+
+
+SAMPLE_SIZE_COLUMN = "sample_size"
 
 
 def text_columns(options: ObservationImportOptions) -> set[str]:
@@ -68,7 +73,8 @@ def long_parts(table: Table, options: ObservationImportOptions, indicators: dict
         groups = [(str(indicator.categories[indicator.codes[rows[0]]]), rows, options.value_column)
                   for rows in positions_by_code(indicator.codes)]
         numerator_column = _present(frame, options.numerator_column)
-        denominator_column = _present(frame, options.denominator_column)
+        # a survey's sample size is its denominator (the respondents); a file may call it so or sample_size
+        denominator_column = _present(frame, options.denominator_column) or _present(frame, SAMPLE_SIZE_COLUMN)
     else:
         mapping = options.columns or {c: c for c in frame.columns if c in indicators}
         if not mapping:

@@ -3,6 +3,7 @@ every period) and its local measures per area (docs/integration.md)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -12,14 +13,16 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from sqlalchemy.engine import Connection
 
 from geo.aggregation import cache_key, cached
+from geo.areas import area_names
 from geo.levels import list_levels
-from indicators.catalogue import list_indicators
+from indicators.catalogue import list_groups, list_indicators
 from indicators.clusters import feature_texts as area_feature_texts
-from indicators.gaps import GapRequest, gap_table
+from indicators.gaps import GapInputError, GapRequest, breakdown_gaps, breakdown_pairs, gap_table
 from indicators.segregation import (
     SegregationInputError,
     SegregationRequest,
     default_total,
+    local_fields,
     local_measures,
     segregation,
 )
@@ -40,8 +43,8 @@ from indicators.typology import (
     DEFAULT_SEED,
     TypologyRequest,
     default_period,
+    kept_typology,
     similar_areas,
-    typology,
 )
 from indicators.uncertainty import RateRequest, rate_table
 from indicators.values import boundary_date_for, resolve_period
@@ -50,9 +53,13 @@ from service.auth import Principal, current_principal, require_role
 from service.formats import TABLE_FORMATS, Format, offers, table_response
 from service.http import connection, json_response
 from service.params import Level, OptionalIndicator, Period
-from service.routes.index_lookup import feature_collection
+from service.routes.index_lookup import MAP_PRECISION, MAP_SIMPLIFY_M, feature_collection, map_tiles
+from web.i18n import localised_name, translator
+from web.segregation_page import map_context as segregation_map_context
 from web.segregation_page import page_context as segregation_page_context
 from web.templates import render
+from web.typology_page import page_context as typology_page_context
+from web.values import decimals_for
 
 router = APIRouter(prefix="/api", tags=["integration"])
 Conn = Annotated[Connection, Depends(connection)]
@@ -92,6 +99,7 @@ def segregation_measures(request: Request, conn: Conn, caller: Caller, groups: G
                          fmt: Annotated[str, offers("json", *TABLE_FORMATS, "html")] = "json"):
     wanted = _request(conn, caller, groups, total, level, period, within, spatial)
     body, _hit = cached(conn, cache_key("segregation", **wanted.__dict__), lambda: segregation(conn, wanted))
+    conn.commit()  # the cache row stays (the connection rolls back what is not committed)
     if fmt in TABLE_FORMATS:
         return table_response(fmt, body["rows"], SEGREGATION_FIELDS, f"segregation_{'_'.join(wanted.groups)}")
     if fmt == "html":
@@ -100,33 +108,64 @@ def segregation_measures(request: Request, conn: Conn, caller: Caller, groups: G
 
 
 def _segregation_page(request: Request, conn: Connection, wanted: SegregationRequest, body: dict):
+    lang = getattr(request.state, "lang", "de")  # the page's language (web.templates.render)
     levels = {lv.code: lv for lv in list_levels(conn)}
-    names = {i["code"]: i["name_de"] for i in list_indicators(conn)}
+    names = {i["code"]: localised_name(i, lang) for i in list_indicators(conn)}
     query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("f", "format")]
     links = {fmt: "?" + urlencode([*query, ("f", fmt)]) for fmt in ("csv-de", "xlsx", "json")}
     local = [(k, v) for k, v in query if k in ("groups", "total", "level", "period")]
-    context = segregation_page_context(body, levels[wanted.level].plural_de,
-                                       levels[wanted.within].plural_de if wanted.within else None,
-                                       levels[max(levels, key=lambda c: levels[c].rank)].name_de)
+    top = levels[max(levels, key=lambda c: levels[c].rank)]
+    context = segregation_page_context(body, levels[wanted.level].plural_in_sentence(lang),
+                                       levels[wanted.within].plural_in_sentence(lang) if wanted.within else None,
+                                       top.name(lang))
     return render("segregation.html", request, page_title="Segregation",
                   group_names=", ".join(names.get(g, g) for g in wanted.groups), indicator_names=names,
                   links={"csv_de": links["csv-de"], "xlsx": links["xlsx"], "json": links["json"],
-                         "local": "/api/segregation/local?" + urlencode(local)}, **context)
+                         "local": "/api/segregation/local?" + urlencode(local)},
+                  map=_local_map(request, conn, wanted, body), whole_name=top.name(lang), **context)
+
+
+def _local_map(request: Request, conn: Connection, wanted: SegregationRequest, body: dict) -> dict | None:
+    """The page's map of the local measures in the latest period the page shows: the classes (computed here,
+    web.segregation_page.map_context) and the URL of the GeoJSON twin the page's script draws them on."""
+    latest = max(str(p)[:10] for p in body["periods"]) if body.get("periods") else None
+    if latest is None:
+        return None
+    chosen = replace(wanted, period=latest, within=None, spatial=True)  # the request /segregation/local makes
+    try:
+        local, _hit = cached(conn, cache_key("segregation_local", **chosen.__dict__),
+                             lambda: local_measures(conn, chosen))
+        conn.commit()  # kept for the GeoJSON twin the page's map asks for next
+    except SegregationInputError:  # e.g. a single group that is the whole total: no local measures, no map
+        return None
+    shapes = urlencode([("groups", ",".join(chosen.groups)), ("total", chosen.total), ("level", chosen.level),
+                        ("period", latest), ("detail", "map"), ("f", "geojson")])
+    return {**segregation_map_context(local), "geojson": "/api/segregation/local?" + shapes,
+            "tiles": map_tiles(request)}
 
 
 @router.get("/segregation/local", summary="Local segregation per area: counts, shares, location quotients, local "
                                           "entropy, contribution to the dissimilarity index (ranked)")
 def segregation_local(conn: Conn, caller: Caller, groups: GroupsQuery, level: Level, total: TotalQuery = None,
                       period: Period = None,
+                      detail: Annotated[str, Query(pattern="^(full|map)$", description="GeoJSON geometry: full "
+                                                   "(as stored, 6 decimals) or map (simplified for drawing, as "
+                                                   "the service's maps draw it).")] = "full",
                       fmt: Annotated[str, offers("json", *TABLE_FORMATS, "geojson")] = "json"):
     request = _request(conn, caller, groups, total, level, period)
     body, _hit = cached(conn, cache_key("segregation_local", **request.__dict__), lambda: local_measures(conn, request))
+    conn.commit()
     if fmt in TABLE_FORMATS:
-        fields = list(dict.fromkeys(k for area in body["areas"] for k in area))
-        return table_response(fmt, body["areas"], fields, f"segregation_local_{'_'.join(request.groups)}")
+        return table_response(fmt, body["areas"], local_fields(body["categories"], body["groups"]),
+                              f"segregation_local_{'_'.join(request.groups)}")
     if fmt == "geojson":
         head = {key: value for key, value in body.items() if key != "areas"}
-        return feature_collection(area_feature_texts(conn, level, body["boundaries_at"], body["areas"]),
+        at = body["boundaries_at"]
+        # the areas left out are drawn too (grey on the page's map), with their reason and no measure
+        dropped = [{"key": key, "name": name, "reason": body["dropped"][key]}
+                   for key, name in area_names(conn, level, at, list(body["dropped"])).items()]
+        shape = {"precision": MAP_PRECISION, "simplify_m": MAP_SIMPLIFY_M} if detail == "map" else {}
+        return feature_collection(area_feature_texts(conn, level, at, [*body["areas"], *dropped], **shape),
                                   orjson.loads(orjson.dumps(head, default=str)))
     return json_response(body)
 
@@ -163,6 +202,16 @@ TEMPLATE_COVERAGE_FIELDS = ["template_indicator", "name_de", "field_name_de", "k
                             "status", "note_de", "level", "periods", "areas", "with_value"]
 MAPPING_SETTING = "template_mapping."
 Steward = Annotated[Principal, Depends(require_role("data_steward"))]
+
+
+@router.get("/groups", summary="Population groups declared in the catalogue, by dimension, with the counts that "
+                               "are their parts of a whole (group breakdowns)")
+def population_groups(conn: Conn, fmt: Annotated[str, offers("json", *TABLE_FORMATS)] = "json"):
+    groups = list_groups(conn)
+    if fmt in TABLE_FORMATS:
+        rows = [{**g, "parts": "; ".join(f"{p['indicator']} of {p['group_of']}" for p in g["parts"])} for g in groups]
+        return table_response(fmt, rows, ["dimension", "code", "name_de", "name_en", "parts"], "bevoelkerungsgruppen")
+    return json_response({"groups": groups})
 
 
 @router.get("/templates", summary="Indicator sets shipped as templates (KGSt, Länder integration monitoring)")
@@ -240,7 +289,8 @@ def adopt_template(request: Request, principal: Steward, name: str, payload: Ann
 
 
 # -- area types and similar areas -----------------------------------------------------------------
-IndicatorsQuery = Annotated[str | None, Query(max_length=400, pattern=r"^[A-Za-z][A-Za-z0-9_]*(,[A-Za-z][A-Za-z0-9_]*)*$",
+IndicatorsQuery = Annotated[str | None, Query(max_length=400,
+                                              pattern=r"^[A-Za-z][A-Za-z0-9_]*(,[A-Za-z][A-Za-z0-9_]*)*$",
                                               description="Comma-separated shares or rates; default: those with "
                                                           "values for at least 90 % of the areas.")]
 
@@ -256,13 +306,15 @@ def _typology_request(conn: Connection, caller: Principal, level: str, period: s
 
 
 @router.get("/typology", summary="Area types: k-means on standardised indicators (fixed seed)")
-def area_typology(conn: Conn, caller: Caller, level: Level, period: Period = None, indicators: IndicatorsQuery = None,
+def area_typology(page: Request, conn: Conn, caller: Caller, level: Level, period: Period = None,
+                  indicators: IndicatorsQuery = None,
                   k: Annotated[int, Query(ge=2, le=20, description="Number of types.")] = 5,
                   seed: Annotated[int, Query(ge=0, le=2**32 - 1, description="Random seed (same seed, same "
                                                                               "types).")] = DEFAULT_SEED,
-                  fmt: Annotated[str, offers("json", *TABLE_FORMATS, "geojson")] = "json"):
+                  fmt: Annotated[str, offers("json", *TABLE_FORMATS, "geojson", "html")] = "json"):
     request = _typology_request(conn, caller, level, period, indicators, k, seed)
-    body, _hit = cached(conn, cache_key("typology", **request.__dict__), lambda: typology(conn, request))
+    body = kept_typology(conn, request)
+    conn.commit()  # the aggregation cache's row stays: the area profiles read it (web.profiles)
     if fmt in TABLE_FORMATS:
         return table_response(fmt, body["areas"], ["key", "name", "type"], f"gebietstypen_{level}")
     if fmt == "geojson":
@@ -270,7 +322,24 @@ def area_typology(conn: Conn, caller: Caller, level: Level, period: Period = Non
         head = {key: value for key, value in body.items() if key != "areas"}
         return feature_collection(area_feature_texts(conn, level, at, body["areas"]),
                                   orjson.loads(orjson.dumps(head, default=str)))
+    if fmt == "html":
+        return _typology_page(page, conn, body)
     return json_response(body)
+
+
+def _typology_page(page: Request, conn: Connection, body: dict):
+    """The German page of the types (English with ?lang=en): web.typology_page arranges the JSON twin's numbers."""
+    lang = getattr(page.state, "lang", "de")
+    levels = list_levels(conn)
+    top = max(levels, key=lambda lv: lv.rank)  # the whole territory: one area, no types
+    indicators = {i["code"]: {"name": localised_name(i, lang), "unit": i["unit"]} for i in list_indicators(conn)}
+    query = [(k, v) for k, v in page.query_params.multi_items() if k not in ("f", "format")]
+    links = {fmt: "?" + urlencode([*query, ("f", fmt)]) for fmt in ("csv-de", "xlsx", "json", "geojson")}
+    level = next(lv for lv in levels if lv.code == body["level"])
+    return render("typology.html", page, page_title=translator(lang)("Gebietstypen"), links=links,
+                  kept=[(k, v) for k, v in query if k in ("period", "indicators", "seed")],  # the form sets the rest
+                  levels=[(lv.code, lv.plural(lang)) for lv in levels if lv is not top or lv.code == body["level"]],
+                  decimals_for=decimals_for, **typology_page_context(body, indicators, level.plural(lang)))
 
 
 @router.get("/typology/{key}/similar", summary="Areas like this one: the nearest areas in standardised indicator "
@@ -294,13 +363,30 @@ GAP_FIELDS = ["key", "name", "numerator", "denominator", "group_numerator", "gro
               "rate_group", "group_ci_low", "group_ci_high", "group_reliability", "rate_rest", "rest_ci_low",
               "rest_ci_high", "rest_reliability", "difference", "ratio", "reason"]
 CountCode = Annotated[str, Query(max_length=40, pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="A count indicator.")]
+OptionalCountCode = Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
+                                                description="A count indicator: the group's part.")]
 
 
 @router.get("/gaps", summary="Gap between a group and the rest: the group's and the rest's rate per area, with "
                              "intervals, their difference (percentage points) and ratio")
 def group_gaps(conn: Conn, caller: Caller, level: Level, numerator: CountCode, denominator: CountCode,
-               group_numerator: CountCode, group_denominator: CountCode, period: Period = None,
-               fmt: Annotated[str, offers("json", *TABLE_FORMATS)] = "json"):
+               group_numerator: OptionalCountCode = None, group_denominator: OptionalCountCode = None,
+               by: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z0-9_]+$",
+                                               description="A dimension of population groups declared in the "
+                                                           "catalogue (e.g. nationality): every group "
+                                                           "of it at once, instead of group_numerator and "
+                                                           "group_denominator.")] = None,
+               period: Period = None, fmt: Annotated[str, offers("json", *TABLE_FORMATS)] = "json"):
+    if by is not None:
+        pairs = breakdown_pairs(conn, numerator, denominator, by)
+        resolved = resolve_period(conn, level, period, pairs[0]["group_numerator"], caller.sees_unsuppressed)
+        body = breakdown_gaps(conn, numerator, denominator, by, level, resolved, caller.sees_unsuppressed)
+        if fmt in TABLE_FORMATS:
+            return table_response(fmt, body["areas"], ["group", *GAP_FIELDS], f"luecken_{by}_{level}")
+        return json_response(body)
+    if group_numerator is None or group_denominator is None:
+        raise GapInputError("group_numerator", "name the group's parts (group_numerator and group_denominator) or "
+                            "a dimension of groups declared in the catalogue (by)", 400)
     resolved = resolve_period(conn, level, period, group_numerator, caller.sees_unsuppressed)
     body = gap_table(conn, GapRequest(numerator=numerator, denominator=denominator, group_numerator=group_numerator,
                                       group_denominator=group_denominator, level=level, period=resolved,

@@ -98,8 +98,8 @@ def api_docs(request: Request):
     return render("api_docs.html", request, page_title="API-Dokumentation", openapi_url=request.app.openapi_url)
 
 
-@router.get("/explorer", summary="Map explorer: indicator, period, level, classes, change map (HTML, JSON, "
-                                "tables; the map as PNG or PDF)")
+@router.get("/explorer", summary="Map explorer: indicator, period, level, classes, change map, smoothing (HTML, "
+                                "JSON, tables; the map as PNG or PDF)")
 def explorer(request: Request, conn: Conn, caller: Caller, level: PageLevel,
              fmt: Annotated[str, offers("html", "json", *TABLE_FORMATS, *EXPORT_MEDIA)],
              indicator: Annotated[str | None, Query(max_length=40, description="Indicator code; default: first "
@@ -120,11 +120,18 @@ def explorer(request: Request, conn: Conn, caller: Caller, level: PageLevel,
              limits: Annotated[str, Query(max_length=10, description="Class limits from this period's values "
                                                                       "(period) or from every period's (series: "
                                                                       "one legend for the whole series).")]
-             = "period"):
+             = "period",
+             smooth: Annotated[str | None, Query(max_length=20, description="Empirical Bayes smoothing of a share "
+                                                                            "or rate delivered with numerator and "
+                                                                            "denominator, for the map only (eb, or "
+                                                                            "spatial_eb: towards the neighbours); "
+                                                                            "labelled as smoothed, `value` stays "
+                                                                            "the published value.")] = None):
     lang = page_language(request)
     state = resolve_state(conn, indicator=indicator, level=level, period=period, scheme=scheme, k=k,
                           compare=compare or None, index=index or None, detail=detail,
-                          unsuppressed=caller.sees_unsuppressed, lang=lang, nearest=nearest, limits=limits)
+                          unsuppressed=caller.sees_unsuppressed, lang=lang, nearest=nearest, limits=limits,
+                          smooth=smooth or None)
     if isinstance(state, Choices):
         return not_found_page(request, state.message, state.choices)
     if fmt == "json":

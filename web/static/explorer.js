@@ -14,6 +14,8 @@ window.dmExplorer = (function () {
   var shown = {areas: null, areasUrl: null, outline: null, outlineUrl: null, attention: null};
   var drawing = null;       // the #explorer-drawing of the state on screen
   var areas = null;         // its areas, read per key (dmMaps.areas)
+  var rows = [];            // its tooltip rows: one array, refilled per drawing (the areas' tooltips keep it; a
+                            // smoothed map names its value "geglätteter Wert" and adds the published one)
   var sequence = 0;         // the latest navigation; older answers are dropped
   var selected = null;      // the area found by the search (outlined)
   var pending = null;       // a hit on another level, selected once that level is drawn
@@ -39,6 +41,7 @@ window.dmExplorer = (function () {
   function readDrawing() {
     drawing = JSON.parse(document.getElementById("explorer-drawing").textContent);
     areas = dmMaps.areas(drawing);
+    rows.splice.apply(rows, [0, rows.length].concat(drawing.rows));
     styles = {};
   }
 
@@ -95,7 +98,6 @@ window.dmExplorer = (function () {
     layers = {};
     selected = null;
     var level = drawing.level;
-    var rows = drawing.rows;
     var layer = L.geoJSON(collection, {
       // thousands of areas on one canvas (web/explorer.py decides): the same tooltips and popups, drawn in one
       // pass instead of one SVG path with listeners per area
@@ -386,6 +388,11 @@ window.dmExplorer = (function () {
     });
   }
 
+  function rowLabel(name) {
+    var found = rows.filter(function (row) { return row[0] === name; })[0];
+    return found ? found[1] : name;
+  }
+
   function addRow(body, details, rank) {
     var tr = document.createElement("tr");
     var name = document.createElement("td");
@@ -399,6 +406,12 @@ window.dmExplorer = (function () {
       td.textContent = text;
       tr.appendChild(td);
     });
+    if (details.veroeffentlicht) {  // a smoothed map: the published value under the smoothed one, as in the tooltip
+      var published = document.createElement("span");
+      published.className = "published";
+      published.textContent = rowLabel("veroeffentlicht") + " " + details.veroeffentlicht;
+      tr.children[2].appendChild(published);
+    }
     body.appendChild(tr);
   }
 

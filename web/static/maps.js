@@ -101,9 +101,13 @@ window.dmMaps = (function () {
         if (i === undefined) { return {key: key, name: name, wert: drawing.absent}; }
         if (!made[key]) {
           // a value's unit comes once (texts.unit; a change and a missing value's reason are whole texts)
-          var valued = columns.rank[i] !== null && texts.unit;
+          var valued = typeof columns.wert[i] === "number" && texts.unit;
           var wert = written(columns.wert[i], texts.decimals);
           var out = {key: key, name: name, wert: valued ? wert + " " + texts.unit : wert};
+          // a smoothed map: `wert` is the smoothed value, this the published one (web/explorer.py area_columns)
+          if (columns.veroeffentlicht && typeof columns.veroeffentlicht[i] === "number") {
+            out.veroeffentlicht = written(columns.veroeffentlicht[i], texts.decimals) + (texts.unit ? " " + texts.unit : "");
+          }
           if (columns.intervall && columns.intervall[i]) {  // [low, high, statistisch unsicher]
             var ci = columns.intervall[i];
             out.intervall = written(ci[0], texts.decimals) + "–" + written(ci[1], texts.decimals)
