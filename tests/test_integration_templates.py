@@ -88,3 +88,35 @@ def test_adopting_a_mapping(own_engine: sa.Engine):
     assert body["mapping"] == "adopted" and body["reported"] == 2
     with client_as(own_engine, "reader") as reader:
         assert reader.put(f"/api/templates/{KGST}/mapping", json={"template": KGST, "entries": entries}).status_code == 403
+
+
+def test_the_integration_page_links_what_the_data_can_say(client: TestClient):
+    """/integration (reached from the start page) links segregation for every declared group part with values,
+    the types of the levels that have some and every set's coverage; each link opens a page."""
+    from html.parser import HTMLParser
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.hrefs: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "a":
+                self.hrefs.append(dict(attrs).get("href", ""))
+
+    assert 'href="/integration"' in client.get("/", params={"lang": "de"}, headers={"Accept": "text/html"}).text
+    page = client.get("/integration", params={"lang": "de"})
+    assert page.status_code == 200, page.text
+    parser = Links()
+    parser.feed(page.text)
+    parts = {p["indicator"]: p["group_of"] for g in client.get("/api/groups").json()["groups"] for p in g["parts"]}
+    assert parts  # the demo declares its groups (EW_AUSL and EW_MH of EW)
+    segregation = [h for h in parser.hrefs if h.startswith("/api/segregation?")]
+    assert {h.split("groups=")[1].split("&")[0] for h in segregation} == set(parts)
+    types = [h for h in parser.hrefs if h.startswith("/api/typology?")]
+    coverage = [h for h in parser.hrefs if h.startswith("/api/templates/")]
+    assert types and len(coverage) == len(list_templates())
+    for href in [*segregation, *types, *coverage]:
+        response = client.get(href.replace("&amp;", "&") + "&lang=de")  # params= would replace the query
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/html"), href
+    assert "Integration monitoring" in client.get("/integration", params={"lang": "en"}).text

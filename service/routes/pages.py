@@ -39,6 +39,7 @@ from web.explorer import (
     table_records,
 )
 from web.i18n import translator
+from web.integration_page import overview as integration_overview
 from web.pdf import html_to_pdf
 from web.profiles import (
     Missing,
@@ -90,6 +91,14 @@ def data_version(request: Request) -> int | None:
     """The process's copy of dm_setting.data_version (service.caching), or None when it is unknown."""
     holder = getattr(request.app.state, "data_version", None)
     return None if holder is None else holder.value
+
+
+@router.get("/integration", summary="Integration monitoring: segregation of the declared population groups, area "
+                                 "types, coverage of the indicator sets (HTML)", response_class=HTMLResponse)
+def integration(request: Request, conn: Conn, caller: Caller):
+    lang = page_language(request)
+    return render("integration.html", request, page_title=translator(lang)("Integrationsmonitoring"),
+                  overview=integration_overview(conn, lang, caller.sees_unsuppressed))
 
 
 @router.get("/api/docs", include_in_schema=False)
