@@ -27,6 +27,7 @@ PAGES = [
     ("/areas", None),
     ("/areas/plr/01100101", "img.chart"),
     ("/reports", None),
+    ("/integration", None),
     ("/api/docs", "#swagger-ui .opblock"),  # Swagger UI ran and rendered the operations of the OpenAPI document
 ]
 # Registered before any script of a page runs (not subject to the page's policy): collects violations.
