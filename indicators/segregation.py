@@ -468,7 +468,9 @@ def local_measures(conn: Connection, request: SegregationRequest) -> dict[str, A
             item[f"{cat}"] = float(row[cat])
             item[f"{cat}_share"] = float(row[cat] / row["total"]) if row["total"] > 0 else None
             item[f"{cat}_lq"] = None if np.isnan(lq[i, j]) else float(lq[i, j])
-        item["local_entropy"] = None if np.isnan(entropy[i]) else float(entropy[i]) + 0.0  # no -0.0
+        # an area without inhabitants has no composition: the library's MultiLocalEntropy gives it 0
+        item["local_entropy"] = (None if np.isnan(entropy[i]) or not row["total"] > 0
+                                 else float(entropy[i]) + 0.0)  # + 0.0: no -0.0
         for g, c in contributions.items():
             d = float(c.sum())
             item[f"{g}_d_term"] = None if np.isnan(c.iloc[i]) else float(c.iloc[i])

@@ -118,6 +118,8 @@ def test_local_measures_rank_the_contributions(client: TestClient, foreigners: d
     top = areas[0]
     assert top["EW_AUSL_lq"] == pytest.approx(top["EW_AUSL_share"] / city_share)
     assert 0 <= top["local_entropy"] <= 1
+    # an area without inhabitants has no composition, hence no local entropy (the library would say 0)
+    assert all((a["local_entropy"] is None) == (a["total"] == 0) for a in areas)
     geojson = client.get(f"/api/segregation/local?{FOREIGNERS}&f=geojson").json()
     assert geojson["type"] == "FeatureCollection" and len(geojson["features"]) == len(areas)
     assert "EW_AUSL_lq" in geojson["features"][0]["properties"]

@@ -98,9 +98,10 @@ def _area_summary(area: dict, levels: dict[str, Level]) -> dict:
 
 
 def area_profile(conn: Connection, area: dict, unsuppressed: bool,
-                 group: ComparisonGroup | None = None) -> dict:
+                 group: ComparisonGroup | None = None, typology: bool = True) -> dict:
     """Everything the profile shows, as plain data (the JSON twin). `group`: a comparison group of the area's
-    level whose median and the area's rank in it each period shows (indicators.comparison)."""
+    level whose median and the area's rank in it each period shows (indicators.comparison). `typology` False:
+    without the area's type and similar areas (a report's digest of many profiles does not show them)."""
     levels = {lv.code: lv for lv in list_levels(conn)}
     chain = _ancestors(conn, levels, [area])
     parent = chain[0] if chain else None
@@ -194,7 +195,7 @@ def area_profile(conn: Connection, area: dict, unsuppressed: bool,
         "findings": list_findings(conn, area["level_code"], [area["key"]]),
         "targets": list_targets(conn, area["level_code"], [area["key"]]),
         # its type among the areas of its level and the areas most like it (docs/integration.md §4)
-        "typology": area_typology(conn, area, unsuppressed),
+        "typology": area_typology(conn, area, unsuppressed) if typology else None,
     }
 
 

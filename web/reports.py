@@ -167,7 +167,8 @@ def integration_report(conn: Connection, period: date, unsuppressed: bool,
     for key in keys:
         area = find_profile_area(conn, level.code, key)
         if not isinstance(area, Missing):
-            profiles.append(_profile_digest(area_profile(conn, area, unsuppressed), period, index_names))
+            profiles.append(_profile_digest(area_profile(conn, area, unsuppressed, typology=False), period,
+                                            index_names))
     notes = list_notes(conn, period=period)
     area_names = {(lv, a["key"]): a["name"] for lv in {n["level"] for n in notes} for a in list_areas(conn, lv)}
     return {
