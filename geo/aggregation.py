@@ -325,14 +325,20 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def stored_result(conn: Connection, key: str, version: int | None = None) -> Any:
+    """The result stored under `key` at the current data_version (or `version`), None if there is none; reads
+    only (a caller on a read replica may look but not store)."""
+    return conn.execute(sa.text("SELECT result FROM aggregation_cache WHERE cache_key = :key AND data_version = :v"),
+                        {"key": key, "v": data_version(conn) if version is None else version}).scalar()
+
+
 def cached(conn: Connection, key: str, compute) -> tuple[Any, bool]:
     """(result, hit): the stored result if it was computed at the current data_version, else compute and store.
 
     Results are keyed by request and data_version, so any data change (which bumps data_version) invalidates
     them. The caller commits (the store is part of its transaction)."""
     version = data_version(conn)
-    row = conn.execute(sa.text("SELECT result FROM aggregation_cache WHERE cache_key = :key AND data_version = :v"),
-                       {"key": key, "v": version}).scalar()
+    row = stored_result(conn, key, version)
     if row is not None:
         return row, True
     result = compute()

@@ -23,7 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from geo.aggregation import cache_key, cached, data_version
+from geo.aggregation import cache_key, cached, stored_result
 from geo.versions import level_valid_at
 from indicators.input_errors import FieldInputError
 from indicators.observation_source import observation_source
@@ -146,8 +146,7 @@ def kept_typology(conn: Connection, request: TypologyRequest, store: bool = True
     def compute() -> dict[str, Any]:
         if store:
             return cached(conn, key, lambda: typology(conn, request))[0]
-        stored = conn.execute(sa.text("SELECT result FROM aggregation_cache WHERE cache_key = :key AND "
-                                      "data_version = :version"), {"key": key, "version": data_version(conn)}).scalar()
+        stored = stored_result(conn, key)
         return stored if stored is not None else orjson.loads(orjson.dumps(typology(conn, request), default=str))
 
     return KEPT.get(conn, ("typology", key), compute)
