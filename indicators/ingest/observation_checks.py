@@ -97,9 +97,7 @@ def _report_future_periods(rows: pd.DataFrame, parsed: np.ndarray, options: Obse
 
 def check_values(rows: pd.DataFrame, table: Table, indicators: dict[str, IndicatorRule],
                   report: ImportReport) -> None:
-    kinds = np.array([indicators[c].kind if c in indicators else "" for c in rows["indicator"].cat.categories],
-                     dtype=object)
-    kind = kinds[rows["indicator"].cat.codes.to_numpy()] if len(kinds) else np.array([], dtype=object)
+    kind = _per_row(rows, indicators, "kind")
     share, count = kind == "share", kind == "count"
     survey = _surveys(rows, indicators)
     value, numerator, denominator = (rows[c].to_numpy() for c in ("value", "numerator", "denominator"))
@@ -143,11 +141,16 @@ def check_values(rows: pd.DataFrame, table: Table, indicators: dict[str, Indicat
                          keys=(str(row["key"]), str(row["indicator"])), message_de=message_de, fix_de=fix_de)
 
 
+def _per_row(rows: pd.DataFrame, indicators: dict[str, IndicatorRule], field: str) -> np.ndarray:
+    """Per row, one field of its indicator's rule ("" for an unknown indicator), looked up once per category."""
+    per_code = np.array([getattr(indicators[c], field) if c in indicators else ""
+                         for c in rows["indicator"].cat.categories], dtype=object)
+    return per_code[rows["indicator"].cat.codes.to_numpy()] if len(per_code) else np.array([], dtype=object)
+
+
 def _surveys(rows: pd.DataFrame, indicators: dict[str, IndicatorRule]) -> np.ndarray:
     """Per row: is its indicator a survey value (a share estimated from a sample)?"""
-    types = np.array([indicators[c].value_type if c in indicators else "" for c in rows["indicator"].cat.categories],
-                     dtype=object)
-    return (types[rows["indicator"].cat.codes.to_numpy()] == "survey") if len(types) else np.zeros(len(rows), bool)
+    return _per_row(rows, indicators, "value_type") == "survey"
 
 
 def with_survey_counts(rows: pd.DataFrame, indicators: dict[str, IndicatorRule]) -> pd.DataFrame:
