@@ -1,6 +1,6 @@
 """The one exception for a request member that an analysis cannot use (typology, clusters, rates, segregation,
 gaps): it names the member (`field`), the HTTP status it becomes (4xx) and, optionally, problem members such as
-`available` (what would work). `service.errors.DOMAIN_ERRORS` maps it to application/problem+json in one line;
+`available` (what would work). `service.errors.domain_errors()` maps it to application/problem+json in one line;
 each analysis subclasses it only to keep its own name in tracebacks and `except` clauses."""
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
-from indicators.refresh import refresh_after_write
 from service.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -78,6 +77,10 @@ def upgrade(engine: Engine, storage_srid: int) -> None:
         before = set(MigrationContext.configure(conn).get_current_heads())
         command.upgrade(config, "heads")  # feature branches of the schema may have separate heads
         if before and set(MigrationContext.configure(conn).get_current_heads()) != before:
+            # imported here: the roll-ups pull in the whole computing stack (~1 s), which every command-line
+            # call would otherwise load at start, also `--help` and `db upgrade` on an up-to-date database
+            from indicators.refresh import refresh_after_write
+
             refresh_after_write(conn)
 
 

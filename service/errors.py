@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import psycopg
 import sqlalchemy as sa
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
 from starlette.responses import Response
 
-from geo.aggregation import AggregationInputError
-from geo.levels import UnknownLevel
-from indicators.catalogue import DefinitionError, UnknownIndicator
-from indicators.comparison import ComparisonError
-from indicators.composite import IndexDefinitionError
-from indicators.disclosure import PartitionError
-from indicators.findings import FindingError
-from indicators.import_undo import BatchNotFound, UndoRefused
-from indicators.index_definitions import DefinitionConflict, IndexNotFound
-from indicators.ingest.options import OptionError
-from indicators.input_errors import FieldInputError
-from indicators.report_lifecycle import ReportError
-from indicators.targets import TargetError
-from indicators.templates import TemplateError
-from indicators.values import PeriodNotFound
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from indicators.catalogue import DefinitionError
+    from indicators.values import PeriodNotFound
 
 log = logging.getLogger("district_monitor")
 PROBLEM_TYPE = "https://district-monitor.invalid/problems/"
@@ -93,39 +83,61 @@ def _definition_detail(exc: DefinitionError) -> str:
 
 # THE error table: every domain exception of geo/ and indicators/ a route may let through, and the problem it
 # becomes. Routers raise or let these pass and write no `except` for them; a new domain error is one line here.
-DOMAIN_ERRORS: dict[type[Exception], DomainProblem] = {
-    UnknownLevel: DomainProblem(404, extra=lambda e: {"field": "level", "available": e.available}),
-    UnknownIndicator: DomainProblem(404, extra=lambda e: {"field": "indicator"}),
-    PeriodNotFound: DomainProblem(404, _period_detail,
-                                  lambda e: {"available": [p.isoformat() for p in e.available]}),
-    AggregationInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, **e.extra}),
-    FieldInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, **e.extra}),
-    IndexDefinitionError: DomainProblem(422, extra=lambda e: {"field": e.field, "errors": [
-        {"field": e.field, "message": e.message}]}),
-    IndexNotFound: DomainProblem(404),
-    DefinitionConflict: DomainProblem(409),
-    DefinitionError: DomainProblem(_definition_status, _definition_detail, lambda e: {
-        "errors": e.errors, **({"detail_de": "; ".join(x["message_de"] for x in e.errors if x.get("message_de"))}
-                               if any(x.get("message_de") for x in e.errors) else {})}),
-    OptionError: DomainProblem(400, lambda e: f"option {e.field!r}: {e.message}", lambda e: {"field": e.field}),
-    PartitionError: DomainProblem(400),
-    BatchNotFound: DomainProblem(404),
-    UndoRefused: DomainProblem(409),
-    TemplateError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.errors[0]["field"],
-                                                                     "errors": e.errors}),
-    ReportError: DomainProblem(lambda e: e.status, extra=lambda e: {"detail_de": e.de, **e.extra}),
-    FindingError: DomainProblem(422, extra=lambda e: {"field": e.field, "detail_de": e.de}),
-    TargetError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, "detail_de": e.de}),
-    ComparisonError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, "detail_de": e.de,
-                                                                         **e.extra}),
-}
+@functools.cache
+def domain_errors() -> dict[type[Exception], DomainProblem]:
+    # The domain modules are imported when the table is first used (the app's start, a failing job), not when
+    # this module is: `service.auth` needs ProblemError, and every command-line call imports it; the domain
+    # modules pull in pandas and the computing stack, a second of start-up for `district-monitor --help`.
+    from geo.aggregation import AggregationInputError
+    from geo.levels import UnknownLevel
+    from indicators.catalogue import DefinitionError, UnknownIndicator
+    from indicators.comparison import ComparisonError
+    from indicators.composite import IndexDefinitionError
+    from indicators.disclosure import PartitionError
+    from indicators.findings import FindingError
+    from indicators.import_undo import BatchNotFound, UndoRefused
+    from indicators.index_definitions import DefinitionConflict, IndexNotFound
+    from indicators.ingest.options import OptionError
+    from indicators.input_errors import FieldInputError
+    from indicators.report_lifecycle import ReportError
+    from indicators.targets import TargetError
+    from indicators.templates import TemplateError
+    from indicators.values import PeriodNotFound
+
+    return {
+        UnknownLevel: DomainProblem(404, extra=lambda e: {"field": "level", "available": e.available}),
+        UnknownIndicator: DomainProblem(404, extra=lambda e: {"field": "indicator"}),
+        PeriodNotFound: DomainProblem(404, _period_detail,
+                                      lambda e: {"available": [p.isoformat() for p in e.available]}),
+        AggregationInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, **e.extra}),
+        FieldInputError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, **e.extra}),
+        IndexDefinitionError: DomainProblem(422, extra=lambda e: {"field": e.field, "errors": [
+            {"field": e.field, "message": e.message}]}),
+        IndexNotFound: DomainProblem(404),
+        DefinitionConflict: DomainProblem(409),
+        DefinitionError: DomainProblem(_definition_status, _definition_detail, lambda e: {
+            "errors": e.errors, **({"detail_de": "; ".join(x["message_de"] for x in e.errors if x.get("message_de"))}
+                                   if any(x.get("message_de") for x in e.errors) else {})}),
+        OptionError: DomainProblem(400, lambda e: f"option {e.field!r}: {e.message}", lambda e: {"field": e.field}),
+        PartitionError: DomainProblem(400),
+        BatchNotFound: DomainProblem(404),
+        UndoRefused: DomainProblem(409),
+        TemplateError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.errors[0]["field"],
+                                                                         "errors": e.errors}),
+        ReportError: DomainProblem(lambda e: e.status, extra=lambda e: {"detail_de": e.de, **e.extra}),
+        FindingError: DomainProblem(422, extra=lambda e: {"field": e.field, "detail_de": e.de}),
+        TargetError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, "detail_de": e.de}),
+        ComparisonError: DomainProblem(lambda e: e.status, extra=lambda e: {"field": e.field, "detail_de": e.de,
+                                                                             **e.extra}),
+    }
 
 
 def domain_problem(exc: Exception) -> ProblemError:
     """The problem a domain exception becomes (by the table, most specific class first)."""
+    table = domain_errors()
     for cls in type(exc).__mro__:
-        if cls in DOMAIN_ERRORS:
-            return DOMAIN_ERRORS[cls].problem(exc)
+        if cls in table:
+            return table[cls].problem(exc)
     raise KeyError(type(exc).__name__)
 
 
@@ -187,6 +199,10 @@ def problem_response(status: int, title: str, detail: str, instance: str | None 
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    # fastapi imported here: this module is also imported by every command-line call (service.auth), which
+    # need not load the web framework (0.3 s)
+    from fastapi.exceptions import RequestValidationError
+
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> Response:
         return problem_response(exc.status, exc.title, exc.detail, instance=request.url.path, headers=exc.headers,
@@ -197,7 +213,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(problem.status, problem.title, problem.detail, instance=request.url.path,
                                 **problem.extra)
 
-    for domain_error in DOMAIN_ERRORS:
+    for domain_error in domain_errors():
         app.add_exception_handler(domain_error, _domain)
 
     @app.exception_handler(StarletteHTTPException)

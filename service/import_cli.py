@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.table import Table
 
 from geo.import_report import ImportReport, begin_import, de_number
-from indicators.ingest.kinds import import_kind
-from indicators.ingest.options import Fields, OptionError
 from service.audit import import_audit, record
 from service.auth import cli_principal
 from service.cli_common import console, database, fail, progress_bar
 from service.db import refresh_statistics
 from service.settings import get_settings
+
+if TYPE_CHECKING:
+    from indicators.ingest.options import Fields
 
 import_app = typer.Typer(help="Import boundaries, territorial changes, observations, point, grid and polygon layers "
                               "and the address register "
@@ -40,6 +41,11 @@ def as_fields(given: dict[str, Any]) -> Fields:
 def run_import(kind_name: str, files: list[Path], given: dict[str, Any], dry_run: bool) -> None:
     """Parse the options like the HTTP API does, import each file in its own transaction, print the reports;
     exit code 1 when any file was refused, 2 when an option cannot be used."""
+    # imported here: the importers pull in geopandas, pyogrio and the computing stack (~1 s), which the other
+    # commands (and `--help`) do not need
+    from indicators.ingest.kinds import import_kind
+    from indicators.ingest.options import OptionError
+
     kind = import_kind(kind_name)
     fields = as_fields(given)
     try:

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from starlette.responses import Response
 
-from service.errors import DOMAIN_ERRORS, ProblemError, domain_problem, problem_body
+from service.errors import ProblemError, domain_errors, domain_problem, problem_body
 from service.http import json_response
 
 log = logging.getLogger("district_monitor.jobs")
@@ -252,7 +252,7 @@ class JobRunner:
     def _fail(self, job_id: str, exc: Exception) -> None:
         if isinstance(exc, ProblemError):
             error = problem_body(exc.status, exc.title, exc.detail, **exc.extra)
-        elif any(cls in DOMAIN_ERRORS for cls in type(exc).__mro__):
+        elif any(cls in domain_errors() for cls in type(exc).__mro__):
             problem = domain_problem(exc)
             error = problem_body(problem.status, problem.title, problem.detail, **problem.extra)
         else:

@@ -10,8 +10,7 @@ from typing import Optional
 import typer
 
 from service.cli_common import console, database, fail, progress_bar
-from service.jobs import JobRunner, Step
-from service.report_jobs import FIGURES, MAPS, PAGES, PDF, REPORT_JOBS
+from service.jobs import Step
 from service.settings import get_settings
 
 
@@ -25,6 +24,9 @@ def report_command(
 ):
     """Write the report of a period generated from the data (all sections, no narrative; the public figures),
     the same document as GET /reports/{period}.pdf."""
+    # imported where used, like every command's heavy part: the report pulls in maps and charts (folium,
+    # pandas), which `district-monitor --help` or `db upgrade` should not wait for
+    from service.report_jobs import FIGURES, MAPS, PAGES, PDF
     from web.pdf import html_to_pdf
     from web.report_document import period_report
     from web.reports import Missing, resolve_report_period
@@ -74,6 +76,9 @@ def _step_reporter(bar, task, steps: tuple[Step, ...], lang: str):
 def jobs_command():
     """Run the service's background jobs (report PDFs, publications) in this process until Ctrl-C: for a
     deployment whose web workers run with DM_RUN_JOBS=false, so that rendering never slows their answers."""
+    from service.jobs import JobRunner
+    from service.report_jobs import REPORT_JOBS
+
     settings = get_settings()
     with database(settings) as (engine, where):
         runner = JobRunner(engine, settings, REPORT_JOBS)

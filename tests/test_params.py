@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from geo.levels import UnknownLevel, ancestry, finest_level, grouping_level, list_levels, require_level
-from service.errors import DOMAIN_ERRORS, domain_problem
+from service.errors import domain_errors, domain_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,7 +96,7 @@ def test_a_format_a_route_does_not_offer_is_a_400(client):
 
 
 def test_every_domain_error_in_the_table_is_a_client_error():
-    samples = {cls: cls.__new__(cls) for cls in DOMAIN_ERRORS}
+    samples = {cls: cls.__new__(cls) for cls in domain_errors()}
     for cls, exc in samples.items():  # attributes as the constructors set them
         exc.__dict__.update(field="x", message="m", status=422, extra={}, available=[], errors=[
             {"field": "x", "message": "m"}], conflict=False, requested="2020", indicator=None, level=None, code="c",
