@@ -162,12 +162,16 @@ _MEMBERS = {
         LEFT JOIN observation_derivation hd ON hd.observation_id = h.id AND hd.indicator_code = h.indicator_code
         LEFT JOIN observation_derivation cd ON hd.rule = 'weighted_mean' AND cd.observation_id = c.id
              AND cd.indicator_code = c.indicator_code
-        -- a weighted mean takes only the children whose weight was public when it was computed
-        LEFT JOIN observation w ON hd.rule = 'weighted_mean' AND cd.weight_sum IS NULL
-             AND w.indicator_code = hd.weight_indicator AND w.area_id = c.area_id AND w.period = hd.weight_period
-             AND w.superseded_at IS NULL AND w.value > 0
-             AND NOT EXISTS (SELECT 1 FROM disclosure d WHERE d.observation_id = w.id
-                             AND d.indicator_code = w.indicator_code)
+        -- a weighted mean takes only the children whose weight was public when it was computed (looked up
+        -- per child and only for weighted means: joined, the planner scanned every partition for every child)
+        LEFT JOIN LATERAL (
+            SELECT w.id, w.value FROM observation w
+            WHERE hd.rule = 'weighted_mean' AND cd.weight_sum IS NULL
+              AND w.indicator_code = hd.weight_indicator AND w.area_id = c.area_id AND w.period = hd.weight_period
+              AND w.superseded_at IS NULL AND w.value > 0
+              AND NOT EXISTS (SELECT 1 FROM disclosure d WHERE d.observation_id = w.id
+                              AND d.indicator_code = w.indicator_code)
+            LIMIT 1) w ON TRUE
         WHERE e.kind = 'h' AND (hd.rule IS DISTINCT FROM 'weighted_mean' OR cd.weight_sum > 0 OR w.id IS NOT NULL)""",
     "partition": """
         SELECT e.kind, e.head_id, e.partition_name, c.id, 0, c.value, 1
