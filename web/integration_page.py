@@ -22,9 +22,10 @@ def overview(conn: Connection, lang: str, unsuppressed: bool = False) -> dict:
     `types` (levels with area types), `templates` (each set's coverage page), `groups` (the declared groups)."""
     levels = list_levels(conn)  # finest first
     names = {i["code"]: localised_name(i, lang) for i in list_indicators(conn, published_only=not unsuppressed)}
-    with_values = {lv.code: indicators_with_values(conn, lv.code, unsuppressed) for lv in levels}
     segregation = []
     groups = list_groups(conn)
+    # which counts have values on each level: one query per level, asked only when a group is declared
+    with_values = {lv.code: indicators_with_values(conn, lv.code, unsuppressed) for lv in levels} if groups else {}
     for group in groups:
         for part in group["parts"]:
             code, whole = part["indicator"], part["group_of"]
