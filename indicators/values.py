@@ -138,8 +138,11 @@ def fill_properties_caches(conn: Connection, unsuppressed: bool = False) -> int:
     five levels): a set-up runs this last, so the first GIS client after it does not wait."""
     filled = 0
     for level in conn.execute(sa.text("SELECT code FROM area_level ORDER BY code")).scalars():
+        # read once per level: after this transaction's first write the data_version memo no longer answers
+        days = boundary_days(conn, level)
         for period in list_periods(conn, level, unsuppressed=unsuppressed):
-            ensure_properties_cache(conn, level, period, boundary_date_for(conn, level, period), unsuppressed)
+            ensure_properties_cache(conn, level, period, boundary_date_for(conn, level, period, days=days),
+                                    unsuppressed)
             filled += 1
     return filled
 
@@ -227,10 +230,10 @@ def boundary_days(conn: Connection, level: str) -> dict[tuple[date, str | None],
 
     def attached() -> dict[tuple[date, str | None], date]:
         rows = conn.execute(sa.text(f"""
-            WITH attached AS (
-                SELECT o.period, o.indicator_code, a.id, a.valid_from, a.valid_to, count(*) AS observations
+            WITH attached AS MATERIALIZED (  -- per validity span, not per area: 198 rows, not 83,110 (Berlin's plr)
+                SELECT o.period, o.indicator_code, a.valid_from, a.valid_to, count(*) AS observations
                 FROM observation_current o JOIN area a ON a.id = o.area_id WHERE a.level_code = :level
-                GROUP BY o.period, o.indicator_code, a.id),
+                GROUP BY o.period, o.indicator_code, a.valid_from, a.valid_to),
             days AS (SELECT DISTINCT period, valid_from AS day FROM attached)
             SELECT d.period, a.indicator_code, d.day, sum(a.observations) AS observations
             FROM days d JOIN attached a ON a.period = d.period AND {valid_at("a", "d.day")}
@@ -264,14 +267,17 @@ def _days_sharing_areas(conn: Connection, level: str, days: list[date]) -> set[t
     return {(x, y) for x, y in rows}
 
 
-def boundary_date_for(conn: Connection, level: str, period: date | None, indicator: str | None = None) -> date:
+def boundary_date_for(conn: Connection, level: str, period: date | None, indicator: str | None = None,
+                      days: dict[tuple[date, str | None], date] | None = None) -> date:
     """The boundary version to draw a period on (of one indicator, or of all together): the day, among those on
     which the areas its observations are attached to begin, at which most of its observations lie on valid areas
     (the later day on a tie), else the current one (kept per data_version: indicators.version_memo). A
     territorial change begins only the areas it touches, so a period's areas can begin on several days: INKAR's
     400 Kreise are 399 from 01.01.2021 and the Wartburgkreis enlarged on 01.07.2021, all valid on the later day,
-    while the Regionalstatistik's population of the same year lies on the 401 Kreise of 01.01.2021."""
-    days = boundary_days(conn, level) if period is not None else {}
+    while the Regionalstatistik's population of the same year lies on the 401 Kreise of 01.01.2021.
+    `days`: the level's `boundary_days`, when the caller has read them already."""
+    if days is None:
+        days = boundary_days(conn, level) if period is not None else {}
     found = days.get((period, indicator)) or days.get((period, None))
     return (found or per_data_version(conn, ("current boundary date", level), lambda: current_version_from(conn, level))
             or date.today())
