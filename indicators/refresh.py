@@ -64,12 +64,6 @@ def import_boundaries(conn: Connection, path: Path, options: BoundaryImportOptio
     """`geo.boundaries.import_boundaries` with `refresh_after_write` in the import's transaction: a corrected
     outline or a key moved to another parent changes which children sum to which parent (roll-ups) and so what
     disclosure control must hide. `before_commit` (e.g. the audit record) runs after the refresh."""
-
-    def refresh_then(conn: Connection, report: ImportReport) -> None:
-        refresh_after_write(conn)
-        if before_commit is not None:
-            before_commit(conn, report)
-
     return boundaries.import_boundaries(conn, path, options, before_commit=_refreshing(before_commit), **kwargs)
 
 
