@@ -51,3 +51,23 @@ def test_a_process_waiting_for_another_build_does_its_own_work_first_and_the_bui
         build.done()
         other.join(30)
     assert order == ["worked while waiting", "build done", "got the lock"]
+
+
+def test_the_fingerprint_sees_a_committed_write_of_the_same_value_and_not_a_rolled_back_one(fresh_engine):
+    """tests.conftest.table_fingerprint, which many tests use to show that a refused write left nothing behind."""
+    import sqlalchemy as sa
+
+    from tests.conftest import table_fingerprint
+
+    same_name = sa.text("UPDATE area SET name = name WHERE id = (SELECT min(id) FROM area)")
+    before = table_fingerprint(fresh_engine)
+    with fresh_engine.connect() as conn:
+        conn.execute(same_name)
+        conn.rollback()
+    assert table_fingerprint(fresh_engine) == before
+    with fresh_engine.begin() as conn:
+        conn.execute(same_name)
+    after = table_fingerprint(fresh_engine)
+    assert after["area"] != before["area"] and after["area"][0] == before["area"][0]
+    assert {name: value for name, value in after.items() if name != "area"} == \
+        {name: value for name, value in before.items() if name != "area"}
