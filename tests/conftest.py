@@ -106,7 +106,6 @@ def pg_server() -> Iterator[PgServer]:
             return
     with cluster_from_snapshot(cache.snapshot) as cluster:
         server = PgServer(cluster.url("postgres"), cluster, has_demo=True)
-        _fill_feature_caches(server)
         yield server
         _keep_log_of_a_crash(cluster)
 
@@ -140,20 +139,6 @@ def _compile_cluster_analysis() -> None:
         warm_up()
     except Exception as exc:  # noqa: BLE001 -- saves time only; the first hot-spot map compiles instead
         warnings.warn(f"the cluster analysis was not compiled ahead: {exc}", stacklevel=1)
-
-
-def _fill_feature_caches(server: PgServer) -> None:
-    """The demo's feature properties caches, as `district-monitor load` leaves them (8 s of work, once per test
-    process): they are UNLOGGED tables, which a base backup copies empty, and every database copied from the
-    template (CREATE DATABASE copies them filled) would fill them again on its first map or OpenAPI request."""
-    from indicators.values import fill_properties_caches
-
-    engine = create_engine(server.database_url(TEMPLATE_DB), make_settings())
-    try:
-        with engine.begin() as conn:
-            fill_properties_caches(conn)
-    finally:
-        engine.dispose()
 
 
 def _build_demo_template(server: PgServer) -> None:
