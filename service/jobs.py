@@ -37,6 +37,7 @@ from service.http import json_response
 
 log = logging.getLogger("district_monitor.jobs")
 IDLE_POLL_S = 2.0  # a runner with nothing to do looks again after this long (jobs queued by another worker)
+RUNNER_THREAD = "jobs"  # the name of each runner's thread
 SWEEP_EVERY_S = 3600.0  # finished jobs past their keeping time are deleted at most this often
 
 
@@ -164,7 +165,7 @@ class JobRunner:
         """Start the runner thread (once; also on the first submission of an app started without its lifespan)."""
         with self._lock:
             if self._thread is None and not self._stopping.is_set():
-                self._thread = threading.Thread(target=self._loop, name="jobs", daemon=True)
+                self._thread = threading.Thread(target=self._loop, name=RUNNER_THREAD, daemon=True)
                 self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
