@@ -92,6 +92,7 @@ def pg_server() -> Iterator[PgServer]:
     if cache is None:
         with throwaway_cluster("dm-test-pg-") as cluster:
             yield PgServer(cluster.url("postgres"), cluster)
+            _keep_log_of_a_crash(cluster)
         return
     # One test process builds the demo while the others wait for its snapshot (two builds side by side on two
     # cores take longer than one build and a copy).
@@ -323,6 +324,7 @@ def _row_digest(conn: sa.Connection, table: str) -> str:
 # update or delete changes the set of them, an aborted one leaves it as it was. Hashed and XOR-ed, no row is
 # written out as text and nothing sorted: on the Berlin demo 34 ms instead of 157 ms for the observations and
 # 2 ms instead of 140 ms for the areas (their outlines hashed) per fingerprint, two per test.
+INDICATORS_CONTENT = "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY code), '')) FROM indicator t"
 ROW_VERSIONS = "count(*), bit_xor(hashtextextended(t.tableoid::text || t.ctid::text || ' ' || t.xmin::text, 0))"
 
 
@@ -336,8 +338,7 @@ def table_fingerprint(engine: sa.Engine) -> dict:
             "observation": tuple(conn.execute(sa.text(f"SELECT {ROW_VERSIONS} FROM observation t")).one()),
             "area": tuple(conn.execute(sa.text(f"SELECT {ROW_VERSIONS} FROM area t")).one()),
             "import_batch": tuple(conn.execute(sa.text(f"SELECT {ROW_VERSIONS} FROM import_batch t")).one()),
-            "indicator": conn.execute(sa.text(
-                "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY code), '')) FROM indicator t")).scalar_one(),
+            "indicator": conn.execute(sa.text(INDICATORS_CONTENT)).scalar_one(),
             "tables": conn.execute(sa.text(  # no partition (or leftover table) appears or vanishes
                 "SELECT array_agg(relname::text ORDER BY relname) FROM pg_class WHERE relkind IN ('r', 'p') "
                 "AND relnamespace = 'public'::regnamespace")).scalar_one(),
@@ -355,8 +356,7 @@ def table_contents(engine: sa.Engine) -> dict:
                 f"SELECT count(*), md5(coalesce(string_agg({_row_digest(conn, 'area')}, '|' ORDER BY id), ''))"
                 " FROM area t")).one(),
             "import_batch": conn.execute(sa.text("SELECT count(*) FROM import_batch")).scalar_one(),
-            "indicator": conn.execute(sa.text(
-                "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY code), '')) FROM indicator t")).scalar_one(),
+            "indicator": conn.execute(sa.text(INDICATORS_CONTENT)).scalar_one(),
         }
 
 
