@@ -283,6 +283,29 @@ def test_the_admin_creates_a_token_in_the_browser_sees_it_once_and_revokes_it(si
 
 
 @pytest.mark.browser
+def test_a_write_button_is_enabled_only_by_the_script_that_sends_it(site, browser):
+    """Clicked before its script is there, a write form would submit natively (its fields as a GET of the page)
+    and create nothing, and a delete button would do nothing. So those buttons come disabled and the script
+    enables them once its handlers exist: without scripts they stay disabled, with them they are enabled by the
+    time the document is loaded (deferred scripts run before DOMContentLoaded)."""
+    engine, url = site
+    _id, admin = token_for(engine, "admin", "Administration")
+    token_for(engine, "reader", "Zum Sperren")  # a row with a delete button
+    for scripts in (False, True):
+        context = browser.new_context(java_script_enabled=scripts)
+        page = context.new_page()
+        page.goto(f"{url}/anmelden?next=/konto/zugaenge")
+        page.fill("#signin-token", admin)
+        page.get_by_role("button", name="Anmelden").click()
+        page.wait_for_selector("form.token-form")
+        page.wait_for_load_state("domcontentloaded")
+        buttons = page.locator("form[data-api] button[type=submit], button[data-api-delete]")
+        assert buttons.count() >= 2
+        assert [buttons.nth(i).is_enabled() for i in range(buttons.count())] == [scripts] * buttons.count()
+        context.close()
+
+
+@pytest.mark.browser
 def test_the_data_steward_adds_an_indicator_and_edits_its_definition_in_the_browser(site, browser):
     """The catalogue as the integration office keeps it: a new indicator through the form, then its definition
     corrected and withdrawn from the public on its own page; readers see exactly what was decided."""

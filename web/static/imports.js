@@ -106,4 +106,6 @@
       apply.focus();
     }
   });
+  // sent disabled (data-needs-script): before this script, the button would submit the form natively
+  form.querySelector("button[data-dry-run=true]").disabled = false;
 })();

@@ -27,7 +27,7 @@
     var area = form.querySelector("textarea[name=narrative]");
     var status = form.querySelector(".status");
     var timer = null;
-    var saved = area.value;
+    var saved = area.defaultValue;  // the text as served: what was typed before this script ran is unsaved
     function save() {
       if (area.value === saved) { return; }
       var text = area.value;
@@ -83,4 +83,8 @@
       }).catch(function () { button.disabled = false; status.textContent = say("offline"); });
     });
   });
+  // Sent disabled (data-needs-script): before this script a section's button would submit its form natively and
+  // a state button would do nothing. Enabled now that the handlers above exist.
+  document.querySelectorAll("form.section-editor button[data-needs-script], button.transition[data-needs-script]")
+    .forEach(function (button) { button.disabled = false; });
 }());

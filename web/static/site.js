@@ -1,4 +1,5 @@
-// Small enhancements shared by every page; pages work without them. No inline handlers: the pages'
+// Small enhancements shared by every page; pages read without them (the write forms need them, and their
+// buttons stay disabled until this script runs, see the end). No inline handlers: the pages'
 // Content-Security-Policy allows scripts from this origin only.
 document.addEventListener("change", (event) => {
   const field = event.target.closest("[data-autosubmit]");
@@ -79,3 +80,10 @@ document.addEventListener("click", async (event) => {
   if (result.ok) window.location.reload();
   else window.alert(explain(result));
 });
+
+// The buttons of these writes are sent disabled (data-needs-script): clicked before this script has attached
+// its handlers, a data-api form would submit natively (a GET of the page with the fields in its address) and a
+// delete button would do nothing. They are enabled here, after the handlers above exist. (The import page and
+// the report editor enable their own buttons in their own scripts.)
+document.querySelectorAll("form[data-api] button[data-needs-script], button[data-api-delete][data-needs-script]")
+  .forEach((button) => { button.disabled = false; });
