@@ -434,18 +434,32 @@ def save_indicator(conn: Connection, definition: IndicatorDefinition, updated_by
 
 
 def list_periods(conn: Connection, level: str, indicator_code: str | None = None,
-                 unsuppressed: bool = False) -> list[date]:
+                 unsuppressed: bool = False, with_values: bool = False) -> list[date]:
     """Periods with current observations on a level (newest first), optionally for one indicator (kept per
-    data_version: indicators.version_memo)."""
+    data_version: indicators.version_memo). `with_values`: only periods in which at least one of them has a
+    value the caller may see (not every one missing or suppressed)."""
     def read() -> list[date]:
         rows = conn.execute(sa.text(f"""
             SELECT DISTINCT o.period FROM {observation_source(unsuppressed)} o JOIN area a ON a.id = o.area_id
             WHERE a.level_code = :level
               AND (CAST(:code AS text) IS NULL OR o.indicator_code = :code)
-            ORDER BY o.period DESC"""), {"level": level, "code": indicator_code})
+              AND (NOT :with_values OR o.value IS NOT NULL)
+            ORDER BY o.period DESC"""), {"level": level, "code": indicator_code, "with_values": with_values})
         return [r[0] for r in rows]
 
-    return per_data_version(conn, ("periods", level, indicator_code, unsuppressed), read)
+    return per_data_version(conn, ("periods", level, indicator_code, unsuppressed, with_values), read)
+
+
+def latest_period(conn: Connection, level: str, indicator_code: str | None = None,
+                  unsuppressed: bool = False) -> date | None:
+    """What "latest" means wherever no period is asked for: the newest period with a value on the level, else
+    the newest period with observations. A source may deliver its newest year with every value missing (INKAR's
+    2022 of the SGB II rate on the Kreise): as the default, that period gave an empty map."""
+    shown = list_periods(conn, level, indicator_code, unsuppressed, with_values=True)
+    if shown:
+        return shown[0]
+    available = list_periods(conn, level, indicator_code, unsuppressed)
+    return available[0] if available else None
 
 
 def indicators_with_values(conn: Connection, level: str, unsuppressed: bool = False) -> set[str]:

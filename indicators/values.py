@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from geo.versions import current_version_from, valid_at
-from indicators.catalogue import list_periods
+from indicators.catalogue import latest_period, list_periods
 from indicators.observation_source import observation_source
 from indicators.version_memo import per_data_version
 
@@ -183,7 +183,7 @@ def resolve_period(conn: Connection, level: str, requested: str | None, indicato
     if not available:
         raise PeriodNotFound(requested or "latest", available, indicator_code, level)
     if requested is None or requested == "latest":
-        return available[0]
+        return latest_period(conn, level, indicator_code, unsuppressed)
     text = requested.strip()
     if "/" in text:
         start, _, end = text.partition("/")

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from indicators.values import resolve_period
 from service.app import create_app
 from service.db import create_engine, upgrade
 from service.demo import DEMOS, load_demo
@@ -121,6 +122,30 @@ def test_the_explorer_maps_the_kreise_of_inkars_territorial_status(germany):
                 assert areas["16063"]["value"] == (expected if expected is None else pytest.approx(expected))
             page = client.get("/explorer", params=params)
             assert page.status_code == 200 and "Wartburgkreis" in page.text
+
+
+def test_without_a_period_the_map_and_the_api_show_the_newest_period_with_values(germany):
+    """INKAR delivers the SGB II rate's newest year with every Kreis missing. "Latest" is the newest period with a
+    value: the default map was all grey ("kein Wert (400 Gebiete)") and the API's default period all null. The
+    empty year stays there for whoever asks for it."""
+    engine, _ = germany
+    with engine.connect() as conn:
+        newest, with_values = conn.execute(sa.text("""
+            SELECT max(o.period), max(o.period) FILTER (WHERE o.value IS NOT NULL)
+            FROM observation_public o JOIN area a ON a.id = o.area_id
+            WHERE a.level_code = 'kreis' AND o.indicator_code = 'q_SGBII'""")).one()
+    assert with_values < newest  # the case this is about is in the delivered data
+    with TestClient(create_app(make_settings(), engine=engine)) as client:
+        shown = client.get("/explorer", params={"indicator": "q_SGBII", "level": "kreis", "f": "json"}).json()
+        assert shown["state"]["period"] == with_values.isoformat()
+        assert sum(area["value"] is not None for area in shown["areas"]) > 300
+        asked = client.get("/explorer", params={"indicator": "q_SGBII", "level": "kreis", "f": "json",
+                                                "period": newest.isoformat()}).json()
+        assert asked["state"]["period"] == newest.isoformat()
+        assert all(area["value"] is None for area in asked["areas"])
+    with engine.connect() as conn:  # the API's period parameter (hot spots, integration measures)
+        assert resolve_period(conn, "kreis", None, "q_SGBII") == with_values
+        assert resolve_period(conn, "kreis", str(newest.year), "q_SGBII") == newest
 
 
 def genesis_row(name: str, key: str) -> list[str]:

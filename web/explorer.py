@@ -24,6 +24,7 @@ from geo.levels import Level, get_level, grouping_level, list_levels
 from indicators.catalogue import (
     get_indicator,
     indicators_with_values,
+    latest_period,
     list_indicators,
     list_periods,
     series_break_text,
@@ -183,7 +184,8 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
         return Choices(_("Für „%(code)s“ gibt es auf der Ebene %(levels)s noch keine Werte.")
                        % {"code": code, "levels": lvl.plural(lang)},
                        [(lv.plural(lang), _link(indicator=code, level=lv.code)) for lv in with_data])
-    chosen = _pick_period(period, available)
+    latest = latest_period(conn, level, code, unsuppressed)
+    chosen = _pick_period(period, available, latest)
     moved = _nearest_period(period, available) if chosen is None and nearest else None
     if moved is not None:
         notices.append(_("Für „%(code)s“ gibt es zum %(wanted)s keine Werte; die Karte zeigt den nächsten "
@@ -197,7 +199,7 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
                         for p in available])
     compared = None
     if compare:
-        compared = _pick_period(compare, available)
+        compared = _pick_period(compare, available, latest)
         if compared is None and nearest and _requested_day(compare) is not None:
             # another indicator or level, or the period moved: the nearest other period, or none at all
             compared = _nearest_period(compare, [p for p in available if p != chosen])
@@ -340,10 +342,11 @@ def _shown_period(text: str | None, lang: str) -> str:
     return text.strip() if wanted is None or len(text.strip()) == 4 else format_day(wanted, lang)
 
 
-def _pick_period(text: str | None, available: list[date]) -> date | None:
-    """'2020-12-31', '2020' (latest of that year) or empty (latest) -> one of `available` (newest first)."""
+def _pick_period(text: str | None, available: list[date], latest: date | None) -> date | None:
+    """'2020-12-31', '2020' (latest of that year) or empty (`latest`, see indicators.catalogue.latest_period) ->
+    one of `available` (newest first)."""
     if not text or text == "latest":
-        return available[0]
+        return latest
     text = text.strip()
     if len(text) == 4 and text.isdigit():
         return next((p for p in available if p.year == int(text)), None)
