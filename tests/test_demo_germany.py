@@ -143,6 +143,10 @@ def test_without_a_period_the_map_and_the_api_show_the_newest_period_with_values
                                                 "period": newest.isoformat()}).json()
         assert asked["state"]["period"] == newest.isoformat()
         assert all(area["value"] is None for area in asked["areas"])
+        # no indicator named: the map of a level starts with an indicator that has values there
+        default = client.get("/explorer", params={"level": "land", "f": "json"})
+        assert default.status_code == 200, default.text[:300]
+        assert any(area["value"] is not None for area in default.json()["areas"])
     with engine.connect() as conn:  # the API's period parameter (hot spots, integration measures)
         assert resolve_period(conn, "kreis", None, "q_SGBII") == with_values
         assert resolve_period(conn, "kreis", str(newest.year), "q_SGBII") == newest

@@ -160,6 +160,28 @@ def test_the_explorers_controls_move_a_date_without_values_to_the_nearest_period
     assert client.get("/explorer", params={"indicator": "S1", "period": "gestern", "nearest": "1"}).status_code == 404
 
 
+def test_the_explorers_controls_switch_to_an_indicator_of_the_level_chosen_and_say_so(client, demo_engine):
+    """A level chosen in the explorer's controls (nearest=1) on which the indicator has no values keeps the level
+    and shows the first status indicator it has, said so, instead of ending the walk on a page of choices; a link
+    naming both keeps its 404 page of choices."""
+    with demo_engine.connect() as conn:
+        only_finest = conn.execute(sa.text("""
+            SELECT o.indicator_code FROM observation_public o JOIN area a ON a.id = o.area_id
+            WHERE a.level_code = 'plr'
+            EXCEPT SELECT o.indicator_code FROM observation_public o JOIN area a ON a.id = o.area_id
+            WHERE a.level_code = 'bez' ORDER BY 1 LIMIT 1""")).scalar_one()
+    params = {"indicator": only_finest, "level": "bez", "nearest": "1"}
+    moved = client.get("/explorer", params=params)
+    assert moved.status_code == 200, moved.text[:300]
+    assert f"Für „{only_finest}“ gibt es auf der Ebene Bezirke keine Werte; die Karte zeigt stattdessen" in moved.text
+    twin = client.get("/explorer", params={**params, "f": "json"}).json()
+    assert twin["state"]["level"] == "bez" and twin["state"]["indicator"] != only_finest
+    assert any(area["value"] is not None for area in twin["areas"])
+    english = client.get("/explorer", params={**params, "lang": "en"})
+    assert f"“{only_finest}” has no values on the level" in english.text
+    assert client.get("/explorer", params={"indicator": only_finest, "level": "bez"}).status_code == 404
+
+
 def test_class_limits_from_the_whole_series_are_the_same_in_every_period(client):
     """limits=series: one classification of every period's values (the population every half-year): each
     period's map has the same legend limits, a value falls into the class those limits give it in every

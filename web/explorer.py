@@ -159,10 +159,22 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
     if lvl is None:
         return Choices(_("Die Raumebene „%(level)s“ gibt es nicht.") % {"level": level},
                        [(lv.plural(lang), _link(indicator=code, level=lv.code)) for lv in list_levels(conn)])
+    notices: list[str] = []
+    if (nearest or indicator is None) and not list_periods(conn, level, code, unsuppressed):
+        # another level chosen in the explorer's own controls (or no indicator named): the walk goes on with an
+        # indicator of that level, said so, as it does with a period (`nearest`); a link naming both keeps its
+        # page of choices
+        instead = _indicator_of_level(conn, catalogue, level, unsuppressed)
+        if instead is not None:
+            if indicator is not None:
+                notices.append(_("Für „%(code)s“ gibt es auf der Ebene %(levels)s keine Werte; die Karte zeigt "
+                                 "stattdessen „%(instead)s“.")
+                               % {"code": code, "levels": lvl.plural(lang),
+                                  "instead": localised_name(instead, lang)})
+            code, chosen_indicator = instead["code"], get_indicator(conn, instead["code"])
     if scheme not in SCHEMES:
         return Choices(_("Das Klassifikationsverfahren „%(scheme)s“ gibt es nicht.") % {"scheme": scheme},
                        [(_(SCHEME_LABELS[s][0]), _link(indicator=code, level=level, scheme=s)) for s in SCHEMES])
-    notices: list[str] = []
     if scheme not in schemes_for(chosen_indicator["kind"]):
         notices.append(_("„%(scheme)s“ passt nur zu Indexwerten (z-Werten); die Karte zeigt stattdessen "
                          "%(instead)s.") % {"scheme": _(SCHEME_LABELS[scheme][0]),
@@ -309,6 +321,14 @@ def method_text(method: str, lang: str) -> str:
     said = (_("Nenner %(used)s statt %(declared)s") % {"used": used, "declared": " + ".join(declared)}
             if declared else _("Nenner %(used)s") % {"used": used})
     return f"{method.partition(', ')[0]}; {said}"
+
+
+def _indicator_of_level(conn: Connection, catalogue: list[dict], level: str, unsuppressed: bool) -> dict | None:
+    """The indicator a map of `level` starts with: the first status indicator of the catalogue with values on the
+    level, else the first indicator with values there; None if the level has none."""
+    with_values = indicators_with_values(conn, level, unsuppressed)
+    usable = [i for i in catalogue if i["code"] in with_values]
+    return next((i for i in usable if i["role"] == "status"), usable[0] if usable else None)
 
 
 def _link(**params) -> str:
