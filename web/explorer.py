@@ -150,7 +150,7 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
     (`smoothing_unavailable`), else dropped and said why."""
     _ = translator(lang)
     catalogue = list_indicators(conn)
-    code = indicator or next((i["code"] for i in catalogue if i["role"] == "status"), catalogue[0]["code"])
+    code = indicator or _first_status(catalogue)["code"]
     chosen_indicator = get_indicator(conn, code)
     if chosen_indicator is None:
         return Choices(_("Den Indikator „%(code)s“ gibt es nicht.") % {"code": code},
@@ -164,7 +164,8 @@ def resolve_state(conn: Connection, *, indicator: str | None, level: str, period
         # another level chosen in the explorer's own controls (or no indicator named): the walk goes on with an
         # indicator of that level, said so, as it does with a period (`nearest`); a link naming both keeps its
         # page of choices
-        instead = _indicator_of_level(conn, catalogue, level, unsuppressed)
+        with_values = indicators_with_values(conn, level, unsuppressed)
+        instead = _first_status([i for i in catalogue if i["code"] in with_values])
         if instead is not None:
             if indicator is not None:
                 notices.append(_("Für „%(code)s“ gibt es auf der Ebene %(levels)s keine Werte; die Karte zeigt "
@@ -323,12 +324,10 @@ def method_text(method: str, lang: str) -> str:
     return f"{method.partition(', ')[0]}; {said}"
 
 
-def _indicator_of_level(conn: Connection, catalogue: list[dict], level: str, unsuppressed: bool) -> dict | None:
-    """The indicator a map of `level` starts with: the first status indicator of the catalogue with values on the
-    level, else the first indicator with values there; None if the level has none."""
-    with_values = indicators_with_values(conn, level, unsuppressed)
-    usable = [i for i in catalogue if i["code"] in with_values]
-    return next((i for i in usable if i["role"] == "status"), usable[0] if usable else None)
+def _first_status(indicators: list[dict]) -> dict | None:
+    """The indicator a map starts with, of `indicators` (in catalogue order): the first status indicator, else the
+    first one; None if there are none."""
+    return next((i for i in indicators if i["role"] == "status"), indicators[0] if indicators else None)
 
 
 def _link(**params) -> str:
